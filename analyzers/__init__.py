@@ -1,0 +1,1 @@
+"""Text analysis: language detection, per-language analysis for each engine, entity tagging."""

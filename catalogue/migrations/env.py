@@ -1,0 +1,15 @@
+"""Alembic environment: the connection is handed in by ``catalogue.db.migrate``."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from catalogue.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through catalogue.db.migrate (chm-search migrate)")
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

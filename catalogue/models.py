@@ -1,0 +1,107 @@
+"""The catalogue's tables (SQLAlchemy 2). Migrations in ``catalogue/migrations`` create them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Timestamps are stored in UTC."""
+    return datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the catalogue."""
+
+
+class RecordRow(Base):
+    """One clearing-house record; its texts are in ``FieldText``."""
+
+    __tablename__ = "records"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    realm: Mapped[str] = mapped_column(String(8), index=True)
+    schema_name: Mapped[str] = mapped_column(String(100), index=True)
+    government: Mapped[str | None] = mapped_column(String(2), index=True)
+    original_language: Mapped[str] = mapped_column(String(8))
+    declared_languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    url: Mapped[str | None] = mapped_column(Text)
+    links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(Text, default="")
+    source_position: Mapped[str] = mapped_column(String(100), default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    texts: Mapped[list[FieldText]] = relationship(
+        back_populates="record", cascade="all, delete-orphan", order_by="FieldText.id"
+    )
+
+
+class FieldText(Base):
+    """One language version of one text field, with where it came from.
+
+    provenance: ``original`` (the source's text), ``machine`` (engine + model + pivot) or
+    ``reviewed`` (a curator, who and when). status: ``current``, ``stale`` (its source text
+    changed), ``failed`` (machine output rejected, with the reason) or ``rejected`` (by a curator).
+    ``version`` increases on every edit, so concurrent edits are caught.
+    """
+
+    __tablename__ = "field_texts"
+    __table_args__ = (
+        UniqueConstraint("record_id", "field", "language", "provenance", name="uq_field_text"),
+        Index("ix_field_texts_status", "provenance", "status", "language"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    provenance: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="current")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    declared_language: Mapped[str | None] = mapped_column(String(16))
+    detection_confidence: Mapped[float | None]
+    engine: Mapped[str | None] = mapped_column(String(40))
+    model: Mapped[str | None] = mapped_column(String(200))
+    pivot: Mapped[str | None] = mapped_column(String(40))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    record: Mapped[RecordRow] = relationship(back_populates="texts")
+
+
+class IngestError(Base):
+    """An input that could not become a record: which file, where in it, and why."""
+
+    __tablename__ = "ingest_errors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(40), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    position: Mapped[str] = mapped_column(String(100), default="")
+    record_id: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what to which record, when: the catalogue's memory of every change."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,55 @@
+"""The canonical ``Record``: what every source adapter produces and every stage consumes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Realm = Literal["CHM", "ABS", "BCH"]
+REALMS: tuple[str, ...] = ("CHM", "ABS", "BCH")
+TEXT_FIELDS: tuple[str, ...] = ("title", "summary", "text")
+
+
+class Link(BaseModel):
+    """A link the record points to (its documents, web pages)."""
+
+    url: str
+    name: str | None = None
+
+
+class Record(BaseModel):
+    """One clearing-house record, source-independent.
+
+    Text fields map a language code to the text in that language as the source gave it (the
+    ``original`` versions); translations are never part of a Record, they live in the catalogue.
+    """
+
+    id: str = Field(min_length=1, max_length=200)
+    realm: Realm
+    schema_name: str = Field(min_length=1, max_length=100)
+    government: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    title: dict[str, str] = Field(default_factory=dict)
+    summary: dict[str, str] = Field(default_factory=dict)
+    text: dict[str, str] = Field(default_factory=dict)
+    declared_languages: list[str] = Field(default_factory=list)
+    date: dt.date | None = None
+    url: str | None = None
+    links: list[Link] = Field(default_factory=list)
+    source: str = ""
+    source_position: str = ""
+
+    def texts(self) -> dict[str, dict[str, str]]:
+        """The three text fields by name, skipping empty ones."""
+        return {
+            name: {lang: value for lang, value in getattr(self, name).items() if value.strip()} for name in TEXT_FIELDS
+        }
+
+    def content_hash(self) -> str:
+        """A hash of everything a reader sees; unchanged input hashes the same and costs nothing."""
+        payload = self.model_dump(mode="json", exclude={"source", "source_position"})
+        raw = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(raw).hexdigest()

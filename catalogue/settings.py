@@ -1,0 +1,120 @@
+"""All settings in one place, read from ``CHM_*`` environment variables and validated at start.
+
+A bad value stops the program with a message naming the setting, rather than failing later in
+some stage that happens to read it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from catalogue.languages import UN_LANGUAGES
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field is overridable by ``CHM_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CHM_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Holds the SQLite catalogue and the embedded index.")
+    catalogue_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the catalogue; default: SQLite in data_dir."
+    )
+    es_url: str | None = Field(default=None, description="Elasticsearch node or cluster; selects the ES backend.")
+    es_username: str | None = None
+    es_password: str | None = None
+    es_api_key: str | None = None
+    es_ca_certs: Path | None = None
+    es_verify_certs: bool = True
+    index_name: str = Field(default="chm-records", pattern=r"^[a-z0-9][a-z0-9_\-]{0,60}$")
+    languages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(UN_LANGUAGES))
+    default_language: str = "en"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
+
+    @field_validator("languages", "cors_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        unknown = [code for code in value if code not in UN_LANGUAGES]
+        if unknown:
+            raise ValueError(f"unknown language code(s) {', '.join(unknown)}; known: {', '.join(UN_LANGUAGES)}")
+        if not value:
+            raise ValueError("at least one language is needed")
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_default(cls, value: str) -> str:
+        if value not in UN_LANGUAGES:
+            raise ValueError(f"unknown language code {value!r}; known: {', '.join(UN_LANGUAGES)}")
+        return value
+
+    @field_validator("es_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL such as https://localhost:9200")
+        return value
+
+    @field_validator("catalogue_url")
+    @classmethod
+    def _sql_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        scheme = urlsplit(value).scheme
+        if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+            raise ValueError(f"{value!r} is not a sqlite:// or postgresql:// URL")
+        return value
+
+    @property
+    def catalogue_dsn(self) -> str:
+        """The catalogue URL, defaulting to a SQLite file inside the data directory."""
+        return self.catalogue_url or f"sqlite:///{(self.data_dir / 'catalogue.sqlite3').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the embedded engine keeps its versioned index directories."""
+        return self.data_dir / "index"
+
+
+class SettingsError(Exception):
+    """Raised with a readable message naming the ``CHM_*`` variable at fault."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings; turn pydantic's error into one line per bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            problems.append(f"CHM_{name.upper()}: {err['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own with :func:`load_settings`)."""
+    return load_settings()

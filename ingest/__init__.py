@@ -1,0 +1,1 @@
+"""Ingest: sources become Records, and the pipeline runs read → detect → store → index."""

@@ -1,0 +1,199 @@
+"""CBD-format JSON records: a single record, an array of records, or a JSON-lines dump.
+
+A record has a ``header`` (``identifier``, ``schema``, ``languages``, optionally ``realm``),
+``government.identifier`` (ISO 3166 alpha-2) and text fields as language maps ("lstrings"),
+rich-text ones holding HTML. The title, the summary (``summary``/``description``/...) and all
+other lstrings (joined as the record's text) become the Record's three text fields.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from catalogue.realms import realm_catalog
+from catalogue.record import Link, Record
+from ingest.html_text import html_to_text
+from ingest.sources import SourceError, SourceItem
+
+TITLE_KEYS = ("title", "name")
+SUMMARY_KEYS = ("summary", "description", "shortDescription", "abstract", "purpose")
+DATE_KEYS = (
+    "updatedOn",
+    "publishedOn",
+    "dateOfIssuance",
+    "adoptionDate",
+    "date",
+    "publicationDate",
+    "entryIntoForce",
+    "startDate",
+    "createdOn",
+)
+LINK_KEYS = ("relevantDocuments", "links", "documentLinks", "websites")
+LANGUAGE_KEY = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+MAX_FIELD_CHARS = 1_000_000
+
+
+def is_lstring(value: Any) -> bool:
+    """A language map: every key a language code, every value a string."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(k, str) and LANGUAGE_KEY.match(k) and isinstance(v, str) for k, v in value.items())
+    )
+
+
+def _text_map(value: dict[str, str]) -> dict[str, str]:
+    return {lang: text for lang, raw in value.items() if (text := html_to_text(raw))}
+
+
+def _merge(target: dict[str, str], addition: dict[str, str]) -> None:
+    for lang, text in addition.items():
+        target[lang] = f"{target[lang]}\n\n{text}" if lang in target else text
+
+
+def _parse_date(doc: dict[str, Any]) -> date | None:
+    for key in DATE_KEYS:
+        value = doc.get(key) or (doc.get("header") or {}).get(key)
+        if isinstance(value, str) and len(value) >= 10:
+            try:
+                return date.fromisoformat(value[:10])
+            except ValueError:
+                continue
+    return None
+
+
+def _links(doc: dict[str, Any]) -> list[Link]:
+    found: list[Link] = []
+    for key in LINK_KEYS:
+        for item in doc.get(key) or []:
+            if isinstance(item, dict) and isinstance(item.get("url"), str):
+                name = item.get("name")
+                found.append(Link(url=item["url"], name=name if isinstance(name, str) else None))
+    return found
+
+
+def record_from_json(doc: Any, source: str, position: str, realm_hint: str | None = None) -> SourceItem:
+    """One CBD JSON document → a Record, or a SourceError saying exactly what is wrong."""
+    if not isinstance(doc, dict):
+        return SourceError(source, position, f"a record must be a JSON object, not {type(doc).__name__}")
+    header = doc.get("header")
+    if not isinstance(header, dict):
+        return SourceError(source, position, "record has no header object")
+    identifier = header.get("identifier")
+    if not isinstance(identifier, str) or not identifier.strip():
+        return SourceError(source, position, "record has no header.identifier")
+    identifier = identifier.strip()
+    schema = header.get("schema")
+    if not isinstance(schema, str) or not schema.strip():
+        return SourceError(source, position, "record has no header.schema", identifier)
+    realm = header.get("realm") or doc.get("realm") or realm_hint
+    if realm is not None:
+        realm = str(realm).upper()
+    try:
+        info = realm_catalog().resolve(schema.strip(), realm)
+    except ValueError as exc:
+        return SourceError(source, position, str(exc), identifier)
+
+    government = doc.get("government")
+    gov_code = government.get("identifier") if isinstance(government, dict) else None
+    if gov_code is not None:
+        gov_code = str(gov_code).strip().lower()
+        if not re.fullmatch(r"[a-z]{2}", gov_code):
+            return SourceError(
+                source, position, f"government.identifier {gov_code!r} is not an ISO 3166 alpha-2 code", identifier
+            )
+
+    title: dict[str, str] = {}
+    summary: dict[str, str] = {}
+    text: dict[str, str] = {}
+    for key, value in doc.items():
+        if key in ("header", "government") or not is_lstring(value):
+            continue
+        too_long = [lang for lang, v in value.items() if len(v) > MAX_FIELD_CHARS]
+        if too_long:
+            return SourceError(
+                source,
+                position,
+                f"field {key}.{too_long[0]} holds {len(value[too_long[0]]):,} characters (limit {MAX_FIELD_CHARS:,})",
+                identifier,
+            )
+        if key in TITLE_KEYS and not title:
+            title = _text_map(value)
+        elif key in SUMMARY_KEYS and not summary:
+            summary = _text_map(value)
+        else:
+            _merge(text, _text_map(value))
+
+    declared = header.get("languages")
+    declared_languages = [str(code) for code in declared] if isinstance(declared, list) else []
+    if not (title or summary or text):
+        return SourceError(
+            source, position, "record has no text in any language (title, summary or other fields)", identifier
+        )
+    try:
+        return Record(
+            id=identifier,
+            realm=info.realm,  # type: ignore[arg-type]
+            schema_name=info.name,
+            government=gov_code,
+            title=title,
+            summary=summary,
+            text=text,
+            declared_languages=declared_languages,
+            date=_parse_date(doc),
+            url=realm_catalog().record_url(info.realm, info.name, identifier),
+            links=_links(doc),
+            source=source,
+            source_position=position,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return SourceError(source, position, f"{'.'.join(map(str, first['loc']))}: {first['msg']}", identifier)
+
+
+def read_cbd_json(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
+    """Every record of a ``.json`` or ``.jsonl`` file; a broken line does not stop the rest."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        yield SourceError(source, "", f"cannot read file: {exc.strerror or exc}")
+        return
+    if not raw.strip():
+        yield SourceError(source, "", "file is empty")
+        return
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield SourceError(source, f"byte {exc.start}", "file is not UTF-8 text (JSON must be UTF-8)")
+        return
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        for number, line in enumerate(content.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield SourceError(source, f"line {number}", f"invalid JSON: {exc.msg} at column {exc.colno}")
+                continue
+            yield record_from_json(doc, source, f"line {number}", realm_hint)
+        return
+    try:
+        doc = json.loads(content)
+    except json.JSONDecodeError as exc:
+        yield SourceError(
+            source, f"line {exc.lineno}", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        )
+        return
+    if isinstance(doc, list):
+        for index, item in enumerate(doc):
+            yield record_from_json(item, source, f"item {index}", realm_hint)
+    else:
+        yield record_from_json(doc, source, "", realm_hint)

@@ -1,0 +1,48 @@
+"""Paths to records: a file by its suffix, a directory recursively, in a stable order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ingest.sources import SourceError, SourceItem
+from ingest.sources.cbd_json import read_cbd_json
+from ingest.sources.plain_text import read_plain_text
+
+Reader = Callable[[Path, "str | None"], Iterator[SourceItem]]
+READERS: dict[str, Reader] = {
+    ".json": read_cbd_json,
+    ".jsonl": read_cbd_json,
+    ".ndjson": read_cbd_json,
+    ".txt": read_plain_text,
+}
+
+
+def discover(path: Path) -> Iterator[Path]:
+    """Files under ``path`` (itself if a file), sorted so that positions are reproducible.
+
+    Hidden files are skipped; every other file is read or reported as unsupported.
+    """
+    if path.is_dir():
+        for child in sorted(path.rglob("*")):
+            if child.is_file() and not child.name.startswith("."):
+                yield child
+    else:
+        yield path
+
+
+def read_path(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
+    """Every record (or error) found at ``path``."""
+    if not path.exists():
+        yield SourceError(str(path), "", "no such file or directory")
+        return
+    for file in discover(path):
+        reader = READERS.get(file.suffix.lower())
+        if reader is None:
+            yield SourceError(
+                str(file),
+                "",
+                f"unsupported file type {file.suffix or '(none)'}; supported: {', '.join(sorted(READERS))}",
+            )
+            continue
+        yield from reader(file, realm_hint)

@@ -1,0 +1,46 @@
+"""The FastAPI application: API v1 under ``/api/v1``, OpenAPI at ``/docs``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from catalogue.settings import Settings, get_settings
+from search_api.errors import install_error_handlers
+from search_api.routes import health, search
+from search_api.services import Services
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (the environment's when not given)."""
+    settings = settings or get_settings()
+    services = Services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.close()
+
+    app = FastAPI(
+        title="chm-search",
+        version="1.0.0",
+        summary="Multilingual search across the CBD clearing-houses (CHM, ABS-CH, BCH).",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "OPTIONS"],
+        allow_headers=["X-API-Key", "Content-Type", "If-None-Match"],
+        expose_headers=["ETag", "Retry-After"],
+    )
+    install_error_handlers(app)
+    app.include_router(health.router, prefix=API_PREFIX)
+    app.include_router(search.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,87 @@
+"""``chm-search``: the one command-line entry point.
+
+It lives here because ``serve`` needs the app and nothing may import ``search_api``; the
+ingest-side commands come from ``ingest.cli``. Known failures (bad settings, catalogue or engine
+down) end with one line saying what to try and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from catalogue.db import CatalogueUnavailable
+from catalogue.settings import SettingsError, get_settings
+from catalogue.store import Catalogue
+from ingest import cli as ingest_cli
+from search_index.base import IndexUnavailable
+from search_index.factory import get_backend
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Multilingual search across the CBD clearing-houses.",
+)
+ingest_cli.register(app)
+err = Console(stderr=True, soft_wrap=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: CHM_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: CHM_PORT.")] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Run the HTTP API (and the pages) with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    Catalogue(settings.catalogue_dsn).close()  # migrate before the first request
+    get_backend(settings).ensure_index()
+    uvicorn.run(
+        "search_api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+        log_level="info",
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the catalogue schema up to date (also done automatically on start)."""
+    settings = get_settings()
+    Catalogue(settings.catalogue_dsn).close()
+    typer.echo("catalogue is up to date")
+
+
+@app.command()
+def health() -> None:
+    """Check the catalogue and the search engine; exit 1 if either is down."""
+    settings = get_settings()
+    ok, detail = Catalogue(settings.catalogue_dsn).health()
+    engine = get_backend(settings).health()
+    typer.echo(f"catalogue: {detail}")
+    typer.echo(f"search engine ({engine.engine}): {engine.detail}")
+    if not (ok and engine.ok):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry: run the CLI, turning known failures into one clear line."""
+    try:
+        app()
+    except SettingsError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(2)
+    except CatalogueUnavailable as exc:
+        err.print(f"[red]catalogue unavailable:[/] {exc}")
+        sys.exit(3)
+    except IndexUnavailable as exc:
+        err.print(f"[red]search engine unavailable:[/] {exc}")
+        sys.exit(4)

@@ -1,0 +1,64 @@
+"""One error shape for every failure: ``{"error": {"code", "message"}}`` with the right status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from catalogue.db import CatalogueUnavailable
+from search_index.base import IndexUnavailable
+
+
+class ApiError(Exception):
+    """Raised by routes for a client-facing error with a stable code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "body", "path")]
+    where = ".".join(loc) or "request"
+    return f"{where}: {error.get('msg')}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every exception the routes can raise onto the one error shape."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        message = "; ".join(_describe(err) for err in exc.errors())
+        return error_response(422, "invalid_parameter", message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(IndexUnavailable)
+    async def _index_down(_request: Request, exc: IndexUnavailable) -> JSONResponse:
+        return error_response(
+            503, "search_unavailable", f"the search engine is unavailable: {exc}", headers={"Retry-After": "30"}
+        )
+
+    @app.exception_handler(CatalogueUnavailable)
+    async def _catalogue_down(_request: Request, exc: CatalogueUnavailable) -> JSONResponse:
+        return error_response(
+            503, "catalogue_unavailable", f"the catalogue is unavailable: {exc}", headers={"Retry-After": "30"}
+        )

@@ -1,0 +1,49 @@
+"""``GET /api/v1/health``: is every part up? 200 when all are, 503 naming the part that is not."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from catalogue.db import CatalogueUnavailable
+from search_api.services import Services, get_services
+from search_index.base import IndexUnavailable
+
+router = APIRouter(tags=["health"])
+
+
+class PartHealth(BaseModel):
+    status: Literal["ok", "down"]
+    detail: str
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "degraded"]
+    search_engine: PartHealth
+    catalogue: PartHealth
+    engine: str
+
+
+@router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
+def health(services: Services = Depends(get_services)) -> JSONResponse:
+    """Check the search engine and the catalogue; 503 when either is down."""
+    try:
+        engine_health = services.backend.health()
+        engine = PartHealth(status="ok" if engine_health.ok else "down", detail=engine_health.detail)
+        engine_name = engine_health.engine
+    except IndexUnavailable as exc:
+        engine = PartHealth(status="down", detail=str(exc))
+        engine_name = "elasticsearch" if services.settings.es_url else "tantivy"
+    try:
+        ok, detail = services.catalogue.health()
+        catalogue = PartHealth(status="ok" if ok else "down", detail=detail)
+    except CatalogueUnavailable as exc:
+        catalogue = PartHealth(status="down", detail=str(exc))
+    healthy = engine.status == "ok" and catalogue.status == "ok"
+    body = HealthResponse(
+        status="ok" if healthy else "degraded", search_engine=engine, catalogue=catalogue, engine=engine_name
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)

@@ -1,0 +1,206 @@
+"""``GET /api/v1/search``: one query over the three clearing-houses, in the reader's language."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from catalogue.languages import UN_LANGUAGES, language_label
+from catalogue.realms import REALM_NAMES, realm_catalog
+from catalogue.record import REALMS
+from search_api.errors import ApiError
+from search_api.services import Services, get_services
+from search_index.base import Hit, SearchQuery
+
+router = APIRouter(tags=["search"])
+
+MAX_QUERY_CHARS = 1000
+MAX_SIZE = 100
+LanguageCode = Literal["ar", "en", "es", "fr", "ru", "zh"]
+RealmCode = Literal["CHM", "ABS", "BCH"]
+SchemaName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,100}$")]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}$")]
+LanguageFilter = Annotated[str, StringConstraints(pattern=r"^([a-z]{2}|und)$")]
+EntityRef = Annotated[str, StringConstraints(pattern=r"^[a-z\-]{1,30}:[^\s]{1,100}$")]
+
+
+class FacetValue(BaseModel):
+    value: str
+    label: str
+    count: int
+
+
+class SearchResult(BaseModel):
+    """One hit, shown in the reader's language where a version exists, and saying which."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    realm: str
+    schema_name: str = Field(alias="schema")
+    government: str | None
+    title: str | None
+    summary: str | None
+    snippet: str | None = Field(description="HTML-escaped text with <mark> around matches.")
+    url: str | None
+    date: str | None
+    original_language: str
+    display_language: str
+    machine_translated: bool
+    translation_status: Literal["original", "machine", "reviewed", "pending"]
+    entities: list[str]
+
+
+class SearchResponse(BaseModel):
+    total: int
+    page: int
+    size: int
+    lang: str
+    took_ms: float
+    results: list[SearchResult]
+    facets: dict[str, list[FacetValue]]
+    next_cursor: str | None
+
+
+def _display(source: dict[str, Any], field: str, lang: str) -> tuple[str | None, str | None]:
+    """The field in ``lang`` if present, else in the record's original language."""
+    values = source.get(field) or {}
+    if values.get(lang):
+        return values[lang], lang
+    original = source.get("original_language")
+    if original and values.get(original):
+        return values[original], original
+    for code in UN_LANGUAGES:
+        if values.get(code):
+            return values[code], code
+    return None, None
+
+
+def present(hit: Hit, lang: str) -> SearchResult:
+    """A search hit as the API shows it: in the reader's language where we have it, and saying so."""
+    source = hit.source
+    title, title_lang = _display(source, "title", lang)
+    summary, summary_lang = _display(source, "summary", lang)
+    has_lang = lang in (title_lang, summary_lang) or bool((source.get("text") or {}).get(lang))
+    display_language = lang if has_lang else (title_lang or summary_lang or source["original_language"])
+    status = (source.get("status") or {}).get(lang, "pending")
+    return SearchResult(
+        id=source["id"],
+        realm=source["realm"],
+        schema=source["schema"],
+        government=source.get("government"),
+        title=title,
+        summary=summary,
+        snippet=hit.snippet,
+        url=source.get("url"),
+        date=source.get("date"),
+        original_language=source["original_language"],
+        display_language=display_language,
+        machine_translated=has_lang and status == "machine",
+        translation_status=status,
+        entities=source.get("entities") or [],
+    )
+
+
+def facet_label(facet: str, value: str, lang: str) -> str:
+    """A facet value's name in the reader's language."""
+    if facet == "realm":
+        return REALM_NAMES.get(value, {}).get(lang, value)
+    if facet == "original_language":
+        return language_label(value, lang)
+    if facet == "schema":
+        for realm in REALMS:
+            info = realm_catalog().schemas.get(realm, {}).get(value)
+            if info is not None:
+                return info.label(lang)
+    if facet == "government":
+        return value.upper()
+    return value
+
+
+def encode_cursor(sort: list[Any], query_key: str) -> str:
+    raw = json.dumps({"after": sort, "q": query_key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, query_key: str) -> list[Any]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = data["after"]
+        if data.get("q") != query_key or not isinstance(after, list):
+            raise ValueError
+        return after
+    except (ValueError, KeyError, TypeError):
+        raise ApiError(422, "invalid_cursor", "cursor is not valid for this search; start again without it") from None
+
+
+@router.get("/search", response_model=SearchResponse)
+def search(
+    services: Annotated[Services, Depends(get_services)],
+    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="Words to find; empty to browse.")] = "",
+    lang: Annotated[LanguageCode, Query(description="The reader's language.")] = "en",
+    realm: Annotated[list[RealmCode] | None, Query(description="Clearing-house(s).")] = None,
+    schema: Annotated[list[SchemaName] | None, Query(description="Record type(s), e.g. absPermit.")] = None,
+    government: Annotated[list[CountryCode] | None, Query(description="ISO 3166 alpha-2 code(s).")] = None,
+    original_language: Annotated[list[LanguageFilter] | None, Query()] = None,
+    entity: Annotated[list[EntityRef] | None, Query(description="type:id, e.g. country:br")] = None,
+    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 10,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    sort: Annotated[Literal["relevance", "newest"], Query()] = "relevance",
+) -> SearchResponse:
+    """Search every clearing-house in the reader's language, with facets."""
+    if lang not in services.settings.languages:
+        raise ApiError(
+            422,
+            "invalid_parameter",
+            f"lang: {lang!r} is not enabled; enabled: {', '.join(services.settings.languages)}",
+        )
+    filters = {
+        name: values
+        for name, values in (
+            ("realm", realm),
+            ("schema", schema),
+            ("government", [g.lower() for g in government] if government else None),
+            ("original_language", original_language),
+            ("entity", entity),
+        )
+        if values
+    }
+    query_key = json.dumps([q, lang, sorted(filters.items()), year_from, year_to, sort, size])
+    search_after = decode_cursor(cursor, query_key) if cursor else None
+    query = SearchQuery(
+        text=q,
+        lang=lang,
+        filters=filters,
+        year_from=year_from,
+        year_to=year_to,
+        sort=sort,
+        offset=(page - 1) * size,
+        size=size,
+        search_after=search_after,
+    )
+    results = services.backend.search(query)
+    next_cursor = None
+    if results.hits and len(results.hits) == size:
+        next_cursor = encode_cursor(results.hits[-1].sort, query_key)
+    facets = {
+        name: [FacetValue(value=value, label=facet_label(name, value, lang), count=count) for value, count in values]
+        for name, values in results.facets.items()
+    }
+    return SearchResponse(
+        total=results.total,
+        page=page,
+        size=size,
+        lang=lang,
+        took_ms=round(results.took_ms, 2),
+        results=[present(hit, lang) for hit in results.hits],
+        facets=facets,
+        next_cursor=next_cursor,
+    )

@@ -1,0 +1,62 @@
+"""What the routes need (settings, catalogue, search backend, detector), built once per app.
+
+Parts are opened lazily and re-tried on the next request, so the API starts and reports a broken
+part through ``/health`` (503) instead of refusing to start.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from analyzers.detect import LanguageDetector
+from catalogue.settings import Settings
+from catalogue.store import Catalogue
+from search_index.base import SearchBackend
+from search_index.factory import get_backend
+
+
+@dataclass
+class Services:
+    """Long-lived collaborators of the API."""
+
+    settings: Settings
+    _catalogue: Catalogue | None = None
+    _backend: SearchBackend | None = None
+    _detector: LanguageDetector | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        with self._lock:
+            if self._catalogue is None:
+                self._catalogue = Catalogue(self.settings.catalogue_dsn)
+            return self._catalogue
+
+    @property
+    def backend(self) -> SearchBackend:
+        with self._lock:
+            if self._backend is None:
+                self._backend = get_backend(self.settings)
+            return self._backend
+
+    @property
+    def detector(self) -> LanguageDetector:
+        with self._lock:
+            if self._detector is None:
+                self._detector = LanguageDetector(self.settings.languages)
+            return self._detector
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+        if self._catalogue is not None:
+            self._catalogue.close()
+
+
+def get_services(request: Request) -> Services:
+    """FastAPI dependency: the app's Services."""
+    services: Services = request.app.state.services
+    return services

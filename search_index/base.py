@@ -1,0 +1,247 @@
+"""The engine interface every backend implements, and the engine-neutral query and result types.
+
+Why one interface: the index is derived data, so the engine is a deployment choice (embedded
+Tantivy on one machine, Elasticsearch to scale out). Both backends pass the same contract suite
+(``tests/contract``), so everything above this module is engine-agnostic.
+
+The document shape (what ``documents.build_document`` produces, what ``bulk`` takes)::
+
+    {
+      "id": str, "realm": "CHM"|"ABS"|"BCH", "schema": str, "government": str|None,
+      "original_language": str, "languages": [str],            # languages with a version
+      "title": {lang: str}, "summary": {lang: str}, "text": {lang: str},
+      "status": {lang: "original"|"machine"|"reviewed"|"pending"},
+      "names": str,                                             # language-neutral: names, ids, symbols
+      "entities": ["type:id"], "date": "YYYY-MM-DD"|None, "year": int|None,
+      "url": str|None, "updated_at": ISO-8601 str,
+    }
+
+Query semantics both engines give (the contract suite checks them):
+- the text is analysed per field with that field's analyzer (never a query-string parser); a
+  document matches when every token of the query is in one of ``title.<lang>`` (boost 3),
+  ``summary.<lang>`` (2), ``text.<lang>`` (1) or ``names`` (1);
+- filters are OR within a facet and AND across facets; a facet's own selection does not narrow
+  that facet's counts (multi-select facets);
+- ``newest`` sorts by date descending, then id; ``relevance`` by score, then id.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Literal
+
+Document = dict[str, Any]
+
+FACET_FIELDS: tuple[str, ...] = ("realm", "schema", "government", "original_language", "entity", "year")
+FILTER_FIELDS: tuple[str, ...] = ("realm", "schema", "government", "original_language", "entity")
+TEXT_FIELD_BOOSTS: tuple[tuple[str, float], ...] = (("title", 3.0), ("summary", 2.0), ("text", 1.0))
+NAMES_BOOST = 1.0
+SNIPPET_MAX_CHARS = 240
+HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE = "<mark>", "</mark>"
+
+
+class IndexUnavailable(Exception):
+    """The engine cannot be reached or its index cannot be opened; the message says what to try."""
+
+
+class IndexBusy(IndexUnavailable):
+    """Another process holds the embedded index's writer lock."""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A validated search: built by the API from checked parameters, never from raw query syntax."""
+
+    text: str = ""
+    lang: str = "en"
+    filters: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    year_from: int | None = None
+    year_to: int | None = None
+    sort: Literal["relevance", "newest"] = "relevance"
+    offset: int = 0
+    size: int = 10
+    search_after: Sequence[Any] | None = None
+    facets: Sequence[str] = FACET_FIELDS
+    facet_size: int = 50
+    highlight: bool = True
+
+    def __post_init__(self) -> None:
+        unknown = set(self.filters) - set(FILTER_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown filter field(s): {', '.join(sorted(unknown))}")
+        unknown = set(self.facets) - set(FACET_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown facet field(s): {', '.join(sorted(unknown))}")
+
+
+@dataclass
+class Hit:
+    """One matching document with its stored source, score, highlighted snippet and sort key."""
+
+    id: str
+    score: float | None
+    source: Document
+    snippet: str | None = None
+    sort: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class SearchResults:
+    """A page of hits, the total, and facet counts as ``{facet: [(value, count), ...]}``."""
+
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]]
+    took_ms: float = 0.0
+
+
+@dataclass
+class BulkResult:
+    """What a bulk call did: how many documents were indexed and, per failed document, why."""
+
+    indexed: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def merge(self, other: BulkResult) -> None:
+        self.indexed += other.indexed
+        self.errors.extend(other.errors)
+
+
+@dataclass(frozen=True)
+class Health:
+    """``ok`` or what is wrong, in words an operator can act on."""
+
+    ok: bool
+    detail: str
+    engine: str
+
+
+def chunked(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    """Split an iterable into lists of at most ``size`` items."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def validate_document(doc: Document) -> str | None:
+    """Why a document cannot be indexed, or None; both engines reject the same documents."""
+    doc_id = doc.get("id")
+    if not isinstance(doc_id, str) or not doc_id:
+        return "document has no id"
+    for name in ("realm", "schema", "original_language"):
+        if not isinstance(doc.get(name), str) or not doc[name]:
+            return f"document {doc_id} has no {name}"
+    for name in ("title", "summary", "text", "status"):
+        value = doc.get(name, {})
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            return f"document {doc_id}: {name} must map language codes to strings"
+    year = doc.get("year")
+    if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
+        return f"document {doc_id}: year must be an integer, not {year!r}"
+    return None
+
+
+class SearchBackend(abc.ABC):
+    """A search engine holding versioned indexes behind one alias (or pointer).
+
+    Writes go to the version the alias points at unless a version is named (rebuilds); reads
+    always go through the alias, so searches keep answering while a rebuild fills a new version.
+    """
+
+    engine: str = "?"
+    bulk_chunk_size: int = 500
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def ensure_index(self) -> None:
+        """Create a first version and point the alias at it if there is none."""
+
+    @abc.abstractmethod
+    def health(self) -> Health:
+        """Whether the engine answers and the alias points at an index."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and locks."""
+
+    # -- versions ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_version(self) -> str:
+        """Create an empty index version (not yet behind the alias) and return its name."""
+
+    @abc.abstractmethod
+    def current_version(self) -> str | None:
+        """The version the alias points at."""
+
+    @abc.abstractmethod
+    def list_versions(self) -> list[str]:
+        """Every version that exists, oldest first."""
+
+    @abc.abstractmethod
+    def swap(self, version: str) -> None:
+        """Point the alias at ``version`` atomically."""
+
+    @abc.abstractmethod
+    def drop_version(self, version: str) -> None:
+        """Delete a version that the alias no longer points at."""
+
+    @abc.abstractmethod
+    def destroy(self) -> None:
+        """Delete the alias and every version (tests, and operators starting over)."""
+
+    # -- writes ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def bulk(self, docs: Iterable[Document], version: str | None = None) -> BulkResult:
+        """Index (insert or replace by id) documents; failures are reported per document."""
+
+    @abc.abstractmethod
+    def delete(self, ids: Sequence[str], version: str | None = None) -> None:
+        """Remove documents by id."""
+
+    @abc.abstractmethod
+    def refresh(self, version: str | None = None) -> None:
+        """Make everything written so far visible to searches."""
+
+    def index(self, doc: Document) -> BulkResult:
+        """Index one document and make it visible."""
+        result = self.bulk([doc])
+        self.refresh()
+        return result
+
+    def rebuild(self, docs: Iterable[Document], keep_old: bool = False) -> tuple[str, BulkResult]:
+        """Fill a new version from ``docs`` and swap the alias only once it is complete.
+
+        If filling fails part-way, the new version is dropped and the alias still points at the
+        old, complete one: readers never see a half-built index.
+        """
+        old = self.current_version()
+        version = self.create_version()
+        try:
+            result = self.bulk(docs, version=version)
+            self.refresh(version)
+        except BaseException:
+            self.drop_version(version)
+            raise
+        self.swap(version)
+        if old is not None and not keep_old:
+            self.drop_version(old)
+        return version, result
+
+    # -- reads -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def search(self, query: SearchQuery) -> SearchResults:
+        """Run a search: hits, total and facet counts."""
+
+    @abc.abstractmethod
+    def suggest(self, prefix: str, lang: str, size: int = 10) -> list[str]:
+        """Title completions for what a reader has typed so far, in ``lang`` or language-neutral."""
+
+    @abc.abstractmethod
+    def get(self, doc_id: str) -> Document | None:
+        """The stored document with this id, or None."""
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """How many documents the alias's version holds."""

@@ -1,0 +1,76 @@
+"""From catalogue rows to index documents: which version of each field a reader sees.
+
+Per language the display choice is reviewed > original > machine (current ones only); stale,
+failed and rejected texts never reach readers. ``status`` tells, per UN language, which kind
+the reader gets, and ``pending`` where nothing is there yet.
+"""
+
+from __future__ import annotations
+
+from analyzers.symbols import find_symbols
+from catalogue.languages import UN_LANGUAGES
+from catalogue.models import FieldText, RecordRow
+from catalogue.record import TEXT_FIELDS
+from search_index.base import Document
+
+DISPLAY_PRIORITY = {"reviewed": 0, "original": 1, "machine": 2}
+
+
+def best_texts(texts: list[FieldText]) -> dict[str, dict[str, FieldText]]:
+    """For each field and language, the version a reader should see."""
+    chosen: dict[str, dict[str, FieldText]] = {name: {} for name in TEXT_FIELDS}
+    for text in texts:
+        if text.status != "current" or text.provenance not in DISPLAY_PRIORITY or text.field not in chosen:
+            continue
+        current = chosen[text.field].get(text.language)
+        if current is None or DISPLAY_PRIORITY[text.provenance] < DISPLAY_PRIORITY[current.provenance]:
+            chosen[text.field][text.language] = text
+    return chosen
+
+
+def language_status(chosen: dict[str, dict[str, FieldText]], original_language: str) -> dict[str, str]:
+    """What a reader of each UN language gets: original, reviewed, machine or pending."""
+    status: dict[str, str] = {}
+    for lang in UN_LANGUAGES:
+        kinds = {field[lang].provenance for field in chosen.values() if lang in field}
+        if not kinds:
+            status[lang] = "pending"
+        elif "original" in kinds or lang == original_language:
+            status[lang] = "original"
+        elif kinds == {"reviewed"}:
+            status[lang] = "reviewed"
+        else:
+            status[lang] = "machine"
+    return status
+
+
+def build_document(row: RecordRow, entities: list[str] | None = None) -> Document:
+    """The index document of one record (see ``search_index.base`` for its shape)."""
+    chosen = best_texts(list(row.texts))
+    fields = {
+        name: {lang: t.text for lang, t in by_lang.items() if lang in UN_LANGUAGES} for name, by_lang in chosen.items()
+    }
+    originals = [t.text for t in row.texts if t.provenance == "original"]
+    symbols: list[str] = []
+    for text in originals:
+        symbols.extend(find_symbols(text))
+    names = " ".join(dict.fromkeys([row.id, *fields["title"].values(), *symbols]))
+    languages = sorted({lang for by_lang in fields.values() for lang in by_lang})
+    return {
+        "id": row.id,
+        "realm": row.realm,
+        "schema": row.schema_name,
+        "government": row.government,
+        "original_language": row.original_language,
+        "languages": languages,
+        "title": fields["title"],
+        "summary": fields["summary"],
+        "text": fields["text"],
+        "status": language_status(chosen, row.original_language),
+        "names": names,
+        "entities": sorted(set(entities or [])),
+        "date": row.date.isoformat() if row.date else None,
+        "year": row.date.year if row.date else None,
+        "url": row.url,
+        "updated_at": row.updated_at.isoformat(),
+    }

@@ -1,0 +1,499 @@
+"""The embedded engine: Tantivy on disk, in process, no server.
+
+Versions are directories ``<index_dir>/v<timestamp>``; the file ``<index_dir>/CURRENT`` names the
+one readers use (our alias). Swapping rewrites CURRENT atomically (write + rename), and readers
+notice on their next search, so searches answer throughout a rebuild.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, tantivy_analyzer, tantivy_analyzers
+from catalogue.languages import UN_LANGUAGES
+from search_index.base import (
+    FILTER_FIELDS,
+    HIGHLIGHT_CLOSE,
+    HIGHLIGHT_OPEN,
+    NAMES_BOOST,
+    SNIPPET_MAX_CHARS,
+    TEXT_FIELD_BOOSTS,
+    BulkResult,
+    Document,
+    Health,
+    Hit,
+    IndexBusy,
+    IndexUnavailable,
+    SearchBackend,
+    SearchQuery,
+    SearchResults,
+    chunked,
+    validate_document,
+)
+
+POINTER = "CURRENT"
+KEYWORD_FIELDS = ("realm", "schema", "government", "original_language", "languages", "entity")
+FILTER_TO_FIELD = {name: name for name in FILTER_FIELDS}
+NO_DATE = -(10**9)  # sorts after every real date under "newest"
+WRITER_HEAP = 64_000_000
+
+
+def _field(name: str, lang: str) -> str:
+    return f"{name}_{lang}"
+
+
+def build_schema() -> tantivy.Schema:
+    """One schema for every version: per-language text fields, neutral names, keyword facets."""
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
+    for name in KEYWORD_FIELDS:
+        builder.add_text_field(name, tokenizer_name="raw", fast=True)
+    for name, _boost in TEXT_FIELD_BOOSTS:
+        for lang in UN_LANGUAGES:
+            builder.add_text_field(_field(name, lang), tokenizer_name=analyzer_name(lang))
+    builder.add_text_field("names", tokenizer_name=NEUTRAL_ANALYZER)
+    builder.add_integer_field("year", indexed=True, fast=True)
+    builder.add_integer_field("date_days", indexed=True, fast=True)
+    builder.add_bytes_field("source", stored=True)
+    return builder.build()
+
+
+def _date_days(value: str | None) -> int:
+    if not value:
+        return NO_DATE
+    return date.fromisoformat(value[:10]).toordinal()
+
+
+def to_tantivy(doc: Document) -> tantivy.Document:
+    """The Tantivy document for one index document (its JSON kept whole in ``source``)."""
+    tdoc = tantivy.Document()
+    tdoc.add_text("id", doc["id"])
+    for name in ("realm", "schema", "government", "original_language"):
+        if doc.get(name):
+            tdoc.add_text(name, str(doc[name]))
+    for lang in doc.get("languages") or []:
+        tdoc.add_text("languages", lang)
+    for entity in doc.get("entities") or []:
+        tdoc.add_text("entity", entity)
+    for name, _boost in TEXT_FIELD_BOOSTS:
+        for lang, value in (doc.get(name) or {}).items():
+            if lang in UN_LANGUAGES and value:
+                tdoc.add_text(_field(name, lang), value)
+    if doc.get("names"):
+        tdoc.add_text("names", doc["names"])
+    if doc.get("year") is not None:
+        tdoc.add_integer("year", int(doc["year"]))
+    tdoc.add_integer("date_days", _date_days(doc.get("date")))
+    tdoc.add_bytes("source", json.dumps(doc, ensure_ascii=False).encode("utf-8"))
+    return tdoc
+
+
+def highlight_html(text: str, ranges: Sequence[tuple[int, int]]) -> str:
+    """Escape ``text`` for HTML and wrap the byte ranges Tantivy reports in highlight tags."""
+    raw = text.encode("utf-8")
+    out: list[str] = []
+    cursor = 0
+    for start, end in sorted(ranges):
+        if start < cursor:
+            continue
+        out.append(html.escape(raw[cursor:start].decode("utf-8", "ignore")))
+        out.append(HIGHLIGHT_OPEN + html.escape(raw[start:end].decode("utf-8", "ignore")) + HIGHLIGHT_CLOSE)
+        cursor = end
+    out.append(html.escape(raw[cursor:].decode("utf-8", "ignore")))
+    return "".join(out)
+
+
+class TantivyBackend(SearchBackend):
+    """Versioned Tantivy indexes in a directory, with the pointer file as the alias."""
+
+    engine = "tantivy"
+
+    def __init__(self, index_dir: Path) -> None:
+        self.root = Path(index_dir)
+        self.schema = build_schema()
+        self._lock = threading.RLock()
+        self._indexes: dict[str, tantivy.Index] = {}
+        self._writers: dict[str, tantivy.IndexWriter] = {}
+        self._reader_version: str | None = None
+
+    # -- versions ----------------------------------------------------------------------------
+    def _open(self, version: str) -> tantivy.Index:
+        with self._lock:
+            index = self._indexes.get(version)
+            if index is None:
+                path = self.root / version
+                if not tantivy.Index.exists(str(path)):
+                    raise IndexUnavailable(
+                        f"embedded index version {version} is missing under {self.root}; run `chm-search reindex`"
+                    )
+                try:
+                    index = tantivy.Index(self.schema, path=str(path), reuse=True)
+                except ValueError as exc:
+                    raise IndexUnavailable(
+                        f"embedded index at {path} cannot be opened ({exc}); run `chm-search reindex`"
+                    ) from None
+                for name, analyzer in tantivy_analyzers().items():
+                    index.register_tokenizer(name, analyzer)
+                self._indexes[version] = index
+            return index
+
+    def create_version(self) -> str:
+        with self._lock:
+            self.root.mkdir(parents=True, exist_ok=True)
+            while True:
+                version = "v" + time.strftime("%Y%m%d%H%M%S") + f"{time.time_ns() % 1_000_000_000:09d}"
+                path = self.root / version
+                if not path.exists():
+                    break
+            path.mkdir()
+            index = tantivy.Index(self.schema, path=str(path), reuse=False)
+            for name, analyzer in tantivy_analyzers().items():
+                index.register_tokenizer(name, analyzer)
+            self._indexes[version] = index
+            return version
+
+    def current_version(self) -> str | None:
+        try:
+            version = (self.root / POINTER).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return version or None
+
+    def list_versions(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and p.name.startswith("v"))
+
+    def swap(self, version: str) -> None:
+        if not (self.root / version).is_dir():
+            raise ValueError(f"no index version {version}")
+        tmp = self.root / f".{POINTER}.{os.getpid()}.tmp"
+        tmp.write_text(version, encoding="utf-8")
+        os.replace(tmp, self.root / POINTER)
+
+    def drop_version(self, version: str) -> None:
+        with self._lock:
+            if version == self.current_version():
+                raise ValueError(f"refusing to drop {version}: the alias points at it")
+            writer = self._writers.pop(version, None)
+            if writer is not None:
+                writer.rollback()
+                del writer
+            self._indexes.pop(version, None)
+            shutil.rmtree(self.root / version, ignore_errors=True)
+
+    def destroy(self) -> None:
+        with self._lock:
+            self.close()
+            self._reader_version = None
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def ensure_index(self) -> None:
+        with self._lock:
+            current = self.current_version()
+            if current is None or not (self.root / current).is_dir():
+                self.swap(self.create_version())
+
+    def _target(self, version: str | None) -> str:
+        target = version or self.current_version()
+        if target is None:
+            raise IndexUnavailable(f"no embedded index under {self.root}; run `chm-search reindex`")
+        return target
+
+    # -- writes ------------------------------------------------------------------------------
+    def _writer(self, version: str) -> tantivy.IndexWriter:
+        with self._lock:
+            writer = self._writers.get(version)
+            if writer is None:
+                try:
+                    writer = self._open(version).writer(heap_size=WRITER_HEAP, num_threads=1)
+                except ValueError as exc:
+                    if "lock" in str(exc).lower():
+                        raise IndexBusy(
+                            f"the embedded index {version} is being written by another process ({exc}); "
+                            "wait for it to finish, or stop it"
+                        ) from None
+                    raise IndexUnavailable(f"cannot write the embedded index: {exc}") from None
+                self._writers[version] = writer
+            return writer
+
+    def bulk(self, docs: Iterable[Document], version: str | None = None) -> BulkResult:
+        target = self._target(version)
+        writer = self._writer(target)
+        result = BulkResult()
+        for batch in chunked(docs, self.bulk_chunk_size):
+            with self._lock:
+                for doc in batch:
+                    reason = validate_document(doc)
+                    doc_id = str(doc.get("id") or "?")
+                    if reason is not None:
+                        result.errors.append((doc_id, reason))
+                        continue
+                    try:
+                        tdoc = to_tantivy(doc)
+                    except (ValueError, TypeError, OverflowError) as exc:
+                        result.errors.append((doc_id, f"cannot be indexed: {exc}"))
+                        continue
+                    writer.delete_documents_by_term("id", doc_id)
+                    writer.add_document(tdoc)
+                    result.indexed += 1
+        return result
+
+    def delete(self, ids: Sequence[str], version: str | None = None) -> None:
+        writer = self._writer(self._target(version))
+        with self._lock:
+            for doc_id in ids:
+                writer.delete_documents_by_term("id", doc_id)
+
+    def refresh(self, version: str | None = None) -> None:
+        target = self._target(version)
+        with self._lock:
+            writer = self._writers.get(target)
+            if writer is not None:
+                writer.commit()
+                writer.wait_merging_threads()
+                del self._writers[target]
+            self._open(target).reload()
+
+    def close(self) -> None:
+        with self._lock:
+            for writer in self._writers.values():
+                writer.rollback()
+            self._writers.clear()
+            self._indexes.clear()
+
+    # -- reads -------------------------------------------------------------------------------
+    def _reader(self) -> tantivy.Index:
+        """The index the alias points at, reopened when a swap happened since the last search."""
+        version = self._target(None)
+        index = self._open(version)
+        with self._lock:
+            if version != self._reader_version:
+                old = self._reader_version
+                self._reader_version = version
+                if old is not None and old not in self._writers:
+                    self._indexes.pop(old, None)
+        return index
+
+    def health(self) -> Health:
+        try:
+            index = self._reader()
+            docs = index.searcher().num_docs
+        except IndexUnavailable as exc:
+            return Health(False, str(exc), self.engine)
+        except Exception as exc:  # an unreadable index is a health finding, not a crash
+            return Health(False, f"embedded index unreadable: {exc}", self.engine)
+        return Health(True, f"ok ({docs} documents, version {self._reader_version})", self.engine)
+
+    def count(self) -> int:
+        return int(self._reader().searcher().num_docs)
+
+    def get(self, doc_id: str) -> Document | None:
+        index = self._reader()
+        searcher = index.searcher()
+        hits = searcher.search(tantivy.Query.term_query(self.schema, "id", doc_id), 1).hits
+        if not hits:
+            return None
+        return self._source(searcher.doc(hits[0][1]))
+
+    @staticmethod
+    def _source(tdoc: tantivy.Document) -> Document:
+        raw = tdoc.get_first("source")
+        if raw is None:
+            raise IndexUnavailable("embedded index holds a document without its source; run `chm-search reindex`")
+        loaded: Document = json.loads(bytes(raw).decode("utf-8"))
+        return loaded
+
+    # -- query compilation -------------------------------------------------------------------
+    def _field_query(self, field: str, analyzer: str, text: str) -> tantivy.Query | None:
+        tokens = list(dict.fromkeys(tantivy_analyzer(analyzer).analyze(text)))
+        if not tokens:
+            return None
+        terms = [tantivy.Query.term_query(self.schema, field, token) for token in tokens]
+        if len(terms) == 1:
+            return terms[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, term) for term in terms])
+
+    def text_query(self, text: str, lang: str) -> tantivy.Query | None:
+        """Best-fields over the reader's language fields and the neutral field; None when no tokens."""
+        per_field: list[tantivy.Query] = []
+        for name, boost in TEXT_FIELD_BOOSTS:
+            query = self._field_query(_field(name, lang), analyzer_name(lang), text)
+            if query is not None:
+                per_field.append(tantivy.Query.boost_query(query, boost))
+        names = self._field_query("names", NEUTRAL_ANALYZER, text)
+        if names is not None:
+            per_field.append(tantivy.Query.boost_query(names, NAMES_BOOST))
+        if not per_field:
+            return None
+        return tantivy.Query.disjunction_max_query(per_field)
+
+    def _filter_query(self, name: str, values: Sequence[str]) -> tantivy.Query:
+        field = FILTER_TO_FIELD[name]
+        return tantivy.Query.term_set_query(self.schema, field, list(values))
+
+    def _compose(self, base: tantivy.Query | None, filters: list[tantivy.Query]) -> tantivy.Query:
+        clauses = [(tantivy.Occur.Must, q) for q in ([base] if base is not None else []) + filters]
+        if not clauses:
+            return tantivy.Query.all_query()
+        if base is None:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        return tantivy.Query.boolean_query(clauses)
+
+    def _base_query(self, query: SearchQuery) -> tuple[tantivy.Query | None, bool]:
+        """The scoring part (text + year range); the flag says the text had no tokens at all."""
+        parts: list[tantivy.Query] = []
+        no_tokens = False
+        if query.text.strip():
+            text = self.text_query(query.text, query.lang)
+            if text is None:
+                no_tokens = True
+            else:
+                parts.append(text)
+        if query.year_from is not None or query.year_to is not None:
+            parts.append(
+                tantivy.Query.range_query(
+                    self.schema,
+                    "year",
+                    tantivy.FieldType.Integer,
+                    query.year_from if query.year_from is not None else -(2**62),
+                    query.year_to if query.year_to is not None else 2**62,
+                )
+            )
+        if not parts:
+            return None, no_tokens
+        if len(parts) == 1:
+            return parts[0], no_tokens
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts]), no_tokens
+
+    # -- search ------------------------------------------------------------------------------
+    def search(self, query: SearchQuery) -> SearchResults:
+        started = time.perf_counter()
+        index = self._reader()
+        searcher = index.searcher()
+        base, no_tokens = self._base_query(query)
+        if no_tokens:
+            return SearchResults(0, [], {name: [] for name in query.facets}, (time.perf_counter() - started) * 1000)
+        filters = {name: self._filter_query(name, values) for name, values in query.filters.items() if values}
+        full = self._compose(base, list(filters.values()))
+
+        offset = query.offset
+        if query.search_after:
+            offset = int(query.search_after[0]) + 1
+        if query.sort == "newest":
+            result = searcher.search(full, query.size, count=True, order_by_field="date_days", offset=offset)
+        else:
+            result = searcher.search(full, query.size, count=True, offset=offset)
+
+        hits: list[Hit] = []
+        snippet_gens: dict[str, tantivy.SnippetGenerator] = {}
+        for position, (score, address) in enumerate(result.hits, start=offset):
+            source = self._source(searcher.doc(address))
+            snippet = None
+            if query.highlight and base is not None and query.text.strip():
+                snippet = self._snippet(searcher, full, snippet_gens, source, query.lang)
+            hits.append(
+                Hit(
+                    id=source["id"],
+                    score=float(score) if query.sort == "relevance" else None,
+                    source=source,
+                    snippet=snippet,
+                    sort=[position],
+                )
+            )
+        facets = self._facets(searcher, base, filters, query)
+        total = int(getattr(result, "count", 0) or 0)  # ``count`` exists but is missing from the stubs
+        return SearchResults(total, hits, facets, (time.perf_counter() - started) * 1000)
+
+    def _snippet(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        cache: dict[str, tantivy.SnippetGenerator],
+        source: Document,
+        lang: str,
+    ) -> str | None:
+        for name in ("text", "summary", "title"):
+            value = (source.get(name) or {}).get(lang)
+            if not value:
+                continue
+            field = _field(name, lang)
+            generator = cache.get(field)
+            if generator is None:
+                generator = tantivy.SnippetGenerator.create(searcher, query, self.schema, field)
+                generator.set_max_num_chars(SNIPPET_MAX_CHARS)
+                cache[field] = generator
+            tdoc = tantivy.Document()
+            tdoc.add_text(field, value)
+            snippet = generator.snippet_from_doc(tdoc)
+            ranges = [(r.start, r.end) for r in snippet.highlighted()]
+            if ranges:
+                fragment = snippet.fragment()
+                return highlight_html(fragment, ranges)
+        return None
+
+    def _facets(
+        self,
+        searcher: tantivy.Searcher,
+        base: tantivy.Query | None,
+        filters: dict[str, tantivy.Query],
+        query: SearchQuery,
+    ) -> dict[str, list[tuple[str, int]]]:
+        """Facet counts; a facet with a selection is counted without its own filter (multi-select)."""
+
+        def aggs_for(names: Sequence[str]) -> dict[str, Any]:
+            return {name: {"terms": {"field": name, "size": query.facet_size}} for name in names}
+
+        shared = [name for name in query.facets if name not in filters]
+        raw: dict[str, Any] = {}
+        if shared:
+            raw.update(searcher.aggregate(self._compose(base, list(filters.values())), aggs_for(shared)))
+        for name in query.facets:
+            if name in filters:
+                others = [q for other, q in filters.items() if other != name]
+                raw.update(searcher.aggregate(self._compose(base, others), aggs_for([name])))
+        facets: dict[str, list[tuple[str, int]]] = {}
+        for name in query.facets:
+            buckets = raw.get(name, {}).get("buckets", [])
+            values = [(_bucket_key(b["key"]), int(b["doc_count"])) for b in buckets if b["doc_count"] > 0]
+            facets[name] = sorted(values, key=lambda item: (-item[1], item[0]))
+        return facets
+
+    def suggest(self, prefix: str, lang: str, size: int = 10) -> list[str]:
+        analyzer = tantivy_analyzer(analyzer_name(lang))
+        words = prefix.split()
+        if not words:
+            return []
+        # Earlier words match as analysed terms; the last, still being typed, as a prefix of its
+        # stem (the index holds stems, and a word's stem is a prefix of the word).
+        head = analyzer.analyze(" ".join(words[:-1]))
+        tail = analyzer.analyze(words[-1])
+        if not tail:
+            return []
+        query = tantivy.Query.phrase_prefix_query(self.schema, _field("title", lang), [*head, tail[0]])
+        searcher = self._reader().searcher()
+        seen: dict[str, None] = {}
+        for _score, address in searcher.search(query, size * 3).hits:
+            title = (self._source(searcher.doc(address)).get("title") or {}).get(lang)
+            if title:
+                seen.setdefault(title, None)
+            if len(seen) >= size:
+                break
+        return list(seen)
+
+
+def _bucket_key(key: object) -> str:
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)

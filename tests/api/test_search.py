@@ -1,0 +1,115 @@
+"""GET /api/v1/search over the samples: fields, facets, filters, validation, safety."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+RESULT_FIELDS = {
+    "id",
+    "realm",
+    "schema",
+    "government",
+    "title",
+    "summary",
+    "snippet",
+    "url",
+    "date",
+    "original_language",
+    "display_language",
+    "machine_translated",
+    "translation_status",
+    "entities",
+}
+
+
+def search(client: TestClient, **params: Any) -> dict[str, Any]:
+    response = client.get("/api/v1/search", params=params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_finds_the_sample_document_by_a_word_of_its_text(client: TestClient) -> None:
+    body = search(client, q="convenor", lang="en")
+    assert [r["id"] for r in body["results"]] == ["UNEP-CBD-COP-12-11"]
+    result = body["results"][0]
+    assert set(result) == RESULT_FIELDS
+    assert (result["realm"], result["schema"], result["original_language"]) == ("CHM", "meetingDocument", "en")
+    assert result["title"] == "UNEP/CBD/COP/12/11: Note by the Executive Secretary"
+    assert "<mark>convenor</mark>" in result["snippet"]
+    assert result["translation_status"] == "original" and result["machine_translated"] is False
+    assert {"total", "page", "size", "lang", "took_ms", "results", "facets", "next_cursor"} <= set(body)
+
+
+def test_realm_facet_with_labels_in_the_readers_language(client: TestClient) -> None:
+    body = search(client, q="", lang="fr", size=1)
+    realm = {f["value"]: f for f in body["facets"]["realm"]}
+    assert set(realm) == {"ABS", "BCH", "CHM"}
+    assert sum(f["count"] for f in realm.values()) == body["total"] == 19
+    assert realm["BCH"]["label"] == "Centre d'échange pour la prévention des risques biotechnologiques"
+
+
+def test_realm_filter_is_multi_select(client: TestClient) -> None:
+    body = search(client, realm=["ABS", "BCH"], size=100)
+    assert {r["realm"] for r in body["results"]} == {"ABS", "BCH"}
+    counts = {f["value"]: f["count"] for f in body["facets"]["realm"]}
+    assert counts["CHM"] > 0  # other realms stay visible for multi-select
+
+
+def test_results_in_another_language_say_so(client: TestClient) -> None:
+    body = search(client, q="", lang="ru", realm="BCH", size=100)
+    chinese = next(r for r in body["results"] if r["original_language"] == "zh")
+    assert chinese["display_language"] == "zh" and chinese["translation_status"] == "pending"
+    russian = next(r for r in body["results"] if r["original_language"] == "ru")
+    assert russian["display_language"] == "ru" and russian["translation_status"] == "original"
+
+
+def test_script_in_a_record_is_escaped(client: TestClient) -> None:
+    body = search(client, q="notification", lang="en", size=100)
+    for result in body["results"]:
+        assert "<script" not in (result["snippet"] or "")
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"realm": "XYZ"}, "realm"),
+        ({"size": 101}, "size"),
+        ({"page": 0}, "page"),
+        ({"lang": "de"}, "lang"),
+        ({"sort": "random"}, "sort"),
+        ({"government": "bra"}, "government"),
+        ({"q": "x" * 1001}, "q"),
+        ({"cursor": "garbage"}, "cursor"),
+    ],
+)
+def test_bad_parameters_are_422_naming_them(client: TestClient, params: dict[str, Any], needle: str) -> None:
+    response = client.get("/api/v1/search", params=params)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert set(error) == {"code", "message"} and needle in error["message"]
+
+
+@pytest.mark.parametrize("q", ['title:foo OR "bar', "🌿🐝 biodiversité 生物", "*:*", "\\", "((((", "a" * 1000])
+def test_odd_queries_get_a_normal_answer(client: TestClient, q: str) -> None:
+    assert client.get("/api/v1/search", params={"q": q}).status_code == 200
+
+
+def test_cursor_pages_through_everything(client: TestClient) -> None:
+    seen: list[str] = []
+    params: dict[str, Any] = {"size": 5, "sort": "newest"}
+    while True:
+        body = search(client, **params)
+        seen.extend(r["id"] for r in body["results"])
+        if not body["next_cursor"]:
+            break
+        params["cursor"] = body["next_cursor"]
+    assert len(seen) == len(set(seen)) == 19
+
+
+def test_unknown_route_uses_the_error_shape(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"

@@ -1,0 +1,309 @@
+"""The index contract: every backend runs these same tests (Wagtail's ``BackendTests`` pattern).
+
+Tantivy always runs them; Elasticsearch runs them whenever CHM_ES_URL names a node and is
+skipped with that reason otherwise.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from search_index.base import SearchBackend, SearchQuery
+from tests.contract.engines import ES_SKIP_REASON, ES_URL, drop_all, elasticsearch_backend, make_doc, tantivy_backend
+
+CORPUS = [
+    make_doc(
+        "fr-1",
+        "fr",
+        "Aires protégées",
+        "Les espèces protégées des aires marines du littoral",
+        realm="CHM",
+        year=2019,
+        entities=["country:fr", "target:aichi-11"],
+        government="fr",
+    ),
+    make_doc(
+        "ru-1",
+        "ru",
+        "Национальный доклад",
+        "Сохранение биологического разнообразия и охраняемых территорий",
+        realm="CHM",
+        year=2020,
+        government="ru",
+        schema="nationalReport6",
+    ),
+    make_doc(
+        "zh-1",
+        "zh",
+        "生物安全法",
+        "中华人民共和国关于保护生物多样性的法律规定",
+        realm="BCH",
+        year=2021,
+        government="cn",
+        schema="biosafetyLaw",
+    ),
+    make_doc(
+        "ar-1",
+        "ar",
+        "التقرير الوطني",
+        "حماية التنوع البيولوجي في المناطق المحمية",
+        realm="CHM",
+        year=2018,
+        government="eg",
+        schema="nationalReport6",
+    ),
+    make_doc(
+        "en-1",
+        "en",
+        "Access permits",
+        "Permits for genetic resources under UNEP/CBD/COP/12/11 and decision XI/2",
+        realm="ABS",
+        year=2022,
+        government="in",
+        schema="absPermit",
+        entities=["country:in"],
+        names="en-1 Access permits UNEP/CBD/COP/12/11",
+    ),
+    make_doc(
+        "en-2",
+        "en",
+        "Maize decision",
+        "Field trial of genetically modified maize",
+        realm="BCH",
+        year=2016,
+        government="mx",
+        schema="biosafetyDecision",
+        entities=["country:mx"],
+    ),
+]
+
+
+class BackendTests:
+    """The behaviour every engine must show; subclasses provide ``make_backend``."""
+
+    def make_backend(self, tmp_path: Path) -> SearchBackend:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def empty_backend(self, tmp_path: Path) -> Iterator[SearchBackend]:
+        backend = self.make_backend(tmp_path)
+        backend.ensure_index()
+        yield backend
+        drop_all(backend)
+        backend.close()
+
+    @pytest.fixture
+    def backend(self, empty_backend: SearchBackend) -> SearchBackend:
+        result = empty_backend.bulk(CORPUS)
+        assert result.errors == []
+        empty_backend.refresh()
+        return empty_backend
+
+    def ids(self, backend: SearchBackend, **kwargs: Any) -> list[str]:
+        return sorted(hit.id for hit in backend.search(SearchQuery(size=100, **kwargs)).hits)
+
+    # -- analysis per language ---------------------------------------------------------------
+    def test_french_plural_found_by_singular(self, backend: SearchBackend) -> None:
+        assert self.ids(backend, text="espèce protégée", lang="fr") == ["fr-1"]
+        assert self.ids(backend, text="aire marine", lang="fr") == ["fr-1"]
+
+    def test_russian_inflected_form_found_by_another(self, backend: SearchBackend) -> None:
+        assert self.ids(backend, text="биологическое разнообразие", lang="ru") == ["ru-1"]
+
+    def test_english_plural_found_by_singular(self, backend: SearchBackend) -> None:
+        assert self.ids(backend, text="permit", lang="en") == ["en-1"]
+        assert self.ids(backend, text="genetic resource", lang="en") == ["en-1"]
+
+    def test_chinese_two_character_word_inside_longer_string(self, backend: SearchBackend) -> None:
+        assert self.ids(backend, text="多样", lang="zh") == ["zh-1"]
+        assert self.ids(backend, text="生物多样性", lang="zh") == ["zh-1"]
+
+    def test_arabic_found_by_form_with_definite_article(self, backend: SearchBackend) -> None:
+        assert self.ids(backend, text="تنوع", lang="ar") == ["ar-1"]
+        assert self.ids(backend, text="التنوع", lang="ar") == ["ar-1"]
+
+    def test_language_fields_are_separate(self, backend: SearchBackend) -> None:
+        # A French word searched as English does not reach the French field.
+        assert self.ids(backend, text="littoral", lang="fr") == ["fr-1"]
+        assert self.ids(backend, text="littoral", lang="en") == []
+
+    def test_neutral_field_keeps_document_symbols_whole(self, backend: SearchBackend) -> None:
+        for lang in ("en", "fr", "zh"):
+            assert self.ids(backend, text="UNEP/CBD/COP/12/11", lang=lang) == ["en-1"]
+
+    def test_every_word_must_match(self, backend: SearchBackend) -> None:
+        assert self.ids(backend, text="maize permits", lang="en") == []
+
+    def test_query_syntax_is_plain_text(self, backend: SearchBackend) -> None:
+        for hostile in ('title:maize OR "', "maize AND NOT", "*:*", "mai*", "(maize", "maize~2", "\\"):
+            result = backend.search(SearchQuery(text=hostile, lang="en"))
+            assert {hit.id for hit in result.hits} <= {"en-2"}
+        assert self.ids(backend, text="*:*", lang="en") == []
+
+    def test_empty_text_browses_everything(self, backend: SearchBackend) -> None:
+        assert self.ids(backend) == sorted(doc["id"] for doc in CORPUS)
+
+    def test_text_without_tokens_finds_nothing(self, backend: SearchBackend) -> None:
+        assert backend.search(SearchQuery(text="!!! ???", lang="en")).total == 0
+
+    # -- filters and facets ------------------------------------------------------------------
+    def test_facet_counts(self, backend: SearchBackend) -> None:
+        facets = backend.search(SearchQuery()).facets
+        assert dict(facets["realm"]) == {"CHM": 3, "BCH": 2, "ABS": 1}
+        assert facets["realm"][0] == ("CHM", 3)
+        assert dict(facets["original_language"]) == {"fr": 1, "ru": 1, "zh": 1, "ar": 1, "en": 2}
+        assert dict(facets["entity"]) == {"country:fr": 1, "target:aichi-11": 1, "country:in": 1, "country:mx": 1}
+        assert dict(facets["year"])["2020"] == 1
+
+    def test_filters_or_within_and_across_facets(self, backend: SearchBackend) -> None:
+        assert self.ids(backend, filters={"realm": ["ABS", "BCH"]}) == ["en-1", "en-2", "zh-1"]
+        assert self.ids(backend, filters={"realm": ["BCH"], "government": ["mx"]}) == ["en-2"]
+        assert self.ids(backend, filters={"entity": ["country:fr"]}) == ["fr-1"]
+
+    def test_multi_select_facets_keep_their_other_values(self, backend: SearchBackend) -> None:
+        result = backend.search(SearchQuery(filters={"realm": ["BCH"], "original_language": ["en"]}))
+        assert result.total == 1
+        # realm counts ignore the realm selection but honour the language selection
+        assert dict(result.facets["realm"]) == {"ABS": 1, "BCH": 1}
+        # language counts ignore the language selection but honour the realm selection
+        assert dict(result.facets["original_language"]) == {"en": 1, "zh": 1}
+        # facets without a selection are counted over the full selection
+        assert dict(result.facets["government"]) == {"mx": 1}
+
+    def test_year_range(self, backend: SearchBackend) -> None:
+        assert self.ids(backend, year_from=2020, year_to=2021) == ["ru-1", "zh-1"]
+        assert self.ids(backend, year_from=2022) == ["en-1"]
+
+    # -- sorting, paging, highlighting ----------------------------------------------------------
+    def test_newest_first(self, backend: SearchBackend) -> None:
+        hits = backend.search(SearchQuery(sort="newest", size=3)).hits
+        assert [hit.id for hit in hits] == ["en-1", "zh-1", "ru-1"]
+
+    def test_paging_with_offset_and_cursor(self, backend: SearchBackend) -> None:
+        first = backend.search(SearchQuery(sort="newest", size=2))
+        second = backend.search(SearchQuery(sort="newest", size=2, offset=2))
+        after = backend.search(SearchQuery(sort="newest", size=2, search_after=first.hits[-1].sort))
+        assert first.total == second.total == 6
+        assert [h.id for h in second.hits] == [h.id for h in after.hits] == ["ru-1", "fr-1"]
+
+    def test_highlight_marks_matches_and_escapes_html(self, empty_backend: SearchBackend) -> None:
+        empty_backend.bulk([make_doc("x", "en", "Markup", "A <script>alert(1)</script> about protected areas & seas")])
+        empty_backend.refresh()
+        hit = empty_backend.search(SearchQuery(text="area", lang="en")).hits[0]
+        assert hit.snippet is not None
+        assert "<mark>areas</mark>" in hit.snippet
+        assert "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet
+        assert "&amp;" in hit.snippet
+
+    # -- writes ---------------------------------------------------------------------------------
+    def test_reindexing_a_document_replaces_it(self, backend: SearchBackend) -> None:
+        backend.bulk([make_doc("en-2", "en", "Maize decision revised", "Cotton field trial")])
+        backend.refresh()
+        assert self.ids(backend, text="maize field trial", lang="en") == []
+        assert self.ids(backend, text="cotton", lang="en") == ["en-2"]
+        assert backend.count() == len(CORPUS)
+
+    def test_delete_and_get(self, backend: SearchBackend) -> None:
+        assert backend.get("ru-1") is not None
+        assert backend.get("ru-1")["title"]["ru"] == "Национальный доклад"  # type: ignore[index]
+        backend.delete(["ru-1"])
+        backend.refresh()
+        assert backend.get("ru-1") is None
+        assert backend.count() == len(CORPUS) - 1
+
+    def test_bulk_errors_are_reported_per_document(self, empty_backend: SearchBackend) -> None:
+        docs = [
+            make_doc("good-1", "en", "Good one"),
+            {"id": "no-realm", "schema": "x", "original_language": "en"},
+            make_doc("bad-year", "en", "Bad year", year=None) | {"year": "twenty"},
+            {"realm": "CHM"},
+            make_doc("good-2", "en", "Good two"),
+        ]
+        result = empty_backend.bulk(docs)
+        empty_backend.refresh()
+        assert result.indexed == 2
+        assert [doc_id for doc_id, _ in result.errors] == ["no-realm", "bad-year", "?"]
+        assert all(reason for _, reason in result.errors)
+        assert self.ids(empty_backend) == ["good-1", "good-2"]
+
+    def test_suggest_completes_titles(self, backend: SearchBackend) -> None:
+        assert backend.suggest("Acc", "en") == ["Access permits"]
+        assert backend.suggest("aires prot", "fr") == ["Aires protégées"]
+        assert backend.suggest("zzz", "en") == []
+
+    # -- versions -------------------------------------------------------------------------------
+    def test_rebuild_swaps_only_when_complete_with_searches_running(self, backend: SearchBackend) -> None:
+        old = backend.current_version()
+        failures: list[str] = []
+        totals: list[int] = []
+        stop = threading.Event()
+
+        def searching() -> None:
+            while not stop.is_set():
+                try:
+                    totals.append(backend.search(SearchQuery(text="", size=1)).total)
+                except Exception as exc:  # any failure during the swap is a contract breach
+                    failures.append(repr(exc))
+
+        def slow_corpus() -> Iterator[dict[str, Any]]:
+            for doc in [*CORPUS, make_doc("new-1", "en", "Brand new")]:
+                time.sleep(0.05)
+                yield doc
+
+        reader = threading.Thread(target=searching)
+        reader.start()
+        try:
+            version, result = backend.rebuild(slow_corpus())
+        finally:
+            time.sleep(0.2)
+            stop.set()
+            reader.join()
+        assert failures == []
+        assert result.indexed == len(CORPUS) + 1
+        assert version != old and backend.current_version() == version
+        assert old not in backend.list_versions()
+        # readers saw the complete old index, then the complete new one: nothing in between
+        assert set(totals) <= {len(CORPUS), len(CORPUS) + 1}
+        assert totals[0] == len(CORPUS) and totals[-1] == len(CORPUS) + 1
+        assert backend.get("new-1") is not None
+
+    def test_failed_rebuild_keeps_the_old_version(self, backend: SearchBackend) -> None:
+        old = backend.current_version()
+
+        def broken() -> Iterator[dict[str, Any]]:
+            yield CORPUS[0]
+            raise RuntimeError("catalogue went away")
+
+        with pytest.raises(RuntimeError):
+            backend.rebuild(broken())
+        assert backend.current_version() == old
+        assert backend.list_versions() == [old]
+        assert backend.search(SearchQuery()).total == len(CORPUS)
+
+    def test_cannot_drop_the_live_version(self, backend: SearchBackend) -> None:
+        current = backend.current_version()
+        assert current is not None
+        with pytest.raises(ValueError):
+            backend.drop_version(current)
+
+    def test_health(self, backend: SearchBackend) -> None:
+        health = backend.health()
+        assert health.ok and health.engine in ("tantivy", "elasticsearch")
+
+
+class TestTantivyBackend(BackendTests):
+    def make_backend(self, tmp_path: Path) -> SearchBackend:
+        return tantivy_backend(tmp_path)
+
+
+@pytest.mark.elasticsearch
+@pytest.mark.skipif(not ES_URL, reason=ES_SKIP_REASON)
+class TestElasticsearchBackend(BackendTests):
+    def make_backend(self, tmp_path: Path) -> SearchBackend:
+        return elasticsearch_backend(tmp_path)

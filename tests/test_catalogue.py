@@ -1,0 +1,122 @@
+"""The catalogue: migrations on start, upsert by id + content hash, provenance, errors, audit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from catalogue.db import CatalogueUnavailable
+from catalogue.models import FieldText
+from catalogue.record import Record
+from catalogue.store import Catalogue, TextVersion
+
+
+def record(**overrides: object) -> Record:
+    values: dict[str, object] = {
+        "id": "REC-1",
+        "realm": "ABS",
+        "schema_name": "absPermit",
+        "government": "pe",
+        "title": {"en": "Permit for Brazil nut research"},
+        "summary": {"en": "Access to Bertholletia excelsa seeds."},
+        "source": "test.json",
+    }
+    values.update(overrides)
+    return Record.model_validate(values)
+
+
+def texts(rec: Record) -> list[TextVersion]:
+    return [
+        TextVersion(field, lang, text, lang, 0.99) for field, by in rec.texts().items() for lang, text in by.items()
+    ]
+
+
+def test_migrations_create_every_table(catalogue: Catalogue) -> None:
+    tables = set(inspect(catalogue.engine).get_table_names())
+    assert {"records", "field_texts", "ingest_errors", "audit", "alembic_version"} <= tables
+
+
+def test_upsert_created_unchanged_updated(catalogue: Catalogue) -> None:
+    rec = record()
+    assert catalogue.upsert(rec, texts(rec), "en") == "created"
+    assert catalogue.upsert(rec, texts(rec), "en") == "unchanged"
+    changed = record(summary={"en": "Access to Brazil nut seeds and leaves."})
+    assert catalogue.upsert(changed, texts(changed), "en") == "updated"
+    row = catalogue.get("REC-1")
+    assert row is not None
+    summary = next(t for t in row.texts if t.field == "summary")
+    assert summary.text == "Access to Brazil nut seeds and leaves." and summary.version == 2
+    assert summary.provenance == "original" and summary.declared_language == "en"
+    assert [a.action for a in catalogue.audit_trail("REC-1")] == ["record.created", "record.updated"]
+    assert catalogue.audit_trail("REC-1")[1].detail["changed_fields"] == ["summary"]
+
+
+def test_changed_source_marks_translations_stale_and_keeps_them(catalogue: Catalogue) -> None:
+    rec = record()
+    catalogue.upsert(rec, texts(rec), "en")
+    with catalogue.sessions.begin() as session:
+        session.add(
+            FieldText(
+                record_id="REC-1",
+                field="summary",
+                language="fr",
+                text="Accès aux graines.",
+                provenance="reviewed",
+                status="current",
+                actor="curator-ana",
+            )
+        )
+        session.add(
+            FieldText(
+                record_id="REC-1",
+                field="title",
+                language="fr",
+                text="Permis de recherche",
+                provenance="machine",
+                status="current",
+                engine="argos",
+                model="en-fr 1.9",
+            )
+        )
+    changed = record(summary={"en": "Access to seeds and leaves."})
+    catalogue.upsert(changed, texts(changed), "en")
+    row = catalogue.get("REC-1")
+    assert row is not None
+    by_field = {(t.field, t.language, t.provenance): t for t in row.texts}
+    reviewed = by_field[("summary", "fr", "reviewed")]
+    assert reviewed.status == "stale" and reviewed.text == "Accès aux graines." and reviewed.actor == "curator-ana"
+    # the title did not change, so its translation stays current
+    assert by_field[("title", "fr", "machine")].status == "current"
+
+
+def test_errors_are_kept_with_reason(catalogue: Catalogue) -> None:
+    run = catalogue.new_run_id()
+    catalogue.add_error(run, "dump.jsonl", "line 7", "invalid JSON: Expecting value at column 1")
+    [error] = catalogue.errors(run_id=run)
+    assert (error.source, error.position, error.reason) == (
+        "dump.jsonl",
+        "line 7",
+        "invalid JSON: Expecting value at column 1",
+    )
+
+
+def test_iter_records_pages_through_everything(catalogue: Catalogue) -> None:
+    for n in range(7):
+        rec = record(id=f"REC-{n}")
+        catalogue.upsert(rec, texts(rec), "en")
+    assert [row.id for row in catalogue.iter_records(batch_size=3)] == [f"REC-{n}" for n in range(7)]
+    assert [row.id for row in catalogue.iter_records(batch_size=2, ids=["REC-5", "REC-1", "REC-3"])] == [
+        "REC-1",
+        "REC-3",
+        "REC-5",
+    ]
+
+
+def test_unreachable_catalogue_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    with pytest.raises(CatalogueUnavailable) as caught:
+        Catalogue(f"sqlite:///{blocker}/catalogue.sqlite3")
+    assert "CHM_CATALOGUE_URL" in str(caught.value)

@@ -1,0 +1,106 @@
+"""The `chm-search` command, run as a user runs it: a real process, real files, real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES
+
+CLI = [sys.executable, "-c", "from search_api.cli import main; main()"]
+
+
+def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment.update({"CHM_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}, **env)
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+
+
+def test_ingest_errors_reindex_health(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"header": {"identifier": "X"}}')
+    result = run(tmp_path, "ingest", str(SAMPLES / "shared"), str(bad))
+    assert result.returncode == 0, result.stderr
+    assert "4 read: 3 new, 0 updated, 0 unchanged, 1 errors; 3 indexed" in result.stdout
+    errors = run(tmp_path, "errors")
+    assert "bad.json" in errors.stdout and "record has no header.schema" in errors.stdout
+    reindex = run(tmp_path, "reindex")
+    assert reindex.returncode == 0 and "3 documents, 0 errors" in reindex.stdout
+    health = run(tmp_path, "health")
+    assert health.returncode == 0 and "catalogue: ok (3 records)" in health.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "code", "message"),
+    [
+        ({"CHM_LANGUAGES": "en,klingon"}, 2, "CHM_LANGUAGES"),
+        ({"CHM_ES_URL": "not a url"}, 2, "CHM_ES_URL"),
+        ({"CHM_CATALOGUE_URL": "sqlite:////proc/no/such/place/c.sqlite3"}, 3, "CHM_CATALOGUE_URL"),
+    ],
+)
+def test_failures_are_one_line_without_traceback(tmp_path: Path, env: dict[str, str], code: int, message: str) -> None:
+    result = run(tmp_path, "ingest", str(SAMPLES / "shared"), **env)
+    assert result.returncode == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_elasticsearch_unreachable_is_one_line(tmp_path: Path) -> None:
+    result = run(tmp_path, "health", CHM_ES_URL="http://127.0.0.1:1")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "127.0.0.1:1" in result.stderr + result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_answers_health_and_search(tmp_path: Path) -> None:
+    assert run(tmp_path, "ingest", str(SAMPLES / "shared")).returncode == 0
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment["CHM_DATA_DIR"] = str(tmp_path / "data")
+    server = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/api/v1"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
+                    health = json.load(response)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert health["status"] == "ok"
+        with urllib.request.urlopen(f"{base}/search?q=technology+transfer&lang=en", timeout=5) as response:
+            body = json.load(response)
+        assert "UNEP-CBD-COP-12-11" in [r["id"] for r in body["results"]]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,102 @@
+"""The ingest pipeline end to end on the real catalogue and the real embedded index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from analyzers.detect import LanguageDetector
+from catalogue.settings import Settings
+from catalogue.store import Catalogue
+from ingest.pipeline import Pipeline
+from ingest.sources.files import read_path
+from search_index.base import SearchQuery
+from search_index.tantivy_backend import TantivyBackend
+from tests.conftest import SAMPLES
+
+
+def pipeline(settings: Settings, catalogue: Catalogue) -> Pipeline:
+    return Pipeline(catalogue, TantivyBackend(settings.index_dir), LanguageDetector(), settings.languages)
+
+
+def test_samples_are_stored_indexed_and_found(settings: Settings, catalogue: Catalogue) -> None:
+    pipe = pipeline(settings, catalogue)
+    report = pipe.run(read_path(SAMPLES / "shared"))
+    assert (report.read, report.created, report.errors, report.indexed) == (3, 3, 0, 3)
+    hits = pipe.backend.search(SearchQuery(text="clearing-house mechanism", lang="en")).hits
+    assert "UNEP-CBD-COP-12-11" in [hit.id for hit in hits]
+    doc = pipe.backend.get("UNEP-CBD-COP-12-11")
+    assert doc is not None and doc["original_language"] == "en" and doc["status"]["fr"] == "pending"
+    assert "UNEP/CBD/COP/12/11" in doc["names"]
+    # a plain-text file's language was detected, not declared
+    row = catalogue.get("UNEP-CBD-COP-12-11")
+    assert row is not None and {t.language for t in row.texts} == {"en"}
+    assert all(t.declared_language is None and (t.detection_confidence or 0) > 0.9 for t in row.texts)
+
+
+def test_reingesting_unchanged_input_changes_nothing(settings: Settings, catalogue: Catalogue) -> None:
+    pipe = pipeline(settings, catalogue)
+    pipe.run(read_path(SAMPLES / "records"))
+    again = pipe.run(read_path(SAMPLES / "records"))
+    assert again.created == again.updated == again.indexed == 0
+    assert again.unchanged == 16
+    assert len(catalogue.audit_trail("25E265FB-CAB0-4291-8828-6129E71168E7")) == 1
+
+
+def test_changed_record_is_updated_and_reindexed(settings: Settings, catalogue: Catalogue, tmp_path: Path) -> None:
+    pipe = pipeline(settings, catalogue)
+    doc = json.loads((SAMPLES / "shared" / "national-target.json").read_text())
+    path = tmp_path / "target.json"
+    path.write_text(json.dumps(doc))
+    pipe.run(read_path(path))
+    doc["title"]["en"] = "Expanding marine protected areas"
+    path.write_text(json.dumps(doc))
+    report = pipe.run(read_path(path))
+    assert report.updated == 1 and report.indexed == 1
+    assert [h.id for h in pipe.backend.search(SearchQuery(text="marine area", lang="en")).hits] == [
+        doc["header"]["identifier"]
+    ]
+    assert pipe.backend.count() == 1
+
+
+def test_bad_input_is_reported_and_the_batch_goes_on(settings: Settings, catalogue: Catalogue, tmp_path: Path) -> None:
+    good = json.loads((SAMPLES / "shared" / "abs-permit.json").read_text())
+    lines = [
+        json.dumps(good),
+        "{broken",
+        json.dumps({"header": {"identifier": "Z", "schema": "nope"}, "title": {"en": "x"}}),
+    ]
+    (tmp_path / "dump.jsonl").write_text("\n".join(lines))
+    pipe = pipeline(settings, catalogue)
+    report = pipe.run(read_path(tmp_path / "dump.jsonl"), run_id="run-1")
+    assert (report.read, report.created, report.errors) == (3, 1, 2)
+    reasons = {(e.position, e.record_id): e.reason for e in catalogue.errors(run_id="run-1")}
+    assert reasons[("line 2", None)].startswith("invalid JSON")
+    assert "unknown schema 'nope'" in reasons[("line 3", "Z")]
+    assert catalogue.count() == 1 and pipe.backend.count() == 1
+
+
+def test_declared_language_is_checked(settings: Settings, catalogue: Catalogue, tmp_path: Path) -> None:
+    record = {
+        "header": {"identifier": "MIX-1", "schema": "nationalTarget", "languages": ["en"]},
+        "government": {"identifier": "fr"},
+        "title": {"en": "Aires marines protégées"},
+        "description": {"en": "D'ici 2030, la France protégera trente pour cent de ses espaces terrestres et marins."},
+    }
+    (tmp_path / "mix.json").write_text(json.dumps(record))
+    pipe = pipeline(settings, catalogue)
+    pipe.run(read_path(tmp_path / "mix.json"))
+    row = catalogue.get("MIX-1")
+    assert row is not None
+    summary = next(t for t in row.texts if t.field == "summary")
+    assert (summary.language, summary.declared_language) == ("fr", "en")
+
+
+def test_rebuild_from_catalogue(settings: Settings, catalogue: Catalogue) -> None:
+    pipe = pipeline(settings, catalogue)
+    pipe.run(read_path(SAMPLES / "records"))
+    before = pipe.backend.current_version()
+    version, result = pipe.rebuild_index()
+    assert version != before and result.indexed == 16 and result.errors == []
+    assert pipe.backend.count() == 16
+    assert pipe.backend.search(SearchQuery(text="生物多样性", lang="zh")).total >= 1

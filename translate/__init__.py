@@ -1,0 +1,1 @@
+"""Machine translation into the six UN languages (Argos Translate); built in the translation issue."""
