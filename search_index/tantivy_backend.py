@@ -133,7 +133,11 @@ class TantivyBackend(SearchBackend):
             index = self._indexes.get(version)
             if index is None:
                 path = self.root / version
-                if not tantivy.Index.exists(str(path)):
+                try:
+                    exists = tantivy.Index.exists(str(path))
+                except ValueError:  # the directory itself is gone
+                    exists = False
+                if not exists:
                     raise IndexUnavailable(
                         f"embedded index version {version} is missing under {self.root}; run `chm-search reindex`"
                     )
@@ -275,16 +279,27 @@ class TantivyBackend(SearchBackend):
 
     # -- reads -------------------------------------------------------------------------------
     def _reader(self) -> tantivy.Index:
-        """The index the alias points at, reopened when a swap happened since the last search."""
-        version = self._target(None)
-        index = self._open(version)
-        with self._lock:
-            if version != self._reader_version:
-                old = self._reader_version
-                self._reader_version = version
-                if old is not None and old not in self._writers:
-                    self._indexes.pop(old, None)
-        return index
+        """The index the alias points at, reopened when a swap happened since the last search.
+
+        A swap may retire the version we just read from the pointer before we open it (another
+        thread or process rebuilt the index): then the pointer has moved on, so read it again.
+        """
+        for _attempt in range(5):
+            version = self._target(None)
+            try:
+                index = self._open(version)
+            except IndexUnavailable:
+                if self.current_version() != version:
+                    continue
+                raise
+            with self._lock:
+                if version != self._reader_version:
+                    old = self._reader_version
+                    self._reader_version = version
+                    if old is not None and old not in self._writers:
+                        self._indexes.pop(old, None)
+            return index
+        raise IndexUnavailable(f"the embedded index under {self.root} keeps changing; try again")
 
     def health(self) -> Health:
         try:
