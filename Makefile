@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEMO_DATA ?= data/demo
 PORT ?= 8000
 
-.PHONY: demo test setup lint typecheck clean
+.PHONY: demo test setup system-packages lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,14 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 setup: $(VENV)/.installed
 
+system-packages:
+	./scripts/system-packages.sh
+
 demo: setup
 	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search ingest samples/shared samples/records
 	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search serve --host 0.0.0.0 --port $(PORT)
 
-test: setup
+test: setup system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

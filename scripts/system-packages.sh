@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# System packages the tests use, installed with apt-get when missing (a fresh machine has none).
+#   docker-compose: validates docker-compose.yml (`docker-compose config`); no engine is needed.
+set -euo pipefail
+wanted=(docker-compose)
+missing=()
+for package in "${wanted[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if ! command -v apt-get >/dev/null; then
+  echo "system-packages: apt-get not found; install ${missing[*]} yourself" >&2
+  exit 1
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "system-packages: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
