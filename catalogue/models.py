@@ -6,7 +6,7 @@ import datetime as dt
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -38,9 +38,15 @@ class RecordRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # True from a change until the index has committed it: a crash between the catalogue and the
+    # index leaves the flag set, and the next run indexes the record again.
+    needs_index: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), index=True)
 
     texts: Mapped[list[FieldText]] = relationship(
         back_populates="record", cascade="all, delete-orphan", order_by="FieldText.id"
+    )
+    entities: Mapped[list[RecordEntity]] = relationship(
+        back_populates="record", cascade="all, delete-orphan", order_by="RecordEntity.id"
     )
 
 
@@ -105,3 +111,53 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str | None] = mapped_column(String(200), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RecordEntity(Base):
+    """Something a record talks about (a country, a target, a decision), where and in which text."""
+
+    __tablename__ = "record_entities"
+    __table_args__ = (Index("ix_record_entities_type_id", "type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    type: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+
+    record: Mapped[RecordRow] = relationship(back_populates="entities")
+
+
+class ApiKey(Base):
+    """A key for partners, ingest clients and curators: stored hashed, shown once, revocable."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    rate_limit: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IngestRun(Base):
+    """One `chm-search ingest`: what it read, how far it got (for --resume), what it counted."""
+
+    __tablename__ = "ingest_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    paths: Mapped[list[str]] = mapped_column(JSON, default=list)
+    realm: Mapped[str | None] = mapped_column(String(8))
+    checkpoint: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
