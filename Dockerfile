@@ -11,7 +11,7 @@ WORKDIR /app
 # Only what the package needs: no .git, no local data directory, no test or benchmark files.
 COPY pyproject.toml README.md ./
 COPY analyzers ./analyzers
-COPY catalogue ./catalogue
+COPY record_catalogue ./record_catalogue
 COPY ingest ./ingest
 COPY search_api ./search_api
 COPY search_index ./search_index

@@ -13,7 +13,7 @@ from typing import Any
 
 import tantivy
 
-from catalogue.languages import UN_LANGUAGES
+from record_catalogue.languages import UN_LANGUAGES
 
 # A token is a run of letters/digits, optionally joined by / . - to more such runs, so that
 # "UNEP/CBD/COP/12/11", "XI/2" and "ABS-CH" stay single tokens in the neutral field.

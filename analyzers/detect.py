@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from catalogue.languages import UN_LANGUAGES, UNDETERMINED
+from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 
 MIN_CONFIDENCE = 0.5
 LANGDETECT_SEED = 0

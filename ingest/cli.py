@@ -10,10 +10,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from analyzers.detect import LanguageDetector
-from catalogue.settings import get_settings
-from catalogue.store import Catalogue
 from ingest.pipeline import IngestReport, Pipeline
-from ingest.sources.files import read_path
+from ingest.sources.files import count_items, read_path
+from record_catalogue.settings import get_settings
+from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
 
 console = Console(stderr=True)
@@ -29,33 +29,59 @@ def open_pipeline() -> Pipeline:
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories (CBD JSON, JSON lines, .txt).")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or directories (CBD JSON, JSON lines, .txt).")
+    ] = None,
     realm: Annotated[
         str | None, typer.Option(help="Realm for schemas that several realms share (CHM, ABS, BCH).")
     ] = None,
+    resume: Annotated[bool, typer.Option(help="Carry on with the last run that did not finish.")] = False,
 ) -> None:
     """Read, detect, store and index records; every rejected input is listed by `chm-search errors`."""
     pipeline = open_pipeline()
-    items = (item for path in paths for item in read_path(path, realm.upper() if realm else None))
+    catalogue = pipeline.catalogue
+    skip = 0
+    if resume:
+        if paths:
+            raise typer.BadParameter("--resume carries on with the interrupted run's own paths; give none")
+        run = catalogue.unfinished_run()
+        if run is None:
+            out.print("nothing to resume: every ingest run finished")
+            return
+        run_id, sources, hint, skip = run.id, [Path(p) for p in run.paths], run.realm, run.checkpoint
+        out.print(f"resuming run {run_id} after {skip} items: {' '.join(run.paths)}")
+    else:
+        if not paths:
+            raise typer.BadParameter("give files or directories to ingest, or --resume")
+        run_id, sources, hint = catalogue.new_run_id(), paths, realm.upper() if realm else None
+        catalogue.start_run(run_id, [str(p) for p in sources], hint)
+    total = sum(count_items(path) for path in sources)
+    items = (item for path in sources for item in read_path(path, hint))
     columns = (
         TextColumn("[bold]ingest[/]"),
         BarColumn(),
-        TextColumn("{task.fields[read]} records"),
-        TextColumn("{task.fields[rate]:.0f}/s"),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:.0f} records/s"),
         TextColumn("[red]{task.fields[errors]} errors"),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("ingest", total=None, read=0, rate=0.0, errors=0)
+        task = bar.add_task("ingest", total=total, completed=skip, rate=0.0, errors=0)
 
         def show(report: IngestReport) -> None:
-            rate = report.read / report.seconds if report.seconds > 0 else 0.0
-            bar.update(task, read=report.read, rate=rate, errors=report.errors)
+            bar.update(task, completed=report.read, rate=report.rate, errors=report.errors)
 
         try:
-            report = pipeline.run(items, progress=show)
+            report = pipeline.run(items, progress=show, run_id=run_id, skip=skip, total=total)
+        except KeyboardInterrupt:
+            catalogue.finish_run(run_id, "interrupted", {})
+            console.print(f"interrupted; carry on with: chm-search ingest --resume (run {run_id})")
+            raise typer.Exit(130) from None
         finally:
             pipeline.backend.close()
+    catalogue.finish_run(run_id, "finished", report.counts())
     out.print(report.summary())
     if report.errors:
         out.print(f"see the errors with: chm-search errors --run {report.run_id}")

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from analyzers.detect import LanguageDetector
-from catalogue.languages import UNDETERMINED
-from catalogue.record import Record
-from catalogue.store import TextVersion
+from record_catalogue.languages import UNDETERMINED
+from record_catalogue.record import Record
+from record_catalogue.store import TextVersion
 
 # Overrule a declared language only when detection is this sure about a text this long.
 OVERRULE_CONFIDENCE = 0.95

@@ -1,7 +1,9 @@
-"""The pipeline: read → detect → store → index, one record at a time, errors reported, never fatal.
+"""The pipeline: read → detect → tag → store → index, in batches; errors reported, never fatal.
 
-The catalogue is written first and is the truth; the index is fed from it in batches, so a record
-that fails to index is still safe and a ``chm-search reindex`` restores it.
+Each batch is one catalogue transaction (all of it or none of it), then one index commit; only
+then is the batch's ``needs_index`` flag cleared and the run's checkpoint advanced. A run killed
+at any point therefore resumes (``--resume``) from its last checkpoint without duplicates, and
+records stored but not yet indexed are indexed by the next run.
 """
 
 from __future__ import annotations
@@ -9,15 +11,28 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from analyzers.detect import LanguageDetector
-from catalogue.store import Catalogue
 from ingest.languages import resolve_languages
 from ingest.sources import SourceError, SourceItem
+from record_catalogue.models import RecordRow
+from record_catalogue.record import Record
+from record_catalogue.store import Catalogue, EntityMention, ErrorReport, Outcome, Upsert
 from search_index.base import BulkResult, SearchBackend
 from search_index.documents import build_document
 
-INDEX_BATCH = 500
+BATCH_SIZE = 500
+
+
+class Tagger(Protocol):
+    """What the pipeline needs of an entity tagger (``analyzers.entities.EntityTagger``)."""
+
+    def mentions(self, record: Record, texts: Sequence[tuple[str, str, str]]) -> list[EntityMention]:
+        """Entities in ``(field, language, text)`` versions of ``record``."""
+        ...
 
 
 @dataclass
@@ -25,7 +40,9 @@ class IngestReport:
     """Counts of one run, as the progress bar and the final summary show them."""
 
     run_id: str
+    total: int | None = None
     read: int = 0
+    skipped: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -37,15 +54,35 @@ class IngestReport:
     def seconds(self) -> float:
         return time.monotonic() - self.started
 
+    @property
+    def rate(self) -> float:
+        return (self.read - self.skipped) / self.seconds if self.seconds > 0 else 0.0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            name: getattr(self, name)
+            for name in ("read", "skipped", "created", "updated", "unchanged", "errors", "indexed")
+        }
+
     def summary(self) -> str:
-        rate = self.read / self.seconds if self.seconds > 0 else 0.0
+        resumed = f" (resumed after {self.skipped})" if self.skipped else ""
         return (
-            f"{self.read} read: {self.created} new, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.errors} errors; {self.indexed} indexed in {self.seconds:.1f}s ({rate:.0f} records/s)"
+            f"{self.read} read{resumed}: {self.created} new, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.errors} errors; {self.indexed} indexed in {self.seconds:.1f}s ({self.rate:.0f} records/s)"
         )
 
 
 Progress = Callable[[IngestReport], None]
+
+
+@dataclass
+class Stored:
+    """What storing one record did: its outcome and row, or why it was not stored."""
+
+    upsert: Upsert
+    outcome: Outcome
+    row: RecordRow | None
+    error: str | None = None
 
 
 class Pipeline:
@@ -58,66 +95,140 @@ class Pipeline:
         detector: LanguageDetector,
         languages: Sequence[str],
         actor: str = "ingest",
+        tagger: Tagger | None = None,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         self.catalogue = catalogue
         self.backend = backend
         self.detector = detector
         self.languages = tuple(languages)
         self.actor = actor
+        self.tagger = tagger
+        self.batch_size = batch_size
 
     def run(
-        self, items: Iterable[SourceItem], progress: Progress | None = None, run_id: str | None = None
+        self,
+        items: Iterable[SourceItem],
+        progress: Progress | None = None,
+        run_id: str | None = None,
+        skip: int = 0,
+        total: int | None = None,
     ) -> IngestReport:
-        """Ingest every item; each bad one becomes an error in the catalogue and the run goes on."""
-        report = IngestReport(run_id=run_id or self.catalogue.new_run_id())
+        """Ingest every item (skipping the first ``skip``, already done by the run being resumed)."""
+        report = IngestReport(run_id=run_id or self.catalogue.new_run_id(), total=total)
         self.backend.ensure_index()
-        pending: list[str] = []
+        self.index_pending(report)
+        batch: list[SourceItem] = []
         for item in items:
             report.read += 1
-            if isinstance(item, SourceError):
-                self._error(report, item.source, item.position, item.reason, item.record_id)
-            else:
-                resolved = resolve_languages(item, self.detector, self.languages)
-                for problem in resolved.problems:
-                    self._error(report, item.source, item.source_position, problem, item.id)
-                if not resolved.texts:
-                    self._error(
-                        report,
-                        item.source,
-                        item.source_position,
-                        "record has no text in a known language; not stored",
-                        item.id,
-                    )
-                else:
-                    outcome = self.catalogue.upsert(item, resolved.texts, resolved.original_language, self.actor)
-                    setattr(report, outcome, getattr(report, outcome) + 1)
-                    if outcome != "unchanged":
-                        pending.append(item.id)
-            if len(pending) >= INDEX_BATCH:
-                self._index(report, pending)
-                pending = []
-            if progress is not None:
-                progress(report)
-        if pending:
-            self._index(report, pending)
-        self.backend.refresh()
+            if report.read <= skip:
+                report.skipped += 1
+                continue
+            batch.append(item)
+            if len(batch) >= self.batch_size:
+                self.process(batch, report)
+                batch = []
+                self.catalogue.checkpoint_run(report.run_id, report.read, report.counts())
+                if progress is not None:
+                    progress(report)
+        if batch:
+            self.process(batch, report)
+            self.catalogue.checkpoint_run(report.run_id, report.read, report.counts())
         if progress is not None:
             progress(report)
         return report
 
-    def _error(self, report: IngestReport, source: str, position: str, reason: str, record_id: str | None) -> None:
-        report.errors += 1
-        self.catalogue.add_error(report.run_id, source, position, reason, record_id)
+    def process(self, batch: Sequence[SourceItem], report: IngestReport) -> None:
+        """One batch: detect and tag, store in one transaction, index and commit."""
+        errors: list[ErrorReport] = []
 
-    def _index(self, report: IngestReport, ids: Sequence[str]) -> None:
-        result = self.index_records(ids)
+        def error(source: str, position: str, reason: str, record_id: str | None) -> None:
+            errors.append(ErrorReport(report.run_id, source, position, record_id, reason, ""))
+
+        upserts: list[Upsert] = []
+        for item in batch:
+            if isinstance(item, SourceError):
+                error(item.source, item.position, item.reason, item.record_id)
+                continue
+            upsert, problems = self.prepare(item)
+            for problem in problems:
+                error(item.source, item.source_position, problem, item.id)
+            if upsert is not None:
+                upserts.append(upsert)
+        changed: dict[str, RecordRow] = {}
+        for stored in self._store(upserts):
+            record = stored.upsert.record
+            if stored.row is None:
+                error(record.source, record.source_position, stored.error or "not stored", record.id)
+                continue
+            setattr(report, stored.outcome, getattr(report, stored.outcome) + 1)
+            if stored.outcome != "unchanged":
+                changed[stored.row.id] = stored.row
+        report.errors += len(errors)
+        self.catalogue.add_errors(errors)
+        if changed:
+            self._index_rows(list(changed.values()), report)
+
+    def prepare(self, record: Record) -> tuple[Upsert | None, list[str]]:
+        """Languages decided, entities found: what to store for ``record``, and what went wrong."""
+        resolved = resolve_languages(record, self.detector, self.languages)
+        problems = list(resolved.problems)
+        if not resolved.texts:
+            problems.append("record has no text in a known language; not stored")
+            return None, problems
+        entities = None
+        if self.tagger is not None:
+            entities = self.tagger.mentions(record, [(t.field, t.language, t.text) for t in resolved.texts])
+        return Upsert(record, resolved.texts, resolved.original_language, entities), problems
+
+    def _store(self, upserts: list[Upsert]) -> list[Stored]:
+        """Store the batch in one transaction; if that fails, record by record to isolate the bad one."""
+        if not upserts:
+            return []
+        try:
+            results = self.catalogue.upsert_many(upserts, self.actor)
+            return [Stored(u, outcome, row) for u, (_, outcome, row) in zip(upserts, results, strict=True)]
+        except SQLAlchemyError:
+            pass
+        stored: list[Stored] = []
+        for upsert in upserts:
+            try:
+                [(_, outcome, row)] = self.catalogue.upsert_many([upsert], self.actor)
+            except SQLAlchemyError as exc:
+                stored.append(Stored(upsert, "unchanged", None, f"not stored: {str(exc).splitlines()[0]}"))
+                continue
+            stored.append(Stored(upsert, outcome, row))
+        return stored
+
+    def _index_rows(self, rows: Sequence[RecordRow], report: IngestReport) -> None:
+        result = self.backend.bulk(build_document(row) for row in rows)
+        self.backend.refresh()
+        failed = {doc_id for doc_id, _ in result.errors}
+        self.catalogue.mark_indexed([row.id for row in rows if row.id not in failed])
         report.indexed += result.indexed
-        for doc_id, reason in result.errors:
-            self._error(report, "index", "", f"not indexed: {reason}", doc_id)
+        if result.errors:
+            report.errors += len(result.errors)
+            self.catalogue.add_errors(
+                [
+                    ErrorReport(report.run_id, "index", "", doc_id, f"not indexed: {reason}", "")
+                    for doc_id, reason in result.errors
+                ]
+            )
+
+    def index_pending(self, report: IngestReport | None = None) -> int:
+        """Index records stored but not yet committed to the index (a crash between the two)."""
+        report = report or IngestReport(run_id="pending")
+        before = report.indexed
+        ids = self.catalogue.ids_needing_index()
+        for start in range(0, len(ids), self.batch_size):
+            self._index_rows(list(self.catalogue.iter_records(ids=ids[start : start + self.batch_size])), report)
+        return report.indexed - before
 
     def index_records(self, ids: Sequence[str]) -> BulkResult:
-        """Send the named records' current state from the catalogue to the index (not refreshed)."""
-        return self.backend.bulk(build_document(row) for row in self.catalogue.iter_records(ids=ids))
+        """Send the named records' current state from the catalogue to the index and commit."""
+        result = self.backend.bulk(build_document(row) for row in self.catalogue.iter_records(ids=ids))
+        self.backend.refresh()
+        return result
 
     def rebuild_index(self, progress: Callable[[int], None] | None = None) -> tuple[str, BulkResult]:
         """Fill a new index version from the whole catalogue and swap it in once complete."""

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from catalogue.settings import Settings, get_settings
+from record_catalogue.settings import Settings, get_settings
 from search_api.errors import install_error_handlers
 from search_api.routes import health, search
 from search_api.services import Services

@@ -13,12 +13,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from catalogue.db import CatalogueUnavailable
-from catalogue.settings import SettingsError, get_settings
-from catalogue.store import Catalogue
 from ingest import cli as ingest_cli
+from record_catalogue.db import CatalogueUnavailable
+from record_catalogue.settings import SettingsError, get_settings
+from record_catalogue.store import Catalogue
 from search_index.base import IndexUnavailable
 from search_index.factory import get_backend
+from translate import cli as translate_cli
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -27,6 +28,7 @@ app = typer.Typer(
     help="Multilingual search across the CBD clearing-houses.",
 )
 ingest_cli.register(app)
+translate_cli.register(app)
 err = Console(stderr=True, soft_wrap=True)
 
 

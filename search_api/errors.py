@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from catalogue.db import CatalogueUnavailable
+from record_catalogue.db import CatalogueUnavailable
 from search_index.base import IndexUnavailable
 
 

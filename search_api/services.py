@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from analyzers.detect import LanguageDetector
-from catalogue.settings import Settings
-from catalogue.store import Catalogue
+from record_catalogue.settings import Settings
+from record_catalogue.store import Catalogue
 from search_index.base import SearchBackend
 from search_index.factory import get_backend
 

@@ -8,9 +8,9 @@ the reader gets, and ``pending`` where nothing is there yet.
 from __future__ import annotations
 
 from analyzers.symbols import find_symbols
-from catalogue.languages import UN_LANGUAGES
-from catalogue.models import FieldText, RecordRow
-from catalogue.record import TEXT_FIELDS
+from record_catalogue.languages import UN_LANGUAGES
+from record_catalogue.models import FieldText, RecordRow
+from record_catalogue.record import TEXT_FIELDS
 from search_index.base import Document
 
 DISPLAY_PRIORITY = {"reviewed": 0, "original": 1, "machine": 2}

@@ -28,8 +28,8 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundErro
 from elasticsearch.helpers import streaming_bulk
 
 from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, elasticsearch_analysis
-from catalogue.languages import UN_LANGUAGES, UNDETERMINED
-from catalogue.settings import Settings
+from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
+from record_catalogue.settings import Settings
 from search_index.base import (
     FILTER_FIELDS,
     HIGHLIGHT_CLOSE,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catalogue.settings import Settings
+from record_catalogue.settings import Settings
 from search_index.base import SearchBackend
 
 

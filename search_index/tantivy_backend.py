@@ -21,7 +21,7 @@ from typing import Any
 import tantivy
 
 from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, tantivy_analyzer, tantivy_analyzers
-from catalogue.languages import UN_LANGUAGES
+from record_catalogue.languages import UN_LANGUAGES
 from search_index.base import (
     FILTER_FIELDS,
     HIGHLIGHT_CLOSE,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from catalogue.settings import Settings, load_settings
-from catalogue.store import Catalogue
+from record_catalogue.settings import Settings, load_settings
+from record_catalogue.store import Catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -22,7 +22,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("CHM_") and not name.startswith("CHM_ES_"):
             monkeypatch.delenv(name)
-    from catalogue.settings import get_settings
+    from record_catalogue.settings import get_settings
 
     get_settings.cache_clear()
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from catalogue.db import CatalogueUnavailable
-from catalogue.models import FieldText
-from catalogue.record import Record
-from catalogue.store import Catalogue, TextVersion
+from record_catalogue.db import CatalogueUnavailable
+from record_catalogue.models import FieldText
+from record_catalogue.record import Record
+from record_catalogue.store import Catalogue, TextVersion
 
 
 def record(**overrides: object) -> Record:

@@ -19,8 +19,8 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, elasticsearch_analysis
-from catalogue.languages import UN_LANGUAGES, UNDETERMINED
-from catalogue.settings import load_settings
+from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
+from record_catalogue.settings import load_settings
 from search_index.base import IndexUnavailable, SearchQuery
 from search_index.elasticsearch9 import (
     ElasticsearchBackend,

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from analyzers.detect import LanguageDetector
-from catalogue.settings import Settings
-from catalogue.store import Catalogue
 from ingest.pipeline import Pipeline
 from ingest.sources.files import read_path
+from record_catalogue.settings import Settings
+from record_catalogue.store import Catalogue
 from search_index.base import SearchQuery
 from search_index.tantivy_backend import TantivyBackend
 from tests.conftest import SAMPLES

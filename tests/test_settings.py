@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from catalogue.settings import SettingsError, load_settings
+from record_catalogue.settings import SettingsError, load_settings
 
 
 def test_embedded_defaults_live_in_one_data_directory(tmp_path: Path) -> None:

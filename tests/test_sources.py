@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from catalogue.record import Record
 from ingest.html_text import html_to_text
 from ingest.sources import SourceError
 from ingest.sources.files import read_path
+from record_catalogue.record import Record
 from tests.conftest import SAMPLES
 
 

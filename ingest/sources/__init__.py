@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from catalogue.record import Record
+from record_catalogue.record import Record
 
 
 @dataclass(frozen=True)

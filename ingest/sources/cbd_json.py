@@ -17,10 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from catalogue.realms import realm_catalog
-from catalogue.record import Link, Record
 from ingest.html_text import html_to_text
 from ingest.sources import SourceError, SourceItem
+from record_catalogue.realms import realm_catalog
+from record_catalogue.record import Link, Record
 
 TITLE_KEYS = ("title", "name")
 SUMMARY_KEYS = ("summary", "description", "shortDescription", "abstract", "purpose")

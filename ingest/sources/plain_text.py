@@ -10,10 +10,10 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from catalogue.realms import realm_catalog
-from catalogue.record import Record
 from ingest.html_text import normalise_space
 from ingest.sources import SourceError, SourceItem
+from record_catalogue.realms import realm_catalog
+from record_catalogue.record import Record
 
 SYMBOL_FILENAME = re.compile(r"^(?:UNEP-)?CBD-[A-Z]", re.IGNORECASE)
 BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))

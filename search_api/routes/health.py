@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from catalogue.db import CatalogueUnavailable
+from record_catalogue.db import CatalogueUnavailable
 from search_api.services import Services, get_services
 from search_index.base import IndexUnavailable
 

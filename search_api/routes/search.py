@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from catalogue.languages import UN_LANGUAGES, language_label
-from catalogue.realms import REALM_NAMES, realm_catalog
-from catalogue.record import REALMS
+from record_catalogue.languages import UN_LANGUAGES, language_label
+from record_catalogue.realms import REALM_NAMES, realm_catalog
+from record_catalogue.record import REALMS
 from search_api.errors import ApiError
 from search_api.services import Services, get_services
 from search_index.base import Hit, SearchQuery

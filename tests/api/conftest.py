@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from analyzers.detect import LanguageDetector
-from catalogue.settings import Settings
-from catalogue.store import Catalogue
 from ingest.pipeline import Pipeline
 from ingest.sources.files import read_path
+from record_catalogue.settings import Settings
+from record_catalogue.store import Catalogue
 from search_api.app import create_app
 from search_index.tantivy_backend import TantivyBackend
 from tests.conftest import SAMPLES
@@ -20,7 +20,7 @@ from tests.conftest import SAMPLES
 @pytest.fixture(scope="session")
 def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Samples ingested once per session into their own data directory."""
-    from catalogue.settings import load_settings
+    from record_catalogue.settings import load_settings
 
     settings = load_settings(data_dir=tmp_path_factory.mktemp("api") / "data", es_url=None)
     catalogue = Catalogue(settings.catalogue_dsn)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from catalogue.settings import Settings, load_settings
+from record_catalogue.settings import Settings, load_settings
 from search_api.app import create_app
 
 

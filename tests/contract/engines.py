@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from catalogue.settings import load_settings
+from record_catalogue.settings import load_settings
 from search_index.base import SearchBackend
 
 ES_URL = os.environ.get("CHM_ES_URL")

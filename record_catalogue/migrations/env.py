@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from catalogue.models import Base
+from record_catalogue.models import Base
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -12,13 +12,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from catalogue.db import CatalogueUnavailable, check, make_engine, migrate, session_factory
-from catalogue.models import AuditEntry, FieldText, IngestError, RecordRow, utcnow
-from catalogue.record import Record
+from record_catalogue.db import CatalogueUnavailable, check, make_engine, migrate, session_factory
+from record_catalogue.models import AuditEntry, FieldText, IngestError, IngestRun, RecordEntity, RecordRow, utcnow
+from record_catalogue.record import Record
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -32,6 +32,29 @@ class TextVersion:
     text: str
     declared_language: str | None = None
     confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    """An entity found in one text version (see ``analyzers.entities``), as the catalogue keeps it."""
+
+    field: str
+    language: str
+    type: str
+    entity_id: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Upsert:
+    """One record to store: its texts with their languages, and optionally its entities."""
+
+    record: Record
+    texts: list[TextVersion]
+    original_language: str
+    entities: list[EntityMention] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,42 +96,95 @@ class Catalogue:
     def upsert(
         self, record: Record, texts: Sequence[TextVersion], original_language: str, actor: str = "ingest"
     ) -> Outcome:
-        """Store a record and its original texts; say whether it was new, changed or unchanged."""
-        digest = record.content_hash()
+        """Store one record and its original texts; say whether it was new, changed or unchanged."""
+        [(_, outcome, _)] = self.upsert_many([Upsert(record, list(texts), original_language)], actor)
+        return outcome
+
+    def upsert_many(self, items: Sequence[Upsert], actor: str = "ingest") -> list[tuple[str, Outcome, RecordRow]]:
+        """Store a batch in one transaction (all or nothing): unchanged records cost one lookup.
+
+        Returns, per item, its id, the outcome and the stored row (texts and entities loaded),
+        which the caller can index without reading it back.
+        """
+        ids = list(dict.fromkeys(item.record.id for item in items))
+        results: list[tuple[str, Outcome, RecordRow]] = []
         with self.sessions.begin() as session:
-            row = session.get(RecordRow, record.id, options=[selectinload(RecordRow.texts)])
-            if row is not None and row.content_hash == digest:
-                return "unchanged"
-            outcome: Outcome = "created" if row is None else "updated"
-            if row is None:
-                row = RecordRow(id=record.id, created_at=utcnow())
-                session.add(row)
-            row.realm = record.realm
-            row.schema_name = record.schema_name
-            row.government = record.government
-            row.original_language = original_language
-            row.declared_languages = list(record.declared_languages)
-            row.date = record.date
-            row.url = record.url
-            row.links = [link.model_dump() for link in record.links]
-            row.source = record.source
-            row.source_position = record.source_position
-            row.content_hash = digest
-            row.updated_at = utcnow()
-            changed_fields = self._replace_originals(session, row, texts)
-            session.add(
-                AuditEntry(
-                    actor=actor,
-                    action=f"record.{outcome}",
-                    record_id=record.id,
-                    detail={
-                        "source": record.source,
-                        "position": record.source_position,
-                        "changed_fields": sorted(changed_fields),
-                    },
-                )
+            stmt = (
+                select(RecordRow)
+                .where(RecordRow.id.in_(ids))
+                .options(selectinload(RecordRow.texts), selectinload(RecordRow.entities))
             )
-            return outcome
+            rows = {row.id: row for row in session.scalars(stmt)}
+            for item in items:
+                outcome, row = self._upsert_in(session, rows.get(item.record.id), item, actor)
+                rows[row.id] = row
+                results.append((row.id, outcome, row))
+        return results
+
+    def _upsert_in(
+        self, session: Session, row: RecordRow | None, item: Upsert, actor: str
+    ) -> tuple[Outcome, RecordRow]:
+        record = item.record
+        digest = record.content_hash()
+        if row is not None and row.content_hash == digest:
+            return "unchanged", row
+        outcome: Outcome = "created" if row is None else "updated"
+        if row is None:
+            row = RecordRow(id=record.id, created_at=utcnow(), texts=[], entities=[])
+            session.add(row)
+        row.realm = record.realm
+        row.schema_name = record.schema_name
+        row.government = record.government
+        row.original_language = item.original_language
+        row.declared_languages = list(record.declared_languages)
+        row.date = record.date
+        row.url = record.url
+        row.links = [link.model_dump() for link in record.links]
+        row.source = record.source
+        row.source_position = record.source_position
+        row.content_hash = digest
+        row.updated_at = utcnow()
+        row.needs_index = True
+        changed_fields = self._replace_originals(session, row, item.texts)
+        if item.entities is not None:
+            row.entities = [
+                RecordEntity(
+                    field=e.field,
+                    language=e.language,
+                    type=e.type,
+                    entity_id=e.entity_id,
+                    text=e.text[:500],
+                    start=e.start,
+                    end=e.end,
+                )
+                for e in item.entities
+            ]
+        session.add(
+            AuditEntry(
+                actor=actor,
+                action=f"record.{outcome}",
+                record_id=record.id,
+                detail={
+                    "source": record.source,
+                    "position": record.source_position,
+                    "changed_fields": sorted(changed_fields),
+                },
+            )
+        )
+        return outcome, row
+
+    def mark_indexed(self, ids: Sequence[str]) -> None:
+        """The index has committed these records: clear their flag."""
+        if not ids:
+            return
+        with self.sessions.begin() as session:
+            session.execute(update(RecordRow).where(RecordRow.id.in_(list(ids))).values(needs_index=False))
+
+    def ids_needing_index(self) -> list[str]:
+        """Records changed since the index last committed them (e.g. after a crash)."""
+        with self.sessions() as session:
+            stmt = select(RecordRow.id).where(RecordRow.needs_index.is_(True)).order_by(RecordRow.id)
+            return list(session.scalars(stmt))
 
     @staticmethod
     def _replace_originals(session: Session, row: RecordRow, texts: Sequence[TextVersion]) -> set[str]:
@@ -156,7 +232,9 @@ class Catalogue:
     def get(self, record_id: str) -> RecordRow | None:
         """A record with all its texts, or None."""
         with self.sessions() as session:
-            return session.get(RecordRow, record_id, options=[selectinload(RecordRow.texts)])
+            return session.get(
+                RecordRow, record_id, options=[selectinload(RecordRow.texts), selectinload(RecordRow.entities)]
+            )
 
     def count(self) -> int:
         with self.sessions() as session:
@@ -167,7 +245,11 @@ class Catalogue:
         last = ""
         while True:
             with self.sessions() as session:
-                stmt = select(RecordRow).options(selectinload(RecordRow.texts)).order_by(RecordRow.id)
+                stmt = (
+                    select(RecordRow)
+                    .options(selectinload(RecordRow.texts), selectinload(RecordRow.entities))
+                    .order_by(RecordRow.id)
+                )
                 if ids is not None:
                     stmt = stmt.where(RecordRow.id.in_(list(ids)))
                 rows = list(session.scalars(stmt.where(RecordRow.id > last).limit(batch_size)))
@@ -193,10 +275,43 @@ class Catalogue:
 
     def add_error(self, run_id: str, source: str, position: str, reason: str, record_id: str | None = None) -> None:
         """Remember why an input could not become a record."""
+        self.add_errors([ErrorReport(run_id, source, position, record_id, reason, "")])
+
+    def add_errors(self, errors: Sequence[ErrorReport]) -> None:
+        """Remember a batch of errors in one transaction."""
+        if not errors:
+            return
         with self.sessions.begin() as session:
-            session.add(
-                IngestError(run_id=run_id, source=source, position=position, record_id=record_id, reason=reason)
+            session.add_all(
+                IngestError(
+                    run_id=e.run_id, source=e.source, position=e.position, record_id=e.record_id, reason=e.reason
+                )
+                for e in errors
             )
+
+    # -- runs (for --resume) -----------------------------------------------------------------
+    def start_run(self, run_id: str, paths: Sequence[str], realm: str | None) -> None:
+        with self.sessions.begin() as session:
+            session.add(IngestRun(id=run_id, paths=list(paths), realm=realm, status="running", checkpoint=0))
+
+    def checkpoint_run(self, run_id: str, consumed: int, counts: dict[str, int]) -> None:
+        """Everything up to item ``consumed`` is safely stored and indexed."""
+        with self.sessions.begin() as session:
+            session.execute(update(IngestRun).where(IngestRun.id == run_id).values(checkpoint=consumed, counts=counts))
+
+    def finish_run(self, run_id: str, status: str, counts: dict[str, int]) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(IngestRun)
+                .where(IngestRun.id == run_id)
+                .values(status=status, counts=counts, finished_at=utcnow())
+            )
+
+    def unfinished_run(self) -> IngestRun | None:
+        """The most recent run that did not finish (killed, crashed), to resume."""
+        with self.sessions() as session:
+            stmt = select(IngestRun).where(IngestRun.status != "finished").order_by(IngestRun.started_at.desc())
+            return session.scalars(stmt.limit(1)).first()
 
     def errors(self, run_id: str | None = None, limit: int = 1000) -> list[ErrorReport]:
         """The most recent ingest errors, newest first."""

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from catalogue.languages import UN_LANGUAGES
+from record_catalogue.languages import UN_LANGUAGES
 
 
 def _split_csv(value: object) -> object:

@@ -1,4 +1,4 @@
-"""The catalogue's tables (SQLAlchemy 2). Migrations in ``catalogue/migrations`` create them."""
+"""The catalogue's tables (SQLAlchemy 2). Migrations in ``record_catalogue/migrations`` create them."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The three clearing-houses and their record types, from the Secretariat's realm configurations.
 
-The files in ``catalogue/data/`` are the clearing-houses' own configurations (see
+The files in ``record_catalogue/data/`` are the clearing-houses' own configurations (see
 ``samples/SOURCES.md``); a schema name decides the realm unless it exists in several realms.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from catalogue.languages import UN_LANGUAGES
+from record_catalogue.languages import UN_LANGUAGES
 
 REALM_FILES = {
     "ABS": "realm-configuration-abs.json",
@@ -111,7 +111,7 @@ def _titles(raw: object) -> dict[str, str]:
 @lru_cache(maxsize=1)
 def realm_catalog() -> RealmCatalog:
     """Load the realm configurations shipped with the catalogue package (once)."""
-    data = resources.files("catalogue") / "data"
+    data = resources.files("record_catalogue") / "data"
     schemas: dict[str, dict[str, SchemaInfo]] = {}
     base_urls: dict[str, str] = {}
     for realm, filename in REALM_FILES.items():

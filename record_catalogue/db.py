@@ -45,7 +45,7 @@ def make_engine(dsn: str) -> Engine:
 def alembic_config() -> Config:
     """Alembic configured in code: no alembic.ini to keep in step."""
     config = Config()
-    config.set_main_option("script_location", str(resources.files("catalogue") / "migrations"))
+    config.set_main_option("script_location", str(resources.files("record_catalogue") / "migrations"))
     return config
 
 
