@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
+    rate_limit_anonymous: int = Field(default=120, ge=1, description="Requests per minute per IP without a key.")
+    rate_limit_key: int = Field(default=1200, ge=1, description="Requests per minute per key (unless the key says).")
 
     @field_validator("languages", "cors_origins", mode="before")
     @classmethod

@@ -226,7 +226,6 @@ class Catalogue:
                 text.status = "stale"
                 text.status_reason = "the source text changed"
                 text.updated_at = utcnow()
-        session.flush()
         return changed
 
     def get(self, record_id: str) -> RecordRow | None:

@@ -9,8 +9,10 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from record_catalogue.settings import Settings, get_settings
+from search_api.auth import KeyCache
 from search_api.errors import install_error_handlers
-from search_api.routes import health, search
+from search_api.middleware import install_middleware
+from search_api.routes import detect, health, records, search, suggest
 from search_api.services import Services
 
 API_PREFIX = "/api/v1"
@@ -33,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.key_cache = KeyCache()
+    install_middleware(app, services)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -42,5 +46,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
-    app.include_router(search.router, prefix=API_PREFIX)
+    for module in (search, suggest, records, detect):
+        app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from ingest import cli as ingest_cli
 from record_catalogue.db import CatalogueUnavailable
+from record_catalogue.keys import ROLES, KeyProblem, KeyStore
 from record_catalogue.settings import SettingsError, get_settings
 from record_catalogue.store import Catalogue
 from search_index.base import IndexUnavailable
@@ -30,6 +31,49 @@ app = typer.Typer(
 ingest_cli.register(app)
 translate_cli.register(app)
 err = Console(stderr=True, soft_wrap=True)
+keys_app = typer.Typer(no_args_is_help=True, help="API keys for partners, ingest clients, curators and admins.")
+app.add_typer(keys_app, name="keys")
+
+
+def _key_store() -> KeyStore:
+    return KeyStore(Catalogue(get_settings().catalogue_dsn))
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
+    name: Annotated[str, typer.Option(help="Who or what uses the key; changes are attributed to it.")],
+    rate_limit: Annotated[int | None, typer.Option(help="Requests per minute (default: CHM_RATE_LIMIT_KEY).")] = None,
+) -> None:
+    """Create a key and print it once: it is stored hashed and cannot be shown again."""
+    try:
+        key = _key_store().create(name, role, rate_limit)
+    except KeyProblem as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    typer.echo(key)
+    err.print(f"key for {name!r} with role {role!r} created; keep it now, it will not be shown again")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key: name, role, the key's first characters, limits, use, revocation."""
+    for info in _key_store().list():
+        state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
+        used = f"last used {info.last_used_at:%Y-%m-%d %H:%M}" if info.last_used_at else "never used"
+        limit = f"{info.rate_limit}/min" if info.rate_limit else "default limit"
+        typer.echo(f"{info.name}\t{info.role}\t{info.prefix}…\t{limit}\t{used}\t{state}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Revoke a key (it stops working within 30 seconds on running servers)."""
+    try:
+        _key_store().revoke(name)
+    except KeyProblem as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    typer.echo(f"key {name!r} revoked")
 
 
 @app.command()

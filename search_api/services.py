@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from analyzers.detect import LanguageDetector
+from ingest.pipeline import Tagger
 from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
 from search_index.base import SearchBackend
@@ -41,6 +42,11 @@ class Services:
             if self._backend is None:
                 self._backend = get_backend(self.settings)
             return self._backend
+
+    @property
+    def tagger(self) -> Tagger | None:
+        """The entity tagger, once the analyzers provide one (None until then)."""
+        return None
 
     @property
     def detector(self) -> LanguageDetector:

@@ -104,3 +104,59 @@ def test_serve_answers_health_and_search(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_keys_create_list_revoke(tmp_path: Path) -> None:
+    created = run(tmp_path, "keys", "create", "--role", "curator", "--name", "Ana")
+    assert created.returncode == 0 and created.stdout.strip().startswith("chm_")
+    assert "will not be shown again" in created.stderr
+    duplicate = run(tmp_path, "keys", "create", "--role", "curator", "--name", "Ana")
+    assert duplicate.returncode == 2 and "exists already" in duplicate.stderr
+    assert run(tmp_path, "keys", "create", "--role", "boss", "--name", "B").returncode == 2
+    listed = run(tmp_path, "keys", "list").stdout
+    assert "Ana\tcurator\tchm_" in listed and created.stdout.strip() not in listed
+    assert run(tmp_path, "keys", "revoke", "Ana").returncode == 0
+    assert "revoked" in run(tmp_path, "keys", "list").stdout
+
+
+def test_kill_9_mid_ingest_resumes_without_duplicates(tmp_path: Path) -> None:
+    import signal
+    import sqlite3
+
+    from bench.corpus import write_jsonl
+
+    dump = write_jsonl(tmp_path / "dump.jsonl", 1300)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment["CHM_DATA_DIR"] = str(tmp_path / "data")
+    process = subprocess.Popen(
+        [*CLI, "ingest", str(dump)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    database = tmp_path / "data" / "catalogue.sqlite3"
+    deadline = time.monotonic() + 120
+    checkpoint = 0
+    while checkpoint < 500 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+        try:
+            with sqlite3.connect(database, timeout=1) as connection:
+                row = connection.execute("SELECT checkpoint FROM ingest_runs").fetchone()
+                checkpoint = row[0] if row else 0
+        except sqlite3.Error:
+            continue
+    assert process.poll() is None, "ingest finished before it could be killed; make the corpus bigger"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    resumed = run(tmp_path, "ingest", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming run" in resumed.stdout and "resumed after" in resumed.stdout
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*), count(DISTINCT id) FROM records").fetchone() == (1300, 1300)
+        assert connection.execute("SELECT count(*) FROM records WHERE needs_index").fetchone() == (0,)
+        assert connection.execute("SELECT status FROM ingest_runs").fetchone() == ("finished",)
+    health = run(tmp_path, "health")
+    assert "1300 documents" in health.stdout
+    assert "nothing to resume" in run(tmp_path, "ingest", "--resume").stdout

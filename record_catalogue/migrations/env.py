@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from record_catalogue import memory_models  # noqa: F401 - the translation memory's tables
 from record_catalogue.models import Base
 
 config = context.config

@@ -1,0 +1,200 @@
+"""``/api/v1/records``: one record with every language version (GET), and pushing records (POST)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Path
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from ingest.pipeline import Pipeline
+from ingest.sources import SourceItem
+from ingest.sources.cbd_json import record_from_json
+from record_catalogue.keys import KeyInfo
+from record_catalogue.languages import UN_LANGUAGES
+from record_catalogue.models import FieldText
+from search_api.auth import require_role
+from search_api.errors import ApiError
+from search_api.services import Services, get_services
+
+router = APIRouter(tags=["records"])
+MAX_PUSH = 1000
+LanguageCode = Literal["ar", "en", "es", "fr", "ru", "zh"]
+
+
+class TextVersionOut(BaseModel):
+    """One language version of one field and where it came from."""
+
+    text: str
+    provenance: str = Field(description="original | machine | reviewed")
+    status: str
+    status_reason: str | None = None
+    declared_language: str | None = None
+    detection_confidence: float | None = None
+    engine: str | None = None
+    model: str | None = None
+    pivot: str | None = None
+    actor: str | None = None
+    version: int
+    updated_at: str
+
+
+class EntityOut(BaseModel):
+    key: str
+    type: str
+    id: str
+    text: str
+    field: str
+    language: str
+    start: int
+    end: int
+
+
+class RecordOut(BaseModel):
+    """A record as the catalogue holds it: every version of every field, with provenance."""
+
+    id: str
+    realm: str
+    schema_name: str
+    government: str | None
+    url: str | None
+    date: str | None
+    original_language: str
+    display_language: str
+    title: str | None
+    summary: str | None
+    fields: dict[str, dict[str, list[TextVersionOut]]]
+    entities: list[EntityOut]
+    links: list[dict[str, Any]]
+    updated_at: str
+
+
+def _version(text: FieldText) -> TextVersionOut:
+    return TextVersionOut(
+        text=text.text,
+        provenance=text.provenance,
+        status=text.status,
+        status_reason=text.status_reason,
+        declared_language=text.declared_language,
+        detection_confidence=text.detection_confidence,
+        engine=text.engine,
+        model=text.model,
+        pivot=text.pivot,
+        actor=text.actor,
+        version=text.version,
+        updated_at=text.updated_at.isoformat(),
+    )
+
+
+@router.get("/records/{record_id}", response_model=RecordOut, responses={404: {"description": "No such record"}})
+def get_record(
+    services: Annotated[Services, Depends(get_services)],
+    record_id: Annotated[str, Path(max_length=200)],
+    lang: LanguageCode = "en",
+) -> RecordOut:
+    """One record with every language version of every field (best first: reviewed, original, machine)."""
+    row = services.catalogue.get(record_id)
+    if row is None:
+        raise ApiError(404, "not_found", f"no record with id {record_id!r}")
+    order = {"reviewed": 0, "original": 1, "machine": 2}
+    fields: dict[str, dict[str, list[TextVersionOut]]] = {}
+    for text in sorted(
+        row.texts, key=lambda t: (t.field, t.language, t.status != "current", order.get(t.provenance, 3))
+    ):
+        fields.setdefault(text.field, {}).setdefault(text.language, []).append(_version(text))
+
+    def shown(field: str) -> tuple[str | None, str | None]:
+        by_lang = fields.get(field, {})
+        for code in (lang, row.original_language, *UN_LANGUAGES):
+            current = [v for v in by_lang.get(code, []) if v.status == "current"]
+            if current:
+                return current[0].text, code
+        return None, None
+
+    title, title_lang = shown("title")
+    summary, _ = shown("summary")
+    return RecordOut(
+        id=row.id,
+        realm=row.realm,
+        schema_name=row.schema_name,
+        government=row.government,
+        url=row.url,
+        date=row.date.isoformat() if row.date else None,
+        original_language=row.original_language,
+        display_language=title_lang or row.original_language,
+        title=title,
+        summary=summary,
+        fields=fields,
+        entities=[
+            EntityOut(
+                key=f"{e.type}:{e.entity_id}",
+                type=e.type,
+                id=e.entity_id,
+                text=e.text,
+                field=e.field,
+                language=e.language,
+                start=e.start,
+                end=e.end,
+            )
+            for e in row.entities
+        ],
+        links=list(row.links or []),
+        updated_at=row.updated_at.isoformat(),
+    )
+
+
+class PushError(BaseModel):
+    position: str
+    record_id: str | None
+    reason: str
+
+
+class PushResult(BaseModel):
+    run_id: str
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[PushError]
+
+
+@router.post("/records", response_model=PushResult, responses={401: {}, 403: {}, 422: {}})
+async def push_records(
+    services: Annotated[Services, Depends(get_services)],
+    key: Annotated[KeyInfo, Depends(require_role("ingest"))],
+    payload: Annotated[Any, Body(description="One CBD-format record, or an array of up to 1,000.")],
+) -> PushResult:
+    """Push records (national CHMs, partners): stored, indexed and searchable when this returns."""
+    documents = payload if isinstance(payload, list) else [payload]
+    if not documents:
+        raise ApiError(422, "invalid_body", "the body is an empty array; send a record or an array of records")
+    if len(documents) > MAX_PUSH:
+        raise ApiError(422, "invalid_body", f"{len(documents)} records in one request; send at most {MAX_PUSH}")
+    source = f"api:{key.name}"
+    items: list[SourceItem] = [
+        record_from_json(doc, source, f"item {n}" if isinstance(payload, list) else "")
+        for n, doc in enumerate(documents)
+    ]
+    pipeline = Pipeline(
+        services.catalogue,
+        services.backend,
+        services.detector,
+        services.settings.languages,
+        actor=key.name,
+        tagger=services.tagger,
+    )
+    run_id = services.catalogue.new_run_id()
+    report = await run_in_threadpool(pipeline.run, items, None, run_id)
+    errors = [
+        PushError(position=e.position, record_id=e.record_id, reason=e.reason)
+        for e in reversed(services.catalogue.errors(run_id=run_id))
+    ]
+    return PushResult(
+        run_id=run_id,
+        received=len(documents),
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        errors=errors,
+    )

@@ -1,0 +1,29 @@
+"""``GET /api/v1/suggest``: title completions as the reader types."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from search_api.services import Services, get_services
+
+router = APIRouter(tags=["search"])
+
+
+class Suggestions(BaseModel):
+    suggestions: list[str]
+
+
+@router.get("/suggest", response_model=Suggestions)
+def suggest(
+    services: Annotated[Services, Depends(get_services)],
+    q: Annotated[str, Query(max_length=200, description="What the reader has typed so far.")] = "",
+    lang: Literal["ar", "en", "es", "fr", "ru", "zh"] = "en",
+    size: Annotated[int, Query(ge=1, le=20)] = 8,
+) -> Suggestions:
+    """Titles in ``lang`` that complete ``q`` (the last word may be partial)."""
+    if not q.strip():
+        return Suggestions(suggestions=[])
+    return Suggestions(suggestions=services.backend.suggest(q, lang, size))

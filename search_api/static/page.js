@@ -1,0 +1,597 @@
+// The search page: state in the URL, facets, results, paging, suggestions and the record detail.
+
+import { Client, MULTI_FILTERS, ApiError, hasFilters, stateFromParams, stateToParams } from "./api.js";
+import { LANGUAGES, dirFor, pickLanguage, translator } from "./i18n.js";
+import { countryName, facetLabels, formatDate, h, renderResult, safeHref, srOnly, statusText } from "./render.js";
+
+const FACET_ORDER = ["realm", "schema", "government", "original_language", "entity", "year"];
+const FACET_PREVIEW = 8;
+const SUGGEST_DELAY_MS = 150;
+
+const $ = (id) => document.getElementById(id);
+const form = $("search-form");
+const input = $("q");
+const suggestions = $("suggestions");
+const sortSelect = $("sort");
+const langSelect = $("lang");
+const facetsBox = $("facets");
+const clearButton = $("clear-filters");
+const main = $("main");
+const statusLine = $("status");
+const resultsList = $("results");
+const resultsHeading = $("results-heading");
+const pager = $("pager");
+const dialog = $("detail");
+const detailTitle = $("detail-title");
+const detailBody = $("detail-body");
+
+const client = new Client(new URL("..", import.meta.url));
+let state = stateFromParams(new URLSearchParams(location.search), pickLanguage(navigator.languages));
+let t = translator(state.lang);
+let lastData = null;
+const expanded = new Set();
+
+// ---- language -------------------------------------------------------------------------------
+
+function applyLanguage() {
+  t = translator(state.lang);
+  document.documentElement.lang = t.lang;
+  document.documentElement.dir = t.dir;
+  document.title = t("appTitle");
+  for (const element of document.querySelectorAll("[data-i18n]")) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  input.placeholder = t("searchPlaceholder");
+  suggestions.setAttribute("aria-label", t("suggestions"));
+  pager.setAttribute("aria-label", t("pagination"));
+  langSelect.value = t.lang;
+}
+
+// ---- state and URL ----------------------------------------------------------------------------
+
+function syncForm() {
+  input.value = state.q;
+  sortSelect.value = state.sort;
+  langSelect.value = state.lang;
+}
+
+function pageUrl(next) {
+  const query = stateToParams(next).toString();
+  return `${location.pathname}${query ? `?${query}` : ""}`;
+}
+
+/** Make `next` the current state: into the URL (a new history entry unless `replace`) and search. */
+function navigate(next, { replace = false } = {}) {
+  state = next;
+  const url = pageUrl(state);
+  if (replace) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  syncForm();
+  return runSearch();
+}
+
+function withChanges(changes) {
+  return { ...state, filters: { ...state.filters }, ...changes };
+}
+
+window.addEventListener("popstate", () => {
+  state = stateFromParams(new URLSearchParams(location.search), state.lang);
+  applyLanguage();
+  syncForm();
+  closeSuggestions();
+  runSearch();
+});
+
+// ---- search ---------------------------------------------------------------------------------
+
+let searchController = null;
+
+async function runSearch() {
+  searchController?.abort();
+  const controller = new AbortController();
+  searchController = controller;
+  main.setAttribute("aria-busy", "true");
+  try {
+    const data = await client.search(state, controller.signal);
+    if (controller.signal.aborted) return;
+    lastData = data;
+    render(data);
+  } catch (error) {
+    if (error.name === "AbortError" || controller.signal.aborted) return;
+    showError(error);
+  } finally {
+    if (searchController === controller) main.setAttribute("aria-busy", "false");
+  }
+}
+
+function showError(error) {
+  const detail = error instanceof ApiError && error.status >= 400 && error.status < 500 ? error.message : null;
+  statusLine.classList.add("error");
+  statusLine.textContent = detail ? `${t("error")} (${detail})` : t("error");
+  resultsList.replaceChildren();
+  pager.replaceChildren();
+}
+
+function render(data) {
+  const labels = facetLabels(data.facets);
+  statusLine.classList.remove("error");
+  statusLine.dataset.total = String(data.total);
+  statusLine.textContent = data.total === 0 ? `${t.plural("results", 0)}. ${t("noResults")}` : statusText(data, t);
+  resultsList.start = (data.page - 1) * data.size + 1;
+  resultsList.replaceChildren(
+    ...data.results.map((result, index) => renderResult(result, { t, labels, index, onDetails: openDetail })),
+  );
+  renderFacets(data, labels);
+  renderPager(data);
+}
+
+// ---- facets ---------------------------------------------------------------------------------
+
+/** The filter parameter a facet sets, and the value it sends (entity facets split by type send type:id). */
+function facetParam(name) {
+  return name === "entity" || name.startsWith("entity_") ? "entity" : name;
+}
+
+function facetFilterValue(name, value) {
+  if (name.startsWith("entity_") && !value.includes(":")) return `${name.slice("entity_".length)}:${value}`;
+  return value;
+}
+
+function facetTitle(name) {
+  if (name.startsWith("entity_")) return t(name);
+  return t(`facet_${name}`);
+}
+
+function valueLabel(name, item, labels) {
+  const value = String(item.value);
+  const label = String(item.label ?? value);
+  if (name === "government") return countryName(value, labels, t);
+  const country = /^country:([a-z]{2})$/i.exec(value);
+  if (country && label === value) return t.regionName(country[1]);
+  return label;
+}
+
+function orderedFacetNames(facets) {
+  const names = Object.keys(facets || {});
+  const rank = (name) => {
+    const base = name.startsWith("entity_") ? "entity" : name;
+    const index = FACET_ORDER.indexOf(base);
+    return index === -1 ? FACET_ORDER.length : index;
+  };
+  return names
+    .filter((name) => name === "year" || MULTI_FILTERS.includes(facetParam(name)))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+function renderFacets(data, labels) {
+  const focusedKey = document.activeElement?.closest?.("#facets") ? document.activeElement.dataset.key : null;
+  const boxes = [];
+  for (const name of orderedFacetNames(data.facets)) {
+    const box = name === "year" ? renderYearFacet(data.facets.year || []) : renderFacet(name, data.facets[name] || [], labels);
+    if (box) boxes.push(box);
+  }
+  facetsBox.replaceChildren(...boxes);
+  clearButton.hidden = !hasFilters(state);
+  if (focusedKey) {
+    const again = [...facetsBox.querySelectorAll("[data-key]")].find((element) => element.dataset.key === focusedKey);
+    again?.focus();
+  }
+}
+
+function renderFacet(name, values, labels) {
+  const param = facetParam(name);
+  const selected = new Set(state.filters[param]);
+  const items = values.map((item) => ({ ...item, filter: facetFilterValue(name, String(item.value)) }));
+  for (const filter of selected) {
+    const belongs = name === param || filter.startsWith(`${name.slice("entity_".length)}:`);
+    if (belongs && !items.some((item) => item.filter === filter)) {
+      items.push({ value: filter, label: filter, count: 0, filter });
+    }
+  }
+  if (!items.length) return null;
+  const isOpen = expanded.has(name);
+  const shown = isOpen ? items : items.filter((item, index) => index < FACET_PREVIEW || selected.has(item.filter));
+  const legendId = `facet-${name}-legend`;
+  const list = h(
+    "ul",
+    {},
+    shown.map((item) => {
+      const key = `${name}=${item.filter}`;
+      const checkbox = h("input", { type: "checkbox", name: param, value: item.filter, "data-key": key });
+      checkbox.checked = selected.has(item.filter);
+      checkbox.addEventListener("change", () => toggleFilter(param, item.filter, checkbox.checked));
+      return h(
+        "li",
+        {},
+        h(
+          "label",
+          {},
+          checkbox,
+          h("span", { class: "facet-label" }, valueLabel(name, item, labels)),
+          h("span", { class: "facet-count" }, t.number(item.count)),
+        ),
+      );
+    }),
+  );
+  const fieldset = h("fieldset", { class: "facet", "data-facet": name }, h("legend", { id: legendId }, facetTitle(name)), list);
+  if (items.length > FACET_PREVIEW) {
+    const more = h(
+      "button",
+      { type: "button", class: "link-button", "aria-expanded": String(isOpen), "data-key": `${name}:more` },
+      isOpen ? t("showLess") : t("showMore", { count: t.number(items.length) }),
+    );
+    more.addEventListener("click", () => {
+      if (expanded.has(name)) expanded.delete(name);
+      else expanded.add(name);
+      if (lastData) renderFacets(lastData, facetLabels(lastData.facets));
+    });
+    fieldset.append(more);
+  }
+  return fieldset;
+}
+
+function renderYearFacet(values) {
+  const years = new Map(values.map((item) => [Number(item.value), item.count]));
+  for (const chosen of [state.year_from, state.year_to]) {
+    if (chosen !== null && !years.has(chosen)) years.set(chosen, 0);
+  }
+  if (!years.size) return null;
+  const sorted = [...years.keys()].filter(Number.isInteger).sort((a, b) => a - b);
+  const select = (field, labelKey) => {
+    const id = `facet-${field}`;
+    const element = h(
+      "select",
+      { id, "data-key": field },
+      h("option", { value: "" }, t("anyYear")),
+      sorted.map((year) => h("option", { value: String(year) }, `${year} (${t.number(years.get(year))})`)),
+    );
+    element.value = state[field] === null ? "" : String(state[field]);
+    element.addEventListener("change", () => {
+      const value = element.value ? Number(element.value) : null;
+      navigate(withChanges({ [field]: value, page: 1 }));
+    });
+    return h("label", { for: id }, t(labelKey), element);
+  };
+  return h(
+    "fieldset",
+    { class: "facet", "data-facet": "year" },
+    h("legend", {}, t("facet_year")),
+    h("div", { class: "facet-years" }, select("year_from", "yearFrom"), select("year_to", "yearTo")),
+  );
+}
+
+function toggleFilter(param, value, on) {
+  const current = state.filters[param] || [];
+  const values = on ? [...new Set([...current, value])] : current.filter((item) => item !== value);
+  const next = withChanges({ page: 1 });
+  next.filters[param] = values;
+  navigate(next);
+}
+
+clearButton.addEventListener("click", () => {
+  const next = withChanges({ page: 1, year_from: null, year_to: null });
+  for (const name of MULTI_FILTERS) next.filters[name] = [];
+  navigate(next);
+  input.focus();
+});
+
+// ---- paging ---------------------------------------------------------------------------------
+
+function pageNumbers(current, last) {
+  const pages = new Set([1, last]);
+  for (let n = current - 2; n <= current + 2; n += 1) if (n >= 1 && n <= last) pages.add(n);
+  const sorted = [...pages].sort((a, b) => a - b);
+  const withGaps = [];
+  for (const n of sorted) {
+    if (withGaps.length && n - withGaps[withGaps.length - 1] > 1) withGaps.push(null);
+    withGaps.push(n);
+  }
+  return withGaps;
+}
+
+function renderPager(data) {
+  const last = Math.min(Math.ceil(data.total / data.size), 10000);
+  if (last <= 1) {
+    pager.replaceChildren();
+    return;
+  }
+  const link = (page, text, attrs = {}) => {
+    const anchor = h("a", { href: pageUrl(withChanges({ page })), ...attrs }, text);
+    anchor.addEventListener("click", (event) => {
+      if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+      event.preventDefault();
+      navigate(withChanges({ page })).then(() => {
+        resultsHeading.focus();
+        resultsHeading.scrollIntoView({ block: "start" });
+      });
+    });
+    return h("li", {}, anchor);
+  };
+  const items = [];
+  if (data.page > 1) items.push(link(data.page - 1, t("previous"), { rel: "prev", "data-page": "prev" }));
+  for (const n of pageNumbers(data.page, last)) {
+    if (n === null) {
+      items.push(h("li", {}, h("span", { "aria-hidden": "true" }, "…")));
+    } else {
+      const attrs = { "aria-label": t("pageN", { n: t.number(n) }), "data-page": String(n) };
+      if (n === data.page) attrs["aria-current"] = "page";
+      items.push(link(n, t.number(n), attrs));
+    }
+  }
+  if (data.page < last) items.push(link(data.page + 1, t("next"), { rel: "next", "data-page": "next" }));
+  pager.replaceChildren(h("ul", {}, items));
+}
+
+// ---- form, sort, language -------------------------------------------------------------------
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  closeSuggestions();
+  navigate(withChanges({ q: input.value.trim(), page: 1 }));
+});
+
+sortSelect.addEventListener("change", () => navigate(withChanges({ sort: sortSelect.value, page: 1 })));
+
+langSelect.addEventListener("change", () => {
+  if (!LANGUAGES.includes(langSelect.value)) return;
+  state = withChanges({ lang: langSelect.value });
+  applyLanguage();
+  navigate(state);
+});
+
+// ---- suggestions (combobox) -----------------------------------------------------------------
+
+let suggestEnabled = true;
+let suggestTimer = 0;
+let suggestController = null;
+let activeSuggestion = -1;
+
+function suggestionItems() {
+  return [...suggestions.querySelectorAll('[role="option"]')];
+}
+
+function closeSuggestions() {
+  clearTimeout(suggestTimer);
+  suggestController?.abort();
+  suggestions.hidden = true;
+  suggestions.replaceChildren();
+  input.setAttribute("aria-expanded", "false");
+  input.removeAttribute("aria-activedescendant");
+  activeSuggestion = -1;
+}
+
+function setActiveSuggestion(index) {
+  const items = suggestionItems();
+  if (!items.length) return;
+  activeSuggestion = (index + items.length) % items.length;
+  items.forEach((item, i) => item.setAttribute("aria-selected", String(i === activeSuggestion)));
+  input.setAttribute("aria-activedescendant", items[activeSuggestion].id);
+}
+
+function chooseSuggestion(text) {
+  input.value = text;
+  closeSuggestions();
+  form.requestSubmit();
+}
+
+async function fetchSuggestions(text) {
+  suggestController?.abort();
+  const controller = new AbortController();
+  suggestController = controller;
+  try {
+    const found = await client.suggest(text, state.lang, controller.signal);
+    if (controller.signal.aborted || input.value.trim() !== text || document.activeElement !== input) return;
+    const unique = [...new Set(found)].filter((item) => item !== text).slice(0, 8);
+    if (!unique.length) {
+      closeSuggestions();
+      return;
+    }
+    suggestions.replaceChildren(
+      ...unique.map((item, index) => {
+        const option = h("li", { role: "option", id: `suggestion-${index}`, "aria-selected": "false" }, item);
+        option.addEventListener("mousedown", (event) => event.preventDefault());
+        option.addEventListener("click", () => chooseSuggestion(item));
+        return option;
+      }),
+    );
+    activeSuggestion = -1;
+    suggestions.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    // No suggest endpoint (yet) on this server: stop asking; any other failure: just no list this time.
+    if (error instanceof ApiError && [404, 405, 501].includes(error.status)) suggestEnabled = false;
+    closeSuggestions();
+  }
+}
+
+input.addEventListener("input", () => {
+  clearTimeout(suggestTimer);
+  const text = input.value.trim();
+  if (!suggestEnabled || text.length < 2) {
+    closeSuggestions();
+    return;
+  }
+  suggestTimer = setTimeout(() => fetchSuggestions(text), SUGGEST_DELAY_MS);
+});
+
+input.addEventListener("keydown", (event) => {
+  const open = !suggestions.hidden;
+  if (event.key === "ArrowDown" && open) {
+    event.preventDefault();
+    setActiveSuggestion(activeSuggestion + 1);
+  } else if (event.key === "ArrowUp" && open) {
+    event.preventDefault();
+    setActiveSuggestion(activeSuggestion - 1);
+  } else if (event.key === "Enter" && open && activeSuggestion >= 0) {
+    event.preventDefault();
+    chooseSuggestion(suggestionItems()[activeSuggestion].textContent);
+  } else if (event.key === "Escape" && open) {
+    event.preventDefault();
+    closeSuggestions();
+  } else if (event.key === "Tab") {
+    closeSuggestions();
+  }
+});
+
+input.addEventListener("blur", () => closeSuggestions());
+
+// ---- record detail --------------------------------------------------------------------------
+
+let detailController = null;
+let detailOpener = null;
+
+const FIELD_ORDER = ["title", "summary", "text"];
+
+function provenanceKind(version) {
+  const provenance = version.provenance;
+  if (typeof provenance === "string") return provenance;
+  return provenance?.kind ?? provenance?.type ?? provenance?.source ?? version.source ?? null;
+}
+
+function scalarEntries(object, skip) {
+  if (!object || typeof object !== "object") return [];
+  return Object.entries(object).filter(
+    ([key, value]) => !skip.includes(key) && value !== null && value !== "" && ["string", "number", "boolean"].includes(typeof value),
+  );
+}
+
+function renderVersion(code, version, fieldName) {
+  const data = typeof version === "string" ? { text: version } : version || {};
+  const kind = provenanceKind(data);
+  const heading = h("h4", {}, t.languageName(code) || code);
+  if (kind) {
+    const label = t(`prov_${kind}`);
+    heading.append(
+      h("span", { class: `chm-badge${kind === "machine" ? " chm-badge-mt" : kind === "reviewed" ? " chm-badge-reviewed" : ""}` }, label === `prov_${kind}` ? kind : label),
+    );
+  }
+  if (data.status) {
+    const label = t(`status_${data.status}`);
+    heading.append(h("span", { class: "version-status" }, label === `status_${data.status}` ? data.status : label));
+  }
+  const details = [
+    ...scalarEntries(typeof data.provenance === "object" ? data.provenance : null, ["kind", "type", "source"]),
+    ...scalarEntries(data, ["text", "provenance", "status", "source", "language", "lang"]),
+  ].map(([key, value]) => `${key}: ${value}`);
+  const textAttrs = { class: "version-text", lang: code, dir: code === "und" ? "auto" : dirFor(code) };
+  if (fieldName === "text") Object.assign(textAttrs, { tabindex: "0", class: "version-text version-long" });
+  return h(
+    "article",
+    { class: "version", lang: code, "data-lang": code, "data-provenance": kind || "" },
+    heading,
+    h("p", textAttrs, String(data.text ?? "")),
+    details.length ? h("p", { class: "version-prov" }, details.join(" · ")) : null,
+  );
+}
+
+function languageOrder(codes, original) {
+  const rank = (code) => {
+    if (code === state.lang) return -2;
+    if (code === original) return -1;
+    const index = LANGUAGES.indexOf(code);
+    return index === -1 ? LANGUAGES.length : index;
+  };
+  return [...codes].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+function renderMeta(record, result) {
+  const labels = lastData ? facetLabels(lastData.facets) : {};
+  const rows = [];
+  const add = (key, value) => {
+    if (value !== null && value !== undefined && value !== "") rows.push(h("dt", {}, t(key)), h("dd", {}, value));
+  };
+  const realm = record.realm ?? result.realm;
+  const schema = record.schema ?? result.schema;
+  const government = record.government ?? result.government;
+  add("meta_realm", realm ? (labels.realm?.get(realm) ?? realm) : null);
+  add("meta_schema", schema ? (labels.schema?.get(schema) ?? schema) : null);
+  add("meta_government", government ? countryName(government, labels, t) : null);
+  const date = record.date ?? result.date;
+  add("meta_date", date ? formatDate(date, t.lang) : null);
+  const original = record.original_language ?? result.original_language;
+  add("meta_original_language", original ? t.languageName(original) : null);
+  add("meta_id", record.id ?? result.id);
+  const entities = (record.entities ?? result.entities ?? []).map((item) =>
+    typeof item === "string" ? item : (item?.label ?? item?.id ?? item?.text ?? JSON.stringify(item)),
+  );
+  add("meta_entities", entities.length ? entities.join(", ") : null);
+  const href = safeHref(record.url ?? result.url);
+  const link = href
+    ? h("p", {}, h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "chm-result-link" }, t("originalRecord"), " ", srOnly(t("opensInNewTab"))))
+    : null;
+  return [h("dl", { class: "detail-meta" }, rows), link];
+}
+
+function renderRecord(record, result) {
+  const parts = renderMeta(record, result);
+  const fields = record.fields && typeof record.fields === "object" ? record.fields : {};
+  const names = Object.keys(fields).sort((a, b) => {
+    const ra = FIELD_ORDER.indexOf(a) === -1 ? 99 : FIELD_ORDER.indexOf(a);
+    const rb = FIELD_ORDER.indexOf(b) === -1 ? 99 : FIELD_ORDER.indexOf(b);
+    return ra - rb || a.localeCompare(b);
+  });
+  const original = record.original_language ?? result.original_language;
+  for (const name of names) {
+    const versions = fields[name];
+    if (!versions || typeof versions !== "object") continue;
+    const label = t(`field_${name}`);
+    parts.push(
+      h(
+        "section",
+        { class: "detail-field", "data-field": name },
+        h("h3", {}, label === `field_${name}` ? name : label),
+        languageOrder(Object.keys(versions), original).map((code) => renderVersion(code, versions[code], name)),
+      ),
+    );
+  }
+  return parts;
+}
+
+function renderFallback(result) {
+  const parts = renderMeta({}, result);
+  if (result.summary) {
+    parts.push(h("p", { class: "version-text", lang: result.display_language, dir: dirFor(result.display_language) }, result.summary));
+  }
+  parts.push(h("p", { class: "status error", role: "alert" }, t("detailUnavailable")));
+  return parts;
+}
+
+async function openDetail(result, opener) {
+  detailController?.abort();
+  const controller = new AbortController();
+  detailController = controller;
+  detailOpener = opener;
+  detailTitle.textContent = result.title || result.id;
+  detailTitle.lang = result.display_language || "";
+  detailTitle.dir = dirFor(result.display_language);
+  dialog.dataset.id = result.id;
+  dialog.setAttribute("aria-busy", "true");
+  detailBody.replaceChildren(h("p", { class: "status" }, t("detailLoading")));
+  if (!dialog.open) dialog.showModal();
+  try {
+    const record = await client.record(result.id, state.lang, controller.signal);
+    if (controller.signal.aborted) return;
+    detailBody.replaceChildren(...renderRecord(record, result));
+  } catch (error) {
+    if (error.name === "AbortError" || controller.signal.aborted) return;
+    detailBody.replaceChildren(...renderFallback(result));
+  } finally {
+    if (detailController === controller) dialog.setAttribute("aria-busy", "false");
+  }
+}
+
+$("detail-close").addEventListener("click", () => dialog.close());
+dialog.addEventListener("click", (event) => {
+  if (event.target === dialog) dialog.close(); // a click on the backdrop
+});
+dialog.addEventListener("close", () => {
+  detailController?.abort();
+  detailOpener?.focus();
+});
+
+// ---- start ----------------------------------------------------------------------------------
+
+applyLanguage();
+syncForm();
+runSearch();

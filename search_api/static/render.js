@@ -1,0 +1,172 @@
+// Rendering shared by the search page and the widget. Every value from the API goes into the DOM
+// as text (textContent / text nodes); nothing is parsed as HTML. The one field that carries markup,
+// `snippet` (HTML-escaped text with <mark> around matches), is split on the exact tags <mark> and
+// </mark>; the pieces between them are entity-decoded and inserted as text nodes, so any other tag
+// (escaped or not) shows up as literal text and can never become an element.
+
+import { dirFor } from "./i18n.js";
+
+/** An element with attributes (set with setAttribute, names are ours) and text or node children. */
+export function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return element;
+}
+
+const NAMED_ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0" };
+
+/** `text` with HTML character references decoded (one pass: "&amp;lt;" gives "&lt;"). */
+export function decodeEntities(text) {
+  return text.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,8});/g, (whole, ref) => {
+    if (ref[0] === "#") {
+      const code = ref[1] === "x" || ref[1] === "X" ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
+      const valid = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
+      return valid ? String.fromCodePoint(code) : "\ufffd";
+    }
+    return NAMED_ENTITIES[ref] ?? whole;
+  });
+}
+
+/** A highlighted snippet as nodes: text, and <mark> elements holding text. Nothing else. */
+export function snippetNodes(snippet) {
+  const fragment = document.createDocumentFragment();
+  let mark = null;
+  for (const part of String(snippet).split(/(<mark>|<\/mark>)/)) {
+    if (part === "<mark>") {
+      mark ??= document.createElement("mark");
+    } else if (part === "</mark>") {
+      if (mark) fragment.append(mark);
+      mark = null;
+    } else if (part) {
+      (mark ?? fragment).append(document.createTextNode(decodeEntities(part)));
+    }
+  }
+  if (mark) fragment.append(mark);
+  return fragment;
+}
+
+/** `url` if it is an absolute http(s) URL, else null (no javascript:, data:, …). */
+export function safeHref(url) {
+  if (typeof url !== "string" || !url) return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** value → label maps for each facet, so results can show names the API already translated. */
+export function facetLabels(facets) {
+  const labels = {};
+  for (const [name, values] of Object.entries(facets || {})) {
+    labels[name] = new Map((values || []).map((item) => [String(item.value), String(item.label ?? item.value)]));
+  }
+  return labels;
+}
+
+export function formatDate(date, lang) {
+  if (!date) return null;
+  const parsed = new Date(date);
+  if (Number.isNaN(parsed.getTime())) return String(date);
+  try {
+    return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeZone: "UTC" }).format(parsed);
+  } catch {
+    return String(date);
+  }
+}
+
+/** A country's name: the API's label when it is more than the code, else the browser's name for it. */
+export function countryName(code, labels, t) {
+  const label = labels?.government?.get(String(code));
+  if (label && label.toLowerCase() !== String(code).toLowerCase()) return label;
+  return /^[a-z]{2}$/i.test(String(code)) ? t.regionName(code) : String(code);
+}
+
+function truncate(text, max) {
+  const chars = Array.from(String(text));
+  return chars.length <= max ? String(text) : `${chars.slice(0, max).join("").trimEnd()}…`;
+}
+
+/** A visually hidden note, read by screen readers. */
+export function srOnly(text) {
+  return h("span", { class: "chm-sr-only" }, text);
+}
+
+/**
+ * One result as an <li>. `ctx`: `t` (translator), `labels` (facetLabels of the response), `index`
+ * (for unique ids) and, on the page, `onDetails(result, button)` to open the record's detail.
+ */
+export function renderResult(result, ctx) {
+  const { t, labels = {}, index = 0, onDetails = null, idPrefix = "chm" } = ctx;
+  const textLang = result.display_language || result.original_language || null;
+  const textDir = textLang && textLang !== "und" ? dirFor(textLang) : "auto";
+  const titleId = `${idPrefix}-result-${index}-title`;
+  const href = safeHref(result.url);
+  const titleText = result.title || result.summary?.slice(0, 120) || result.id;
+
+  const title = h("h3", { class: "chm-result-title", id: titleId, lang: textLang, dir: textDir });
+  if (href) {
+    title.append(
+      h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "chm-result-link" }, titleText, " ", srOnly(t("opensInNewTab"))),
+    );
+  } else {
+    title.append(titleText);
+  }
+
+  const meta = h("p", { class: "chm-result-meta" });
+  const addMeta = (node) => {
+    if (meta.childNodes.length) meta.append(h("span", { class: "chm-sep", "aria-hidden": "true" }, " · "));
+    meta.append(node);
+  };
+  const realmName = labels.realm?.get(result.realm) ?? result.realm;
+  addMeta(h("span", { class: "chm-realm", "data-realm": result.realm, title: realmName }, result.realm));
+  if (result.schema) addMeta(h("span", { class: "chm-schema" }, labels.schema?.get(result.schema) ?? result.schema));
+  if (result.government) addMeta(h("span", { class: "chm-government" }, countryName(result.government, labels, t)));
+  const date = formatDate(result.date, t.lang);
+  if (date) addMeta(h("time", { datetime: result.date }, date));
+
+  const badges = h("p", { class: "chm-badges" });
+  if (result.machine_translated) {
+    badges.append(h("span", { class: "chm-badge chm-badge-mt", title: t("machineTranslatedHint") }, t("machineTranslated")));
+  } else if (result.translation_status === "reviewed" && result.display_language === t.lang) {
+    badges.append(h("span", { class: "chm-badge chm-badge-reviewed" }, t("reviewedTranslation")));
+  }
+  if (result.display_language && result.display_language !== t.lang) {
+    badges.append(
+      h("span", { class: "chm-note" }, t("notTranslated", { language: t.languageName(result.display_language) })),
+    );
+  }
+
+  let body = null;
+  if (result.snippet) {
+    body = h("p", { class: "chm-snippet", lang: textLang, dir: textDir }, snippetNodes(result.snippet));
+  } else if (result.summary) {
+    body = h("p", { class: "chm-snippet", lang: textLang, dir: textDir }, truncate(result.summary, 320));
+  }
+
+  let actions = null;
+  if (onDetails) {
+    const button = h("button", { type: "button", class: "chm-details", "aria-describedby": titleId }, t("details"));
+    button.addEventListener("click", () => onDetails(result, button));
+    actions = h("p", { class: "chm-actions" }, button);
+  }
+
+  return h(
+    "li",
+    { class: "chm-result", "data-id": result.id, "data-realm": result.realm },
+    h("article", { "aria-labelledby": titleId }, title, meta, badges.childNodes.length ? badges : null, body, actions),
+  );
+}
+
+/** The status line: "12 results (3 ms)". */
+export function statusText(data, t) {
+  return `${t.plural("results", data.total)} ${t("took", { ms: t.number(data.took_ms) })}`;
+}

@@ -1,0 +1,169 @@
+// The embeddable widget, served at /widget.js (its imports are relative to that address):
+//
+//   <script type="module" src="https://host/widget.js"></script>
+//   <chm-search api="https://host" lang="fr" realm="ABS" schema="absPermit" size="5"></chm-search>
+//
+// Attributes: api (base URL of the service; default: where this script came from), lang (one of
+// ar en es fr ru zh; default: the browser's language), realm, schema, government (comma-separated
+// presets, sent as repeated filters), size (1-100, default 5), q (an initial search). Everything
+// lives in a shadow root, so the host page's styles do not leak in and ours do not leak out.
+
+import { Client, emptyState, stateToParams } from "./static/api.js";
+import { isLanguage, pickLanguage, translator } from "./static/i18n.js";
+import { facetLabels, h, renderResult, statusText } from "./static/render.js";
+
+const SCRIPT_BASE = new URL(".", import.meta.url);
+const STYLES = ["static/results.css", "static/widget.css"].map((path) => new URL(path, SCRIPT_BASE).href);
+const PRESETS = ["realm", "schema", "government"];
+let instances = 0;
+
+function list(value) {
+  return String(value || "")
+    .split(/[\s,]+/)
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+export class ChmSearch extends HTMLElement {
+  static observedAttributes = ["api", "lang", "realm", "schema", "government", "size", "q"];
+
+  constructor() {
+    super();
+    this.uid = `chm${(instances += 1)}`;
+    this.page = 1;
+    this.controller = null;
+    this.built = false;
+    this.attachShadow({ mode: "open" });
+  }
+
+  connectedCallback() {
+    if (!this.built) this.build();
+    this.applyLanguage();
+    const initial = this.getAttribute("q");
+    if (initial && !this.input.value) {
+      this.input.value = initial;
+      this.search(1);
+    }
+  }
+
+  disconnectedCallback() {
+    this.controller?.abort();
+  }
+
+  attributeChangedCallback(name, before, after) {
+    if (!this.built || before === after) return;
+    if (name === "lang") this.applyLanguage();
+    if (name === "q") this.input.value = after || "";
+    if (this.searched || name === "q") this.search(1);
+  }
+
+  get uiLanguage() {
+    const attribute = this.getAttribute("lang");
+    return isLanguage(attribute) ? attribute : pickLanguage(navigator.languages);
+  }
+
+  get client() {
+    return new Client(this.getAttribute("api") || SCRIPT_BASE.href);
+  }
+
+  get size() {
+    const size = Number(this.getAttribute("size") || 5);
+    return Number.isInteger(size) && size >= 1 && size <= 100 ? size : 5;
+  }
+
+  build() {
+    this.built = true;
+    const id = (name) => `${this.uid}-${name}`;
+    this.input = h("input", { id: id("q"), type: "search", autocomplete: "off", maxlength: "1000", part: "input" });
+    this.button = h("button", { type: "submit", part: "button" });
+    this.label = h("label", { for: id("q"), class: "chm-sr-only" });
+    this.form = h("form", { role: "search", class: "chm-form" }, this.label, this.input, this.button);
+    this.status = h("p", { class: "chm-status", role: "status", "aria-live": "polite", "aria-atomic": "true" });
+    this.results = h("ol", { class: "chm-results" });
+    this.prev = h("button", { type: "button", class: "chm-page", "data-page": "prev", hidden: true });
+    this.next = h("button", { type: "button", class: "chm-page", "data-page": "next", hidden: true });
+    this.all = h("a", { class: "chm-all", target: "_blank", rel: "noopener", hidden: true });
+    this.container = h(
+      "div",
+      { class: "chm-widget", part: "container" },
+      this.form,
+      this.status,
+      this.results,
+      h("div", { class: "chm-footer" }, this.prev, this.next, this.all),
+    );
+    this.shadowRoot.replaceChildren(...STYLES.map((href) => h("link", { rel: "stylesheet", href })), this.container);
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.search(1);
+    });
+    this.prev.addEventListener("click", () => this.search(this.page - 1));
+    this.next.addEventListener("click", () => this.search(this.page + 1));
+  }
+
+  applyLanguage() {
+    this.t = translator(this.uiLanguage);
+    const t = this.t;
+    this.container.lang = t.lang;
+    this.container.dir = t.dir;
+    this.label.textContent = t("searchLabel");
+    this.input.placeholder = t("searchPlaceholder");
+    this.button.textContent = t("searchButton");
+    this.prev.textContent = t("previous");
+    this.next.textContent = t("next");
+    this.all.textContent = t("viewAll");
+  }
+
+  state(page) {
+    const state = emptyState(this.t.lang);
+    state.q = this.input.value.trim();
+    state.page = page;
+    state.size = this.size;
+    for (const name of PRESETS) state.filters[name] = list(this.getAttribute(name));
+    return state;
+  }
+
+  async search(page) {
+    this.searched = true;
+    this.controller?.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    const state = this.state(Math.max(1, page));
+    const t = this.t;
+    this.container.setAttribute("aria-busy", "true");
+    try {
+      const data = await this.client.search(state, controller.signal);
+      if (controller.signal.aborted) return;
+      this.page = data.page;
+      this.render(data, state);
+    } catch (error) {
+      if (error.name === "AbortError" || controller.signal.aborted) return;
+      this.status.classList.add("chm-error");
+      this.status.textContent = t("error");
+      this.results.replaceChildren();
+      this.prev.hidden = this.next.hidden = this.all.hidden = true;
+    } finally {
+      if (this.controller === controller) this.container.setAttribute("aria-busy", "false");
+    }
+  }
+
+  render(data, state) {
+    const t = this.t;
+    const labels = facetLabels(data.facets);
+    this.status.classList.remove("chm-error");
+    this.status.dataset.total = String(data.total);
+    this.status.textContent = data.total === 0 ? t("noResults") : statusText(data, t);
+    this.results.start = (data.page - 1) * data.size + 1;
+    this.results.replaceChildren(
+      ...data.results.map((result, index) => renderResult(result, { t, labels, index, idPrefix: this.uid })),
+    );
+    this.prev.hidden = data.page <= 1;
+    this.next.hidden = data.page * data.size >= data.total;
+    const page = new URL(this.client.base);
+    const params = stateToParams({ ...state, page: 1, size: 10 });
+    page.search = params.toString();
+    this.all.href = page.href;
+    this.all.hidden = data.total === 0;
+  }
+}
+
+if (!customElements.get("chm-search")) customElements.define("chm-search", ChmSearch);
