@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ingest.sources import SourceError, SourceItem
 from ingest.sources.cbd_json import read_cbd_json
+from ingest.sources.documents import read_docx, read_html, read_pdf
 from ingest.sources.plain_text import read_plain_text
 
 Reader = Callable[[Path, "str | None"], Iterator[SourceItem]]
@@ -16,6 +17,10 @@ READERS: dict[str, Reader] = {
     ".jsonl": read_cbd_json,
     ".ndjson": read_cbd_json,
     ".txt": read_plain_text,
+    ".pdf": read_pdf,
+    ".docx": read_docx,
+    ".html": read_html,
+    ".htm": read_html,
 }
 
 

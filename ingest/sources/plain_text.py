@@ -18,6 +18,7 @@ from record_catalogue.record import Record
 SYMBOL_FILENAME = re.compile(r"^(?:UNEP-)?CBD-[A-Z]", re.IGNORECASE)
 BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 MAX_TITLE = 300
+MAX_TEXT_CHARS = 5_000_000
 
 
 def decode_text(raw: bytes) -> str | None:
@@ -43,28 +44,34 @@ def read_plain_text(path: Path, realm_hint: str | None = None) -> Iterator[Sourc
     if content is None:
         yield SourceError(source, "", "file is not UTF-8 or UTF-16 text (unknown encoding); convert it to UTF-8")
         return
-    text = normalise_space(content.replace("\x00", ""))
-    if not text:
+    if not normalise_space(content.replace("\x00", "")):
         yield SourceError(source, "", "file is empty")
         return
+    yield text_record(path, content, realm_hint)
+
+
+def text_record(path: Path, content: str, realm_hint: str | None, title: str | None = None) -> SourceItem:
+    """One file's text as a CHM record (any file type: text, PDF, DOCX, HTML)."""
+    source = str(path)
+    text = normalise_space(content.replace("\x00", ""))
+    if len(text) > MAX_TEXT_CHARS:
+        return SourceError(source, "", f"text has {len(text):,} characters (limit {MAX_TEXT_CHARS:,})")
     is_document = bool(SYMBOL_FILENAME.match(path.stem))
     schema = "meetingDocument" if is_document else "resource"
-    realm = realm_hint or "CHM"
     try:
-        info = realm_catalog().resolve(schema, realm)
+        info = realm_catalog().resolve(schema, realm_hint or "CHM")
     except ValueError as exc:
-        yield SourceError(source, "", str(exc))
-        return
-    first_line = next(line for line in text.splitlines() if line.strip()).strip()
+        return SourceError(source, "", str(exc))
+    first_line = title.strip() if title and title.strip() else next(line for line in text.splitlines() if line.strip())
     symbol = path.stem.replace("-", "/") if is_document else None
-    title = f"{symbol}: {first_line}" if symbol else first_line
+    full_title = f"{symbol}: {first_line.strip()}" if symbol else first_line.strip()
     record_id = re.sub(r"[^A-Za-z0-9_.\-]+", "-", path.stem).strip("-") or "document"
     # The language is not declared: "und" marks it for detection in the pipeline.
-    yield Record(
+    return Record(
         id=record_id,
         realm=info.realm,  # type: ignore[arg-type]
         schema_name=info.name,
-        title={"und": title[:MAX_TITLE]},
+        title={"und": full_title[:MAX_TITLE]},
         text={"und": text},
         url=realm_catalog().record_url(info.realm, info.name, record_id),
         source=source,
