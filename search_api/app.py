@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from record_catalogue.settings import Settings, get_settings
 from search_api.auth import KeyCache
 from search_api.errors import install_error_handlers
-from search_api.middleware import install_middleware
+from search_api.middleware import ETagMiddleware, RateLimitMiddleware
 from search_api.routes import detect, health, records, search, suggest
 from search_api.services import Services
 
@@ -36,7 +36,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     app.state.key_cache = KeyCache()
-    install_middleware(app, services)
+    # Added first runs innermost: CORS wraps everything (errors carry CORS headers too), then
+    # the limiter refuses early, then ETags are computed on what gets through.
+    app.add_middleware(ETagMiddleware)
+    app.add_middleware(RateLimitMiddleware, services=services, cache=app.state.key_cache)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -116,7 +116,7 @@ function render(data) {
   const labels = facetLabels(data.facets);
   statusLine.classList.remove("error");
   statusLine.dataset.total = String(data.total);
-  statusLine.textContent = data.total === 0 ? `${t.plural("results", 0)}. ${t("noResults")}` : statusText(data, t);
+  statusLine.textContent = data.total === 0 ? t("noResults") : statusText(data, t);
   resultsList.start = (data.page - 1) * data.size + 1;
   resultsList.replaceChildren(
     ...data.results.map((result, index) => renderResult(result, { t, labels, index, onDetails: openDetail })),
@@ -446,14 +446,25 @@ const FIELD_ORDER = ["title", "summary", "text"];
 function provenanceKind(version) {
   const provenance = version.provenance;
   if (typeof provenance === "string") return provenance;
-  return provenance?.kind ?? provenance?.type ?? provenance?.source ?? version.source ?? null;
+  return provenance?.kind ?? provenance?.type ?? provenance?.source ?? null;
 }
 
-function scalarEntries(object, skip) {
-  if (!object || typeof object !== "object") return [];
-  return Object.entries(object).filter(
-    ([key, value]) => !skip.includes(key) && value !== null && value !== "" && ["string", "number", "boolean"].includes(typeof value),
-  );
+/** Where a version came from, in words: "argos · en-fr-model · pivot: English · 25 Nov 2026". */
+function provenanceDetails(data) {
+  const provenance = typeof data.provenance === "object" && data.provenance ? data.provenance : {};
+  const pick = (name) => data[name] ?? provenance[name] ?? null;
+  const details = [];
+  for (const name of ["engine", "model", "actor"]) {
+    const value = pick(name);
+    if (value !== null && value !== "") details.push(String(value));
+  }
+  const pivot = pick("pivot");
+  if (pivot) details.push(t("viaLanguage", { language: t.languageName(String(pivot)) }));
+  const reason = pick("status_reason");
+  if (reason) details.push(String(reason));
+  const when = pick("updated_at") ?? pick("at");
+  if (when) details.push(formatDate(when, t.lang));
+  return details;
 }
 
 function renderVersion(code, version, fieldName) {
@@ -462,23 +473,24 @@ function renderVersion(code, version, fieldName) {
   const heading = h("h4", {}, t.languageName(code) || code);
   if (kind) {
     const label = t(`prov_${kind}`);
-    heading.append(
-      h("span", { class: `chm-badge${kind === "machine" ? " chm-badge-mt" : kind === "reviewed" ? " chm-badge-reviewed" : ""}` }, label === `prov_${kind}` ? kind : label),
-    );
+    const badge = kind === "machine" ? " chm-badge-mt" : kind === "reviewed" ? " chm-badge-reviewed" : "";
+    heading.append(h("span", { class: `chm-badge${badge}` }, label === `prov_${kind}` ? kind : label));
   }
   if (data.status) {
     const label = t(`status_${data.status}`);
     heading.append(h("span", { class: "version-status" }, label === `status_${data.status}` ? data.status : label));
   }
-  const details = [
-    ...scalarEntries(typeof data.provenance === "object" ? data.provenance : null, ["kind", "type", "source"]),
-    ...scalarEntries(data, ["text", "provenance", "status", "source", "language", "lang"]),
-  ].map(([key, value]) => `${key}: ${value}`);
-  const textAttrs = { class: "version-text", lang: code, dir: code === "und" ? "auto" : dirFor(code) };
-  if (fieldName === "text") Object.assign(textAttrs, { tabindex: "0", class: "version-text version-long" });
+  const details = provenanceDetails(data);
+  const long = fieldName === "text";
+  const textAttrs = {
+    class: long ? "version-text version-long" : "version-text",
+    lang: code,
+    dir: code === "und" ? "auto" : dirFor(code),
+    tabindex: long ? "0" : null,
+  };
   return h(
     "article",
-    { class: "version", lang: code, "data-lang": code, "data-provenance": kind || "" },
+    { class: "version", lang: code, "data-lang": code, "data-provenance": kind || "", "data-status": data.status || "" },
     heading,
     h("p", textAttrs, String(data.text ?? "")),
     details.length ? h("p", { class: "version-prov" }, details.join(" · ")) : null,
@@ -502,7 +514,7 @@ function renderMeta(record, result) {
     if (value !== null && value !== undefined && value !== "") rows.push(h("dt", {}, t(key)), h("dd", {}, value));
   };
   const realm = record.realm ?? result.realm;
-  const schema = record.schema ?? result.schema;
+  const schema = record.schema ?? record.schema_name ?? result.schema;
   const government = record.government ?? result.government;
   add("meta_realm", realm ? (labels.realm?.get(realm) ?? realm) : null);
   add("meta_schema", schema ? (labels.schema?.get(schema) ?? schema) : null);
@@ -512,9 +524,14 @@ function renderMeta(record, result) {
   const original = record.original_language ?? result.original_language;
   add("meta_original_language", original ? t.languageName(original) : null);
   add("meta_id", record.id ?? result.id);
-  const entities = (record.entities ?? result.entities ?? []).map((item) =>
-    typeof item === "string" ? item : (item?.label ?? item?.id ?? item?.text ?? JSON.stringify(item)),
-  );
+  const entityNames = new Map();
+  for (const item of record.entities ?? result.entities ?? []) {
+    const key = typeof item === "string" ? item : (item?.key ?? `${item?.type}:${item?.id}`);
+    const [type, id] = key.includes(":") ? [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)] : ["", key];
+    const name = type === "country" && /^[a-z]{2}$/i.test(id) ? t.regionName(id) : (item?.text ?? id);
+    if (!entityNames.has(key)) entityNames.set(key, name);
+  }
+  const entities = [...entityNames.values()];
   add("meta_entities", entities.length ? entities.join(", ") : null);
   const href = safeHref(record.url ?? result.url);
   const link = href
@@ -541,7 +558,9 @@ function renderRecord(record, result) {
         "section",
         { class: "detail-field", "data-field": name },
         h("h3", {}, label === `field_${name}` ? name : label),
-        languageOrder(Object.keys(versions), original).map((code) => renderVersion(code, versions[code], name)),
+        languageOrder(Object.keys(versions), original).flatMap((code) =>
+          (Array.isArray(versions[code]) ? versions[code] : [versions[code]]).map((version) => renderVersion(code, version, name)),
+        ),
       ),
     );
   }

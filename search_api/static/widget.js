@@ -74,7 +74,7 @@ export class ChmSearch extends HTMLElement {
   build() {
     this.built = true;
     const id = (name) => `${this.uid}-${name}`;
-    this.input = h("input", { id: id("q"), type: "search", autocomplete: "off", maxlength: "1000", part: "input" });
+    this.input = h("input", { id: id("q"), type: "search", dir: "auto", autocomplete: "off", maxlength: "1000", part: "input" });
     this.button = h("button", { type: "submit", part: "button" });
     this.label = h("label", { for: id("q"), class: "chm-sr-only" });
     this.form = h("form", { role: "search", class: "chm-form" }, this.label, this.input, this.button);
