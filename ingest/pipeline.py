@@ -145,10 +145,14 @@ class Pipeline:
         def error(source: str, position: str, reason: str, record_id: str | None) -> None:
             errors.append(ErrorReport(report.run_id, source, position, record_id, reason, ""))
 
+        known = self.catalogue.content_hashes([item.id for item in batch if isinstance(item, Record)])
         upserts: list[Upsert] = []
         for item in batch:
             if isinstance(item, SourceError):
                 error(item.source, item.position, item.reason, item.record_id)
+                continue
+            if known.get(item.id) == item.content_hash():
+                report.unchanged += 1  # unchanged input costs one lookup: no detection, no write
                 continue
             upsert, problems = self.prepare(item)
             for problem in problems:

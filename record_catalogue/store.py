@@ -173,6 +173,14 @@ class Catalogue:
         )
         return outcome, row
 
+    def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """Stored content hashes by id, so unchanged input is recognised before any work is done on it."""
+        if not ids:
+            return {}
+        with self.sessions() as session:
+            rows = session.execute(select(RecordRow.id, RecordRow.content_hash).where(RecordRow.id.in_(list(ids))))
+            return {row_id: digest for row_id, digest in rows}
+
     def mark_indexed(self, ids: Sequence[str]) -> None:
         """The index has committed these records: clear their flag."""
         if not ids:

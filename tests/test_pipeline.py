@@ -100,3 +100,21 @@ def test_rebuild_from_catalogue(settings: Settings, catalogue: Catalogue) -> Non
     assert version != before and result.indexed == 16 and result.errors == []
     assert pipe.backend.count() == 16
     assert pipe.backend.search(SearchQuery(text="生物多样性", lang="zh")).total >= 1
+
+
+def test_a_50_mb_field_is_refused_and_the_rest_goes_on(
+    settings: Settings, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    good = json.loads((SAMPLES / "shared" / "abs-permit.json").read_text())
+    huge = {
+        "header": {"identifier": "HUGE", "schema": "absPermit"},
+        "title": {"en": "Big"},
+        "relevantInformation": {"en": "biodiversity " * 4_200_000},
+    }
+    (tmp_path / "dump.jsonl").write_text(json.dumps(huge) + "\n" + json.dumps(good) + "\n")
+    pipe = pipeline(settings, catalogue)
+    report = pipe.run(read_path(tmp_path / "dump.jsonl"), run_id="big")
+    assert (report.created, report.errors) == (1, 1)
+    [error] = catalogue.errors(run_id="big")
+    assert error.record_id == "HUGE" and "50,400,000 characters (limit 1,000,000)" in error.reason
+    assert catalogue.get("HUGE") is None and pipe.backend.get("HUGE") is None
