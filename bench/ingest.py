@@ -40,17 +40,26 @@ def index_documents(dump: Path) -> list[dict[str, object]]:
     for line in dump.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         langs = record["header"]["languages"]
-        docs.append({
-            "id": record["header"]["identifier"], "realm": record["header"]["realm"],
-            "schema": record["header"]["schema"], "government": record["government"]["identifier"],
-            "original_language": langs[0], "languages": langs,
-            "title": record["title"], "summary": record["summary"],
-            "text": {k: html_to_text(v) for k, v in record["relevantInformation"].items()},
-            "status": {lang: ("original" if lang in langs else "pending") for lang in UN_LANGUAGES},
-            "names": record["header"]["identifier"] + " " + " ".join(record["title"].values()),
-            "entities": [], "date": record["updatedOn"], "year": int(record["updatedOn"][:4]),
-            "url": None, "updated_at": record["updatedOn"],
-        })
+        docs.append(
+            {
+                "id": record["header"]["identifier"],
+                "realm": record["header"]["realm"],
+                "schema": record["header"]["schema"],
+                "government": record["government"]["identifier"],
+                "original_language": langs[0],
+                "languages": langs,
+                "title": record["title"],
+                "summary": record["summary"],
+                "text": {k: html_to_text(v) for k, v in record["relevantInformation"].items()},
+                "status": {lang: ("original" if lang in langs else "pending") for lang in UN_LANGUAGES},
+                "names": record["header"]["identifier"] + " " + " ".join(record["title"].values()),
+                "entities": [],
+                "date": record["updatedOn"],
+                "year": int(record["updatedOn"][:4]),
+                "url": None,
+                "updated_at": record["updatedOn"],
+            }
+        )
     return docs
 
 

@@ -57,11 +57,18 @@ def query_mix(count: int, seed: int = 11) -> list[dict[str, object]]:
 
 def to_query(params: dict[str, object]) -> SearchQuery:
     filters = {"realm": params["realm"]} if "realm" in params else {}
-    return SearchQuery(text=str(params["q"]), lang=str(params["lang"]), filters=filters,  # type: ignore[arg-type]
-                       sort=str(params.get("sort", "relevance")), size=10)  # type: ignore[arg-type]
+    return SearchQuery(
+        text=str(params["q"]),
+        lang=str(params["lang"]),
+        filters=filters,  # type: ignore[arg-type]
+        sort=str(params.get("sort", "relevance")),
+        size=10,
+    )  # type: ignore[arg-type]
 
 
-def run_load(mix: list[dict[str, object]], concurrency: int, call: Callable[[dict[str, object]], None]) -> tuple[list[float], float]:
+def run_load(
+    mix: list[dict[str, object]], concurrency: int, call: Callable[[dict[str, object]], None]
+) -> tuple[list[float], float]:
     """Latencies (ms) of every request and the wall time, ``concurrency`` clients at once."""
     latencies: list[float] = []
     lock = threading.Lock()
@@ -122,7 +129,10 @@ def main() -> None:
         env = {**os.environ, "CHM_DATA_DIR": str(data), "CHM_RATE_LIMIT_ANONYMOUS": "100000000"}
         server = subprocess.Popen(
             [sys.executable, "-c", "from search_api.cli import main; main()", "serve", "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
         )
         try:
             deadline = time.monotonic() + 60
@@ -155,10 +165,14 @@ def main() -> None:
     d50, d95, d99 = percentiles(direct)
     o50, o95, o99 = percentiles(ours)
     print(f"{args.requests} searches, {args.concurrency} concurrent clients, {args.records:,} records, 2 cores")
-    print(f"direct engine (in process): p50 {d50:6.1f} ms  p95 {d95:6.1f} ms  p99 {d99:6.1f} ms  "
-          f"{len(direct) / direct_wall:7.0f} req/s")
-    print(f"our /api/v1/search (HTTP):  p50 {o50:6.1f} ms  p95 {o95:6.1f} ms  p99 {o99:6.1f} ms  "
-          f"{len(ours) / ours_wall:7.0f} req/s")
+    print(
+        f"direct engine (in process): p50 {d50:6.1f} ms  p95 {d95:6.1f} ms  p99 {d99:6.1f} ms  "
+        f"{len(direct) / direct_wall:7.0f} req/s"
+    )
+    print(
+        f"our /api/v1/search (HTTP):  p50 {o50:6.1f} ms  p95 {o95:6.1f} ms  p99 {o99:6.1f} ms  "
+        f"{len(ours) / ours_wall:7.0f} req/s"
+    )
     print(f"ratio p95 ours/direct: {o95 / d95:.2f} (goal <= 1.5); p95 ours {o95:.0f} ms (goal < 100 ms)")
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from analyzers.detect import LanguageDetector
-from ingest.pipeline import IngestReport, Pipeline
+from ingest.pipeline import IngestReport, Pipeline, Tagger
 from ingest.sources.files import count_items, read_path
 from record_catalogue.settings import get_settings
 from record_catalogue.store import Catalogue
@@ -20,12 +20,17 @@ console = Console(stderr=True)
 out = Console()
 
 
+def make_tagger() -> Tagger | None:
+    """The entity tagger the pipeline uses (spaCy pipelines are built lazily, once per process)."""
+    return None
+
+
 def open_pipeline() -> Pipeline:
     """The pipeline on the configured catalogue and index (errors surface as one-line messages)."""
     settings = get_settings()
     catalogue = Catalogue(settings.catalogue_dsn)
     backend = get_backend(settings)
-    return Pipeline(catalogue, backend, LanguageDetector(settings.languages), settings.languages)
+    return Pipeline(catalogue, backend, LanguageDetector(settings.languages), settings.languages, tagger=make_tagger())
 
 
 def ingest(
