@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # System packages the tests use, installed with apt-get when missing (a fresh machine has none).
 #   docker-compose: validates docker-compose.yml (`docker-compose config`); no engine is needed.
+#   chromium: the browser tests of the search page and the widget (driven by Playwright, which
+#             is told to use this browser: its own browser download does not work offline).
 set -euo pipefail
-wanted=(docker-compose)
+wanted=(docker-compose chromium)
 missing=()
 for package in "${wanted[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -69,7 +69,7 @@ def _html_headers(csp: str) -> dict[str, str]:
 
 def _file(request: Request, path: Path, media_type: str, headers: dict[str, str]) -> Response:
     """``path`` with an ETag; 304 when the client already has this version."""
-    response = FileResponse(path, media_type=media_type, headers=headers)
+    response = FileResponse(path, media_type=media_type, headers=headers, stat_result=path.stat())
     etag = response.headers.get("etag")
     if etag and etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
         return Response(status_code=304, headers={"ETag": etag, **headers})
@@ -180,6 +180,7 @@ def embed_page(
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>CBD clearing-house search</title>
+    <link rel="icon" href="static/icon.svg" type="image/svg+xml" />
     <link rel="stylesheet" href="static/embed.css" />
     <script type="module" src="widget.js"></script>
   </head>
@@ -200,7 +201,7 @@ def opensearch_description(request: Request) -> Response:
     description = "Search the Convention on Biological Diversity's clearing-houses (CHM, ABS-CH, BCH) in six languages."
     languages = "".join(f"\n  <Language>{code}</Language>" for code in LANGUAGES)
     page = quoteattr(base + "?q={searchTerms}")
-    suggest = quoteattr(base + "api/v1/suggest?q={searchTerms}")
+    suggest = quoteattr(base + "api/v1/suggest?format=opensearch&q={searchTerms}")
     itself = quoteattr(base + "opensearch.xml")
     body = f"""<?xml version="1.0" encoding="UTF-8"?>
 <OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">

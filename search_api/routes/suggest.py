@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from search_api.services import Services, get_services
@@ -22,8 +23,13 @@ def suggest(
     q: Annotated[str, Query(max_length=200, description="What the reader has typed so far.")] = "",
     lang: Literal["ar", "en", "es", "fr", "ru", "zh"] = "en",
     size: Annotated[int, Query(ge=1, le=20)] = 8,
-) -> Suggestions:
+    format: Annotated[
+        Literal["json", "opensearch"],
+        Query(description="`opensearch`: the `[q, [completions]]` array browsers expect from /opensearch.xml."),
+    ] = "json",
+) -> Suggestions | JSONResponse:
     """Titles in ``lang`` that complete ``q`` (the last word may be partial)."""
-    if not q.strip():
-        return Suggestions(suggestions=[])
-    return Suggestions(suggestions=services.backend.suggest(q, lang, size))
+    found = services.backend.suggest(q, lang, size) if q.strip() else []
+    if format == "opensearch":
+        return JSONResponse([q, found], media_type="application/x-suggestions+json")
+    return Suggestions(suggestions=found)

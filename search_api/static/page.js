@@ -463,7 +463,7 @@ function provenanceDetails(data) {
   const reason = pick("status_reason");
   if (reason) details.push(String(reason));
   const when = pick("updated_at") ?? pick("at");
-  if (when) details.push(formatDate(when, t.lang));
+  if (when && provenanceKind(data) !== "original") details.push(formatDate(when, t.lang));
   return details;
 }
 

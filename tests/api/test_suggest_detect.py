@@ -24,3 +24,12 @@ def test_detect_limits(client: TestClient) -> None:
     assert client.post("/api/v1/detect", json={"texts": []}).status_code == 422
     assert client.post("/api/v1/detect", json={"texts": ["a"] * 1001}).status_code == 422
     assert client.post("/api/v1/detect", json={"text": "a"}).status_code == 422
+
+
+def test_suggest_in_the_opensearch_form_browsers_use(client: TestClient) -> None:
+    response = client.get("/api/v1/suggest", params={"q": "manuel de form", "lang": "fr", "format": "opensearch"})
+    assert response.headers["content-type"].startswith("application/x-suggestions+json")
+    assert response.json() == [
+        "manuel de form",
+        ["Manuel de formation sur l'évaluation des risques des organismes vivants modifiés"],
+    ]

@@ -1,0 +1,174 @@
+"""The page, the widget, the iframe page, their static files and the OpenSearch description."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from record_catalogue.settings import Settings
+from search_api.app import create_app
+from search_api.routes import pages
+
+OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)";?|^\s*import\s+"([^"]+)";?""", re.M | re.S)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings)
+    if not any(getattr(route, "path", None) == "/opensearch.xml" for route in app.routes):
+        app.include_router(pages.router)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_search_page_is_html_with_a_strict_content_security_policy(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<script type="module" src="static/page.js"></script>' in response.text
+    assert 'rel="search" type="application/opensearchdescription+xml" href="opensearch.xml"' in response.text
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "object-src 'none'" in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_widget_script_is_javascript_that_any_site_may_load(client: TestClient) -> None:
+    response = client.get("/widget.js", headers={"Origin": "https://partner.example"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert response.headers["access-control-allow-origin"] in ("*", "https://partner.example")
+    assert 'customElements.define("chm-search"' in response.text
+    # Its imports are relative to /widget.js and must all be served.
+    imports = [a or b for a, b in IMPORT.findall(response.text)]
+    assert imports and all(path.startswith("./static/") for path in imports)
+    for path in imports:
+        assert client.get("/" + path.removeprefix("./")).status_code == 200, path
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type"),
+    [
+        ("page.js", "text/javascript"),
+        ("render.js", "text/javascript"),
+        ("api.js", "text/javascript"),
+        ("i18n.js", "text/javascript"),
+        ("page.css", "text/css"),
+        ("results.css", "text/css"),
+        ("widget.css", "text/css"),
+        ("icon.svg", "image/svg+xml"),
+    ],
+)
+def test_static_files_are_served_with_their_types(client: TestClient, path: str, media_type: str) -> None:
+    response = client.get(f"/static/{path}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(media_type)
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["etag"]
+    again = client.get(f"/static/{path}", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+    if path.endswith(".js"):
+        for a, b in IMPORT.findall(response.text):
+            assert client.get(f"/static/{(a or b).removeprefix('./')}").status_code == 200, (path, a or b)
+
+
+@pytest.mark.parametrize(
+    "path", ["widget.js", "index.html", ".hidden.js", "..%2Fapp.py", "nope.js", "", "a/..%2F..%2Fapp.py"]
+)
+def test_static_refuses_anything_else(client: TestClient, path: str) -> None:
+    response = client.get(f"/static/{path}")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_embed_page_carries_the_presets_as_escaped_attributes(client: TestClient) -> None:
+    response = client.get(
+        "/embed",
+        params=[
+            ("realm", "ABS"),
+            ("realm", "BCH"),
+            ("schema", "absPermit"),
+            ("lang", "fr"),
+            ("api", "https://partner.example/chm"),
+            ("size", "5"),
+            ("q", '"><script>alert(1)</script>'),
+        ],
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    text = response.text
+    assert '<html lang="fr" dir="ltr">' in text
+    assert '<script type="module" src="widget.js"></script>' in text
+    assert (
+        '<chm-search api="https://partner.example/chm" lang="fr" realm="ABS,BCH" schema="absPermit" size="5"'
+        ' q="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"></chm-search>'
+    ) in text
+    assert text.count("<script") == 1
+    csp = response.headers["content-security-policy"]
+    assert "connect-src 'self' https://partner.example;" in csp
+    assert "frame-ancestors *" in csp
+
+
+def test_embed_in_arabic_is_right_to_left(client: TestClient) -> None:
+    response = client.get("/embed", params={"lang": "ar", "realm": "CHM,ABS"})
+    assert '<html lang="ar" dir="rtl">' in response.text
+    assert 'realm="CHM,ABS"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"realm": "XYZ"}, "realm: 'XYZ'"),
+        ({"schema": "abs permit"}, "schema"),
+        ({"government": "fra"}, "government"),
+        ({"api": "javascript:alert(1)"}, "api"),
+        ({"api": 'https://x.example/"onload=alert(1)'}, "api"),
+        ({"lang": "de"}, "lang"),
+        ({"size": "101"}, "size"),
+    ],
+)
+def test_embed_rejects_bad_presets_naming_them(client: TestClient, params: dict[str, str], named: str) -> None:
+    response = client.get("/embed", params=params)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_parameter"
+    assert named in response.json()["error"]["message"]
+
+
+def test_opensearch_description(client: TestClient) -> None:
+    response = client.get("/opensearch.xml")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/opensearchdescription+xml"
+    root = ET.fromstring(response.content)
+    assert root.tag == f"{OPENSEARCH}OpenSearchDescription"
+    short_name = root.findtext(f"{OPENSEARCH}ShortName") or ""
+    assert 0 < len(short_name) <= 16
+    assert root.findtext(f"{OPENSEARCH}Description")
+    assert root.findtext(f"{OPENSEARCH}InputEncoding") == "UTF-8"
+    urls = {url.get("type"): url.get("template") for url in root.iter(f"{OPENSEARCH}Url")}
+    assert urls["text/html"] == "http://testserver/?q={searchTerms}"
+    assert urls["application/x-suggestions+json"] == "http://testserver/api/v1/suggest?format=opensearch&q={searchTerms}"
+    assert urls["application/opensearchdescription+xml"] == "http://testserver/opensearch.xml"
+    assert sorted(lang.text or "" for lang in root.iter(f"{OPENSEARCH}Language")) == [
+        "ar",
+        "en",
+        "es",
+        "fr",
+        "ru",
+        "zh",
+    ]
+
+
+def test_opensearch_uses_the_requests_base_url(client: TestClient) -> None:
+    response = client.get("/opensearch.xml", headers={"Host": "search.example.org"})
+    urls = {url.get("type"): url.get("template") for url in ET.fromstring(response.content).iter(f"{OPENSEARCH}Url")}
+    assert urls["text/html"] == "http://search.example.org/?q={searchTerms}"
+
+
+def test_pages_are_not_in_the_api_schema(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert not {"/", "/embed", "/widget.js", "/opensearch.xml"} & set(paths)

@@ -1,0 +1,225 @@
+"""A real server, a real headless Chromium (Debian's ``chromium``, driven by Playwright), and a
+second web server on another origin for the widget.
+
+The API runs as a subprocess on a free port over a data directory loaded with the samples and
+one hostile record (markup in its title and summary) through the real ``chm-search ingest``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLES
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Page
+
+CHROMIUM = os.environ.get("CHM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CLI = [sys.executable, "-c", "from search_api.cli import main; main()"]
+# The app with the pages router, whether or not app.py includes it yet.
+SERVER = """
+import sys
+import uvicorn
+from search_api.app import create_app
+from search_api.routes import pages
+app = create_app()
+if not any(getattr(route, "path", None) == "/opensearch.xml" for route in app.routes):
+    app.include_router(pages.router)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+XSS_ID = "XSS-TEST-0001"
+XSS_WORD = "quokkaguard"
+# CBD rich text is HTML: the entities below become literal "<script>…" and "<img onerror>" text in
+# the catalogue, which is what an attacker's record looks like once ingested.
+XSS_RECORD = {
+    "header": {"identifier": XSS_ID, "schema": "nationalTarget", "languages": ["en"]},
+    "government": {"identifier": "fr"},
+    "title": {
+        "en": "Quokkaguard national target &lt;script&gt;window.__xss = 'title'&lt;/script&gt;"
+        "&lt;img src=x onerror=\"window.__xss='img-title'\"&gt; for protected wetlands"
+    },
+    "description": {
+        "en": "The quokkaguard programme protects wetlands and the species that live there. "
+        "&lt;script&gt;window.__xss = 'summary'&lt;/script&gt; It sets out "
+        "&lt;img src=x onerror=\"window.__xss='img-summary'\"&gt; measures for the conservation of "
+        "wetlands, &lt;mark&gt;with&lt;/mark&gt; yearly monitoring by national authorities."
+    },
+    "updatedOn": "2020-05-01T00:00:00.000Z",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Site:
+    """The API server and the third-party site that embeds the widget."""
+
+    base: str
+    other_origin: str
+    other_dir: Path
+
+
+def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment.update({"CHM_DATA_DIR": str(data_dir), "COLUMNS": "200"}, **extra)
+    return environment
+
+
+def _wait_for(url: str, server: subprocess.Popen[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if server.poll() is not None:
+            output = server.stdout.read() if server.stdout else ""
+            raise RuntimeError(f"the server exited: {output}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not answer {url} within {timeout} s")
+        time.sleep(0.2)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("browser")
+    data_dir = root / "data"
+    hostile = root / "hostile"
+    hostile.mkdir()
+    (hostile / "xss.json").write_text(json.dumps(XSS_RECORD), encoding="utf-8")
+    ingest = subprocess.run(
+        [*CLI, "ingest", str(SAMPLES / "shared"), str(SAMPLES / "records"), str(hostile)],
+        capture_output=True,
+        text=True,
+        env=_environment(data_dir),
+        cwd=ROOT,
+        timeout=180,
+    )
+    assert ingest.returncode == 0, ingest.stderr + ingest.stdout
+
+    other_dir = root / "other-site"
+    other_dir.mkdir()
+    other = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(other_dir)))
+    other_origin = f"http://127.0.0.1:{other.server_address[1]}"
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)],
+        env=_environment(
+            data_dir,
+            # The widget's page is on another origin: allow exactly that one (and nothing else).
+            CHM_CORS_ORIGINS=other_origin,
+            # A browser test makes many requests from one IP in a few seconds.
+            CHM_RATE_LIMIT_ANONYMOUS="100000",
+        ),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/api/v1/health", server)
+        yield Site(base=base, other_origin=other_origin, other_dir=other_dir)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        other.shutdown()
+        other.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("Playwright is not installed (pip install '.[dev]')")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's chromium (scripts/system-packages.sh)")
+    playwright = sync_playwright().start()
+    try:
+        # Playwright gives each launch a fresh temporary profile; never `playwright install`.
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Exception:
+        playwright.stop()
+        raise
+    try:
+        yield launched
+    finally:
+        launched.close()
+        playwright.stop()
+
+
+@dataclass
+class Tab:
+    """A page, and what went wrong in it: uncaught exceptions and CSP violations."""
+
+    page: Page
+    errors: list[str] = field(default_factory=list)
+
+
+def open_tab(browser: Browser, locale: str = "en-US") -> Tab:
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    tab = Tab(page)
+    page.on("pageerror", lambda error: tab.errors.append(f"uncaught: {error}"))
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            tab.errors.append(f"CSP: {message.text}")
+
+    page.on("console", console)
+    return tab
+
+
+@pytest.fixture
+def tab(browser: Browser) -> Iterator[Tab]:
+    tab = open_tab(browser)
+    yield tab
+    tab.page.context.close()
+    assert not tab.errors, tab.errors

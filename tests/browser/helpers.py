@@ -1,0 +1,43 @@
+"""Small helpers shared by the browser tests."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+
+def settle(page: Page) -> None:
+    """Wait until the page's current search has been rendered (or failed)."""
+    page.wait_for_selector('#main[aria-busy="false"]', state="attached")
+
+
+def shown_total(page: Page) -> int:
+    return int(page.locator("#status").get_attribute("data-total") or "-1")
+
+
+def api_search(base: str, **params: Any) -> dict[str, Any]:
+    """What the API itself answers, to compare the page against."""
+    query = urllib.parse.urlencode(params, doseq=True)
+    with urllib.request.urlopen(f"{base}/api/v1/search?{query}", timeout=10) as response:
+        data: dict[str, Any] = json.load(response)
+        return data
+
+
+def focused(page: Page) -> dict[str, Any]:
+    """What has the keyboard focus: tag, id, classes, whether it is inside the results or facets."""
+    result: dict[str, Any] = page.evaluate(
+        """() => {
+          const el = document.activeElement;
+          return {
+            tag: el?.tagName.toLowerCase(), id: el?.id, cls: el?.className, key: el?.dataset?.key ?? null,
+            inResults: !!el?.closest('#results'), inFacets: !!el?.closest('#facets'),
+            focusVisible: !!el?.matches(':focus-visible'),
+          };
+        }"""
+    )
+    return result
