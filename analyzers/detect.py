@@ -1,112 +1,454 @@
 """Language detection, restricted to the languages the system knows.
 
-Script decides where it can (Arabic, Cyrillic, Han); otherwise langdetect, seeded so that the
-same text always gets the same answer, with its probabilities renormalised over the allowed
-languages. Below the confidence floor the answer is ``und`` rather than a guess.
+How a text is decided, and why:
+
+1. **Clean.** HTML (tags, ``<script>``/``<style>`` blocks, entities), links and e-mail addresses
+   are dropped; a very long text is read through a bounded window, so a 50 MB field costs what a
+   page costs.
+2. **Script.** Arabic, Cyrillic and Han each belong to exactly one of the six UN languages, so the
+   script decides them (Han letters count three times: one carries about as much as three Latin
+   ones). Letters that Russian, Arabic or Chinese do not use (Ukrainian ``ї``, Persian ``پ``,
+   Japanese kana) make such a text ``und``: it is in a language the system does not know. Greek,
+   Hangul and other scripts are ``und`` too.
+3. **Words, for Latin script.** English, Spanish and French share an alphabet, and short labels
+   ("Country", "Pays", "País", "Meta", "Parties") are where character n-gram detectors fail:
+   a label has too few letters for n-gram statistics. A word, though, is strong evidence: how
+   common it is in each language (``detect_data/words.tsv.gz``, Zipf frequencies from wordfreq)
+   is a naive-Bayes word model. Words the table does not know get a weak character n-gram score
+   built from langdetect's own profiles. A small prior favours English, the clearing-houses' most
+   frequent language, which settles words that are common in two languages ("Parties",
+   "Convention") the way they most often are meant.
+4. **langdetect, seeded, on longer texts.** When a text of 40 characters or more is not clearly
+   one language, or too few of its words are English, Spanish or French words, langdetect (seed
+   0, so the same text always gets the same answer) is asked too: its 55 profiles recognise
+   German, Portuguese, Italian... (which then give ``und``), and its probabilities for English,
+   Spanish and French are averaged with ours. It runs on few texts, so ingest keeps its speed.
+5. **Restricted.** Scores are always computed over all of English, Spanish and French; a text
+   whose best language is not configured is ``und`` (a French text in an English/Russian
+   deployment is ``und``, never "English"). Below ``MIN_CONFIDENCE`` the answer is ``und`` too.
+
+Every step is deterministic: same text, same answer, in any order and any thread.
 """
 
 from __future__ import annotations
 
+import gzip
+import html
+import json
+import math
 import re
 import threading
-import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 
-MIN_CONFIDENCE = 0.5
+# Below this the answer is ``und``. Latin-script texts are scored over three languages, so a third
+# is a coin toss; 0.4 keeps a two-way tie ("Organisations": en or fr) as a guess, which the
+# pipeline needs to store a text, and refuses a three-way one ("Laos").
+MIN_CONFIDENCE = 0.4
 LANGDETECT_SEED = 0
-_TAGS = re.compile(r"<[^>]+>")
+
+SCRIPT_LANGUAGE = {"arabic": "ar", "cyrillic": "ru", "han": "zh"}
+LATIN_LANGUAGES: tuple[str, ...] = ("en", "es", "fr")
+
+WORDS_PATH = Path(__file__).resolve().parent / "detect_data" / "words.tsv.gz"
+
+# Tuned on the ``tune`` split of bench/data/detect (never on ``test``); see bench/detect.py.
+HAN_WEIGHT = 3.0
+FOREIGN_LETTER_SHARE = 0.03  # of a script's letters, e.g. Ukrainian і/ї/є/ґ among Cyrillic ones
+KANA_SHARE = 0.02  # Chinese never writes kana; a stray one in a long text may be a quoted name
+WORD_FLOOR = 1.0  # Zipf frequency given to a word unknown in a language (the table stops at 1.0)
+OOV_WEIGHT = 0.1  # weight of the character n-gram score of a word the table does not know
+OOV_CLIP = 3.0  # at most this many orders of magnitude of n-gram evidence per unknown word
+PRIOR = (0.1, 0.0, 0.0)  # English, Spanish, French, in Zipf units (powers of ten)
+SHARPNESS = 1.0  # posterior ∝ 10 ** (SHARPNESS * score)
+LANGDETECT_MIN_CHARS = 40
+LANGDETECT_BELOW = 0.95  # ask langdetect when our best posterior is below this
+COVERAGE_FLOOR = 0.8  # share of words common (Zipf ≥ 2) in the best language; below it, suspect another
+FOREIGN_PROBABILITY = 0.7  # langdetect's probability of a non-UN language that makes a text ``und``
+
+_RAW_WINDOW = 60_000  # characters of raw input read (half from the start, half from the middle)
+_SAMPLE = 5_000  # characters of plain text scored
+_MAX_TOKENS = 800
+_CACHE_CHARS = 64  # texts up to this long are memoised (labels repeat across records)
+_CACHE_SIZE = 50_000
+
+_COMMENTS = re.compile(r"<!--.*?-->", re.S)
+_BLOCKS = re.compile(r"<(script|style|head)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+_TAGS = re.compile(r"</?[A-Za-z!?][^>]*>")
+_LINKS = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+|\S+@\S+\.\w+", re.I)
+_SPACE = re.compile(r"\s+")
+
+_LATIN_CLASS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
+_LATIN = re.compile(f"[{_LATIN_CLASS}]")
+_TOKEN = re.compile(f"[{_LATIN_CLASS}]+(?:'[{_LATIN_CLASS}]+)*")
+_ARABIC = re.compile(
+    "[\u0620-\u064a\u066e-\u06d3\u06d5\u06ee\u06ef\u06fa-\u06ff"  # Arabic letters
+    "\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc]"  # supplements, presentation forms
+)
+_CYRILLIC = re.compile("[\u0400-\u052f]")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_KANA = re.compile("[\u3041-\u3096\u30a1-\u30fa\u31f0-\u31ff\uff66-\uff9d]")
+# Letters of Persian/Urdu (not Arabic) and of Ukrainian, Belarusian, Serbian, Macedonian, Kazakh
+# (not Russian): enough of them means a language the system does not know, in a familiar script.
+_NOT_ARABIC = re.compile("[\u067e\u0686\u0698\u06a9\u06af\u06cc\u0679\u0688\u0691\u06ba\u06be\u06c1\u06d2]")
+_NOT_RUSSIAN = re.compile("[іїєґўђјљњћџәғқңөұүһІЇЄҐЎЂЈЉЊЋЏӘҒҚҢӨҰҮҺ]")
+# Latin letters English, Spanish and French do not use (Portuguese ã, German ß, Polish ł...): in
+# a longer text they send it to langdetect, which knows those languages. Names have them too, so
+# they never decide on their own.
+_ALIEN = re.compile("[ãõäößåøłąęśźżńčšžřěőűğşıðþìòÃÕÄÖÅØŁĄĘŚŹŻŃČŠŽŘĚŐŰĞŞİÐÞÌÒ\u1ea0-\u1ef9]")
+
 _lock = threading.Lock()
 
 
 @dataclass(frozen=True)
 class Detection:
-    """A language code (or ``und``) and how sure we are, from 0 to 1."""
+    """A language code (or ``und``) and how sure we are, from 0 to 1.
+
+    For ``und`` the confidence is that of the refused best guess (too low, or a language not
+    configured), or how sure langdetect is that the text is in a language outside the six; 0 when
+    there was nothing to go on (no letters, another script).
+    """
 
     language: str
     confidence: float
 
 
-def _script_counts(text: str) -> dict[str, int]:
-    counts = {"arabic": 0, "cyrillic": 0, "han": 0, "latin": 0, "other": 0}
-    for char in text:
-        if not char.isalpha():
+def _plain(text: str) -> str:
+    """The readable text: no markup, links or runs of space, from a bounded window of the input."""
+    if len(text) > _RAW_WINDOW:
+        half = _RAW_WINDOW // 2
+        middle = len(text) // 2
+        text = text[:half] + " " + text[middle : middle + half]
+    if "<" in text:
+        text = _TAGS.sub(" ", _BLOCKS.sub(" ", _COMMENTS.sub(" ", text)))
+    if "&" in text:
+        text = html.unescape(text)
+    if "://" in text or "www." in text or "@" in text:
+        text = _LINKS.sub(" ", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def _sample(plain: str) -> str:
+    """At most ``_SAMPLE`` characters: the start and a slice of the middle of a long text."""
+    if len(plain) <= _SAMPLE:
+        return plain
+    head = _SAMPLE * 7 // 10
+    middle = len(plain) // 2
+    return plain[:head] + " " + plain[middle : middle + _SAMPLE - head]
+
+
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    return len(pattern.findall(text))
+
+
+def _script(sample: str) -> tuple[str, float]:
+    """The dominant script (``arabic``, ``cyrillic``, ``han``, ``latin``, ``other``, ``none``) and its share.
+
+    Only letters count. A script-decided language is refused (``other``) when letters foreign to
+    it are more than ``FOREIGN_LETTER_SHARE`` of that script's letters, or when kana show Japanese.
+    """
+    letters = sum(map(str.isalpha, sample))
+    if letters == 0:
+        return "none", 0.0
+    arabic = _count(_ARABIC, sample)
+    cyrillic = _count(_CYRILLIC, sample)
+    han = _count(_HAN, sample)
+    kana = _count(_KANA, sample) if han else 0
+    latin = _count(_LATIN, sample)
+    other = max(0, letters - arabic - cyrillic - han - latin)  # kana are in "other"
+    weighted = {"arabic": arabic, "cyrillic": cyrillic, "han": han * HAN_WEIGHT, "latin": latin, "other": other}
+    script, top = max(weighted.items(), key=lambda kv: kv[1])
+    share = top / sum(weighted.values())
+    if script == "arabic" and _count(_NOT_ARABIC, sample) >= max(1.0, FOREIGN_LETTER_SHARE * arabic):
+        return "other", share
+    if script == "cyrillic" and _count(_NOT_RUSSIAN, sample) >= max(1.0, FOREIGN_LETTER_SHARE * cyrillic):
+        return "other", share
+    if script == "han" and kana >= max(1.0, KANA_SHARE * (han + kana)):
+        return "other", share
+    return script, share
+
+
+# --- word and character evidence for English, Spanish and French -----------------------------
+
+
+_words_table: dict[str, int] | None = None
+_words_lock = threading.Lock()
+
+
+def _words() -> dict[str, int]:
+    """Word → Zipf frequencies ×10 in en, es, fr, packed in one int (8 bits each) to keep it small.
+
+    Loaded once per process (a third of a second, ~35 MB), on first use, by one thread.
+    """
+    global _words_table
+    if _words_table is None:
+        with _words_lock:
+            if _words_table is None:
+                table: dict[str, int] = {}
+                with gzip.open(WORDS_PATH, "rt", encoding="utf-8") as lines:
+                    for line in lines:
+                        if line.startswith("#"):
+                            continue
+                        word, en, es, fr = line.rstrip("\n").split("\t")
+                        table[word] = (int(en) << 16) | (int(es) << 8) | int(fr)
+                _words_table = table
+    return _words_table
+
+
+def _unpack(packed: int) -> tuple[int, int, int]:
+    return packed >> 16, (packed >> 8) & 0xFF, packed & 0xFF
+
+
+@lru_cache(maxsize=1)
+def _ngrams() -> tuple[dict[str, tuple[float, float, float]], tuple[tuple[float, float, float], ...]]:
+    """Character 1–3-gram log10 probabilities for en, es, fr from langdetect's bundled profiles.
+
+    Returns the table and, per n-gram length, the log10 probability of an n-gram a profile lacks.
+    """
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    profiles: list[dict[str, Any]] = []
+    for language in LATIN_LANGUAGES:
+        with open(Path(PROFILES_DIRECTORY) / language, encoding="utf-8") as handle:
+            profiles.append(json.load(handle))
+    unseen = tuple(
+        (
+            math.log10(0.5 / profiles[0]["n_words"][n]),
+            math.log10(0.5 / profiles[1]["n_words"][n]),
+            math.log10(0.5 / profiles[2]["n_words"][n]),
+        )
+        for n in range(3)
+    )
+    keys = {gram for profile in profiles for gram in profile["freq"] if gram == gram.lower()}
+    table: dict[str, tuple[float, float, float]] = {}
+    for gram in keys:
+        n = len(gram) - 1
+        values = [
+            math.log10((profile["freq"][gram] + 0.5) / profile["n_words"][n])
+            if gram in profile["freq"]
+            else unseen[n][index]
+            for index, profile in enumerate(profiles)
+        ]
+        table[gram] = (values[0], values[1], values[2])
+    return table, unseen
+
+
+@lru_cache(maxsize=20_000)
+def _oov_score(word: str) -> tuple[float, float, float]:
+    """How English/Spanish/French a word the table lacks looks, from its letters (log10, max 0)."""
+    table, unseen = _ngrams()
+    padded = f" {word} "
+    totals = [0.0, 0.0, 0.0]
+    for n in (1, 2, 3):
+        for start in range(len(padded) - n + 1):
+            gram = padded[start : start + n]
+            if gram.isspace():
+                continue
+            values = table.get(gram, unseen[n - 1])
+            totals[0] += values[0]
+            totals[1] += values[1]
+            totals[2] += values[2]
+    best = max(totals)
+    return (
+        max(-OOV_CLIP, totals[0] - best),
+        max(-OOV_CLIP, totals[1] - best),
+        max(-OOV_CLIP, totals[2] - best),
+    )
+
+
+def _tokens(sample: str) -> list[str]:
+    """Lower-cased Latin words; short all-capital acronyms (CBD, ABS, COP) carry no language."""
+    found = _TOKEN.findall(sample.replace("’", "'").replace("`", "'"))
+    shouting = all(token.isupper() for token in found) and sum(len(token) > 4 for token in found) >= 2
+    tokens = []
+    for token in found[:_MAX_TOKENS]:
+        if len(token) <= 4 and token.isupper() and not shouting:
             continue
-        name = unicodedata.name(char, "")
-        if name.startswith("ARABIC"):
-            counts["arabic"] += 1
-        elif name.startswith("CYRILLIC"):
-            counts["cyrillic"] += 1
-        elif name.startswith("CJK UNIFIED") or name.startswith("CJK COMPATIBILITY"):
-            counts["han"] += 1
-        elif "LATIN" in name:
-            counts["latin"] += 1
-        else:
-            counts["other"] += 1
-    return counts
+        tokens.append(token.lower())
+    return tokens
 
 
-SCRIPT_LANGUAGE = {"arabic": "ar", "cyrillic": "ru", "han": "zh"}
+@dataclass(frozen=True)
+class _Latin:
+    """The word model's view of a Latin-script text."""
+
+    posterior: tuple[float, float, float]
+    tokens: int
+    known: int  # tokens the word table has, in any of the three languages
+    coverage: float  # share of tokens the best language knows as a common word
+
+
+def _lookup(words: dict[str, int], token: str) -> list[tuple[int, int, int]] | None:
+    """The token's frequencies, or its parts' for an elision the table lacks ("l'objectif")."""
+    packed = words.get(token)
+    if packed is not None:
+        return [_unpack(packed)]
+    if "'" in token:
+        found = [words.get(part) for part in token.split("'") if part]
+        if found and all(part is not None for part in found):
+            return [_unpack(part) for part in found if part is not None]
+    return None
+
+
+def _score_latin(sample: str) -> _Latin:
+    """Naive Bayes over words: each adds its log10 frequency in each language to that language.
+
+    Written for speed (it runs on every Latin-script text field): each distinct word is looked
+    up once and weighted by its count; plain words take the fast path, elisions and unknown
+    words the slow one.
+    """
+    words = _words()
+    floor = WORD_FLOOR
+    en, es, fr = PRIOR
+    common_en = common_es = common_fr = 0  # tokens that are common words (Zipf ≥ 2) of each language
+    known = 0
+    tokens = _tokens(sample)
+    for token, count in Counter(tokens).items():
+        packed = words.get(token)
+        if packed is not None:
+            z_en, z_es, z_fr = (packed >> 16) / 10.0, ((packed >> 8) & 0xFF) / 10.0, (packed & 0xFF) / 10.0
+            en += count * (z_en if z_en > floor else floor)
+            es += count * (z_es if z_es > floor else floor)
+            fr += count * (z_fr if z_fr > floor else floor)
+            common_en += count * (z_en >= 2.0)
+            common_es += count * (z_es >= 2.0)
+            common_fr += count * (z_fr >= 2.0)
+            known += count
+            continue
+        found = _lookup(words, token)
+        if found is None:
+            oov = _oov_score(token)
+            en += count * (floor + OOV_WEIGHT * oov[0])
+            es += count * (floor + OOV_WEIGHT * oov[1])
+            fr += count * (floor + OOV_WEIGHT * oov[2])
+            continue
+        known += count
+        weight = count / len(found)  # an elided pair ("l'objectif") counts as one word
+        en += weight * sum(max(zipf[0] / 10.0, floor) for zipf in found)
+        es += weight * sum(max(zipf[1] / 10.0, floor) for zipf in found)
+        fr += weight * sum(max(zipf[2] / 10.0, floor) for zipf in found)
+        common_en += count * all(zipf[0] >= 20 for zipf in found)
+        common_es += count * all(zipf[1] >= 20 for zipf in found)
+        common_fr += count * all(zipf[2] >= 20 for zipf in found)
+    best = max(en, es, fr)
+    weights = (10.0 ** (SHARPNESS * (en - best)), 10.0 ** (SHARPNESS * (es - best)), 10.0 ** (SHARPNESS * (fr - best)))
+    total = sum(weights)
+    posterior = (weights[0] / total, weights[1] / total, weights[2] / total)
+    top = max(range(3), key=lambda index: posterior[index])
+    coverage = (common_en, common_es, common_fr)[top] / len(tokens) if tokens else 0.0
+    return _Latin(posterior, len(tokens), known, coverage)
+
+
+# --- langdetect, seeded ----------------------------------------------------------------------
+
+
+class _Langdetect:
+    """langdetect over all its profiles, seeded: each call starts from the same random state."""
+
+    def __init__(self) -> None:
+        self._factory: Any = None
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        from langdetect.lang_detect_exception import LangDetectException
+
+        factory = self._ready()
+        try:
+            detector = factory.create()
+            detector.set_max_text_length(2_000)
+            detector.append(text)
+            found = detector.get_probabilities()
+        except LangDetectException:
+            return {}
+        result: dict[str, float] = {}
+        for item in found:
+            code = "zh" if item.lang.startswith("zh") else str(item.lang)
+            result[code] = result.get(code, 0.0) + float(item.prob)
+        return result
+
+    def _ready(self) -> Any:
+        with _lock:
+            if self._factory is None:
+                from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+                factory = DetectorFactory()
+                factory.load_profile(PROFILES_DIRECTORY)
+                factory.set_seed(LANGDETECT_SEED)
+                self._factory = factory
+            return self._factory
+
+
+_LANGDETECT = _Langdetect()
+
+
+# --- the detector ------------------------------------------------------------------------------
 
 
 class LanguageDetector:
-    """Detects among ``languages`` (the six UN languages by default)."""
+    """Detects among ``languages`` (the six UN languages by default; others are never detected)."""
 
     def __init__(self, languages: Sequence[str] = UN_LANGUAGES) -> None:
         self.languages = tuple(languages)
-        self._factory_ready = False
-
-    def _langdetect(self, text: str) -> list[tuple[str, float]]:
-        from langdetect import DetectorFactory, detector_factory
-        from langdetect.lang_detect_exception import LangDetectException
-
-        with _lock:
-            if not self._factory_ready:
-                DetectorFactory.seed = LANGDETECT_SEED
-                detector_factory.init_factory()
-                self._factory_ready = True
-            try:
-                detector = detector_factory._factory.create()
-                detector.append(text)
-                probabilities = detector.get_probabilities()
-            except LangDetectException:
-                return []
-        # Renormalise over the six UN languages (what the system is built for), whatever subset
-        # is configured: a French text in an en/ru deployment is then "not allowed", not English.
-        found: dict[str, float] = {}
-        for item in probabilities:
-            code = "zh" if item.lang.startswith("zh") else item.lang
-            if code in UN_LANGUAGES:
-                found[code] = found.get(code, 0.0) + float(item.prob)
-        total = sum(found.values())
-        if total <= 0:
-            return []
-        return sorted(((code, p / total) for code, p in found.items()), key=lambda kv: -kv[1])
+        self._cache: dict[str, Detection] = {}
 
     def detect(self, text: str) -> Detection:
         """The language of ``text`` among the allowed ones, or ``und`` when unsure."""
-        plain = _TAGS.sub(" ", text)
-        counts = _script_counts(plain)
-        letters = sum(counts.values())
-        if letters == 0:
-            return Detection(UNDETERMINED, 0.0)
-        script, top = max(counts.items(), key=lambda kv: kv[1])
-        share = top / letters
-        if script in SCRIPT_LANGUAGE and share >= 0.5:
+        if len(text) <= _CACHE_CHARS:
+            cached = self._cache.get(text)
+            if cached is None:
+                cached = self._detect(text)
+                if len(self._cache) >= _CACHE_SIZE:
+                    self._cache.clear()
+                self._cache[text] = cached
+            return cached
+        return self._detect(text)
+
+    def detect_many(self, texts: Sequence[str]) -> list[Detection]:
+        """``detect`` for each text, in order."""
+        return [self.detect(text) for text in texts]
+
+    def _detect(self, text: str) -> Detection:
+        sample = _sample(_plain(text))
+        script, share = _script(sample)
+        if script in SCRIPT_LANGUAGE:
             code = SCRIPT_LANGUAGE[script]
             if code in self.languages:
                 return Detection(code, round(min(1.0, 0.5 + share / 2), 4))
+            return Detection(UNDETERMINED, 0.0)
         if script != "latin":
             return Detection(UNDETERMINED, 0.0)
-        ranked = [(code, p) for code, p in self._langdetect(plain) if code not in SCRIPT_LANGUAGE.values()]
-        if not ranked:
+        latin = _score_latin(sample)
+        if latin.tokens == 0:
             return Detection(UNDETERMINED, 0.0)
-        code, probability = ranked[0]
-        if code not in self.languages or probability < MIN_CONFIDENCE:
-            return Detection(UNDETERMINED, round(probability, 4))
-        return Detection(code, round(probability, 4))
-
-    def detect_many(self, texts: Sequence[str]) -> list[Detection]:
-        return [self.detect(text) for text in texts]
+        posterior = latin.posterior
+        evidence = latin.known > 0  # at least one word we know, or langdetect's opinion
+        if len(sample) >= LANGDETECT_MIN_CHARS and (
+            max(posterior) < LANGDETECT_BELOW
+            or (latin.tokens >= 6 and latin.coverage < COVERAGE_FLOOR)
+            or _ALIEN.search(sample) is not None
+        ):
+            found = _LANGDETECT.probabilities(sample)
+            foreign = max((p for code, p in found.items() if code not in UN_LANGUAGES), default=0.0)
+            if foreign >= FOREIGN_PROBABILITY:
+                return Detection(UNDETERMINED, round(foreign, 4))
+            theirs = [found.get(code, 0.0) for code in LATIN_LANGUAGES]
+            if sum(theirs) > 0:
+                evidence = True
+                norm = sum(theirs)
+                posterior = (
+                    (posterior[0] + theirs[0] / norm) / 2,
+                    (posterior[1] + theirs[1] / norm) / 2,
+                    (posterior[2] + theirs[2] / norm) / 2,
+                )
+        if not evidence:
+            return Detection(UNDETERMINED, round(max(posterior), 4))
+        top = max(range(3), key=lambda index: posterior[index])
+        code, confidence = LATIN_LANGUAGES[top], round(posterior[top], 4)
+        if code not in self.languages or confidence < MIN_CONFIDENCE:
+            return Detection(UNDETERMINED, confidence)
+        return Detection(code, confidence)
