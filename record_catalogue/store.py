@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -115,11 +115,118 @@ class Catalogue:
                 .options(selectinload(RecordRow.texts), selectinload(RecordRow.entities))
             )
             rows = {row.id: row for row in session.scalars(stmt)}
-            for item in items:
-                outcome, row = self._upsert_in(session, rows.get(item.record.id), item, actor)
+            # Records seen for the first time (the bulk of any first ingest) are written with
+            # executemany inserts; the unit of work is kept for updates, where it earns its cost.
+            first: dict[str, int] = {}
+            for n, item in enumerate(items):
+                if item.record.id not in rows:
+                    first.setdefault(item.record.id, n)
+            new_rows = self._insert_new(session, [items[n] for n in first.values()], actor)
+            created = dict(zip(first.values(), new_rows, strict=True))
+            for n, item in enumerate(items):
+                if n in created:
+                    results.append((item.record.id, "created", created[n]))
+                    continue
+                row = rows.get(item.record.id)
+                if row is None:  # the same id again in this batch, inserted above
+                    row = session.get(RecordRow, item.record.id, options=[selectinload(RecordRow.texts)])
+                outcome, row = self._upsert_in(session, row, item, actor)
                 rows[row.id] = row
                 results.append((row.id, outcome, row))
         return results
+
+    @staticmethod
+    def _insert_new(session: Session, items: Sequence[Upsert], actor: str) -> list[RecordRow]:
+        """Insert new records, their texts, entities and audit entries with one statement per table.
+
+        Returns detached rows carrying the same values, for the caller to index.
+        """
+        if not items:
+            return []
+        now = utcnow()
+        rows: list[RecordRow] = []
+        record_values: list[dict[str, Any]] = []
+        text_values: list[dict[str, Any]] = []
+        entity_values: list[dict[str, Any]] = []
+        audit_values: list[dict[str, Any]] = []
+        for item in items:
+            record = item.record
+            values: dict[str, Any] = {
+                "id": record.id,
+                "realm": record.realm,
+                "schema_name": record.schema_name,
+                "government": record.government,
+                "original_language": item.original_language,
+                "declared_languages": list(record.declared_languages),
+                "date": record.date,
+                "url": record.url,
+                "links": [link.model_dump() for link in record.links],
+                "source": record.source,
+                "source_position": record.source_position,
+                "content_hash": record.content_hash(),
+                "created_at": now,
+                "updated_at": now,
+                "needs_index": True,
+            }
+            record_values.append(values)
+            texts = [
+                {
+                    "record_id": record.id,
+                    "field": t.field,
+                    "language": t.language,
+                    "text": t.text,
+                    "provenance": "original",
+                    "status": "current",
+                    "declared_language": t.declared_language,
+                    "detection_confidence": t.confidence,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for t in item.texts
+            ]
+            entities = [
+                {
+                    "record_id": record.id,
+                    "field": e.field,
+                    "language": e.language,
+                    "type": e.type,
+                    "entity_id": e.entity_id,
+                    "text": e.text[:500],
+                    "start": e.start,
+                    "end": e.end,
+                }
+                for e in item.entities or []
+            ]
+            text_values.extend(texts)
+            entity_values.extend(entities)
+            audit_values.append(
+                {
+                    "at": now,
+                    "actor": actor,
+                    "action": "record.created",
+                    "record_id": record.id,
+                    "detail": {
+                        "source": record.source,
+                        "position": record.source_position,
+                        "changed_fields": sorted({t.field for t in item.texts}),
+                    },
+                }
+            )
+            rows.append(
+                RecordRow(
+                    **values,
+                    texts=[FieldText(**{k: v for k, v in t.items() if k != "record_id"}) for t in texts],
+                    entities=[RecordEntity(**{k: v for k, v in e.items() if k != "record_id"}) for e in entities],
+                )
+            )
+        session.execute(insert(RecordRow), record_values)
+        if text_values:
+            session.execute(insert(FieldText), text_values)
+        if entity_values:
+            session.execute(insert(RecordEntity), entity_values)
+        session.execute(insert(AuditEntry), audit_values)
+        return rows
 
     def _upsert_in(
         self, session: Session, row: RecordRow | None, item: Upsert, actor: str

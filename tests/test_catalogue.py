@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from record_catalogue.db import CatalogueUnavailable
 from record_catalogue.models import FieldText
 from record_catalogue.record import Record
-from record_catalogue.store import Catalogue, TextVersion
+from record_catalogue.store import Catalogue, TextVersion, Upsert
 
 
 def record(**overrides: object) -> Record:
@@ -120,3 +120,14 @@ def test_unreachable_catalogue_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CatalogueUnavailable) as caught:
         Catalogue(f"sqlite:///{blocker}/catalogue.sqlite3")
     assert "CHM_CATALOGUE_URL" in str(caught.value)
+
+
+def test_a_batch_with_the_same_record_twice(catalogue: Catalogue) -> None:
+    first = record()
+    second = record(summary={"en": "A second, corrected summary."})
+    results = catalogue.upsert_many(
+        [Upsert(first, texts(first), "en"), Upsert(second, texts(second), "en"), Upsert(second, texts(second), "en")]
+    )
+    assert [outcome for _, outcome, _ in results] == ["created", "updated", "unchanged"]
+    row = catalogue.get("REC-1")
+    assert row is not None and next(t.text for t in row.texts if t.field == "summary") == "A second, corrected summary."
