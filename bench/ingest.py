@@ -85,7 +85,7 @@ def pipeline(dump: Path, directory: Path) -> tuple[float, int]:
     detector.detect("warm up the detector's tables")
     from ingest.cli import make_tagger
 
-    runner = Pipeline(catalogue, backend, detector, UN_LANGUAGES, tagger=make_tagger())
+    runner = Pipeline(catalogue, backend, detector, UN_LANGUAGES, tagger=make_tagger(UN_LANGUAGES))
     started = time.perf_counter()
     report = runner.run(read_path(dump))
     seconds = time.perf_counter() - started

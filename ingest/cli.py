@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -20,9 +21,11 @@ console = Console(stderr=True)
 out = Console()
 
 
-def make_tagger() -> Tagger | None:
+def make_tagger(languages: Sequence[str]) -> Tagger:
     """The entity tagger the pipeline uses (spaCy pipelines are built lazily, once per process)."""
-    return None
+    from ingest.tagging import RecordTagger
+
+    return RecordTagger(languages)
 
 
 def open_pipeline() -> Pipeline:
@@ -30,7 +33,13 @@ def open_pipeline() -> Pipeline:
     settings = get_settings()
     catalogue = Catalogue(settings.catalogue_dsn)
     backend = get_backend(settings)
-    return Pipeline(catalogue, backend, LanguageDetector(settings.languages), settings.languages, tagger=make_tagger())
+    return Pipeline(
+        catalogue,
+        backend,
+        LanguageDetector(settings.languages),
+        settings.languages,
+        tagger=make_tagger(settings.languages),
+    )
 
 
 def ingest(

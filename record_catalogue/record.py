@@ -39,6 +39,7 @@ class Record(BaseModel):
     date: dt.date | None = None
     url: str | None = None
     links: list[Link] = Field(default_factory=list)
+    terms: list[str] = Field(default_factory=list, description="Identifiers of the thesaurus terms it refers to.")
     source: str = ""
     source_position: str = ""
 

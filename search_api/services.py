@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from analyzers.detect import LanguageDetector
+from ingest.cli import make_tagger
 from ingest.pipeline import Tagger
 from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
@@ -27,6 +28,7 @@ class Services:
     _catalogue: Catalogue | None = None
     _backend: SearchBackend | None = None
     _detector: LanguageDetector | None = None
+    _tagger: Tagger | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -44,9 +46,12 @@ class Services:
             return self._backend
 
     @property
-    def tagger(self) -> Tagger | None:
-        """The entity tagger, once the analyzers provide one (None until then)."""
-        return None
+    def tagger(self) -> Tagger:
+        """The entity tagger for pushed records (spaCy pipelines load on first use)."""
+        with self._lock:
+            if self._tagger is None:
+                self._tagger = make_tagger(self.settings.languages)
+            return self._tagger
 
     @property
     def detector(self) -> LanguageDetector:

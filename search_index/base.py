@@ -66,7 +66,12 @@ class SearchQuery:
     search_after: Sequence[Any] | None = None
     facets: Sequence[str] = FACET_FIELDS
     facet_size: int = 50
+    entity_facet_size: int = 500  # every entity type shares the one "entity" facet
     highlight: bool = True
+
+    def facet_limit(self, facet: str) -> int:
+        """How many values a facet returns (the entity facet holds all types, so it gets more)."""
+        return self.entity_facet_size if facet == "entity" else self.facet_size
 
     def __post_init__(self) -> None:
         unknown = set(self.filters) - set(FILTER_FIELDS)

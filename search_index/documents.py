@@ -44,7 +44,7 @@ def language_status(chosen: dict[str, dict[str, FieldText]], original_language: 
     return status
 
 
-def build_document(row: RecordRow, entities: list[str] | None = None) -> Document:
+def build_document(row: RecordRow) -> Document:
     """The index document of one record (see ``search_index.base`` for its shape)."""
     chosen = best_texts(list(row.texts))
     fields = {
@@ -68,7 +68,7 @@ def build_document(row: RecordRow, entities: list[str] | None = None) -> Documen
         "text": fields["text"],
         "status": language_status(chosen, row.original_language),
         "names": names,
-        "entities": sorted(set(entities or [])),
+        "entities": sorted({f"{e.type}:{e.entity_id}" for e in row.entities}),
         "date": row.date.isoformat() if row.date else None,
         "year": row.date.year if row.date else None,
         "url": row.url,

@@ -280,7 +280,7 @@ def build_search_body(query: SearchQuery) -> dict[str, Any]:
                 "values": {
                     "terms": {
                         "field": FACET_TARGETS[facet],
-                        "size": int(query.facet_size),
+                        "size": int(query.facet_limit(facet)),
                         "order": [{"_count": "desc"}, {"_key": "asc"}],
                     }
                 }

@@ -367,30 +367,24 @@ class TantivyBackend(SearchBackend):
         return tantivy.Query.boolean_query(clauses)
 
     def _base_query(self, query: SearchQuery) -> tuple[tantivy.Query | None, bool]:
-        """The scoring part (text + year range); the flag says the text had no tokens at all."""
-        parts: list[tantivy.Query] = []
-        no_tokens = False
-        if query.text.strip():
-            text = self.text_query(query.text, query.lang)
-            if text is None:
-                no_tokens = True
-            else:
-                parts.append(text)
+        """The scoring part (the text); the flag says the text had no tokens at all."""
+        if not query.text.strip():
+            return None, False
+        text = self.text_query(query.text, query.lang)
+        return text, text is None
+
+    def _filters(self, query: SearchQuery) -> dict[str, tantivy.Query]:
+        """One filter per facet with a selection; the year range counts as the year facet's."""
+        filters = {name: self._filter_query(name, values) for name, values in query.filters.items() if values}
         if query.year_from is not None or query.year_to is not None:
-            parts.append(
-                tantivy.Query.range_query(
-                    self.schema,
-                    "year",
-                    tantivy.FieldType.Integer,
-                    query.year_from if query.year_from is not None else -(2**62),
-                    query.year_to if query.year_to is not None else 2**62,
-                )
+            filters["year"] = tantivy.Query.range_query(
+                self.schema,
+                "year",
+                tantivy.FieldType.Integer,
+                query.year_from if query.year_from is not None else -(2**62),
+                query.year_to if query.year_to is not None else 2**62,
             )
-        if not parts:
-            return None, no_tokens
-        if len(parts) == 1:
-            return parts[0], no_tokens
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts]), no_tokens
+        return filters
 
     # -- search ------------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResults:
@@ -400,7 +394,7 @@ class TantivyBackend(SearchBackend):
         base, no_tokens = self._base_query(query)
         if no_tokens:
             return SearchResults(0, [], {name: [] for name in query.facets}, (time.perf_counter() - started) * 1000)
-        filters = {name: self._filter_query(name, values) for name, values in query.filters.items() if values}
+        filters = self._filters(query)
         full = self._compose(base, list(filters.values()))
 
         offset = query.offset
@@ -468,7 +462,7 @@ class TantivyBackend(SearchBackend):
         """Facet counts; a facet with a selection is counted without its own filter (multi-select)."""
 
         def aggs_for(names: Sequence[str]) -> dict[str, Any]:
-            return {name: {"terms": {"field": name, "size": query.facet_size}} for name in names}
+            return {name: {"terms": {"field": name, "size": query.facet_limit(name)}} for name in names}
 
         shared = [name for name in query.facets if name not in filters]
         raw: dict[str, Any] = {}

@@ -118,3 +118,25 @@ def test_a_50_mb_field_is_refused_and_the_rest_goes_on(
     [error] = catalogue.errors(run_id="big")
     assert error.record_id == "HUGE" and "holds 54,600,000 characters (limit 1,000,000)" in error.reason
     assert catalogue.get("HUGE") is None and pipe.backend.get("HUGE") is None
+
+
+def test_entities_are_stored_with_spans_and_indexed(settings: Settings, catalogue: Catalogue) -> None:
+    from ingest.tagging import RecordTagger
+
+    pipe = Pipeline(
+        catalogue,
+        TantivyBackend(settings.index_dir),
+        LanguageDetector(),
+        settings.languages,
+        tagger=RecordTagger(settings.languages),
+    )
+    pipe.run(read_path(SAMPLES / "records" / "absPermit-pe-castana.json"))
+    [row] = list(catalogue.iter_records())
+    keys = {f"{e.type}:{e.entity_id}" for e in row.entities}
+    assert {"country:pe", "country:br", "treaty:nagoya", "species:bertholletia-excelsa"} <= keys
+    mention = next(e for e in row.entities if e.type == "species")
+    source = next(t.text for t in row.texts if t.field == mention.field and t.language == mention.language)
+    assert source[mention.start : mention.end] == mention.text
+    assert set(pipe.backend.get(row.id)["entities"]) == keys  # type: ignore[index]
+    hits = pipe.backend.search(SearchQuery(filters={"entity": ["species:bertholletia-excelsa"]})).hits
+    assert [h.id for h in hits] == [row.id]

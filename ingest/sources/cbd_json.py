@@ -69,6 +69,18 @@ def _parse_date(doc: dict[str, Any]) -> date | None:
     return None
 
 
+def _terms(doc: dict[str, Any]) -> list[str]:
+    """Identifiers of the terms a record refers to (``{"identifier": ...}`` values, in lists too)."""
+    found: list[str] = []
+    for key, value in doc.items():
+        if key in ("header", "government"):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and isinstance(item.get("identifier"), str):
+                found.append(item["identifier"])
+    return sorted(set(found))
+
+
 def _links(doc: dict[str, Any]) -> list[Link]:
     found: list[Link] = []
     for key in LINK_KEYS:
@@ -150,6 +162,7 @@ def record_from_json(doc: Any, source: str, position: str, realm_hint: str | Non
             date=_parse_date(doc),
             url=realm_catalog().record_url(info.realm, info.name, identifier),
             links=_links(doc),
+            terms=_terms(doc),
             source=source,
             source_position=position,
         )

@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from analyzers.entities import entity_label
 from record_catalogue.languages import UN_LANGUAGES, language_label
 from record_catalogue.realms import REALM_NAMES, realm_catalog
 from record_catalogue.record import REALMS
@@ -119,7 +120,7 @@ def facet_label(facet: str, value: str, lang: str) -> str:
             if info is not None:
                 return info.label(lang)
     if facet == "government":
-        return value.upper()
+        return entity_label(f"country:{value}", lang)
     return value
 
 
@@ -191,10 +192,19 @@ def search(
     next_cursor = None
     if results.hits and len(results.hits) == size:
         next_cursor = encode_cursor(results.hits[-1].sort, query_key)
-    facets = {
-        name: [FacetValue(value=value, label=facet_label(name, value, lang), count=count) for value, count in values]
-        for name, values in results.facets.items()
-    }
+    facets: dict[str, list[FacetValue]] = {}
+    for name, values in results.facets.items():
+        if name == "entity":
+            # One facet per entity type (entity_country, entity_target, ...), values kept as type:id.
+            for value, count in values:
+                kind = value.partition(":")[0]
+                facets.setdefault(f"entity_{kind}", []).append(
+                    FacetValue(value=value, label=entity_label(value, lang), count=count)
+                )
+            continue
+        facets[name] = [
+            FacetValue(value=value, label=facet_label(name, value, lang), count=count) for value, count in values
+        ]
     body = SearchResponse(
         total=results.total,
         page=page,

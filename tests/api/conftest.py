@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from analyzers.detect import LanguageDetector
 from ingest.pipeline import Pipeline
 from ingest.sources.files import read_path
+from ingest.tagging import RecordTagger
 from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
@@ -25,7 +26,7 @@ def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = load_settings(data_dir=tmp_path_factory.mktemp("api") / "data", es_url=None)
     catalogue = Catalogue(settings.catalogue_dsn)
     backend = TantivyBackend(settings.index_dir)
-    Pipeline(catalogue, backend, LanguageDetector(), settings.languages).run(
+    Pipeline(catalogue, backend, LanguageDetector(), settings.languages, tagger=RecordTagger(settings.languages)).run(
         item for path in (SAMPLES / "shared", SAMPLES / "records") for item in read_path(path)
     )
     backend.close()

@@ -151,7 +151,9 @@ def test_opensearch_description(client: TestClient) -> None:
     assert root.findtext(f"{OPENSEARCH}InputEncoding") == "UTF-8"
     urls = {url.get("type"): url.get("template") for url in root.iter(f"{OPENSEARCH}Url")}
     assert urls["text/html"] == "http://testserver/?q={searchTerms}"
-    assert urls["application/x-suggestions+json"] == "http://testserver/api/v1/suggest?format=opensearch&q={searchTerms}"
+    assert (
+        urls["application/x-suggestions+json"] == "http://testserver/api/v1/suggest?format=opensearch&q={searchTerms}"
+    )
     assert urls["application/opensearchdescription+xml"] == "http://testserver/opensearch.xml"
     assert sorted(lang.text or "" for lang in root.iter(f"{OPENSEARCH}Language")) == [
         "ar",

@@ -113,3 +113,17 @@ def test_cursor_pages_through_everything(client: TestClient) -> None:
 def test_unknown_route_uses_the_error_shape(client: TestClient) -> None:
     response = client.get("/api/v1/nothing")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_entity_facets_per_type_with_labels_and_filter(client: TestClient) -> None:
+    body = search(client, q="", lang="es", size=100)
+    countries = {f["value"]: f for f in body["facets"]["entity_country"]}
+    assert countries["country:pe"]["label"] == "Perú" and countries["country:pe"]["count"] >= 1
+    targets = {f["value"] for f in body["facets"]["entity_target"]}
+    assert {"target:aichi-11", "target:gbf-3"} <= targets
+    assert "entity" not in body["facets"]
+    peru = search(client, entity="country:pe", lang="es", size=100)
+    assert peru["total"] == countries["country:pe"]["count"]
+    assert all("country:pe" in r["entities"] for r in peru["results"])
+    government = {f["value"]: f["label"] for f in body["facets"]["government"]}
+    assert government["mx"] == "México"

@@ -180,6 +180,13 @@ class BackendTests:
         assert self.ids(backend, year_from=2020, year_to=2021) == ["ru-1", "zh-1"]
         assert self.ids(backend, year_from=2022) == ["en-1"]
 
+    def test_year_range_is_the_year_facets_selection(self, backend: SearchBackend) -> None:
+        result = backend.search(SearchQuery(year_from=2020, year_to=2021))
+        # the year facet still shows the other years (a range picker needs them) ...
+        assert dict(result.facets["year"]) == {str(y): 1 for y in (2016, 2018, 2019, 2020, 2021, 2022)}
+        # ... while every other facet counts only the selected years
+        assert dict(result.facets["realm"]) == {"CHM": 1, "BCH": 1}
+
     # -- sorting, paging, highlighting ----------------------------------------------------------
     def test_newest_first(self, backend: SearchBackend) -> None:
         hits = backend.search(SearchQuery(sort="newest", size=3)).hits

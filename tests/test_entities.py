@@ -1,0 +1,506 @@
+"""Entity tagging with the real spaCy pipelines (blank, per language), in the six UN languages."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from analyzers import entities
+from analyzers.entities import Entity, EntityTagger, entities_from_term_ids, entity_label, installed_ner_model
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "records"
+TAGS = re.compile(r"<[^>]+>")
+
+
+@pytest.fixture(scope="module")
+def tagger() -> EntityTagger:
+    """One tagger for the module; its pipelines are built once per process."""
+    tagger = EntityTagger(ner_models={})
+    tagger.preload()
+    return tagger
+
+
+def keys(tagger: EntityTagger, text: str, lang: str) -> list[str]:
+    found = tagger.tag(text, lang)
+    for entity in found:  # every entity points at its own text
+        assert text[entity.start : entity.end] == entity.text
+    return [entity.key for entity in found]
+
+
+# --- countries ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en", "Brazil and the Brazilian delegation met Mexico.", ["country:br", "country:br", "country:mx"]),
+        ("en", "BRAZIL: NATIONAL REPORT", ["country:br"]),
+        ("en", "Brazil's forests and the Republic of Korea", ["country:br", "country:kr"]),
+        ("fr", "Le Brésil et les autorités brésiliennes, avec l'Allemagne", ["country:br", "country:br", "country:de"]),
+        ("fr", "les États-Unis d'Amérique et le Royaume-Uni", ["country:us", "country:gb"]),
+        ("es", "El Brasil y las comunidades brasileñas del Perú", ["country:br", "country:br", "country:pe"]),
+        ("es", "Mexico y México", ["country:mx", "country:mx"]),
+        ("ru", "Бразилия", ["country:br"]),
+        ("ru", "в Бразилии, с Бразилией, по Мексике, из Мексики", ["country:br"] * 2 + ["country:mx"] * 2),
+        ("ru", "бразильской стороной в Российской Федерации", ["country:br", "country:ru"]),
+        ("ru", "доклад Республики Беларусь и Египта", ["country:by", "country:eg"]),
+        ("ar", "البرازيل", ["country:br"]),
+        ("ar", "في البرازيل وبالبرازيل والبرازيل", ["country:br"] * 3),
+        ("ar", "للبرازيل ولمصر وبرازيل", ["country:br", "country:eg", "country:br"]),
+        ("ar", "الحكومة البرازيلية", ["country:br"]),
+        ("zh", "巴西政府与墨西哥和秘鲁", ["country:br", "country:mx", "country:pe"]),
+        ("zh", "中华人民共和国生物安全法", ["country:cn"]),
+    ],
+)
+def test_countries_in_every_language(tagger: EntityTagger, lang: str, text: str, expected: list[str]) -> None:
+    assert keys(tagger, text, lang) == expected
+
+
+def test_arabic_clitics_are_not_part_of_the_entity(tagger: EntityTagger) -> None:
+    text = "تعاون وبالبرازيل"
+    [entity] = tagger.tag(text, "ar")
+    assert entity.text == "البرازيل"
+    assert entity.start == text.index("البرازيل")
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "roast turkey, chile peppers and a guinea pig"),
+        ("en", "The report is available in French and Spanish."),
+        ("en", "Brazil nuts from the Indian Ocean islands"),
+        ("fr", "La réunion de l'équateur"),
+        ("fr", "Le texte en français"),
+        ("es", "La reunión de Granada"),
+        ("ru", "Того же мнения придерживаются малые островные государства."),
+        ("ar", "الدعم المالي والمحيط الهندي"),
+        ("zh", "印度洋和马里亚纳海沟"),
+        ("zh", "发展中国家缔约方和拉美国家"),  # 发展中|国家, 拉美|国家: no China, no United States
+        ("zh", "沿海地区湿地的明智利用，内蒙古"),  # coastal areas, wise use, Inner Mongolia
+    ],
+)
+def test_words_that_only_look_like_countries(tagger: EntityTagger, lang: str, text: str) -> None:
+    assert [key for key in keys(tagger, text, lang) if key.startswith("country:")] == []
+
+
+# --- document symbols and decisions --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["ar", "en", "es", "fr", "ru", "zh"])
+def test_document_symbols_in_every_language(tagger: EntityTagger, lang: str) -> None:
+    text = "UNEP/CBD/COP/12/11 ; CBD/SBI/3/2 ; UNEP/CBD/WGRI/5/3/Add.1."
+    assert keys(tagger, text, lang) == [
+        "symbol:unep-cbd-cop-12-11",
+        "symbol:cbd-sbi-3-2",
+        "symbol:unep-cbd-wgri-5-3-add.1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en", "as requested in decision XI/2", ["decision:cop-xi-2"]),
+        ("en", "Recalling decisions X/2 and XI/2,", ["decision:cop-x-2", "decision:cop-xi-2"]),
+        ("en", "Decisions XIII/5, XIV/8 and 15/4", ["decision:cop-xiii-5", "decision:cop-xiv-8", "decision:cop-xv-4"]),
+        ("fr", "la décision 14/8 de la Conférence", ["decision:cop-xiv-8"]),
+        ("es", "la decisión XIII/5", ["decision:cop-xiii-5"]),
+        ("ru", "решение XI/2 и решения XI/2", ["decision:cop-xi-2", "decision:cop-xi-2"]),
+        ("ar", "القرار 14/8 والمقرر XI/2", ["decision:cop-xiv-8", "decision:cop-xi-2"]),
+        ("zh", "第XI/2号决定和XI/2号决定", ["decision:cop-xi-2", "decision:cop-xi-2"]),
+        ("en", "decision CP-9/2, NP-3/1 and BS-V/16", ["decision:cp-ix-2", "decision:np-iii-1", "decision:cp-v-16"]),
+        ("fr", "décisions CP-VIII/1 et NP-1/1", ["decision:cp-viii-1", "decision:np-i-1"]),
+    ],
+)
+def test_decisions_are_normalised(tagger: EntityTagger, lang: str, text: str, expected: list[str]) -> None:
+    assert keys(tagger, text, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "decision 5/3 of the board"),  # COP decisions were roman until COP 13
+        ("en", "decision XLVII/2"),  # no such meeting
+        ("en", "XI/2 of the annex"),  # no keyword, no CP-/NP- prefix
+        ("zh", "审查执行情况工作组第5/11号建议"),  # a recommendation, not a decision
+        ("ar", "القرار 70/1 للجمعية العامة"),  # a General Assembly resolution
+    ],
+)
+def test_what_is_not_a_decision(tagger: EntityTagger, lang: str, text: str) -> None:
+    assert [key for key in keys(tagger, text, lang) if key.startswith("decision:")] == []
+
+
+def test_decision_span_covers_the_keyword(tagger: EntityTagger) -> None:
+    [entity] = tagger.tag("自第XI/2号决定以来", "zh")
+    assert entity.text == "第XI/2号决定"
+
+
+# --- targets -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en", "Aichi Biodiversity Target 11 and Aichi Target 12", ["target:aichi-11", "target:aichi-12"]),
+        ("en", "Aichi Biodiversity Targets 5, 11 and 12", ["target:aichi-5", "target:aichi-11", "target:aichi-12"]),
+        ("en", "GBF Target 3", ["target:gbf-3"]),
+        ("en", "Target 3 of the Kunming-Montreal Global Biodiversity Framework", ["target:gbf-3"]),
+        ("en", "Target 23 of the Kunming–Montreal Global Biodiversity Framework", ["target:gbf-23"]),
+        ("fr", "l'objectif 11 d'Aichi pour la biodiversité", ["target:aichi-11"]),
+        ("fr", "elle cite « le Brésil » et « l’objectif 11 d’Aichi »", ["country:br", "target:aichi-11"]),
+        ("fr", "la cible 3 du Cadre mondial de la biodiversité de Kunming-Montréal", ["target:gbf-3"]),
+        ("es", "la Meta 11 de Aichi y la meta 3 del Marco Mundial de Biodiversidad de Kunming-Montreal", None),
+        ("ru", "Целевая задача 11 по сохранению и устойчивому использованию биоразнообразия, принятая в Айти", None),
+        ("ru", "Айтинской целевой задачи 11", ["target:aichi-11"]),
+        ("ru", "целевая задача 3 Куньминско-Монреальской глобальной рамочной программы", ["target:gbf-3"]),
+        ("zh", "爱知生物多样性目标11和昆明-蒙特利尔全球生物多样性框架目标3", ["target:aichi-11", "target:gbf-3"]),
+        ("zh", "爱知目标十一", ["target:aichi-11"]),
+        ("ar", "الهدف 11 من أهداف أيشي للتنوع البيولوجي", ["target:aichi-11"]),
+        ("ar", "الهدف 3 من إطار كونمينغ-مونتريال العالمي للتنوع البيولوجي", ["target:gbf-3"]),
+    ],
+)
+def test_targets_in_every_language(tagger: EntityTagger, lang: str, text: str, expected: list[str] | None) -> None:
+    found = keys(tagger, text, lang)
+    if expected is None:
+        assert "target:aichi-11" in found
+        assert set(found) <= {"target:aichi-11", "target:gbf-3"}
+    else:
+        assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "Aichi Biodiversity Target 21"),
+        ("en", "Aichi Target 0"),
+        ("en", "GBF Target 24"),
+        ("fr", "l'objectif 25 d'Aichi"),
+        ("es", "Meta 30 de Aichi"),
+        ("zh", "爱知生物多样性目标21"),
+        ("ar", "الهدف 21 من أهداف أيشي"),
+        ("en", "GBF Target 3.1 and Aichi Target 11.5"),
+    ],
+)
+def test_out_of_range_target_numbers_are_not_entities(tagger: EntityTagger, lang: str, text: str) -> None:
+    assert keys(tagger, text, lang) == []
+
+
+def test_term_identifiers_map_to_the_same_entities() -> None:
+    assert entities_from_term_ids(["AICHI-TARGET-11", "GBF-TARGET-03", "aichi-target-11", "GBF-TARGET-24", "X"]) == [
+        "target:aichi-11",
+        "target:gbf-3",
+    ]
+
+
+# --- treaties, organisations, species ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en", "the Convention on Biological Diversity and the Nagoya Protocol", ["treaty:cbd", "treaty:nagoya"]),
+        ("fr", "la Convention sur la diversité biologique et le Protocole de Cartagena", None),
+        ("es", "el Convenio sobre la Diversidad Biológica y el Protocolo de Nagoya", None),
+        ("ru", "Конвенции о биологическом разнообразии и Картахенскому протоколу", None),
+        ("ar", "اتفاقية التنوع البيولوجي وبروتوكول ناغويا", None),
+        ("zh", "《生物多样性公约》和《卡塔赫纳生物安全议定书》", None),
+    ],
+)
+def test_treaties_in_every_language(tagger: EntityTagger, lang: str, text: str, expected: list[str] | None) -> None:
+    found = keys(tagger, text, lang)
+    assert len(found) == 2
+    assert found[0] == "treaty:cbd"
+    assert found[1] in {"treaty:cartagena", "treaty:nagoya"}
+    if expected:
+        assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en", "UNEP, the FAO and the Global Environment Facility", ["org:unep", "org:fao", "org:gef"]),
+        ("fr", "le Programme des Nations Unies pour l'environnement et l'UICN", ["org:unep", "org:iucn"]),
+        ("es", "el PNUMA y la Organización de las Naciones Unidas para la Alimentación y la Agricultura", None),
+        ("ru", "ЮНЕП и Глобальный экологический фонд", ["org:unep", "org:gef"]),
+        ("ar", "برنامج الأمم المتحدة للبيئة ومنظمة الأغذية والزراعة", ["org:unep", "org:fao"]),
+        ("zh", "联合国环境规划署和FAO", ["org:unep", "org:fao"]),
+    ],
+)
+def test_organisations_in_every_language(
+    tagger: EntityTagger, lang: str, text: str, expected: list[str] | None
+) -> None:
+    assert keys(tagger, text, lang) == (expected or ["org:unep", "org:fao"])
+
+
+def test_acronyms_are_case_sensitive(tagger: EntityTagger) -> None:
+    assert keys(tagger, "The article cites who said what.", "en") == []
+    assert keys(tagger, "CITES and WHO", "en") == ["org:cites", "org:who"]
+    assert keys(tagger, "FAOSTAT数据", "zh") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("maize (Zea mays) and Zea mays again", ["species:zea-mays", "species:zea-mays"]),
+        ("potato (Solanum tuberosum L.)", ["species:solanum-tuberosum"]),
+        ("the maca (Lepidium meyenii), then Lepidium meyenii", ["species:lepidium-meyenii"] * 2),
+        ("<p>the <i>Plukenetia volubilis</i> seed</p>", ["species:plukenetia-volubilis"]),
+        ("The maize was grown. See annex (See annex). Madre de Dios", []),
+        ("(Parties and) (Republic of Korea)", ["country:kr"]),
+    ],
+)
+def test_species_need_evidence(tagger: EntityTagger, text: str, expected: list[str]) -> None:
+    assert keys(tagger, text, "en") == expected
+
+
+def test_species_in_other_scripts(tagger: EntityTagger) -> None:
+    assert keys(tagger, "картофеля (Solanum tuberosum L.)", "ru") == ["species:solanum-tuberosum"]
+    assert keys(tagger, "玉米（Zea mays）", "zh") == ["species:zea-mays"]
+
+
+# --- overlaps, offsets, languages, sizes --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en", "the Cartagena Protocol on Biosafety", ["treaty:cartagena"]),
+        ("en", "Papua New Guinea and Guinea-Bissau", ["country:pg", "country:gw"]),
+        ("en", "the Democratic People's Republic of Korea", ["country:kp"]),
+        ("en", "the Secretariat of the Convention on Biological Diversity", ["org:scbd"]),
+        ("en", "document UNEP/CBD/COP/12/11 of the CBD", ["symbol:unep-cbd-cop-12-11", "treaty:cbd"]),
+        ("zh", "白俄罗斯和印度尼西亚", ["country:by", "country:id"]),
+    ],
+)
+def test_longest_match_wins(tagger: EntityTagger, lang: str, text: str, expected: list[str]) -> None:
+    assert keys(tagger, text, lang) == expected
+
+
+def test_entities_carry_offsets_and_keys(tagger: EntityTagger) -> None:
+    text = "Le Brésil applique la décision 14/8."
+    assert tagger.tag(text, "fr") == [
+        Entity("country", "br", "Brésil", 3, 9),
+        Entity("decision", "cop-xiv-8", "décision 14/8", 22, 35),
+    ]
+    assert tagger.tag(text, "fr")[0].key == "country:br"
+
+
+def test_empty_and_blank_texts(tagger: EntityTagger) -> None:
+    assert tagger.tag("", "en") == []
+    assert tagger.tag("   \n ", "zh") == []
+    assert tagger.tag_many([]) == []
+
+
+def test_language_outside_the_six_gets_the_language_neutral_entities(tagger: EntityTagger) -> None:
+    text = "Dokument UNEP/CBD/COP/12/11, Beschluss CP-9/2, Mais (Zea mays) in Brasilien"
+    assert keys(tagger, text, "de") == ["symbol:unep-cbd-cop-12-11", "decision:cp-ix-2", "species:zea-mays"]
+    assert keys(tagger, "Le Brésil", "fr-FR") == ["country:br"]
+
+
+def test_a_tagger_for_some_languages_only() -> None:
+    only_english = EntityTagger(["en"], ner_models={})
+    assert [e.key for e in only_english.tag("Brazil", "en")] == ["country:br"]
+    assert only_english.tag("le Brésil", "fr") == []
+    with pytest.raises(ValueError, match="no entity pipeline"):
+        EntityTagger(["de"])
+
+
+def test_a_long_text_is_tagged_to_its_end(tagger: EntityTagger) -> None:
+    filler = "The Parties noted the report of the meeting and its annexes.\n" * 19_000
+    text = "Brazil. " + filler + "Decision XI/2 on Peru. " + filler + "Aichi Biodiversity Target 11 in Kenya."
+    assert len(text) > 2 * entities.CHUNK_CHARS and len(text) > 1_000_000
+    found = tagger.tag(text, "en")
+    assert [e.key for e in found] == [
+        "country:br",
+        "decision:cop-xi-2",
+        "country:pe",
+        "target:aichi-11",
+        "country:ke",
+    ]
+    assert all(text[e.start : e.end] == e.text for e in found)
+
+
+def test_batching_equals_one_by_one(tagger: EntityTagger) -> None:
+    items = [
+        ("Le Brésil et l'objectif 11 d'Aichi", "fr"),
+        ("巴西政府", "zh"),
+        ("", "en"),
+        ("Brazil and decision XI/2", "en"),
+        ("البرازيل", "ar"),
+        ("Brasil y la decisión XIII/5", "es"),
+        ("Бразилии", "ru"),
+        ("Brazil again", "en"),
+        ("UNEP/CBD/COP/12/11", "de"),
+    ]
+    assert tagger.tag_many(items) == [tagger.tag(text, lang) for text, lang in items]
+
+
+def test_tagging_from_several_threads(tagger: EntityTagger) -> None:
+    items = [("Le Brésil et la décision 14/8", "fr"), ("Бразилия и Мексика", "ru")] * 20
+    expected = [tagger.tag(text, lang) for text, lang in items]
+    results: list[list[list[Entity]]] = []
+
+    def work() -> None:
+        results.append(tagger.tag_many(items))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [expected] * 4
+
+
+def test_a_pipeline_whose_vocabulary_grew_too_large_is_rebuilt(
+    tagger: EntityTagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = entities._pipeline("en")
+    monkeypatch.setattr(entities, "MAX_LEXEMES", len(before.nlp.vocab) - 1)
+    assert keys(tagger, "Brazil", "en") == ["country:br"]
+    assert entities._pipeline("en") is not before
+
+
+# --- labels --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "lang", "label"),
+    [
+        ("country:br", "ar", "البرازيل"),
+        ("country:br", "en", "Brazil"),
+        ("country:br", "es", "Brasil"),
+        ("country:br", "fr", "Brésil"),
+        ("country:br", "ru", "Бразилия"),
+        ("country:br", "zh", "巴西"),
+        ("country:kr", "en", "Republic of Korea"),
+        ("target:aichi-11", "es", "Meta 11 de Aichi"),
+        ("target:aichi-11", "en", "Aichi Biodiversity Target 11"),
+        ("target:aichi-11", "fr", "Objectif 11 d'Aichi"),
+        ("target:gbf-3", "zh", "全球生物多样性框架目标3"),
+        ("decision:cop-xi-2", "fr", "décision XI/2"),
+        ("decision:cop-xiv-8", "en", "decision 14/8"),
+        ("decision:cop-xiv-8", "zh", "第14/8号决定"),
+        ("decision:cp-ix-2", "en", "decision CP-9/2"),
+        ("decision:cp-v-16", "en", "decision BS-V/16"),
+        ("decision:np-iii-1", "ru", "решение NP-3/1"),
+        ("treaty:cartagena", "fr", "Protocole de Cartagena sur la prévention des risques biotechnologiques"),
+        ("treaty:nagoya", "zh", "获取和惠益分享名古屋议定书"),
+        ("treaty:cbd", "ru", "Конвенция о биологическом разнообразии"),
+        ("org:unep", "es", "Programa de las Naciones Unidas para el Medio Ambiente (PNUMA)"),
+        ("org:fao", "ar", "منظمة الأغذية والزراعة للأمم المتحدة (الفاو)"),
+        ("symbol:unep-cbd-wgri-5-3-add.1", "en", "UNEP/CBD/WGRI/5/3/Add.1"),
+        ("species:zea-mays", "fr", "Zea mays"),
+        ("country:br", "de", "Brazil"),
+        ("org:national-forest-service", "en", "national-forest-service"),
+        ("target:aichi-99", "en", "aichi-99"),
+        ("nonsense", "en", "nonsense"),
+    ],
+)
+def test_labels(key: str, lang: str, label: str) -> None:
+    assert entity_label(key, lang) == label
+
+
+@pytest.mark.parametrize("kind", ["treaty:cbd", "treaty:cartagena", "treaty:nagoya", "org:unep", "org:iucn"])
+def test_treaty_and_organisation_labels_in_six_languages(kind: str) -> None:
+    labels = {lang: entity_label(kind, lang) for lang in ("ar", "en", "es", "fr", "ru", "zh")}
+    assert len(set(labels.values())) >= 4  # really translated, not the English six times
+    assert all(label and label != kind.partition(":")[2] for label in labels.values())
+
+
+@pytest.mark.parametrize("lang", ["ar", "en", "es", "fr", "ru", "zh"])
+def test_every_label_is_recognised_in_its_own_language(tagger: EntityTagger, lang: str) -> None:
+    """What a facet shows, searched for or pasted back, lands on the same entity."""
+    from analyzers import gazetteer
+
+    entity_keys = ["target:aichi-11", "target:gbf-23", "decision:cop-xi-2", "decision:cop-xiv-8"]
+    entity_keys += ["decision:cp-ix-2", "decision:cp-v-16", "decision:np-iii-1"]
+    entity_keys += [f"treaty:{ident}" for ident in gazetteer.load_data("treaties")]
+    entity_keys += [f"org:{ident}" for ident in gazetteer.load_data("organizations")]
+    entity_keys += [f"country:{code}" for code in gazetteer.load_data("countries")]
+    missed = [key for key in entity_keys if key not in keys(tagger, entity_label(key, lang), lang)]
+    assert missed == []
+
+
+# --- the sample records --------------------------------------------------------------------------
+
+
+def _record_keys(tagger: EntityTagger, name: str) -> set[str]:
+    record = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
+    items = [
+        (TAGS.sub(" ", text), lang)
+        for field in ("title", "summary", "description", "relevantInformation", "text")
+        for lang, text in (record.get(field) or {}).items()
+    ]
+    return {entity.key for found in tagger.tag_many(items) for entity in found}
+
+
+def test_sample_records(tagger: EntityTagger) -> None:
+    castana = _record_keys(tagger, "absPermit-pe-castana.json")
+    assert {"country:pe", "country:br", "treaty:nagoya", "species:bertholletia-excelsa"} <= castana
+    french_target = _record_keys(tagger, "nationalTarget-fr-aires-protegees.json")
+    assert {"target:aichi-11", "target:gbf-3", "decision:cop-xiv-8", "country:fr"} <= french_target
+    assert {"symbol:unep-cbd-cop-12-11", "decision:cop-xi-2", "country:kr"} <= _record_keys(
+        tagger, "meetingDocument-cop12-11-chm.json"
+    )
+    assert {"country:eg", "treaty:cbd", "target:aichi-11", "decision:cop-xiv-8"} <= _record_keys(
+        tagger, "nationalReport6-eg.json"
+    )
+    assert {"country:ru", "treaty:cbd", "target:aichi-11", "decision:cop-xi-2"} <= _record_keys(
+        tagger, "nationalReport6-ru.json"
+    )
+    assert {"country:by", "treaty:cartagena", "species:solanum-tuberosum"} <= _record_keys(
+        tagger, "nationalRiskAssessment-by-potato.json"
+    )
+    assert {"country:cn", "treaty:cartagena"} <= _record_keys(tagger, "biosafetyLaw-cn-biosecurity-law.json")
+    assert {"symbol:cbd-sbi-3-2"} <= _record_keys(tagger, "notification-sbi3-national-targets.json")
+    mon810 = _record_keys(tagger, "modifiedOrganism-mon810.json")
+    assert {"species:zea-mays", "species:bacillus-thuringiensis", "treaty:cartagena"} <= mon810
+    assert not any(key.startswith("species:") and "maize" in key for key in mon810)
+
+
+def test_every_sample_record_tags_cleanly(tagger: EntityTagger) -> None:
+    for path in sorted(SAMPLES.glob("*.json")):
+        for entity_key in _record_keys(tagger, path.name):
+            kind, _, ident = entity_key.partition(":")
+            assert kind in entities.ENTITY_TYPES and ident
+            assert entity_label(entity_key, "fr")
+
+
+# --- statistical NER ----------------------------------------------------------------------------
+
+
+def test_organisations_from_a_saved_spacy_pipeline(tmp_path: Path) -> None:
+    """The model path end to end, with a real (rule-based) pipeline saved and loaded by spaCy."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns(  # type: ignore[attr-defined]
+        [
+            {"label": "ORG", "pattern": "National Forest and Wildlife Service"},
+            {"label": "ORG", "pattern": "UNEP"},
+            {"label": "GPE", "pattern": "Peru"},
+        ]
+    )
+    nlp.to_disk(tmp_path / "ner")
+    tagger = EntityTagger(["en"], ner_models={"en": tmp_path / "ner"})
+    assert tagger.ner_model("en") == str(tmp_path / "ner")
+    text = "The National Forest and Wildlife Service of Peru and UNEP"
+    assert [e.key for e in tagger.tag(text, "en")] == [
+        "org:national-forest-and-wildlife-service",
+        "country:pe",
+        "org:unep",  # the gazetteer's id wins over the model's on the same span
+    ]
+
+
+def test_installed_official_model_is_used() -> None:
+    name = installed_ner_model("en")
+    if name is None:
+        pytest.skip("no official spaCy English NER package is installed (none can be downloaded here)")
+    tagger = EntityTagger(["en"])
+    assert tagger.ner_model("en") == name
+    found = tagger.tag("The World Bank and the Asian Development Bank met in Manila.", "en")
+    assert any(e.type == "org" for e in found)
