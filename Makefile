@@ -23,6 +23,7 @@ system-packages:
 
 demo: setup
 	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search ingest samples/shared samples/records
+	-CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search translate
 	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search serve --host 0.0.0.0 --port $(PORT)
 
 test: setup system-packages

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -87,7 +88,7 @@ def pipeline(dump: Path, directory: Path) -> tuple[float, int]:
 
     runner = Pipeline(catalogue, backend, detector, UN_LANGUAGES, tagger=make_tagger(UN_LANGUAGES))
     started = time.perf_counter()
-    report = runner.run(read_path(dump))
+    report = runner.run(read_path(dump), workers=os.cpu_count() or 1)
     seconds = time.perf_counter() - started
     backend.close()
     return seconds, report.created

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -11,12 +12,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from analyzers.detect import LanguageDetector
-from ingest.pipeline import IngestReport, Pipeline, Tagger
+from ingest.pipeline import IngestReport, Pipeline
+from ingest.prepare import Tagger
 from ingest.sources.files import count_items, read_path
 from record_catalogue.settings import get_settings
 from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
 
+PARALLEL_FROM = 5_000  # below this, starting worker processes costs more than it saves
 console = Console(stderr=True)
 out = Console()
 
@@ -50,6 +53,10 @@ def ingest(
         str | None, typer.Option(help="Realm for schemas that several realms share (CHM, ABS, BCH).")
     ] = None,
     resume: Annotated[bool, typer.Option(help="Carry on with the last run that did not finish.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=0, help="Processes detecting and tagging (default: one per core for 5,000+ records)."),
+    ] = None,
 ) -> None:
     """Read, detect, store and index records; every rejected input is listed by `chm-search errors`."""
     pipeline = open_pipeline()
@@ -70,6 +77,8 @@ def ingest(
         run_id, sources, hint = catalogue.new_run_id(), paths, realm.upper() if realm else None
         catalogue.start_run(run_id, [str(p) for p in sources], hint)
     total = sum(count_items(path) for path in sources)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if total - skip >= PARALLEL_FROM else 0
     items = (item for path in sources for item in read_path(path, hint))
     columns = (
         TextColumn("[bold]ingest[/]"),
@@ -88,7 +97,7 @@ def ingest(
             bar.update(task, completed=report.read, rate=report.rate, errors=report.errors)
 
         try:
-            report = pipeline.run(items, progress=show, run_id=run_id, skip=skip, total=total)
+            report = pipeline.run(items, progress=show, run_id=run_id, skip=skip, total=total, workers=workers)
         except KeyboardInterrupt:
             catalogue.finish_run(run_id, "interrupted", {})
             console.print(f"interrupted; carry on with: chm-search ingest --resume (run {run_id})")

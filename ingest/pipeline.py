@@ -9,30 +9,23 @@ records stored but not yet indexed are indexed by the next run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from analyzers.detect import LanguageDetector
-from ingest.languages import resolve_languages
+from ingest.prepare import Prepared, PreparePool, Tagger, prepare_record
 from ingest.sources import SourceError, SourceItem
 from record_catalogue.models import RecordRow
 from record_catalogue.record import Record
-from record_catalogue.store import Catalogue, EntityMention, ErrorReport, Outcome, Upsert
+from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
 from search_index.base import BulkResult, SearchBackend
 from search_index.documents import build_document
 
 BATCH_SIZE = 500
-
-
-class Tagger(Protocol):
-    """What the pipeline needs of an entity tagger (``analyzers.entities.EntityTagger``)."""
-
-    def mentions(self, record: Record, texts: Sequence[tuple[str, str, str]]) -> list[EntityMention]:
-        """Entities in ``(field, language, text)`` versions of ``record``."""
-        ...
 
 
 @dataclass
@@ -76,6 +69,15 @@ Progress = Callable[[IngestReport], None]
 
 
 @dataclass
+class Screened:
+    """A batch after the cheap checks: its source errors, unchanged count, records to prepare."""
+
+    errors: list[ErrorReport] = field(default_factory=list)
+    unchanged: int = 0
+    records: list[Record] = field(default_factory=list)
+
+
+@dataclass
 class Stored:
     """What storing one record did: its outcome and row, or why it was not stored."""
 
@@ -113,11 +115,42 @@ class Pipeline:
         run_id: str | None = None,
         skip: int = 0,
         total: int | None = None,
+        workers: int = 0,
     ) -> IngestReport:
-        """Ingest every item (skipping the first ``skip``, already done by the run being resumed)."""
+        """Ingest every item (skipping the first ``skip``, already done by the run being resumed).
+
+        With ``workers`` > 1, batches are prepared in that many worker processes while this one
+        stores and indexes; batches are still committed, and checkpointed, in input order.
+        """
         report = IngestReport(run_id=run_id or self.catalogue.new_run_id(), total=total)
         self.backend.ensure_index()
         self.index_pending(report)
+        pool = PreparePool(workers, self.languages, self.tagger is not None) if workers > 1 else None
+        in_flight: deque[tuple[Screened, Future[list[Prepared]] | list[Prepared], int]] = deque()
+        try:
+            for batch, consumed in self._batches(items, skip, report):
+                screened = self._screen(batch, report)
+                work: Future[list[Prepared]] | list[Prepared]
+                if pool is not None:
+                    work = pool.submit(screened.records)
+                else:
+                    work = [prepare_record(r, self.detector, self.tagger, self.languages) for r in screened.records]
+                in_flight.append((screened, work, consumed))
+                # Keep one batch in preparation while the previous one is stored and indexed.
+                while len(in_flight) > (1 if pool is not None else 0):
+                    self._commit(*in_flight.popleft(), report, progress)
+            while in_flight:
+                self._commit(*in_flight.popleft(), report, progress)
+        finally:
+            if pool is not None:
+                pool.close()
+        if progress is not None:
+            progress(report)
+        return report
+
+    def _batches(
+        self, items: Iterable[SourceItem], skip: int, report: IngestReport
+    ) -> Iterator[tuple[list[SourceItem], int]]:
         batch: list[SourceItem] = []
         for item in items:
             report.read += 1
@@ -126,44 +159,60 @@ class Pipeline:
                 continue
             batch.append(item)
             if len(batch) >= self.batch_size:
-                self.process(batch, report)
+                yield batch, report.read
                 batch = []
-                self.catalogue.checkpoint_run(report.run_id, report.read, report.counts())
-                if progress is not None:
-                    progress(report)
         if batch:
-            self.process(batch, report)
-            self.catalogue.checkpoint_run(report.run_id, report.read, report.counts())
-        if progress is not None:
-            progress(report)
-        return report
+            yield batch, report.read
 
-    def process(self, batch: Sequence[SourceItem], report: IngestReport) -> None:
-        """One batch: detect and tag, store in one transaction, index and commit."""
-        errors: list[ErrorReport] = []
-
-        def error(source: str, position: str, reason: str, record_id: str | None) -> None:
-            errors.append(ErrorReport(report.run_id, source, position, record_id, reason, ""))
-
+    def _screen(self, batch: Sequence[SourceItem], report: IngestReport) -> Screened:
+        """Source errors out, unchanged records (same content hash) counted and dropped."""
+        screened = Screened()
         known = self.catalogue.content_hashes([item.id for item in batch if isinstance(item, Record)])
-        upserts: list[Upsert] = []
         for item in batch:
             if isinstance(item, SourceError):
-                error(item.source, item.position, item.reason, item.record_id)
-                continue
-            if known.get(item.id) == item.content_hash():
-                report.unchanged += 1  # unchanged input costs one lookup: no detection, no write
-                continue
-            upsert, problems = self.prepare(item)
-            for problem in problems:
-                error(item.source, item.source_position, problem, item.id)
+                screened.errors.append(
+                    ErrorReport(report.run_id, item.source, item.position, item.record_id, item.reason, "")
+                )
+            elif known.get(item.id) == item.content_hash():
+                screened.unchanged += 1  # unchanged input costs one lookup: no detection, no write
+            else:
+                screened.records.append(item)
+        return screened
+
+    def _commit(
+        self,
+        screened: Screened,
+        work: Future[list[Prepared]] | list[Prepared],
+        consumed: int,
+        report: IngestReport,
+        progress: Progress | None,
+    ) -> None:
+        """Store one prepared batch in one transaction, index and commit it, then checkpoint."""
+        prepared = work.result() if isinstance(work, Future) else work
+        errors = list(screened.errors)
+        report.unchanged += screened.unchanged
+        upserts: list[Upsert] = []
+        for record, (upsert, problems) in zip(screened.records, prepared, strict=True):
+            errors.extend(
+                ErrorReport(report.run_id, record.source, record.source_position, record.id, problem, "")
+                for problem in problems
+            )
             if upsert is not None:
                 upserts.append(upsert)
         changed: dict[str, RecordRow] = {}
         for stored in self._store(upserts):
             record = stored.upsert.record
             if stored.row is None:
-                error(record.source, record.source_position, stored.error or "not stored", record.id)
+                errors.append(
+                    ErrorReport(
+                        report.run_id,
+                        record.source,
+                        record.source_position,
+                        record.id,
+                        stored.error or "not stored",
+                        "",
+                    )
+                )
                 continue
             setattr(report, stored.outcome, getattr(report, stored.outcome) + 1)
             if stored.outcome != "unchanged":
@@ -172,18 +221,9 @@ class Pipeline:
         self.catalogue.add_errors(errors)
         if changed:
             self._index_rows(list(changed.values()), report)
-
-    def prepare(self, record: Record) -> tuple[Upsert | None, list[str]]:
-        """Languages decided, entities found: what to store for ``record``, and what went wrong."""
-        resolved = resolve_languages(record, self.detector, self.languages)
-        problems = list(resolved.problems)
-        if not resolved.texts:
-            problems.append("record has no text in a known language; not stored")
-            return None, problems
-        entities = None
-        if self.tagger is not None:
-            entities = self.tagger.mentions(record, [(t.field, t.language, t.text) for t in resolved.texts])
-        return Upsert(record, resolved.texts, resolved.original_language, entities), problems
+        self.catalogue.checkpoint_run(report.run_id, consumed, report.counts())
+        if progress is not None:
+            progress(report)
 
     def _store(self, upserts: list[Upsert]) -> list[Stored]:
         """Store the batch in one transaction; if that fails, record by record to isolate the bad one."""

@@ -13,7 +13,7 @@ from fastapi import Request
 
 from analyzers.detect import LanguageDetector
 from ingest.cli import make_tagger
-from ingest.pipeline import Tagger
+from ingest.prepare import Tagger
 from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
 from search_index.base import SearchBackend

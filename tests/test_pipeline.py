@@ -140,3 +140,39 @@ def test_entities_are_stored_with_spans_and_indexed(settings: Settings, catalogu
     assert set(pipe.backend.get(row.id)["entities"]) == keys  # type: ignore[index]
     hits = pipe.backend.search(SearchQuery(filters={"entity": ["species:bertholletia-excelsa"]})).hits
     assert [h.id for h in hits] == [row.id]
+
+
+def test_worker_processes_give_the_same_result(settings: Settings, catalogue: Catalogue, tmp_path: Path) -> None:
+    from bench.corpus import write_jsonl
+    from ingest.tagging import RecordTagger
+
+    dump = write_jsonl(tmp_path / "dump.jsonl", 120)
+    parallel = Pipeline(
+        catalogue,
+        TantivyBackend(settings.index_dir),
+        LanguageDetector(),
+        settings.languages,
+        tagger=RecordTagger(settings.languages),
+        batch_size=25,
+    )
+    report = parallel.run(read_path(dump), workers=2)
+    assert (report.created, report.errors, report.indexed) == (120, 0, 120)
+    rows = {row.id: row for row in catalogue.iter_records()}
+
+    other = Catalogue(f"sqlite:///{tmp_path / 'serial.sqlite3'}")
+    serial = Pipeline(
+        other,
+        TantivyBackend(tmp_path / "serial-index"),
+        LanguageDetector(),
+        settings.languages,
+        tagger=RecordTagger(settings.languages),
+        batch_size=25,
+    )
+    serial.run(read_path(dump))
+    for row in other.iter_records():
+        twin = rows[row.id]
+        assert {(t.field, t.language, t.text) for t in row.texts} == {(t.field, t.language, t.text) for t in twin.texts}
+        assert {(e.type, e.entity_id, e.start) for e in row.entities} == {
+            (e.type, e.entity_id, e.start) for e in twin.entities
+        }
+    other.close()

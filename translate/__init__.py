@@ -1,1 +1,16 @@
-"""Machine translation into the six UN languages (Argos Translate); built in the translation issue."""
+"""Machine translation into the six UN languages, with Argos Translate by default.
+
+The modules, in the order a text goes through them:
+
+- ``worker``: which fields of which records need which languages; stores results, re-indexes.
+- ``translator``: the stage itself: segments, memory, glossary, engine, gate, reassembly.
+- ``markup`` and ``segment``: HTML runs, then sentences per language (and back).
+- ``memory``: the translation memory in the catalogue (``record_catalogue.memory_models``).
+- ``glossary``: CBD terms (``data/glossary.csv``) protected by placeholders.
+- ``engines``: the engine interface and routes (direct, or pivoting through English).
+- ``argos_engine`` and ``packages``: Argos packages on disk, loaded and run with CTranslate2.
+- ``gate``: the sanity checks that keep broken output from readers.
+- ``status``: what is installed and reachable, for the API; ``cli``: the commands.
+
+Nothing here imports ``search_api`` or ``ingest``: ingest never waits for translation.
+"""

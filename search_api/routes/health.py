@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from record_catalogue.db import CatalogueUnavailable
 from search_api.services import Services, get_services
 from search_index.base import IndexUnavailable
+from translate.status import overview
 
 router = APIRouter(tags=["health"])
 
@@ -24,6 +25,7 @@ class HealthResponse(BaseModel):
     status: Literal["ok", "degraded"]
     search_engine: PartHealth
     catalogue: PartHealth
+    translation: PartHealth
     engine: str
 
 
@@ -42,8 +44,16 @@ def health(services: Services = Depends(get_services)) -> JSONResponse:
         catalogue = PartHealth(status="ok" if ok else "down", detail=detail)
     except CatalogueUnavailable as exc:
         catalogue = PartHealth(status="down", detail=str(exc))
+    translation_ok, translation_detail = overview(services.settings.languages).health
+    translation = PartHealth(status="ok" if translation_ok else "down", detail=translation_detail)
+    # Search needs the engine and the catalogue: without either, take this API out of rotation
+    # (503). A broken translation model degrades what readers get, but search still answers.
     healthy = engine.status == "ok" and catalogue.status == "ok"
     body = HealthResponse(
-        status="ok" if healthy else "degraded", search_engine=engine, catalogue=catalogue, engine=engine_name
+        status="ok" if healthy and translation_ok else "degraded",
+        search_engine=engine,
+        catalogue=catalogue,
+        translation=translation,
+        engine=engine_name,
     )
     return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)

@@ -1,0 +1,167 @@
+"""The translate stage on a real model: memory, batching, glossary, pivot, gate, rich text."""
+
+from __future__ import annotations
+
+from record_catalogue.store import Catalogue
+from tests.tools.make_test_model import Lexicon
+from translate.argos_engine import ArgosEngine
+from translate.glossary import Glossary
+from translate.memory import TranslationMemory
+from translate.translator import COPIED, TextRequest, Translator
+
+EN_FR = Lexicon.for_pair("en", "fr")
+
+
+def test_batches_across_texts_and_never_translates_a_segment_twice(translator: Translator) -> None:
+    engine = translator.engine
+    assert isinstance(engine, ArgosEngine)
+    calls, done = engine.calls, engine.segments_translated
+    texts = [f"The forest {n} is protected. The cat eats the fish." for n in range(30)]
+    results = translator.translate([TextRequest("en", "fr", t) for t in texts])
+    assert [r.text for r in results] == [EN_FR.translate(t) for t in texts]
+    assert all(r.status == "current" for r in results)
+    # 31 distinct sentences of 30 texts: one model call, each sentence once
+    assert engine.calls == calls + 1 and engine.segments_translated == done + 31
+    assert translator.stats.translated == 31 and translator.stats.from_memory == 0
+
+    again = translator.translate([TextRequest("en", "fr", t) for t in texts])
+    assert [r.text for r in again] == [r.text for r in results]
+    assert engine.calls == calls + 1 and engine.segments_translated == done + 31  # memory answered all
+    assert translator.stats.from_memory == 31
+
+
+def test_memory_is_in_the_catalogue_and_survives_a_new_translator(
+    translator: Translator, store: Catalogue, engine: ArgosEngine
+) -> None:
+    translator.translate([TextRequest("en", "fr", "The river is green.")])
+    memory = TranslationMemory(store.sessions)
+    assert memory.count("machine") == 1
+    fresh = Translator(engine, memory, Glossary.load())
+    before = engine.segments_translated
+    assert fresh.translate([TextRequest("en", "fr", "The river is green.")])[0].text == "La rivière est vert."
+    assert engine.segments_translated == before
+
+
+def test_glossary_terms_come_out_as_the_glossary_says(engine: ArgosEngine, store: Catalogue) -> None:
+    text = "The biological diversity of the forests is protected by the Nagoya Protocol."
+    # word by word, the model gets the term wrong ...
+    raw = Translator(engine, TranslationMemory(store.sessions), Glossary([])).translate([TextRequest("en", "fr", text)])
+    assert raw[0].text == "La biologique diversité de la forêts est protégée par la Nagoya Protocole."
+    # ... the glossary puts the official terms in place
+    done = Translator(engine, TranslationMemory(store.sessions), Glossary.load()).translate(
+        [TextRequest("en", "fr", text)]
+    )
+    assert done[0].text == "La diversité biologique de la forêts est protégée par la Protocole de Nagoya."
+    start = Translator(engine, TranslationMemory(store.sessions), Glossary.load()).translate(
+        [TextRequest("en", "fr", "Biological diversity is important.")]
+    )
+    assert start[0].text == "Diversité biologique est important."
+
+
+def test_pivot_through_english_with_provenance(translator: Translator) -> None:
+    [result] = translator.translate([TextRequest("es", "fr", "El gato come el pez en el río.")])
+    assert result.text == "La chat mange la poisson dans la rivière."
+    assert result.status == "current" and result.engine == "argos" and result.pivot == "es>en>fr"
+    assert result.model is not None and result.model.startswith("translate-es_en 1.0 + translate-en_fr 1.0; glossary ")
+    # each half is remembered too: es→en is now free
+    engine = translator.engine
+    assert isinstance(engine, ArgosEngine)
+    before = engine.segments_translated
+    assert translator.translate([TextRequest("es", "en", "El gato come el pez en el río.")])[0].text == (
+        "The cat eats the fish in the river."
+    )
+    assert engine.segments_translated == before
+
+
+def test_missing_pair_and_broken_model_are_pending_with_the_reason(translator: Translator) -> None:
+    missing, broken, fine = translator.translate(
+        [
+            TextRequest("en", "zh", "The forest."),
+            TextRequest("en", "ru", "The forest."),
+            TextRequest("en", "fr", "The forest."),
+        ]
+    )
+    assert (missing.status, missing.text) == ("pending", "")
+    assert missing.reason == "no translation model for en→zh; install one with: chm-search models install en zh"
+    assert broken.status == "pending" and broken.reason is not None
+    assert broken.reason.startswith("model en→ru failed to load: translate-en_ru 1.0")
+    assert fine.status == "current" and fine.text == "La forêt."
+
+
+def test_very_long_text_is_translated_whole(translator: Translator) -> None:
+    paragraph = " ".join(
+        f"The forest {n} is protected by the national strategy, and the river is green." for n in range(60)
+    )
+    run_on = ", ".join(["the cat eats the fish"] * 120) + "."  # one 2,600-character sentence
+    text = "\n\n".join([paragraph] * 5 + [run_on])
+    [result] = translator.translate([TextRequest("en", "fr", text)])
+    assert result.status == "current"
+    assert result.text == EN_FR.translate(text)
+    assert len(text) > 20_000
+
+
+def test_empty_fields_and_fields_without_letters(translator: Translator) -> None:
+    empty, blank, code = translator.translate(
+        [
+            TextRequest("en", "fr", ""),
+            TextRequest("en", "fr", "  \n"),
+            TextRequest("en", "fr", "UNEP/CBD/COP/12/11 — 2020"),
+        ]
+    )
+    assert (empty.text, empty.status) == ("", "current")
+    assert blank.status == "current" and blank.text.strip() == ""
+    assert (code.text, code.status) == ("UNEP/CBD/COP/12/11 — 2020", "current")
+
+
+def test_text_already_in_the_target_language_is_copied_not_failed(translator: Translator) -> None:
+    french = "La forêt est protégée par la stratégie nationale du gouvernement et des communautés locales."
+    [result] = translator.translate([TextRequest("en", "fr", f"The cat eats the fish. {french}")])
+    assert result.status == "current"
+    assert result.text == f"La chat mange la poisson. {french}"
+    assert translator.stats.copied == 1
+    memory = translator.memory
+    assert memory.lookup("en", "fr", "argos", "translate-en_fr@1.0", [french])[french].status_reason == COPIED
+
+
+def test_sanity_gate_rejects_bad_model_output(translator: Translator) -> None:
+    loop, ramble, echo, wrong = translator.translate(
+        [
+            TextRequest("en", "fr", "The cat will hallucinate today."),
+            TextRequest("en", "fr", "Ramble."),
+            TextRequest("en", "fr", "Zorblax frobnicates quickly."),
+            TextRequest("en", "ar", "The forest is protected by the government and the local communities today."),
+        ]
+    )
+    assert loop.status == "failed" and loop.reason is not None
+    assert "repetition loop: 'salade' 4 times in a row" in loop.reason
+    assert loop.text == "La chat va salade salade salade salade aujourd'hui."  # kept for the curators
+    assert ramble.status == "failed" and ramble.reason is not None and "absurd length ratio" in ramble.reason
+    assert echo.status == "failed" and echo.reason is not None and "output identical to the input" in echo.reason
+    assert wrong.status == "failed" and wrong.reason is not None
+    assert wrong.reason.startswith("wrong language: output detected as es")
+    # the verdict is remembered with the segment, and a re-run asks the model nothing
+    remembered = translator.memory.lookup("en", "fr", "argos", "translate-en_fr@1.0", ["Ramble."])
+    assert remembered["Ramble."].status == "failed"
+    engine = translator.engine
+    assert isinstance(engine, ArgosEngine)
+    before = engine.segments_translated
+    assert translator.translate([TextRequest("en", "fr", "Ramble.")])[0].status == "failed"
+    assert engine.segments_translated == before
+
+
+def test_html_keeps_its_markup(translator: Translator) -> None:
+    html = (
+        '<p class="x">The <b>forest</b> is protected.</p><ul><li>The cat &amp; the fish.</li></ul><code>the cat</code>'
+    )
+    [result] = translator.translate([TextRequest("en", "fr", html)])
+    assert result.status == "current"
+    assert result.text == (
+        '<p class="x">La <b>forêt</b> est protégée.</p><ul><li>La chat &amp; la poisson.</li></ul><code>the cat</code>'
+    )
+
+
+def test_a_reviewed_segment_beats_the_machine(translator: Translator) -> None:
+    translator.memory.add_reviewed("en", "fr", "The cat eats the fish.", "Le chat mange le poisson.", "curator@cbd")
+    [result] = translator.translate([TextRequest("en", "fr", "The cat eats the fish. The river is green.")])
+    assert result.text == "Le chat mange le poisson. La rivière est vert."
+    assert translator.stats.reviewed == 1

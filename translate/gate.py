@@ -1,0 +1,114 @@
+"""The sanity gate: machine output that is obviously broken is never shown to readers as a translation.
+
+Neural models fail in recognisable ways: they loop ("salad salad salad"), stop early or ramble
+(absurd length ratios), echo their input untranslated, or answer in the wrong language. Each
+check below returns the reason for rejecting an output, or None; the caller stores the rejected
+output with status ``failed`` and that reason, so readers keep seeing the original and curators
+see what went wrong. The checks are deliberately conservative: a false alarm costs a curator a
+look, a missed one puts nonsense in front of readers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+from analyzers.detect import Detection
+
+_WORD = re.compile(r"\w+(?:['’-]\w+)*", re.UNICODE)
+MIN_REPEATS = 3
+MAX_NGRAM = 4
+MAX_RATIO = 3.0
+RATIO_SLACK = 10  # units added to both lengths, so short segments are not judged on ratios
+IDENTICAL_MIN_WORDS = 3
+LANGUAGE_MIN_LETTERS = 40
+LANGUAGE_MIN_CONFIDENCE = 0.8
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def tokens(text: str) -> list[str]:
+    """Words, with each Chinese/Japanese character a word of its own (they are not spaced)."""
+    out: list[str] = []
+    for word in _WORD.findall(text.casefold()):
+        if any(_is_wide(c) for c in word):
+            out.extend(word)
+        else:
+            out.append(word)
+    return out
+
+
+def length_units(text: str) -> int:
+    """Characters, a wide (CJK) character counting as three: comparable across scripts."""
+    return sum(3 if _is_wide(c) else 1 for c in text if not c.isspace())
+
+
+def longest_loop(words: list[str]) -> tuple[int, list[str]]:
+    """The most consecutive repeats of any n-gram (n ≤ MAX_NGRAM), and that n-gram."""
+    best: tuple[int, list[str]] = (1, [])
+    for n in range(1, MAX_NGRAM + 1):
+        for start in range(len(words) - n):
+            gram = words[start : start + n]
+            repeats = 1
+            position = start + n
+            while words[position : position + n] == gram:
+                repeats += 1
+                position += n
+            if repeats > best[0]:
+                best = (repeats, gram)
+    return best
+
+
+def check_repetition(source: str, output: str) -> str | None:
+    """A phrase repeated MIN_REPEATS times in a row in the output but not in the source."""
+    repeats, gram = longest_loop(tokens(output))
+    if repeats < MIN_REPEATS:
+        return None
+    if longest_loop(tokens(source))[0] >= MIN_REPEATS:
+        return None  # the source repeats itself too (a list, a chant): the output may
+    phrase = " ".join(gram)
+    return f"repetition loop: {phrase!r} {repeats} times in a row"
+
+
+def check_length(source: str, output: str) -> str | None:
+    """Output far longer or shorter than the source (in length units, with slack for short text)."""
+    src, out = length_units(source) + RATIO_SLACK, length_units(output) + RATIO_SLACK
+    ratio = out / src
+    if ratio > MAX_RATIO or ratio < 1 / MAX_RATIO:
+        return f"absurd length ratio: output/source = {ratio:.2f}"
+    return None
+
+
+def check_identical(source: str, output: str) -> str | None:
+    """Output equal to the input (ignoring case and spacing) when the input is real prose.
+
+    Prose means at least IDENTICAL_MIN_WORDS words written in lower case: names, acronyms,
+    document symbols and numbers are legitimately the same in every language.
+    """
+    prose = [word for word in _WORD.findall(source) if any(c.islower() for c in word)]
+    if len(prose) < IDENTICAL_MIN_WORDS:
+        return None  # names, codes, numbers are legitimately the same in every language
+    if tokens(source) == tokens(output):
+        return "output identical to the input (not translated)"
+    return None
+
+
+def check_segment(source: str, output: str) -> str | None:
+    """The first reason to reject one translated segment, or None."""
+    if not output.strip() and source.strip():
+        return "empty output"
+    return check_repetition(source, output) or check_length(source, output) or check_identical(source, output)
+
+
+def check_language(output: str, target: str, detect: Callable[[str], Detection]) -> str | None:
+    """A whole translated field confidently detected in another language than ``target``."""
+    letters = sum(1 for c in output if c.isalpha())
+    if letters < LANGUAGE_MIN_LETTERS:
+        return None  # too short for detection to be trusted
+    found = detect(output)
+    if found.language in (target, "und") or found.confidence < LANGUAGE_MIN_CONFIDENCE:
+        return None
+    return f"wrong language: output detected as {found.language} ({found.confidence:.2f}), expected {target}"
