@@ -18,6 +18,8 @@ from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
 from search_index.base import SearchBackend
 from search_index.factory import get_backend
+from translate.argos_engine import ArgosEngine
+from translate.query import QueryTranslator
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Services:
     _backend: SearchBackend | None = None
     _detector: LanguageDetector | None = None
     _tagger: Tagger | None = None
+    _query_translator: QueryTranslator | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -52,6 +55,14 @@ class Services:
             if self._tagger is None:
                 self._tagger = make_tagger(self.settings.languages)
             return self._tagger
+
+    @property
+    def query_translator(self) -> QueryTranslator:
+        """Translates queries for cross-lingual search (models load on first use)."""
+        with self._lock:
+            if self._query_translator is None:
+                self._query_translator = QueryTranslator(ArgosEngine(beam_size=1), self.settings.languages)
+            return self._query_translator
 
     @property
     def detector(self) -> LanguageDetector:

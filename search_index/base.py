@@ -20,6 +20,10 @@ Query semantics both engines give (the contract suite checks them):
 - the text is analysed per field with that field's analyzer (never a query-string parser); a
   document matches when every token of the query is in one of ``title.<lang>`` (boost 3),
   ``summary.<lang>`` (2), ``text.<lang>`` (1) or ``names`` (1);
+- each ``alternatives`` entry (the query translated into language L) matches the same way over
+  ``title.L``, ``summary.L`` and ``text.L`` (scaled by ``ALTERNATIVE_BOOST``), but only documents
+  without ``lang`` among their ``languages``: a record is found through a translated query only
+  until it has a version in the reader's language;
 - filters are OR within a facet and AND across facets; a facet's own selection does not narrow
   that facet's counts (multi-select facets);
 - ``newest`` sorts by date descending, then id; ``relevance`` by score, then id.
@@ -39,6 +43,7 @@ FACET_FIELDS: tuple[str, ...] = ("realm", "schema", "government", "original_lang
 FILTER_FIELDS: tuple[str, ...] = ("realm", "schema", "government", "original_language", "entity")
 TEXT_FIELD_BOOSTS: tuple[tuple[str, float], ...] = (("title", 3.0), ("summary", 2.0), ("text", 1.0))
 NAMES_BOOST = 1.0
+ALTERNATIVE_BOOST = 0.8
 SNIPPET_MAX_CHARS = 240
 HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE = "<mark>", "</mark>"
 
@@ -57,6 +62,9 @@ class SearchQuery:
 
     text: str = ""
     lang: str = "en"
+    # The text translated into other languages ({"en": "forest"}): also matches those languages'
+    # fields, but only of records that have no version in ``lang`` yet (cross-lingual search).
+    alternatives: Mapping[str, str] = field(default_factory=dict)
     filters: Mapping[str, Sequence[str]] = field(default_factory=dict)
     year_from: int | None = None
     year_to: int | None = None

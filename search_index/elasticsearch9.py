@@ -31,6 +31,7 @@ from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, elasticsearch_an
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from record_catalogue.settings import Settings
 from search_index.base import (
+    ALTERNATIVE_BOOST,
     FILTER_FIELDS,
     HIGHLIGHT_CLOSE,
     HIGHLIGHT_OPEN,
@@ -194,13 +195,41 @@ def search_fields(lang: str) -> list[str]:
     return [_boosted(f"{name}.{lang}", boost) for name, boost in TEXT_FIELD_BOOSTS] + [_boosted("names", NAMES_BOOST)]
 
 
-def build_text_query(text: str, lang: str) -> dict[str, Any]:
+def build_text_query(text: str, lang: str, alternatives: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Every token in one of the fields (``operator: and``), best field scoring; nothing to
-    match means browsing, so empty text matches everything."""
+    match means browsing, so empty text matches everything. Each translation of the text
+    (``alternatives``) matches its language's fields in records with no ``lang`` version yet."""
     fields = search_fields(lang)
     if not text.strip():
         return {"match_all": {}}
-    return {"multi_match": {"query": text, "type": "best_fields", "operator": "and", "fields": fields}}
+    primary = {"multi_match": {"query": text, "type": "best_fields", "operator": "and", "fields": fields}}
+    options: list[dict[str, Any]] = [primary]
+    for other, translated in (alternatives or {}).items():
+        if other == lang or not translated.strip():
+            continue
+        _check_lang(other)
+        other_fields = [_boosted(f"{name}.{other}", boost) for name, boost in TEXT_FIELD_BOOSTS]
+        options.append(
+            {
+                "bool": {
+                    "must": [
+                        {
+                            "multi_match": {
+                                "query": translated,
+                                "type": "best_fields",
+                                "operator": "and",
+                                "fields": other_fields,
+                            }
+                        }
+                    ],
+                    "must_not": [{"term": {"languages": lang}}],
+                    "boost": ALTERNATIVE_BOOST,
+                }
+            }
+        )
+    if len(options) == 1:
+        return primary
+    return {"bool": {"should": options, "minimum_should_match": 1}}
 
 
 def _filter_clauses(query: SearchQuery) -> dict[str, dict[str, Any]]:
@@ -233,16 +262,16 @@ def build_sort(sort: str) -> list[dict[str, Any]]:
     raise ValueError(f"unknown sort {sort!r}; use relevance or newest")
 
 
-def build_highlight(lang: str) -> dict[str, Any]:
-    """Snippets in the reader's language; ``encoder: html`` escapes the text so that only the
-    highlight tags are markup."""
-    _check_lang(lang)
+def build_highlight(lang: str, alternatives: Sequence[str] = ()) -> dict[str, Any]:
+    """Snippets in the reader's language (and in the languages the query was translated into);
+    ``encoder: html`` escapes the text so that only the highlight tags are markup."""
+    languages = [_check_lang(code) for code in dict.fromkeys([lang, *alternatives])]
     per_field = {"fragment_size": SNIPPET_MAX_CHARS, "number_of_fragments": 1}
     return {
         "pre_tags": [HIGHLIGHT_OPEN],
         "post_tags": [HIGHLIGHT_CLOSE],
         "encoder": "html",
-        "fields": {f"{name}.{lang}": dict(per_field) for name in ("text", "summary", "title")},
+        "fields": {f"{name}.{code}": dict(per_field) for code in languages for name in ("text", "summary", "title")},
     }
 
 
@@ -255,7 +284,7 @@ def build_search_body(query: SearchQuery) -> dict[str, Any]:
     """
     clauses = _filter_clauses(query)
     body: dict[str, Any] = {
-        "query": build_text_query(query.text, query.lang),
+        "query": build_text_query(query.text, query.lang, query.alternatives),
         "sort": build_sort(query.sort),
         "size": int(query.size),
         "track_total_hits": True,
@@ -289,7 +318,7 @@ def build_search_body(query: SearchQuery) -> dict[str, Any]:
     if aggs:
         body["aggs"] = aggs
     if query.highlight and query.text.strip():
-        body["highlight"] = build_highlight(query.lang)
+        body["highlight"] = build_highlight(query.lang, list(query.alternatives))
     return body
 
 
@@ -383,12 +412,14 @@ def parse_facets(aggregations: Mapping[str, Any], facets: Iterable[str]) -> dict
     return result
 
 
-def snippet_of(highlight: Mapping[str, Sequence[str]], lang: str) -> str | None:
-    """The first fragment from the text, then the summary, then the title."""
-    for name in ("text", "summary", "title"):
-        fragments = highlight.get(f"{name}.{lang}")
-        if fragments:
-            return str(fragments[0])
+def snippet_of(highlight: Mapping[str, Sequence[str]], lang: str, alternatives: Sequence[str] = ()) -> str | None:
+    """The first fragment from the text, then the summary, then the title; the reader's language
+    first, then the languages the query was translated into."""
+    for code in dict.fromkeys([lang, *alternatives]):
+        for name in ("text", "summary", "title"):
+            fragments = highlight.get(f"{name}.{code}")
+            if fragments:
+                return str(fragments[0])
     return None
 
 
@@ -800,7 +831,7 @@ class ElasticsearchBackend(SearchBackend):
                     id=str(raw["_id"]),
                     score=float(score) if score is not None else None,
                     source=raw.get("_source", {}),
-                    snippet=snippet_of(raw.get("highlight", {}), query.lang),
+                    snippet=snippet_of(raw.get("highlight", {}), query.lang, list(query.alternatives)),
                     sort=list(raw.get("sort", [])),
                 )
             )

@@ -23,6 +23,7 @@ import tantivy
 from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, tantivy_analyzer, tantivy_analyzers
 from record_catalogue.languages import UN_LANGUAGES
 from search_index.base import (
+    ALTERNATIVE_BOOST,
     FILTER_FIELDS,
     HIGHLIGHT_CLOSE,
     HIGHLIGHT_OPEN,
@@ -340,19 +341,34 @@ class TantivyBackend(SearchBackend):
             return terms[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, term) for term in terms])
 
-    def text_query(self, text: str, lang: str) -> tantivy.Query | None:
-        """Best-fields over the reader's language fields and the neutral field; None when no tokens."""
+    def text_query(self, text: str, lang: str, names: bool = True) -> tantivy.Query | None:
+        """Best-fields over one language's fields (and the neutral field); None when no tokens."""
         per_field: list[tantivy.Query] = []
         for name, boost in TEXT_FIELD_BOOSTS:
             query = self._field_query(_field(name, lang), analyzer_name(lang), text)
             if query is not None:
                 per_field.append(tantivy.Query.boost_query(query, boost))
-        names = self._field_query("names", NEUTRAL_ANALYZER, text)
-        if names is not None:
-            per_field.append(tantivy.Query.boost_query(names, NAMES_BOOST))
+        neutral = self._field_query("names", NEUTRAL_ANALYZER, text) if names else None
+        if neutral is not None:
+            per_field.append(tantivy.Query.boost_query(neutral, NAMES_BOOST))
         if not per_field:
             return None
         return tantivy.Query.disjunction_max_query(per_field)
+
+    def _cross_lingual(self, query: SearchQuery) -> list[tantivy.Query]:
+        """The translated queries, each limited to records with no version in the reader's language."""
+        has_reader_language = tantivy.Query.term_query(self.schema, "languages", query.lang)
+        found: list[tantivy.Query] = []
+        for lang, text in query.alternatives.items():
+            if lang == query.lang or lang not in UN_LANGUAGES or not text.strip():
+                continue
+            translated = self.text_query(text, lang, names=False)
+            if translated is not None:
+                limited = tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Must, translated), (tantivy.Occur.MustNot, has_reader_language)]
+                )
+                found.append(tantivy.Query.boost_query(limited, ALTERNATIVE_BOOST))
+        return found
 
     def _filter_query(self, name: str, values: Sequence[str]) -> tantivy.Query:
         field = FILTER_TO_FIELD[name]
@@ -367,11 +383,15 @@ class TantivyBackend(SearchBackend):
         return tantivy.Query.boolean_query(clauses)
 
     def _base_query(self, query: SearchQuery) -> tuple[tantivy.Query | None, bool]:
-        """The scoring part (the text); the flag says the text had no tokens at all."""
+        """The scoring part (the text, and its translations); the flag says nothing had tokens."""
         if not query.text.strip():
             return None, False
-        text = self.text_query(query.text, query.lang)
-        return text, text is None
+        options = [q for q in [self.text_query(query.text, query.lang), *self._cross_lingual(query)] if q is not None]
+        if not options:
+            return None, True
+        if len(options) == 1:
+            return options[0], False
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in options]), False
 
     def _filters(self, query: SearchQuery) -> dict[str, tantivy.Query]:
         """One filter per facet with a selection; the year range counts as the year facet's."""
@@ -411,7 +431,7 @@ class TantivyBackend(SearchBackend):
             source = self._source(searcher.doc(address))
             snippet = None
             if query.highlight and base is not None and query.text.strip():
-                snippet = self._snippet(searcher, full, snippet_gens, source, query.lang)
+                snippet = self._snippet(searcher, full, snippet_gens, source, query.lang, list(query.alternatives))
             hits.append(
                 Hit(
                     id=source["id"],
@@ -432,12 +452,16 @@ class TantivyBackend(SearchBackend):
         cache: dict[str, tantivy.SnippetGenerator],
         source: Document,
         lang: str,
+        alternatives: Sequence[str] = (),
     ) -> str | None:
-        for name in ("text", "summary", "title"):
-            value = (source.get(name) or {}).get(lang)
+        """A highlighted fragment in the reader's language, else in a language the query was
+        translated into (the record was found through that translation)."""
+        languages = [lang, *(code for code in alternatives if code != lang)]
+        for code, name in ((code, name) for code in languages for name in ("text", "summary", "title")):
+            value = (source.get(name) or {}).get(code)
             if not value:
                 continue
-            field = _field(name, lang)
+            field = _field(name, code)
             generator = cache.get(field)
             if generator is None:
                 generator = tantivy.SnippetGenerator.create(searcher, query, self.schema, field)

@@ -458,3 +458,16 @@ def test_a_missing_ca_file_is_named(tmp_path: Path) -> None:
     missing = tmp_path / "ca.pem"
     with pytest.raises(IndexUnavailable, match="CHM_ES_CA_CERTS"):
         ElasticsearchBackend(load_settings(es_url="https://127.0.0.1:1", es_ca_certs=missing, data_dir=tmp_path))
+
+
+def test_translated_queries_match_only_records_without_the_readers_language() -> None:
+    body = build_search_body(SearchQuery(text="bosque", lang="es", alternatives={"en": "forest", "es": "x"}))
+    should = body["query"]["bool"]["should"]
+    assert body["query"]["bool"]["minimum_should_match"] == 1
+    assert should[0]["multi_match"]["query"] == "bosque"
+    [alternative] = should[1:]  # the reader's own language is never an alternative
+    assert alternative["bool"]["must"][0]["multi_match"]["query"] == "forest"
+    assert alternative["bool"]["must"][0]["multi_match"]["fields"] == ["title.en^3", "summary.en^2", "text.en^1"]
+    assert alternative["bool"]["must_not"] == [{"term": {"languages": "es"}}]
+    assert set(body["highlight"]["fields"]) >= {"text.es", "text.en", "title.en"}
+    assert "query_string" not in json.dumps(body)

@@ -177,9 +177,12 @@ def search(
     }
     query_key = json.dumps([q, lang, sorted(filters.items()), year_from, year_to, sort, size])
     search_after = decode_cursor(cursor, query_key) if cursor else None
+    # Records not yet in the reader's language are found through the query translated into theirs.
+    alternatives = services.query_translator.translations(q, lang) if q.strip() else {}
     query = SearchQuery(
         text=q,
         lang=lang,
+        alternatives=alternatives,
         filters=filters,
         year_from=year_from,
         year_to=year_to,

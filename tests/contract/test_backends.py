@@ -137,6 +137,23 @@ class BackendTests:
         for lang in ("en", "fr", "zh"):
             assert self.ids(backend, text="UNEP/CBD/COP/12/11", lang=lang) == ["en-1"]
 
+    def test_translated_query_finds_records_without_the_readers_language(self, backend: SearchBackend) -> None:
+        # A French reader searches "maïs"; translated into English ("maize"), it finds the
+        # English-only record, with a snippet in English.
+        result = backend.search(SearchQuery(text="maïs", lang="fr", alternatives={"en": "maize"}))
+        assert [hit.id for hit in result.hits] == ["en-2"]
+        assert result.hits[0].snippet is not None and "<mark>" in result.hits[0].snippet
+        # Both ways at once: the French record by its French word, the English one by the translation.
+        assert self.ids(backend, text="littoral", lang="fr", alternatives={"en": "permits"}) == ["en-1", "fr-1"]
+        assert self.ids(backend, text="zzz", lang="fr", alternatives={"en": "zzz"}) == []
+
+    def test_translated_query_skips_records_that_have_the_readers_language(self, empty_backend: SearchBackend) -> None:
+        both = make_doc("both", "en", "Maize trial", languages=["en", "fr"])
+        both["title"]["fr"] = "Essai de culture"  # it has a French version: French words must find it
+        empty_backend.bulk([both, make_doc("en-only", "en", "Maize field")])
+        empty_backend.refresh()
+        assert self.ids(empty_backend, text="maïs", lang="fr", alternatives={"en": "maize"}) == ["en-only"]
+
     def test_every_word_must_match(self, backend: SearchBackend) -> None:
         assert self.ids(backend, text="maize permits", lang="en") == []
 
