@@ -19,11 +19,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from analyzers.detect import LanguageDetector
 from ingest.prepare import Prepared, PreparePool, Tagger, prepare_record
 from ingest.sources import SourceError, SourceItem
-from record_catalogue.models import RecordRow
 from record_catalogue.record import Record
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
 from search_index.base import BulkResult, SearchBackend
-from search_index.documents import build_document
+from search_index.documents import RecordLike, build_document
 
 BATCH_SIZE = 500
 
@@ -83,7 +82,7 @@ class Stored:
 
     upsert: Upsert
     outcome: Outcome
-    row: RecordRow | None
+    row: RecordLike | None
     error: str | None = None
 
 
@@ -199,7 +198,7 @@ class Pipeline:
             )
             if upsert is not None:
                 upserts.append(upsert)
-        changed: dict[str, RecordRow] = {}
+        changed: dict[str, RecordLike] = {}
         for stored in self._store(upserts):
             record = stored.upsert.record
             if stored.row is None:
@@ -244,7 +243,7 @@ class Pipeline:
             stored.append(Stored(upsert, outcome, row))
         return stored
 
-    def _index_rows(self, rows: Sequence[RecordRow], report: IngestReport) -> None:
+    def _index_rows(self, rows: Sequence[RecordLike], report: IngestReport) -> None:
         result = self.backend.bulk(build_document(row) for row in rows)
         self.backend.refresh()
         failed = {doc_id for doc_id, _ in result.errors}

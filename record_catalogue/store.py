@@ -7,9 +7,11 @@ a changed text are marked ``stale`` (kept, never overwritten).
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Engine, delete, func, insert, select, update
@@ -57,6 +59,40 @@ class Upsert:
     entities: list[EntityMention] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredText:
+    """A text just stored, as plain data (see ``StoredRecord``)."""
+
+    field: str
+    language: str
+    text: str
+    provenance: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntity:
+    type: str
+    entity_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A record just inserted, as plain data: enough to index it without reading it back, and
+    far cheaper to make than ORM objects when a first ingest inserts tens of thousands."""
+
+    id: str
+    realm: str
+    schema_name: str
+    government: str | None
+    original_language: str
+    date: dt.date | None
+    url: str | None
+    updated_at: datetime
+    texts: tuple[StoredText, ...]
+    entities: tuple[StoredEntity, ...]
+
+
 @dataclass(frozen=True)
 class ErrorReport:
     """An ingest error as the CLI and API show it."""
@@ -100,14 +136,16 @@ class Catalogue:
         [(_, outcome, _)] = self.upsert_many([Upsert(record, list(texts), original_language)], actor)
         return outcome
 
-    def upsert_many(self, items: Sequence[Upsert], actor: str = "ingest") -> list[tuple[str, Outcome, RecordRow]]:
+    def upsert_many(
+        self, items: Sequence[Upsert], actor: str = "ingest"
+    ) -> list[tuple[str, Outcome, RecordRow | StoredRecord]]:
         """Store a batch in one transaction (all or nothing): unchanged records cost one lookup.
 
         Returns, per item, its id, the outcome and the stored row (texts and entities loaded),
         which the caller can index without reading it back.
         """
         ids = list(dict.fromkeys(item.record.id for item in items))
-        results: list[tuple[str, Outcome, RecordRow]] = []
+        results: list[tuple[str, Outcome, RecordRow | StoredRecord]] = []
         with self.sessions.begin() as session:
             stmt = (
                 select(RecordRow)
@@ -136,15 +174,15 @@ class Catalogue:
         return results
 
     @staticmethod
-    def _insert_new(session: Session, items: Sequence[Upsert], actor: str) -> list[RecordRow]:
+    def _insert_new(session: Session, items: Sequence[Upsert], actor: str) -> list[StoredRecord]:
         """Insert new records, their texts, entities and audit entries with one statement per table.
 
-        Returns detached rows carrying the same values, for the caller to index.
+        Returns the same values as plain data, for the caller to index.
         """
         if not items:
             return []
         now = utcnow()
-        rows: list[RecordRow] = []
+        rows: list[StoredRecord] = []
         record_values: list[dict[str, Any]] = []
         text_values: list[dict[str, Any]] = []
         entity_values: list[dict[str, Any]] = []
@@ -214,10 +252,17 @@ class Catalogue:
                 }
             )
             rows.append(
-                RecordRow(
-                    **values,
-                    texts=[FieldText(**{k: v for k, v in t.items() if k != "record_id"}) for t in texts],
-                    entities=[RecordEntity(**{k: v for k, v in e.items() if k != "record_id"}) for e in entities],
+                StoredRecord(
+                    id=record.id,
+                    realm=record.realm,
+                    schema_name=record.schema_name,
+                    government=record.government,
+                    original_language=item.original_language,
+                    date=record.date,
+                    url=record.url,
+                    updated_at=now,
+                    texts=tuple(StoredText(t.field, t.language, t.text, "original", "current") for t in item.texts),
+                    entities=tuple(StoredEntity(e.type, e.entity_id) for e in item.entities or []),
                 )
             )
         session.execute(insert(RecordRow), record_values)

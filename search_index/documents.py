@@ -7,18 +7,70 @@ the reader gets, and ``pending`` where nothing is there yet.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
+
 from analyzers.symbols import find_symbols
 from record_catalogue.languages import UN_LANGUAGES
-from record_catalogue.models import FieldText, RecordRow
 from record_catalogue.record import TEXT_FIELDS
 from search_index.base import Document
+
+
+class TextLike(Protocol):
+    """One language version of a field (a ``FieldText`` row, or a freshly stored copy)."""
+
+    @property
+    def field(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def provenance(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+class EntityLike(Protocol):
+    @property
+    def type(self) -> str: ...
+    @property
+    def entity_id(self) -> str: ...
+
+
+class RecordLike(Protocol):
+    """What a document is built from: a ``RecordRow``, or the plain copy ingest keeps of a new one
+    (building ORM objects for tens of thousands of new records costs more than storing them)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def realm(self) -> str: ...
+    @property
+    def schema_name(self) -> str: ...
+    @property
+    def government(self) -> str | None: ...
+    @property
+    def original_language(self) -> str: ...
+    @property
+    def date(self) -> dt.date | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def updated_at(self) -> dt.datetime: ...
+    @property
+    def texts(self) -> Sequence[TextLike]: ...
+    @property
+    def entities(self) -> Sequence[EntityLike]: ...
+
 
 DISPLAY_PRIORITY = {"reviewed": 0, "original": 1, "machine": 2}
 
 
-def best_texts(texts: list[FieldText]) -> dict[str, dict[str, FieldText]]:
+def best_texts(texts: Sequence[TextLike]) -> dict[str, dict[str, TextLike]]:
     """For each field and language, the version a reader should see."""
-    chosen: dict[str, dict[str, FieldText]] = {name: {} for name in TEXT_FIELDS}
+    chosen: dict[str, dict[str, TextLike]] = {name: {} for name in TEXT_FIELDS}
     for text in texts:
         if text.status != "current" or text.provenance not in DISPLAY_PRIORITY or text.field not in chosen:
             continue
@@ -28,7 +80,7 @@ def best_texts(texts: list[FieldText]) -> dict[str, dict[str, FieldText]]:
     return chosen
 
 
-def language_status(chosen: dict[str, dict[str, FieldText]], original_language: str) -> dict[str, str]:
+def language_status(chosen: dict[str, dict[str, TextLike]], original_language: str) -> dict[str, str]:
     """What a reader of each UN language gets: original, reviewed, machine or pending."""
     status: dict[str, str] = {}
     for lang in UN_LANGUAGES:
@@ -44,9 +96,9 @@ def language_status(chosen: dict[str, dict[str, FieldText]], original_language: 
     return status
 
 
-def build_document(row: RecordRow) -> Document:
+def build_document(row: RecordLike) -> Document:
     """The index document of one record (see ``search_index.base`` for its shape)."""
-    chosen = best_texts(list(row.texts))
+    chosen = best_texts(row.texts)
     fields = {
         name: {lang: t.text for lang, t in by_lang.items() if lang in UN_LANGUAGES} for name, by_lang in chosen.items()
     }
