@@ -143,13 +143,35 @@ def decode_cursor(cursor: str, query_key: str) -> list[Any]:
 @router.get("/search", response_model=SearchResponse)
 def search(
     services: Annotated[Services, Depends(get_services)],
-    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="Words to find; empty to browse.")] = "",
+    q: Annotated[
+        str,
+        Query(
+            max_length=MAX_QUERY_CHARS,
+            description="Words to find, in the reader's language; empty to browse. Plain words only: no query syntax.",
+            openapi_examples={
+                "words": {"summary": "Words", "value": "protected areas"},
+                "symbol": {"summary": "A document symbol", "value": "UNEP/CBD/COP/12/11"},
+                "french": {"summary": "French (with lang=fr)", "value": "espèces protégées"},
+                "browse": {"summary": "Browse everything", "value": ""},
+            },
+        ),
+    ] = "",
     lang: Annotated[LanguageCode, Query(description="The reader's language.")] = "en",
     realm: Annotated[list[RealmCode] | None, Query(description="Clearing-house(s).")] = None,
     schema: Annotated[list[SchemaName] | None, Query(description="Record type(s), e.g. absPermit.")] = None,
     government: Annotated[list[CountryCode] | None, Query(description="ISO 3166 alpha-2 code(s).")] = None,
     original_language: Annotated[list[LanguageFilter] | None, Query()] = None,
-    entity: Annotated[list[EntityRef] | None, Query(description="type:id, e.g. country:br")] = None,
+    entity: Annotated[
+        list[EntityRef] | None,
+        Query(
+            description="Entities the records talk about, as type:id (repeatable).",
+            openapi_examples={
+                "country": {"summary": "Brazil", "value": ["country:br"]},
+                "target": {"summary": "Aichi Target 11", "value": ["target:aichi-11"]},
+                "decision": {"summary": "Decision XI/2", "value": ["decision:cop-xi-2"]},
+            },
+        ),
+    ] = None,
     year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
     year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
