@@ -1,7 +1,13 @@
-"""An API over a catalogue and embedded index loaded with the samples."""
+"""An API over a catalogue and an index loaded with the samples.
+
+The index is the embedded engine, or the Elasticsearch node named by CHM_ES_URL when set (on an
+index name of its own, deleted afterwards): every API test then runs on that engine too.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -11,27 +17,31 @@ from analyzers.detect import LanguageDetector
 from ingest.pipeline import Pipeline
 from ingest.sources.files import read_path
 from ingest.tagging import RecordTagger
-from record_catalogue.settings import Settings
+from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
-from search_index.tantivy_backend import TantivyBackend
+from search_index.factory import get_backend
 from tests.conftest import SAMPLES
 
 
 @pytest.fixture(scope="session")
-def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Samples ingested once per session into their own data directory."""
-    from record_catalogue.settings import load_settings
-
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("api") / "data", es_url=None)
+def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Samples ingested once per session into their own data directory (and index)."""
+    settings = load_settings(
+        data_dir=tmp_path_factory.mktemp("api") / "data",
+        es_url=os.environ.get("CHM_ES_URL"),
+        index_name=f"chm-api-test-{uuid.uuid4().hex[:10]}",
+    )
     catalogue = Catalogue(settings.catalogue_dsn)
-    backend = TantivyBackend(settings.index_dir)
+    backend = get_backend(settings)
     Pipeline(catalogue, backend, LanguageDetector(), settings.languages, tagger=RecordTagger(settings.languages)).run(
         item for path in (SAMPLES / "shared", SAMPLES / "records") for item in read_path(path)
     )
-    backend.close()
     catalogue.close()
-    return settings
+    yield settings
+    if settings.es_url:
+        backend.destroy()
+    backend.close()
 
 
 @pytest.fixture
