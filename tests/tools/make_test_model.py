@@ -156,6 +156,23 @@ LEXICON: tuple[tuple[str, str, str], ...] = (
     ("ramble", "▁".join(f"bavardage{i}" for i in range(40)), "▁".join(f"charla{i}" for i in range(40))),
 )
 COLUMNS = {"en": 0, "fr": 1, "es": 2}
+# Russian for a few rows (enough for a Russian-only record about biological diversity to reach
+# French through English); rows without an entry map to the English word. Forms are the ones
+# CBD texts use ("сохранение биологического разнообразия").
+RUSSIAN: dict[str, str] = {
+    "biological": "биологического",
+    "diversity": "разнообразия",
+    "conservation": "сохранение",
+    "national": "национальный",
+    "report": "доклад",
+    "protected": "охраняемых",
+    "areas": "территорий",
+    "forest": "лес",
+    "species": "виды",
+    "and": "и",
+    "in": "в",
+    "of": "по",
+}
 LANGUAGE_NAMES = {
     "ar": "Arabic",
     "en": "English",
@@ -166,8 +183,13 @@ LANGUAGE_NAMES = {
 }
 SPECIALS = ("<unk>", "<s>", "</s>")
 PUNCTUATION = ".,;:!?()[]{}'\"-–—/&%+*=<>#@_«»“”‘’…。，、！？；：（）؟؛،"
-LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789àâäçéèêëîïôöùûüÿœæñáíóúÀÂÇÉÈÊÎÔÙÛÑÁÍÓÚ"
-CONTINUATIONS = "abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüÿœæñáíóú"
+CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+LETTERS = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789àâäçéèêëîïôöùûüÿœæñáíóúÀÂÇÉÈÊÎÔÙÛÑÁÍÓÚ"
+    + CYRILLIC
+    + CYRILLIC.upper()
+)
+CONTINUATIONS = "abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüÿœæñáíóú" + CYRILLIC
 SIZES = {
     # name: (layers, d_model, heads, ffn, vocabulary padded to)
     "tiny": (1, 192, 3, 32, 0),
@@ -175,6 +197,13 @@ SIZES = {
 }
 CODE = 64  # dimensions of the token and position codes (one attention head)
 MAX_POSITIONS = 1024
+
+
+def _column(row: tuple[str, str, str], language: str) -> str:
+    """A row's word in ``language`` (English for languages the lexicon has no column for)."""
+    if language == "ru":
+        return RUSSIAN.get(row[0], row[0])
+    return row[COLUMNS[language]] if language in COLUMNS else row[0]
 
 
 @dataclass(frozen=True)
@@ -193,8 +222,8 @@ class Lexicon:
         out = output_language or target
         pairs: dict[str, str] = {}
         for row in LEXICON:
-            src = row[COLUMNS[source]] if source in COLUMNS else row[0]
-            tgt = row[COLUMNS[out]] if out in COLUMNS else src
+            src = _column(row, source)
+            tgt = _column(row, out) if out in COLUMNS or out == "ru" else src
             pairs.setdefault(src, tgt)
             pairs.setdefault(src[:1].upper() + src[1:], tgt[:1].upper() + tgt[1:])
         return cls(pairs)
