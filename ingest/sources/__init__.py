@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from record_catalogue.record import Record
 
@@ -18,3 +19,27 @@ class SourceError:
 
 
 SourceItem = Record | SourceError
+UNKNOWN_ENCODING = "file is not UTF-8 or UTF-16 text (unknown encoding); convert it to UTF-8"
+BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def read_file(path: Path) -> bytes | SourceError:
+    """A file's bytes, or the error saying why it cannot be read or is empty."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return SourceError(str(path), "", f"cannot read file: {exc.strerror or exc}")
+    if not raw.strip():
+        return SourceError(str(path), "", "file is empty")
+    return raw
+
+
+def decode_text(raw: bytes) -> str | None:
+    """Text in UTF-8 (or a BOM-marked UTF-16); None for any other encoding rather than mojibake."""
+    for bom, encoding in BOMS:
+        if raw.startswith(bom):
+            return raw.decode(encoding)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ingest.html_text import html_to_text
-from ingest.sources import SourceError, SourceItem
+from ingest.sources import SourceError, SourceItem, read_file
 from record_catalogue.realms import realm_catalog
 from record_catalogue.record import Link, Record
 
@@ -174,13 +174,9 @@ def record_from_json(doc: Any, source: str, position: str, realm_hint: str | Non
 def read_cbd_json(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
     """Every record of a ``.json`` or ``.jsonl`` file; a broken line does not stop the rest."""
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        yield SourceError(source, "", f"cannot read file: {exc.strerror or exc}")
-        return
-    if not raw.strip():
-        yield SourceError(source, "", "file is empty")
+    raw = read_file(path)
+    if isinstance(raw, SourceError):
+        yield raw
         return
     try:
         content = raw.decode("utf-8-sig")

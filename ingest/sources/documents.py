@@ -14,8 +14,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from ingest.html_text import html_to_text
-from ingest.sources import SourceError, SourceItem
-from ingest.sources.plain_text import decode_text, text_record
+from ingest.sources import UNKNOWN_ENCODING, SourceError, SourceItem, decode_text, read_file
+from ingest.sources.plain_text import text_record
 
 MAX_PDF_PAGES = 2000
 W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -70,13 +70,13 @@ def read_docx(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]
 def read_html(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
     """An HTML page's text (scripts and styles dropped), titled by its <title>."""
     source = str(path)
-    try:
-        content = decode_text(path.read_bytes())
-    except OSError as exc:
-        yield SourceError(source, "", f"cannot read file: {exc.strerror or exc}")
+    raw = read_file(path)
+    if isinstance(raw, SourceError):
+        yield raw
         return
+    content = decode_text(raw)
     if content is None:
-        yield SourceError(source, "", "file is not UTF-8 or UTF-16 text (unknown encoding); convert it to UTF-8")
+        yield SourceError(source, "", UNKNOWN_ENCODING)
         return
     match = _HTML_TITLE.search(content)
     body = _HTML_TITLE.sub(" ", content)

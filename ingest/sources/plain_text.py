@@ -11,38 +11,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.html_text import normalise_space
-from ingest.sources import SourceError, SourceItem
+from ingest.sources import UNKNOWN_ENCODING, SourceError, SourceItem, decode_text, read_file
 from record_catalogue.realms import realm_catalog
 from record_catalogue.record import Record
 
 SYMBOL_FILENAME = re.compile(r"^(?:UNEP-)?CBD-[A-Z]", re.IGNORECASE)
-BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 MAX_TITLE = 300
 MAX_TEXT_CHARS = 5_000_000
-
-
-def decode_text(raw: bytes) -> str | None:
-    """Text in UTF-8 (or a BOM-marked UTF-16); None for any other encoding rather than mojibake."""
-    for bom, encoding in BOMS:
-        if raw.startswith(bom):
-            return raw.decode(encoding)
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 def read_plain_text(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
     """The record of one text file."""
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        yield SourceError(source, "", f"cannot read file: {exc.strerror or exc}")
+    raw = read_file(path)
+    if isinstance(raw, SourceError):
+        yield raw
         return
     content = decode_text(raw)
     if content is None:
-        yield SourceError(source, "", "file is not UTF-8 or UTF-16 text (unknown encoding); convert it to UTF-8")
+        yield SourceError(source, "", UNKNOWN_ENCODING)
         return
     if not normalise_space(content.replace("\x00", "")):
         yield SourceError(source, "", "file is empty")
