@@ -7,17 +7,31 @@ with the catalogue. The ``translate`` package reads and writes it (``translate.m
 One row is one segment (a sentence, or a piece of one) translated from one language into
 another, keyed by (source text, source language, target language, engine, model version): the
 same segment is never translated twice by the same model, and a new model version translates it
-afresh. Curated segments are rows with ``provenance = 'reviewed'`` (engine ``curator``, model
-version empty): they beat the machine whatever model is installed. Rows whose output the sanity
-gate rejected are kept too (``status = 'failed'`` with the reason), so re-runs do not ask the
-model again for an answer already known to be bad.
+afresh. Rows whose output the sanity gate rejected are kept too (``status = 'failed'`` with the
+reason), so re-runs do not ask the model again for an answer already known to be bad.
+
+Two kinds of rows share the table (migration 0004 added the second):
+
+- **model answers** (``engine`` = the engine's name, ``model_version`` = its models): what a model
+  said for what it was given, glossary terms already replaced by placeholders. A cache, never
+  shown to anyone.
+- **segments** (``engine = 'segment'``, ``model_version = ''``, so one row per source sentence and
+  language pair): a source sentence's translation as readers get it. This is what curators
+  review: the machine's final output first (``provenance = 'machine'``, with the engine and
+  model in ``machine_engine``/``machine_model``), then a curator's correction or approval
+  (``provenance = 'reviewed'``) or rejection (``status = 'rejected'``). Reviewed segments beat
+  the machine whatever model is installed. ``version`` increases on every change and every
+  version is kept in ``translation_memory_history``: nothing is ever deleted.
+
+``translation_uses`` says which record fields are made of which segments, so a correction
+reaches every record containing the sentence without scanning every text.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from record_catalogue.models import Base, utcnow
@@ -38,6 +52,7 @@ class TranslationMemoryEntry(Base):
             "source_hash", "source_language", "target_language", "engine", "model_version", name="uq_translation_memory"
         ),
         Index("ix_translation_memory_lookup", "source_hash", "source_language", "target_language"),
+        Index("ix_translation_memory_queue", "engine", "status", "provenance", "target_language"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -55,3 +70,54 @@ class TranslationMemoryEntry(Base):
     actor: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Segments only: which engine and models made the machine text (kept after a review, so a
+    # curator can see what was corrected), and the version curators edit against.
+    machine_engine: Mapped[str | None] = mapped_column(String(40))
+    machine_model: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class TranslationMemoryVersion(Base):
+    """One version of a segment as it was: text, status, who made it, when, and from which version.
+
+    Written with every change of a segment row (machine fill, new model, review, rejection,
+    staleness), never updated or deleted: the history curators and auditors read.
+    """
+
+    __tablename__ = "translation_memory_history"
+    __table_args__ = (UniqueConstraint("entry_id", "version", name="uq_translation_memory_history"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("translation_memory.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    from_version: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    provenance: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    engine: Mapped[str | None] = mapped_column(String(40))
+    model: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TranslationUse(Base):
+    """A segment occurring in one field of one record, translated into one language.
+
+    Written by the translate worker (and by curation when it reassembles a field) each time a
+    field's translation is made, replacing the field's previous uses; deleted with the record.
+    Counting them gives "used by N records"; following them spreads a correction.
+    """
+
+    __tablename__ = "translation_uses"
+    __table_args__ = (
+        Index("ix_translation_uses_segment", "source_hash", "source_language", "target_language"),
+        Index("ix_translation_uses_field", "record_id", "field", "target_language"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(40))
+    source_language: Mapped[str] = mapped_column(String(8))
+    target_language: Mapped[str] = mapped_column(String(8))
+    source_hash: Mapped[str] = mapped_column(String(64))

@@ -12,7 +12,7 @@ from record_catalogue.settings import Settings, get_settings
 from search_api.auth import KeyCache
 from search_api.errors import install_error_handlers
 from search_api.middleware import ETagMiddleware, RateLimitMiddleware
-from search_api.routes import detect, health, languages, pages, records, search, suggest
+from search_api.routes import detect, health, languages, pages, records, search, suggest, translations
 from search_api.services import Services
 
 API_PREFIX = "/api/v1"
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
-    for module in (search, suggest, records, detect, languages):
+    for module in (search, suggest, records, detect, languages, translations):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(pages.router)
     return app

@@ -1,8 +1,10 @@
-"""``chm-search translate`` and ``chm-search models``: registered on the root CLI.
+"""``chm-search translate``, ``models``, ``memory`` and ``glossary``: registered on the root CLI.
 
 Known failures end with one line saying what is wrong and what to do, and a non-zero exit: 1 for
 a package that cannot be installed or removed (the Argos index unreachable included), and 1
-after a translate run in which a model failed to load (the other pairs were still done).
+after a translate run in which a model failed to load (the other pairs were still done). Imports
+(``memory import``, ``glossary import``) exit 2 for a file they cannot read at all (nothing is
+imported) and 1 when they refused some entries (listed with the reason; the rest is imported).
 """
 
 from __future__ import annotations
@@ -28,15 +30,20 @@ from record_catalogue.settings import get_settings
 from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
 from translate.argos_engine import ArgosEngine
-from translate.glossary import Glossary
+from translate.curation import Curation
+from translate.glossary import DEFAULT_PATH, Glossary
 from translate.memory import TranslationMemory
 from translate.packages import PackageError, install_file, install_from_index, installed, packages_dir, remove
+from translate.tbx import TermbaseError, export_glossary, import_glossary
+from translate.tmx import EXPORT_STATUSES, TmxError, apply_units, export_tmx, read_tmx
 from translate.translator import Translator
 from translate.worker import TranslateReport, TranslateWorker
 
 console = Console(stderr=True)
 out = Console()
 models_app = typer.Typer(no_args_is_help=True, help="List, install and remove translation models (Argos packages).")
+memory_app = typer.Typer(no_args_is_help=True, help="Export and import the translation memory (TMX 1.4).")
+glossary_app = typer.Typer(no_args_is_help=True, help="Export and import the CBD glossary (TBX or CSV).")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -173,7 +180,106 @@ def remove_model(
         out.print(f"removed {package.source} → {package.target}: {package.name} {package.version}")
 
 
+def _refused(entries: list[tuple[str, str]], label: str = "refused") -> None:
+    for position, reason in entries:
+        out.print(f"{label}: {position}: {reason}", soft_wrap=True, highlight=False)
+
+
+@memory_app.command("export")
+def memory_export(
+    file: Annotated[Path, typer.Argument(metavar="FILE.tmx", help="Where to write the TMX file.")],
+    status: Annotated[
+        str, typer.Option(help="current (what readers may get), reviewed, machine or all (with rejected and failed).")
+    ] = "current",
+    lang: Annotated[list[str] | None, typer.Option(help="Only translations into this language; repeatable.")] = None,
+) -> None:
+    """Write the translation memory's sentences to a TMX 1.4 file (for CAT tools)."""
+    if status not in EXPORT_STATUSES:
+        raise _fail(f"--status must be one of {', '.join(EXPORT_STATUSES)}", 2)
+    languages = tuple(_language(code) for code in lang or [])
+    catalogue = Catalogue(get_settings().catalogue_dsn)
+    try:
+        count = export_tmx(catalogue.sessions, file, status, languages)
+    except OSError as exc:
+        raise _fail(f"cannot write {file}: {exc.strerror}", 2) from None
+    finally:
+        catalogue.close()
+    out.print(f"{count} translation units written to {file}", highlight=False)
+
+
+@memory_app.command("import")
+def memory_import(
+    file: Annotated[Path, typer.Argument(metavar="FILE.tmx", help="A TMX file (1.4; 1.1 to 1.3 read too).")],
+    as_reviewed: Annotated[
+        bool, typer.Option("--as-reviewed", help="Every translation is a curator's: reviewed, attributed to --actor.")
+    ] = False,
+    actor: Annotated[str | None, typer.Option(help="Who vouches for the file (with --as-reviewed).")] = None,
+) -> None:
+    """Import a TMX file into the translation memory; reviewed translations reach every record at once."""
+    if as_reviewed and not (actor and actor.strip()):
+        raise _fail("--as-reviewed needs --actor NAME: every reviewed translation is attributed to someone", 2)
+    try:
+        units, bad = read_tmx(file, as_reviewed, actor.strip() if actor else None)
+    except TmxError as exc:
+        raise _fail(str(exc), 2) from None
+    settings = get_settings()
+    catalogue = Catalogue(settings.catalogue_dsn)
+    backend = get_backend(settings)
+    try:
+        report = apply_units(catalogue.sessions, units, f"TMX {file.name}")
+        report.bad = bad
+        who = actor.strip() if as_reviewed and actor else "import"
+        changed = Curation(catalogue, backend).spread(report.reviewed_segments, who)
+        report.records_updated = len(changed)
+    finally:
+        backend.close()
+        catalogue.close()
+    out.print(report.summary(), soft_wrap=True, highlight=False)
+    _refused(report.bad)
+    if report.bad:
+        raise typer.Exit(1)
+
+
+@glossary_app.command("export")
+def glossary_export(
+    file: Annotated[Path, typer.Argument(metavar="FILE.tbx|FILE.csv", help="Where to write it; the suffix decides.")],
+    glossary: Annotated[Path | None, typer.Option(help="A glossary CSV instead of the project's own.")] = None,
+) -> None:
+    """Write the glossary as TBX or CSV."""
+    try:
+        count = export_glossary(glossary or DEFAULT_PATH, file)
+    except TermbaseError as exc:
+        raise _fail(str(exc), 2) from None
+    except OSError as exc:
+        raise _fail(f"cannot write {file}: {exc.strerror}", 2) from None
+    out.print(f"{count} concepts written to {file}", highlight=False)
+
+
+@glossary_app.command("import")
+def glossary_import(
+    file: Annotated[Path, typer.Argument(metavar="FILE.tbx|FILE.csv", help="Concepts to merge in.")],
+    glossary: Annotated[
+        Path | None, typer.Option(help="The glossary CSV to merge into (default: the project's).")
+    ] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Take the file's term where both have one.")] = False,
+) -> None:
+    """Merge a TBX or CSV glossary into the glossary CSV the translator reads."""
+    try:
+        report = import_glossary(file, glossary or DEFAULT_PATH, replace)
+    except (TermbaseError, ValueError) as exc:
+        raise _fail(str(exc), 2) from None
+    except OSError as exc:
+        raise _fail(f"cannot write the glossary: {exc.strerror}", 2) from None
+    out.print(report.summary(), soft_wrap=True, highlight=False)
+    _refused(report.conflicts, "conflict")
+    _refused(report.bad)
+    if report.bad:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add the translation commands to the root CLI."""
     app.command()(translate)
     app.add_typer(models_app, name="models")
+    app.add_typer(memory_app, name="memory")
+    app.add_typer(glossary_app, name="glossary")

@@ -1,10 +1,15 @@
 """The translation memory: every segment the engine was given, and what it answered, in the catalogue.
 
-Keyed by (source text, source language, target language, engine, model version), so the same
-segment is never sent to the same model twice, whichever record it comes from and however often
-records are re-ingested; a new model version starts afresh. Curated segments (``reviewed``,
-written by curators through :meth:`TranslationMemory.add_reviewed`) are looked up first and win
-over any machine output, whatever model is installed.
+Model answers are keyed by (source text, source language, target language, engine, model
+version), so the same segment is never sent to the same model twice, whichever record it comes
+from and however often records are re-ingested; a new model version starts afresh.
+
+Segments (one row per source sentence and language pair, ``engine = 'segment'``) hold what
+readers get for a sentence: the machine's final output (glossary applied, gate passed or not),
+until a curator approves or corrects it (``reviewed``, which then beats any machine output
+whatever model is installed) or rejects it. The translator offers its output to the segment
+row but never overwrites a curator's decision; every change of a segment row bumps its
+``version`` and is kept in the history table, so concurrent edits are caught and nothing is lost.
 
 Reads and writes are in bulk (one query per few hundred segments) because the worker asks about
 thousands of segments per batch of records.
@@ -13,18 +18,20 @@ thousands of segments per batch of records.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from record_catalogue.memory_models import TranslationMemoryEntry
+from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion
 from record_catalogue.models import utcnow
 
 CHUNK = 400
-REVIEWED_ENGINE = "curator"
+SEGMENT_ENGINE = "segment"
+WRITE_LOCK_KEY = 0x43484D5452  # "CHMTR": the advisory lock of translation writers on PostgreSQL
+REVIEWED_ENGINE = SEGMENT_ENGINE  # the name curated rows had before segments held machine text too
 
 
 def text_hash(text: str) -> str:
@@ -35,6 +42,24 @@ def text_hash(text: str) -> str:
 def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def lock_for_write(session: Session) -> None:
+    """Serialise the transaction with every other writer of segments and translations, from here on.
+
+    Why: a curator's approval and the worker's storing of a field both read segment rows and
+    then write field texts; each must see what the other committed, or a correction could be
+    overwritten by a translation made just before it. On SQLite a write issued first takes the
+    database's write lock (waiting for the busy timeout), so later reads see everything
+    committed. On PostgreSQL a transaction-scoped advisory lock does the same for these writers
+    only (read committed: each later statement sees what the previous holder committed), and
+    one lock for all of them cannot deadlock however many records and segments each touches.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.execute(text("UPDATE translation_memory SET id = id WHERE 0 = 1"))
+    elif dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,181 @@ class NewSegment:
     pivot: str | None = None
 
 
+@dataclass(frozen=True)
+class MachineSegment:
+    """The machine's final translation of a source sentence (glossary applied, gate verdict given)."""
+
+    source_text: str
+    target_text: str
+    status: str  # current | failed
+    status_reason: str | None
+    engine: str
+    model: str
+    pivot: str | None
+
+
+@dataclass(frozen=True)
+class SegmentState:
+    """A segment row as curation and assembly need it."""
+
+    id: int
+    source_text: str
+    source_language: str
+    target_language: str
+    target_text: str
+    provenance: str
+    status: str
+    status_reason: str | None
+    actor: str | None
+    version: int
+    machine_engine: str | None
+    machine_model: str | None
+    pivot: str | None
+
+    @property
+    def kind(self) -> str:
+        """What a reader gets from it: ``reviewed``, ``machine``, or nothing (``rejected``, ``failed``).
+
+        A reviewed segment whose records changed (``stale``) is still a correct translation of
+        its sentence, so it is used wherever the sentence occurs again.
+        """
+        if self.status == "rejected":
+            return "rejected"
+        if self.provenance == "reviewed":
+            return "reviewed"
+        if self.status == "failed":
+            return "failed"
+        return "machine"
+
+
+def state_of(row: TranslationMemoryEntry) -> SegmentState:
+    return SegmentState(
+        row.id,
+        row.source_text,
+        row.source_language,
+        row.target_language,
+        row.target_text,
+        row.provenance,
+        row.status,
+        row.status_reason,
+        row.actor,
+        row.version,
+        row.machine_engine,
+        row.machine_model,
+        row.pivot,
+    )
+
+
+def load_states(
+    session: Session, source: str, target: str, texts: Iterable[str], *, for_update: bool = False
+) -> dict[str, SegmentState]:
+    """The segment rows of those source texts in one language pair, by source text."""
+    by_hash = {text_hash(t): t for t in dict.fromkeys(texts)}
+    found: dict[str, SegmentState] = {}
+    for hashes in _chunks(sorted(by_hash)):
+        stmt = (
+            select(TranslationMemoryEntry)
+            .where(
+                TranslationMemoryEntry.source_hash.in_(hashes),
+                TranslationMemoryEntry.source_language == source,
+                TranslationMemoryEntry.target_language == target,
+                TranslationMemoryEntry.engine == SEGMENT_ENGINE,
+            )
+            .order_by(TranslationMemoryEntry.id)
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        for row in session.scalars(stmt):
+            source_text = by_hash.get(row.source_hash)
+            if source_text is not None and row.source_text == source_text:  # never trust a bare hash
+                found[source_text] = state_of(row)
+    return found
+
+
+def record_version(session: Session, row: TranslationMemoryEntry, actor: str, from_version: int | None) -> None:
+    """Append the row's current state to its history (called after every change of a segment row)."""
+    session.add(
+        TranslationMemoryVersion(
+            entry_id=row.id,
+            version=row.version,
+            from_version=from_version,
+            text=row.target_text,
+            provenance=row.provenance,
+            status=row.status,
+            status_reason=row.status_reason,
+            engine=row.machine_engine,
+            model=row.machine_model,
+            actor=actor,
+            at=row.updated_at,
+        )
+    )
+
+
+def segment_row(session: Session, source: str, target: str, source_text: str) -> TranslationMemoryEntry | None:
+    """The segment row of one source text in one pair, if there is one."""
+    row = session.scalar(
+        select(TranslationMemoryEntry).where(
+            TranslationMemoryEntry.source_hash == text_hash(source_text),
+            TranslationMemoryEntry.source_language == source,
+            TranslationMemoryEntry.target_language == target,
+            TranslationMemoryEntry.engine == SEGMENT_ENGINE,
+        )
+    )
+    return row if row is not None and row.source_text == source_text else None
+
+
+def write_reviewed(
+    session: Session,
+    source: str,
+    target: str,
+    source_text: str,
+    target_text: str,
+    actor: str,
+    origin: tuple[str | None, str | None] = (None, None),
+) -> tuple[TranslationMemoryEntry, bool]:
+    """Make a segment reviewed with ``target_text`` (creating it if needed); say whether anything changed.
+
+    ``origin`` is the engine and model of the machine text a new row was reviewed from, if known
+    (an import of another memory's export says).
+    """
+    row = segment_row(session, source, target, source_text)
+    now = utcnow()
+    if row is None:
+        row = TranslationMemoryEntry(
+            source_hash=text_hash(source_text),
+            source_text=source_text,
+            source_language=source,
+            target_language=target,
+            engine=SEGMENT_ENGINE,
+            model_version="",
+            target_text=target_text,
+            provenance="reviewed",
+            status="current",
+            actor=actor,
+            machine_engine=origin[0],
+            machine_model=origin[1],
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        session.flush()
+        record_version(session, row, actor, None)
+        return row, True
+    if (row.provenance, row.status, row.target_text) == ("reviewed", "current", target_text):
+        return row, False
+    previous = row.version
+    row.target_text = target_text
+    row.provenance = "reviewed"
+    row.status = "current"
+    row.status_reason = None
+    row.actor = actor
+    row.version = previous + 1
+    row.updated_at = now
+    record_version(session, row, actor, previous)
+    return row, True
+
+
 class TranslationMemory:
     """Bulk lookups and writes of translated segments, on the catalogue's database."""
 
@@ -68,17 +268,21 @@ class TranslationMemory:
 
     def reviewed(self, source: str, target: str, texts: Iterable[str]) -> dict[str, Remembered]:
         """Curated translations of those texts, which beat any machine translation."""
-        return self._find(source, target, list(texts), engine=None, model_version=None)
+        return {
+            text: Remembered(s.source_text, s.target_text, s.provenance, s.status, s.status_reason, s.pivot)
+            for text, s in self.states(source, target, texts).items()
+            if s.kind == "reviewed"
+        }
+
+    def states(self, source: str, target: str, texts: Iterable[str]) -> dict[str, SegmentState]:
+        """The segment rows of those texts (machine, reviewed, rejected or failed), by source text."""
+        with self.sessions() as session:
+            return load_states(session, source, target, texts)
 
     def lookup(
         self, source: str, target: str, engine: str, model_version: str, texts: Iterable[str]
     ) -> dict[str, Remembered]:
         """What this engine and model version already answered for those texts."""
-        return self._find(source, target, list(texts), engine=engine, model_version=model_version)
-
-    def _find(
-        self, source: str, target: str, texts: list[str], engine: str | None, model_version: str | None
-    ) -> dict[str, Remembered]:
         unique = list(dict.fromkeys(texts))
         by_hash = {text_hash(text): text for text in unique}
         found: dict[str, Remembered] = {}
@@ -88,17 +292,10 @@ class TranslationMemory:
                     TranslationMemoryEntry.source_hash.in_(hashes),
                     TranslationMemoryEntry.source_language == source,
                     TranslationMemoryEntry.target_language == target,
+                    TranslationMemoryEntry.engine == engine,
+                    TranslationMemoryEntry.model_version == model_version,
+                    TranslationMemoryEntry.provenance == "machine",
                 )
-                if engine is None:
-                    stmt = stmt.where(
-                        TranslationMemoryEntry.provenance == "reviewed", TranslationMemoryEntry.status == "current"
-                    )
-                else:
-                    stmt = stmt.where(
-                        TranslationMemoryEntry.engine == engine,
-                        TranslationMemoryEntry.model_version == model_version,
-                        TranslationMemoryEntry.provenance == "machine",
-                    )
                 for row in session.scalars(stmt.order_by(TranslationMemoryEntry.updated_at)):
                     text = by_hash.get(row.source_hash)
                     if text is None or row.source_text != text:
@@ -109,9 +306,11 @@ class TranslationMemory:
         return found
 
     def store(self, source: str, target: str, engine: str, model_version: str, segments: Sequence[NewSegment]) -> None:
-        """Remember machine translations (an existing entry for the same key is replaced)."""
+        """Remember model answers (an existing entry for the same key is replaced)."""
         if not segments:
             return
+        if engine == SEGMENT_ENGINE:
+            raise ValueError(f"{SEGMENT_ENGINE!r} names segment rows, not an engine")
         latest = {segment.source_text: segment for segment in segments}
         try:
             with self.sessions.begin() as session:
@@ -164,42 +363,103 @@ class TranslationMemory:
                 row.pivot = segment.pivot
                 row.updated_at = now
 
-    def add_reviewed(self, source: str, target: str, source_text: str, target_text: str, actor: str) -> None:
-        """Remember a curator's translation of a segment; it wins over the machine from now on."""
-        digest = text_hash(source_text)
-        with self.sessions.begin() as session:
-            row = session.scalar(
-                select(TranslationMemoryEntry).where(
-                    TranslationMemoryEntry.source_hash == digest,
-                    TranslationMemoryEntry.source_language == source,
-                    TranslationMemoryEntry.target_language == target,
-                    TranslationMemoryEntry.engine == REVIEWED_ENGINE,
-                    TranslationMemoryEntry.model_version == "",
-                )
-            )
-            now = utcnow()
-            if row is None:
+    # -- segments ------------------------------------------------------------------------------
+    def offer(self, source: str, target: str, segments: Sequence[MachineSegment]) -> None:
+        """Give segment rows the machine's latest translation, unless a curator has decided on them.
+
+        A new row starts at version 1; a machine row whose text, verdict or model changed gets a
+        new version. Reviewed and rejected rows are never touched: the update is conditional, so
+        a curator's decision committed meanwhile wins even against a concurrent worker.
+        """
+        if not segments:
+            return
+        latest = {segment.source_text: segment for segment in segments}
+        try:
+            with self.sessions.begin() as session:
+                self._offer(session, source, target, latest)
+        except IntegrityError:
+            with self.sessions.begin() as session:  # another worker created some rows meanwhile
+                self._offer(session, source, target, latest)
+
+    @staticmethod
+    def _offer(session: Session, source: str, target: str, latest: Mapping[str, MachineSegment]) -> None:
+        states = load_states(session, source, target, latest)
+        now = utcnow()
+        for source_text, segment in latest.items():
+            state = states.get(source_text)
+            values = {
+                "target_text": segment.target_text,
+                "status": segment.status,
+                "status_reason": segment.status_reason,
+                "machine_engine": segment.engine,
+                "machine_model": segment.model,
+                "pivot": segment.pivot,
+            }
+            if state is None:
                 row = TranslationMemoryEntry(
-                    source_hash=digest,
+                    source_hash=text_hash(source_text),
                     source_text=source_text,
                     source_language=source,
                     target_language=target,
-                    engine=REVIEWED_ENGINE,
+                    engine=SEGMENT_ENGINE,
                     model_version="",
-                    provenance="reviewed",
+                    provenance="machine",
+                    version=1,
                     created_at=now,
+                    updated_at=now,
+                    **values,
                 )
                 session.add(row)
-            row.target_text = target_text
-            row.status = "current"
-            row.status_reason = None
-            row.actor = actor
-            row.updated_at = now
+                session.flush()
+                record_version(session, row, segment.engine, None)
+                continue
+            if state.provenance != "machine" or state.status == "rejected":
+                continue
+            current = (
+                state.target_text,
+                state.status,
+                state.status_reason,
+                state.machine_engine,
+                state.machine_model,
+                state.pivot,
+            )
+            if current == tuple(values.values()):
+                continue
+            changed = session.execute(
+                update(TranslationMemoryEntry)
+                .where(
+                    TranslationMemoryEntry.id == state.id,
+                    TranslationMemoryEntry.version == state.version,
+                    TranslationMemoryEntry.provenance == "machine",
+                    TranslationMemoryEntry.status != "rejected",
+                )
+                .values(version=state.version + 1, updated_at=now, **values)
+            )
+            if changed.rowcount == 1:  # type: ignore[attr-defined]
+                updated = session.get(TranslationMemoryEntry, state.id, populate_existing=True)
+                if updated is not None:
+                    record_version(session, updated, segment.engine, state.version)
+
+    def add_reviewed(self, source: str, target: str, source_text: str, target_text: str, actor: str) -> int:
+        """Remember a curator's translation of a segment; it wins over the machine from now on.
+
+        Returns the segment's id. Only the memory changes: ``translate.curation`` also brings
+        every record containing the segment up to date.
+        """
+        with self.sessions.begin() as session:
+            row, _changed = write_reviewed(session, source, target, source_text, target_text, actor)
+            return row.id
 
     def count(self, provenance: str | None = None) -> int:
-        """How many segments the memory holds (of one provenance, if given)."""
+        """How many entries the memory holds: ``machine`` counts model answers, ``reviewed`` curated segments."""
         with self.sessions() as session:
             stmt = select(func.count()).select_from(TranslationMemoryEntry)
-            if provenance is not None:
-                stmt = stmt.where(TranslationMemoryEntry.provenance == provenance)
+            if provenance == "machine":
+                stmt = stmt.where(
+                    TranslationMemoryEntry.provenance == "machine", TranslationMemoryEntry.engine != SEGMENT_ENGINE
+                )
+            elif provenance is not None:
+                stmt = stmt.where(
+                    TranslationMemoryEntry.provenance == provenance, TranslationMemoryEntry.engine == SEGMENT_ENGINE
+                )
             return int(session.scalar(stmt) or 0)

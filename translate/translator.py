@@ -5,14 +5,17 @@ For a batch of texts (fields of many records, into many languages) it:
 1. finds a route per language pair (direct, or through English) and says why when there is none;
 2. cuts each text into runs (HTML tags are kept as they are) and the runs into sentences;
 3. answers each distinct sentence from the translation memory when it can: a curator's reviewed
-   segment first, else what this engine and model answered before;
+   segment first (a rejected one makes the text ``rejected``: readers keep the original), else
+   what this engine and model answered before;
 4. protects glossary terms with placeholders, sends everything still unanswered to the engine
    in one batch per model (so sentences of many records share one ``translate_batch``), and
    remembers every answer;
 5. puts the glossary terms back (translating again without placeholders when the model lost
    one), runs the sanity gate on every sentence and the language check on every whole text;
-6. reassembles each text and says whether it is ``current``, ``failed`` (with the reason) or
-   ``pending`` (no model can do the pair).
+6. offers each sentence's final translation to its segment row in the memory (what curators
+   review), reassembles each text and says whether it is ``current``, ``failed`` (with the
+   reason), ``rejected`` or ``pending`` (no model can do the pair), which sentences it is made
+   of, and who reviewed it when every sentence is a curator's.
 
 Sentences without a letter (numbers, symbols, document codes) are kept as they are, and a
 sentence already in the target language is copied rather than translated.
@@ -22,15 +25,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from analyzers.detect import LanguageDetector
+from translate.assembly import Layout
 from translate.engines import Route, Routes, TranslationEngine
 from translate.gate import check_language, check_segment
 from translate.glossary import Glossary, Protected
-from translate.markup import Run, looks_like_html, render, split_markup
-from translate.memory import NewSegment, TranslationMemory
-from translate.segment import Piece, join_pieces, split_text
+from translate.memory import MachineSegment, NewSegment, TranslationMemory
 
 COPIED = "already in the target language"
 COPY_MIN_LETTERS = 30
@@ -47,15 +49,43 @@ class TextRequest:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One sentence of a result: its translation and where that came from.
+
+    ``kind`` is ``machine``, ``reviewed``, ``failed`` (the gate refused the machine's output)
+    or ``rejected`` (by a curator).
+    """
+
+    source_text: str
+    text: str
+    kind: str
+
+
+@dataclass(frozen=True)
 class TextResult:
-    """A translated text with its provenance, or why there is none (``pending``/``failed``)."""
+    """A translated text with its provenance, or why there is none (``pending``/``failed``/``rejected``).
+
+    ``parts`` are the distinct sentences it is made of (what curators review, and what the
+    worker records as the field's uses); ``reviewed_by`` names the curators when every sentence
+    is reviewed, in which case the text is a reviewed translation rather than a machine one.
+    """
 
     text: str
-    status: str  # current | failed | pending
+    status: str  # current | failed | rejected | pending
     reason: str | None = None
     engine: str | None = None
     model: str | None = None
     pivot: str | None = None
+    parts: tuple[Part, ...] = ()
+    reviewed_by: tuple[str, ...] = ()
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        return tuple(part.source_text for part in self.parts)
+
+    @property
+    def reviewed(self) -> bool:
+        return bool(self.reviewed_by)
 
 
 @dataclass
@@ -69,6 +99,7 @@ class Stats:
     translated: int = 0
     copied: int = 0
     failed_segments: int = 0
+    rejected_segments: int = 0
     pending_texts: int = 0
     failed_texts: int = 0
     model_seconds: float = 0.0
@@ -84,21 +115,17 @@ class _EngineAnswer:
 class _Outcome:
     text: str
     reason: str | None
+    kind: str = "machine"  # machine | failed | reviewed | rejected
+    actor: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Plan:
-    """How one request is cut up: runs of markup or text, text runs into pieces."""
+    """One request, its route and how its text is cut up."""
 
     request: TextRequest
     route: Route
-    html: bool
-    units: list[tuple[Run, list[Piece] | None]] = field(default_factory=list)
-
-
-def needs_model(text: str) -> bool:
-    """Whether a segment has anything to translate (a letter); numbers and codes do not."""
-    return any(char.isalpha() for char in text)
+    layout: Layout
 
 
 class Translator:
@@ -140,12 +167,10 @@ class Translator:
                 self.stats.pending_texts += 1
                 results[index] = TextResult("", "pending", routes.why_not(request.source, request.target))
                 continue
-            plan = self._plan(request, route)
+            plan = _Plan(request, route, Layout.of(request.text, request.source))
             plans[index] = plan
-            for _run, pieces in plan.units:
-                for piece in pieces or ():
-                    if piece.translate and needs_model(piece.text):
-                        wanted.setdefault(route, {})[piece.text] = None
+            for segment in plan.layout.segments():
+                wanted.setdefault(route, {})[segment] = None
         outcomes: dict[tuple[Route, str], _Outcome] = {}
         for route, segments in wanted.items():
             self.stats.segments += len(segments)
@@ -155,64 +180,45 @@ class Translator:
             results[index] = self._assemble(plan, outcomes)
         return [result for result in results if result is not None]
 
-    @staticmethod
-    def _plan(request: TextRequest, route: Route) -> _Plan:
-        html = looks_like_html(request.text)
-        plan = _Plan(request, route, html)
-        runs = split_markup(request.text) if html else [Run(request.text, False)]
-        for run in runs:
-            if run.markup or not run.text.strip():
-                plan.units.append((run, None))
-            else:
-                plan.units.append((run, split_text(run.text, request.source)))
-        return plan
-
     def _assemble(self, plan: _Plan, outcomes: dict[tuple[Route, str], _Outcome]) -> TextResult:
         request, route = plan.request, plan.route
-        parts: list[str] = []
-        plain: list[str] = []
-        failures: list[tuple[str, str]] = []
-        total = sum(1 for _r, pieces in plan.units for p in pieces or () if p.translate)
-        for run, pieces in plan.units:
-            if pieces is None:
-                parts.append(render(run) if plan.html else run.text)
-                continue
-            values: list[str] = []
-            for piece in pieces:
-                if not piece.translate:
-                    continue
-                if needs_model(piece.text):
-                    outcome = outcomes[(route, piece.text)]
-                    values.append(outcome.text)
-                    if outcome.reason:
-                        failures.append((piece.text, outcome.reason))
-                else:
-                    values.append(piece.text)
-            joined = join_pieces(pieces, values, request.target)
-            plain.append(joined)
-            parts.append(render(run, joined) if plan.html else joined)
-        text = "".join(parts)
-        provenance = {"engine": self.engine.name, "model": self.provenance_model(route), "pivot": route.pivot}
-        if failures:
-            self.stats.failed_texts += 1
-            segment, reason = failures[0]
-            excerpt = segment if len(segment) <= 60 else segment[:57] + "..."
-            why = f"{len(failures)} of {total} segments failed; first {excerpt!r}: {reason}"
-            return TextResult(text, "failed", why, **provenance)
-        wrong = check_language(" ".join(plain), request.target, self.detector.detect)
+        text, plain = plan.layout.fill(request.target, lambda segment: outcomes[(route, segment)].text)
+        chosen = {segment: outcomes[(route, segment)] for segment in plan.layout.segments()}
+        parts = tuple(Part(segment, outcome.text, outcome.kind) for segment, outcome in chosen.items())
+
+        def result(status: str, why: str | None, reviewed_by: tuple[str, ...] = ()) -> TextResult:
+            model = self.provenance_model(route)
+            return TextResult(text, status, why, self.engine.name, model, route.pivot, parts, reviewed_by)
+
+        total = plan.layout.translatable
+        for kind in ("rejected", "failed"):
+            bad = [(segment, outcome.reason or kind) for segment, outcome in chosen.items() if outcome.kind == kind]
+            if bad:
+                self.stats.failed_texts += 1
+                first, first_reason = bad[0]
+                excerpt = first if len(first) <= 60 else first[:57] + "..."
+                return result(kind, f"{len(bad)} of {total} segments {kind}; first {excerpt!r}: {first_reason}")
+        if chosen and all(outcome.kind == "reviewed" for outcome in chosen.values()):
+            return result("current", None, tuple(sorted({outcome.actor or "curator" for outcome in chosen.values()})))
+        wrong = check_language(plain, request.target, self.detector.detect)
         if wrong:
             self.stats.failed_texts += 1
-            return TextResult(text, "failed", wrong, **provenance)
-        return TextResult(text, "current", None, **provenance)
+            return result("failed", wrong)
+        return result("current", None)
 
     # -- segments ------------------------------------------------------------------------------
     def _segments(self, route: Route, segments: list[str]) -> dict[str, _Outcome]:
         """The final translation (and gate verdict) of each distinct segment on one route."""
         source, target = route.source, route.target
         outcomes: dict[str, _Outcome] = {}
-        for segment, found in self.memory.reviewed(source, target, segments).items():
-            outcomes[segment] = _Outcome(found.target_text, None)
-        self.stats.reviewed += len(outcomes)
+        for segment, state in self.memory.states(source, target, segments).items():
+            if state.kind == "reviewed":
+                outcomes[segment] = _Outcome(state.target_text, None, "reviewed", state.actor)
+                self.stats.reviewed += 1
+            elif state.kind == "rejected":
+                why = f"rejected by {state.actor}" if state.actor else "rejected by a curator"
+                outcomes[segment] = _Outcome(state.target_text, why, "rejected", state.actor)
+                self.stats.rejected_segments += 1
         rest = [s for s in segments if s not in outcomes]
         protected: dict[str, Protected] = {s: self.glossary.protect(s, source, target) for s in rest}
         answers = self._answers(route, list(dict.fromkeys(p.text for p in protected.values())))
@@ -236,12 +242,17 @@ class Translator:
                 missing = self.glossary.missing_terms(answer.text, protected[segment])
                 reason = f"glossary term(s) not in the output: {', '.join(missing)}" if missing else None
                 finals[segment] = (answer.text, reason, answer.copied)
+        offered: list[MachineSegment] = []
+        model = self.provenance_model(route)
         for segment, (text, reason, copied) in finals.items():
             if reason is None and not copied:
                 reason = check_segment(segment, text)
             if reason:
                 self.stats.failed_segments += 1
-            outcomes[segment] = _Outcome(text, reason)
+            outcomes[segment] = _Outcome(text, reason, "failed" if reason else "machine")
+            status, status_reason = ("failed", reason) if reason else ("current", COPIED if copied else None)
+            offered.append(MachineSegment(segment, text, status, status_reason, self.engine.name, model, route.pivot))
+        self.memory.offer(source, target, offered)
         return outcomes
 
     def _answers(self, route: Route, inputs: list[str]) -> dict[str, _EngineAnswer]:

@@ -7,12 +7,19 @@ until the worker has been through it.
 What it does, a batch of records at a time (sentences of the whole batch share model calls):
 
 - for each text field with an original, and each configured language without one, unless a
-  curator's reviewed version is current or a machine version is already current (or rejected
-  by a curator), it asks the translate stage for a translation from the best original (one
-  with a direct model if any, else the record's original language);
+  curator's reviewed version is current or a machine version is already current (or holds a
+  sentence a curator rejected, and its source has not changed since), it asks the translate
+  stage for a translation from the best original (one with a direct model if any, else the
+  record's original language);
 - stores the result as the field's ``machine`` version: ``current`` with engine, models, pivot
   path and time; ``failed`` with the gate's reason (readers keep seeing the original, curators
-  see it); or ``pending`` with the reason when no model can do the pair;
+  see it); ``rejected`` when a curator rejected one of its sentences; or ``pending`` with the
+  reason when no model can do the pair. A text made only of curator-reviewed sentences is
+  stored as the field's ``reviewed`` version instead (``translate.fields``), and the sentences
+  each field is made of are recorded (its uses), so later corrections reach it;
+- stores under the catalogue's write lock, re-reading the sentences it used: a curator's
+  decision committed while the model was running wins (the field is assembled again from the
+  memory), so nothing a curator did is lost to a concurrent run;
 - re-indexes the records whose readers' view changed, and clears their ``needs_index`` flag
   only once the index has committed them (as ingest does), so a crash in between is repaired
   by the next ingest or translate run.
@@ -29,14 +36,17 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
 from record_catalogue.store import Catalogue
 from search_index.base import SearchBackend
-from search_index.documents import build_document
 from translate.engines import PIVOT_LANGUAGE
+from translate.fields import FieldOutcome, assemble, replace_uses, write_outcome
+from translate.gate import check_language
+from translate.indexing import reindex
+from translate.memory import SegmentState, load_states, lock_for_write
 from translate.translator import Stats, TextRequest, TextResult, Translator
 
 BATCH_RECORDS = 64
@@ -63,6 +73,7 @@ class TranslateReport:
     records_translated: int = 0
     fields_current: int = 0
     fields_failed: int = 0
+    fields_rejected: int = 0
     fields_pending: int = 0
     indexed: int = 0
     index_errors: list[tuple[str, str]] = field(default_factory=list)
@@ -81,9 +92,10 @@ class TranslateReport:
 
     def summary(self) -> str:
         s = self.stats
+        rejected = f", {self.fields_rejected} hold a rejected sentence" if self.fields_rejected else ""
         return (
             f"{self.records_seen} records read, {self.records_translated} with work: "
-            f"{self.fields_current} fields translated, {self.fields_failed} failed the sanity gate, "
+            f"{self.fields_current} fields translated, {self.fields_failed} failed the sanity gate{rejected}, "
             f"{self.fields_pending} pending; {s.segments} distinct segments ({s.translated} by the model, "
             f"{s.from_memory} from memory, {s.reviewed} reviewed, {s.copied} copied); "
             f"{self.indexed} records re-indexed in {self.seconds:.1f}s ({self.segments_per_second:.0f} segments/s)"
@@ -199,11 +211,18 @@ class TranslateWorker:
                 if any(t.provenance == "reviewed" and t.status == "current" for t in others):
                     continue
                 machine = next((t for t in others if t.provenance == "machine"), None)
-                if machine is not None and machine.status in ("current", "rejected"):
+                if machine is not None and machine.status == "current":
                     continue
+                if machine is not None and machine.status == "rejected" and not self._changed_since(originals, machine):
+                    continue  # waits for a curator's correction, which reaches it without the worker
                 source = self._best_source(originals, target, row.original_language, models)
                 jobs.append(Job(row.id, name, source.language, target, source.text))
         return jobs
+
+    @staticmethod
+    def _changed_since(originals: dict[str, FieldText], version: FieldText) -> bool:
+        """Whether an original of the field changed after ``version`` was written (a rejection is then moot)."""
+        return any(original.updated_at > version.updated_at for original in originals.values())
 
     @staticmethod
     def _best_source(
@@ -234,13 +253,15 @@ class TranslateWorker:
             self._reindex(changed, report)
 
     def _store(self, jobs: list[Job], results: list[TextResult], report: TranslateReport) -> list[str]:
-        """Write the machine versions in one transaction; return the records readers see differently."""
+        """Write the translations in one transaction; return the records readers see differently."""
         ids = sorted({job.record_id for job in jobs})
         changed: set[str] = set()
         now = utcnow()
         with self.catalogue.sessions.begin() as session:
+            lock_for_write(session)
             stmt = select(RecordRow).where(RecordRow.id.in_(ids)).options(selectinload(RecordRow.texts))
             rows = {row.id: row for row in session.scalars(stmt)}
+            states = self._states(session, jobs, results)
             touched: dict[str, list[str]] = {}
             for job, result in zip(jobs, results, strict=True):
                 row = rows.get(job.record_id)
@@ -256,46 +277,14 @@ class TranslateWorker:
                 )
                 if source is None or source.text != job.text:
                     continue  # the source changed meanwhile: the next run translates the new text
-                self._tally(result, job, report)
-                existing = next(
-                    (
-                        t
-                        for t in row.texts
-                        if t.field == job.field and t.language == job.target and t.provenance == "machine"
-                    ),
-                    None,
-                )
-                values = {
-                    "text": result.text if result.status != "pending" else "",
-                    "status": result.status,
-                    "status_reason": result.reason,
-                    "engine": result.engine,
-                    "model": result.model,
-                    "pivot": result.pivot,
-                }
-                if existing is None:
-                    row.texts.append(
-                        FieldText(
-                            field=job.field,
-                            language=job.target,
-                            provenance="machine",
-                            actor=self.actor,
-                            created_at=now,
-                            updated_at=now,
-                            **values,
-                        )
-                    )
-                    visible = result.status == "current"
-                else:
-                    if all(getattr(existing, key) == value for key, value in values.items()):
-                        continue
-                    visible = "current" in (existing.status, result.status)
-                    for key, value in values.items():
-                        setattr(existing, key, value)
-                    existing.actor = self.actor
-                    existing.version += 1
-                    existing.updated_at = now
-                touched.setdefault(row.id, []).append(f"{job.field}.{job.target}:{result.status}")
+                outcome = self._outcome(job, result, states.get((job.source, job.target), {}))
+                self._tally(outcome, job, report)
+                replace_uses(session, row.id, job.field, job.source, job.target, outcome.segments, self.actor, now)
+                stored, visible = write_outcome(row, job.field, job.target, outcome, now)
+                if not stored:
+                    continue
+                kind = "reviewed" if outcome.provenance == "reviewed" else outcome.status
+                touched.setdefault(row.id, []).append(f"{job.field}.{job.target}:{kind}")
                 if visible:
                     row.needs_index = True
                     changed.add(row.id)
@@ -311,22 +300,83 @@ class TranslateWorker:
         return sorted(changed)
 
     @staticmethod
-    def _tally(result: TextResult, job: Job, report: TranslateReport) -> None:
-        if result.status == "current":
+    def _states(
+        session: Session, jobs: list[Job], results: list[TextResult]
+    ) -> dict[tuple[str, str], dict[str, SegmentState]]:
+        """The segment rows the results are made of, as committed now (locked where the database can)."""
+        wanted: dict[tuple[str, str], set[str]] = {}
+        for job, result in zip(jobs, results, strict=True):
+            wanted.setdefault((job.source, job.target), set()).update(result.segments)
+        return {
+            pair: load_states(session, pair[0], pair[1], sorted(texts), for_update=True)
+            for pair, texts in wanted.items()
+            if texts
+        }
+
+    def _outcome(self, job: Job, result: TextResult, states: dict[str, SegmentState]) -> FieldOutcome:
+        """The result as a field outcome, assembled again from the memory if a curator changed a sentence since."""
+        if result.status != "pending" and not self._as_translated(result, states):
+            again = assemble(job.text, job.source, job.target, states, self.actor, self._check_language)
+            if again is not None:
+                return again
+        if result.reviewed:
+            return FieldOutcome(
+                text=result.text,
+                provenance="reviewed",
+                status="current",
+                reason=None,
+                engine=None,
+                model=None,
+                pivot=None,
+                actor=", ".join(result.reviewed_by)[:200],
+                segments=result.segments,
+            )
+        rejected_reviews = tuple(
+            states[part.source_text].target_text
+            for part in result.parts
+            if part.kind == "rejected" and states[part.source_text].provenance == "reviewed"
+        )
+        return FieldOutcome(
+            text=result.text,
+            provenance="machine",
+            status=result.status,
+            reason=result.reason,
+            engine=result.engine,
+            model=result.model,
+            pivot=result.pivot,
+            actor=self.actor,
+            segments=result.segments,
+            rejected_reviews=rejected_reviews,
+        )
+
+    @staticmethod
+    def _as_translated(result: TextResult, states: dict[str, SegmentState]) -> bool:
+        """Whether every sentence is still what the translator used (no curator decision since)."""
+        for part in result.parts:
+            state = states.get(part.source_text)
+            if state is None or (state.kind, state.target_text) != (part.kind, part.text):
+                return False
+        return True
+
+    def _check_language(self, text: str, language: str) -> str | None:
+        return check_language(text, language, self.translator.detector.detect)
+
+    @staticmethod
+    def _tally(outcome: FieldOutcome, job: Job, report: TranslateReport) -> None:
+        if outcome.status == "current":
             report.fields_current += 1
-        elif result.status == "failed":
+        elif outcome.status == "failed":
             report.fields_failed += 1
+        elif outcome.status == "rejected":
+            report.fields_rejected += 1
         else:
             report.fields_pending += 1
-            key = f"{job.source}→{job.target}: {result.reason}"
+            key = f"{job.source}→{job.target}: {outcome.reason}"
             report.pending_reasons[key] = report.pending_reasons.get(key, 0) + 1
 
     def _reindex(self, ids: list[str], report: TranslateReport) -> None:
         """Send the records' new state to the index, commit, then clear their flag."""
-        rows = list(self.catalogue.iter_records(ids=ids))
-        result = self.backend.bulk(build_document(row) for row in rows)
-        self.backend.refresh()
-        failed = {doc_id for doc_id, _ in result.errors}
-        self.catalogue.mark_indexed([row.id for row in rows if row.id not in failed])
-        report.indexed += result.indexed
-        report.index_errors.extend(result.errors)
+        result = reindex(self.catalogue, self.backend, ids)
+        if result is not None:
+            report.indexed += result.indexed
+            report.index_errors.extend(result.errors)

@@ -1,5 +1,6 @@
-"""The web face of the API: the search page (``/``), the widget (``/widget.js``), the iframe page
-(``/embed``), their static files (``/static/...``) and the OpenSearch description (``/opensearch.xml``).
+"""The web face of the API: the search page (``/``), the curator page (``/curate``), the widget
+(``/widget.js``), the iframe page (``/embed``), their static files (``/static/...``) and the
+OpenSearch description (``/opensearch.xml``).
 
 The page and the widget are plain HTML, CSS and ES modules in ``search_api/static/`` (no build
 step). Everything they show is inserted as text; the HTML responses also carry a Content Security
@@ -91,6 +92,17 @@ def search_page(request: Request) -> Response:
     """The search page."""
     csp = _csp(connect="'self'", frame_ancestors="'self'")
     return _file(request, STATIC_DIR / "index.html", "text/html; charset=utf-8", _html_headers(csp))
+
+
+@router.get("/curate", response_class=HTMLResponse)
+def curate_page(request: Request) -> Response:
+    """The curator page: the review queue, side-by-side editing, history (needs a curator key).
+
+    It may not be framed anywhere (it acts with the curator's key) and sends no referrer.
+    """
+    csp = _csp(connect="'self'", frame_ancestors="'none'")
+    headers = {**_html_headers(csp), "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
+    return _file(request, STATIC_DIR / "curate.html", "text/html; charset=utf-8", headers)
 
 
 @router.get("/widget.js")

@@ -174,3 +174,58 @@ def test_opensearch_uses_the_requests_base_url(client: TestClient) -> None:
 def test_pages_are_not_in_the_api_schema(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert not {"/", "/embed", "/widget.js", "/opensearch.xml"} & set(paths)
+
+
+# ---- the curator page (/curate) -------------------------------------------------------------------
+
+I18N_BLOCK = re.compile(r"^  (ar|en|es|fr|ru|zh): \{$(.*?)^  \},$", re.M | re.S)
+I18N_KEY = re.compile(r"^    (\w+):", re.M)
+
+
+def test_curator_page_is_html_that_cannot_be_framed_and_runs_no_inline_script(client: TestClient) -> None:
+    response = client.get("/curate")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    text = response.text
+    assert '<script type="module" src="static/curate.js"></script>' in text
+    assert text.count("<script") == 1 and not re.search(r"\son[a-z]+\s*=", text)  # no inline handlers
+    # The key field is a password field that browsers do not store or autocomplete.
+    assert re.search(r'<input\s+id="api-key"[^>]*type="password"[^>]*autocomplete="off"', text, re.S)
+    assert '<meta name="robots" content="noindex, nofollow" />' in text
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "connect-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    again = client.get("/curate", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize(("path", "media_type"), [("curate.js", "text/javascript"), ("curate.css", "text/css")])
+def test_curator_page_assets_are_served_and_their_imports_resolve(
+    client: TestClient, path: str, media_type: str
+) -> None:
+    response = client.get(f"/static/{path}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(media_type)
+    for a, b in IMPORT.findall(response.text):
+        assert client.get(f"/static/{(a or b).removeprefix('./')}").status_code == 200, (path, a or b)
+    assert client.get("/static/curate.html").status_code == 404  # the page is /curate only
+
+
+def test_curator_page_strings_exist_in_all_six_languages(client: TestClient) -> None:
+    source = client.get("/static/i18n.js").text
+    keys = {lang: set(I18N_KEY.findall(body)) for lang, body in I18N_BLOCK.findall(source)}
+    assert sorted(keys) == ["ar", "en", "es", "fr", "ru", "zh"]
+    curator = {key for key in keys["en"] if key.startswith("cur_")}
+    assert len(curator) > 50
+    for lang, found in keys.items():
+        assert curator <= found, (lang, sorted(curator - found))
+    # Every string the page names (data-i18n in the HTML, t("…") in the script) exists in English.
+    used = set(re.findall(r'data-i18n="(\w+)"', client.get("/curate").text))
+    used |= set(re.findall(r'\bt(?:\.plural)?\("(\w+)"', client.get("/static/curate.js").text))
+    assert used and used <= keys["en"], sorted(used - keys["en"])
+
+
+def test_curator_page_is_not_in_the_api_schema(client: TestClient) -> None:
+    assert "/curate" not in client.get("/openapi.json").json()["paths"]

@@ -1,0 +1,507 @@
+"""Translation curation: the review queue, edits against a version, corrections that spread, history.
+
+What curators review is a **segment** (``translate.memory``): one source sentence and its
+translation into one language, wherever it occurs. Approving or correcting it once fixes every
+record containing the sentence; that is why the queue lists sentences, not record fields.
+
+Statuses, as the queue shows them (``Item.status``):
+
+- ``machine``: the machine's translation, not yet reviewed, used by at least one record;
+- ``failed``: the sanity gate refused the machine's output (readers keep the original);
+- ``reviewed``: approved or corrected by a curator; it beats the machine everywhere;
+- ``rejected``: a curator said the translation is wrong. Kept and marked; every field holding
+  the sentence shows readers the original again. It is not sent to the machine again (the same
+  model would answer the same): it waits for a curator's correction (``reviewed`` with a text);
+- ``stale``: a reviewed sentence that the records it was reviewed for no longer contain because
+  their source text changed. Kept and listed for curators; readers never see it (no record
+  shows it; the fields themselves are marked stale by the catalogue and queued for the worker,
+  which translates the new text reusing the reviewed sentences that did not change). Between a
+  re-ingest and the next ``chm-search translate`` this is computed from the records' current
+  source texts; after it, the segment row itself is marked ``stale``. It becomes ``reviewed``
+  again the moment a text contains the sentence again.
+
+Edits carry the version the curator started from; a different current version is a
+:class:`VersionConflict` (the API's 409), checked under the catalogue's write lock. Every
+change writes a new version to the segment's history (never updated, never deleted), then
+re-assembles from the memory alone (no machine translation) every record field containing the
+sentence, stores it as a new version of the field (``reviewed`` when every sentence of it is
+reviewed), audits it and re-indexes those records at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, UnaryExpression, and_, exists, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+
+from analyzers.detect import LanguageDetector
+from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
+from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
+from record_catalogue.store import Catalogue
+from search_index.base import SearchBackend
+from translate.assembly import segments_of
+from translate.fields import assemble, replace_uses, write_outcome
+from translate.gate import check_language
+from translate.glossary import Glossary
+from translate.indexing import reindex
+from translate.memory import SEGMENT_ENGINE, load_states, lock_for_write, record_version, text_hash
+
+QUEUE_STATUSES = ("machine", "reviewed", "rejected", "stale", "failed")
+ORDERS = ("used", "recent")
+EDIT_STATUSES = ("reviewed", "rejected")
+MAX_SIZE = 100
+RECORDS_SHOWN = 5
+STALE_REASON = (
+    "the source text of the records using it changed; the next `chm-search translate` translates the new text"
+)
+
+_TM = TranslationMemoryEntry
+_USE = TranslationUse
+
+
+class NotFound(LookupError):
+    """No segment with that id (model answers are not curation items)."""
+
+
+class InvalidEdit(ValueError):
+    """An edit that cannot be applied as asked (unknown status, empty text)."""
+
+
+class VersionConflict(Exception):
+    """The segment changed since the curator read it; ``current`` is what it is now."""
+
+    def __init__(self, current: Item, expected: int) -> None:
+        super().__init__(
+            f"translation {current.id} is at version {current.version}, not {expected}: "
+            "someone changed it meanwhile; review the current version and try again"
+        )
+        self.current = current
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What to list: validated by the caller (the API) against the constants above."""
+
+    status: str = "machine"
+    lang: str | None = None
+    source_lang: str | None = None
+    realm: str | None = None
+    schema: str | None = None
+    government: str | None = None
+    q: str | None = None
+    order: str = "used"
+    page: int = 1
+    size: int = 20
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """A record using a segment, as the queue shows it."""
+
+    id: str
+    title: str | None
+    realm: str
+    schema: str
+    government: str | None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One segment as curators see it."""
+
+    id: int
+    source_language: str
+    target_language: str
+    source_text: str
+    text: str
+    status: str
+    provenance: str
+    version: int
+    engine: str | None
+    model: str | None
+    pivot: str | None
+    actor: str | None
+    updated_at: datetime
+    status_reason: str | None
+    glossary: tuple[tuple[str, str], ...]
+    records: tuple[RecordRef, ...]
+    record_count: int
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    total: int
+    page: int
+    size: int
+    order: str
+    items: list[Item]
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a segment: what it said, who made it, when, and which version it replaced."""
+
+    version: int
+    text: str
+    status: str
+    provenance: str
+    status_reason: str | None
+    engine: str | None
+    model: str | None
+    actor: str
+    at: datetime
+    from_version: int | None
+
+
+def queue_status(provenance: str, status: str, gone: bool) -> str:
+    """A segment row's status in the queue's words (see the module's docstring)."""
+    if status in ("rejected", "failed"):
+        return status
+    if provenance == "reviewed":
+        return "stale" if status == "stale" or gone else "reviewed"
+    return "machine"
+
+
+class Curation:
+    """Curation over one catalogue; re-indexes through ``backend`` (None: only marks records to index)."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        backend: SearchBackend | None,
+        glossary: Glossary | None = None,
+        detector: LanguageDetector | None = None,
+    ) -> None:
+        self.catalogue = catalogue
+        self.backend = backend
+        self.glossary = glossary if glossary is not None else Glossary.load()
+        self.detector = detector or LanguageDetector()
+        self._dialect = catalogue.engine.dialect.name
+
+    # -- reading -------------------------------------------------------------------------------
+    def queue(self, wanted: QueueFilter) -> QueuePage:
+        """One page of the queue, filtered and ordered as asked."""
+        size = max(1, min(wanted.size, MAX_SIZE))
+        page = max(1, wanted.page)
+        record_count = select(func.count(func.distinct(_USE.record_id))).where(self._use_of()).scalar_subquery()
+        gone = self._gone()
+        conditions = [_TM.engine == SEGMENT_ENGINE, *self._status_conditions(wanted.status, gone)]
+        if wanted.lang:
+            conditions.append(_TM.target_language == wanted.lang)
+        if wanted.source_lang:
+            conditions.append(_TM.source_language == wanted.source_lang)
+        if wanted.realm or wanted.schema or wanted.government:
+            conditions.append(self._in_records(wanted))
+        if wanted.q and wanted.q.strip():
+            needle = wanted.q.strip()
+            conditions.append(
+                or_(
+                    _TM.source_text.icontains(needle, autoescape=True),
+                    _TM.target_text.icontains(needle, autoescape=True),
+                )
+            )
+        order: list[UnaryExpression[Any]]
+        if wanted.order == "recent":
+            order = [_TM.updated_at.desc(), _TM.id.desc()]
+        else:
+            order = [record_count.desc(), _TM.updated_at.desc(), _TM.id.desc()]
+        with self.catalogue.sessions() as session:
+            total = int(session.scalar(select(func.count()).select_from(_TM).where(*conditions)) or 0)
+            stmt = (
+                select(_TM, record_count.label("uses"), gone.label("gone"))
+                .where(*conditions)
+                .order_by(*order)
+                .offset((page - 1) * size)
+                .limit(size)
+            )
+            found = [(row, int(uses or 0), bool(is_gone)) for row, uses, is_gone in session.execute(stmt)]
+            items = [self._item(session, row, uses, is_gone) for row, uses, is_gone in found]
+        return QueuePage(total, page, size, "recent" if wanted.order == "recent" else "used", items)
+
+    def item(self, entry_id: int) -> Item:
+        """One segment; :class:`NotFound` if there is none with that id."""
+        with self.catalogue.sessions() as session:
+            return self._load_item(session, entry_id)
+
+    def history(self, entry_id: int) -> list[Version]:
+        """Every version the segment ever had, oldest first."""
+        with self.catalogue.sessions() as session:
+            row = session.get(_TM, entry_id)
+            if row is None or row.engine != SEGMENT_ENGINE:
+                raise NotFound(f"no translation with id {entry_id}")
+            stmt = (
+                select(TranslationMemoryVersion)
+                .where(TranslationMemoryVersion.entry_id == entry_id)
+                .order_by(TranslationMemoryVersion.version)
+            )
+            return [
+                Version(
+                    v.version,
+                    v.text,
+                    v.status,
+                    v.provenance,
+                    v.status_reason,
+                    v.engine,
+                    v.model,
+                    v.actor,
+                    v.at,
+                    v.from_version,
+                )
+                for v in session.scalars(stmt)
+            ]
+
+    # -- changing ------------------------------------------------------------------------------
+    def review(self, entry_id: int, *, status: str, text: str | None, version: int, actor: str) -> Item:
+        """Approve (``reviewed``, ``text`` None keeps the text), correct (``reviewed`` + text) or reject.
+
+        Raises :class:`NotFound`, :class:`InvalidEdit` or :class:`VersionConflict`. The change and
+        every record field it reaches are committed together; the records are re-indexed after.
+        """
+        if status not in EDIT_STATUSES:
+            raise InvalidEdit(f"status must be one of {', '.join(EDIT_STATUSES)}, not {status!r}")
+        corrected = text.strip() if text is not None else None
+        if status == "reviewed" and corrected is not None and not corrected:
+            raise InvalidEdit("text is empty; send the corrected translation, or null to approve it as it is")
+        changed: list[str] = []
+        with self.catalogue.sessions.begin() as session:
+            lock_for_write(session)
+            row = session.get(_TM, entry_id, with_for_update=True, populate_existing=True)
+            if row is None or row.engine != SEGMENT_ENGINE:
+                raise NotFound(f"no translation with id {entry_id}")
+            current = row.version
+            if current == version:
+                now = utcnow()
+                self._change(session, row, status, corrected, actor, now)
+                segment = (row.source_language, row.target_language, row.source_text)
+                changed = self._spread(session, [segment], actor, row.id, now)
+        if current != version:
+            raise VersionConflict(self.item(entry_id), version)
+        self.reindex(changed)
+        return self.item(entry_id)
+
+    @staticmethod
+    def _change(
+        session: Session, row: TranslationMemoryEntry, status: str, text: str | None, actor: str, now: datetime
+    ) -> None:
+        """One new version of the segment: approved, corrected or rejected by ``actor``; history and audit."""
+        previous = row.version
+        if status == "reviewed":
+            row.target_text = text if text is not None else row.target_text
+            row.provenance = "reviewed"
+            row.status = "current"
+            row.status_reason = None
+        else:
+            row.status = "rejected"
+            row.status_reason = f"rejected by {actor}"
+        row.actor = actor
+        row.version = previous + 1
+        row.updated_at = now
+        record_version(session, row, actor, previous)
+        detail = {"translation": row.id, "version": row.version, "from_version": previous}
+        session.add(AuditEntry(actor=actor, action=f"translation.{status}", detail=detail))
+
+    def spread(self, segments: Iterable[tuple[str, str, str]], actor: str) -> list[str]:
+        """Bring every field containing those (source, target, sentence) segments up to date; re-index them.
+
+        For changes made to the memory outside :meth:`review` (an import of reviewed segments).
+        """
+        wanted = list(dict.fromkeys(segments))
+        if not wanted:
+            return []
+        with self.catalogue.sessions.begin() as session:
+            lock_for_write(session)
+            changed = self._spread(session, wanted, actor, None, utcnow())
+        self.reindex(changed)
+        return changed
+
+    def reindex(self, ids: Sequence[str]) -> None:
+        """Send the records' new state to the index now (see ``translate.indexing``)."""
+        if ids and self.backend is not None:
+            reindex(self.catalogue, self.backend, ids, tolerate_down=True)
+
+    # -- internals -----------------------------------------------------------------------------
+    def _spread(
+        self,
+        session: Session,
+        segments: Sequence[tuple[str, str, str]],
+        actor: str,
+        entry_id: int | None,
+        now: datetime,
+    ) -> list[str]:
+        """Re-assemble every field using any of ``segments`` from the memory; return the records changed."""
+        fields: dict[tuple[str, str, str], str] = {}
+        wanted: dict[tuple[str, str, str], str] = {}
+        for source, target, sentence in segments:
+            wanted[(text_hash(sentence), source, target)] = sentence
+        for (digest, source, target), _sentence in wanted.items():
+            stmt = select(_USE.record_id, _USE.field, _USE.target_language).where(
+                _USE.source_hash == digest, _USE.source_language == source, _USE.target_language == target
+            )
+            for record_id, field, language in session.execute(stmt):
+                fields[(record_id, field, language)] = source
+        if not fields:
+            return []
+        ids = sorted({record_id for record_id, _f, _l in fields})
+        stmt_rows = select(RecordRow).where(RecordRow.id.in_(ids)).options(selectinload(RecordRow.texts))
+        rows = {row.id: row for row in session.scalars(stmt_rows)}
+        touched: dict[str, list[str]] = {}
+        for (record_id, field, target), source in sorted(fields.items()):
+            row = rows.get(record_id)
+            original = None if row is None else self._original(row, field, source)
+            if row is None or original is None:
+                continue
+            sentences = segments_of(original.text, source)
+            if not any((text_hash(s), source, target) in wanted for s in sentences):
+                continue  # the source changed since: the translate worker will do the new text
+            states = load_states(session, source, target, sentences)
+            outcome = assemble(original.text, source, target, states, actor, self._check_language)
+            if outcome is None:
+                continue  # a sentence of the new text has no translation yet: the worker's job
+            replace_uses(session, record_id, field, source, target, outcome.segments, actor, now)
+            stored, visible = write_outcome(row, field, target, outcome, now)
+            if stored:
+                kind = "reviewed" if outcome.provenance == "reviewed" else f"machine:{outcome.status}"
+                touched.setdefault(record_id, []).append(f"{field}.{target}:{kind}")
+            if visible:
+                row.needs_index = True
+        for record_id, changes in touched.items():
+            detail: dict[str, object] = {"fields": changes}
+            if entry_id is not None:
+                detail["translation"] = entry_id
+            session.add(AuditEntry(actor=actor, action="translation.curated", record_id=record_id, detail=detail))
+        return sorted(record_id for record_id, row in rows.items() if row.needs_index and record_id in touched)
+
+    @staticmethod
+    def _original(row: RecordRow, field: str, language: str) -> FieldText | None:
+        return next(
+            (t for t in row.texts if t.field == field and t.language == language and t.provenance == "original"),
+            None,
+        )
+
+    def _check_language(self, text: str, language: str) -> str | None:
+        return check_language(text, language, self.detector.detect)
+
+    def _load_item(self, session: Session, entry_id: int) -> Item:
+        record_count = select(func.count(func.distinct(_USE.record_id))).where(self._use_of()).scalar_subquery()
+        found = session.execute(
+            select(_TM, record_count, self._gone()).where(_TM.id == entry_id, _TM.engine == SEGMENT_ENGINE)
+        ).first()
+        if found is None:
+            raise NotFound(f"no translation with id {entry_id}")
+        row, uses, gone = found
+        return self._item(session, row, int(uses or 0), bool(gone))
+
+    def _item(self, session: Session, row: TranslationMemoryEntry, uses: int, gone: bool) -> Item:
+        status = queue_status(row.provenance, row.status, gone)
+        reason = STALE_REASON if status == "stale" and row.status != "stale" else row.status_reason
+        terms = self.glossary.terms_in(row.source_text, row.source_language, row.target_language)
+        return Item(
+            id=row.id,
+            source_language=row.source_language,
+            target_language=row.target_language,
+            source_text=row.source_text,
+            text=row.target_text,
+            status=status,
+            provenance=row.provenance,
+            version=row.version,
+            engine=row.machine_engine,
+            model=row.machine_model,
+            pivot=row.pivot,
+            actor=row.actor,
+            updated_at=row.updated_at,
+            status_reason=reason,
+            glossary=tuple(dict.fromkeys(terms)),
+            records=self._records(session, row),
+            record_count=uses,
+        )
+
+    @staticmethod
+    def _records(session: Session, row: TranslationMemoryEntry) -> tuple[RecordRef, ...]:
+        ids = list(
+            session.scalars(
+                select(_USE.record_id)
+                .where(
+                    _USE.source_hash == row.source_hash,
+                    _USE.source_language == row.source_language,
+                    _USE.target_language == row.target_language,
+                )
+                .group_by(_USE.record_id)
+                .order_by(_USE.record_id)
+                .limit(RECORDS_SHOWN)
+            )
+        )
+        if not ids:
+            return ()
+        records = {r.id: r for r in session.scalars(select(RecordRow).where(RecordRow.id.in_(ids)))}
+        titles: dict[str, str] = {}
+        stmt = select(FieldText.record_id, FieldText.language, FieldText.text).where(
+            FieldText.record_id.in_(ids), FieldText.field == "title", FieldText.provenance == "original"
+        )
+        for record_id, language, title in session.execute(stmt):
+            record = records.get(record_id)
+            if record_id not in titles or (record is not None and language == record.original_language):
+                titles[record_id] = title
+        return tuple(
+            RecordRef(r.id, titles.get(r.id), r.realm, r.schema_name, r.government)
+            for r in (records[i] for i in ids if i in records)
+        )
+
+    # -- SQL pieces ----------------------------------------------------------------------------
+    @staticmethod
+    def _use_of() -> ColumnElement[bool]:
+        """A use of the segment row in the enclosing query."""
+        return and_(
+            _USE.source_hash == _TM.source_hash,
+            _USE.source_language == _TM.source_language,
+            _USE.target_language == _TM.target_language,
+        )
+
+    def _contains(
+        self, haystack: InstrumentedAttribute[str], needle: InstrumentedAttribute[str]
+    ) -> ColumnElement[bool]:
+        if self._dialect == "postgresql":
+            return func.strpos(haystack, needle) > 0
+        return func.instr(haystack, needle) > 0
+
+    def _gone(self) -> ColumnElement[bool]:
+        """Used by records, none of whose source texts still contains the sentence (re-ingested, not yet translated)."""
+        live = (
+            select(_USE.id)
+            .join(
+                FieldText,
+                and_(
+                    FieldText.record_id == _USE.record_id,
+                    FieldText.field == _USE.field,
+                    FieldText.language == _USE.source_language,
+                    FieldText.provenance == "original",
+                ),
+            )
+            .where(self._use_of(), self._contains(FieldText.text, _TM.source_text))
+        )
+        return and_(exists().where(self._use_of()), ~exists(live))
+
+    def _status_conditions(self, status: str, gone: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+        used = exists().where(self._use_of())
+        if status == "failed":
+            return [_TM.status == "failed", used]
+        if status == "rejected":
+            return [_TM.status == "rejected"]
+        if status == "reviewed":
+            return [_TM.provenance == "reviewed", _TM.status == "current", ~gone]
+        if status == "stale":
+            return [_TM.provenance == "reviewed", or_(_TM.status == "stale", and_(_TM.status == "current", gone))]
+        return [_TM.provenance == "machine", _TM.status == "current", used]
+
+    def _in_records(self, wanted: QueueFilter) -> ColumnElement[bool]:
+        stmt = select(_USE.id).join(RecordRow, RecordRow.id == _USE.record_id).where(self._use_of())
+        if wanted.realm:
+            stmt = stmt.where(RecordRow.realm == wanted.realm)
+        if wanted.schema:
+            stmt = stmt.where(RecordRow.schema_name == wanted.schema)
+        if wanted.government:
+            stmt = stmt.where(RecordRow.government == wanted.government)
+        return exists(stmt)

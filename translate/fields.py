@@ -1,0 +1,266 @@
+"""A field's translation into the catalogue: which version it becomes, its uses, and stale segments.
+
+The worker (after the machine) and curation (after a curator) both end by writing one field's
+translation into one language; doing it in one place keeps the rules the same whoever writes:
+
+- a text made only of reviewed sentences is the field's ``reviewed`` version, attributed to its
+  curators; anything else is its ``machine`` version, reviewed sentences inside or not;
+- a reviewed version is never overwritten by a machine one (readers see reviewed first); only
+  when a curator rejects a reviewed sentence it holds is it marked ``rejected`` (and kept);
+- every change bumps the version; the caller marks the record for re-indexing;
+- the field's uses (the sentences it is made of) are replaced, and a reviewed sentence that no
+  record contains any more because the texts it was in changed becomes ``stale``: kept, listed
+  for curators, and current again as soon as a text contains the sentence again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
+from record_catalogue.models import FieldText, RecordRow
+from translate.assembly import Layout
+from translate.memory import SEGMENT_ENGINE, SegmentState, record_version, text_hash
+
+LanguageCheck = Callable[[str, str], str | None]
+"""``check(plain_text, target)``: why the text is not in ``target``, or None (``translate.gate``)."""
+
+
+@dataclass(frozen=True)
+class FieldOutcome:
+    """What one field becomes in one language, and which sentences it is made of."""
+
+    text: str
+    provenance: str  # machine | reviewed
+    status: str  # current | failed | rejected | pending
+    reason: str | None
+    engine: str | None
+    model: str | None
+    pivot: str | None
+    actor: str
+    segments: tuple[str, ...] = ()
+    rejected_reviews: tuple[str, ...] = ()  # texts of reviewed sentences a curator has rejected
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def assemble(
+    text: str,
+    source: str,
+    target: str,
+    states: Mapping[str, SegmentState],
+    actor: str,
+    check: LanguageCheck | None = None,
+) -> FieldOutcome | None:
+    """The field's translation made from segment rows alone (no model), or None if a sentence has none.
+
+    Reviewed sentences give the curator's text, machine ones the machine's; any rejected sentence
+    makes the field ``rejected`` and any failed one ``failed`` (readers then keep the original).
+    ``check`` re-checks the language of a text that is not entirely reviewed.
+    """
+    layout = Layout.of(text, source)
+    segments = layout.segments()
+    if any(segment not in states for segment in segments):
+        return None
+    chosen = [states[segment] for segment in segments]
+    filled, plain = layout.fill(target, lambda segment: states[segment].target_text)
+    if chosen and all(s.kind == "reviewed" for s in chosen):
+        curators = ", ".join(sorted({s.actor or "curator" for s in chosen}))
+        return FieldOutcome(filled, "reviewed", "current", None, None, None, None, curators[:200], tuple(segments))
+    machine = next((s for s in chosen if s.kind != "reviewed" and s.machine_engine), None)
+    rejected_reviews = tuple(s.target_text for s in chosen if s.kind == "rejected" and s.provenance == "reviewed")
+
+    def outcome(status: str, reason: str | None) -> FieldOutcome:
+        return FieldOutcome(
+            filled,
+            "machine",
+            status,
+            reason,
+            machine.machine_engine if machine else None,
+            machine.machine_model if machine else None,
+            machine.pivot if machine else None,
+            actor,
+            tuple(segments),
+            rejected_reviews,
+        )
+
+    for kind in ("rejected", "failed"):
+        bad = [s for s in chosen if s.kind == kind]
+        if bad:
+            first = bad[0]
+            why = f"{len(bad)} of {layout.translatable} segments {kind}; first {_excerpt(first.source_text)!r}: "
+            return outcome(kind, why + (first.status_reason or kind))
+    wrong = check(plain, target) if check is not None else None
+    return outcome("failed", wrong) if wrong else outcome("current", None)
+
+
+def _set(text: FieldText, values: Mapping[str, object], now: datetime) -> bool:
+    """Apply ``values`` to a version; bump it if anything changed."""
+    if all(getattr(text, key) == value for key, value in values.items()):
+        return False
+    for key, value in values.items():
+        setattr(text, key, value)
+    text.version += 1
+    text.updated_at = now
+    return True
+
+
+def write_outcome(row: RecordRow, field: str, target: str, outcome: FieldOutcome, now: datetime) -> tuple[bool, bool]:
+    """Store ``outcome`` as the field's version in ``target``; return (changed, readers see a change)."""
+    versions = [t for t in row.texts if t.field == field and t.language == target]
+    reviewed = next((t for t in versions if t.provenance == "reviewed"), None)
+    machine = next((t for t in versions if t.provenance == "machine"), None)
+    if outcome.provenance == "reviewed":
+        values: dict[str, object] = {
+            "text": outcome.text,
+            "status": "current",
+            "status_reason": None,
+            "engine": None,
+            "model": None,
+            "pivot": None,
+            "actor": outcome.actor,
+        }
+        if reviewed is None:
+            row.texts.append(
+                FieldText(field=field, language=target, provenance="reviewed", created_at=now, updated_at=now, **values)
+            )
+            return True, True
+        changed = _set(reviewed, values, now)
+        return changed, changed
+    values = {
+        "text": outcome.text if outcome.status != "pending" else "",
+        "status": outcome.status,
+        "status_reason": outcome.reason,
+        "engine": outcome.engine,
+        "model": outcome.model,
+        "pivot": outcome.pivot,
+    }
+    changed = visible = False
+    if machine is None:
+        row.texts.append(
+            FieldText(
+                field=field,
+                language=target,
+                provenance="machine",
+                actor=outcome.actor,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
+        )
+        changed, visible = True, outcome.status == "current"
+    else:
+        was = machine.status
+        if _set(machine, values, now):
+            machine.actor = outcome.actor
+            changed, visible = True, "current" in (was, outcome.status)
+    if (
+        outcome.status == "rejected"
+        and reviewed is not None
+        and reviewed.status == "current"
+        and any(rejected and rejected in reviewed.text for rejected in outcome.rejected_reviews)
+    ):
+        reviewed.status = "rejected"
+        reviewed.status_reason = outcome.reason
+        reviewed.version += 1
+        reviewed.updated_at = now
+        changed = visible = True
+    return changed, visible
+
+
+def replace_uses(
+    session: Session,
+    record_id: str,
+    field: str,
+    source: str,
+    target: str,
+    segments: Sequence[str],
+    actor: str,
+    now: datetime,
+) -> None:
+    """Record that the field's translation into ``target`` is made of ``segments`` (from ``source``).
+
+    Reviewed sentences no record uses any more become ``stale``; stale ones used again become
+    ``current`` (both are new versions of the segment, by ``actor``).
+    """
+    old = list(
+        session.scalars(
+            select(TranslationUse).where(
+                TranslationUse.record_id == record_id,
+                TranslationUse.field == field,
+                TranslationUse.target_language == target,
+            )
+        )
+    )
+    wanted = {(source, text_hash(segment)) for segment in dict.fromkeys(segments)}
+    have = {(use.source_language, use.source_hash) for use in old}
+    if wanted == have and len(old) == len(have):
+        return
+    for use in old:
+        session.delete(use)
+    session.flush()
+    for language, digest in sorted(wanted):
+        session.add(
+            TranslationUse(
+                record_id=record_id, field=field, source_language=language, target_language=target, source_hash=digest
+            )
+        )
+    session.flush()
+    for language, digest in sorted(have - wanted):
+        _mark_unused(session, language, target, digest, f"{record_id} ({field})", actor, now)
+    for language, digest in sorted(wanted - have):
+        _mark_used(session, language, target, digest, actor, now)
+
+
+def _reviewed_row(session: Session, source: str, target: str, digest: str) -> TranslationMemoryEntry | None:
+    return session.scalar(
+        select(TranslationMemoryEntry).where(
+            TranslationMemoryEntry.source_hash == digest,
+            TranslationMemoryEntry.source_language == source,
+            TranslationMemoryEntry.target_language == target,
+            TranslationMemoryEntry.engine == SEGMENT_ENGINE,
+            TranslationMemoryEntry.provenance == "reviewed",
+        )
+    )
+
+
+def _uses(session: Session, source: str, target: str, digest: str) -> int:
+    stmt = select(func.count()).where(
+        TranslationUse.source_hash == digest,
+        TranslationUse.source_language == source,
+        TranslationUse.target_language == target,
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def _mark_unused(
+    session: Session, source: str, target: str, digest: str, where: str, actor: str, now: datetime
+) -> None:
+    row = _reviewed_row(session, source, target, digest)
+    if row is None or row.status != "current" or _uses(session, source, target, digest):
+        return
+    previous = row.version
+    row.status = "stale"
+    row.status_reason = f"no record contains this sentence any more: the source text of {where} changed"
+    row.version = previous + 1
+    row.updated_at = now
+    record_version(session, row, actor, previous)
+
+
+def _mark_used(session: Session, source: str, target: str, digest: str, actor: str, now: datetime) -> None:
+    row = _reviewed_row(session, source, target, digest)
+    if row is None or row.status != "stale":
+        return
+    previous = row.version
+    row.status = "current"
+    row.status_reason = None
+    row.version = previous + 1
+    row.updated_at = now
+    record_version(session, row, actor, previous)
