@@ -34,6 +34,17 @@ def read_file(path: Path) -> bytes | SourceError:
     return raw
 
 
+def read_text_file(path: Path) -> str | SourceError:
+    """A text file's content (UTF-8, or UTF-16 with a BOM), or why it cannot be had."""
+    raw = read_file(path)
+    if isinstance(raw, SourceError):
+        return raw
+    content = decode_text(raw)
+    if content is None:
+        return SourceError(str(path), "", UNKNOWN_ENCODING)
+    return content
+
+
 def decode_text(raw: bytes) -> str | None:
     """Text in UTF-8 (or a BOM-marked UTF-16); None for any other encoding rather than mojibake."""
     for bom, encoding in BOMS:

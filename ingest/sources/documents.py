@@ -14,7 +14,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from ingest.html_text import html_to_text
-from ingest.sources import UNKNOWN_ENCODING, SourceError, SourceItem, decode_text, read_file
+from ingest.sources import SourceError, SourceItem, read_text_file
 from ingest.sources.plain_text import text_record
 
 MAX_PDF_PAGES = 2000
@@ -70,13 +70,9 @@ def read_docx(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]
 def read_html(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
     """An HTML page's text (scripts and styles dropped), titled by its <title>."""
     source = str(path)
-    raw = read_file(path)
-    if isinstance(raw, SourceError):
-        yield raw
-        return
-    content = decode_text(raw)
-    if content is None:
-        yield SourceError(source, "", UNKNOWN_ENCODING)
+    content = read_text_file(path)
+    if isinstance(content, SourceError):
+        yield content
         return
     match = _HTML_TITLE.search(content)
     body = _HTML_TITLE.sub(" ", content)

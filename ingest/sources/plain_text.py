@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.html_text import normalise_space
-from ingest.sources import UNKNOWN_ENCODING, SourceError, SourceItem, decode_text, read_file
+from ingest.sources import SourceError, SourceItem, read_text_file
 from record_catalogue.realms import realm_catalog
 from record_catalogue.record import Record
 
@@ -23,13 +23,9 @@ MAX_TEXT_CHARS = 5_000_000
 def read_plain_text(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
     """The record of one text file."""
     source = str(path)
-    raw = read_file(path)
-    if isinstance(raw, SourceError):
-        yield raw
-        return
-    content = decode_text(raw)
-    if content is None:
-        yield SourceError(source, "", UNKNOWN_ENCODING)
+    content = read_text_file(path)
+    if isinstance(content, SourceError):
+        yield content
         return
     if not normalise_space(content.replace("\x00", "")):
         yield SourceError(source, "", "file is empty")
