@@ -127,3 +127,12 @@ def test_entity_facets_per_type_with_labels_and_filter(client: TestClient) -> No
     assert all("country:pe" in r["entities"] for r in peru["results"])
     government = {f["value"]: f["label"] for f in body["facets"]["government"]}
     assert government["mx"] == "México"
+
+
+def test_invalid_utf8_and_lone_surrogates_are_not_server_errors(client: TestClient) -> None:
+    for raw in ("%ED%A0%80", "%FF%FE", "%00", "a%0Ab"):
+        assert client.get(f"/api/v1/search?q={raw}").status_code == 200
+    response = client.post(
+        "/api/v1/detect", content='{"texts": ["\\ud800 abc"]}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_parameter"
