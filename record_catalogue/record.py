@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 Realm = Literal["CHM", "ABS", "BCH"]
 REALMS: tuple[str, ...] = ("CHM", "ABS", "BCH")
@@ -42,6 +42,7 @@ class Record(BaseModel):
     terms: list[str] = Field(default_factory=list, description="Identifiers of the thesaurus terms it refers to.")
     source: str = ""
     source_position: str = ""
+    _hash: str | None = PrivateAttr(default=None)
 
     def texts(self) -> dict[str, dict[str, str]]:
         """The three text fields by name, skipping empty ones."""
@@ -50,7 +51,12 @@ class Record(BaseModel):
         }
 
     def content_hash(self) -> str:
-        """A hash of everything a reader sees; unchanged input hashes the same and costs nothing."""
-        payload = self.model_dump(mode="json", exclude={"source", "source_position"})
-        raw = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        return hashlib.sha256(raw).hexdigest()
+        """A hash of everything a reader sees; unchanged input hashes the same and costs nothing.
+
+        Computed once per record (ingest asks for it when screening and again when storing).
+        """
+        if self._hash is None:
+            payload = self.model_dump(mode="json", exclude={"source", "source_position"})
+            raw = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+            self._hash = hashlib.sha256(raw).hexdigest()
+        return self._hash

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, Table, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from record_catalogue.db import CatalogueUnavailable, check, make_engine, migrate, session_factory
-from record_catalogue.models import AuditEntry, FieldText, IngestError, IngestRun, RecordEntity, RecordRow, utcnow
+from record_catalogue.models import AuditEntry, Base, FieldText, IngestError, IngestRun, RecordEntity, RecordRow, utcnow
 from record_catalogue.record import Record
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -103,6 +103,11 @@ class ErrorReport:
     record_id: str | None
     reason: str
     created_at: str
+
+
+def _table(model: type[Base]) -> Table:
+    """The Core table of a mapped class (typed: ``__table__`` is declared as a FromClause)."""
+    return Base.metadata.tables[model.__tablename__]
 
 
 class Catalogue:
@@ -265,12 +270,15 @@ class Catalogue:
                     entities=tuple(StoredEntity(e.type, e.entity_id) for e in item.entities or []),
                 )
             )
-        session.execute(insert(RecordRow), record_values)
+        # Core inserts on the tables (plain executemany), not the ORM's bulk path: a first ingest
+        # inserts hundreds of thousands of rows, and the ORM's per-row bookkeeping is pure cost here.
+        connection = session.connection()
+        connection.execute(insert(_table(RecordRow)), record_values)
         if text_values:
-            session.execute(insert(FieldText), text_values)
+            connection.execute(insert(_table(FieldText)), text_values)
         if entity_values:
-            session.execute(insert(RecordEntity), entity_values)
-        session.execute(insert(AuditEntry), audit_values)
+            connection.execute(insert(_table(RecordEntity)), entity_values)
+        connection.execute(insert(_table(AuditEntry)), audit_values)
         return rows
 
     def _upsert_in(
