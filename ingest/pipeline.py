@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 
 from analyzers.detect import LanguageDetector
-from ingest.prepare import Prepared, PreparePool, Tagger, prepare_record
+from ingest.prepare import Prepared, PreparePool, Tagger, prepare_records
 from ingest.sources import SourceError, SourceItem
 from record_catalogue.record import Record
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
@@ -133,7 +133,7 @@ class Pipeline:
                 if pool is not None:
                     work = pool.submit(screened.records)
                 else:
-                    work = [prepare_record(r, self.detector, self.tagger, self.languages) for r in screened.records]
+                    work = prepare_records(screened.records, self.detector, self.tagger, self.languages)
                 in_flight.append((screened, work, consumed))
                 # Keep one batch in preparation while the previous one is stored and indexed.
                 while len(in_flight) > (1 if pool is not None else 0):

@@ -13,7 +13,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Protocol
 
 from analyzers.detect import LanguageDetector
-from ingest.languages import resolve_languages
+from ingest.languages import ResolvedLanguages, resolve_languages
 from record_catalogue.record import Record
 from record_catalogue.store import EntityMention, Upsert
 
@@ -23,34 +23,63 @@ Prepared = tuple[Upsert | None, list[str]]
 class Tagger(Protocol):
     """What the pipeline needs of an entity tagger (``ingest.tagging.RecordTagger``)."""
 
-    def mentions(self, record: Record, texts: Sequence[tuple[str, str, str]]) -> list[EntityMention]:
-        """Entities in ``(field, language, text)`` versions of ``record``."""
+    def mentions_many(
+        self, items: Sequence[tuple[Record, Sequence[tuple[str, str, str]]]]
+    ) -> list[list[EntityMention]]:
+        """Entities in the ``(field, language, text)`` versions of each record, in one pass."""
         ...
 
 
-def prepare_record(
-    record: Record, detector: LanguageDetector, tagger: Tagger | None, languages: Sequence[str]
-) -> Prepared:
-    """Languages decided, entities found: what to store for ``record``, and what went wrong.
+def prepare_records(
+    records: Sequence[Record], detector: LanguageDetector, tagger: Tagger | None, languages: Sequence[str]
+) -> list[Prepared]:
+    """Languages decided, entities found: what to store for each record, and what went wrong.
 
-    A failure in the analysers costs this record (reported), never the batch.
+    The texts of the whole batch are tagged in one call (spaCy is faster on batches). A failure
+    in the analysers costs the record it happened on (reported), never the batch.
     """
-    try:
-        return _prepare(record, detector, tagger, languages)
-    except Exception as exc:  # any analyser bug must not lose the rest of the batch
-        return None, [f"could not be analysed ({exc.__class__.__name__}: {exc}); not stored"]
+    resolved: list[ResolvedLanguages | str] = []
+    for record in records:
+        try:
+            resolved.append(resolve_languages(record, detector, languages))
+        except Exception as exc:  # any analyser bug must not lose the rest of the batch
+            resolved.append(_failure(exc))
+    texts = {
+        n: [(t.field, t.language, t.text) for t in found.texts]
+        for n, found in enumerate(resolved)
+        if isinstance(found, ResolvedLanguages) and found.texts
+    }
+    entities: dict[int, list[EntityMention] | str] = {}
+    if tagger is not None and texts:
+        try:
+            batch = tagger.mentions_many([(records[n], texts[n]) for n in texts])
+            entities.update(zip(texts, batch, strict=True))
+        except Exception:  # find the record at fault: tag one by one
+            for n in texts:
+                try:
+                    entities[n] = tagger.mentions_many([(records[n], texts[n])])[0]
+                except Exception as exc:
+                    entities[n] = _failure(exc)
+    prepared: list[Prepared] = []
+    for n, (record, found) in enumerate(zip(records, resolved, strict=True)):
+        if isinstance(found, str):
+            prepared.append((None, [found]))
+            continue
+        problems = list(found.problems)
+        if not found.texts:
+            problems.append("record has no text in a known language; not stored")
+            prepared.append((None, problems))
+            continue
+        mentions = entities.get(n)
+        if isinstance(mentions, str):
+            prepared.append((None, [*problems, mentions]))
+            continue
+        prepared.append((Upsert(record, found.texts, found.original_language, mentions), problems))
+    return prepared
 
 
-def _prepare(record: Record, detector: LanguageDetector, tagger: Tagger | None, languages: Sequence[str]) -> Prepared:
-    resolved = resolve_languages(record, detector, languages)
-    problems = list(resolved.problems)
-    if not resolved.texts:
-        problems.append("record has no text in a known language; not stored")
-        return None, problems
-    entities = None
-    if tagger is not None:
-        entities = tagger.mentions(record, [(t.field, t.language, t.text) for t in resolved.texts])
-    return Upsert(record, resolved.texts, resolved.original_language, entities), problems
+def _failure(exc: Exception) -> str:
+    return f"could not be analysed ({exc.__class__.__name__}: {exc}); not stored"
 
 
 _worker: tuple[LanguageDetector, Tagger | None, tuple[str, ...]] | None = None
@@ -66,7 +95,7 @@ def _init_worker(languages: tuple[str, ...], tagging: bool) -> None:
 def _prepare_batch(records: list[Record]) -> list[Prepared]:
     assert _worker is not None, "worker not initialised"
     detector, tagger, languages = _worker
-    return [prepare_record(record, detector, tagger, languages) for record in records]
+    return prepare_records(records, detector, tagger, languages)
 
 
 class PreparePool:

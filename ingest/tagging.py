@@ -22,14 +22,20 @@ class RecordTagger:
     def __init__(self, languages: Sequence[str]) -> None:
         self.tagger = EntityTagger(languages)
 
-    def mentions(self, record: Record, texts: Sequence[tuple[str, str, str]]) -> list[EntityMention]:
-        found = self.tagger.tag_many([(text, lang) for _field, lang, text in texts])
-        mentions = [
-            EntityMention(field, lang, entity.type, entity.id, entity.text, entity.start, entity.end)
-            for (field, lang, _text), entities in zip(texts, found, strict=True)
-            for entity in entities
-        ]
-        for key in entities_from_term_ids(record.terms):
-            kind, _, ident = key.partition(":")
-            mentions.append(EntityMention(TERMS_FIELD, "", kind, ident, key, 0, 0))
-        return mentions
+    def mentions_many(
+        self, items: Sequence[tuple[Record, Sequence[tuple[str, str, str]]]]
+    ) -> list[list[EntityMention]]:
+        flat = [(text, lang) for _record, texts in items for _field, lang, text in texts]
+        found = iter(self.tagger.tag_many(flat))
+        out: list[list[EntityMention]] = []
+        for record, texts in items:
+            mentions = [
+                EntityMention(field, lang, entity.type, entity.id, entity.text, entity.start, entity.end)
+                for field, lang, _text in texts
+                for entity in next(found)
+            ]
+            for key in entities_from_term_ids(record.terms):
+                kind, _, ident = key.partition(":")
+                mentions.append(EntityMention(TERMS_FIELD, "", kind, ident, key, 0, 0))
+            out.append(mentions)
+        return out
