@@ -1,9 +1,11 @@
 """The pipeline: read → detect → tag → store → index, in batches; errors reported, never fatal.
 
-Each batch is one catalogue transaction (all of it or none of it), then one index commit; only
-then is the batch's ``needs_index`` flag cleared and the run's checkpoint advanced. A run killed
-at any point therefore resumes (``--resume``) from its last checkpoint without duplicates, and
-records stored but not yet indexed are indexed by the next run.
+Each batch is one catalogue transaction (all of it or none of it) after which the run's
+checkpoint advances; its documents go to the index writer at once, but the index is committed
+only every ``commit_every`` records and at the end (a commit writes a segment and costs as much
+as indexing thousands of documents). ``needs_index`` is cleared only for committed records. A run
+killed at any point therefore resumes (``--resume``) from its last checkpoint without duplicates,
+and records stored but not yet committed to the index are indexed by the next run.
 """
 
 from __future__ import annotations
@@ -11,13 +13,12 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from analyzers.detect import LanguageDetector
-from ingest.prepare import Prepared, PreparePool, Tagger, prepare_records
+from ingest.prepare import Prepared, PreparedBatch, PreparePool, Tagger, prepare_records
 from ingest.sources import SourceError, SourceItem
 from record_catalogue.record import Record
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
@@ -25,6 +26,9 @@ from search_index.base import BulkResult, SearchBackend
 from search_index.documents import RecordLike, build_document
 
 BATCH_SIZE = 500
+# Records sent to the index between two commits: readers of a long ingest see new records every
+# few seconds, and commits (a segment each, merged later) stay a small part of the cost.
+COMMIT_EVERY = 10_000
 
 
 @dataclass
@@ -98,6 +102,7 @@ class Pipeline:
         actor: str = "ingest",
         tagger: Tagger | None = None,
         batch_size: int = BATCH_SIZE,
+        commit_every: int = COMMIT_EVERY,
     ) -> None:
         self.catalogue = catalogue
         self.backend = backend
@@ -106,6 +111,8 @@ class Pipeline:
         self.actor = actor
         self.tagger = tagger
         self.batch_size = batch_size
+        self.commit_every = commit_every
+        self._uncommitted: list[str] = []  # ids sent to the index writer since its last commit
 
     def run(
         self,
@@ -125,11 +132,11 @@ class Pipeline:
         self.backend.ensure_index()
         self.index_pending(report)
         pool = PreparePool(workers, self.languages, self.tagger is not None) if workers > 1 else None
-        in_flight: deque[tuple[Screened, Future[list[Prepared]] | list[Prepared], int]] = deque()
+        in_flight: deque[tuple[Screened, PreparedBatch | list[Prepared], int]] = deque()
         try:
             for batch, consumed in self._batches(items, skip, report):
                 screened = self._screen(batch, report)
-                work: Future[list[Prepared]] | list[Prepared]
+                work: PreparedBatch | list[Prepared]
                 if pool is not None:
                     work = pool.submit(screened.records)
                 else:
@@ -140,6 +147,7 @@ class Pipeline:
                     self._commit(*in_flight.popleft(), report, progress)
             while in_flight:
                 self._commit(*in_flight.popleft(), report, progress)
+            self._commit_index(report)
         finally:
             if pool is not None:
                 pool.close()
@@ -181,13 +189,13 @@ class Pipeline:
     def _commit(
         self,
         screened: Screened,
-        work: Future[list[Prepared]] | list[Prepared],
+        work: PreparedBatch | list[Prepared],
         consumed: int,
         report: IngestReport,
         progress: Progress | None,
     ) -> None:
         """Store one prepared batch in one transaction, index and commit it, then checkpoint."""
-        prepared = work.result() if isinstance(work, Future) else work
+        prepared = work.result() if isinstance(work, PreparedBatch) else work
         errors = list(screened.errors)
         report.unchanged += screened.unchanged
         upserts: list[Upsert] = []
@@ -219,7 +227,7 @@ class Pipeline:
         report.errors += len(errors)
         self.catalogue.add_errors(errors)
         if changed:
-            self._index_rows(list(changed.values()), report)
+            self._send(list(changed.values()), report)
         self.catalogue.checkpoint_run(report.run_id, consumed, report.counts())
         if progress is not None:
             progress(report)
@@ -243,12 +251,11 @@ class Pipeline:
             stored.append(Stored(upsert, outcome, row))
         return stored
 
-    def _index_rows(self, rows: Sequence[RecordLike], report: IngestReport) -> None:
+    def _send(self, rows: Sequence[RecordLike], report: IngestReport) -> None:
+        """Hand documents to the index writer; commit once ``commit_every`` are waiting."""
         result = self.backend.bulk(build_document(row) for row in rows)
-        self.backend.refresh()
         failed = {doc_id for doc_id, _ in result.errors}
-        self.catalogue.mark_indexed([row.id for row in rows if row.id not in failed])
-        report.indexed += result.indexed
+        self._uncommitted.extend(row.id for row in rows if row.id not in failed)
         if result.errors:
             report.errors += len(result.errors)
             self.catalogue.add_errors(
@@ -257,6 +264,19 @@ class Pipeline:
                     for doc_id, reason in result.errors
                 ]
             )
+        if len(self._uncommitted) >= self.commit_every:
+            self._commit_index(report)
+
+    def _commit_index(self, report: IngestReport) -> None:
+        """Commit the index, then clear ``needs_index`` of what it now holds (never before)."""
+        if not self._uncommitted:
+            return
+        self.backend.refresh()
+        ids = list(dict.fromkeys(self._uncommitted))
+        for start in range(0, len(ids), self.batch_size):
+            self.catalogue.mark_indexed(ids[start : start + self.batch_size])
+        report.indexed += len(self._uncommitted)
+        self._uncommitted = []
 
     def index_pending(self, report: IngestReport | None = None) -> int:
         """Index records stored but not yet committed to the index (a crash between the two)."""
@@ -264,7 +284,8 @@ class Pipeline:
         before = report.indexed
         ids = self.catalogue.ids_needing_index()
         for start in range(0, len(ids), self.batch_size):
-            self._index_rows(list(self.catalogue.iter_records(ids=ids[start : start + self.batch_size])), report)
+            self._send(list(self.catalogue.iter_records(ids=ids[start : start + self.batch_size])), report)
+        self._commit_index(report)
         return report.indexed - before
 
     def index_records(self, ids: Sequence[str]) -> BulkResult:

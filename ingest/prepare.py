@@ -15,7 +15,7 @@ from typing import Protocol
 from analyzers.detect import LanguageDetector
 from ingest.languages import ResolvedLanguages, resolve_languages
 from record_catalogue.record import Record
-from record_catalogue.store import EntityMention, Upsert
+from record_catalogue.store import EntityMention, TextVersion, Upsert
 
 Prepared = tuple[Upsert | None, list[str]]
 
@@ -92,10 +92,32 @@ def _init_worker(languages: tuple[str, ...], tagging: bool) -> None:
     _worker = (LanguageDetector(languages), RecordTagger(languages) if tagging else None, languages)
 
 
-def _prepare_batch(records: list[Record]) -> list[Prepared]:
+# What a worker sends back for one record: its Upsert without the record (the main process has
+# it already; sending it back would double the pickling), or None, and the problems found.
+_Shipped = tuple[tuple[list[TextVersion], str, list[EntityMention] | None] | None, list[str]]
+
+
+def _prepare_batch(records: list[Record]) -> list[_Shipped]:
     assert _worker is not None, "worker not initialised"
     detector, tagger, languages = _worker
-    return prepare_records(records, detector, tagger, languages)
+    return [
+        (None if upsert is None else (upsert.texts, upsert.original_language, upsert.entities), problems)
+        for upsert, problems in prepare_records(records, detector, tagger, languages)
+    ]
+
+
+class PreparedBatch:
+    """A batch being prepared in a worker: ``result()`` waits for it and rejoins the records."""
+
+    def __init__(self, records: list[Record], future: Future[list[_Shipped]]) -> None:
+        self.records = records
+        self.future = future
+
+    def result(self) -> list[Prepared]:
+        return [
+            (None if shipped is None else Upsert(record, *shipped), problems)
+            for record, (shipped, problems) in zip(self.records, self.future.result(), strict=True)
+        ]
 
 
 class PreparePool:
@@ -112,8 +134,8 @@ class PreparePool:
             initargs=(tuple(languages), tagging),
         )
 
-    def submit(self, records: list[Record]) -> Future[list[Prepared]]:
-        return self.executor.submit(_prepare_batch, records)
+    def submit(self, records: list[Record]) -> PreparedBatch:
+        return PreparedBatch(records, self.executor.submit(_prepare_batch, records))
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

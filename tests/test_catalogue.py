@@ -131,3 +131,44 @@ def test_a_batch_with_the_same_record_twice(catalogue: Catalogue) -> None:
     assert [outcome for _, outcome, _ in results] == ["created", "updated", "unchanged"]
     row = catalogue.get("REC-1")
     assert row is not None and next(t.text for t in row.texts if t.field == "summary") == "A second, corrected summary."
+
+
+def test_bulk_insert_stores_exactly_what_core_inserts(catalogue: Catalogue) -> None:
+    """The SQLite fast path must write the same bytes as SQLAlchemy would (dates, JSON, flags)."""
+    import datetime as dt
+
+    from sqlalchemy import insert
+
+    from record_catalogue.bulk_insert import insert_rows
+    from record_catalogue.models import Base
+
+    table = Base.metadata.tables["records"]
+    now = dt.datetime(2026, 11, 25, 21, 59, 41, 123456, tzinfo=dt.UTC)
+    values = {
+        "realm": "CHM",
+        "schema_name": "nationalTarget",
+        "government": None,
+        "original_language": "fr",
+        "declared_languages": ["fr", "en"],
+        "date": dt.date(2024, 2, 29),
+        "url": None,
+        "links": [{"url": "https://example.org/é", "name": "« lien »"}],
+        "source": "dump.jsonl",
+        "source_position": "line 7",
+        "content_hash": "ab" * 32,
+        "created_at": now,
+        "updated_at": now,
+        "needs_index": True,
+    }
+    columns = ["id", *values]
+    with catalogue.engine.begin() as connection:
+        connection.execute(insert(table), [{"id": "CORE", **values}])
+        insert_rows(connection, table, columns, [("FAST", *values.values()), ("FAST-2", *values.values())])
+        stored = {
+            row[0]: row[1:]
+            for row in connection.exec_driver_sql(f"SELECT id, {', '.join(columns[1:])} FROM records").all()
+        }
+    assert stored["FAST"] == stored["FAST-2"] == stored["CORE"]
+    row = catalogue.get("FAST")
+    assert row is not None and row.date == dt.date(2024, 2, 29) and row.links[0]["name"] == "« lien »"
+    assert row.needs_index is True and row.declared_languages == ["fr", "en"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from analyzers.detect import LanguageDetector
 from ingest.pipeline import Pipeline
 from ingest.sources.files import read_path
@@ -176,3 +178,50 @@ def test_worker_processes_give_the_same_result(settings: Settings, catalogue: Ca
             (e.type, e.entity_id, e.start) for e in twin.entities
         }
     other.close()
+
+
+def test_index_commits_every_n_records_and_flags_only_committed_ones(
+    settings: Settings, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """Between commits the records are in the catalogue, flagged; a crash there loses nothing."""
+    from bench.corpus import write_jsonl
+
+    dump = write_jsonl(tmp_path / "dump.jsonl", 100)
+    backend = TantivyBackend(settings.index_dir)
+    commits: list[int] = []
+    real_refresh = backend.refresh
+
+    def counting_refresh(version: str | None = None) -> None:
+        real_refresh(version)
+        commits.append(backend.count())
+
+    backend.refresh = counting_refresh  # type: ignore[method-assign]
+    pipe = Pipeline(catalogue, backend, LanguageDetector(), settings.languages, batch_size=10, commit_every=30)
+    report = pipe.run(read_path(dump))
+    assert (report.created, report.indexed, report.errors) == (100, 100, 0)
+    assert commits == [30, 60, 90, 100]  # every 30 records (whole batches), then the rest at the end
+    assert catalogue.ids_needing_index() == []
+
+    class Crash(Exception):
+        pass
+
+    def crashing(items: list[object]) -> object:
+        yield from items
+        raise Crash
+
+    changed = [json.loads(line) for line in dump.read_text().splitlines()[:25]]
+    for doc in changed:
+        doc["title"] = {"en": "Crash test " + doc["header"]["identifier"]}
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps(changed))
+    with pytest.raises(Crash):
+        pipe.run(crashing(list(read_path(path))))  # type: ignore[arg-type]
+    # two whole batches stored (the catalogue commits each) but never committed to the index;
+    # the last five were still being read
+    assert len(catalogue.ids_needing_index()) == 20
+    backend.close()
+    fresh = Pipeline(catalogue, TantivyBackend(settings.index_dir), LanguageDetector(), settings.languages)
+    assert fresh.index_pending() == 20
+    assert catalogue.ids_needing_index() == []
+    hits = fresh.backend.search(SearchQuery(text="crash test", lang="en", size=50)).hits
+    assert len(hits) == 20 and fresh.backend.count() == 100
