@@ -11,4 +11,6 @@ DOCUMENT_SYMBOL = re.compile(
 
 def find_symbols(text: str) -> list[str]:
     """Every distinct document symbol in ``text``, in order of appearance."""
+    if "CBD/" not in text:  # every symbol has it; a substring test is far cheaper than the scan
+        return []
     return list(dict.fromkeys(match.group(0) for match in DOCUMENT_SYMBOL.finditer(text)))

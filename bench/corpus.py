@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ingest.html_text import html_to_text
+from record_catalogue.languages import UN_LANGUAGES
+
 REALM_SCHEMAS = {
     "ABS": ["absPermit", "measure", "absCheckpoint", "absNationalReport", "communityProtocol"],
     "BCH": ["biosafetyLaw", "biosafetyDecision", "modifiedOrganism", "nationalRiskAssessment"],
@@ -214,3 +217,32 @@ def write_jsonl(path: Path, count: int, seed: int = 7) -> Path:
         for record in generate(count, seed):
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
+
+
+def index_documents(dump: Path) -> list[dict[str, object]]:
+    """The dump as index documents, languages taken from the source (bench/search.py indexes these)."""
+    docs = []
+    for line in dump.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        langs = record["header"]["languages"]
+        docs.append(
+            {
+                "id": record["header"]["identifier"],
+                "realm": record["header"]["realm"],
+                "schema": record["header"]["schema"],
+                "government": record["government"]["identifier"],
+                "original_language": langs[0],
+                "languages": langs,
+                "title": record["title"],
+                "summary": record["summary"],
+                "text": {k: html_to_text(v) for k, v in record["relevantInformation"].items()},
+                "status": {lang: ("original" if lang in langs else "pending") for lang in UN_LANGUAGES},
+                "names": record["header"]["identifier"] + " " + " ".join(record["title"].values()),
+                "entities": [],
+                "date": record["updatedOn"],
+                "year": int(record["updatedOn"][:4]),
+                "url": None,
+                "updated_at": record["updatedOn"],
+            }
+        )
+    return docs

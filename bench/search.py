@@ -30,8 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.corpus import VOCAB, write_jsonl  # noqa: E402
-from bench.ingest import index_documents  # noqa: E402
+from bench.corpus import (  # noqa: E402
+    VOCAB,
+    index_documents,
+    write_jsonl,
+)
 from search_index.base import SearchQuery  # noqa: E402
 from search_index.tantivy_backend import TantivyBackend  # noqa: E402
 

@@ -79,7 +79,7 @@ def ingest(
     total = sum(count_items(path) for path in sources)
     if workers is None:
         workers = (os.cpu_count() or 1) if total - skip >= PARALLEL_FROM else 0
-    items = (item for path in sources for item in read_path(path, hint))
+    items = (item for path in sources for item in read_path(path, hint, defer=True))
     columns = (
         TextColumn("[bold]ingest[/]"),
         BarColumn(),

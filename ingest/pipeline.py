@@ -1,4 +1,8 @@
-"""The pipeline: read → detect → tag → store → index, in batches; errors reported, never fatal.
+"""The pipeline: read → parse → detect → tag → store → index, in batches; errors reported, never fatal.
+
+Parsing, screening by content hash, detection and tagging are per-record CPU work: on big runs
+they happen in worker processes (``ingest.prepare``), while this process, the one writer of the
+catalogue and the index, only stores and indexes.
 
 Each batch is one catalogue transaction (all of it or none of it) after which the run's
 checkpoint advances; its documents go to the index writer at once, but the index is committed
@@ -18,9 +22,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 
 from analyzers.detect import LanguageDetector
-from ingest.prepare import Prepared, PreparedBatch, PreparePool, Tagger, prepare_records
-from ingest.sources import SourceError, SourceItem
-from record_catalogue.record import Record
+from ingest.prepare import BatchResult, PendingBatch, PreparePool, Tagger, prepare_batch
+from ingest.sources import SourceItem
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
 from search_index.base import BulkResult, SearchBackend
 from search_index.documents import RecordLike, build_document
@@ -69,15 +72,6 @@ class IngestReport:
 
 
 Progress = Callable[[IngestReport], None]
-
-
-@dataclass
-class Screened:
-    """A batch after the cheap checks: its source errors, unchanged count, records to prepare."""
-
-    errors: list[ErrorReport] = field(default_factory=list)
-    unchanged: int = 0
-    records: list[Record] = field(default_factory=list)
 
 
 @dataclass
@@ -131,17 +125,21 @@ class Pipeline:
         report = IngestReport(run_id=run_id or self.catalogue.new_run_id(), total=total)
         self.backend.ensure_index()
         self.index_pending(report)
-        pool = PreparePool(workers, self.languages, self.tagger is not None) if workers > 1 else None
-        in_flight: deque[tuple[Screened, PreparedBatch | list[Prepared], int]] = deque()
+        pool = None
+        if workers > 1:
+            dsn = None if ":memory:" in self.catalogue.dsn else self.catalogue.dsn  # workers cannot share memory
+            pool = PreparePool(workers, self.languages, self.tagger is not None, dsn)
+        in_flight: deque[tuple[PendingBatch | BatchResult, int]] = deque()
         try:
             for batch, consumed in self._batches(items, skip, report):
-                screened = self._screen(batch, report)
-                work: PreparedBatch | list[Prepared]
+                work: PendingBatch | BatchResult
                 if pool is not None:
-                    work = pool.submit(screened.records)
+                    work = pool.submit(batch)
                 else:
-                    work = prepare_records(screened.records, self.detector, self.tagger, self.languages)
-                in_flight.append((screened, work, consumed))
+                    work = prepare_batch(
+                        batch, self.catalogue.content_hashes, self.detector, self.tagger, self.languages
+                    )
+                in_flight.append((work, consumed))
                 # Keep one batch in preparation while the previous one is stored and indexed.
                 while len(in_flight) > (1 if pool is not None else 0):
                     self._commit(*in_flight.popleft(), report, progress)
@@ -171,35 +169,19 @@ class Pipeline:
         if batch:
             yield batch, report.read
 
-    def _screen(self, batch: Sequence[SourceItem], report: IngestReport) -> Screened:
-        """Source errors out, unchanged records (same content hash) counted and dropped."""
-        screened = Screened()
-        known = self.catalogue.content_hashes([item.id for item in batch if isinstance(item, Record)])
-        for item in batch:
-            if isinstance(item, SourceError):
-                screened.errors.append(
-                    ErrorReport(report.run_id, item.source, item.position, item.record_id, item.reason, "")
-                )
-            elif known.get(item.id) == item.content_hash():
-                screened.unchanged += 1  # unchanged input costs one lookup: no detection, no write
-            else:
-                screened.records.append(item)
-        return screened
-
     def _commit(
         self,
-        screened: Screened,
-        work: PreparedBatch | list[Prepared],
+        work: PendingBatch | BatchResult,
         consumed: int,
         report: IngestReport,
         progress: Progress | None,
     ) -> None:
-        """Store one prepared batch in one transaction, index and commit it, then checkpoint."""
-        prepared = work.result() if isinstance(work, PreparedBatch) else work
-        errors = list(screened.errors)
-        report.unchanged += screened.unchanged
+        """Store one prepared batch in one transaction, send it to the index, then checkpoint."""
+        batch = work.result() if isinstance(work, PendingBatch) else work
+        errors = [ErrorReport(report.run_id, e.source, e.position, e.record_id, e.reason, "") for e in batch.errors]
+        report.unchanged += batch.unchanged
         upserts: list[Upsert] = []
-        for record, (upsert, problems) in zip(screened.records, prepared, strict=True):
+        for record, (upsert, problems) in zip(batch.records, batch.prepared, strict=True):
             errors.extend(
                 ErrorReport(report.run_id, record.source, record.source_position, record.id, problem, "")
                 for problem in problems

@@ -8,14 +8,17 @@ processes while the main process stores and indexes the previous batch.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from analyzers.detect import LanguageDetector
 from ingest.languages import ResolvedLanguages, resolve_languages
+from ingest.sources import SourceError, SourceItem, Unparsed
+from ingest.sources.cbd_json import parse_item
 from record_catalogue.record import Record
-from record_catalogue.store import EntityMention, TextVersion, Upsert
+from record_catalogue.store import Catalogue, EntityMention, TextVersion, Upsert
 
 Prepared = tuple[Upsert | None, list[str]]
 
@@ -82,60 +85,114 @@ def _failure(exc: Exception) -> str:
     return f"could not be analysed ({exc.__class__.__name__}: {exc}); not stored"
 
 
-_worker: tuple[LanguageDetector, Tagger | None, tuple[str, ...]] | None = None
+@dataclass
+class BatchResult:
+    """A batch after preparation: its source errors, how many records were unchanged (same
+    content hash as stored: nothing more was done for them), and the records to store."""
+
+    errors: list[SourceError] = field(default_factory=list)
+    unchanged: int = 0
+    records: list[Record] = field(default_factory=list)
+    prepared: list[Prepared] = field(default_factory=list)
 
 
-def _init_worker(languages: tuple[str, ...], tagging: bool) -> None:
+KnownHashes = Callable[[list[str]], dict[str, str]]
+
+
+def prepare_batch(
+    items: Sequence[SourceItem],
+    known_hashes: KnownHashes,
+    detector: LanguageDetector,
+    tagger: Tagger | None,
+    languages: Sequence[str],
+) -> BatchResult:
+    """Parse, screen out unchanged records by content hash, then prepare the rest."""
+    result = BatchResult()
+    parsed: list[Record | SourceError] = []
+    for item in items:
+        try:
+            parsed.append(parse_item(item))
+        except Exception as exc:  # a reader bug must not lose the rest of the batch
+            source, position = (item.source, item.position) if isinstance(item, Unparsed) else ("", "")
+            parsed.append(SourceError(source, position, f"could not be read ({exc.__class__.__name__}: {exc})"))
+    known = known_hashes([item.id for item in parsed if isinstance(item, Record)])
+    for item in parsed:
+        if isinstance(item, SourceError):
+            result.errors.append(item)
+        elif known.get(item.id) == item.content_hash():
+            result.unchanged += 1  # unchanged input costs one lookup: no detection, no write
+        else:
+            result.records.append(item)
+    result.prepared = prepare_records(result.records, detector, tagger, languages)
+    return result
+
+
+_worker: tuple[LanguageDetector, Tagger | None, tuple[str, ...], KnownHashes] | None = None
+
+
+def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str | None) -> None:
     from ingest.tagging import RecordTagger
 
     global _worker
-    _worker = (LanguageDetector(languages), RecordTagger(languages) if tagging else None, languages)
+    known: KnownHashes = Catalogue(dsn, auto_migrate=False).content_hashes if dsn else _nothing_known
+    _worker = (LanguageDetector(languages), RecordTagger(languages) if tagging else None, languages, known)
 
 
-# What a worker sends back for one record: its Upsert without the record (the main process has
-# it already; sending it back would double the pickling), or None, and the problems found.
+def _nothing_known(ids: list[str]) -> dict[str, str]:
+    """Without a catalogue to ask, every record is prepared; storing still finds the unchanged."""
+    del ids
+    return {}
+
+
+# What a worker sends back for one record: its Upsert without the record (sent once, beside), or
+# None, and the problems found; named tuples rather than dataclasses, which pickle slower.
 _Shipped = tuple[tuple[list[TextVersion], str, list[EntityMention] | None] | None, list[str]]
+_ShippedBatch = tuple[list[SourceError], int, list[Record], list[_Shipped]]
 
 
-def _prepare_batch(records: list[Record]) -> list[_Shipped]:
+def _prepare_in_worker(items: list[SourceItem]) -> _ShippedBatch:
     assert _worker is not None, "worker not initialised"
-    detector, tagger, languages = _worker
-    return [
+    detector, tagger, languages, known = _worker
+    result = prepare_batch(items, known, detector, tagger, languages)
+    shipped: list[_Shipped] = [
         (None if upsert is None else (upsert.texts, upsert.original_language, upsert.entities), problems)
-        for upsert, problems in prepare_records(records, detector, tagger, languages)
+        for upsert, problems in result.prepared
     ]
+    return result.errors, result.unchanged, result.records, shipped
 
 
-class PreparedBatch:
-    """A batch being prepared in a worker: ``result()`` waits for it and rejoins the records."""
+class PendingBatch:
+    """A batch being prepared in a worker: ``result()`` waits for it."""
 
-    def __init__(self, records: list[Record], future: Future[list[_Shipped]]) -> None:
-        self.records = records
+    def __init__(self, future: Future[_ShippedBatch]) -> None:
         self.future = future
 
-    def result(self) -> list[Prepared]:
-        return [
-            (None if shipped is None else Upsert(record, *shipped), problems)
-            for record, (shipped, problems) in zip(self.records, self.future.result(), strict=True)
+    def result(self) -> BatchResult:
+        errors, unchanged, records, shipped = self.future.result()
+        prepared: list[Prepared] = [
+            (None if upsert is None else Upsert(record, *upsert), problems)
+            for record, (upsert, problems) in zip(records, shipped, strict=True)
         ]
+        return BatchResult(errors, unchanged, records, prepared)
 
 
 class PreparePool:
     """Worker processes preparing batches; started from a fork server, so that no open database
-    connection or index writer of the main process is copied into them."""
+    connection or index writer of the main process is copied into them. Each worker opens its own
+    read-only use of the catalogue (``dsn``) to recognise unchanged records."""
 
-    def __init__(self, workers: int, languages: Sequence[str], tagging: bool) -> None:
+    def __init__(self, workers: int, languages: Sequence[str], tagging: bool, dsn: str | None) -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["analyzers.detect", "analyzers.entities", "ingest.prepare"])
         self.executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(tuple(languages), tagging),
+            initargs=(tuple(languages), tagging, dsn),
         )
 
-    def submit(self, records: list[Record]) -> PreparedBatch:
-        return PreparedBatch(records, self.executor.submit(_prepare_batch, records))
+    def submit(self, items: list[SourceItem]) -> PendingBatch:
+        return PendingBatch(self.executor.submit(_prepare_in_worker, items))
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

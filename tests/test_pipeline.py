@@ -157,9 +157,11 @@ def test_worker_processes_give_the_same_result(settings: Settings, catalogue: Ca
         tagger=RecordTagger(settings.languages),
         batch_size=25,
     )
-    report = parallel.run(read_path(dump), workers=2)
+    report = parallel.run(read_path(dump, defer=True), workers=2)  # lines parsed in the workers
     assert (report.created, report.errors, report.indexed) == (120, 0, 120)
     rows = {row.id: row for row in catalogue.iter_records()}
+    again = parallel.run(read_path(dump, defer=True), workers=2)  # workers screen by content hash
+    assert (again.unchanged, again.created, again.updated, again.indexed) == (120, 0, 0, 0)
 
     other = Catalogue(f"sqlite:///{tmp_path / 'serial.sqlite3'}")
     serial = Pipeline(

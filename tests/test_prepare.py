@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from analyzers.detect import LanguageDetector
@@ -54,3 +55,40 @@ def test_a_record_the_analysers_fail_on_costs_only_itself() -> None:
     prepared = prepare_records(RECORDS, LanguageDetector(), BreaksOnMexico(), UN_LANGUAGES)
     assert prepared[0][0] is not None
     assert prepared[1] == (None, ["could not be analysed (RuntimeError: tokenizer exploded); not stored"])
+
+
+def test_unparsed_lines_are_parsed_screened_and_prepared() -> None:
+    """Dump lines reach preparation unparsed: bad ones become errors, unchanged ones are skipped."""
+    from ingest.prepare import prepare_batch
+    from ingest.sources import SourceItem, Unparsed
+
+    def line(record_id: str, title: str) -> str:
+        doc = {
+            "header": {"identifier": record_id, "schema": "nationalTarget", "languages": ["en"]},
+            "title": {"en": title},
+        }
+        return json.dumps(doc)
+
+    known = {"OLD": record("OLD", "x").content_hash()}
+    same = Record.model_validate({**record("OLD", "x").model_dump()})
+    items: list[SourceItem] = [
+        Unparsed("dump.jsonl", "line 1", line("NEW", "Forests of Brazil")),
+        Unparsed("dump.jsonl", "line 2", '{"header": '),
+        Unparsed("dump.jsonl", "line 3", line("", "No identifier")),
+        same,
+    ]
+    asked: list[list[str]] = []
+
+    def known_hashes(ids: list[str]) -> dict[str, str]:
+        asked.append(ids)
+        return {i: known[i] for i in ids if i in known}
+
+    result = prepare_batch(items, known_hashes, LanguageDetector(), RecordTagger(UN_LANGUAGES), UN_LANGUAGES)
+    assert asked == [["NEW", "OLD"]]
+    assert result.unchanged == 1
+    assert [r.id for r in result.records] == ["NEW"]
+    upsert = result.prepared[0][0]
+    assert upsert is not None and ("country", "br") in {(e.type, e.entity_id) for e in upsert.entities or []}
+    assert [e.position for e in result.errors] == ["line 2", "line 3"]
+    assert result.errors[0].reason.startswith("invalid JSON")
+    assert "identifier" in result.errors[1].reason

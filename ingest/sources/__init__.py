@@ -18,7 +18,22 @@ class SourceError:
     record_id: str | None = None
 
 
-SourceItem = Record | SourceError
+@dataclass(frozen=True, slots=True)
+class Unparsed:
+    """One line of a JSON-lines dump, read but not yet parsed (``cbd_json.parse_item`` parses it).
+
+    Parsing (JSON, HTML stripping, validation, hashing) is most of what reading a dump costs; a
+    big ingest hands lines over as they are so that its worker processes parse them, next to the
+    detection and tagging they do anyway, instead of the one process that must store and index.
+    """
+
+    source: str
+    position: str
+    line: str
+    realm_hint: str | None = None
+
+
+SourceItem = Record | SourceError | Unparsed
 UNKNOWN_ENCODING = "file is not UTF-8 or UTF-16 text (unknown encoding); convert it to UTF-8"
 BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ingest.html_text import html_to_text
-from ingest.sources import SourceError, SourceItem, read_file
+from ingest.sources import SourceError, SourceItem, Unparsed, read_file
 from record_catalogue.realms import realm_catalog
 from record_catalogue.record import Link, Record
 
@@ -91,7 +91,7 @@ def _links(doc: dict[str, Any]) -> list[Link]:
     return found
 
 
-def record_from_json(doc: Any, source: str, position: str, realm_hint: str | None = None) -> SourceItem:
+def record_from_json(doc: Any, source: str, position: str, realm_hint: str | None = None) -> Record | SourceError:
     """One CBD JSON document → a Record, or a SourceError saying exactly what is wrong."""
     if not isinstance(doc, dict):
         return SourceError(source, position, f"a record must be a JSON object, not {type(doc).__name__}")
@@ -171,8 +171,23 @@ def record_from_json(doc: Any, source: str, position: str, realm_hint: str | Non
         return SourceError(source, position, f"{'.'.join(map(str, first['loc']))}: {first['msg']}", identifier)
 
 
-def read_cbd_json(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
-    """Every record of a ``.json`` or ``.jsonl`` file; a broken line does not stop the rest."""
+def parse_item(item: SourceItem) -> Record | SourceError:
+    """The record (or the error) an item stands for: ``Unparsed`` lines are parsed here."""
+    if not isinstance(item, Unparsed):
+        return item
+    try:
+        doc = json.loads(item.line)
+    except json.JSONDecodeError as exc:
+        return SourceError(item.source, item.position, f"invalid JSON: {exc.msg} at column {exc.colno}")
+    return record_from_json(doc, item.source, item.position, item.realm_hint)
+
+
+def read_cbd_json(path: Path, realm_hint: str | None = None, defer: bool = False) -> Iterator[SourceItem]:
+    """Every record of a ``.json`` or ``.jsonl`` file; a broken line does not stop the rest.
+
+    ``defer``: a JSON-lines file's lines come as ``Unparsed`` items, for the caller to parse
+    (``parse_item``) where it suits it.
+    """
     source = str(path)
     raw = read_file(path)
     if isinstance(raw, SourceError):
@@ -186,6 +201,9 @@ def read_cbd_json(path: Path, realm_hint: str | None = None) -> Iterator[SourceI
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         for number, line in enumerate(content.splitlines(), start=1):
             if not line.strip():
+                continue
+            if defer:
+                yield Unparsed(source, f"line {number}", line, realm_hint)
                 continue
             try:
                 doc = json.loads(line)

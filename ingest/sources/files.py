@@ -37,8 +37,12 @@ def discover(path: Path) -> Iterator[Path]:
         yield path
 
 
-def read_path(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
-    """Every record (or error) found at ``path``."""
+def read_path(path: Path, realm_hint: str | None = None, defer: bool = False) -> Iterator[SourceItem]:
+    """Every record (or error) found at ``path``.
+
+    ``defer``: JSON-lines dumps (the one format that holds records by the hundred thousand) give
+    their lines ``Unparsed``, for the ingest pipeline to parse in its worker processes.
+    """
     if not path.exists():
         yield SourceError(str(path), "", "no such file or directory")
         return
@@ -51,7 +55,10 @@ def read_path(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]
                 f"unsupported file type {file.suffix or '(none)'}; supported: {', '.join(sorted(READERS))}",
             )
             continue
-        yield from reader(file, realm_hint)
+        if reader is read_cbd_json:
+            yield from read_cbd_json(file, realm_hint, defer)
+        else:
+            yield from reader(file, realm_hint)
 
 
 def count_items(path: Path) -> int:
