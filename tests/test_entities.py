@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 import re
+import sys
 import threading
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from analyzers import entities
 from analyzers.entities import Entity, EntityTagger, entities_from_term_ids, entity_label, installed_ner_model
+from analyzers.symbols import DOCUMENT_SYMBOL
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "records"
 TAGS = re.compile(r"<[^>]+>")
@@ -361,6 +364,143 @@ def test_a_pipeline_whose_vocabulary_grew_too_large_is_rebuilt(
     monkeypatch.setattr(entities, "MAX_LEXEMES", len(before.nlp.vocab) - 1)
     assert keys(tagger, "Brazil", "en") == ["country:br"]
     assert entities._pipeline("en") is not before
+
+
+# --- how the regexes run: anchored matching, case folding, Chinese tokens -------------------------
+
+# Phrases for every target and decision pattern, cut and joined at random below so that matches
+# sit at the edges of texts, next to letters, digits, "." and ";", in upper and lower case.
+PATTERN_SEEDS = {
+    "en": [
+        "Aichi Biodiversity Targets 5, 11 and 12",
+        "Target 3 of the Kunming-Montreal Global Biodiversity Framework",
+        "KM-GBF Action Target No. 3",
+        "Action Targets 2 and 3 in the GBF",
+        "Global Biodiversity Framework's Targets 2 & 3",
+        "Targets 5 and 11 of the Aichi Biodiversity Targets",
+        "Recalling decisions X/2 and XI/2",
+        "decision CP-9/2, NP-3/1 and BS-V/16",
+        "UNEP/CBD/COP/12/11 and CBD/SBI/3/2",
+    ],
+    "fr": [
+        "l'objectif 11 d'Aichi pour la biodiversité",
+        "objectifs d'Aichi relatifs à la diversité biologique n° 5 et 11",
+        "la cible 3 du Cadre mondial de la biodiversité de Kunming-Montréal",
+        "les objectifs 5 et 11 du CMB",
+        "la décision 14/8 et les decisions XI/2; XII/3",
+    ],
+    "es": [
+        "la Meta 11 de Aichi",
+        "metas de Aichi para la biodiversidad 5 y 11",
+        "la meta 3 del Marco Mundial de Biodiversidad de Kunming-Montreal",
+        "la decisión XIII/5",
+    ],
+    "ru": [
+        "Целевая задача 11 по сохранению биоразнообразия, принятая в Айти",
+        "Айтинской целевой задачи 11",
+        "целевая задача 3 Куньминско-Монреальской глобальной рамочной программы",
+        "решение XI/2 и решения XI/2",
+    ],
+    "ar": [
+        "الهدف 11 من أهداف أيشي للتنوع البيولوجي",
+        "الهدف 3 من إطار كونمينغ-مونتريال العالمي للتنوع البيولوجي",
+        "أهداف أيشي رقم 11",
+        "الأهداف أيشي 5 و الاهداف ايتشي 7 و اهداف آيشي 9 و هدف أيشي 3 و الهدف إيشي 4",
+        "الغاية 3 في الإطار العالمي و غاية 4 من الإطار العالمي",
+        "القرار 14/8 والمقرر XI/2",
+    ],
+    "zh": [
+        "爱知生物多样性目标11和昆明-蒙特利尔全球生物多样性框架目标3",
+        "爱知目标十一",
+        "第11项爱知目标",
+        "《全球生物多样性框架》行动目标第3项",
+        "昆蒙框架目标3",
+        "第XI/2号决定和决定XI/3",
+    ],
+}
+
+
+def _pattern_texts(lang: str, count: int = 300) -> list[str]:
+    rng = random.Random(lang)
+    seeds = PATTERN_SEEDS[lang]
+    texts = list(seeds)
+    for _ in range(count):
+        text = "".join(rng.choice(seeds) + rng.choice(["", " ", ". ", "; ", "\n", "x", "5", "-"]) for _ in range(3))
+        for _ in range(rng.randint(0, 3)):
+            at = rng.randint(0, len(text))
+            if rng.random() < 0.5:
+                text = text[:at] + rng.choice("x .;,/05") + text[at:]
+            else:
+                text = text[:at] + text[at + rng.randint(1, 4) :]
+        texts.append(rng.choice([text, text, text.upper(), text.lower()]))
+    return texts
+
+
+@pytest.mark.parametrize("lang", list(PATTERN_SEEDS))
+def test_anchored_matching_finds_what_a_scan_finds(lang: str) -> None:
+    """``_find`` tries a pattern only where its anchor words begin: it must find all that ``finditer`` does."""
+    patterns = [(pattern, anchors, True) for _, anchors, pattern in entities._TARGETS[lang]]
+    patterns += [(pattern, anchors, True) for pattern, anchors in entities._DECISIONS[lang]]
+    patterns += [(entities._PREFIXED_DECISION, entities._PREFIXED_CUES, False)]
+    patterns += [(DOCUMENT_SYMBOL, entities._SYMBOL_ANCHORS, False)]
+    found = 0
+    for text in _pattern_texts(lang):
+        for pattern, anchors, folded in patterns:
+            haystack = entities._lower_haystack(text, text.lower()) if folded else text
+            expected = [(m.span(), m.groups()) for m in pattern.finditer(text)]
+            assert [(m.span(), m.groups()) for m in entities._find(pattern, text, haystack, anchors)] == expected
+            found += len(expected)
+    assert found > 300
+
+
+def test_case_traps_hold_every_letter_that_lower_case_misses() -> None:
+    """Anchors are looked for in ``text.lower()``: whatever re.IGNORECASE reads as an anchor letter
+    and ``str.lower()`` does not turn into it must make the text be scanned whole."""
+    anchors = {word for sources in entities._TARGETS.values() for _, words, _ in sources for word in words}
+    anchors |= {word for patterns in entities._DECISIONS.values() for _, words in patterns for word in words}
+    assert all(word == word.lower() for word in anchors)
+    letters = {char for word in anchors for char in word if char.lower() != char.upper()}
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    misses = {
+        match.group()
+        for letter in letters
+        for match in re.finditer("(?i)" + re.escape(letter), everything)
+        if match.group().lower() != letter
+    }
+    assert misses >= {"ſ", "ı"}
+    misses |= {char for char in everything if len(char.lower()) != 1}  # "İ": the offsets would shift
+    assert [char for char in misses if not entities._CASE_TRAPS.match(char)] == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en", "decision X/2 and decıſion XI/2", ["decision X/2", "decıſion XI/2"]),
+        ("en", "Aichi Target 11 and AİCHI TARGET 12", ["Aichi Target 11", "AİCHI TARGET 12"]),
+        ("ru", "целеᲀая задача 11, принятая в Айти", ["целеᲀая задача 11, принятая в Айти"]),
+    ],
+)
+def test_letters_that_only_re_ignorecase_reads(tagger: EntityTagger, lang: str, text: str, expected: list[str]) -> None:
+    assert [entity.text for entity in tagger.tag(text, lang)] == expected
+
+
+def test_chinese_tokens_are_spacys() -> None:
+    from spacy.lang.zh import Chinese
+
+    ours = entities._pipeline("zh").nlp.tokenizer
+    assert isinstance(ours, entities._ChineseCharTokenizer)
+    theirs = Chinese().tokenizer
+    for text in [
+        "",
+        " ",
+        "巴西政府",
+        " 巴西  政府\n",
+        "a \n b",
+        "中 文\u3000字\t\t",
+        "UNEP/CBD/COP/12/11 文件 ",
+        "\n\n第XI/2号决定 ",
+    ]:
+        assert [(t.text, t.whitespace_) for t in ours(text)] == [(t.text, t.whitespace_) for t in theirs(text)]
 
 
 # --- labels --------------------------------------------------------------------------------------
