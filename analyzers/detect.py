@@ -37,6 +37,7 @@ import html
 import json
 import math
 import re
+import string
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -82,22 +83,35 @@ _COMMENTS = re.compile(r"<!--.*?-->", re.S)
 _BLOCKS = re.compile(r"<(script|style|head)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _TAGS = re.compile(r"</?[A-Za-z!?][^>]*>")
 _LINKS = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+|\S+@\S+\.\w+", re.I)
-_SPACE = re.compile(r"\s+")
 
+# Every character of this class is a letter (a test checks it), so _script counts the letters of
+# a Latin text without testing each character.
 _LATIN_CLASS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
-_LATIN = re.compile(f"[{_LATIN_CLASS}]")
+_LATIN = re.compile(f"[{_LATIN_CLASS}]+")
+_NOT_LATIN = re.compile(f"[^\\x00-\\x7f{_LATIN_CLASS}]+")  # what may be another script's letters
 _TOKEN = re.compile(f"[{_LATIN_CLASS}]+(?:'[{_LATIN_CLASS}]+)*")
-_ARABIC = re.compile(
-    "[\u0620-\u064a\u066e-\u06d3\u06d5\u06ee\u06ef\u06fa-\u06ff"  # Arabic letters
-    "\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc]"  # supplements, presentation forms
+# The scripts below lie outside ASCII and _LATIN_CLASS: _script counts them among what _NOT_LATIN
+# finds. Runs, not single letters: findall then builds a string a word rather than one a letter.
+_ARABIC_CLASS = (
+    "\u0620-\u064a\u066e-\u06d3\u06d5\u06ee\u06ef\u06fa-\u06ff"  # Arabic letters
+    "\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc"  # supplements, presentation forms
 )
-_CYRILLIC = re.compile("[\u0400-\u052f]")
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
-_KANA = re.compile("[\u3041-\u3096\u30a1-\u30fa\u31f0-\u31ff\uff66-\uff9d]")
+_CYRILLIC_CLASS = "\u0400-\u052f"
+_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_ARABIC = re.compile(f"[{_ARABIC_CLASS}]+")
+_CYRILLIC = re.compile(f"[{_CYRILLIC_CLASS}]+")
+_HAN = re.compile(f"[{_HAN_CLASS}]+")
+_SCRIPTS = re.compile(f"[{_ARABIC_CLASS}{_CYRILLIC_CLASS}{_HAN_CLASS}]+")
+_NOT_SCRIPTS = re.compile(f"[^{_ARABIC_CLASS}{_CYRILLIC_CLASS}{_HAN_CLASS}]+")
+_KANA = re.compile("[\u3041-\u3096\u30a1-\u30fa\u31f0-\u31ff\uff66-\uff9d]+")
 # Letters of Persian/Urdu (not Arabic) and of Ukrainian, Belarusian, Serbian, Macedonian, Kazakh
 # (not Russian): enough of them means a language the system does not know, in a familiar script.
-_NOT_ARABIC = re.compile("[\u067e\u0686\u0698\u06a9\u06af\u06cc\u0679\u0688\u0691\u06ba\u06be\u06c1\u06d2]")
-_NOT_RUSSIAN = re.compile("[іїєґўђјљњћџәғқңөұүһІЇЄҐЎЂЈЉЊЋЏӘҒҚҢӨҰҮҺ]")
+_NOT_ARABIC = re.compile("[\u067e\u0686\u0698\u06a9\u06af\u06cc\u0679\u0688\u0691\u06ba\u06be\u06c1\u06d2]+")
+_NOT_RUSSIAN = re.compile("[іїєґўђјљњћџәғқңөұүһІЇЄҐЎЂЈЉЊЋЏӘҒҚҢӨҰҮҺ]+")
+# Alphabets with none of those letters: most Russian and Arabic texts are written in them alone.
+_RUSSIAN_ALPHABET = re.compile("[\u0410-\u044f\u0401\u0451]+")
+_ARABIC_ALPHABET = re.compile("[\u0620-\u064a]+")
+_ASCII_LETTERS = string.ascii_letters.encode("ascii")
 # Latin letters English, Spanish and French do not use (Portuguese ã, German ß, Polish ł...): in
 # a longer text they send it to langdetect, which knows those languages. Names have them too, so
 # they never decide on their own.
@@ -131,7 +145,8 @@ def _plain(text: str) -> str:
         text = html.unescape(text)
     if "://" in text or "www." in text or "@" in text:
         text = _LINKS.sub(" ", text)
-    return _SPACE.sub(" ", text).strip()
+    # Same as re.sub(r"\s+", " ", text).strip() (str.split and re's \s agree on what is space), faster.
+    return " ".join(text.split())
 
 
 def _sample(plain: str) -> str:
@@ -144,7 +159,8 @@ def _sample(plain: str) -> str:
 
 
 def _count(pattern: re.Pattern[str], text: str) -> int:
-    return len(pattern.findall(text))
+    """How many characters of ``text`` ``pattern`` (a character class, repeated) matches."""
+    return len("".join(pattern.findall(text)))
 
 
 def _script(sample: str) -> tuple[str, float]:
@@ -153,22 +169,58 @@ def _script(sample: str) -> tuple[str, float]:
     Only letters count. A script-decided language is refused (``other``) when letters foreign to
     it are more than ``FOREIGN_LETTER_SHARE`` of that script's letters, or when kana show Japanese.
     """
-    letters = sum(map(str.isalpha, sample))
+    # Testing characters one by one (str.isalpha) is slow, so it is left to those that need it:
+    # the characters outside ASCII and the Latin class, in a Latin text few or none.
+    if sample.isascii():
+        # Every ASCII letter is a Latin one, so Latin has all the letters there are, or none.
+        return ("latin", 1.0) if _LATIN.search(sample) else ("none", 0.0)
+    rest = "".join(_NOT_LATIN.findall(sample))
+    if not rest:
+        return "latin", 1.0  # there is a non-ASCII character, and it is a Latin letter
+    scripts = "".join(_SCRIPTS.findall(rest))  # Arabic, Cyrillic and Han characters
+    others = "" if len(scripts) == len(rest) else "".join(_NOT_SCRIPTS.findall(rest))  # kana, Greek, «»...
+    # Each character is ASCII, a non-ASCII Latin letter or in rest: Latin letters are what is
+    # left once rest and ASCII non-letters are taken away (counted on bytes, much faster).
+    ascii_non_letters = len(sample.encode("ascii", "ignore").translate(None, _ASCII_LETTERS))
+    latin = len(sample) - len(rest) - ascii_non_letters
+    letters = (
+        latin + (len(scripts) if scripts.isalpha() else sum(map(str.isalpha, scripts))) + sum(map(str.isalpha, others))
+    )
     if letters == 0:
         return "none", 0.0
-    arabic = _count(_ARABIC, sample)
-    cyrillic = _count(_CYRILLIC, sample)
-    han = _count(_HAN, sample)
-    kana = _count(_KANA, sample) if han else 0
-    latin = _count(_LATIN, sample)
+    # A text is usually in one script, and in its core alphabet: then scans that build no list
+    # settle the counts, and that no letter foreign to the language is there.
+    arabic = cyrillic = han = 0
+    not_arabic = not_russian = -1  # not counted yet
+    if not scripts:
+        pass
+    elif _RUSSIAN_ALPHABET.fullmatch(scripts):
+        cyrillic, not_russian = len(scripts), 0
+    elif _ARABIC_ALPHABET.fullmatch(scripts):
+        arabic, not_arabic = len(scripts), 0
+    elif _CYRILLIC.fullmatch(scripts):
+        cyrillic = len(scripts)
+    elif _ARABIC.fullmatch(scripts):
+        arabic = len(scripts)
+    elif _HAN.fullmatch(scripts):
+        han = len(scripts)
+    else:
+        arabic, cyrillic, han = _count(_ARABIC, scripts), _count(_CYRILLIC, scripts), _count(_HAN, scripts)
+    kana = _count(_KANA, others) if han else 0
     other = max(0, letters - arabic - cyrillic - han - latin)  # kana are in "other"
     weighted = {"arabic": arabic, "cyrillic": cyrillic, "han": han * HAN_WEIGHT, "latin": latin, "other": other}
     script, top = max(weighted.items(), key=lambda kv: kv[1])
     share = top / sum(weighted.values())
-    if script == "arabic" and _count(_NOT_ARABIC, sample) >= max(1.0, FOREIGN_LETTER_SHARE * arabic):
-        return "other", share
-    if script == "cyrillic" and _count(_NOT_RUSSIAN, sample) >= max(1.0, FOREIGN_LETTER_SHARE * cyrillic):
-        return "other", share
+    if script == "arabic":
+        if not_arabic < 0:
+            not_arabic = _count(_NOT_ARABIC, scripts)
+        if not_arabic >= max(1.0, FOREIGN_LETTER_SHARE * arabic):
+            return "other", share
+    if script == "cyrillic":
+        if not_russian < 0:
+            not_russian = _count(_NOT_RUSSIAN, scripts)
+        if not_russian >= max(1.0, FOREIGN_LETTER_SHARE * cyrillic):
+            return "other", share
     if script == "han" and kana >= max(1.0, KANA_SHARE * (han + kana)):
         return "other", share
     return script, share
@@ -296,52 +348,93 @@ def _lookup(words: dict[str, int], token: str) -> list[tuple[int, int, int]] | N
     return None
 
 
+# What one occurrence of a word adds: its en, es, fr scores, then flags (_COMMON_EN... _KNOWN; a
+# sum of flags times counts counts each, as long as no count reaches 2**16: _MAX_TOKENS is far
+# below), then the number of parts of an elision (1 for other words).
+_Evidence = tuple[float, float, float, int, int]
+_COMMON_EN, _COMMON_ES, _COMMON_FR, _KNOWN = 1 << 48, 1 << 32, 1 << 16, 1
+_EVIDENCE_CACHE_SIZE = 50_000  # words; about 10 MB when full
+
+
+def _evidence(token: str) -> _Evidence:
+    """What one occurrence of ``token`` adds to each language's score, worked out once per word."""
+    words = _words()
+    floor = WORD_FLOOR
+    packed = words.get(token)
+    if packed is not None:
+        z_en, z_es, z_fr = (packed >> 16) / 10.0, ((packed >> 8) & 0xFF) / 10.0, (packed & 0xFF) / 10.0
+        flags = _KNOWN + _COMMON_EN * (z_en >= 2.0) + _COMMON_ES * (z_es >= 2.0) + _COMMON_FR * (z_fr >= 2.0)
+        return (
+            z_en if z_en > floor else floor,
+            z_es if z_es > floor else floor,
+            z_fr if z_fr > floor else floor,
+            flags,
+            1,
+        )
+    parts = _lookup(words, token)
+    if parts is None:
+        oov = _oov_score(token)
+        return (floor + OOV_WEIGHT * oov[0], floor + OOV_WEIGHT * oov[1], floor + OOV_WEIGHT * oov[2], 0, 1)
+    flags = (
+        _KNOWN
+        + _COMMON_EN * all(zipf[0] >= 20 for zipf in parts)
+        + _COMMON_ES * all(zipf[1] >= 20 for zipf in parts)
+        + _COMMON_FR * all(zipf[2] >= 20 for zipf in parts)
+    )
+    return (
+        sum(max(zipf[0] / 10.0, floor) for zipf in parts),
+        sum(max(zipf[1] / 10.0, floor) for zipf in parts),
+        sum(max(zipf[2] / 10.0, floor) for zipf in parts),
+        flags,
+        len(parts),
+    )
+
+
+class _EvidenceCache(dict[str, _Evidence]):
+    """Word → _evidence(word), filled on first use; emptied when full, to bound its memory."""
+
+    def __missing__(self, token: str) -> _Evidence:
+        evidence = _evidence(token)
+        if len(self) >= _EVIDENCE_CACHE_SIZE:
+            self.clear()
+        self[token] = evidence
+        return evidence
+
+
+_EVIDENCE = _EvidenceCache()
+
+
 def _score_latin(sample: str) -> _Latin:
     """Naive Bayes over words: each adds its log10 frequency in each language to that language.
 
-    Written for speed (it runs on every Latin-script text field): each distinct word is looked
-    up once and weighted by its count; plain words take the fast path, elisions and unknown
-    words the slow one.
+    Written for speed (it runs on every Latin-script text field): each distinct word is weighted
+    by its count, and what it adds is worked out once and cached across texts (_EVIDENCE). The
+    terms are those of the straightforward sum, added in the same order, so no result changes.
     """
-    words = _words()
-    floor = WORD_FLOOR
     en, es, fr = PRIOR
-    common_en = common_es = common_fr = 0  # tokens that are common words (Zipf ≥ 2) of each language
-    known = 0
+    flags = 0
     tokens = _tokens(sample)
+    evidence = _EVIDENCE.__getitem__
     for token, count in Counter(tokens).items():
-        packed = words.get(token)
-        if packed is not None:
-            z_en, z_es, z_fr = (packed >> 16) / 10.0, ((packed >> 8) & 0xFF) / 10.0, (packed & 0xFF) / 10.0
-            en += count * (z_en if z_en > floor else floor)
-            es += count * (z_es if z_es > floor else floor)
-            fr += count * (z_fr if z_fr > floor else floor)
-            common_en += count * (z_en >= 2.0)
-            common_es += count * (z_es >= 2.0)
-            common_fr += count * (z_fr >= 2.0)
-            known += count
-            continue
-        found = _lookup(words, token)
-        if found is None:
-            oov = _oov_score(token)
-            en += count * (floor + OOV_WEIGHT * oov[0])
-            es += count * (floor + OOV_WEIGHT * oov[1])
-            fr += count * (floor + OOV_WEIGHT * oov[2])
-            continue
-        known += count
-        weight = count / len(found)  # an elided pair ("l'objectif") counts as one word
-        en += weight * sum(max(zipf[0] / 10.0, floor) for zipf in found)
-        es += weight * sum(max(zipf[1] / 10.0, floor) for zipf in found)
-        fr += weight * sum(max(zipf[2] / 10.0, floor) for zipf in found)
-        common_en += count * all(zipf[0] >= 20 for zipf in found)
-        common_es += count * all(zipf[1] >= 20 for zipf in found)
-        common_fr += count * all(zipf[2] >= 20 for zipf in found)
+        score_en, score_es, score_fr, word_flags, parts = evidence(token)
+        if parts == 1:
+            en += count * score_en
+            es += count * score_es
+            fr += count * score_fr
+        else:
+            weight = count / parts  # an elided pair ("l'objectif") counts as one word
+            en += weight * score_en
+            es += weight * score_es
+            fr += weight * score_fr
+        flags += count * word_flags
+    known = flags & 0xFFFF  # tokens the table knows; above, tokens common (Zipf ≥ 2) in each language
+    common = (flags >> 48, (flags >> 32) & 0xFFFF, (flags >> 16) & 0xFFFF)
     best = max(en, es, fr)
     weights = (10.0 ** (SHARPNESS * (en - best)), 10.0 ** (SHARPNESS * (es - best)), 10.0 ** (SHARPNESS * (fr - best)))
     total = sum(weights)
     posterior = (weights[0] / total, weights[1] / total, weights[2] / total)
     top = max(range(3), key=lambda index: posterior[index])
-    coverage = (common_en, common_es, common_fr)[top] / len(tokens) if tokens else 0.0
+    coverage = common[top] / len(tokens) if tokens else 0.0
     return _Latin(posterior, len(tokens), known, coverage)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -212,3 +214,126 @@ def test_accuracy_floor_on_held_out_set(detector: LanguageDetector) -> None:
     assert short >= 300
     assert right / len(items) >= 0.987
     assert right_short / short >= 0.974
+
+
+# --- the fast paths give what the plain computations give --------------------------------------
+
+
+def test_script_classes_hold_what_the_fast_script_count_assumes() -> None:
+    latin = [chr(c) for c in [*range(0x250), *range(0x1E00, 0x1F00)] if detect_module._LATIN.fullmatch(chr(c))]
+    assert latin and all(c.isalpha() for c in latin)  # a Latin run's length is its letter count
+    others = (detect_module._SCRIPTS, detect_module._KANA, detect_module._NOT_ARABIC, detect_module._NOT_RUSSIAN)
+    for c in map(chr, [*range(0x250), *range(0x1E00, 0x1F00)]):  # no other script is ASCII or Latin
+        assert not any(other.fullmatch(c) for other in others)
+    for alphabet, script, foreign in (
+        (detect_module._RUSSIAN_ALPHABET, detect_module._CYRILLIC, detect_module._NOT_RUSSIAN),
+        (detect_module._ARABIC_ALPHABET, detect_module._ARABIC, detect_module._NOT_ARABIC),
+    ):
+        letters = [chr(c) for c in range(0x600, 0x700) if alphabet.fullmatch(chr(c))]
+        letters += [chr(c) for c in range(0x400, 0x530) if alphabet.fullmatch(chr(c))]
+        assert letters and all(script.fullmatch(c) and not foreign.fullmatch(c) for c in letters)
+    assert detect_module._MAX_TOKENS < 1 << 16  # _score_latin's packed counters hold that many
+
+
+def _script_letter_by_letter(sample: str) -> tuple[str, float]:
+    """_script as first written: every character tested, every script counted on the whole text."""
+
+    def count(pattern: str) -> int:
+        return len(re.findall(f"[{pattern}]", sample))
+
+    letters = sum(map(str.isalpha, sample))
+    if letters == 0:
+        return "none", 0.0
+    arabic = count(detect_module._ARABIC_CLASS)
+    cyrillic = count(detect_module._CYRILLIC_CLASS)
+    han = count(detect_module._HAN_CLASS)
+    kana = count("\u3041-\u3096\u30a1-\u30fa\u31f0-\u31ff\uff66-\uff9d") if han else 0
+    latin = count(detect_module._LATIN_CLASS)
+    other = max(0, letters - arabic - cyrillic - han - latin)
+    han_weighted = han * detect_module.HAN_WEIGHT
+    weighted = {"arabic": arabic, "cyrillic": cyrillic, "han": han_weighted, "latin": latin, "other": other}
+    script, top = max(weighted.items(), key=lambda kv: kv[1])
+    share = top / sum(weighted.values())
+    foreign_share = detect_module.FOREIGN_LETTER_SHARE
+    not_arabic = len("".join(detect_module._NOT_ARABIC.findall(sample)))
+    not_russian = len("".join(detect_module._NOT_RUSSIAN.findall(sample)))
+    if script == "arabic" and not_arabic >= max(1.0, foreign_share * arabic):
+        return "other", share
+    if script == "cyrillic" and not_russian >= max(1.0, foreign_share * cyrillic):
+        return "other", share
+    if script == "han" and kana >= max(1.0, detect_module.KANA_SHARE * (han + kana)):
+        return "other", share
+    return script, share
+
+
+def test_script_matches_a_letter_by_letter_count() -> None:
+    rng = random.Random(11)
+    # Edges of every class, letters foreign to Russian and Arabic, non-letters inside the classes
+    # (combining marks, signs, unassigned Han), kana, Greek, spaces and punctuation.
+    pool = list(" '’.,«»—1aZéÀ×ªµ²ĀɏḀỿЀԯАяёіїӘ\u0483ؠيٮپکۓ\u0670\u06fd\ufdfc\ufefc㐀\u4dbf一鿿\ufa6e𠀀あカΩ한")
+    samples = ["", " ", "1 2", "Ω", "\u0483", "\ufdfc", "\u4dbf"]
+    for _ in range(3000):
+        palette = rng.sample(pool, rng.randint(1, 5))
+        samples.append("".join(rng.choice(palette) for _ in range(rng.choice([1, 2, 3, 7, 40, 150]))))
+    for sample in samples:
+        assert detect_module._script(sample) == _script_letter_by_letter(sample), repr(sample)
+
+
+def _score_latin_word_by_word(sample: str) -> tuple[tuple[float, float, float], int, int, float]:
+    """_score_latin as first written: each word looked up and scored in the loop, no cache."""
+    words = detect_module._words()
+    floor = detect_module.WORD_FLOOR
+    en, es, fr = detect_module.PRIOR
+    common = [0, 0, 0]
+    known = 0
+    tokens = detect_module._tokens(sample)
+    for token, count in Counter(tokens).items():
+        found = detect_module._lookup(words, token)
+        if found is None:
+            oov = detect_module._oov_score(token)
+            en += count * (floor + detect_module.OOV_WEIGHT * oov[0])
+            es += count * (floor + detect_module.OOV_WEIGHT * oov[1])
+            fr += count * (floor + detect_module.OOV_WEIGHT * oov[2])
+            continue
+        known += count
+        if len(found) == 1:
+            en += count * max(found[0][0] / 10.0, floor)
+            es += count * max(found[0][1] / 10.0, floor)
+            fr += count * max(found[0][2] / 10.0, floor)
+        else:
+            weight = count / len(found)
+            en += weight * sum(max(zipf[0] / 10.0, floor) for zipf in found)
+            es += weight * sum(max(zipf[1] / 10.0, floor) for zipf in found)
+            fr += weight * sum(max(zipf[2] / 10.0, floor) for zipf in found)
+        for language in range(3):
+            common[language] += count * all(zipf[language] >= 20 for zipf in found)
+    best = max(en, es, fr)
+    weights = (10.0 ** (en - best), 10.0 ** (es - best), 10.0 ** (fr - best))
+    total = sum(weights)
+    posterior = (weights[0] / total, weights[1] / total, weights[2] / total)
+    top = max(range(3), key=lambda index: posterior[index])
+    return posterior, len(tokens), known, common[top] / len(tokens) if tokens else 0.0
+
+
+def test_score_latin_matches_a_word_by_word_sum(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same floats, not merely close ones: the cached terms are added as the loop added them."""
+    samples = [
+        "The the THE Parties parties",  # case variants are one word
+        "l'objectif d'Aichi et l’habitat aujourd'hui qu'il",  # elisions, known and not
+        "xyzzyq plugh CBD COP ABS UNEP Conservation",  # unknown words, acronyms
+        "PROTECTED AREAS OF THE COAST",  # shouting keeps its acronyms
+        " ".join(["Les Parties à la Convention sont invitées"] * 200),  # past _MAX_TOKENS
+    ]
+    samples += [item["text"] for item in map(json.loads, HELD_OUT.read_text(encoding="utf-8").splitlines()[:400])]
+    for cache_size in (50_000, 3):  # a cache that keeps emptying must give the same too
+        monkeypatch.setattr(detect_module, "_EVIDENCE_CACHE_SIZE", cache_size)
+        detect_module._EVIDENCE.clear()
+        for sample in samples:
+            latin = detect_module._score_latin(sample)
+            assert (latin.posterior, latin.tokens, latin.known, latin.coverage) == _score_latin_word_by_word(sample)
+    detect_module._EVIDENCE.clear()
+
+
+def test_plain_collapses_every_kind_of_space() -> None:
+    text = " \t a\u00a0\u00a0b\u2028c\u3000\x1c d\r\n\x85e  "
+    assert detect_module._plain(text) == re.sub(r"\s+", " ", text).strip() == "a b c d e"

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
 
-from ingest.html_text import html_to_text
+from ingest import html_text
+from ingest.html_text import html_to_text, normalise_space
 from ingest.sources import SourceError
+from ingest.sources.cbd_json import parse_item
 from ingest.sources.files import read_path
 from record_catalogue.record import Record
 from tests.conftest import SAMPLES
 
 
 def items(path: Path, realm: str | None = None) -> list[Record | SourceError]:
-    return list(read_path(path, realm))
+    return [parse_item(item) for item in read_path(path, realm)]
 
 
 def write(tmp_path: Path, name: str, content: object) -> Path:
@@ -154,3 +157,82 @@ def test_html_fields_lose_scripts_and_keep_blocks() -> None:
     html = "<p>Protected <b>areas</b> &amp; seas</p><script>alert(1)</script><ul><li>one</li><li>two</li></ul>"
     assert html_to_text(html) == "Protected areas & seas\n\none\n\ntwo"
     assert html_to_text("no markup  here") == "no markup here"
+
+
+# Fragments for the HTML fast path: plain ones it reads itself, and every kind it must leave to
+# the parser (which it must then not have changed).
+HTML_CASES = [
+    "<p>Le plan contribue à la cible 21.</p><p>Deuxième paragraphe.</p>",
+    '<P CLASS="X">upper</P><p class=\'a\' data-x="1" hidden>attrs</p >',
+    "line<br>break<br/>two<br />three</br>four<BR>five",
+    "<p/>empty<div><div><p>deep</p></div></div><hr>rule",
+    "<table><tr><td>a</td><td>b</td></tr></table><ul>\n  <li>one</li>\n  <li>two</li>\n</ul>",
+    '<a href="https://x.org/?a=1&amp;b=2">link</a> <a href=x>bare</a> <img src="a.png" alt=""/>cap',
+    "caf&eacute; &#233; &#xe9; &eacute &notit; &amp;lt; x &am<b>p; y &lt;p&gt;",
+    "<p>a &amp; b</p><p>x&amp</p><p>the end &amp",
+    "\r\n<p>crlf</p>\r\n<p>\ttab  and\u00a0nbsp\u2028sep</p>\n\n\n<p>b</p>  ",
+    '<a title="a>b">gt in attribute</a>',
+    "<a title='a<b'>lt in attribute</a>",
+    "<a href=x/y>slash in a bare value</a><p class=a/>not self-closing",
+    '<a href="x"title="y">no space</a><a href = "x" >spaces</a><a href=="x">twice</a><a href=>none</a>',
+    '<p\u00a0class="x">no-break space</p><p\x0bclass="x">vertical tab</p>',
+    "<br/ >x<p",
+    "unclosed <b>bold",
+    "a < b and c > d, 1<2, <3, < p>x</ p>, </>",
+    "<!-- a comment --><p>x</p><!DOCTYPE html><?pi?><![CDATA[x<y]]>",
+    "<style>p { color: red }</style><script>var a = '<p>';</script>after",
+    "<noscript>no</noscript><template><p>t</p></template><iframe src=x></iframe>yes",
+    "<textarea><p>x</p></textarea><title>T</title><p>b</p>",
+    "<custom-tag>x</custom-tag><o:p></o:p>y",
+    "<p>emoji 😀 and \x00 nul</p>",
+]
+
+
+def _parser_text(value: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(html_text, "_simple_text", lambda value: None)
+    try:
+        return html_to_text(value)
+    finally:
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize("value", HTML_CASES)
+def test_html_fast_path_gives_what_the_parser_gives(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert html_to_text(value) == _parser_text(value, monkeypatch)
+
+
+def test_html_fast_path_takes_plain_fragments_and_leaves_the_rest() -> None:
+    assert all(html_text._simple_text(value) is not None for value in HTML_CASES[:8])
+    for value in ("<p>x</p><!-- c -->", "<script>x</script>", "<p>a < b</p>", "<a title='a>b'>x</a>", "<p", "<x-y>z"):
+        assert html_text._simple_text(value) is None
+
+
+def test_html_fast_path_on_random_fragments(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(3)
+    pieces = [
+        *["<p>", "</p>", "<br>", "<br/>", "<b>", "</b>", "<li>", "</li>", '<div class="x">', "</div>", "<span id=a>"],
+        *["<a href='x'>", "</a>", "<TD>", '<img src="a"/>', "<h3 id=h>", "</h3>", "<script>", "</script>", "<!--"],
+        *["-->", "<", ">", "&", "&amp;", "&lt;", "&eacute;", "&#38;", "&am", "p;", " ", "  ", "\n", "\r\n", "\t"],
+        *["\u00a0", "text", "été", "生物", "/", "=", '"', "'", "<p/", "<title>", "</ p>", "< p>", "<p\x0b>"],
+    ]
+    values = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 20))) for _ in range(3000)]
+    assert sum(html_text._simple_text(value) is not None for value in values) > 100
+    expected = [_parser_text(value, monkeypatch) for value in values]
+    assert [html_to_text(value) for value in values] == expected
+
+
+def _normalise_space_line_by_line(text: str) -> str:
+    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def test_normalise_space_shortcuts_match_the_line_by_line_rules() -> None:
+    rng = random.Random(5)
+    pieces = [" ", "  ", "\n", "\n\n", "\n\n\n", "\r\n", "\r", "\t", "\u00a0", "\u2028", "\x0b", "\x85", "a", "\xad"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 15)))
+        assert normalise_space(text) == _normalise_space_line_by_line(text), repr(text)
