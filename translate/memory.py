@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -208,6 +210,35 @@ def segment_row(session: Session, source: str, target: str, source_text: str) ->
     return row if row is not None and row.source_text == source_text else None
 
 
+def add_segment(
+    session: Session,
+    source: str,
+    target: str,
+    source_text: str,
+    history_actor: str,
+    now: datetime,
+    **values: Any,
+) -> TranslationMemoryEntry:
+    """A new segment row for ``source_text`` in one pair (the key ``segment_row`` finds it by),
+    with ``values`` for the rest, and its first version in the history under ``history_actor``."""
+    row = TranslationMemoryEntry(
+        source_hash=text_hash(source_text),
+        source_text=source_text,
+        source_language=source,
+        target_language=target,
+        engine=SEGMENT_ENGINE,
+        model_version="",
+        version=1,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    session.add(row)
+    session.flush()
+    record_version(session, row, history_actor, None)
+    return row
+
+
 def write_reviewed(
     session: Session,
     source: str,
@@ -225,26 +256,20 @@ def write_reviewed(
     row = segment_row(session, source, target, source_text)
     now = utcnow()
     if row is None:
-        row = TranslationMemoryEntry(
-            source_hash=text_hash(source_text),
-            source_text=source_text,
-            source_language=source,
-            target_language=target,
-            engine=SEGMENT_ENGINE,
-            model_version="",
+        row = add_segment(
+            session,
+            source,
+            target,
+            source_text,
+            actor,
+            now,
             target_text=target_text,
             provenance="reviewed",
             status="current",
             actor=actor,
             machine_engine=origin[0],
             machine_model=origin[1],
-            version=1,
-            created_at=now,
-            updated_at=now,
         )
-        session.add(row)
-        session.flush()
-        record_version(session, row, actor, None)
         return row, True
     if (row.provenance, row.status, row.target_text) == ("reviewed", "current", target_text):
         return row, False
@@ -396,22 +421,7 @@ class TranslationMemory:
                 "pivot": segment.pivot,
             }
             if state is None:
-                row = TranslationMemoryEntry(
-                    source_hash=text_hash(source_text),
-                    source_text=source_text,
-                    source_language=source,
-                    target_language=target,
-                    engine=SEGMENT_ENGINE,
-                    model_version="",
-                    provenance="machine",
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                    **values,
-                )
-                session.add(row)
-                session.flush()
-                record_version(session, row, segment.engine, None)
+                add_segment(session, source, target, source_text, segment.engine, now, provenance="machine", **values)
                 continue
             if state.provenance != "machine" or state.status == "rejected":
                 continue

@@ -37,10 +37,9 @@ from record_catalogue.models import utcnow
 from translate.assembly import segments_of
 from translate.memory import (
     SEGMENT_ENGINE,
+    add_segment,
     lock_for_write,
-    record_version,
     segment_row,
-    text_hash,
     write_reviewed,
 )
 
@@ -312,14 +311,13 @@ def apply_units(sessions: sessionmaker[Session], units: list[Unit], origin: str)
             if segment_row(session, unit.source, unit.target, unit.source_text) is not None:
                 report.kept += 1
                 continue
-            now = utcnow()
-            row = TranslationMemoryEntry(
-                source_hash=text_hash(unit.source_text),
-                source_text=unit.source_text,
-                source_language=unit.source,
-                target_language=unit.target,
-                engine=SEGMENT_ENGINE,
-                model_version="",
+            add_segment(
+                session,
+                unit.source,
+                unit.target,
+                unit.source_text,
+                unit.actor or IMPORT_ENGINE,
+                utcnow(),
                 target_text=unit.target_text,
                 provenance="machine",
                 status=unit.status,
@@ -327,12 +325,6 @@ def apply_units(sessions: sessionmaker[Session], units: list[Unit], origin: str)
                 actor=unit.actor if unit.status != "current" else None,  # who rejected it
                 machine_engine=(unit.engine or IMPORT_ENGINE)[:40],
                 machine_model=(unit.model or origin)[:200],
-                version=1,
-                created_at=now,
-                updated_at=now,
             )
-            session.add(row)
-            session.flush()
-            record_version(session, row, unit.actor or IMPORT_ENGINE, None)
             report.machine_new += 1
     return report
