@@ -254,9 +254,7 @@ class Pipeline:
         if not self._uncommitted:
             return
         self.backend.refresh()
-        ids = list(dict.fromkeys(self._uncommitted))
-        for start in range(0, len(ids), self.batch_size):
-            self.catalogue.mark_indexed(ids[start : start + self.batch_size])
+        self.catalogue.mark_indexed(self._uncommitted)
         report.indexed += len(self._uncommitted)
         self._uncommitted = []
 

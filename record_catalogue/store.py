@@ -142,6 +142,9 @@ _ENTITY_COLUMNS = ("record_id", "field", "language", "type", "entity_id", "text"
 _AUDIT_COLUMNS = ("at", "actor", "action", "record_id", "detail")
 
 
+_IN_CHUNK = 500  # ids in one IN (...) list
+
+
 def _table(model: type[Base]) -> Table:
     """The Core table of a mapped class (typed: ``__table__`` is declared as a FromClause)."""
     return Base.metadata.tables[model.__tablename__]
@@ -360,11 +363,15 @@ class Catalogue:
             return {row_id: digest for row_id, digest in rows}
 
     def mark_indexed(self, ids: Sequence[str]) -> None:
-        """The index has committed these records: clear their flag."""
+        """The index has committed these records: clear their flag (in one transaction, in chunks
+        that keep each statement's parameters within what every database accepts)."""
+        ids = list(dict.fromkeys(ids))
         if not ids:
             return
         with self.sessions.begin() as session:
-            session.execute(update(RecordRow).where(RecordRow.id.in_(list(ids))).values(needs_index=False))
+            for start in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[start : start + _IN_CHUNK]
+                session.execute(update(RecordRow).where(RecordRow.id.in_(chunk)).values(needs_index=False))
 
     def ids_needing_index(self) -> list[str]:
         """Records changed since the index last committed them (e.g. after a crash)."""

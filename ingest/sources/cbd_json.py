@@ -202,15 +202,8 @@ def read_cbd_json(path: Path, realm_hint: str | None = None, defer: bool = False
         for number, line in enumerate(content.splitlines(), start=1):
             if not line.strip():
                 continue
-            if defer:
-                yield Unparsed(source, f"line {number}", line, realm_hint)
-                continue
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield SourceError(source, f"line {number}", f"invalid JSON: {exc.msg} at column {exc.colno}")
-                continue
-            yield record_from_json(doc, source, f"line {number}", realm_hint)
+            item = Unparsed(source, f"line {number}", line, realm_hint)
+            yield item if defer else parse_item(item)
         return
     try:
         doc = json.loads(content)
