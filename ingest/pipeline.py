@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 
 from analyzers.detect import LanguageDetector
-from ingest.prepare import BatchResult, PendingBatch, PreparePool, Tagger, prepare_batch
+from ingest.prepare import BatchResult, PendingBatch, PreparedNew, PreparePool, Tagger, prepare_batch
 from ingest.sources import SourceItem
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
-from search_index.base import BulkResult, SearchBackend
+from search_index.base import BulkResult, Document, SearchBackend
 from search_index.documents import RecordLike, build_document
 
 BATCH_SIZE = 500
@@ -76,11 +76,13 @@ Progress = Callable[[IngestReport], None]
 
 @dataclass
 class Stored:
-    """What storing one record did: its outcome and row, or why it was not stored."""
+    """What storing one record did: its outcome and index document, or why it was not stored."""
 
-    upsert: Upsert
+    record_id: str
+    source: str
+    position: str
     outcome: Outcome
-    row: RecordLike | None
+    document: Document | None
     error: str | None = None
 
 
@@ -128,8 +130,8 @@ class Pipeline:
         pool = None
         if workers > 1:
             dsn = None if ":memory:" in self.catalogue.dsn else self.catalogue.dsn  # workers cannot share memory
-            pool = PreparePool(workers, self.languages, self.tagger is not None, dsn)
-        in_flight: deque[tuple[PendingBatch | BatchResult, int]] = deque()
+            pool = PreparePool(workers, self.languages, self.tagger is not None, dsn, self.actor)
+        in_flight: deque[tuple[PendingBatch | BatchResult, list[SourceItem], int]] = deque()
         try:
             for batch, consumed in self._batches(items, skip, report):
                 work: PendingBatch | BatchResult
@@ -137,9 +139,9 @@ class Pipeline:
                     work = pool.submit(batch)
                 else:
                     work = prepare_batch(
-                        batch, self.catalogue.content_hashes, self.detector, self.tagger, self.languages
+                        batch, self.catalogue.content_hashes, self.detector, self.tagger, self.languages, self.actor
                     )
-                in_flight.append((work, consumed))
+                in_flight.append((work, batch, consumed))
                 # Keep one batch in preparation while the previous one is stored and indexed.
                 while len(in_flight) > (1 if pool is not None else 0):
                     self._commit(*in_flight.popleft(), report, progress)
@@ -172,12 +174,40 @@ class Pipeline:
     def _commit(
         self,
         work: PendingBatch | BatchResult,
+        items: list[SourceItem],
         consumed: int,
         report: IngestReport,
         progress: Progress | None,
     ) -> None:
-        """Store one prepared batch in one transaction, send it to the index, then checkpoint."""
+        """Store one prepared batch, send it to the index, then checkpoint.
+
+        A record prepared as new may have been stored meanwhile by an earlier batch (the same id
+        twice in the input, both prepared at once in workers): it is prepared again here and
+        stored as an update, after the rest of its batch, as its place in the input says.
+        """
         batch = work.result() if isinstance(work, PendingBatch) else work
+        documents: dict[str, Document] = {}
+        taken = self._store_prepared(batch, report, documents)
+        if taken:
+            again = prepare_batch(
+                [items[p] for p in taken],
+                self.catalogue.content_hashes,
+                self.detector,
+                self.tagger,
+                self.languages,
+                self.actor,
+                as_new=False,
+            )
+            self._store_prepared(again, report, documents)
+        if documents:
+            self._send(list(documents.values()), report)
+        self.catalogue.checkpoint_run(report.run_id, consumed, report.counts())
+        if progress is not None:
+            progress(report)
+
+    def _store_prepared(self, batch: BatchResult, report: IngestReport, documents: dict[str, Document]) -> list[int]:
+        """Store the batch, count what happened and report what went wrong; collect the documents
+        to index; return the positions of the new records another batch stored first."""
         errors = [ErrorReport(report.run_id, e.source, e.position, e.record_id, e.reason, "") for e in batch.errors]
         report.unchanged += batch.unchanged
         upserts: list[Upsert] = []
@@ -188,56 +218,85 @@ class Pipeline:
             )
             if upsert is not None:
                 upserts.append(upsert)
-        changed: dict[str, RecordLike] = {}
-        for stored in self._store(upserts):
-            record = stored.upsert.record
-            if stored.row is None:
+        stored, taken = self._store(batch.new, upserts)
+        taken_ids = {batch.new[n].rows.id for n in taken}
+        for new in batch.new:
+            if new.rows.id not in taken_ids:  # its problems are reported when it is prepared again
+                errors.extend(
+                    ErrorReport(report.run_id, new.source, new.source_position, new.rows.id, problem, "")
+                    for problem in new.problems
+                )
+        for result in stored:
+            if result.error is not None:
                 errors.append(
-                    ErrorReport(
-                        report.run_id,
-                        record.source,
-                        record.source_position,
-                        record.id,
-                        stored.error or "not stored",
-                        "",
-                    )
+                    ErrorReport(report.run_id, result.source, result.position, result.record_id, result.error, "")
                 )
                 continue
-            setattr(report, stored.outcome, getattr(report, stored.outcome) + 1)
-            if stored.outcome != "unchanged":
-                changed[stored.row.id] = stored.row
+            setattr(report, result.outcome, getattr(report, result.outcome) + 1)
+            if result.document is not None:
+                documents[result.record_id] = result.document
         report.errors += len(errors)
         self.catalogue.add_errors(errors)
-        if changed:
-            self._send(list(changed.values()), report)
-        self.catalogue.checkpoint_run(report.run_id, consumed, report.counts())
-        if progress is not None:
-            progress(report)
+        return [batch.new[n].position for n in taken]
 
-    def _store(self, upserts: list[Upsert]) -> list[Stored]:
-        """Store the batch in one transaction; if that fails, record by record to isolate the bad one."""
-        if not upserts:
-            return []
+    def _store(self, new: list[PreparedNew], upserts: list[Upsert]) -> tuple[list[Stored], list[int]]:
+        """Store the batch in one transaction; if that fails, record by record to isolate the bad one.
+
+        Returns what happened to each record stored, and the indexes in ``new`` of those taken."""
+        if not new and not upserts:
+            return [], []
         try:
-            results = self.catalogue.upsert_many(upserts, self.actor)
-            return [Stored(u, outcome, row) for u, (_, outcome, row) in zip(upserts, results, strict=True)]
+            done = self.catalogue.store_batch([n.rows for n in new], upserts, self.actor)
         except SQLAlchemyError:
             pass
+        else:
+            return self._outcomes(new, done.taken, upserts, done.upserted), done.taken
         stored: list[Stored] = []
-        for upsert in upserts:
+        taken: list[int] = []
+        for index, one in enumerate(new):
             try:
-                [(_, outcome, row)] = self.catalogue.upsert_many([upsert], self.actor)
+                done = self.catalogue.store_batch([one.rows], [], self.actor)
             except SQLAlchemyError as exc:
-                stored.append(Stored(upsert, "unchanged", None, f"not stored: {str(exc).splitlines()[0]}"))
+                stored.append(Stored(one.rows.id, one.source, one.source_position, "unchanged", None, _not_stored(exc)))
                 continue
-            stored.append(Stored(upsert, outcome, row))
-        return stored
+            taken.extend(index for _ in done.taken)
+            stored.extend(self._outcomes([one], done.taken, [], []))
+        for upsert in upserts:
+            record = upsert.record
+            try:
+                done = self.catalogue.store_batch([], [upsert], self.actor)
+            except SQLAlchemyError as exc:
+                stored.append(
+                    Stored(record.id, record.source, record.source_position, "unchanged", None, _not_stored(exc))
+                )
+                continue
+            stored.extend(self._outcomes([], [], [upsert], done.upserted))
+        return stored, taken
 
-    def _send(self, rows: Sequence[RecordLike], report: IngestReport) -> None:
+    @staticmethod
+    def _outcomes(
+        new: Sequence[PreparedNew],
+        taken: Sequence[int],
+        upserts: Sequence[Upsert],
+        upserted: Sequence[tuple[str, Outcome, RecordLike]],
+    ) -> list[Stored]:
+        skip = set(taken)
+        out = [
+            Stored(n.rows.id, n.source, n.source_position, "created", n.document)
+            for index, n in enumerate(new)
+            if index not in skip
+        ]
+        for upsert, (_, outcome, row) in zip(upserts, upserted, strict=True):
+            record = upsert.record
+            document = None if outcome == "unchanged" else build_document(row)
+            out.append(Stored(record.id, record.source, record.source_position, outcome, document))
+        return out
+
+    def _send(self, documents: Sequence[Document], report: IngestReport) -> None:
         """Hand documents to the index writer; commit once ``commit_every`` are waiting."""
-        result = self.backend.bulk(build_document(row) for row in rows)
+        result = self.backend.bulk(documents)
         failed = {doc_id for doc_id, _ in result.errors}
-        self._uncommitted.extend(row.id for row in rows if row.id not in failed)
+        self._uncommitted.extend(str(doc["id"]) for doc in documents if doc["id"] not in failed)
         if result.errors:
             report.errors += len(result.errors)
             self.catalogue.add_errors(
@@ -264,7 +323,8 @@ class Pipeline:
         before = report.indexed
         ids = self.catalogue.ids_needing_index()
         for start in range(0, len(ids), self.batch_size):
-            self._send(list(self.catalogue.iter_records(ids=ids[start : start + self.batch_size])), report)
+            rows = self.catalogue.iter_records(ids=ids[start : start + self.batch_size])
+            self._send([build_document(row) for row in rows], report)
         self._commit_index(report)
         return report.indexed - before
 
@@ -284,3 +344,7 @@ class Pipeline:
                     progress(count)
 
         return self.backend.rebuild(documents())
+
+
+def _not_stored(exc: SQLAlchemyError) -> str:
+    return f"not stored: {str(exc).splitlines()[0]}"

@@ -8,17 +8,29 @@ processes while the main process stores and indexes the previous batch.
 from __future__ import annotations
 
 import multiprocessing
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from analyzers.detect import LanguageDetector
 from ingest.languages import ResolvedLanguages, resolve_languages
 from ingest.sources import SourceError, SourceItem, Unparsed
 from ingest.sources.cbd_json import parse_item
+from record_catalogue.models import utcnow
 from record_catalogue.record import Record
-from record_catalogue.store import Catalogue, EntityMention, TextVersion, Upsert
+from record_catalogue.store import (
+    Catalogue,
+    EntityMention,
+    NewRecord,
+    TextVersion,
+    Upsert,
+    new_record,
+    stored_record,
+)
+from search_index.base import Document
+from search_index.documents import build_document
 
 Prepared = tuple[Upsert | None, list[str]]
 
@@ -85,15 +97,29 @@ def _failure(exc: Exception) -> str:
     return f"could not be analysed ({exc.__class__.__name__}: {exc}); not stored"
 
 
+class PreparedNew(NamedTuple):
+    """A record the catalogue did not hold when it was prepared: its rows, its index document."""
+
+    position: int  # in the batch's items: prepared again, as an update, if another batch stored it first
+    source: str
+    source_position: str
+    rows: NewRecord
+    document: Document
+    problems: list[str]
+
+
 @dataclass
 class BatchResult:
     """A batch after preparation: its source errors, how many records were unchanged (same
-    content hash as stored: nothing more was done for them), and the records to store."""
+    content hash as stored: nothing more was done for them), the records new to the catalogue
+    as rows ready to insert and documents ready to index (``new``), and the other records to
+    store (``records``, each with what ``prepared`` says of it)."""
 
     errors: list[SourceError] = field(default_factory=list)
     unchanged: int = 0
     records: list[Record] = field(default_factory=list)
     prepared: list[Prepared] = field(default_factory=list)
+    new: list[PreparedNew] = field(default_factory=list)
 
 
 KnownHashes = Callable[[list[str]], dict[str, str]]
@@ -105,8 +131,17 @@ def prepare_batch(
     detector: LanguageDetector,
     tagger: Tagger | None,
     languages: Sequence[str],
+    actor: str = "ingest",
+    *,
+    as_new: bool = True,
 ) -> BatchResult:
-    """Parse, screen out unchanged records by content hash, then prepare the rest."""
+    """Parse, screen out unchanged records by content hash, then prepare the rest.
+
+    Records the catalogue does not hold go as far as they can without it (unless ``as_new`` is
+    false): to the rows that insert them and the document that indexes them, so that the
+    catalogue's one writer only writes. An id that occurs twice in the batch is stored the
+    ordinary way, in input order.
+    """
     result = BatchResult()
     parsed: list[Record | SourceError] = []
     for item in items:
@@ -116,30 +151,41 @@ def prepare_batch(
             source, position = (item.source, item.position) if isinstance(item, Unparsed) else ("", "")
             parsed.append(SourceError(source, position, f"could not be read ({exc.__class__.__name__}: {exc})"))
     known = known_hashes([item.id for item in parsed if isinstance(item, Record)])
-    for item in parsed:
+    occurrences = Counter(item.id for item in parsed if isinstance(item, Record))
+    todo: list[tuple[int, Record]] = []
+    for n, item in enumerate(parsed):
         if isinstance(item, SourceError):
             result.errors.append(item)
         elif known.get(item.id) == item.content_hash():
             result.unchanged += 1  # unchanged input costs one lookup: no detection, no write
         else:
-            result.records.append(item)
-    result.prepared = prepare_records(result.records, detector, tagger, languages)
+            todo.append((n, item))
+    prepared = prepare_records([record for _, record in todo], detector, tagger, languages)
+    now = utcnow()
+    for (n, record), (upsert, problems) in zip(todo, prepared, strict=True):
+        if as_new and upsert is not None and record.id not in known and occurrences[record.id] == 1:
+            rows = new_record(upsert, actor, now)
+            document = build_document(stored_record(upsert, now))
+            result.new.append(PreparedNew(n, record.source, record.source_position, rows, document, problems))
+        else:
+            result.records.append(record)
+            result.prepared.append((upsert, problems))
     return result
 
 
-_worker: tuple[LanguageDetector, Tagger | None, tuple[str, ...], KnownHashes] | None = None
+_worker: tuple[LanguageDetector, Tagger | None, tuple[str, ...], KnownHashes, str] | None = None
 
 
-def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str | None) -> None:
+def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str | None, actor: str) -> None:
     from ingest.tagging import RecordTagger
 
     global _worker
     known: KnownHashes = Catalogue(dsn, auto_migrate=False).content_hashes if dsn else _nothing_known
-    _worker = (LanguageDetector(languages), RecordTagger(languages) if tagging else None, languages, known)
+    _worker = (LanguageDetector(languages), RecordTagger(languages) if tagging else None, languages, known, actor)
 
 
 def _nothing_known(ids: list[str]) -> dict[str, str]:
-    """Without a catalogue to ask, every record is prepared; storing still finds the unchanged."""
+    """Without a catalogue to ask, every record is prepared as new; the writer finds the others."""
     del ids
     return {}
 
@@ -147,18 +193,18 @@ def _nothing_known(ids: list[str]) -> dict[str, str]:
 # What a worker sends back for one record: its Upsert without the record (sent once, beside), or
 # None, and the problems found; named tuples rather than dataclasses, which pickle slower.
 _Shipped = tuple[tuple[list[TextVersion], str, list[EntityMention] | None] | None, list[str]]
-_ShippedBatch = tuple[list[SourceError], int, list[Record], list[_Shipped]]
+_ShippedBatch = tuple[list[SourceError], int, list[Record], list[_Shipped], list[PreparedNew]]
 
 
 def _prepare_in_worker(items: list[SourceItem]) -> _ShippedBatch:
     assert _worker is not None, "worker not initialised"
-    detector, tagger, languages, known = _worker
-    result = prepare_batch(items, known, detector, tagger, languages)
+    detector, tagger, languages, known, actor = _worker
+    result = prepare_batch(items, known, detector, tagger, languages, actor)
     shipped: list[_Shipped] = [
         (None if upsert is None else (upsert.texts, upsert.original_language, upsert.entities), problems)
         for upsert, problems in result.prepared
     ]
-    return result.errors, result.unchanged, result.records, shipped
+    return result.errors, result.unchanged, result.records, shipped, result.new
 
 
 class PendingBatch:
@@ -168,12 +214,12 @@ class PendingBatch:
         self.future = future
 
     def result(self) -> BatchResult:
-        errors, unchanged, records, shipped = self.future.result()
+        errors, unchanged, records, shipped, new = self.future.result()
         prepared: list[Prepared] = [
             (None if upsert is None else Upsert(record, *upsert), problems)
             for record, (upsert, problems) in zip(records, shipped, strict=True)
         ]
-        return BatchResult(errors, unchanged, records, prepared)
+        return BatchResult(errors, unchanged, records, prepared, new)
 
 
 class PreparePool:
@@ -181,14 +227,16 @@ class PreparePool:
     connection or index writer of the main process is copied into them. Each worker opens its own
     read-only use of the catalogue (``dsn``) to recognise unchanged records."""
 
-    def __init__(self, workers: int, languages: Sequence[str], tagging: bool, dsn: str | None) -> None:
+    def __init__(
+        self, workers: int, languages: Sequence[str], tagging: bool, dsn: str | None, actor: str = "ingest"
+    ) -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["analyzers.detect", "analyzers.entities", "ingest.prepare"])
         self.executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(tuple(languages), tagging, dsn),
+            initargs=(tuple(languages), tagging, dsn, actor),
         )
 
     def submit(self, items: list[SourceItem]) -> PendingBatch:

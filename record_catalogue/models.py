@@ -66,7 +66,8 @@ class FieldText(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    # looked up through uq_field_text, which leads with record_id
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     field: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
@@ -117,7 +118,6 @@ class RecordEntity(Base):
     """Something a record talks about (a country, a target, a decision), where and in which text."""
 
     __tablename__ = "record_entities"
-    __table_args__ = (Index("ix_record_entities_type_id", "type", "entity_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)

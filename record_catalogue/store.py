@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
@@ -150,6 +150,108 @@ def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
 
 
+class NewRecord(NamedTuple):
+    """A record the catalogue does not hold yet, as the rows that insert it (values in the order
+    of the table's columns, see ``new_record``).
+
+    Made wherever the record was prepared: ingest's worker processes make them, so that the
+    catalogue's one writer is left with the inserts themselves (``Catalogue.store_batch``).
+    """
+
+    id: str
+    record_row: tuple[Any, ...]
+    text_rows: list[tuple[Any, ...]]
+    entity_rows: list[tuple[Any, ...]]
+    audit_row: tuple[Any, ...]
+
+
+@dataclass
+class BatchStored:
+    """What ``Catalogue.store_batch`` did: the upserts' outcomes, and which new records were taken."""
+
+    upserted: list[tuple[str, Outcome, RecordRow | StoredRecord]] = field(default_factory=list)
+    taken: list[int] = field(default_factory=list)
+
+
+def new_record(item: Upsert, actor: str, now: datetime) -> NewRecord:
+    """The rows that store ``item`` as a new record at time ``now``, with its audit entry."""
+    record = item.record
+    record_row = (
+        record.id,
+        record.realm,
+        record.schema_name,
+        record.government,
+        item.original_language,
+        list(record.declared_languages),
+        record.date,
+        record.url,
+        [link.model_dump() for link in record.links],
+        record.source,
+        record.source_position,
+        record.content_hash(),
+        now,
+        now,
+        True,
+    )
+    text_rows = [
+        (
+            record.id,
+            t.field,
+            t.language,
+            t.text,
+            "original",
+            "current",
+            t.declared_language,
+            t.confidence,
+            1,
+            now,
+            now,
+        )
+        for t in item.texts
+    ]
+    entity_rows = [
+        (record.id, e.field, e.language, e.type, e.entity_id, e.text[:500], e.start, e.end) for e in item.entities or []
+    ]
+    detail = {
+        "source": record.source,
+        "position": record.source_position,
+        "changed_fields": sorted({t.field for t in item.texts}),
+    }
+    return NewRecord(record.id, record_row, text_rows, entity_rows, (now, actor, "record.created", record.id, detail))
+
+
+def stored_record(item: Upsert, now: datetime) -> StoredRecord:
+    """``item`` as stored by ``new_record`` at time ``now``, as plain data (to index it)."""
+    record = item.record
+    return StoredRecord(
+        id=record.id,
+        realm=record.realm,
+        schema_name=record.schema_name,
+        government=record.government,
+        original_language=item.original_language,
+        date=record.date,
+        url=record.url,
+        updated_at=now,
+        texts=tuple(StoredText(t.field, t.language, t.text, "original", "current") for t in item.texts),
+        entities=tuple(StoredEntity(e.type, e.entity_id) for e in item.entities or []),
+    )
+
+
+def _insert_records(session: Session, new: Sequence[NewRecord]) -> None:
+    """Insert new records with one statement per table.
+
+    Plain executemany on the tables (``record_catalogue.bulk_insert``), not the ORM: a first
+    ingest inserts hundreds of thousands of rows, and per-row bookkeeping is pure cost there.
+    """
+    if not new:
+        return
+    connection = session.connection()
+    insert_rows(connection, _table(RecordRow), _RECORD_COLUMNS, [n.record_row for n in new])
+    insert_rows(connection, _table(FieldText), _TEXT_COLUMNS, [row for n in new for row in n.text_rows])
+    insert_rows(connection, _table(RecordEntity), _ENTITY_COLUMNS, [row for n in new for row in n.entity_rows])
+    insert_rows(connection, _table(AuditEntry), _AUDIT_COLUMNS, [n.audit_row for n in new])
+
+
 class Catalogue:
     """The source of truth: one object per process, sessions per operation."""
 
@@ -189,17 +291,38 @@ class Catalogue:
         Returns, per item, its id, the outcome and the stored row (texts and entities loaded),
         which the caller can index without reading it back.
         """
+        return self.store_batch((), items, actor).upserted
+
+    def store_batch(self, new: Sequence[NewRecord], items: Sequence[Upsert], actor: str = "ingest") -> BatchStored:
+        """Insert ``new`` records (prepared as rows elsewhere), then upsert ``items``: one transaction.
+
+        A ``new`` record whose id the catalogue holds by now (stored by an earlier batch of the
+        same input, or by another writer) is not inserted: its position is in ``taken``, for the
+        caller to prepare it again as an update.
+        """
         ids = list(dict.fromkeys(item.record.id for item in items))
-        results: list[tuple[str, Outcome, RecordRow | StoredRecord]] = []
+        result = BatchStored()
         with self.sessions.begin() as session:
+            if new:
+                held = self._existing_ids(session, [n.id for n in new])
+                fresh: list[NewRecord] = []
+                for position, one in enumerate(new):
+                    if one.id in held:
+                        result.taken.append(position)
+                    else:
+                        held.add(one.id)  # the same id twice in ``new``: the second is taken
+                        fresh.append(one)
+                _insert_records(session, fresh)
+            if not items:
+                return result
             stmt = (
                 select(RecordRow)
                 .where(RecordRow.id.in_(ids))
                 .options(selectinload(RecordRow.texts), selectinload(RecordRow.entities))
             )
             rows = {row.id: row for row in session.scalars(stmt)}
-            # Records seen for the first time (the bulk of any first ingest) are written with
-            # executemany inserts; the unit of work is kept for updates, where it earns its cost.
+            # Records seen for the first time are written with executemany inserts; the unit of
+            # work is kept for updates, where it earns its cost.
             first: dict[str, int] = {}
             for n, item in enumerate(items):
                 if item.record.id not in rows:
@@ -208,99 +331,32 @@ class Catalogue:
             created = dict(zip(first.values(), new_rows, strict=True))
             for n, item in enumerate(items):
                 if n in created:
-                    results.append((item.record.id, "created", created[n]))
+                    result.upserted.append((item.record.id, "created", created[n]))
                     continue
                 row = rows.get(item.record.id)
                 if row is None:  # the same id again in this batch, inserted above
                     row = session.get(RecordRow, item.record.id, options=[selectinload(RecordRow.texts)])
                 outcome, row = self._upsert_in(session, row, item, actor)
                 rows[row.id] = row
-                results.append((row.id, outcome, row))
-        return results
+                result.upserted.append((row.id, outcome, row))
+        return result
+
+    @staticmethod
+    def _existing_ids(session: Session, ids: Sequence[str]) -> set[str]:
+        held: set[str] = set()
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = list(ids[start : start + _IN_CHUNK])
+            held.update(session.scalars(select(RecordRow.id).where(RecordRow.id.in_(chunk))))
+        return held
 
     @staticmethod
     def _insert_new(session: Session, items: Sequence[Upsert], actor: str) -> list[StoredRecord]:
-        """Insert new records, their texts, entities and audit entries with one statement per table.
-
-        Returns the same values as plain data, for the caller to index.
-        """
+        """Insert new records; returns them as plain data, for the caller to index."""
         if not items:
             return []
         now = utcnow()
-        rows: list[StoredRecord] = []
-        record_rows: list[tuple[Any, ...]] = []
-        text_rows: list[tuple[Any, ...]] = []
-        entity_rows: list[tuple[Any, ...]] = []
-        audit_rows: list[tuple[Any, ...]] = []
-        for item in items:
-            record = item.record
-            record_rows.append(
-                (
-                    record.id,
-                    record.realm,
-                    record.schema_name,
-                    record.government,
-                    item.original_language,
-                    list(record.declared_languages),
-                    record.date,
-                    record.url,
-                    [link.model_dump() for link in record.links],
-                    record.source,
-                    record.source_position,
-                    record.content_hash(),
-                    now,
-                    now,
-                    True,
-                )
-            )
-            text_rows.extend(
-                (
-                    record.id,
-                    t.field,
-                    t.language,
-                    t.text,
-                    "original",
-                    "current",
-                    t.declared_language,
-                    t.confidence,
-                    1,
-                    now,
-                    now,
-                )
-                for t in item.texts
-            )
-            mentions = item.entities or []
-            entity_rows.extend(
-                (record.id, e.field, e.language, e.type, e.entity_id, e.text[:500], e.start, e.end) for e in mentions
-            )
-            detail = {
-                "source": record.source,
-                "position": record.source_position,
-                "changed_fields": sorted({t.field for t in item.texts}),
-            }
-            audit_rows.append((now, actor, "record.created", record.id, detail))
-            rows.append(
-                StoredRecord(
-                    id=record.id,
-                    realm=record.realm,
-                    schema_name=record.schema_name,
-                    government=record.government,
-                    original_language=item.original_language,
-                    date=record.date,
-                    url=record.url,
-                    updated_at=now,
-                    texts=tuple(StoredText(t.field, t.language, t.text, "original", "current") for t in item.texts),
-                    entities=tuple(StoredEntity(e.type, e.entity_id) for e in mentions),
-                )
-            )
-        # Plain executemany on the tables (record_catalogue.bulk_insert), not the ORM: a first
-        # ingest inserts hundreds of thousands of rows, and per-row bookkeeping is pure cost here.
-        connection = session.connection()
-        insert_rows(connection, _table(RecordRow), _RECORD_COLUMNS, record_rows)
-        insert_rows(connection, _table(FieldText), _TEXT_COLUMNS, text_rows)
-        insert_rows(connection, _table(RecordEntity), _ENTITY_COLUMNS, entity_rows)
-        insert_rows(connection, _table(AuditEntry), _AUDIT_COLUMNS, audit_rows)
-        return rows
+        _insert_records(session, [new_record(item, actor, now) for item in items])
+        return [stored_record(item, now) for item in items]
 
     def _upsert_in(
         self, session: Session, row: RecordRow | None, item: Upsert, actor: str

@@ -133,6 +133,25 @@ def test_a_batch_with_the_same_record_twice(catalogue: Catalogue) -> None:
     assert row is not None and next(t.text for t in row.texts if t.field == "summary") == "A second, corrected summary."
 
 
+def test_new_records_prepared_elsewhere_are_inserted_unless_taken(catalogue: Catalogue) -> None:
+    """``store_batch`` inserts rows made by ``new_record``; an id stored meanwhile is handed back."""
+    from record_catalogue.models import utcnow
+    from record_catalogue.store import new_record
+
+    first = record()
+    catalogue.upsert_many([Upsert(first, texts(first), "en")])
+    other = record(id="REC-2", title={"en": "Permit for pollinator surveys"})
+    now = utcnow()
+    rows = [new_record(Upsert(r, texts(r), "en"), "tester", now) for r in (first, other, other)]
+    done = catalogue.store_batch(rows, [])
+    assert done.taken == [0, 2]  # REC-1 was stored before; REC-2 twice: the second one
+    stored = catalogue.get("REC-2")
+    assert stored is not None and stored.needs_index and stored.content_hash == other.content_hash()
+    assert {(t.field, t.text) for t in stored.texts} == {(t.field, t.text) for t in texts(other)}
+    assert [(a.actor, a.action) for a in catalogue.audit_trail("REC-2")] == [("tester", "record.created")]
+    assert len(catalogue.audit_trail("REC-1")) == 1 and catalogue.count() == 2
+
+
 def test_bulk_insert_stores_exactly_what_core_inserts(catalogue: Catalogue) -> None:
     """The SQLite fast path must write the same bytes as SQLAlchemy would (dates, JSON, flags)."""
     import datetime as dt

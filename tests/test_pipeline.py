@@ -13,6 +13,7 @@ from ingest.sources.files import read_path
 from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
 from search_index.base import SearchQuery
+from search_index.documents import build_document
 from search_index.tantivy_backend import TantivyBackend
 from tests.conftest import SAMPLES
 
@@ -59,6 +60,38 @@ def test_changed_record_is_updated_and_reindexed(settings: Settings, catalogue: 
         doc["header"]["identifier"]
     ]
     assert pipe.backend.count() == 1
+
+
+def test_a_record_prepared_as_new_but_stored_meanwhile_becomes_an_update(
+    settings: Settings, catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers prepare a batch while the one before it is stored: the same id in both looks new
+    to the later one. It must be stored as an update, in input order, never lost or doubled."""
+    pipe = pipeline(settings, catalogue)
+    doc = json.loads((SAMPLES / "shared" / "national-target.json").read_text())
+    record_id = doc["header"]["identifier"]
+    path = tmp_path / "target.json"
+    path.write_text(json.dumps(doc))
+    pipe.run(read_path(path))
+    changed = json.loads(json.dumps(doc))
+    changed["title"]["en"] = "Expanding marine protected areas"
+    path.write_text(json.dumps([doc, changed]))  # the stored version again, then a change
+    stale_view: dict[str, str] = {}  # what a worker saw before the first run's batch was stored
+    monkeypatch.setattr(catalogue, "content_hashes", lambda ids: stale_view)
+    pipe.batch_size = 1  # one batch each: both look new, both are found stored when written
+    report = pipe.run(read_path(path), run_id="stale")
+    assert (report.created, report.updated, report.unchanged, report.errors) == (0, 1, 1, 0), report
+    row = catalogue.get(record_id)
+    assert row is not None and next(t.text for t in row.texts if t.field == "title" and t.language == "en") == (
+        "Expanding marine protected areas"
+    )
+    assert [a.action for a in catalogue.audit_trail(record_id)] == ["record.created", "record.updated"]
+    assert pipe.backend.count() == 1
+    assert [h.id for h in pipe.backend.search(SearchQuery(text="marine area", lang="en")).hits] == [record_id]
+
+    path.write_text(json.dumps(changed))  # alone in its batch, unchanged: found unchanged on the second try
+    again = pipe.run(read_path(path), run_id="stale-again")
+    assert (again.created, again.updated, again.unchanged, again.errors) == (0, 0, 1, 0)
 
 
 def test_bad_input_is_reported_and_the_batch_goes_on(settings: Settings, catalogue: Catalogue, tmp_path: Path) -> None:
@@ -173,6 +206,9 @@ def test_worker_processes_give_the_same_result(settings: Settings, catalogue: Ca
         batch_size=25,
     )
     serial.run(read_path(dump))
+    backend = parallel.backend
+    for row in catalogue.iter_records():  # workers built the documents: what a rebuild would index
+        assert backend.get(row.id) == {**build_document(row), "updated_at": backend.get(row.id)["updated_at"]}  # type: ignore[index]
     for row in other.iter_records():
         twin = rows[row.id]
         assert {(t.field, t.language, t.text) for t in row.texts} == {(t.field, t.language, t.text) for t in twin.texts}

@@ -86,9 +86,11 @@ def test_unparsed_lines_are_parsed_screened_and_prepared() -> None:
     result = prepare_batch(items, known_hashes, LanguageDetector(), RecordTagger(UN_LANGUAGES), UN_LANGUAGES)
     assert asked == [["NEW", "OLD"]]
     assert result.unchanged == 1
-    assert [r.id for r in result.records] == ["NEW"]
-    upsert = result.prepared[0][0]
-    assert upsert is not None and ("country", "br") in {(e.type, e.entity_id) for e in upsert.entities or []}
+    assert result.records == []  # a record new to the catalogue goes as rows and a document
+    [new] = result.new
+    assert (new.position, new.source, new.source_position, new.rows.id) == (0, "dump.jsonl", "line 1", "NEW")
+    assert ("country", "br") in {(row[3], row[4]) for row in new.rows.entity_rows}
+    assert "country:br" in new.document["entities"]
     assert [e.position for e in result.errors] == ["line 2", "line 3"]
     assert result.errors[0].reason.startswith("invalid JSON")
     assert "identifier" in result.errors[1].reason
