@@ -42,7 +42,7 @@ from ingest.sources.files import read_path  # noqa: E402
 from record_catalogue.languages import UN_LANGUAGES  # noqa: E402
 from record_catalogue.models import utcnow  # noqa: E402
 from record_catalogue.record import Record  # noqa: E402
-from record_catalogue.store import Catalogue, Upsert, new_record, stored_record  # noqa: E402
+from record_catalogue.store import Catalogue, Upsert, stored_record  # noqa: E402
 from search_index.base import Document  # noqa: E402
 from search_index.documents import build_document  # noqa: E402
 from search_index.tantivy_backend import TantivyBackend, build_schema, to_tantivy  # noqa: E402
@@ -125,14 +125,14 @@ def stage_costs(dump: Path, directory: Path, sample: int) -> dict[str, float]:
         for r, found, mentions in zip(records, resolved, entities, strict=True)
     ]
     now = utcnow()
+    catalogue = Catalogue(f"sqlite:///{directory / 'sample.sqlite3'}")
     rows, documents = timed(
         "rows",
         lambda: (
-            [new_record(u, "bench", now) for u in upserts],
+            [catalogue.rows.new_record(u, "bench", now) for u in upserts],
             [build_document(stored_record(u, now)) for u in upserts],
         ),
     )
-    catalogue = Catalogue(f"sqlite:///{directory / 'sample.sqlite3'}")
     timed("store", lambda: [catalogue.store_batch(rows[start : start + 500], []) for start in range(0, sample, 500)])
     backend = TantivyBackend(directory / "sample-index")
     backend.ensure_index()

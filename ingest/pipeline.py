@@ -1,8 +1,10 @@
 """The pipeline: read → parse → detect → tag → store → index, in batches; errors reported, never fatal.
 
-Parsing, screening by content hash, detection and tagging are per-record CPU work: on big runs
-they happen in worker processes (``ingest.prepare``), while this process, the one writer of the
-catalogue and the index, only stores and indexes.
+Parsing, screening by content hash, detection, tagging, and for records new to the catalogue
+their rows and index document, are per-record CPU work: on big runs they happen in worker
+processes (``ingest.prepare``), while this process, the one writer of the catalogue and the
+index, only inserts and indexes. Its main thread is the part of ingest that cannot be spread
+over more cores, so it is kept to what only the writer can do.
 
 Each batch is one catalogue transaction (all of it or none of it) after which the run's
 checkpoint advances; its documents go to the index writer at once, but the index is committed
@@ -129,8 +131,7 @@ class Pipeline:
         self.index_pending(report)
         pool = None
         if workers > 1:
-            dsn = None if ":memory:" in self.catalogue.dsn else self.catalogue.dsn  # workers cannot share memory
-            pool = PreparePool(workers, self.languages, self.tagger is not None, dsn, self.actor)
+            pool = PreparePool(workers, self.languages, self.tagger is not None, self.catalogue.dsn, self.actor)
         in_flight: deque[tuple[PendingBatch | BatchResult, list[SourceItem], int]] = deque()
         try:
             for batch, consumed in self._batches(items, skip, report):
@@ -139,11 +140,17 @@ class Pipeline:
                     work = pool.submit(batch)
                 else:
                     work = prepare_batch(
-                        batch, self.catalogue.content_hashes, self.detector, self.tagger, self.languages, self.actor
+                        batch,
+                        self.catalogue.content_hashes,
+                        self.detector,
+                        self.tagger,
+                        self.languages,
+                        self.catalogue.rows,
+                        self.actor,
                     )
                 in_flight.append((work, batch, consumed))
-                # Keep one batch in preparation while the previous one is stored and indexed.
-                while len(in_flight) > (1 if pool is not None else 0):
+                # Keep every worker busy while the oldest batch is stored and indexed.
+                while len(in_flight) > (workers if pool is not None else 0):
                     self._commit(*in_flight.popleft(), report, progress)
             while in_flight:
                 self._commit(*in_flight.popleft(), report, progress)
@@ -195,8 +202,8 @@ class Pipeline:
                 self.detector,
                 self.tagger,
                 self.languages,
-                self.actor,
-                as_new=False,
+                rows=None,  # stored the ordinary way: found stored, it is an update
+                actor=self.actor,
             )
             self._store_prepared(again, report, documents)
         if documents:

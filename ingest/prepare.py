@@ -2,7 +2,9 @@
 
 Detection and tagging are pure CPU work on one record at a time, the bulk of ingest's cost; the
 catalogue and the index need one writer. So big runs prepare batches in a pool of worker
-processes while the main process stores and indexes the previous batch.
+processes while the main process stores and indexes the previous batch. A record new to the
+catalogue is prepared all the way to the rows that insert it (values as the database driver
+takes them) and the document that indexes it: the writer is left with the writes.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from record_catalogue.store import (
     Catalogue,
     EntityMention,
     NewRecord,
+    RowMaker,
     TextVersion,
     Upsert,
-    new_record,
     stored_record,
 )
 from search_index.base import Document
@@ -131,16 +133,15 @@ def prepare_batch(
     detector: LanguageDetector,
     tagger: Tagger | None,
     languages: Sequence[str],
+    rows: RowMaker | None = None,
     actor: str = "ingest",
-    *,
-    as_new: bool = True,
 ) -> BatchResult:
     """Parse, screen out unchanged records by content hash, then prepare the rest.
 
-    Records the catalogue does not hold go as far as they can without it (unless ``as_new`` is
-    false): to the rows that insert them and the document that indexes them, so that the
-    catalogue's one writer only writes. An id that occurs twice in the batch is stored the
-    ordinary way, in input order.
+    With ``rows``, records the catalogue does not hold go as far as they can without it: to the
+    rows that insert them and the document that indexes them, so that the catalogue's one
+    writer only writes. An id that occurs twice in the batch is stored the ordinary way, in
+    input order, as is everything without ``rows``.
     """
     result = BatchResult()
     parsed: list[Record | SourceError] = []
@@ -163,25 +164,27 @@ def prepare_batch(
     prepared = prepare_records([record for _, record in todo], detector, tagger, languages)
     now = utcnow()
     for (n, record), (upsert, problems) in zip(todo, prepared, strict=True):
-        if as_new and upsert is not None and record.id not in known and occurrences[record.id] == 1:
-            rows = new_record(upsert, actor, now)
+        if rows is not None and upsert is not None and record.id not in known and occurrences[record.id] == 1:
             document = build_document(stored_record(upsert, now))
-            result.new.append(PreparedNew(n, record.source, record.source_position, rows, document, problems))
+            new = rows.new_record(upsert, actor, now)
+            result.new.append(PreparedNew(n, record.source, record.source_position, new, document, problems))
         else:
             result.records.append(record)
             result.prepared.append((upsert, problems))
     return result
 
 
-_worker: tuple[LanguageDetector, Tagger | None, tuple[str, ...], KnownHashes, str] | None = None
+_worker: tuple[LanguageDetector, Tagger | None, tuple[str, ...], KnownHashes, RowMaker, str] | None = None
 
 
-def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str | None, actor: str) -> None:
+def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str, actor: str) -> None:
     from ingest.tagging import RecordTagger
 
     global _worker
-    known: KnownHashes = Catalogue(dsn, auto_migrate=False).content_hashes if dsn else _nothing_known
-    _worker = (LanguageDetector(languages), RecordTagger(languages) if tagging else None, languages, known, actor)
+    shared = ":memory:" not in dsn  # a worker cannot see the writer's in-memory database
+    known: KnownHashes = Catalogue(dsn, auto_migrate=False).content_hashes if shared else _nothing_known
+    tagger = RecordTagger(languages) if tagging else None
+    _worker = (LanguageDetector(languages), tagger, languages, known, RowMaker.for_url(dsn), actor)
 
 
 def _nothing_known(ids: list[str]) -> dict[str, str]:
@@ -198,8 +201,8 @@ _ShippedBatch = tuple[list[SourceError], int, list[Record], list[_Shipped], list
 
 def _prepare_in_worker(items: list[SourceItem]) -> _ShippedBatch:
     assert _worker is not None, "worker not initialised"
-    detector, tagger, languages, known, actor = _worker
-    result = prepare_batch(items, known, detector, tagger, languages, actor)
+    detector, tagger, languages, known, rows, actor = _worker
+    result = prepare_batch(items, known, detector, tagger, languages, rows, actor)
     shipped: list[_Shipped] = [
         (None if upsert is None else (upsert.texts, upsert.original_language, upsert.entities), problems)
         for upsert, problems in result.prepared
@@ -227,9 +230,7 @@ class PreparePool:
     connection or index writer of the main process is copied into them. Each worker opens its own
     read-only use of the catalogue (``dsn``) to recognise unchanged records."""
 
-    def __init__(
-        self, workers: int, languages: Sequence[str], tagging: bool, dsn: str | None, actor: str = "ingest"
-    ) -> None:
+    def __init__(self, workers: int, languages: Sequence[str], tagging: bool, dsn: str, actor: str = "ingest") -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["analyzers.detect", "analyzers.entities", "ingest.prepare"])
         self.executor = ProcessPoolExecutor(

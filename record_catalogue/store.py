@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Engine, Table, delete, func, select, update
+from sqlalchemy import Dialect, Engine, Table, delete, func, make_url, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from record_catalogue.bulk_insert import insert_rows
+from record_catalogue.bulk_insert import RowEncoder, insert_rows
 from record_catalogue.db import CatalogueUnavailable, check, make_engine, migrate, session_factory
 from record_catalogue.models import AuditEntry, Base, FieldText, IngestError, IngestRun, RecordEntity, RecordRow, utcnow
 from record_catalogue.record import Record
@@ -62,8 +62,7 @@ class Upsert:
     entities: list[EntityMention] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StoredText:
+class StoredText(NamedTuple):
     """A text just stored, as plain data (see ``StoredRecord``)."""
 
     field: str
@@ -73,16 +72,15 @@ class StoredText:
     status: str
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEntity:
+class StoredEntity(NamedTuple):
     type: str
     entity_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRecord:
+class StoredRecord(NamedTuple):
     """A record just inserted, as plain data: enough to index it without reading it back, and
-    far cheaper to make than ORM objects when a first ingest inserts tens of thousands."""
+    far cheaper to make than ORM objects (or frozen dataclasses) when a first ingest inserts
+    tens of thousands."""
 
     id: str
     realm: str
@@ -151,12 +149,8 @@ def _table(model: type[Base]) -> Table:
 
 
 class NewRecord(NamedTuple):
-    """A record the catalogue does not hold yet, as the rows that insert it (values in the order
-    of the table's columns, see ``new_record``).
-
-    Made wherever the record was prepared: ingest's worker processes make them, so that the
-    catalogue's one writer is left with the inserts themselves (``Catalogue.store_batch``).
-    """
+    """A record the catalogue does not hold yet, as the rows that insert it (made by ``RowMaker``:
+    values in the order of the table's columns, as the database driver takes them)."""
 
     id: str
     record_row: tuple[Any, ...]
@@ -173,55 +167,81 @@ class BatchStored:
     taken: list[int] = field(default_factory=list)
 
 
-def new_record(item: Upsert, actor: str, now: datetime) -> NewRecord:
-    """The rows that store ``item`` as a new record at time ``now``, with its audit entry."""
-    record = item.record
-    record_row = (
-        record.id,
-        record.realm,
-        record.schema_name,
-        record.government,
-        item.original_language,
-        list(record.declared_languages),
-        record.date,
-        record.url,
-        [link.model_dump() for link in record.links],
-        record.source,
-        record.source_position,
-        record.content_hash(),
-        now,
-        now,
-        True,
-    )
-    text_rows = [
-        (
+class RowMaker:
+    """Makes the rows of new records, their values as the catalogue's database driver takes them.
+
+    Needs the database's dialect, not a connection: ingest's worker processes make the rows of
+    the records they prepare (``for_url``), so that the catalogue's one writer only inserts them.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.record = RowEncoder(dialect, _table(RecordRow), _RECORD_COLUMNS)
+        self.text = RowEncoder(dialect, _table(FieldText), _TEXT_COLUMNS)
+        self.entity = RowEncoder(dialect, _table(RecordEntity), _ENTITY_COLUMNS)
+        self.audit = RowEncoder(dialect, _table(AuditEntry), _AUDIT_COLUMNS)
+
+    @classmethod
+    def for_url(cls, dsn: str) -> RowMaker:
+        return cls(make_url(dsn).get_dialect()())
+
+    def new_record(self, item: Upsert, actor: str, now: datetime) -> NewRecord:
+        """The rows that store ``item`` as a new record at time ``now``, with its audit entry."""
+        record = item.record
+        record_row = (
             record.id,
-            t.field,
-            t.language,
-            t.text,
-            "original",
-            "current",
-            t.declared_language,
-            t.confidence,
-            1,
+            record.realm,
+            record.schema_name,
+            record.government,
+            item.original_language,
+            list(record.declared_languages),
+            record.date,
+            record.url,
+            [link.model_dump() for link in record.links],
+            record.source,
+            record.source_position,
+            record.content_hash(),
             now,
             now,
+            True,
         )
-        for t in item.texts
-    ]
-    entity_rows = [
-        (record.id, e.field, e.language, e.type, e.entity_id, e.text[:500], e.start, e.end) for e in item.entities or []
-    ]
-    detail = {
-        "source": record.source,
-        "position": record.source_position,
-        "changed_fields": sorted({t.field for t in item.texts}),
-    }
-    return NewRecord(record.id, record_row, text_rows, entity_rows, (now, actor, "record.created", record.id, detail))
+        text_rows = [
+            self.text(
+                (
+                    record.id,
+                    t.field,
+                    t.language,
+                    t.text,
+                    "original",
+                    "current",
+                    t.declared_language,
+                    t.confidence,
+                    1,
+                    now,
+                    now,
+                )
+            )
+            for t in item.texts
+        ]
+        entity_rows = [
+            self.entity((record.id, e.field, e.language, e.type, e.entity_id, e.text[:500], e.start, e.end))
+            for e in item.entities or []
+        ]
+        detail = {
+            "source": record.source,
+            "position": record.source_position,
+            "changed_fields": sorted({t.field for t in item.texts}),
+        }
+        return NewRecord(
+            record.id,
+            self.record(record_row),
+            text_rows,
+            entity_rows,
+            self.audit((now, actor, "record.created", record.id, detail)),
+        )
 
 
 def stored_record(item: Upsert, now: datetime) -> StoredRecord:
-    """``item`` as stored by ``new_record`` at time ``now``, as plain data (to index it)."""
+    """``item`` as stored by ``RowMaker.new_record`` at time ``now``, as plain data (to index it)."""
     record = item.record
     return StoredRecord(
         id=record.id,
@@ -259,6 +279,7 @@ class Catalogue:
         self.dsn = dsn
         self.engine: Engine = make_engine(dsn)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        self.rows = RowMaker(self.engine.dialect)
         if auto_migrate:
             migrate(self.engine)
 
@@ -349,13 +370,12 @@ class Catalogue:
             held.update(session.scalars(select(RecordRow.id).where(RecordRow.id.in_(chunk))))
         return held
 
-    @staticmethod
-    def _insert_new(session: Session, items: Sequence[Upsert], actor: str) -> list[StoredRecord]:
+    def _insert_new(self, session: Session, items: Sequence[Upsert], actor: str) -> list[StoredRecord]:
         """Insert new records; returns them as plain data, for the caller to index."""
         if not items:
             return []
         now = utcnow()
-        _insert_records(session, [new_record(item, actor, now) for item in items])
+        _insert_records(session, [self.rows.new_record(item, actor, now) for item in items])
         return [stored_record(item, now) for item in items]
 
     def _upsert_in(

@@ -134,15 +134,14 @@ def test_a_batch_with_the_same_record_twice(catalogue: Catalogue) -> None:
 
 
 def test_new_records_prepared_elsewhere_are_inserted_unless_taken(catalogue: Catalogue) -> None:
-    """``store_batch`` inserts rows made by ``new_record``; an id stored meanwhile is handed back."""
+    """``store_batch`` inserts rows made by ``RowMaker``; an id stored meanwhile is handed back."""
     from record_catalogue.models import utcnow
-    from record_catalogue.store import new_record
 
     first = record()
     catalogue.upsert_many([Upsert(first, texts(first), "en")])
     other = record(id="REC-2", title={"en": "Permit for pollinator surveys"})
     now = utcnow()
-    rows = [new_record(Upsert(r, texts(r), "en"), "tester", now) for r in (first, other, other)]
+    rows = [catalogue.rows.new_record(Upsert(r, texts(r), "en"), "tester", now) for r in (first, other, other)]
     done = catalogue.store_batch(rows, [])
     assert done.taken == [0, 2]  # REC-1 was stored before; REC-2 twice: the second one
     stored = catalogue.get("REC-2")
@@ -156,9 +155,9 @@ def test_bulk_insert_stores_exactly_what_core_inserts(catalogue: Catalogue) -> N
     """The SQLite fast path must write the same bytes as SQLAlchemy would (dates, JSON, flags)."""
     import datetime as dt
 
-    from sqlalchemy import insert
+    from sqlalchemy import insert, make_url
 
-    from record_catalogue.bulk_insert import insert_rows
+    from record_catalogue.bulk_insert import RowEncoder, insert_rows
     from record_catalogue.models import Base
 
     table = Base.metadata.tables["records"]
@@ -180,9 +179,13 @@ def test_bulk_insert_stores_exactly_what_core_inserts(catalogue: Catalogue) -> N
         "needs_index": True,
     }
     columns = ["id", *values]
+    encode = RowEncoder(catalogue.engine.dialect, table, columns)
+    # as worker processes encode: from the database URL's dialect, without a connection
+    encode_elsewhere = RowEncoder(make_url(catalogue.dsn).get_dialect()(), table, columns)
     with catalogue.engine.begin() as connection:
         connection.execute(insert(table), [{"id": "CORE", **values}])
-        insert_rows(connection, table, columns, [("FAST", *values.values()), ("FAST-2", *values.values())])
+        rows = [encode(("FAST", *values.values())), encode_elsewhere(("FAST-2", *values.values()))]
+        insert_rows(connection, table, columns, rows)
         stored = {
             row[0]: row[1:]
             for row in connection.exec_driver_sql(f"SELECT id, {', '.join(columns[1:])} FROM records").all()

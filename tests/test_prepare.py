@@ -61,6 +61,7 @@ def test_unparsed_lines_are_parsed_screened_and_prepared() -> None:
     """Dump lines reach preparation unparsed: bad ones become errors, unchanged ones are skipped."""
     from ingest.prepare import prepare_batch
     from ingest.sources import SourceItem, Unparsed
+    from record_catalogue.store import RowMaker
 
     def line(record_id: str, title: str) -> str:
         doc = {
@@ -83,7 +84,8 @@ def test_unparsed_lines_are_parsed_screened_and_prepared() -> None:
         asked.append(ids)
         return {i: known[i] for i in ids if i in known}
 
-    result = prepare_batch(items, known_hashes, LanguageDetector(), RecordTagger(UN_LANGUAGES), UN_LANGUAGES)
+    rows = RowMaker.for_url("sqlite:///catalogue.sqlite3")
+    result = prepare_batch(items, known_hashes, LanguageDetector(), RecordTagger(UN_LANGUAGES), UN_LANGUAGES, rows)
     assert asked == [["NEW", "OLD"]]
     assert result.unchanged == 1
     assert result.records == []  # a record new to the catalogue goes as rows and a document
