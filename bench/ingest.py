@@ -85,6 +85,7 @@ def pipeline(dump: Path, directory: Path) -> Run:
     docs = [build_document(row) for row in catalogue.iter_records()]
     catalogue.close()
     per_record = 1000 / max(report.created, 1)
+    thread = max(thread, time.get_clock_info("thread_time").resolution)  # never divide by zero
     return Run(seconds, report.created, docs, cpu * per_record, thread * per_record)
 
 

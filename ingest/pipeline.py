@@ -6,7 +6,8 @@ processes (``ingest.prepare``), while this process, the one writer of the catalo
 index, only inserts and indexes. Its main thread is the part of ingest that cannot be spread
 over more cores, so it is kept to what only the writer can do.
 
-Each batch is one catalogue transaction (all of it or none of it) after which the run's
+Each batch is stored in one catalogue transaction (all of it or none of it; records that
+must be prepared again, see ``Pipeline._commit``, in a second one) after which the run's
 checkpoint advances; its documents go to the index writer at once, but the index is committed
 only every ``commit_every`` records and at the end (a commit writes a segment and costs as much
 as indexing thousands of documents). ``needs_index`` is cleared only for committed records. A run
@@ -88,6 +89,16 @@ class Stored:
     error: str | None = None
 
 
+@dataclass
+class _InFlight:
+    """A batch handed out for preparation and not stored yet."""
+
+    work: PendingBatch | BatchResult
+    items: list[SourceItem]
+    consumed: int  # items of the input read up to the end of this batch: its checkpoint
+    mark: int  # batches of the run stored when it was handed out: what its preparation saw
+
+
 class Pipeline:
     """Runs the stages over source items with one catalogue and one index."""
 
@@ -111,6 +122,11 @@ class Pipeline:
         self.batch_size = batch_size
         self.commit_every = commit_every
         self._uncommitted: list[str] = []  # ids sent to the index writer since its last commit
+        # Batches are prepared ahead of storing; what a batch's preparation saw of the catalogue
+        # may be changed by the batches stored before it. Ids written by each stored batch of
+        # the run, kept while a batch prepared before it is still to be stored.
+        self._stored_batches = 0
+        self._written: dict[int, set[str]] = {}
 
     def run(
         self,
@@ -124,7 +140,8 @@ class Pipeline:
         """Ingest every item (skipping the first ``skip``, already done by the run being resumed).
 
         With ``workers`` > 1, batches are prepared in that many worker processes while this one
-        stores and indexes; batches are still committed, and checkpointed, in input order.
+        stores and indexes; batches are still stored, and checkpointed, in input order. Without,
+        each batch is prepared here before the one before it is stored, as a worker would.
         """
         report = IngestReport(run_id=run_id or self.catalogue.new_run_id(), total=total)
         self.backend.ensure_index()
@@ -132,7 +149,9 @@ class Pipeline:
         pool = None
         if workers > 1:
             pool = PreparePool(workers, self.languages, self.tagger is not None, self.catalogue.dsn, self.actor)
-        in_flight: deque[tuple[PendingBatch | BatchResult, list[SourceItem], int]] = deque()
+        ahead = workers if pool is not None else 1  # batches prepared before the oldest is stored
+        in_flight: deque[_InFlight] = deque()
+        self._stored_batches, self._written = 0, {}
         try:
             for batch, consumed in self._batches(items, skip, report):
                 work: PendingBatch | BatchResult
@@ -148,12 +167,11 @@ class Pipeline:
                         self.catalogue.rows,
                         self.actor,
                     )
-                in_flight.append((work, batch, consumed))
-                # Keep every worker busy while the oldest batch is stored and indexed.
-                while len(in_flight) > (workers if pool is not None else 0):
-                    self._commit(*in_flight.popleft(), report, progress)
+                in_flight.append(_InFlight(work, batch, consumed, self._stored_batches))
+                while len(in_flight) > ahead:
+                    self._commit(in_flight.popleft(), report, progress, in_flight)
             while in_flight:
-                self._commit(*in_flight.popleft(), report, progress)
+                self._commit(in_flight.popleft(), report, progress, in_flight)
             self._commit_index(report)
         finally:
             if pool is not None:
@@ -179,36 +197,47 @@ class Pipeline:
             yield batch, report.read
 
     def _commit(
-        self,
-        work: PendingBatch | BatchResult,
-        items: list[SourceItem],
-        consumed: int,
-        report: IngestReport,
-        progress: Progress | None,
+        self, flight: _InFlight, report: IngestReport, progress: Progress | None, waiting: Sequence[_InFlight]
     ) -> None:
         """Store one prepared batch, send it to the index, then checkpoint.
 
-        A record prepared as new may have been stored meanwhile by an earlier batch (the same id
-        twice in the input, both prepared at once in workers): it is prepared again here and
-        stored as an update, after the rest of its batch, as its place in the input says.
+        Its preparation saw the catalogue as it was when the batch was handed out. A record
+        prepared as new that an earlier batch has stored since (``taken``), and a record found
+        unchanged that an earlier batch has changed since, are prepared again here, against
+        the catalogue as it is now (detection and tagging run in this process for them), and
+        stored after the rest of the batch: the last occurrence in the input always wins.
+        Those are stored in a second transaction; a crash between the two resumes from the
+        checkpoint before the batch, where the first part is found unchanged.
         """
-        batch = work.result() if isinstance(work, PendingBatch) else work
+        batch = flight.work.result() if isinstance(flight.work, PendingBatch) else flight.work
+        since: set[str] = set()
+        for number, ids in self._written.items():
+            if number > flight.mark:
+                since |= ids
+        changed = [position for position, record_id in batch.unchanged if record_id in since]
         documents: dict[str, Document] = {}
         taken = self._store_prepared(batch, report, documents)
-        if taken:
-            again = prepare_batch(
-                [items[p] for p in taken],
+        report.unchanged -= len(changed)
+        again = sorted(taken + changed)
+        if again:
+            retry = prepare_batch(
+                [flight.items[p] for p in again],
                 self.catalogue.content_hashes,
                 self.detector,
                 self.tagger,
                 self.languages,
-                rows=None,  # stored the ordinary way: found stored, it is an update
+                rows=None,  # stored the ordinary way, against the catalogue as it is now
                 actor=self.actor,
             )
-            self._store_prepared(again, report, documents)
+            self._store_prepared(retry, report, documents)
+        self._stored_batches += 1
+        self._written[self._stored_batches] = set(documents)
+        oldest = min((waiting_flight.mark for waiting_flight in waiting), default=self._stored_batches)
+        for number in [n for n in self._written if n <= oldest]:
+            del self._written[number]
         if documents:
             self._send(list(documents.values()), report)
-        self.catalogue.checkpoint_run(report.run_id, consumed, report.counts())
+        self.catalogue.checkpoint_run(report.run_id, flight.consumed, report.counts())
         if progress is not None:
             progress(report)
 
@@ -216,7 +245,7 @@ class Pipeline:
         """Store the batch, count what happened and report what went wrong; collect the documents
         to index; return the positions of the new records another batch stored first."""
         errors = [ErrorReport(report.run_id, e.source, e.position, e.record_id, e.reason, "") for e in batch.errors]
-        report.unchanged += batch.unchanged
+        report.unchanged += len(batch.unchanged)
         upserts: list[Upsert] = []
         for record, (upsert, problems) in zip(batch.records, batch.prepared, strict=True):
             errors.extend(

@@ -2,7 +2,7 @@
 
 Detection and tagging are pure CPU work on one record at a time, the bulk of ingest's cost; the
 catalogue and the index need one writer. So big runs prepare batches in a pool of worker
-processes while the main process stores and indexes the previous batch. A record new to the
+processes while the main process stores and indexes earlier batches. A record new to the
 catalogue is prepared all the way to the rows that insert it (values as the database driver
 takes them) and the document that indexes it: the writer is left with the writes.
 """
@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
+
+from sqlalchemy import make_url
 
 from analyzers.detect import LanguageDetector
 from ingest.languages import ResolvedLanguages, resolve_languages
@@ -112,13 +114,13 @@ class PreparedNew(NamedTuple):
 
 @dataclass
 class BatchResult:
-    """A batch after preparation: its source errors, how many records were unchanged (same
-    content hash as stored: nothing more was done for them), the records new to the catalogue
-    as rows ready to insert and documents ready to index (``new``), and the other records to
-    store (``records``, each with what ``prepared`` says of it)."""
+    """A batch after preparation: its source errors, the records found unchanged (position in
+    the batch and id: same content hash as stored, nothing more was done for them), the records
+    new to the catalogue as rows ready to insert and documents ready to index (``new``), and the
+    other records to store (``records``, each with what ``prepared`` says of it)."""
 
     errors: list[SourceError] = field(default_factory=list)
-    unchanged: int = 0
+    unchanged: list[tuple[int, str]] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     prepared: list[Prepared] = field(default_factory=list)
     new: list[PreparedNew] = field(default_factory=list)
@@ -141,7 +143,8 @@ def prepare_batch(
     With ``rows``, records the catalogue does not hold go as far as they can without it: to the
     rows that insert them and the document that indexes them, so that the catalogue's one
     writer only writes. An id that occurs twice in the batch is stored the ordinary way, in
-    input order, as is everything without ``rows``.
+    input order, as is everything without ``rows``; so is it when unchanged, since an earlier
+    occurrence may change it.
     """
     result = BatchResult()
     parsed: list[Record | SourceError] = []
@@ -157,16 +160,21 @@ def prepare_batch(
     for n, item in enumerate(parsed):
         if isinstance(item, SourceError):
             result.errors.append(item)
-        elif known.get(item.id) == item.content_hash():
-            result.unchanged += 1  # unchanged input costs one lookup: no detection, no write
+        elif occurrences[item.id] == 1 and known.get(item.id) == item.content_hash():
+            result.unchanged.append((n, item.id))  # one lookup: no detection, no write
         else:
             todo.append((n, item))
     prepared = prepare_records([record for _, record in todo], detector, tagger, languages)
     now = utcnow()
     for (n, record), (upsert, problems) in zip(todo, prepared, strict=True):
         if rows is not None and upsert is not None and record.id not in known and occurrences[record.id] == 1:
-            document = build_document(stored_record(upsert, now))
-            new = rows.new_record(upsert, actor, now)
+            try:
+                document = build_document(stored_record(upsert, now))
+                new = rows.new_record(upsert, actor, now)
+            except Exception as exc:  # a bug here must cost this record only, reported
+                result.records.append(record)
+                result.prepared.append((None, [*problems, _failure(exc)]))
+                continue
             result.new.append(PreparedNew(n, record.source, record.source_position, new, document, problems))
         else:
             result.records.append(record)
@@ -181,7 +189,7 @@ def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str, actor: str
     from ingest.tagging import RecordTagger
 
     global _worker
-    shared = ":memory:" not in dsn  # a worker cannot see the writer's in-memory database
+    shared = make_url(dsn).database not in (None, "", ":memory:")  # in-memory: the writer's alone
     known: KnownHashes = Catalogue(dsn, auto_migrate=False).content_hashes if shared else _nothing_known
     tagger = RecordTagger(languages) if tagging else None
     _worker = (LanguageDetector(languages), tagger, languages, known, RowMaker.for_url(dsn), actor)
@@ -196,7 +204,7 @@ def _nothing_known(ids: list[str]) -> dict[str, str]:
 # What a worker sends back for one record: its Upsert without the record (sent once, beside), or
 # None, and the problems found; named tuples rather than dataclasses, which pickle slower.
 _Shipped = tuple[tuple[list[TextVersion], str, list[EntityMention] | None] | None, list[str]]
-_ShippedBatch = tuple[list[SourceError], int, list[Record], list[_Shipped], list[PreparedNew]]
+_ShippedBatch = tuple[list[SourceError], list[tuple[int, str]], list[Record], list[_Shipped], list[PreparedNew]]
 
 
 def _prepare_in_worker(items: list[SourceItem]) -> _ShippedBatch:

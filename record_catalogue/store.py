@@ -182,6 +182,9 @@ class RowMaker:
 
     @classmethod
     def for_url(cls, dsn: str) -> RowMaker:
+        """For a process without a connection. The dialect is the URL's default one, as
+        ``make_engine`` leaves it: should engine options ever change how values are bound
+        (a JSON serializer, say), give them here too; tests/test_catalogue.py compares both."""
         return cls(make_url(dsn).get_dialect()())
 
     def new_record(self, item: Upsert, actor: str, now: datetime) -> NewRecord:

@@ -94,6 +94,67 @@ def test_a_record_prepared_as_new_but_stored_meanwhile_becomes_an_update(
     assert (again.created, again.updated, again.unchanged, again.errors) == (0, 0, 1, 0)
 
 
+def test_record_by_record_after_a_failed_batch_keeps_taken_records(
+    settings: Settings, catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch transaction fails: record by record, a record found stored meanwhile is still
+    prepared again as an update, the others are created."""
+    from sqlalchemy.exc import OperationalError
+
+    pipe = pipeline(settings, catalogue)
+    doc = json.loads((SAMPLES / "shared" / "national-target.json").read_text())
+    path = tmp_path / "target.json"
+    path.write_text(json.dumps(doc))
+    pipe.run(read_path(path))
+    changed = json.loads(json.dumps(doc))
+    changed["title"]["en"] = "Expanding marine protected areas"
+    other = json.loads(json.dumps(doc))
+    other["header"]["identifier"] = "OTHER-1"
+    path.write_text(json.dumps([changed, other]))
+    monkeypatch.setattr(catalogue, "content_hashes", lambda ids: {})  # both look new
+    real_store = catalogue.store_batch
+
+    def store_one_at_a_time(new, items, actor="ingest"):  # type: ignore[no-untyped-def]
+        if len(new) + len(items) > 1:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return real_store(new, items, actor)
+
+    monkeypatch.setattr(catalogue, "store_batch", store_one_at_a_time)
+    report = pipe.run(read_path(path))
+    assert (report.created, report.updated, report.unchanged, report.errors) == (1, 1, 0, 0), report
+    row = catalogue.get(doc["header"]["identifier"])
+    assert row is not None and "Expanding marine protected areas" in {t.text for t in row.texts}
+    assert catalogue.get("OTHER-1") is not None and pipe.backend.count() == 2
+
+
+@pytest.mark.parametrize("batch_size", [1, 10], ids=["across-batches", "in-one-batch"])
+def test_the_last_occurrence_of_a_record_wins(
+    settings: Settings, catalogue: Catalogue, tmp_path: Path, batch_size: int
+) -> None:
+    """A change and then a revert to the stored version, in one batch or in two (the second
+    prepared before the first is stored, as workers do): the revert must not pass for unchanged."""
+    pipe = pipeline(settings, catalogue)
+    doc = json.loads((SAMPLES / "shared" / "national-target.json").read_text())
+    record_id = doc["header"]["identifier"]
+    path = tmp_path / "target.json"
+    path.write_text(json.dumps(doc))
+    pipe.run(read_path(path))
+    changed = json.loads(json.dumps(doc))
+    changed["title"]["en"] = "Expanding marine protected areas"
+    path.write_text(json.dumps([changed, doc]))
+    pipe.batch_size = batch_size
+    report = pipe.run(read_path(path))
+    assert (report.created, report.updated, report.unchanged, report.errors) == (0, 2, 0, 0), report
+    row = catalogue.get(record_id)
+    assert (
+        row is not None
+        and next(t.text for t in row.texts if t.field == "title" and t.language == "en") == (doc["title"]["en"])
+    )
+    assert [a.action for a in catalogue.audit_trail(record_id)] == ["record.created", *["record.updated"] * 2]
+    hits = pipe.backend.search(SearchQuery(text="marine area", lang="en")).hits
+    assert hits == [] and pipe.backend.count() == 1
+
+
 def test_bad_input_is_reported_and_the_batch_goes_on(settings: Settings, catalogue: Catalogue, tmp_path: Path) -> None:
     good = json.loads((SAMPLES / "shared" / "abs-permit.json").read_text())
     lines = [
@@ -254,12 +315,12 @@ def test_index_commits_every_n_records_and_flags_only_committed_ones(
     path.write_text(json.dumps(changed))
     with pytest.raises(Crash):
         pipe.run(crashing(list(read_path(path))))  # type: ignore[arg-type]
-    # two whole batches stored (the catalogue commits each) but never committed to the index;
-    # the last five were still being read
-    assert len(catalogue.ids_needing_index()) == 20
+    # the first batch stored (the catalogue commits it) but never committed to the index; the
+    # second prepared, not stored yet; the last five were still being read
+    assert len(catalogue.ids_needing_index()) == 10
     backend.close()
     fresh = Pipeline(catalogue, TantivyBackend(settings.index_dir), LanguageDetector(), settings.languages)
-    assert fresh.index_pending() == 20
+    assert fresh.index_pending() == 10
     assert catalogue.ids_needing_index() == []
     hits = fresh.backend.search(SearchQuery(text="crash test", lang="en", size=50)).hits
-    assert len(hits) == 20 and fresh.backend.count() == 100
+    assert len(hits) == 10 and fresh.backend.count() == 100

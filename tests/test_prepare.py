@@ -87,7 +87,7 @@ def test_unparsed_lines_are_parsed_screened_and_prepared() -> None:
     rows = RowMaker.for_url("sqlite:///catalogue.sqlite3")
     result = prepare_batch(items, known_hashes, LanguageDetector(), RecordTagger(UN_LANGUAGES), UN_LANGUAGES, rows)
     assert asked == [["NEW", "OLD"]]
-    assert result.unchanged == 1
+    assert result.unchanged == [(3, "OLD")]
     assert result.records == []  # a record new to the catalogue goes as rows and a document
     [new] = result.new
     assert (new.position, new.source, new.source_position, new.rows.id) == (0, "dump.jsonl", "line 1", "NEW")
