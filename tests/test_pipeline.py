@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,19 +63,25 @@ def test_changed_record_is_updated_and_reindexed(settings: Settings, catalogue: 
     assert pipe.backend.count() == 1
 
 
+def stored_target(pipe: Pipeline, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], Path]:
+    """The sample national target ingested; it, a changed copy, and a file to write input to."""
+    doc = json.loads((SAMPLES / "shared" / "national-target.json").read_text())
+    path = tmp_path / "target.json"
+    path.write_text(json.dumps(doc))
+    pipe.run(read_path(path))
+    changed = json.loads(json.dumps(doc))
+    changed["title"]["en"] = "Expanding marine protected areas"
+    return doc, changed, path
+
+
 def test_a_record_prepared_as_new_but_stored_meanwhile_becomes_an_update(
     settings: Settings, catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Workers prepare a batch while the one before it is stored: the same id in both looks new
     to the later one. It must be stored as an update, in input order, never lost or doubled."""
     pipe = pipeline(settings, catalogue)
-    doc = json.loads((SAMPLES / "shared" / "national-target.json").read_text())
+    doc, changed, path = stored_target(pipe, tmp_path)
     record_id = doc["header"]["identifier"]
-    path = tmp_path / "target.json"
-    path.write_text(json.dumps(doc))
-    pipe.run(read_path(path))
-    changed = json.loads(json.dumps(doc))
-    changed["title"]["en"] = "Expanding marine protected areas"
     path.write_text(json.dumps([doc, changed]))  # the stored version again, then a change
     stale_view: dict[str, str] = {}  # what a worker saw before the first run's batch was stored
     monkeypatch.setattr(catalogue, "content_hashes", lambda ids: stale_view)
@@ -102,12 +109,7 @@ def test_record_by_record_after_a_failed_batch_keeps_taken_records(
     from sqlalchemy.exc import OperationalError
 
     pipe = pipeline(settings, catalogue)
-    doc = json.loads((SAMPLES / "shared" / "national-target.json").read_text())
-    path = tmp_path / "target.json"
-    path.write_text(json.dumps(doc))
-    pipe.run(read_path(path))
-    changed = json.loads(json.dumps(doc))
-    changed["title"]["en"] = "Expanding marine protected areas"
+    doc, changed, path = stored_target(pipe, tmp_path)
     other = json.loads(json.dumps(doc))
     other["header"]["identifier"] = "OTHER-1"
     path.write_text(json.dumps([changed, other]))
@@ -134,13 +136,8 @@ def test_the_last_occurrence_of_a_record_wins(
     """A change and then a revert to the stored version, in one batch or in two (the second
     prepared before the first is stored, as workers do): the revert must not pass for unchanged."""
     pipe = pipeline(settings, catalogue)
-    doc = json.loads((SAMPLES / "shared" / "national-target.json").read_text())
+    doc, changed, path = stored_target(pipe, tmp_path)
     record_id = doc["header"]["identifier"]
-    path = tmp_path / "target.json"
-    path.write_text(json.dumps(doc))
-    pipe.run(read_path(path))
-    changed = json.loads(json.dumps(doc))
-    changed["title"]["en"] = "Expanding marine protected areas"
     path.write_text(json.dumps([changed, doc]))
     pipe.batch_size = batch_size
     report = pipe.run(read_path(path))
