@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from record_catalogue.bulk_insert import RowEncoder, insert_rows
-from record_catalogue.db import CatalogueUnavailable, check, make_engine, migrate, session_factory
+from record_catalogue.db import CatalogueUnavailable, check, in_chunks, make_engine, migrate, session_factory
 from record_catalogue.models import AuditEntry, Base, FieldText, IngestError, IngestRun, RecordEntity, RecordRow, utcnow
 from record_catalogue.record import Record
 
@@ -138,9 +138,6 @@ _TEXT_COLUMNS = (
 )
 _ENTITY_COLUMNS = ("record_id", "field", "language", "type", "entity_id", "text", "start", "end")
 _AUDIT_COLUMNS = ("at", "actor", "action", "record_id", "detail")
-
-
-_IN_CHUNK = 500  # ids in one IN (...) list
 
 
 def _table(model: type[Base]) -> Table:
@@ -368,8 +365,7 @@ class Catalogue:
     @staticmethod
     def _existing_ids(session: Session, ids: Sequence[str]) -> set[str]:
         held: set[str] = set()
-        for start in range(0, len(ids), _IN_CHUNK):
-            chunk = list(ids[start : start + _IN_CHUNK])
+        for chunk in in_chunks(ids):
             held.update(session.scalars(select(RecordRow.id).where(RecordRow.id.in_(chunk))))
         return held
 
@@ -448,8 +444,7 @@ class Catalogue:
         if not ids:
             return
         with self.sessions.begin() as session:
-            for start in range(0, len(ids), _IN_CHUNK):
-                chunk = ids[start : start + _IN_CHUNK]
+            for chunk in in_chunks(ids):
                 session.execute(update(RecordRow).where(RecordRow.id.in_(chunk)).values(needs_index=False))
 
     def ids_needing_index(self) -> list[str]:

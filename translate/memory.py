@@ -18,7 +18,7 @@ thousands of segments per batch of records.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from record_catalogue.db import in_chunks
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion
 from record_catalogue.models import utcnow
 
@@ -39,11 +40,6 @@ REVIEWED_ENGINE = SEGMENT_ENGINE  # the name curated rows had before segments he
 def text_hash(text: str) -> str:
     """The key of a segment's text (SHA-256, hex)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def lock_for_write(session: Session) -> None:
@@ -158,7 +154,7 @@ def load_states(
     """The segment rows of those source texts in one language pair, by source text."""
     by_hash = {text_hash(t): t for t in dict.fromkeys(texts)}
     found: dict[str, SegmentState] = {}
-    for hashes in _chunks(sorted(by_hash)):
+    for hashes in in_chunks(sorted(by_hash), CHUNK):
         stmt = (
             select(TranslationMemoryEntry)
             .where(
@@ -312,7 +308,7 @@ class TranslationMemory:
         by_hash = {text_hash(text): text for text in unique}
         found: dict[str, Remembered] = {}
         with self.sessions() as session:
-            for hashes in _chunks(list(by_hash)):
+            for hashes in in_chunks(list(by_hash), CHUNK):
                 stmt = select(TranslationMemoryEntry).where(
                     TranslationMemoryEntry.source_hash.in_(hashes),
                     TranslationMemoryEntry.source_language == source,
@@ -351,7 +347,7 @@ class TranslationMemory:
     ) -> None:
         by_hash = {text_hash(s.source_text): s for s in segments}
         existing: dict[str, TranslationMemoryEntry] = {}
-        for hashes in _chunks(list(by_hash)):
+        for hashes in in_chunks(list(by_hash), CHUNK):
             stmt = select(TranslationMemoryEntry).where(
                 TranslationMemoryEntry.source_hash.in_(hashes),
                 TranslationMemoryEntry.source_language == source,
