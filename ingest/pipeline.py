@@ -295,7 +295,8 @@ class Pipeline:
             except SQLAlchemyError as exc:
                 stored.append(Stored(one.rows.id, one.source, one.source_position, "unchanged", None, _not_stored(exc)))
                 continue
-            taken.extend(index for _ in done.taken)
+            if done.taken:  # found stored by now: to be prepared again, as an update
+                taken.append(index)
             stored.extend(self._outcomes([one], done.taken, [], []))
         for upsert in upserts:
             record = upsert.record
