@@ -1,0 +1,102 @@
+"""Facet values as a reader sees them, in the reader's language.
+
+A facet must always show something: unknown types, ids and languages fall back (to English, then
+to the id) rather than fail.
+"""
+
+from __future__ import annotations
+
+import re
+
+from analyzers import gazetteer
+from analyzers.entities.kinds import AICHI_TARGETS, GBF_TARGETS
+from analyzers.entities.normalise import _primary
+from analyzers.entities.references import _from_roman
+from record_catalogue.languages import UN_LANGUAGES
+
+_TARGET_LABELS = {
+    "aichi": {
+        "en": "Aichi Biodiversity Target {n}",
+        "fr": "Objectif {n} d'Aichi",
+        "es": "Meta {n} de Aichi",
+        "ru": "Целевая задача {n} Айти",
+        "ar": "الهدف {n} من أهداف أيشي",
+        "zh": "爱知生物多样性目标{n}",
+    },
+    "gbf": {
+        "en": "GBF Target {n}",
+        "fr": "Cible {n} du Cadre mondial de la biodiversité",
+        "es": "Meta {n} del Marco Mundial de Biodiversidad",
+        "ru": "Целевая задача {n} Глобальной рамочной программы в области биоразнообразия",
+        "ar": "الهدف {n} من الإطار العالمي للتنوع البيولوجي",
+        "zh": "全球生物多样性框架目标{n}",
+    },
+}
+_DECISION_LABELS = {
+    "en": "decision {ref}",
+    "fr": "décision {ref}",
+    "es": "decisión {ref}",
+    "ru": "решение {ref}",
+    "ar": "المقرر {ref}",
+    "zh": "第{ref}号决定",
+}
+_SYMBOL_SUFFIXES = re.compile(r"/(ADD|REV|CORR)\.", re.IGNORECASE)
+
+
+def _decision_reference(ident: str) -> str | None:
+    """``cop-xi-2`` -> ``XI/2``, ``cop-xiv-8`` -> ``14/8``, ``cp-v-16`` -> ``BS-V/16``, ``np-iii-1`` -> ``NP-3/1``."""
+    body, _, rest = ident.partition("-")
+    roman, _, number = rest.partition("-")
+    meeting = _from_roman(roman)
+    if meeting is None or not number.isdigit():
+        return None
+    upper = roman.upper()
+    if body == "cop":
+        return f"{upper if meeting < 14 else meeting}/{number}"
+    if body == "cp":
+        if meeting <= 7:
+            return f"BS-{upper}/{number}"
+        return f"CP-{upper if meeting == 8 else meeting}/{number}"
+    if body == "np":
+        return f"NP-{meeting}/{number}"
+    return None
+
+
+def _symbol_label(ident: str) -> str:
+    symbol = ident.upper().replace("-", "/").replace("COP/MOP", "COP-MOP")
+    return _SYMBOL_SUFFIXES.sub(lambda m: "/" + m.group(1).capitalize() + ".", symbol)
+
+
+def entity_label(key: str, lang: str) -> str:
+    """How the facet value ``key`` reads in language ``lang`` ("country:br", "fr" -> "Brésil").
+
+    Unknown types, ids and languages fall back (to English, then to the id) rather than fail: a
+    facet must always show something.
+    """
+    kind, _, ident = key.partition(":")
+    if not ident:
+        return key
+    lang = _primary(lang)
+    if lang not in UN_LANGUAGES:
+        lang = "en"
+    label: str | None = None
+    if kind == "country":
+        label = gazetteer.country_label(ident, lang)
+    elif kind in {"treaty", "org"}:
+        label = gazetteer.gazetteer_label(kind, ident, lang)
+    elif kind == "target":
+        series, _, number = ident.partition("-")
+        templates = _TARGET_LABELS.get(series)
+        valid = AICHI_TARGETS if series == "aichi" else GBF_TARGETS
+        if templates and number.isdigit() and int(number) in valid:
+            label = templates[lang].format(n=int(number))
+    elif kind == "decision":
+        reference = _decision_reference(ident)
+        if reference:
+            label = _DECISION_LABELS[lang].format(ref=reference)
+    elif kind == "symbol":
+        label = _symbol_label(ident)
+    elif kind == "species":
+        genus, _, epithet = ident.partition("-")
+        label = f"{genus.capitalize()} {epithet}" if epithet else None
+    return label or ident
