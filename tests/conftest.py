@@ -1,17 +1,31 @@
-"""Shared fixtures: settings in a temporary data directory, a migrated catalogue, sample paths."""
+"""Shared fixtures: settings in a temporary data directory, a migrated catalogue, sample paths.
+
+The catalogue is a fixture parameter, like the engines: every test that takes ``settings``,
+``catalogue`` or ``catalogue_url`` runs once on SQLite (``[sqlite]``, the default file in the
+test's data directory) and once on PostgreSQL (``[postgresql]``, a fresh database copied from a
+template migrated once, on a server this session starts: ``devservers/postgres.py``). A test that
+builds its own settings opts in with ``load_settings(..., catalogue_url=catalogue_url)``;
+session-scoped fixtures use ``catalogue_database(kind, postgres)`` with ``params=CATALOGUES``.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from devservers.postgres import PostgresServer, PostgresUnavailable, TemplateDatabases
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 
+# The engines' session fixtures (a real OpenSearch node and cluster) for every suite.
+pytest_plugins = ["tests.engines"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+CATALOGUES = ("sqlite", "postgresql")
 
 
 @pytest.fixture(autouse=True)
@@ -27,10 +41,42 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     get_settings.cache_clear()
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[TemplateDatabases]:
+    """The session's PostgreSQL server, with the catalogue's template database (migrated once)."""
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"the PostgreSQL catalogue tests cannot start a server: {exc}", pytrace=False)
+    try:
+        yield TemplateDatabases(server)
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def catalogue_database(kind: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The catalogue URL for ``kind``: None for SQLite (the default file in the data directory), or
+    the DSN of a fresh PostgreSQL database, dropped afterwards."""
+    if kind == "sqlite":
+        yield None
+        return
+    databases: TemplateDatabases = request.getfixturevalue("postgres")
+    with databases.database() as dsn:
+        yield dsn
+
+
+@pytest.fixture(params=CATALOGUES)
+def catalogue_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The catalogue a test runs on: None (SQLite in its data directory) or a fresh PostgreSQL database."""
+    with catalogue_database(request.param, request) as url:
+        yield url
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Embedded defaults inside a fresh data directory."""
-    return load_settings(data_dir=tmp_path / "data", es_url=None)
+def settings(tmp_path: Path, catalogue_url: str | None) -> Settings:
+    """Embedded defaults inside a fresh data directory, on the test's catalogue."""
+    return load_settings(data_dir=tmp_path / "data", es_url=None, catalogue_url=catalogue_url)
 
 
 @pytest.fixture

@@ -64,15 +64,16 @@ def build_inputs(root: Path) -> tuple[set[str], dict[str, str]]:
     return searchable, bad
 
 
-def test_mixed_directory_every_input_searchable_or_listed(tmp_path: Path) -> None:
+def test_mixed_directory_every_input_searchable_or_listed(tmp_path: Path, catalogue_url: str | None) -> None:
     searchable, bad = build_inputs(tmp_path / "in")
-    result = run(tmp_path, "ingest", str(tmp_path / "in"))
+    on = {"CHM_CATALOGUE_URL": catalogue_url} if catalogue_url else {}
+    result = run(tmp_path, "ingest", str(tmp_path / "in"), **on)
     assert result.returncode == 0, result.stderr
-    errors = run(tmp_path, "errors").stdout
+    errors = run(tmp_path, "errors", **on).stdout
     for name, reason in bad.items():
         assert any(name in line and reason in line for line in errors.splitlines()), (name, errors)
 
-    settings = load_settings(data_dir=tmp_path / "data", es_url=None)
+    settings = load_settings(data_dir=tmp_path / "data", es_url=None, catalogue_url=catalogue_url)
     with TestClient(create_app(settings)) as client:
         body = client.get("/api/v1/search", params={"size": 100}).json()
         assert {r["id"] for r in body["results"]} == searchable

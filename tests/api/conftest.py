@@ -1,7 +1,8 @@
 """An API over a catalogue and an index loaded with the samples.
 
 The index is the embedded engine, or the Elasticsearch node named by CHM_ES_URL when set (on an
-index name of its own, deleted afterwards): every API test then runs on that engine too.
+index name of its own, deleted afterwards): every API test then runs on that engine too. The
+catalogue is a parameter: every API test runs on SQLite and on PostgreSQL (``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -21,16 +22,24 @@ from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
 from search_index.factory import get_backend
-from tests.conftest import SAMPLES
+from tests.conftest import CATALOGUES, SAMPLES, catalogue_database
+
+
+@pytest.fixture(scope="session", params=CATALOGUES)
+def api_catalogue_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The API suite's catalogue: SQLite, or a PostgreSQL database of its own for the session."""
+    with catalogue_database(request.param, request) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
-def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """Samples ingested once per session into their own data directory (and index)."""
+def loaded_settings(tmp_path_factory: pytest.TempPathFactory, api_catalogue_url: str | None) -> Iterator[Settings]:
+    """Samples ingested once per session (and catalogue) into their own data directory (and index)."""
     settings = load_settings(
         data_dir=tmp_path_factory.mktemp("api") / "data",
         es_url=os.environ.get("CHM_ES_URL"),
         index_name=f"chm-api-test-{uuid.uuid4().hex[:10]}",
+        catalogue_url=api_catalogue_url,
     )
     catalogue = Catalogue(settings.catalogue_dsn)
     backend = get_backend(settings)

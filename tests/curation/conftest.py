@@ -140,7 +140,8 @@ def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
 
 
 @pytest.fixture
-def world(tmp_path: Path, engine: ArgosEngine) -> Iterator[World]:
-    built = World(load_settings(data_dir=tmp_path / "data", es_url=None, languages=LANGUAGES), engine)
+def world(tmp_path: Path, engine: ArgosEngine, catalogue_url: str | None) -> Iterator[World]:
+    settings = load_settings(data_dir=tmp_path / "data", es_url=None, languages=LANGUAGES, catalogue_url=catalogue_url)
+    built = World(settings, engine)
     yield built
     built.close()

@@ -36,9 +36,10 @@ class PausingEngine(ArgosEngine):
 
 
 @pytest.fixture
-def separate(tmp_path: Path, models: Models) -> Iterator[tuple[World, PausingEngine]]:
+def separate(tmp_path: Path, models: Models, catalogue_url: str | None) -> Iterator[tuple[World, PausingEngine]]:
     engine = PausingEngine(models.installed, intra_threads=1)
-    world = World(load_settings(data_dir=tmp_path / "data", es_url=None, languages=LANGUAGES), engine)
+    settings = load_settings(data_dir=tmp_path / "data", es_url=None, languages=LANGUAGES, catalogue_url=catalogue_url)
+    world = World(settings, engine)
     world.app.state.services._backend = None  # the API opens its own index, as another process would
     yield world, engine
     world.close()

@@ -24,6 +24,7 @@ THREE = ("chm-1", "abs-1", "bch-1")
 def reindex_with_the_cli(world: World) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
     environment.update(CHM_DATA_DIR=str(world.settings.data_dir), CHM_LANGUAGES="en,fr,es")
+    environment["CHM_CATALOGUE_URL"] = world.settings.catalogue_dsn  # SQLite in the data directory, or PostgreSQL
     done = subprocess.run(
         [sys.executable, "-c", "from search_api.cli import main; main()", "reindex"],
         capture_output=True,

@@ -32,6 +32,7 @@ TRICKY = "La forêt est « protégée » & <surveillée>."
 def cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
     environment.update(CHM_DATA_DIR=str(world.settings.data_dir), CHM_LANGUAGES="en,fr,es", COLUMNS="200")
+    environment["CHM_CATALOGUE_URL"] = world.settings.catalogue_dsn  # SQLite in the data directory, or PostgreSQL
     command = [sys.executable, "-c", "from search_api.cli import main; main()", *args]
     return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120, cwd=ROOT)
 

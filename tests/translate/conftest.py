@@ -108,8 +108,8 @@ def engine(models: Models) -> Iterator[ArgosEngine]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Catalogue]:
-    catalogue = Catalogue(f"sqlite:///{tmp_path}/c.sqlite3")
+def store(tmp_path: Path, catalogue_url: str | None) -> Iterator[Catalogue]:
+    catalogue = Catalogue(catalogue_url or f"sqlite:///{tmp_path}/c.sqlite3")
     yield catalogue
     catalogue.close()
 

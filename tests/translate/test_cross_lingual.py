@@ -19,8 +19,10 @@ from translate.argos_engine import ArgosEngine
 from translate.query import QueryTranslator
 
 
-def test_spanish_query_finds_an_english_only_record(engine: ArgosEngine, tmp_path: Path) -> None:
-    settings = load_settings(data_dir=tmp_path / "data", es_url=None)
+def test_spanish_query_finds_an_english_only_record(
+    engine: ArgosEngine, tmp_path: Path, catalogue_url: str | None
+) -> None:
+    settings = load_settings(data_dir=tmp_path / "data", es_url=None, catalogue_url=catalogue_url)
     record = {
         "header": {"identifier": "EN-ONLY", "schema": "nationalTarget", "languages": ["en"]},
         "government": {"identifier": "ke"},

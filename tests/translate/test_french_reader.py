@@ -35,11 +35,11 @@ RECORDS = [
 
 
 def test_french_reader_finds_records_in_three_languages_from_three_clearing_houses(
-    models: Models, packages: Path, tmp_path: Path
+    models: Models, packages: Path, tmp_path: Path, catalogue_url: str | None
 ) -> None:
     install_file(cached_package("ru", "en", models.archives["en_fr"].parent.parent), packages)
     engine = ArgosEngine(packages, intra_threads=1)
-    settings = load_settings(data_dir=tmp_path / "data", es_url=None)
+    settings = load_settings(data_dir=tmp_path / "data", es_url=None, catalogue_url=catalogue_url)
     for record_id, realm, schema, government, lang, title in RECORDS:
         record = {
             "header": {"identifier": record_id, "schema": schema, "realm": realm, "languages": [lang]},

@@ -53,8 +53,11 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, engine: ArgosEngine) -> Iterator[World]:
-    world = World(load_settings(data_dir=tmp_path / "data", es_url=None, languages="en,fr,es,ru,zh"), engine)
+def world(tmp_path: Path, engine: ArgosEngine, catalogue_url: str | None) -> Iterator[World]:
+    settings = load_settings(
+        data_dir=tmp_path / "data", es_url=None, languages="en,fr,es,ru,zh", catalogue_url=catalogue_url
+    )
+    world = World(settings, engine)
     yield world
     world.backend.close()
     world.catalogue.close()
