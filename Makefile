@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEMO_DATA ?= data/demo
 PORT ?= 8000
 
-.PHONY: demo test setup system-packages lint typecheck clean
+.PHONY: demo test setup system-packages lint typecheck clean opensearch
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: setup
 	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search ingest samples/shared samples/records
 	-CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search translate
 	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search serve --host 0.0.0.0 --port $(PORT)
+
+# A real OpenSearch node on http://127.0.0.1:9200 (built from Maven Central on first use); Ctrl-C stops it.
+opensearch: setup system-packages
+	$(BIN)/python -m devservers.opensearch --http-port 9200
 
 test: setup system-packages
 	$(BIN)/ruff check .
