@@ -19,8 +19,9 @@ COPY translate ./translate
 # The postgres extra brings psycopg, which the compose stack's catalogue URL (postgresql+psycopg) needs.
 RUN pip install ".[postgres]" \
     && useradd --create-home --uid 10001 chm \
-    && mkdir -p /data \
-    && chown chm:chm /data
+    && mkdir -p /data /models/packages /glossary \
+    && cp translate/data/glossary.csv /glossary/glossary.csv \
+    && chown -R chm:chm /data /models /glossary
 
 USER chm
 ENV CHM_DATA_DIR=/data

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
@@ -32,7 +32,12 @@ class Settings(BaseSettings):
     catalogue_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the catalogue; default: SQLite in data_dir."
     )
-    es_url: str | None = Field(default=None, description="Elasticsearch node or cluster; selects the ES backend.")
+    es_url: str | None = Field(
+        default=None, description="Elasticsearch 9 or OpenSearch node(s), comma-separated; selects that backend."
+    )
+    es_flavour: Literal["auto", "elasticsearch", "opensearch"] = Field(
+        default="auto", description="Which engine CHM_ES_URL names; auto asks the node."
+    )
     es_username: str | None = None
     es_password: str | None = None
     es_api_key: str | None = None
@@ -74,10 +79,12 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) URL such as https://localhost:9200")
-        return value
+        # Several nodes of one cluster, comma-separated: the client fails over between them.
+        for url in value.split(","):
+            parts = urlsplit(url.strip())
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{url.strip()!r} is not an http(s) URL such as https://localhost:9200")
+        return ",".join(url.strip() for url in value.split(","))
 
     @field_validator("catalogue_url")
     @classmethod

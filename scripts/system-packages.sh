@@ -3,8 +3,10 @@
 #   docker-compose: validates docker-compose.yml (`docker-compose config`); no engine is needed.
 #   chromium: the browser tests of the search page and the widget (driven by Playwright, which
 #             is told to use this browser: its own browser download does not work offline).
+#   openjdk-17-jdk-headless, maven: build and run the OpenSearch test node (devservers/opensearch-launcher).
+#   postgresql: the PostgreSQL catalogue the suite runs every catalogue test against (started on loopback).
 set -euo pipefail
-wanted=(docker-compose chromium)
+wanted=(docker-compose chromium openjdk-17-jdk-headless maven postgresql)
 missing=()
 for package in "${wanted[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -113,7 +113,8 @@ def health() -> None:
     ok, detail = Catalogue(settings.catalogue_dsn).health()
     engine = get_backend(settings).health()
     typer.echo(f"catalogue: {detail}")
-    typer.echo(f"search engine ({engine.engine}): {engine.detail}")
+    state = "degraded: " if engine.degraded else ""
+    typer.echo(f"search engine ({engine.engine}): {state}{engine.detail}")
     if not (ok and engine.ok):
         raise typer.Exit(1)
 

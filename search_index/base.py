@@ -72,6 +72,9 @@ class SearchQuery:
     offset: int = 0
     size: int = 10
     search_after: Sequence[Any] | None = None
+    # The engine's point in time a cursor's pages run in (engines that have one), from the
+    # previous page's results; None opens one on the first cursor page.
+    point_in_time: str | None = None
     facets: Sequence[str] = FACET_FIELDS
     facet_size: int = 50
     entity_facet_size: int = 500  # every entity type shares the one "entity" facet
@@ -109,6 +112,8 @@ class SearchResults:
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]]
     took_ms: float = 0.0
+    # Where the next cursor page must run (see ``SearchQuery.point_in_time``).
+    point_in_time: str | None = None
 
 
 @dataclass
@@ -130,6 +135,8 @@ class Health:
     ok: bool
     detail: str
     engine: str
+    # Answering, but with less redundancy than configured (a cluster that lost a node).
+    degraded: bool = False
 
 
 def chunked(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -239,8 +246,17 @@ class SearchBackend(abc.ABC):
             raise
         self.swap(version)
         if old is not None and not keep_old:
-            self.drop_version(old)
+            self.release_version(old)
         return version, result
+
+    def release_version(self, version: str) -> None:
+        """What becomes of the version a rebuild replaced: dropped here; engines whose searches
+        can still be running on it (cursors, in-flight requests) keep it for a grace period."""
+        self.drop_version(version)
+
+    def prune(self, grace_seconds: float | None = None) -> list[str]:
+        """Drop versions a rebuild replaced longer ago than ``grace_seconds``; the names dropped."""
+        return []
 
     # -- reads -------------------------------------------------------------------------------
     @abc.abstractmethod

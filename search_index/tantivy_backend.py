@@ -48,6 +48,12 @@ KEYWORD_FIELDS = ("realm", "schema", "government", "original_language", "languag
 FILTER_TO_FIELD = {name: name for name in FILTER_FIELDS}
 NO_DATE = -(10**9)  # sorts after every real date under "newest"
 WRITER_HEAP = 64_000_000
+# A cursor's pages run on the searcher (a snapshot of the index) its first page used, for as long
+# as the reader keeps paging; at most this many snapshots are held at once, oldest dropped first.
+POINT_IN_TIME_SECONDS = 300.0
+POINT_IN_TIME_LIMIT = 64
+# A cursor holds the position of the last hit; a deeper position is refused, not allocated.
+MAX_CURSOR_POSITION = 1_000_000
 
 
 def _field(name: str, lang: str) -> str:
@@ -127,6 +133,7 @@ class TantivyBackend(SearchBackend):
         self._indexes: dict[str, tantivy.Index] = {}
         self._writers: dict[str, tantivy.IndexWriter] = {}
         self._reader_version: str | None = None
+        self._points_in_time: dict[str, tuple[float, tantivy.Searcher]] = {}
 
     # -- versions ----------------------------------------------------------------------------
     def _open(self, version: str) -> tantivy.Index:
@@ -410,7 +417,11 @@ class TantivyBackend(SearchBackend):
     def search(self, query: SearchQuery) -> SearchResults:
         started = time.perf_counter()
         index = self._reader()
-        searcher = index.searcher()
+        point_in_time = None
+        if query.search_after is not None:
+            point_in_time, searcher = self._point_in_time(query.point_in_time, index)
+        else:
+            searcher = index.searcher()
         base, no_tokens = self._base_query(query)
         if no_tokens:
             return SearchResults(0, [], {name: [] for name in query.facets}, (time.perf_counter() - started) * 1000)
@@ -418,8 +429,8 @@ class TantivyBackend(SearchBackend):
         full = self._compose(base, list(filters.values()))
 
         offset = query.offset
-        if query.search_after:
-            offset = int(query.search_after[0]) + 1
+        if query.search_after is not None:
+            offset = _cursor_position(query.search_after) + 1
         if query.sort == "newest":
             result = searcher.search(full, query.size, count=True, order_by_field="date_days", offset=offset)
         else:
@@ -443,7 +454,25 @@ class TantivyBackend(SearchBackend):
             )
         facets = self._facets(searcher, base, filters, query)
         total = int(getattr(result, "count", 0) or 0)  # ``count`` exists but is missing from the stubs
-        return SearchResults(total, hits, facets, (time.perf_counter() - started) * 1000)
+        return SearchResults(total, hits, facets, (time.perf_counter() - started) * 1000, point_in_time)
+
+    def _point_in_time(self, token: str | None, index: tantivy.Index) -> tuple[str, tantivy.Searcher]:
+        """The snapshot a cursor's pages run on: the one ``token`` names, or a new one."""
+        now = time.monotonic()
+        with self._lock:
+            for old, (at, _) in list(self._points_in_time.items()):
+                if now - at > POINT_IN_TIME_SECONDS:
+                    del self._points_in_time[old]
+            held = self._points_in_time.get(token) if token is not None else None
+            if token is not None and held is not None:
+                self._points_in_time[token] = (now, held[1])
+                return token, held[1]
+            while len(self._points_in_time) >= POINT_IN_TIME_LIMIT:
+                del self._points_in_time[next(iter(self._points_in_time))]
+            new_token = os.urandom(12).hex()
+            searcher = index.searcher()
+            self._points_in_time[new_token] = (now, searcher)
+            return new_token, searcher
 
     def _snippet(
         self,
@@ -499,8 +528,15 @@ class TantivyBackend(SearchBackend):
         facets: dict[str, list[tuple[str, int]]] = {}
         for name in query.facets:
             buckets = raw.get(name, {}).get("buckets", [])
-            values = [(_bucket_key(b["key"]), int(b["doc_count"])) for b in buckets if b["doc_count"] > 0]
-            facets[name] = sorted(values, key=lambda item: (-item[1], item[0]))
+            values = {_bucket_key(b["key"]): int(b["doc_count"]) for b in buckets if b["doc_count"] > 0}
+            # A selected value is always listed (a reader must see, and be able to clear, what they
+            # selected), counted exactly even when it fell outside the top values or to 0.
+            for value in dict.fromkeys(str(v) for v in query.filters.get(name, ())) if name in FILTER_FIELDS else ():
+                if value not in values:
+                    others = [q for other, q in filters.items() if other != name]
+                    selected = self._compose(base, [*others, self._filter_query(name, [value])])
+                    values[value] = int(getattr(searcher.search(selected, 1, count=True), "count", 0) or 0)
+            facets[name] = sorted(values.items(), key=lambda item: (-item[1], item[0]))
         return facets
 
     def suggest(self, prefix: str, lang: str, size: int = 10) -> list[str]:
@@ -524,6 +560,13 @@ class TantivyBackend(SearchBackend):
             if len(seen) >= size:
                 break
         return list(seen)
+
+
+def _cursor_position(search_after: Sequence[Any]) -> int:
+    """The position a cursor continues after; anything else is an invalid cursor, never an offset."""
+    if len(search_after) != 1 or type(search_after[0]) is not int or not 0 <= search_after[0] < MAX_CURSOR_POSITION:
+        raise ValueError("invalid cursor for this search")
+    return int(search_after[0])
 
 
 def _bucket_key(key: object) -> str:

@@ -38,6 +38,28 @@ def test_api_uses_elasticsearch_and_postgres(compose: dict[str, Any]) -> None:
     assert compose["services"]["postgres"]["image"].startswith("postgres:")
 
 
+def test_opensearch_is_the_alternative_profile(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    opensearch, api = services["opensearch"], services["api-opensearch"]
+    assert opensearch["profiles"] == ["opensearch"] and api["profiles"] == ["opensearch"]
+    assert re.fullmatch(r"opensearchproject/opensearch:2\.\d+\.\d+", opensearch["image"])
+    assert opensearch["environment"]["action.destructive_requires_name"] == "true"
+    assert "healthcheck" in opensearch and any("osdata" in v for v in opensearch["volumes"])
+    assert api["environment"]["CHM_ES_FLAVOUR"] == "opensearch"
+    assert api["depends_on"]["opensearch"]["condition"] == "service_healthy"
+    assert "profiles" not in services["api"] and "profiles" not in services["elasticsearch"]
+
+
+def test_models_and_glossary_live_on_volumes(compose: dict[str, Any]) -> None:
+    for name in ("api", "api-opensearch"):
+        service = compose["services"][name]
+        mounts = {volume.split(":")[1] for volume in service["volumes"]}
+        assert {"/models", "/glossary", "/data"} <= mounts
+        assert service["environment"]["ARGOS_PACKAGES_DIR"].startswith("/models/")
+        assert service["environment"]["CHM_GLOSSARY_PATH"].startswith("/glossary/")
+    assert {"models", "glossary", "osdata"} <= set(compose["volumes"])
+
+
 @pytest.mark.skipif(not shutil.which("docker-compose") and not shutil.which("docker"), reason="no docker CLI")
 def test_compose_config_validates() -> None:
     env = {"ELASTIC_PASSWORD": "x1", "POSTGRES_PASSWORD": "x2", "PATH": "/usr/bin:/bin:/usr/local/bin"}

@@ -31,7 +31,7 @@ from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
 from translate.argos_engine import ArgosEngine
 from translate.curation import Curation
-from translate.glossary import DEFAULT_PATH, Glossary
+from translate.glossary import Glossary, glossary_path
 from translate.memory import TranslationMemory
 from translate.packages import PackageError, install_file, install_from_index, installed, packages_dir, remove
 from translate.tbx import TermbaseError, export_glossary, import_glossary
@@ -247,7 +247,7 @@ def glossary_export(
 ) -> None:
     """Write the glossary as TBX or CSV."""
     try:
-        count = export_glossary(glossary or DEFAULT_PATH, file)
+        count = export_glossary(glossary or glossary_path(), file)
     except TermbaseError as exc:
         raise _fail(str(exc), 2) from None
     except OSError as exc:
@@ -265,7 +265,7 @@ def glossary_import(
 ) -> None:
     """Merge a TBX or CSV glossary into the glossary CSV the translator reads."""
     try:
-        report = import_glossary(file, glossary or DEFAULT_PATH, replace)
+        report = import_glossary(file, glossary or glossary_path(), replace)
     except (TermbaseError, ValueError) as exc:
         raise _fail(str(exc), 2) from None
     except OSError as exc:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -58,6 +59,13 @@ def _term_pattern(term: str) -> str:
     return "".join(out)
 
 
+def glossary_path() -> Path:
+    """The glossary in use: ``CHM_GLOSSARY_PATH`` when set (a deployment's curated copy, e.g. on a
+    volume that survives upgrades), else the project's own."""
+    configured = os.environ.get("CHM_GLOSSARY_PATH")
+    return Path(configured) if configured else DEFAULT_PATH
+
+
 @dataclass
 class Glossary:
     """Terms per language; ``protect``/``restore`` apply them to one segment for one pair."""
@@ -69,7 +77,7 @@ class Glossary:
     @classmethod
     def load(cls, path: Path | None = None) -> Glossary:
         """Read the CSV glossary (the project's own when ``path`` is None)."""
-        path = path or DEFAULT_PATH
+        path = path or glossary_path()
         with path.open(encoding="utf-8", newline="") as handle:
             reader = csv.DictReader(handle)
             unknown = [name for name in reader.fieldnames or [] if name not in UN_LANGUAGES and name != "note"]

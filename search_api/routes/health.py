@@ -17,7 +17,7 @@ router = APIRouter(tags=["health"])
 
 
 class PartHealth(BaseModel):
-    status: Literal["ok", "down"]
+    status: Literal["ok", "degraded", "down"]
     detail: str
 
 
@@ -34,11 +34,14 @@ def health(services: Services = Depends(get_services)) -> JSONResponse:
     """Check the search engine and the catalogue; 503 when either is down."""
     try:
         engine_health = services.backend.health()
-        engine = PartHealth(status="ok" if engine_health.ok else "down", detail=engine_health.detail)
+        engine_status: Literal["ok", "degraded", "down"] = (
+            ("degraded" if engine_health.degraded else "ok") if engine_health.ok else "down"
+        )
+        engine = PartHealth(status=engine_status, detail=engine_health.detail)
         engine_name = engine_health.engine
     except IndexUnavailable as exc:
         engine = PartHealth(status="down", detail=str(exc))
-        engine_name = "elasticsearch" if services.settings.es_url else "tantivy"
+        engine_name = services.settings.es_flavour if services.settings.es_url else "tantivy"
     try:
         ok, detail = services.catalogue.health()
         catalogue = PartHealth(status="ok" if ok else "down", detail=detail)
@@ -47,10 +50,11 @@ def health(services: Services = Depends(get_services)) -> JSONResponse:
     translation_ok, translation_detail = overview(services.settings.languages).health
     translation = PartHealth(status="ok" if translation_ok else "down", detail=translation_detail)
     # Search needs the engine and the catalogue: without either, take this API out of rotation
-    # (503). A broken translation model degrades what readers get, but search still answers.
-    healthy = engine.status == "ok" and catalogue.status == "ok"
+    # (503). A broken translation model, or a cluster that lost a node but still answers,
+    # degrades what readers get, but search still answers.
+    healthy = engine.status != "down" and catalogue.status == "ok"
     body = HealthResponse(
-        status="ok" if healthy and translation_ok else "degraded",
+        status="ok" if healthy and translation_ok and engine.status == "ok" else "degraded",
         search_engine=engine,
         catalogue=catalogue,
         translation=translation,

@@ -124,19 +124,24 @@ def facet_label(facet: str, value: str, lang: str) -> str:
     return value
 
 
-def encode_cursor(sort: list[Any], query_key: str) -> str:
-    raw = json.dumps({"after": sort, "q": query_key}, separators=(",", ":")).encode()
+def encode_cursor(sort: list[Any], query_key: str, point_in_time: str | None = None) -> str:
+    data: dict[str, Any] = {"after": sort, "q": query_key}
+    if point_in_time is not None:
+        data["pit"] = point_in_time
+    raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, query_key: str) -> list[Any]:
+def decode_cursor(cursor: str, query_key: str) -> tuple[list[Any], str | None]:
+    """The sort values to continue after, and the engine's point in time the pages run in."""
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         after = data["after"]
-        if data.get("q") != query_key or not isinstance(after, list):
+        pit = data.get("pit")
+        if data.get("q") != query_key or not isinstance(after, list) or not isinstance(pit, str | None):
             raise ValueError
-        return after
-    except (ValueError, KeyError, TypeError):
+        return after, pit
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise ApiError(422, "invalid_cursor", "cursor is not valid for this search; start again without it") from None
 
 
@@ -176,7 +181,7 @@ def search(
     year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 10,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    cursor: Annotated[str | None, Query(max_length=4000)] = None,
     sort: Annotated[Literal["relevance", "newest"], Query()] = "relevance",
 ) -> Response:
     """Search every clearing-house in the reader's language, with facets."""
@@ -198,7 +203,7 @@ def search(
         if values
     }
     query_key = json.dumps([q, lang, sorted(filters.items()), year_from, year_to, sort, size])
-    search_after = decode_cursor(cursor, query_key) if cursor else None
+    search_after, point_in_time = decode_cursor(cursor, query_key) if cursor else (None, None)
     # Records not yet in the reader's language are found through the query translated into theirs.
     alternatives = services.query_translator.translations(q, lang) if q.strip() else {}
     query = SearchQuery(
@@ -212,11 +217,18 @@ def search(
         offset=(page - 1) * size,
         size=size,
         search_after=search_after,
+        point_in_time=point_in_time,
     )
-    results = services.backend.search(query)
+    try:
+        results = services.backend.search(query)
+    except ValueError as exc:
+        if cursor is None:
+            raise
+        # Only the cursor can be wrong here: every other part of the query was validated above.
+        raise ApiError(422, "invalid_cursor", f"{exc}; start again without the cursor") from None
     next_cursor = None
     if results.hits and len(results.hits) == size:
-        next_cursor = encode_cursor(results.hits[-1].sort, query_key)
+        next_cursor = encode_cursor(results.hits[-1].sort, query_key, results.point_in_time)
     facets: dict[str, list[FacetValue]] = {}
     for name, values in results.facets.items():
         if name == "entity":

@@ -1,13 +1,13 @@
 """An API over a catalogue and an index loaded with the samples.
 
-The index is the embedded engine, or the Elasticsearch node named by CHM_ES_URL when set (on an
-index name of its own, deleted afterwards): every API test then runs on that engine too. The
-catalogue is a parameter: every API test runs on SQLite and on PostgreSQL (``tests/conftest.py``).
+Engine and catalogue are parameters: every API test runs on Tantivy and on the suite's real
+OpenSearch node (and on Elasticsearch when CHM_ES_URL names a node; ``tests/engines.py``), each
+with SQLite and with PostgreSQL (``tests/conftest.py``). Server indices get a name of their own,
+deleted afterwards.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -23,34 +23,48 @@ from record_catalogue.store import Catalogue
 from search_api.app import create_app
 from search_index.factory import get_backend
 from tests.conftest import CATALOGUES, SAMPLES, catalogue_database
+from tests.engines import ENGINES, engine_url
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def api_engine(request: pytest.FixtureRequest) -> tuple[str | None, str]:
+    """The API suite's engine, as ``(CHM_ES_URL, CHM_ES_FLAVOUR)``."""
+    return engine_url(request.param, request)
 
 
 @pytest.fixture(scope="session", params=CATALOGUES)
-def api_catalogue_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """The API suite's catalogue: SQLite, or a PostgreSQL database of its own for the session."""
-    with catalogue_database(request.param, request) as url:
-        yield url
+def api_catalogue(request: pytest.FixtureRequest) -> str:
+    """The API suite's kind of catalogue: ``sqlite`` or ``postgresql``."""
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")
-def loaded_settings(tmp_path_factory: pytest.TempPathFactory, api_catalogue_url: str | None) -> Iterator[Settings]:
-    """Samples ingested once per session (and catalogue) into their own data directory (and index)."""
-    settings = load_settings(
-        data_dir=tmp_path_factory.mktemp("api") / "data",
-        es_url=os.environ.get("CHM_ES_URL"),
-        index_name=f"chm-api-test-{uuid.uuid4().hex[:10]}",
-        catalogue_url=api_catalogue_url,
-    )
-    catalogue = Catalogue(settings.catalogue_dsn)
-    backend = get_backend(settings)
-    Pipeline(catalogue, backend, LanguageDetector(), settings.languages, tagger=RecordTagger(settings.languages)).run(
-        item for path in (SAMPLES / "shared", SAMPLES / "records") for item in read_path(path)
-    )
-    catalogue.close()
-    yield settings
-    if settings.es_url:
-        backend.destroy()
-    backend.close()
+def loaded_settings(
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    api_catalogue: str,
+    api_engine: tuple[str | None, str],
+) -> Iterator[Settings]:
+    """Samples ingested once per engine and catalogue, into a data directory, a catalogue (SQLite, or
+    a PostgreSQL database of its own) and an index of their own."""
+    with catalogue_database(api_catalogue, request) as catalogue_url:
+        settings = load_settings(
+            data_dir=tmp_path_factory.mktemp("api") / "data",
+            es_url=api_engine[0],
+            es_flavour=api_engine[1],
+            index_name=f"chm-api-test-{uuid.uuid4().hex[:10]}",
+            catalogue_url=catalogue_url,
+        )
+        catalogue = Catalogue(settings.catalogue_dsn)
+        backend = get_backend(settings)
+        Pipeline(
+            catalogue, backend, LanguageDetector(), settings.languages, tagger=RecordTagger(settings.languages)
+        ).run(item for path in (SAMPLES / "shared", SAMPLES / "records") for item in read_path(path))
+        catalogue.close()
+        yield settings
+        if settings.es_url:
+            backend.destroy()
+        backend.close()
 
 
 @pytest.fixture

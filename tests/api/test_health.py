@@ -10,11 +10,13 @@ from record_catalogue.settings import Settings, load_settings
 from search_api.app import create_app
 
 
-def test_health_ok(client: TestClient) -> None:
+def test_health_ok(client: TestClient, loaded_settings: Settings) -> None:
     response = client.get("/api/v1/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok" and body["engine"] == "tantivy"
+    assert body["status"] == "ok" and body["engine"] == (
+        loaded_settings.es_flavour if loaded_settings.es_url else "tantivy"
+    )
     assert body["search_engine"]["status"] == "ok" and body["catalogue"]["status"] == "ok"
     assert "19 records" in body["catalogue"]["detail"]
     assert body["translation"]["status"] == "ok"  # no model installed is fine: texts stay pending

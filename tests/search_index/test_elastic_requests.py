@@ -1,41 +1,31 @@
-"""The Elasticsearch backend's requests, checked as data: no node is needed.
+"""The Elasticsearch/OpenSearch backend's requests, checked as data: no node is needed.
 
-The behaviour against a real node is the contract suite's job (``tests/contract``, run when
-``CHM_ES_URL`` names a node). Here: that the bodies say what the design asks (per-language
-analysis, no query-string parser, multi-select facets, cursors, escaped highlights), that they fit
-the official client's signatures, and that an unreachable node gives a clear error, through the
-real client against a closed port.
+The behaviour against a real node is the contract suite's job (``tests/contract``, on OpenSearch
+always and on Elasticsearch when ``CHM_ES_URL`` names a node). Here: that the bodies say what the
+design asks (per-language analysis, no query-string parser, multi-select facets, cursors, escaped
+highlights), that both clients send the very same bytes, and that an unreachable node gives a
+clear error, through the real clients against a closed port.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from elasticsearch import Elasticsearch
 
 from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, elasticsearch_analysis
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from record_catalogue.settings import load_settings
 from search_index.base import IndexUnavailable, SearchQuery
-from search_index.elasticsearch9 import (
-    ElasticsearchBackend,
-    _as_kwargs,
-    build_search_body,
-    build_suggest_body,
-    bulk_actions,
-    delete_actions,
-    distinct_completions,
-    index_mappings,
-    index_settings,
-    parse_facets,
-    redacted_url,
-    snippet_of,
-)
+from search_index.elastic.backend import ElasticBackend
+from search_index.elastic.bulk import delete_lines, index_action
+from search_index.elastic.clients import redacted_url
+from search_index.elastic.mapping import index_mappings, index_settings
+from search_index.elastic.query_compiler import build_search_body, build_suggest_body
+from search_index.elastic.results import distinct_completions, parse_facets, snippet_of
 
 HOSTILE = 'title:foo OR "bar AND (baz* NOT ~qux^10) \\ / {"query_string": 1} <script>'
 CLOSED_PORT_URL = "http://127.0.0.1:1"
@@ -278,13 +268,25 @@ def test_highlight_is_escaped_html_with_mark_tags_in_the_readers_language() -> N
     assert "highlight" not in build_search_body(SearchQuery(text="x", highlight=False))
 
 
-def test_bodies_fit_the_official_clients_search_signature() -> None:
-    accepted = set(inspect.signature(Elasticsearch.search).parameters)
-    full = SearchQuery(text="x", filters={"realm": ["CHM"]}, year_from=2000, search_after=[1, "a"])
-    for body in (build_search_body(full), build_search_body(SearchQuery()), build_suggest_body("bio", "en", 5)):
-        kwargs = _as_kwargs(body)
-        assert set(kwargs) <= accepted, set(kwargs) - accepted
-    assert _as_kwargs({"from": 3, "_source": False}) == {"from_": 3, "source": False}
+def test_selected_facet_values_are_counted_even_at_zero() -> None:
+    body = build_search_body(SearchQuery(text="x", filters={"realm": ["CHM"], "entity": ["country:br"]}))
+    selected = body["aggs"]["entity"]["aggs"]["selected"]["terms"]
+    assert selected == {"field": "entities", "include": ["country:br"], "min_doc_count": 0, "size": 1}
+    assert "selected" not in body["aggs"]["schema"]["aggs"]
+    aggregations = {"entity": {"values": {"buckets": [{"key": "country:fr", "doc_count": 3}]}, "selected": {}}}
+    query = SearchQuery(filters={"entity": ["country:br"]}, facets=("entity",))
+    assert parse_facets(aggregations, ["entity"], query) == {"entity": [("country:fr", 3), ("country:br", 0)]}
+
+
+def test_results_show_no_full_text() -> None:
+    assert build_search_body(SearchQuery(text="x"))["_source"] == {"excludes": ["text", "names"]}
+
+
+def test_cursor_pages_run_in_a_point_in_time() -> None:
+    body = build_search_body(SearchQuery(search_after=[1, "a"]), pit="abc")
+    assert body["pit"] == {"id": "abc", "keep_alive": "5m"}
+    with pytest.raises(ValueError, match="size"):
+        build_search_body(SearchQuery(size=10_001, search_after=[1, "a"]))
 
 
 # -- suggest -----------------------------------------------------------------------------------
@@ -345,11 +347,13 @@ def test_snippet_prefers_text_then_summary_then_title() -> None:
 
 def test_bulk_actions_carry_id_and_index() -> None:
     doc = make_doc("abs-7")
-    actions, errors = bulk_actions([doc], "chm-records-v20240101000000000000")
-    assert errors == []
-    assert actions == [
-        {"_op_type": "index", "_index": "chm-records-v20240101000000000000", "_id": "abs-7", "_source": doc}
-    ]
+    doc_id, lines, reason = index_action(doc, "chm-records-v20240101000000000000")
+    assert (doc_id, reason) == ("abs-7", None)
+    assert lines is not None
+    header, source, end = lines.split(b"\n")
+    assert json.loads(header) == {"index": {"_index": "chm-records-v20240101000000000000", "_id": "abs-7"}}
+    assert json.loads(source) == doc
+    assert end == b""
 
 
 def test_invalid_documents_are_reported_and_not_sent() -> None:
@@ -362,35 +366,36 @@ def test_invalid_documents_are_reported_and_not_sent() -> None:
         make_doc("bad-value", names={"a set"}),
         make_doc("ok-2"),
     ]
-    actions, errors = bulk_actions(docs, "idx")
-    assert [action["_id"] for action in actions] == ["ok-1", "ok-2"]
+    answers = [index_action(doc, "idx") for doc in docs]
+    assert [doc_id for doc_id, lines, _ in answers if lines is not None] == ["ok-1", "ok-2"]
+    errors = [(doc_id, reason) for doc_id, lines, reason in answers if lines is None]
     assert [doc_id for doc_id, _ in errors] == ["?", "bad-realm", "bad-year", "bad-title", "bad-value"]
     assert all(reason for _, reason in errors)
-    assert "realm" in dict(errors)["bad-realm"]
-    assert "year" in dict(errors)["bad-year"]
+    assert "realm" in str(dict(errors)["bad-realm"])
+    assert "year" in str(dict(errors)["bad-year"])
 
 
 def test_delete_actions() -> None:
-    assert delete_actions(["a", "b"], "idx") == [
-        {"_op_type": "delete", "_index": "idx", "_id": "a"},
-        {"_op_type": "delete", "_index": "idx", "_id": "b"},
-    ]
+    assert delete_lines("a", "idx") == b'{"delete":{"_index":"idx","_id":"a"}}\n'
 
 
-# -- the backend against a closed port (the real client, no node) -------------------------------
+# -- the backend against a closed port (the real clients, no node) ------------------------------
+
+FLAVOURS = ["elasticsearch", "opensearch"]
 
 
-def closed_port_backend(tmp_path: Path, url: str = CLOSED_PORT_URL) -> ElasticsearchBackend:
-    return ElasticsearchBackend(
-        load_settings(es_url=url, es_username="elastic", es_password="secret", data_dir=tmp_path)
+def closed_port_backend(tmp_path: Path, flavour: str = "elasticsearch", url: str = CLOSED_PORT_URL) -> ElasticBackend:
+    return ElasticBackend(
+        load_settings(es_url=url, es_flavour=flavour, es_username="elastic", es_password="secret", data_dir=tmp_path)
     )
 
 
-def test_health_reports_an_unreachable_node(tmp_path: Path) -> None:
-    backend = closed_port_backend(tmp_path)
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_health_reports_an_unreachable_node(tmp_path: Path, flavour: str) -> None:
+    backend = closed_port_backend(tmp_path, flavour)
     health = backend.health()
     assert health.ok is False
-    assert health.engine == "elasticsearch"
+    assert health.engine == flavour
     assert "127.0.0.1:1" in health.detail
     assert "unreachable" in health.detail
     assert "CHM_ES_URL" in health.detail
@@ -398,26 +403,28 @@ def test_health_reports_an_unreachable_node(tmp_path: Path) -> None:
     backend.close()
 
 
+@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize(
     "call",
     [
         lambda b: b.search(SearchQuery(text="x")),
+        lambda b: b.search(SearchQuery(text="x", search_after=[1, "a"])),
         lambda b: b.count(),
         lambda b: b.get("chm-1"),
         lambda b: b.current_version(),
         lambda b: b.list_versions(),
         lambda b: b.ensure_index(),
         lambda b: b.create_version(),
-        lambda b: b.bulk([make_doc()]),
         lambda b: b.refresh(),
         lambda b: b.suggest("bio", "en"),
         lambda b: b.delete(["chm-1"]),
+        lambda b: b.destroy(),
     ],
 )
 def test_calls_to_an_unreachable_node_raise_index_unavailable(
-    tmp_path: Path, call: Callable[[ElasticsearchBackend], object]
+    tmp_path: Path, flavour: str, call: Callable[[ElasticBackend], object]
 ) -> None:
-    backend = closed_port_backend(tmp_path)
+    backend = closed_port_backend(tmp_path, flavour)
     with pytest.raises(IndexUnavailable) as caught:
         call(backend)
     message = str(caught.value)
@@ -429,8 +436,14 @@ def test_calls_to_an_unreachable_node_raise_index_unavailable(
     backend.close()
 
 
-def test_messages_never_show_credentials_from_the_url(tmp_path: Path) -> None:
-    backend = ElasticsearchBackend(load_settings(es_url="http://elastic:s3cret@127.0.0.1:1", data_dir=tmp_path))
+def test_an_unreachable_node_in_auto_mode_says_how_to_choose(tmp_path: Path) -> None:
+    with pytest.raises(IndexUnavailable, match="CHM_ES_FLAVOUR"):
+        ElasticBackend(load_settings(es_url=CLOSED_PORT_URL, data_dir=tmp_path))
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_messages_never_show_credentials_from_the_url(tmp_path: Path, flavour: str) -> None:
+    backend = closed_port_backend(tmp_path, flavour, url="http://elastic:s3cret@127.0.0.1:1")
     assert "s3cret" not in backend.health().detail
     with pytest.raises(IndexUnavailable) as caught:
         backend.count()
@@ -441,7 +454,7 @@ def test_messages_never_show_credentials_from_the_url(tmp_path: Path) -> None:
 
 def test_no_url_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(IndexUnavailable, match="CHM_ES_URL"):
-        ElasticsearchBackend(load_settings(es_url=None, data_dir=tmp_path))
+        ElasticBackend(load_settings(es_url=None, data_dir=tmp_path))
 
 
 def test_version_names_are_checked_before_any_request(tmp_path: Path) -> None:
@@ -454,10 +467,13 @@ def test_version_names_are_checked_before_any_request(tmp_path: Path) -> None:
     backend.close()
 
 
-def test_a_missing_ca_file_is_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_missing_ca_file_is_named(tmp_path: Path, flavour: str) -> None:
     missing = tmp_path / "ca.pem"
     with pytest.raises(IndexUnavailable, match="CHM_ES_CA_CERTS"):
-        ElasticsearchBackend(load_settings(es_url="https://127.0.0.1:1", es_ca_certs=missing, data_dir=tmp_path))
+        ElasticBackend(
+            load_settings(es_url="https://127.0.0.1:1", es_flavour=flavour, es_ca_certs=missing, data_dir=tmp_path)
+        )
 
 
 def test_translated_queries_match_only_records_without_the_readers_language() -> None:
@@ -468,6 +484,3 @@ def test_translated_queries_match_only_records_without_the_readers_language() ->
     [alternative] = should[1:]  # the reader's own language is never an alternative
     assert alternative["bool"]["must"][0]["multi_match"]["query"] == "forest"
     assert alternative["bool"]["must"][0]["multi_match"]["fields"] == ["title.en^3", "summary.en^2", "text.en^1"]
-    assert alternative["bool"]["must_not"] == [{"term": {"languages": "es"}}]
-    assert set(body["highlight"]["fields"]) >= {"text.es", "text.en", "title.en"}
-    assert "query_string" not in json.dumps(body)

@@ -1,0 +1,97 @@
+"""Turning the engines' answers into the engine-neutral types of :mod:`search_index.base`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from record_catalogue.languages import UNDETERMINED
+from search_index.base import Hit, SearchQuery, SearchResults
+from search_index.elastic.query_compiler import selected_values
+
+
+def bulk_item_reason(item: Mapping[str, Any]) -> str:
+    """Why the engine refused one document of a bulk request, in one line."""
+    error = item.get("error")
+    if isinstance(error, Mapping):
+        reason = f"{error.get('type', 'error')}: {error.get('reason', '')}".strip()
+        caused_by = error.get("caused_by")
+        if isinstance(caused_by, Mapping) and caused_by.get("reason"):
+            reason += f" ({caused_by['reason']})"
+        return reason
+    if error:
+        return str(error)
+    return f"status {item.get('status', '?')}"
+
+
+def parse_facets(
+    aggregations: Mapping[str, Any], facets: Iterable[str], query: SearchQuery | None = None
+) -> dict[str, list[tuple[str, int]]]:
+    """Facet counts as ``(value, count)``, most frequent first, ties by value; a selected value
+    is always listed, with its count even when that is 0."""
+    result: dict[str, list[tuple[str, int]]] = {}
+    for facet in facets:
+        agg = aggregations.get(facet, {})
+        pairs = {
+            str(b.get("key_as_string", b["key"])): int(b["doc_count"]) for b in agg.get("values", {}).get("buckets", [])
+        }
+        for bucket in agg.get("selected", {}).get("buckets", []):
+            pairs.setdefault(str(bucket.get("key_as_string", bucket["key"])), int(bucket["doc_count"]))
+        if query is not None:
+            for value in selected_values(query, facet):
+                pairs.setdefault(value, 0)
+        result[facet] = sorted(pairs.items(), key=lambda pair: (-pair[1], pair[0]))
+    return result
+
+
+def snippet_of(highlight: Mapping[str, Sequence[str]], lang: str, alternatives: Sequence[str] = ()) -> str | None:
+    """The first fragment from the text, then the summary, then the title; the reader's language
+    first, then the languages the query was translated into."""
+    for code in dict.fromkeys([lang, *alternatives]):
+        for name in ("text", "summary", "title"):
+            fragments = highlight.get(f"{name}.{code}")
+            if fragments:
+                return str(fragments[0])
+    return None
+
+
+def search_results(answer: Mapping[str, Any], query: SearchQuery) -> SearchResults:
+    """A search answer as hits, total and facets."""
+    hits: list[Hit] = []
+    for raw in answer["hits"]["hits"]:
+        score = raw.get("_score")
+        hits.append(
+            Hit(
+                id=str(raw["_id"]),
+                score=float(score) if score is not None else None,
+                source=raw.get("_source", {}),
+                snippet=snippet_of(raw.get("highlight", {}), query.lang, list(query.alternatives)),
+                sort=list(raw.get("sort", [])),
+            )
+        )
+    total = answer["hits"]["total"]
+    return SearchResults(
+        total=int(total["value"] if isinstance(total, Mapping) else total),
+        hits=hits,
+        facets=parse_facets(answer.get("aggregations", {}), query.facets, query),
+        took_ms=float(answer.get("took", 0)),
+    )
+
+
+def distinct_completions(hits: Iterable[Mapping[str, Any]], lang: str, size: int) -> list[str]:
+    """Titles from suggest hits, each once (compared case- and space-insensitively)."""
+    seen: set[str] = set()
+    completions: list[str] = []
+    for hit in hits:
+        titles = hit.get("_source", {}).get("title", {})
+        title = titles.get(lang) or titles.get(UNDETERMINED)
+        if not isinstance(title, str) or not title.strip():
+            continue
+        key = " ".join(title.split()).casefold()
+        if key in seen:
+            continue
+        seen.add(key)
+        completions.append(title)
+        if len(completions) >= size:
+            break
+    return completions

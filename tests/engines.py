@@ -1,0 +1,116 @@
+"""The search engines every suite that touches the index runs on, started by the suite itself.
+
+Tantivy (embedded) always; OpenSearch always, as a real single node and a real 3-node cluster that
+this session starts from ``devservers/opensearch.py`` (built from Maven Central); Elasticsearch 9
+when ``CHM_ES_URL`` names a node (no registry here carries its modules, so it cannot be started).
+A test asks for ``engine_url(kind, request)``, or takes the ``engine`` fixture parameter.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from record_catalogue.settings import load_settings
+from search_index.base import SearchBackend
+
+ES_URL = os.environ.get("CHM_ES_URL")
+ES_SKIP_REASON = "CHM_ES_URL is not set: no Elasticsearch node to run this suite against"
+# The engines of the suites that touch the index; Elasticsearch only where a node is given.
+ENGINES: tuple[str, ...] = ("tantivy", "opensearch", *(("elasticsearch",) if ES_URL else ()))
+
+
+@pytest.fixture(scope="session")
+def opensearch_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real single OpenSearch node for the session; its URL."""
+    from devservers.opensearch import OpenSearchUnavailable, start_cluster
+
+    try:
+        cluster = start_cluster(tmp_path_factory.mktemp("opensearch-node"), nodes=1)
+    except OpenSearchUnavailable as exc:
+        pytest.fail(f"the OpenSearch tests cannot start a node: {exc}", pytrace=False)
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def opensearch_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real 3-node OpenSearch cluster for the session (``devservers.opensearch.OpenSearchCluster``)."""
+    from devservers.opensearch import OpenSearchUnavailable, start_cluster
+
+    try:
+        cluster = start_cluster(tmp_path_factory.mktemp("opensearch-cluster"), nodes=3)
+    except OpenSearchUnavailable as exc:
+        pytest.fail(f"the OpenSearch tests cannot start a 3-node cluster: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def engine_url(kind: str, request: pytest.FixtureRequest) -> tuple[str | None, str]:
+    """``(CHM_ES_URL, CHM_ES_FLAVOUR)`` for an engine kind (None: the embedded engine)."""
+    if kind == "tantivy":
+        return None, "auto"
+    if kind == "opensearch":
+        return str(request.getfixturevalue("opensearch_node")), "opensearch"
+    if kind == "opensearch-cluster":
+        return str(request.getfixturevalue("opensearch_cluster").url), "opensearch"
+    if kind == "elasticsearch":
+        if not ES_URL:
+            pytest.skip(ES_SKIP_REASON)
+        return ES_URL, "elasticsearch"
+    raise ValueError(f"unknown engine {kind!r}")
+
+
+def backend_on(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> SearchBackend:
+    """A backend of ``kind`` on an index name no other test uses."""
+    from search_index.factory import get_backend
+
+    url, flavour = engine_url(kind, request)
+    settings = load_settings(
+        data_dir=tmp_path, es_url=url, es_flavour=flavour, index_name=f"chm-test-{uuid.uuid4().hex[:12]}"
+    )
+    if url is None:
+        from search_index.tantivy_backend import TantivyBackend
+
+        return TantivyBackend(tmp_path / "index")
+    return get_backend(settings)
+
+
+def drop_all(backend: SearchBackend) -> None:
+    """Remove every version a test created (server indices outlive the test otherwise)."""
+    backend.destroy()
+    assert backend.list_versions() == [] and backend.current_version() is None
+
+
+def make_doc(doc_id: str, lang: str, title: str, text: str = "", **extra: Any) -> dict[str, Any]:
+    """An index document in one language, with sensible defaults for the keyword fields."""
+    year = extra.pop("year", 2020)
+    doc: dict[str, Any] = {
+        "id": doc_id,
+        "realm": "CHM",
+        "schema": "nationalTarget",
+        "government": "br",
+        "original_language": lang,
+        "languages": [lang],
+        "title": {lang: title},
+        "summary": {},
+        "text": {lang: text} if text else {},
+        "status": {lang: "original"},
+        "names": f"{doc_id} {title}",
+        "entities": [],
+        "date": f"{year}-06-01" if year else None,
+        "year": year,
+        "url": None,
+        "updated_at": "2026-01-01T00:00:00+00:00",
+    }
+    doc.update(extra)
+    return doc

@@ -1,0 +1,86 @@
+"""A real 3-node OpenSearch cluster loses a node: searches go on, health says degraded, nothing is lost.
+
+The backend is given every node (``CHM_ES_URL`` comma-separated), as a deployment would; the
+index has one replica (``auto_expand_replicas: 0-1`` on three nodes). The node that is stopped is
+the first one the client knows, so the client has to fail over.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from record_catalogue.settings import load_settings
+from search_index.base import SearchQuery
+from search_index.elastic.backend import ElasticBackend
+from tests.engines import make_doc
+
+
+def _wait(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def test_losing_a_node_fails_no_search_and_loses_no_write(opensearch_cluster: Any, tmp_path: Path) -> None:
+    cluster = opensearch_cluster
+    settings = load_settings(
+        data_dir=tmp_path,
+        es_url=",".join(cluster.urls),
+        es_flavour="opensearch",
+        index_name=f"chm-failover-{uuid.uuid4().hex[:8]}",
+    )
+    backend = ElasticBackend(settings)
+    backend.ensure_index()
+    before = [make_doc(f"before-{i}", "en", f"Protected area {i}", year=2000 + i % 20) for i in range(200)]
+    assert backend.bulk(before).errors == []
+    backend.refresh()
+    _wait(lambda: backend.health().detail.find(" is green") > 0, 60, "a green cluster with the replica placed")
+
+    failures: list[str] = []
+    totals: list[int] = []
+    stop = threading.Event()
+
+    def searching() -> None:
+        while not stop.is_set():
+            try:
+                totals.append(backend.search(SearchQuery(text="protected area", size=5)).total)
+            except Exception as exc:  # any failed search while a node is down breaks the promise
+                failures.append(repr(exc))
+            time.sleep(0.02)
+
+    reader = threading.Thread(target=searching)
+    reader.start()
+    try:
+        time.sleep(1)
+        cluster.stop_node(0)
+        _wait(lambda: backend.health().degraded, 60, "health to report the degraded cluster")
+        health = backend.health()
+        assert health.ok and health.degraded and "yellow" in health.detail
+
+        # Ingest during the outage: every document lands.
+        during = [make_doc(f"during-{i}", "en", f"Protected area during outage {i}") for i in range(100)]
+        result = backend.bulk(during)
+        assert result.errors == [] and result.indexed == len(during)
+        backend.refresh()
+        searched_while_down = len(totals)
+        time.sleep(2)
+        assert len(totals) > searched_while_down
+
+        cluster.start_node(0)
+        _wait(lambda: " is green" in backend.health().detail, 120, "the cluster to heal (green)")
+        assert not backend.health().degraded
+    finally:
+        stop.set()
+        reader.join()
+    assert failures == []
+    assert totals and set(totals) <= {len(before), len(before) + len(during)}
+    assert backend.count() == len(before) + len(during)
+    backend.destroy()
+    backend.close()
