@@ -12,8 +12,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
+# Tool and library versions come from constraints-dev.txt, so that a new release of ruff, mypy,
+# pytest or a library cannot change what `make test` checks; `make update-locks` moves them on.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints-dev.txt
+	$(BIN)/pip install --quiet -c constraints-dev.txt -e '.[dev]'
 	touch $@
 
 setup: $(VENV)/.installed
@@ -42,6 +44,20 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
+
+# constraints-dev.txt afresh: the newest versions pyproject.toml allows (every extra), resolved in
+# a scratch venv. Run `make test` on the result before committing it.
+LOCK_EXTRAS ?= dev,postgres
+.PHONY: update-locks
+update-locks:
+	set -e; scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	$(PYTHON) -m venv "$$scratch/venv"; \
+	"$$scratch/venv/bin/pip" install --quiet --upgrade pip; \
+	"$$scratch/venv/bin/pip" install --quiet -e '.[$(LOCK_EXTRAS)]'; \
+	{ echo "# Exact versions for the development environment: \`make setup\` installs with -c constraints-dev.txt."; \
+	  echo "# \`make update-locks\` rewrites this file with the newest versions pyproject.toml allows (extras $(LOCK_EXTRAS))."; \
+	  "$$scratch/venv/bin/pip" freeze --exclude-editable; } > "$$scratch/constraints-dev.txt"; \
+	mv "$$scratch/constraints-dev.txt" constraints-dev.txt
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
