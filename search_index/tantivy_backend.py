@@ -242,10 +242,13 @@ class TantivyBackend(SearchBackend):
 
     def bulk(self, docs: Iterable[Document], version: str | None = None) -> BulkResult:
         target = self._target(version)
-        writer = self._writer(target)
+        self._writer(target)  # busy or unavailable: say so before reading any document
         result = BulkResult()
         for batch in chunked(docs, self.bulk_chunk_size):
             with self._lock:
+                # Taken under the lock, batch by batch: another thread's refresh commits (and so
+                # consumes) the writer, and the next batch goes to a new one.
+                writer = self._writer(target)
                 for doc in batch:
                     reason = validate_document(doc)
                     doc_id = str(doc.get("id") or "?")
@@ -263,8 +266,9 @@ class TantivyBackend(SearchBackend):
         return result
 
     def delete(self, ids: Sequence[str], version: str | None = None) -> None:
-        writer = self._writer(self._target(version))
+        target = self._target(version)
         with self._lock:
+            writer = self._writer(target)  # under the lock: a refresh may have consumed the last one
             for doc_id in ids:
                 writer.delete_documents_by_term("id", doc_id)
 
