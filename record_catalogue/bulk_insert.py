@@ -6,8 +6,14 @@ SQLite the rows therefore go to the driver as tuples in one ``executemany`` call
 converted beforehand (``RowEncoder``: dates, timestamps, JSON, booleans) by the same processors
 SQLAlchemy would use, so that the stored values are byte for byte what the ORM writes and reads
 back. Encoding needs no connection, only the dialect: ingest's worker processes encode the rows
-they prepare, and the one writer only inserts. Other databases (PostgreSQL) take Core's path
-with plain values, whose ``insertmanyvalues`` batching already does the work in few round trips.
+they prepare, and the one writer only inserts.
+
+On PostgreSQL (psycopg 3) the rows go in with ``COPY ... FROM STDIN`` (``cursor.copy``), the
+server's bulk path, encoded the same way (JSON wrapped as psycopg's ``Json``, as SQLAlchemy binds
+it). New records, whose id another writer may insert at the same moment, are copied into a
+temporary table and moved with ``INSERT ... SELECT ... ORDER BY id ON CONFLICT DO NOTHING
+RETURNING id``: a record inserted meanwhile is reported, never a unique violation, and inserts in
+id order cannot deadlock against each other. Other databases take Core's path with plain values.
 """
 
 from __future__ import annotations
@@ -18,6 +24,12 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Table, insert
 
 _UNSET = object()
+ENCODED_DIALECTS = ("sqlite", "postgresql")  # rows are encoded for their drivers (see insert_rows)
+
+
+def copies(dialect: Dialect) -> bool:
+    """Whether rows go in with COPY (PostgreSQL through psycopg 3)."""
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
 
 
 class RowEncoder:
@@ -25,7 +37,7 @@ class RowEncoder:
 
     def __init__(self, dialect: Dialect, table: Table, columns: Sequence[str]) -> None:
         self.processors: list[tuple[int, Callable[[Any], Any]]] = []
-        if dialect.name == "sqlite":  # other databases get plain values (see insert_rows)
+        if dialect.name in ENCODED_DIALECTS:  # other databases get plain values (see insert_rows)
             for position, name in enumerate(columns):
                 bind = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
                 if bind is not None:
@@ -54,6 +66,9 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
     if not rows:
         return
     dialect = connection.dialect
+    if copies(dialect):
+        _copy(connection, dialect.identifier_preparer.format_table(table), columns, rows)
+        return
     if dialect.name != "sqlite":
         connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
@@ -61,3 +76,58 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
     names = ", ".join(preparer.quote(name) for name in columns)
     markers = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ({markers})", rows)
+
+
+def insert_new_rows(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]], key: str
+) -> set[Any]:
+    """Insert the ``rows`` whose ``key`` (a unique column, among ``columns``) no stored row has;
+    return the keys inserted.
+
+    PostgreSQL: through a temporary table and ``ON CONFLICT DO NOTHING``, in key order, so that a
+    row another transaction inserted meanwhile is skipped (after that transaction commits) rather
+    than failing the batch. Elsewhere the caller has checked the keys under the database's write
+    lock (SQLite: one writer at a time), and every row is inserted.
+    """
+    if not rows:
+        return set()
+    dialect = connection.dialect
+    position = list(columns).index(key)
+    if not copies(dialect):
+        insert_rows(connection, table, columns, rows)
+        return {row[position] for row in rows}
+    preparer = dialect.identifier_preparer
+    target = preparer.format_table(table)
+    stage = preparer.quote(f"{table.name}_incoming")
+    names = ", ".join(preparer.quote(name) for name in columns)
+    quoted_key = preparer.quote(key)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        # A temporary table lives as long as the connection; its rows only until the transaction ends.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(f"DELETE FROM {stage}")
+        _copy(connection, stage, columns, rows)
+        cursor.execute(
+            f"INSERT INTO {target} ({names}) SELECT {names} FROM {stage} ORDER BY {quoted_key} "
+            f"ON CONFLICT ({quoted_key}) DO NOTHING RETURNING {quoted_key}"
+        )
+        inserted = {found[0] for found in cursor.fetchall()}
+        cursor.execute(f"DELETE FROM {stage}")
+    finally:
+        cursor.close()
+    return inserted
+
+
+def _copy(connection: Connection, target: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """``COPY target (columns) FROM STDIN`` with ``rows`` (psycopg 3), in the connection's transaction."""
+    preparer = connection.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(name) for name in columns)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()

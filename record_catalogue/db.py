@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import random
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
 from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import URL, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
+POSTGRES_EXTRA = "pip install 'chm-search[postgres]'"
+# SQLSTATEs of a transaction refused because of other transactions, not because of what it does:
+# run again, it succeeds (PostgreSQL: serialization failure, deadlock, lock not available).
+TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03"})
+UNIQUE_VIOLATION = "23505"  # another writer inserted the same key first: run again, it becomes an update
+RETRY_ATTEMPTS = 8
 
 IN_LIST_SIZE = 500  # values in one IN (...) list: within what every database accepts
 
@@ -26,6 +35,71 @@ def in_chunks(values: Sequence[T], size: int = IN_LIST_SIZE) -> Iterator[Sequenc
 
 class CatalogueUnavailable(Exception):
     """The catalogue database cannot be reached or migrated; the message says what to try."""
+
+
+class CatalogueBusy(CatalogueUnavailable):
+    """Concurrent transactions kept refusing one (deadlocks, serialization failures) however
+    often it was run again; trying later succeeds."""
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error (PostgreSQL's drivers give one; SQLite's none)."""
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
+def input_fault(exc: SQLAlchemyError) -> bool:
+    """Whether the data written caused the error (a constraint, a value the column refuses), so
+    that the record at fault is reported and the rest goes on; any other database error is the
+    catalogue's (unreachable, busy, broken), and stops the operation instead of losing records."""
+    return isinstance(exc, IntegrityError | DataError)
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as one line: its class and the first line of its message."""
+    message = str(exc).splitlines()
+    return f"{exc.__class__.__name__}: {message[0]}" if message else exc.__class__.__name__
+
+
+def retrying(operation: Callable[[], T], *, also: Collection[str] = (), attempts: int = RETRY_ATTEMPTS) -> T:
+    """Run ``operation`` (one whole transaction) again when concurrent transactions made the
+    database refuse it (deadlock, serialization failure; and the SQLSTATEs in ``also``), with a
+    short random back-off; give up with :class:`CatalogueBusy`.
+
+    Why: on PostgreSQL writers really run side by side, and row locks taken by two transactions
+    can deadlock however carefully each orders them (an insert waits for another transaction's
+    uncommitted row of the same key; foreign keys lock the rows they point to). PostgreSQL then
+    aborts one of them; running it again is the documented answer.
+    """
+    for attempt in range(attempts):
+        try:
+            return operation()
+        except DBAPIError as exc:
+            state = sqlstate(exc)
+            if state not in TRANSIENT_STATES and state not in also:
+                raise
+            if attempt + 1 == attempts:
+                if state in TRANSIENT_STATES:
+                    raise CatalogueBusy(
+                        f"the catalogue is busy with concurrent writers ({one_line(exc.orig or exc)}); try again"
+                    ) from None
+                raise
+            time.sleep(random.uniform(0.0, 0.02 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def catalogue_url(dsn: str) -> URL:
+    """``dsn`` as a URL with an installed driver: ``postgresql://`` means psycopg 3 here (SQLAlchemy's
+    own default would be psycopg2), and a missing driver is one clear line, not a traceback."""
+    url = make_url(dsn)
+    if url.get_backend_name() == "postgresql":
+        if url.get_driver_name() in ("", "psycopg2") and "+" not in url.drivername:
+            url = url.set(drivername="postgresql+psycopg")
+        if url.get_driver_name() == "psycopg" and find_spec("psycopg") is None:
+            raise CatalogueUnavailable(
+                f"the PostgreSQL catalogue needs the psycopg driver, which is not installed: {POSTGRES_EXTRA}"
+            )
+    return url
 
 
 def make_engine(dsn: str) -> Engine:
@@ -51,7 +125,12 @@ def make_engine(dsn: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(dsn, pool_pre_ping=True)
+    try:
+        return create_engine(catalogue_url(dsn), pool_pre_ping=True)
+    except ImportError as exc:  # another driver named in the URL (postgresql+asyncpg://...)
+        raise CatalogueUnavailable(
+            f"the catalogue's database driver is not installed ({exc}); {POSTGRES_EXTRA}"
+        ) from None
 
 
 def alembic_config() -> Config:

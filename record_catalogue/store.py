@@ -15,11 +15,21 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Dialect, Engine, Table, delete, func, make_url, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from record_catalogue.bulk_insert import RowEncoder, insert_rows
-from record_catalogue.db import CatalogueUnavailable, check, in_chunks, make_engine, migrate, session_factory
+from record_catalogue.bulk_insert import RowEncoder, insert_new_rows, insert_rows
+from record_catalogue.db import (
+    CatalogueUnavailable,
+    catalogue_url,
+    check,
+    in_chunks,
+    make_engine,
+    migrate,
+    retrying,
+    session_factory,
+)
 from record_catalogue.models import AuditEntry, Base, FieldText, IngestError, IngestRun, RecordEntity, RecordRow, utcnow
 from record_catalogue.record import Record
 
@@ -182,7 +192,8 @@ class RowMaker:
         """For a process without a connection. The dialect is the URL's default one, as
         ``make_engine`` leaves it: should engine options ever change how values are bound
         (a JSON serializer, say), give them here too; tests/test_catalogue.py compares both."""
-        return cls(make_url(dsn).get_dialect()())
+        url = catalogue_url(dsn) if dsn.startswith("postgresql") else make_url(dsn)
+        return cls(url.get_dialect()())
 
     def new_record(self, item: Upsert, actor: str, now: datetime) -> NewRecord:
         """The rows that store ``item`` as a new record at time ``now``, with its audit entry."""
@@ -257,19 +268,44 @@ def stored_record(item: Upsert, now: datetime) -> StoredRecord:
     )
 
 
-def _insert_records(session: Session, new: Sequence[NewRecord]) -> None:
-    """Insert new records with one statement per table.
+def lock_records(session: Session, ids: Sequence[str], *conditions: Any) -> Iterator[str]:
+    """Lock the records ``ids`` (those meeting ``conditions``) for update, in id order; their ids.
 
-    Plain executemany on the tables (``record_catalogue.bulk_insert``), not the ORM: a first
-    ingest inserts hundreds of thousands of rows, and per-row bookkeeping is pure cost there.
+    Every transaction that changes records locks them this way before changing them, so that two
+    writers wait for each other instead of deadlocking. ``FOR NO KEY UPDATE`` (PostgreSQL) leaves
+    inserts of texts pointing at the record free to go on; SQLite, which has one writer at a time,
+    ignores the clause.
+    """
+    stmt = select(RecordRow.id).where(RecordRow.id.in_(ids), *conditions).order_by(RecordRow.id)
+    yield from session.scalars(stmt.with_for_update(key_share=True))
+
+
+def take_write_lock(session: Session) -> None:
+    """SQLite: take the database's write lock now, at the start of the transaction, so that what it
+    reads next (which ids are stored) stays true until it commits; SQLite has one writer at a time,
+    and a later writer waits (busy timeout). PostgreSQL: nothing; writers lock the rows they change
+    (``lock_records``) and insert new records with ``ON CONFLICT DO NOTHING``."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sql_text("UPDATE records SET needs_index = needs_index WHERE 0 = 1"))
+
+
+def _insert_records(session: Session, new: Sequence[NewRecord]) -> list[NewRecord]:
+    """Insert new records with one statement per table; return those inserted: on PostgreSQL a
+    record another transaction inserted meanwhile is left out (with its texts), not an error.
+
+    Plain executemany or COPY on the tables (``record_catalogue.bulk_insert``), not the ORM: a
+    first ingest inserts hundreds of thousands of rows, and per-row bookkeeping is pure cost there.
     """
     if not new:
-        return
+        return []
     connection = session.connection()
-    insert_rows(connection, _table(RecordRow), _RECORD_COLUMNS, [n.record_row for n in new])
+    inserted = insert_new_rows(connection, _table(RecordRow), _RECORD_COLUMNS, [n.record_row for n in new], "id")
+    if len(inserted) < len(new):
+        new = [n for n in new if n.id in inserted]
     insert_rows(connection, _table(FieldText), _TEXT_COLUMNS, [row for n in new for row in n.text_rows])
     insert_rows(connection, _table(RecordEntity), _ENTITY_COLUMNS, [row for n in new for row in n.entity_rows])
     insert_rows(connection, _table(AuditEntry), _AUDIT_COLUMNS, [n.audit_row for n in new])
+    return list(new)
 
 
 class Catalogue:
@@ -320,25 +356,37 @@ class Catalogue:
         A ``new`` record whose id the catalogue holds by now (stored by an earlier batch of the
         same input, or by another writer) is not inserted: its position is in ``taken``, for the
         caller to prepare it again as an update.
+
+        Concurrent writers: on SQLite the transaction takes the write lock first (``take_write_lock``).
+        On PostgreSQL the records to update are locked in id order, as every writer of records does
+        (``lock_records``), and new records are inserted with ``ON CONFLICT DO NOTHING``: one another
+        writer inserted meanwhile is ``taken`` (from ``new``) or updated (from ``items``), never a
+        unique violation. A transaction refused for a deadlock all the same is run again (``retrying``).
         """
-        ids = list(dict.fromkeys(item.record.id for item in items))
+        return retrying(lambda: self._store_batch(new, items, actor))
+
+    def _store_batch(self, new: Sequence[NewRecord], items: Sequence[Upsert], actor: str) -> BatchStored:
+        ids = sorted(dict.fromkeys(item.record.id for item in items))
         result = BatchStored()
         with self.sessions.begin() as session:
+            take_write_lock(session)
             if new:
                 held = self._existing_ids(session, [n.id for n in new])
-                fresh: list[NewRecord] = []
+                fresh: dict[str, int] = {}
                 for position, one in enumerate(new):
-                    if one.id in held:
+                    if one.id in held or one.id in fresh:  # the same id twice in ``new``: the second is taken
                         result.taken.append(position)
                     else:
-                        held.add(one.id)  # the same id twice in ``new``: the second is taken
-                        fresh.append(one)
-                _insert_records(session, fresh)
+                        fresh[one.id] = position
+                inserted = {n.id for n in _insert_records(session, [new[p] for p in sorted(fresh.values())])}
+                result.taken = sorted(result.taken + [p for i, p in fresh.items() if i not in inserted])
             if not items:
                 return result
             stmt = (
                 select(RecordRow)
                 .where(RecordRow.id.in_(ids))
+                .order_by(RecordRow.id)
+                .with_for_update(key_share=True)  # PostgreSQL: locked in id order; SQLite: ignored
                 .options(selectinload(RecordRow.texts), selectinload(RecordRow.entities))
             )
             rows = {row.id: row for row in session.scalars(stmt)}
@@ -348,15 +396,19 @@ class Catalogue:
             for n, item in enumerate(items):
                 if item.record.id not in rows:
                     first.setdefault(item.record.id, n)
-            new_rows = self._insert_new(session, [items[n] for n in first.values()], actor)
-            created = dict(zip(first.values(), new_rows, strict=True))
+            created = self._insert_new(session, {n: items[n] for n in first.values()}, actor)
             for n, item in enumerate(items):
                 if n in created:
                     result.upserted.append((item.record.id, "created", created[n]))
                     continue
                 row = rows.get(item.record.id)
-                if row is None:  # the same id again in this batch, inserted above
-                    row = session.get(RecordRow, item.record.id, options=[selectinload(RecordRow.texts)])
+                if row is None:  # the same id again in this batch, or inserted meanwhile by another writer
+                    row = session.get(
+                        RecordRow,
+                        item.record.id,
+                        options=[selectinload(RecordRow.texts), selectinload(RecordRow.entities)],
+                        with_for_update={"key_share": True},
+                    )
                 outcome, row = self._upsert_in(session, row, item, actor)
                 rows[row.id] = row
                 result.upserted.append((row.id, outcome, row))
@@ -369,13 +421,15 @@ class Catalogue:
             held.update(session.scalars(select(RecordRow.id).where(RecordRow.id.in_(chunk))))
         return held
 
-    def _insert_new(self, session: Session, items: Sequence[Upsert], actor: str) -> list[StoredRecord]:
-        """Insert new records; returns them as plain data, for the caller to index."""
+    def _insert_new(self, session: Session, items: dict[int, Upsert], actor: str) -> dict[int, StoredRecord]:
+        """Insert new records (by their position in the batch); returns, by position, those inserted
+        as plain data, for the caller to index (one another writer inserted meanwhile is not)."""
         if not items:
-            return []
+            return {}
         now = utcnow()
-        _insert_records(session, [self.rows.new_record(item, actor, now) for item in items])
-        return [stored_record(item, now) for item in items]
+        order = sorted(items, key=lambda n: items[n].record.id)
+        inserted = {n.id for n in _insert_records(session, [self.rows.new_record(items[n], actor, now) for n in order])}
+        return {n: stored_record(item, now) for n, item in items.items() if item.record.id in inserted}
 
     def _upsert_in(
         self, session: Session, row: RecordRow | None, item: Upsert, actor: str
@@ -439,13 +493,24 @@ class Catalogue:
 
     def mark_indexed(self, ids: Sequence[str]) -> None:
         """The index has committed these records: clear their flag (in one transaction, in chunks
-        that keep each statement's parameters within what every database accepts)."""
-        ids = list(dict.fromkeys(ids))
+        that keep each statement's parameters within what every database accepts).
+
+        The rows are locked in id order before they are updated, as every writer of records does
+        (an ``UPDATE ... IN (...)`` locks them in whatever order its plan reads them, which
+        deadlocked against concurrent upserts); a deadlock still is run again.
+        """
+        ids = sorted(set(ids))
         if not ids:
             return
-        with self.sessions.begin() as session:
-            for chunk in in_chunks(ids):
-                session.execute(update(RecordRow).where(RecordRow.id.in_(chunk)).values(needs_index=False))
+
+        def clear() -> None:
+            with self.sessions.begin() as session:
+                for chunk in in_chunks(ids):
+                    flagged = list(lock_records(session, chunk, RecordRow.needs_index.is_(True)))
+                    if flagged:
+                        session.execute(update(RecordRow).where(RecordRow.id.in_(flagged)).values(needs_index=False))
+
+        retrying(clear)
 
     def ids_needing_index(self) -> list[str]:
         """Records changed since the index last committed them (e.g. after a crash)."""

@@ -194,3 +194,30 @@ def test_bulk_insert_stores_exactly_what_core_inserts(catalogue: Catalogue) -> N
     row = catalogue.get("FAST")
     assert row is not None and row.date == dt.date(2024, 2, 29) and row.links[0]["name"] == "« lien »"
     assert row.needs_index is True and row.declared_languages == ["fr", "en"]
+
+
+def test_bulk_inserts_on_postgresql_use_copy(catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch) -> None:
+    """New records go in with COPY on PostgreSQL (records through a temporary table, for ``ON
+    CONFLICT``); SQLite keeps its executemany fast path."""
+    from record_catalogue import bulk_insert
+
+    copied: list[tuple[str, int]] = []
+    real_copy = bulk_insert._copy
+
+    def spy(connection, target, columns, rows):  # type: ignore[no-untyped-def]
+        copied.append((target, len(rows)))
+        real_copy(connection, target, columns, rows)
+
+    monkeypatch.setattr(bulk_insert, "_copy", spy)
+    recs = [record(id=f"REC-{n}") for n in range(3)]
+    results = catalogue.upsert_many([Upsert(r, texts(r), "en") for r in recs])
+    assert [outcome for _, outcome, _ in results] == ["created"] * 3 and catalogue.count() == 3
+    if catalogue.engine.dialect.name == "postgresql":
+        assert copied == [("records_incoming", 3), ("field_texts", 6), ("audit", 3)]
+    else:
+        assert copied == []
+    row = catalogue.get("REC-2")
+    assert row is not None and {t.text for t in row.texts} == {
+        "Permit for Brazil nut research",
+        "Access to Bertholletia excelsa seeds.",
+    }
