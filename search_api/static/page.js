@@ -2,11 +2,25 @@
 
 import { Client, MULTI_FILTERS, ApiError, hasFilters, stateFromParams, stateToParams } from "./api.js";
 import { LANGUAGES, dirFor, pickLanguage, translator } from "./i18n.js";
-import { countryName, facetLabels, formatDate, h, renderResult, safeHref, srOnly, statusText } from "./render.js";
+import {
+  countryName,
+  facetLabels,
+  fillNodes,
+  formatDate,
+  h,
+  joinNodes,
+  renderResult,
+  safeHref,
+  srOnly,
+  statusText,
+} from "./render.js";
 
 const FACET_ORDER = ["realm", "schema", "government", "original_language", "entity", "year"];
 const FACET_PREVIEW = 8;
 const SUGGEST_DELAY_MS = 150;
+// "Also searched": terms shown before "+N more", and the order their languages are taken in.
+const TERMS_PREVIEW = 6;
+const TERM_LANGUAGE_ORDER = ["en", "fr", "es", "ru", "zh", "ar"];
 
 const $ = (id) => document.getElementById(id);
 const form = $("search-form");
@@ -26,7 +40,19 @@ const detailTitle = $("detail-title");
 const detailBody = $("detail-body");
 
 const client = new Client(new URL("..", import.meta.url));
-let state = stateFromParams(new URLSearchParams(location.search), pickLanguage(navigator.languages));
+// Under the result count: the offers to remove a filter (no results), then how the query was understood.
+const relaxBox = h("div", { id: "relax", class: "relax", hidden: true });
+const understoodBox = h("div", { id: "understood", class: "understood", role: "note", hidden: true });
+statusLine.after(relaxBox, understoodBox);
+
+/** The page's state: the shared search state, and `translate` (false: translate=0 in the URL). */
+function readState(params, fallbackLang) {
+  const next = stateFromParams(params, fallbackLang);
+  next.translate = !["0", "false"].includes(params.get("translate"));
+  return next;
+}
+
+let state = readState(new URLSearchParams(location.search), pickLanguage(navigator.languages));
 let t = translator(state.lang);
 let lastData = null;
 const expanded = new Set();
@@ -55,8 +81,20 @@ function syncForm() {
   langSelect.value = state.lang;
 }
 
+function pageParams(next) {
+  const params = stateToParams(next);
+  if (next.translate === false) params.set("translate", "0");
+  return params;
+}
+
+function apiParams(next) {
+  const params = stateToParams(next, { forApi: true });
+  if (next.translate === false) params.set("translate", "false");
+  return params;
+}
+
 function pageUrl(next) {
-  const query = stateToParams(next).toString();
+  const query = pageParams(next).toString();
   return `${location.pathname}${query ? `?${query}` : ""}`;
 }
 
@@ -75,7 +113,7 @@ function withChanges(changes) {
 }
 
 window.addEventListener("popstate", () => {
-  state = stateFromParams(new URLSearchParams(location.search), state.lang);
+  state = readState(new URLSearchParams(location.search), state.lang);
   applyLanguage();
   syncForm();
   closeSuggestions();
@@ -92,7 +130,7 @@ async function runSearch() {
   searchController = controller;
   main.setAttribute("aria-busy", "true");
   try {
-    const data = await client.search(state, controller.signal);
+    const data = await client.get("search", apiParams(state), controller.signal);
     if (controller.signal.aborted) return;
     lastData = data;
     render(data);
@@ -110,19 +148,311 @@ function showError(error) {
   statusLine.textContent = detail ? `${t("error")} (${detail})` : t("error");
   resultsList.replaceChildren();
   pager.replaceChildren();
+  for (const box of [relaxBox, understoodBox]) {
+    box.replaceChildren();
+    box.hidden = true;
+  }
 }
 
 function render(data) {
   const labels = facetLabels(data.facets);
+  const offers = data.total === 0 ? (data.interpretation?.without_filter ?? []) : [];
   statusLine.classList.remove("error");
   statusLine.dataset.total = String(data.total);
-  statusLine.textContent = data.total === 0 ? t("noResults") : statusText(data, t);
+  statusLine.textContent = data.total === 0 ? t(offers.length ? "noResultsFiltered" : "noResults") : statusText(data, t);
+  keepFocus([relaxBox, understoodBox], () => {
+    renderRelax(offers, labels);
+    renderUnderstood(data.interpretation);
+  });
   resultsList.start = (data.page - 1) * data.size + 1;
   resultsList.replaceChildren(
     ...data.results.map((result, index) => renderResult(result, { t, labels, index, onDetails: openDetail })),
   );
   renderFacets(data, labels);
   renderPager(data);
+}
+
+// ---- how the query was understood -----------------------------------------------------------
+
+/**
+ * Run `update`, which rebuilds `boxes`; a control in them that had the focus gets it back (found
+ * again by its data-key), and if it is gone the focus goes to the results heading, not the body.
+ */
+function keepFocus(boxes, update) {
+  const active = document.activeElement;
+  const inside = boxes.some((box) => box.contains(active));
+  const key = inside ? active.dataset?.key : null;
+  update();
+  if (!inside) return;
+  const again = key ? boxes.flatMap((box) => [...box.querySelectorAll("[data-key]")]).find((el) => el.dataset.key === key) : null;
+  (again ?? resultsHeading).focus();
+}
+
+let termsOpen = false;
+let termsQuery = null;
+let lastQueryLanguage = null;
+
+function languageRank(code) {
+  if (!code || code === "und") return 100;
+  if (code === state.lang) return -1;
+  if (code === lastQueryLanguage) return 50; // the query's own language (not the page's): least news
+  const index = TERM_LANGUAGE_ORDER.indexOf(code);
+  return index === -1 ? TERM_LANGUAGE_ORDER.length : index;
+}
+
+/** Entries one language at a time in turn (the page's first, the query's last), each language's order kept. */
+function interleaveByLanguage(entries) {
+  const buckets = new Map();
+  for (const entry of entries) {
+    if (!buckets.has(entry.language)) buckets.set(entry.language, []);
+    buckets.get(entry.language).push(entry);
+  }
+  const queues = [...buckets.entries()].sort((a, b) => languageRank(a[0]) - languageRank(b[0])).map(([, list]) => list);
+  const ordered = [];
+  for (let round = 0; ordered.length < entries.length; round += 1) {
+    for (const queue of queues) if (round < queue.length) ordered.push(queue[round]);
+  }
+  return ordered;
+}
+
+/**
+ * What else was searched, in groups: the machine translations of the query (one entry each, with
+ * what each found), then the vocabulary's terms for each phrase it recognised (the expansions of
+ * one phrase merged). Terms are deduplicated across groups, and the query as typed is left out.
+ */
+function termGroups(interpretation, typedQuery) {
+  const seen = new Set([`*\u0000${String(typedQuery).trim().toLocaleLowerCase()}`]);
+  const fresh = (text, language, typed = "") => {
+    const folded = text.toLocaleLowerCase();
+    const key = `${language}\u0000${folded}`;
+    if (!text || seen.has(key) || seen.has(`*\u0000${folded}`) || folded === typed.toLocaleLowerCase()) return false;
+    seen.add(key);
+    return true;
+  };
+  const groups = [];
+  const translations = [];
+  for (const item of interpretation.translations ?? []) {
+    const text = String(item?.text ?? "").trim();
+    const language = String(item?.language || "und");
+    if (!fresh(text, language)) continue;
+    const matched = Number(item.matched) || 0;
+    translations.push({ text, language, translated: true, matched, pair: item.pair, model: item.model });
+  }
+  if (translations.length) groups.push({ kind: "translation", typed: null, matched: null, entries: translations });
+  const byPhrase = new Map();
+  for (const expansion of interpretation.expansions ?? []) {
+    const typed = String(expansion?.typed ?? "").trim();
+    let group = byPhrase.get(typed.toLocaleLowerCase());
+    if (!group) {
+      group = { kind: "expansion", typed, matched: 0, entries: [] };
+      byPhrase.set(typed.toLocaleLowerCase(), group);
+      groups.push(group);
+    }
+    // Several concepts for one phrase (a synonym set and a glossary entry): the larger count.
+    group.matched = Math.max(group.matched, Number(expansion.matched) || 0);
+    for (const term of expansion.added ?? []) {
+      const text = String(term?.text ?? "").trim();
+      const language = String(term?.language || "und");
+      if (fresh(text, language, typed)) group.entries.push({ text, language, translated: false });
+    }
+  }
+  for (const group of groups) if (group.kind === "expansion") group.entries = interleaveByLanguage(group.entries);
+  return groups.filter((group) => group.entries.length);
+}
+
+/** The entries of each group shown before "+N more": taken from the groups in turn. */
+function previewEntries(groups, limit) {
+  const shown = groups.map(() => []);
+  for (let round = 0, taken = 0; taken < limit; round += 1) {
+    let any = false;
+    groups.forEach((group, index) => {
+      if (taken < limit && round < group.entries.length) {
+        shown[index].push(group.entries[round]);
+        taken += 1;
+        any = true;
+      }
+    });
+    if (!any) break;
+  }
+  return shown;
+}
+
+function renderTerm(entry) {
+  const known = entry.language && entry.language !== "und";
+  const term = h(
+    "span",
+    { class: entry.translated ? "term term-translated" : "term", "data-language": entry.language },
+    h("bdi", { lang: known ? entry.language : null }, entry.text),
+  );
+  if (entry.translated) {
+    const how = [t("termTranslatedHint"), entry.pair, entry.model].filter(Boolean).join(" · ");
+    const note = t("termTranslated", { language: known ? t.languageName(entry.language) : "", results: t.plural("results", entry.matched) });
+    term.append(" ", h("span", { class: "term-note", title: how }, note));
+  } else if (known) {
+    term.append(" ", h("span", { class: "term-note" }, t("termLanguage", { language: t.languageName(entry.language) })));
+  }
+  return term;
+}
+
+function renderAlsoSearched(groups) {
+  const total = groups.reduce((sum, group) => sum + group.entries.length, 0);
+  const folds = total > TERMS_PREVIEW + 1; // never "+1 more": that one fits
+  const shown = folds && !termsOpen ? previewEntries(groups, TERMS_PREVIEW) : groups.map((group) => group.entries);
+  const several = groups.length > 1;
+  const line = h("p", { class: "also-searched", id: "also-searched" }, h("span", { class: "understood-label" }, t("alsoSearched")), " ");
+  let written = 0;
+  groups.forEach((group, index) => {
+    const entries = shown[index];
+    if (!entries.length) return;
+    const span = h("span", { class: "term-group", "data-kind": group.kind });
+    if (several && group.kind === "expansion") {
+      span.append(h("span", { class: "term-phrase" }, fillNodes(t("groupFor"), { typed: h("bdi", {}, group.typed) })), " ");
+    }
+    span.append(...joinNodes(entries.map(renderTerm), t("listSep")));
+    // What a phrase's terms found is worth saying when there is something to compare it with.
+    if (several && group.kind === "expansion") {
+      span.append(" ", h("span", { class: "term-found" }, t("groupFound", { results: t.plural("results", group.matched) })));
+    }
+    if (written) line.append(t("groupSep"));
+    line.append(span);
+    written += 1;
+  });
+  if (folds) {
+    const hidden = total - shown.reduce((sum, entries) => sum + entries.length, 0);
+    const more = h(
+      "button",
+      { type: "button", class: "link-button terms-more", "aria-expanded": String(termsOpen), "data-key": "terms-more" },
+      termsOpen ? t("showLess") : t("moreTerms", { count: t.number(hidden) }),
+    );
+    more.addEventListener("click", () => {
+      termsOpen = !termsOpen;
+      if (lastData) keepFocus([understoodBox], () => renderUnderstood(lastData.interpretation));
+    });
+    line.append(" ", more);
+  }
+  return line;
+}
+
+function renderUnderstood(interpretation) {
+  if (termsQuery !== state.q) {
+    termsOpen = false;
+    termsQuery = state.q;
+  }
+  const parts = [];
+  if (interpretation) {
+    lastQueryLanguage = interpretation.query_language ?? null;
+    const groups = termGroups(interpretation, state.q);
+    if (groups.length) parts.push(renderAlsoSearched(groups));
+    const ignored = (interpretation.ignored ?? []).map((piece) => String(piece)).filter((piece) => piece.trim());
+    if (ignored.length) {
+      const items = joinNodes(
+        ignored.map((piece) => h("bdi", { class: "ignored-piece" }, piece)),
+        t("listSep"),
+      );
+      parts.push(h("p", { class: "understood-ignored" }, fillNodes(t("ignoredNote"), { items })));
+    }
+  }
+  // Turning translation off (and on again) is offered once it has been used, or while it is off.
+  if ((interpretation?.translations ?? []).length || state.translate === false) {
+    const box = h("input", { type: "checkbox", id: "translate-query", "data-key": "translate-query" });
+    box.checked = state.translate !== false;
+    box.addEventListener("change", () => navigate(withChanges({ translate: box.checked, page: 1 })));
+    parts.push(h("p", { class: "translate-toggle" }, h("label", {}, box, " ", t("translateQuery"))));
+  }
+  understoodBox.replaceChildren(...parts);
+  understoodBox.hidden = !parts.length;
+  if (parts.length) understoodBox.setAttribute("aria-label", t("understoodLabel"));
+}
+
+// ---- no results with these filters ----------------------------------------------------------
+
+/** The state's key for one of `without_filter`'s filters: realm, entity.country, year … */
+function relaxKey(filter) {
+  return String(filter).replace(/^entity_/, "entity.");
+}
+
+function filterTitle(key) {
+  if (key.startsWith("entity.")) {
+    const name = `entity_${key.slice("entity.".length)}`;
+    return t(name) === name ? t("facet_entity") : t(name);
+  }
+  const name = `facet_${key}`;
+  return t(name) === name ? key : t(name);
+}
+
+function filterValueLabel(key, value, labels) {
+  if (key === "government") return countryName(value, labels, t);
+  const label = labels[key.replace(".", "_")]?.get(value) ?? labels[key]?.get(value) ?? labels.entity?.get(value);
+  if (label && label !== value) return label;
+  const country = /^country:([a-z]{2})$/i.exec(value);
+  return country ? t.regionName(country[1]) : value;
+}
+
+function filterValues(key, offer, labels) {
+  if (key === "year") {
+    const { year_from: from, year_to: to } = state;
+    if (from !== null && to !== null) return [from === to ? String(from) : `${from}–${to}`];
+    if (from !== null) return [`${t("yearFrom")} ${from}`];
+    if (to !== null) return [`${t("yearTo")} ${to}`];
+    return (offer.values ?? []).map(String);
+  }
+  return (offer.values ?? []).map((value) => filterValueLabel(key, String(value), labels));
+}
+
+function withoutFilter(key) {
+  const next = withChanges({ page: 1 });
+  if (key === "year") {
+    next.year_from = null;
+    next.year_to = null;
+  } else if (key.startsWith("entity.")) {
+    const prefix = `${key.slice("entity.".length)}:`;
+    next.filters.entity = (next.filters.entity ?? []).filter((value) => !value.startsWith(prefix));
+  } else if (key in next.filters) {
+    next.filters[key] = [];
+  }
+  return next;
+}
+
+function renderRelax(offers, labels) {
+  if (!offers.length) {
+    relaxBox.replaceChildren();
+    relaxBox.hidden = true;
+    return;
+  }
+  const useful = offers.filter((offer) => Number(offer.total) > 0).sort((a, b) => b.total - a.total);
+  const items = useful.map((offer) => {
+    const key = relaxKey(offer.filter);
+    const title = filterTitle(key);
+    const values = filterValues(key, offer, labels);
+    const name = [h("strong", {}, title)];
+    if (values.length) name.push(" (", ...joinNodes(values.map((value) => h("bdi", {}, value)), t("listSep")), ")");
+    const button = h(
+      "button",
+      {
+        type: "button",
+        class: "relax-remove",
+        "data-key": `relax:${key}`,
+        "aria-label": t("removeFilterLabel", { filter: values.length ? `${title} (${values.join(t("listSep"))})` : title }),
+      },
+      t("removeFilter"),
+    );
+    button.addEventListener("click", () => navigate(withoutFilter(key)));
+    return h(
+      "li",
+      { "data-filter": key },
+      h("span", { class: "relax-text" }, fillNodes(t("withoutFilter"), { filter: name, results: t.plural("results", Number(offer.total)) })),
+      " ",
+      button,
+    );
+  });
+  if (items.length) {
+    relaxBox.replaceChildren(h("ul", { class: "relax-list" }, items));
+  } else {
+    const clear = h("button", { type: "button", class: "relax-remove", "data-key": "relax:all" }, t("clearFilters"));
+    clear.addEventListener("click", () => clearButton.click());
+    relaxBox.replaceChildren(h("p", { class: "relax-none" }, t("noSingleFilter"), " ", clear));
+  }
+  relaxBox.hidden = false;
 }
 
 // ---- facets ---------------------------------------------------------------------------------

@@ -95,6 +95,26 @@ function truncate(text, max) {
   return chars.length <= max ? String(text) : `${chars.slice(0, max).join("").trimEnd()}…`;
 }
 
+/**
+ * A UI string's `template` as a list of text and nodes: each {name} is replaced by `vars[name]` (a
+ * string, a node, or an array of them). The template is split first, so nothing in a value is
+ * ever read as a placeholder or as HTML.
+ */
+export function fillNodes(template, vars = {}) {
+  const parts = [];
+  for (const part of String(template).split(/(\{\w+\})/)) {
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    if (name && name in vars) parts.push(...[vars[name]].flat());
+    else if (part) parts.push(part);
+  }
+  return parts;
+}
+
+/** Items separated by `separator` (text), for a list read as part of a sentence. */
+export function joinNodes(items, separator) {
+  return items.flatMap((item, index) => (index ? [separator, item] : [item]));
+}
+
 /** A visually hidden note, read by screen readers. */
 export function srOnly(text) {
   return h("span", { class: "chm-sr-only" }, text);
