@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from analyzers.detect import LanguageDetector
 from ingest.prepare import BatchResult, PendingBatch, PreparedNew, PreparePool, Tagger, prepare_batch
 from ingest.sources import SourceItem
+from record_catalogue.db import CatalogueUnavailable, input_fault, one_line
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
 from search_index.base import BulkResult, Document, SearchBackend
 from search_index.documents import RecordLike, build_document
@@ -278,6 +279,11 @@ class Pipeline:
     def _store(self, new: list[PreparedNew], upserts: list[Upsert]) -> tuple[list[Stored], list[int]]:
         """Store the batch in one transaction; if that fails, record by record to isolate the bad one.
 
+        Record by record, an error the record caused (a constraint, a value refused) is reported
+        against it and the rest goes on; any other database error (unreachable, busy) is the
+        catalogue's and stops the run (``CatalogueUnavailable``: resume later, or the API's 503),
+        rather than reporting every record of the batch as not stored.
+
         Returns what happened to each record stored, and the indexes in ``new`` of those taken."""
         if not new and not upserts:
             return [], []
@@ -293,6 +299,7 @@ class Pipeline:
             try:
                 done = self.catalogue.store_batch([one.rows], [], self.actor)
             except SQLAlchemyError as exc:
+                _raise_unless_input_fault(exc)
                 stored.append(Stored(one.rows.id, one.source, one.source_position, "unchanged", None, _not_stored(exc)))
                 continue
             if done.taken:  # found stored by now: to be prepared again, as an update
@@ -303,6 +310,7 @@ class Pipeline:
             try:
                 done = self.catalogue.store_batch([], [upsert], self.actor)
             except SQLAlchemyError as exc:
+                _raise_unless_input_fault(exc)
                 stored.append(
                     Stored(record.id, record.source, record.source_position, "unchanged", None, _not_stored(exc))
                 )
@@ -381,6 +389,11 @@ class Pipeline:
                     progress(count)
 
         return self.backend.rebuild(documents())
+
+
+def _raise_unless_input_fault(exc: SQLAlchemyError) -> None:
+    if not input_fault(exc):
+        raise CatalogueUnavailable(f"the catalogue failed while storing records: {one_line(exc)}") from exc
 
 
 def _not_stored(exc: SQLAlchemyError) -> str:

@@ -85,7 +85,7 @@ def prepare_records(
         if isinstance(found, str):
             prepared.append((None, [found]))
             continue
-        problems = list(found.problems)
+        problems = [*record.notes, *found.problems]  # notes: what was changed on input (NUL removed)
         if not found.texts:
             problems.append("record has no text in a known language; not stored")
             prepared.append((None, problems))

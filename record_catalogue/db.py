@@ -93,7 +93,7 @@ def catalogue_url(dsn: str) -> URL:
     own default would be psycopg2), and a missing driver is one clear line, not a traceback."""
     url = make_url(dsn)
     if url.get_backend_name() == "postgresql":
-        if url.get_driver_name() in ("", "psycopg2") and "+" not in url.drivername:
+        if "+" not in url.drivername:
             url = url.set(drivername="postgresql+psycopg")
         if url.get_driver_name() == "psycopg" and find_spec("psycopg") is None:
             raise CatalogueUnavailable(

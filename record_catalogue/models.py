@@ -6,7 +6,20 @@ import datetime as dt
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -161,3 +174,14 @@ class IngestRun(Base):
     realm: Mapped[str | None] = mapped_column(String(8))
     checkpoint: Mapped[int] = mapped_column(Integer, default=0)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RateBucket(Base):
+    """A client's token bucket (``key:<name>`` or ``ip:<address>``), shared by every API process
+    on PostgreSQL (``record_catalogue.rate_limits``): ``tokens`` left at ``updated`` (Unix time)."""
+
+    __tablename__ = "rate_limits"
+
+    client: Mapped[str] = mapped_column(String(240), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated: Mapped[float] = mapped_column(Float)

@@ -7,11 +7,13 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 Realm = Literal["CHM", "ABS", "BCH"]
 REALMS: tuple[str, ...] = ("CHM", "ABS", "BCH")
 TEXT_FIELDS: tuple[str, ...] = ("title", "summary", "text")
+NUL = "\x00"
+_PLAIN_FIELDS = ("id", "schema_name", "url", "source", "source_position")
 
 
 class Link(BaseModel):
@@ -43,6 +45,45 @@ class Record(BaseModel):
     source: str = ""
     source_position: str = ""
     _hash: str | None = PrivateAttr(default=None)
+    _notes: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _without_nul(self) -> Record:
+        """No NUL character (U+0000) anywhere: PostgreSQL's text cannot hold one (SQLite's can), so
+        on every catalogue alike it is removed on input, and the record notes where (``notes``;
+        ingest reports it against the record, which is stored all the same)."""
+        where: list[str] = []
+        for name in _PLAIN_FIELDS:
+            value = getattr(self, name)
+            if value and NUL in value:
+                setattr(self, name, value.replace(NUL, ""))
+                where.append(name)
+        if not self.id:
+            raise ValueError("id holds nothing but NUL characters")
+        for name in TEXT_FIELDS:
+            versions: dict[str, str] = getattr(self, name)
+            if any(NUL in lang or NUL in value for lang, value in versions.items()):
+                setattr(self, name, {lang.replace(NUL, ""): value.replace(NUL, "") for lang, value in versions.items()})
+                where.append(name)
+        for name in ("declared_languages", "terms"):
+            values: list[str] = getattr(self, name)
+            if any(NUL in value for value in values):
+                setattr(self, name, [value.replace(NUL, "") for value in values])
+                where.append(name)
+        for link in self.links:
+            if NUL in link.url or (link.name and NUL in link.name):
+                link.url = link.url.replace(NUL, "")
+                link.name = link.name.replace(NUL, "") if link.name else link.name
+                where.append("links")
+        if where:
+            fields = ", ".join(dict.fromkeys(where))
+            self._notes.append(f"NUL characters (U+0000) removed from {fields}: no catalogue stores them")
+        return self
+
+    @property
+    def notes(self) -> list[str]:
+        """What was changed on input (NUL characters removed), to report with the record."""
+        return self._notes
 
     def texts(self) -> dict[str, dict[str, str]]:
         """The three text fields by name, skipping empty ones."""

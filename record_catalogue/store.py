@@ -31,7 +31,7 @@ from record_catalogue.db import (
     session_factory,
 )
 from record_catalogue.models import AuditEntry, Base, FieldText, IngestError, IngestRun, RecordEntity, RecordRow, utcnow
-from record_catalogue.record import Record
+from record_catalogue.record import NUL, Record
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -249,6 +249,12 @@ class RowMaker:
             entity_rows,
             self.audit((now, actor, "record.created", record.id, detail)),
         )
+
+
+def _without_nul(value: str) -> str:
+    """An error report quotes its input, which may hold NUL characters: no catalogue keeps them
+    (PostgreSQL's text cannot), as no record does (``Record``)."""
+    return value.replace(NUL, "") if NUL in value else value
 
 
 def stored_record(item: Upsert, now: datetime) -> StoredRecord:
@@ -615,7 +621,11 @@ class Catalogue:
         with self.sessions.begin() as session:
             session.add_all(
                 IngestError(
-                    run_id=e.run_id, source=e.source, position=e.position, record_id=e.record_id, reason=e.reason
+                    run_id=e.run_id,
+                    source=_without_nul(e.source),
+                    position=_without_nul(e.position),
+                    record_id=None if e.record_id is None else _without_nul(e.record_id),
+                    reason=_without_nul(e.reason),
                 )
                 for e in errors
             )

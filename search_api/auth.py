@@ -23,10 +23,12 @@ CACHE_SECONDS = 30.0
 class KeyCache:
     """Verified keys for a short while, so that a busy partner does not cost a query per request.
 
-    A revoked key stops working within ``CACHE_SECONDS``.
+    A revoked key stops working within ``seconds`` (``CACHE_SECONDS``), in every API process: keys
+    live in the catalogue, each process caches what it verified.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float = CACHE_SECONDS) -> None:
+        self.seconds = seconds
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, KeyInfo | None]] = {}
 
@@ -34,7 +36,7 @@ class KeyCache:
         now = time.monotonic()
         with self._lock:
             cached = self._entries.get(key)
-            if cached is not None and now - cached[0] < CACHE_SECONDS:
+            if cached is not None and now - cached[0] < self.seconds:
                 return cached[1]
         info = store.verify(key)
         with self._lock:

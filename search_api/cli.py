@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ingest import cli as ingest_cli
 from record_catalogue.db import CatalogueUnavailable
@@ -124,11 +125,11 @@ def main() -> None:
     try:
         app()
     except SettingsError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(2)
-    except CatalogueUnavailable as exc:
-        err.print(f"[red]catalogue unavailable:[/] {exc}")
+    except CatalogueUnavailable as exc:  # messages may hold brackets: pip install 'chm-search[postgres]'
+        err.print(f"[red]catalogue unavailable:[/] {escape(str(exc))}")
         sys.exit(3)
     except IndexUnavailable as exc:
-        err.print(f"[red]search engine unavailable:[/] {exc}")
+        err.print(f"[red]search engine unavailable:[/] {escape(str(exc))}")
         sys.exit(4)

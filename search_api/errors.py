@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from record_catalogue.db import CatalogueUnavailable
+from record_catalogue.db import CatalogueBusy, CatalogueUnavailable, one_line
 from search_index.base import IndexUnavailable
 
 
@@ -61,4 +62,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _catalogue_down(_request: Request, exc: CatalogueUnavailable) -> JSONResponse:
         return error_response(
             503, "catalogue_unavailable", f"the catalogue is unavailable: {exc}", headers={"Retry-After": "30"}
+        )
+
+    @app.exception_handler(CatalogueBusy)
+    async def _catalogue_busy(_request: Request, exc: CatalogueBusy) -> JSONResponse:
+        return error_response(503, "catalogue_busy", str(exc), headers={"Retry-After": "1"})
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _catalogue_failed(_request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        # Whatever the database answered that no route handles (connection lost, server shutting
+        # down, out of disk) is not the request's fault: a 503 the client may retry, not a 500.
+        return error_response(
+            503, "catalogue_error", f"the catalogue failed: {one_line(exc)}; try again", headers={"Retry-After": "30"}
         )

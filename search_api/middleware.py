@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from record_catalogue.keys import KeyStore
+from record_catalogue.db import CatalogueUnavailable, one_line
+from record_catalogue.keys import KeyInfo, KeyStore
+from record_catalogue.rate_limits import SharedBuckets
 from search_api.auth import API_KEY_HEADER, KeyCache
 from search_api.limits import RateLimiter
 from search_api.services import Services
@@ -25,6 +29,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+log = logging.getLogger(__name__)
 UNLIMITED_PATHS = ("/api/v1/health",)
 VOLATILE = re.compile(rb'"took_ms":[0-9.eE+-]+,?')
 KEY_HEADER = API_KEY_HEADER.lower().encode()
@@ -46,13 +51,19 @@ async def _send_error(send: Send, status: int, code: str, message: str, headers:
 
 
 class RateLimitMiddleware:
-    """Per key (its own limit) or per client IP (the anonymous limit); health is never limited."""
+    """Per key (its own limit) or per client IP (the anonymous limit); health is never limited.
+
+    With a PostgreSQL catalogue the buckets are shared by every API process (``SharedBuckets``);
+    should the catalogue fail, this process's own buckets keep limiting meanwhile.
+    """
 
     def __init__(self, app: ASGIApp, services: Services, cache: KeyCache) -> None:
         self.app = app
         self.services = services
         self.cache = cache
         self.limiter = RateLimiter()
+        self.shares = services.settings.catalogue_dsn.startswith("postgresql")
+        self._shared: SharedBuckets | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -66,7 +77,19 @@ class RateLimitMiddleware:
             return
         key = _header(scope, KEY_HEADER)
         if key:
-            info = await run_in_threadpool(self.cache.verify, KeyStore(self.services.catalogue), key)
+            try:
+                info = await run_in_threadpool(self._verify, key)
+            except (CatalogueUnavailable, SQLAlchemyError) as exc:
+                # Outside the app's exception handlers: answer here, as they would (never a 500).
+                message = str(exc) if isinstance(exc, CatalogueUnavailable) else one_line(exc)
+                await _send_error(
+                    send,
+                    503,
+                    "catalogue_unavailable",
+                    f"the catalogue is unavailable, the API key cannot be checked: {message}",
+                    {"Retry-After": "30"},
+                )
+                return
             if info is None:
                 await _send_error(
                     send, 401, "invalid_api_key", f"the {API_KEY_HEADER} given is not a valid key (unknown or revoked)"
@@ -76,7 +99,10 @@ class RateLimitMiddleware:
         else:
             host = scope["client"][0] if scope.get("client") else "unknown"
             client, per_minute = f"ip:{host}", self.services.settings.rate_limit_anonymous
-        wait = self.limiter.take(client, per_minute)
+        if self.shares:
+            wait = await run_in_threadpool(self._take_shared, client, per_minute)
+        else:
+            wait = self.limiter.take(client, per_minute)
         if wait > 0:
             hint = "" if key else "; partners can ask for an API key with a higher limit"
             await _send_error(
@@ -88,6 +114,18 @@ class RateLimitMiddleware:
             )
             return
         await self.app(scope, receive, send)
+
+    def _verify(self, key: str) -> KeyInfo | None:
+        return self.cache.verify(KeyStore(self.services.catalogue), key)
+
+    def _take_shared(self, client: str, per_minute: int) -> float:
+        try:
+            if self._shared is None:
+                self._shared = SharedBuckets(self.services.catalogue)
+            return self._shared.take(client, per_minute)
+        except (CatalogueUnavailable, SQLAlchemyError) as exc:
+            log.warning("shared rate limits unavailable (%s); limiting in this process", one_line(exc))
+            return self.limiter.take(client, per_minute)
 
 
 class ETagMiddleware:

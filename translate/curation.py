@@ -41,6 +41,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from analyzers.detect import LanguageDetector
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
 from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
+from record_catalogue.record import NUL
 from record_catalogue.store import Catalogue
 from search_index.base import SearchBackend
 from translate.assembly import segments_of
@@ -266,6 +267,8 @@ class Curation:
         corrected = text.strip() if text is not None else None
         if status == "reviewed" and corrected is not None and not corrected:
             raise InvalidEdit("text is empty; send the corrected translation, or null to approve it as it is")
+        if corrected is not None and NUL in corrected:  # PostgreSQL's text cannot hold it; no catalogue does
+            raise InvalidEdit("text holds a NUL character (U+0000), which the catalogue does not store; remove it")
         changed: list[str] = []
         with self.catalogue.sessions.begin() as session:
             lock_for_write(session)
@@ -346,7 +349,13 @@ class Curation:
         if not fields:
             return []
         ids = sorted({record_id for record_id, _f, _l in fields})
-        stmt_rows = select(RecordRow).where(RecordRow.id.in_(ids)).options(selectinload(RecordRow.texts))
+        stmt_rows = (
+            select(RecordRow)
+            .where(RecordRow.id.in_(ids))
+            .order_by(RecordRow.id)
+            .with_for_update(key_share=True)  # in id order, as every writer of records (store.lock_records)
+            .options(selectinload(RecordRow.texts))
+        )
         rows = {row.id: row for row in session.scalars(stmt_rows)}
         touched: dict[str, list[str]] = {}
         for (record_id, field, target), source in sorted(fields.items()):

@@ -259,7 +259,13 @@ class TranslateWorker:
         now = utcnow()
         with self.catalogue.sessions.begin() as session:
             lock_for_write(session)
-            stmt = select(RecordRow).where(RecordRow.id.in_(ids)).options(selectinload(RecordRow.texts))
+            stmt = (
+                select(RecordRow)
+                .where(RecordRow.id.in_(ids))
+                .order_by(RecordRow.id)
+                .with_for_update(key_share=True)  # in id order, as every writer of records (store.lock_records)
+                .options(selectinload(RecordRow.texts))
+            )
             rows = {row.id: row for row in session.scalars(stmt)}
             states = self._states(session, jobs, results)
             touched: dict[str, list[str]] = {}

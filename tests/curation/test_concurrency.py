@@ -116,3 +116,32 @@ def test_a_worker_thread_and_a_curator_thread_at_once(separate: tuple[World, Pau
         return len(world.search("strictement", size=100))
 
     assert eventually(lambda: found() == 25), found()
+
+
+def test_two_curators_saving_the_same_version_at_the_same_moment(world: World) -> None:
+    """Both read version 1 and save at once (on PostgreSQL truly side by side): one wins, the
+    other gets 409 with the winner's version, and the records hold the winner's text."""
+    world.ingest(Doc("a", FOREST), Doc("b", FOREST))
+    world.translate()
+    item = world.item_for(FOREST)
+    texts = {"ana": "La forêt est bien protégée.", "ben": "La forêt est très protégée."}
+    start = threading.Barrier(2)
+    answers: dict[str, tuple[int, dict[str, object]]] = {}
+
+    def save(who: str) -> None:
+        start.wait()
+        response = world.put(who, item["id"], text=texts[who], status="reviewed", version=1)
+        answers[who] = (response.status_code, response.json())
+
+    threads = [threading.Thread(target=save, args=(who,)) for who in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(status for status, _ in answers.values()) == [200, 409], answers
+    [winner] = [who for who, (status, _) in answers.items() if status == 200]
+    [loser] = [who for who in texts if who != winner]
+    conflict = answers[loser][1]
+    assert conflict["current"]["version"] == 2 and conflict["current"]["text"] == texts[winner]  # type: ignore[index]
+    assert world.texts("a")["title", "fr", "reviewed"].text == texts[winner]
+    assert world.texts("b")["title", "fr", "reviewed"].text == texts[winner]

@@ -142,3 +142,15 @@ def test_invalid_edits_are_refused_and_change_nothing(world: World) -> None:
         == 401
     )
     assert world.item_for(FOREST) == item
+
+
+def test_a_correction_holding_nul_is_refused_on_every_catalogue(world: World) -> None:
+    """PostgreSQL's text cannot hold NUL (U+0000): the edit is refused (422) on both catalogues,
+    before anything is written, rather than failing in the database."""
+    world.ingest(Doc("a", FOREST))
+    world.translate()
+    item = world.item_for(FOREST)
+    refused = world.put("ana", item["id"], text="La forêt\u0000 est protégée.", status="reviewed", version=1)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_edit"
+    assert "NUL" in refused.json()["error"]["message"]
+    assert world.item_for(FOREST) == item
