@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEMO_DATA ?= data/demo
 PORT ?= 8000
 
-.PHONY: demo test setup system-packages lint typecheck clean opensearch
+.PHONY: demo test setup system-packages lint typecheck clean opensearch postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ demo: setup
 # A real OpenSearch node on http://127.0.0.1:9200 (built from Maven Central on first use); Ctrl-C stops it.
 opensearch: setup system-packages
 	$(BIN)/python -m devservers.opensearch --http-port 9200
+
+# A throwaway PostgreSQL on loopback, the catalogue migrated; prints CHM_CATALOGUE_URL; Ctrl-C stops it.
+postgres: setup system-packages
+	$(BIN)/python -m devservers.postgres
 
 test: setup system-packages
 	$(BIN)/ruff check .

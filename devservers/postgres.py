@@ -45,6 +45,7 @@ SERVER_OPTIONS = (
     "-c max_connections=300 -c listen_addresses=127.0.0.1"
 )
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+DEBIAN_ROOT = Path("/usr/lib/postgresql")  # Debian's server programs: <version>/bin, off the PATH
 
 
 class PostgresUnavailable(RuntimeError):
@@ -61,7 +62,7 @@ def find_bindir() -> Path:
     override = os.environ.get("CHM_PG_BINDIR")
     if override:
         candidates.append(Path(override))
-    debian = Path("/usr/lib/postgresql")
+    debian = DEBIAN_ROOT
     if debian.is_dir():
         versions = [p for p in debian.iterdir() if p.name.replace(".", "").isdigit()]
         for version in sorted(versions, key=lambda p: [int(part) for part in p.name.split(".")], reverse=True):
