@@ -1,13 +1,24 @@
-"""Per-language analysis, defined once for both engines.
+"""Per-language analysis, defined once as a table and rendered for both kinds of engine.
 
-Each UN language gets its own analyzer (stemming where the language has a stemmer, bigrams for
-Chinese) and one language-neutral analyzer keeps names, acronyms and document symbols such as
-``UNEP/CBD/COP/12/11`` whole. The Elasticsearch settings and the Tantivy analyzers below are two
-renderings of the same table, so the two engines find the same documents.
+Each UN language gets its own analysis chain and one language-neutral analyzer keeps names,
+acronyms and document symbols such as ``UNEP/CBD/COP/12/11`` whole. ``CHAINS`` says, per
+language, what happens to a word; ``tantivy_analyzer`` and ``elasticsearch_analysis`` render it,
+so a query finds the same records on Tantivy, OpenSearch and Elasticsearch:
+
+- lowercase everywhere; accents folded for French and Spanish (« ecosystemes » finds
+  « écosystèmes »), before the stemmer on both engines, so both stem the same folded word;
+- Snowball stemmers (English, French, Spanish, Russian; Russian folds ё to е itself);
+- Arabic: Lucene's normaliser and light stemmer (the server engines' own filters; the embedded
+  engine runs the same rules in :mod:`analyzers.arabic` and indexes their output);
+- Chinese: overlapping character bigrams;
+- no stop-word removal and no stem exclusions on any engine: the embedded engine cannot exclude
+  words from its stemmer, and a query must find the same records everywhere. Stop words cost
+  little with ranking by BM25, and a query made only of them still finds what contains them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -19,16 +30,26 @@ from record_catalogue.languages import UN_LANGUAGES
 # "UNEP/CBD/COP/12/11", "XI/2" and "ABS-CH" stay single tokens in the neutral field.
 NEUTRAL_TOKEN_PATTERN = r"[\p{L}\p{N}]+(?:[/.\-][\p{L}\p{N}]+)*"
 
-# Words the stemmers must leave alone: CBD vocabulary whose stems collide with unrelated words.
-STEM_EXCLUSIONS: dict[str, list[str]] = {
-    "en": ["biosafety", "biodiversity", "aichi", "nagoya", "cartagena", "kunming", "montreal"],
-    "fr": ["biosécurité", "biodiversité", "aichi", "nagoya", "cartagena", "kunming", "montréal"],
-    "es": ["bioseguridad", "biodiversidad", "aichi", "nagoya", "cartagena", "kunming", "montreal"],
-    "ru": ["биобезопасность", "биоразнообразие", "айти", "нагойский", "картахенский"],
-}
 
-SNOWBALL_LANGUAGE = {"ar": "arabic", "en": "english", "es": "spanish", "fr": "french", "ru": "russian"}
-ES_LANGUAGE_ANALYZER = {"ar": "arabic", "en": "english", "es": "spanish", "fr": "french", "ru": "russian", "zh": "cjk"}
+@dataclass(frozen=True)
+class Chain:
+    """What analysis does to a word of one language."""
+
+    stemmer: str | None = None  # Snowball language name
+    fold_accents: bool = False
+    elision: bool = False  # French l', d', qu' ... (the embedded tokenizer splits there anyway)
+    arabic: bool = False  # Lucene's Arabic normaliser and light stemmer
+    bigrams: bool = False  # CJK bigrams
+
+
+CHAINS: dict[str, Chain] = {
+    "ar": Chain(arabic=True),
+    "en": Chain(stemmer="english"),
+    "es": Chain(stemmer="spanish", fold_accents=True),
+    "fr": Chain(stemmer="french", fold_accents=True, elision=True),
+    "ru": Chain(stemmer="russian"),
+    "zh": Chain(bigrams=True),
+}
 
 
 def analyzer_name(lang: str) -> str:
@@ -38,6 +59,11 @@ def analyzer_name(lang: str) -> str:
 
 NEUTRAL_ANALYZER = "chm_neutral"
 KEYWORD_ANALYZER = "raw"
+
+
+def preanalysed(lang: str) -> bool:
+    """Whether the embedded index stores this language's text already analysed (in Python)."""
+    return CHAINS[lang].arabic
 
 
 @cache
@@ -51,18 +77,25 @@ def tantivy_analyzer(name: str) -> tantivy.TextAnalyzer:
             .build()
         )
     lang = name.removeprefix("chm_")
-    if lang == "zh":
+    if lang not in CHAINS:
+        raise KeyError(f"no analyzer for {name!r}")
+    chain = CHAINS[lang]
+    if chain.bigrams:
         # Overlapping character bigrams: a two-character word is found inside any longer string.
         return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(2, 2)).filter(tantivy.Filter.lowercase()).build()
-    if lang not in SNOWBALL_LANGUAGE:
-        raise KeyError(f"no analyzer for {name!r}")
-    return (
+    if chain.arabic:
+        # The text arrives as analyzers.arabic.analysed() made it: terms separated by spaces.
+        return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+    builder = (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(100))
         .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.stemmer(SNOWBALL_LANGUAGE[lang]))
-        .build()
     )
+    if chain.fold_accents:
+        builder = builder.filter(tantivy.Filter.ascii_fold())
+    if chain.stemmer:
+        builder = builder.filter(tantivy.Filter.stemmer(chain.stemmer))
+    return builder.build()
 
 
 def tantivy_analyzers() -> dict[str, tantivy.TextAnalyzer]:
@@ -72,13 +105,36 @@ def tantivy_analyzers() -> dict[str, tantivy.TextAnalyzer]:
 
 
 def elasticsearch_analysis() -> dict[str, Any]:
-    """The ``settings.analysis`` block of the Elasticsearch index."""
+    """The ``settings.analysis`` block of an Elasticsearch/OpenSearch index."""
     analyzers: dict[str, Any] = {}
+    filters: dict[str, Any] = {
+        "chm_elision": {
+            "type": "elision",
+            "articles_case": True,
+            "articles": ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"],
+        }
+    }
     for lang in UN_LANGUAGES:
-        spec: dict[str, Any] = {"type": ES_LANGUAGE_ANALYZER[lang]}
-        if lang in STEM_EXCLUSIONS:
-            spec["stem_exclusion"] = STEM_EXCLUSIONS[lang]
-        analyzers[analyzer_name(lang)] = spec
+        chain = CHAINS[lang]
+        if chain.bigrams:
+            analyzers[analyzer_name(lang)] = {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": ["cjk_width", "lowercase", "cjk_bigram"],
+            }
+            continue
+        steps: list[str] = []
+        if chain.elision:
+            steps.append("chm_elision")
+        steps.append("lowercase")
+        if chain.arabic:
+            steps += ["decimal_digit", "arabic_normalization", "arabic_stem"]
+        if chain.fold_accents:
+            steps.append("asciifolding")
+        if chain.stemmer:
+            filters[f"chm_{lang}_stemmer"] = {"type": "snowball", "language": chain.stemmer.capitalize()}
+            steps.append(f"chm_{lang}_stemmer")
+        analyzers[analyzer_name(lang)] = {"type": "custom", "tokenizer": "standard", "filter": steps}
     analyzers[NEUTRAL_ANALYZER] = {
         "type": "custom",
         "tokenizer": "chm_neutral_tokenizer",
@@ -86,6 +142,7 @@ def elasticsearch_analysis() -> dict[str, Any]:
     }
     return {
         "analyzer": analyzers,
+        "filter": filters,
         "tokenizer": {"chm_neutral_tokenizer": {"type": "pattern", "pattern": NEUTRAL_TOKEN_PATTERN, "group": 0}},
         "normalizer": {"chm_keyword": {"type": "custom", "filter": ["lowercase"]}},
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from analyzers.vocabulary import Vocabulary, catalogue_concepts, glossary_concepts
 from fastapi import Request
 
 from analyzers.detect import LanguageDetector
@@ -19,6 +20,7 @@ from record_catalogue.store import Catalogue
 from search_index.base import SearchBackend
 from search_index.factory import get_backend
 from translate.argos_engine import ArgosEngine
+from translate.glossary import Glossary
 from translate.query import QueryTranslator
 
 
@@ -32,6 +34,7 @@ class Services:
     _detector: LanguageDetector | None = None
     _tagger: Tagger | None = None
     _query_translator: QueryTranslator | None = None
+    _vocabulary: Vocabulary | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -63,6 +66,16 @@ class Services:
             if self._query_translator is None:
                 self._query_translator = QueryTranslator(ArgosEngine(beam_size=1), self.settings.languages)
             return self._query_translator
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The multilingual vocabulary queries are widened with: the data file, the glossary
+        (a deployment's own when ``CHM_GLOSSARY_PATH`` names it), record types, countries, targets."""
+        with self._lock:
+            if self._vocabulary is None:
+                extra = [*glossary_concepts(Glossary.load().rows), *catalogue_concepts()]
+                self._vocabulary = Vocabulary.load(extra=extra)
+            return self._vocabulary
 
     @property
     def detector(self) -> LanguageDetector:

@@ -16,17 +16,18 @@ The document shape (what ``documents.build_document`` produces, what ``bulk`` ta
       "url": str|None, "updated_at": ISO-8601 str,
     }
 
-Query semantics both engines give (the contract suite checks them):
-- the text is analysed per field with that field's analyzer (never a query-string parser); a
-  document matches when every token of the query is in one of ``title.<lang>`` (boost 3),
-  ``summary.<lang>`` (2), ``text.<lang>`` (1) or ``names`` (1);
-- each ``alternatives`` entry (the query translated into language L) matches the same way over
-  ``title.L``, ``summary.L`` and ``text.L`` (scaled by ``ALTERNATIVE_BOOST``), but only documents
-  without ``lang`` among their ``languages``: a record is found through a translated query only
-  until it has a version in the reader's language;
-- filters are OR within a facet and AND across facets; a facet's own selection does not narrow
-  that facet's counts (multi-select facets);
-- ``newest`` sorts by date descending, then id; ``relevance`` by score, then id.
+Query semantics every engine gives (the contract suite checks them; ``query_plan`` decides them
+once for all engines): the query's language is not the page's. The text is parsed into clauses
+(words, ``"phrases"``, ``-exclusions``, ``a OR b``; never an engine's query parser); every clause
+must occur somewhere in the record, in any language version of ``title``/``summary``/``text``
+(original, reviewed or machine) or in ``names``, each field analysed with its own analyzer; a
+typed word of five letters or more also matches one edit away; vocabulary terms match their own
+language's fields; each translation of the query (``alternatives``) is another way to match, in its
+language's fields. ``lang`` only ranks (the reader's language and records written in it first),
+so one text gives one total on every page. Filters are OR within a facet and AND across facets,
+entity types being facets of their own; a facet's own selection does not narrow its counts, and a
+selected value is always listed. ``newest`` sorts by date descending, then id; ``relevance`` by
+score, then id.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from search_index.query_text import ParsedText
 
 Document = dict[str, Any]
 
@@ -72,6 +76,8 @@ class SearchQuery:
     offset: int = 0
     size: int = 10
     search_after: Sequence[Any] | None = None
+    # The text as structure (``query_text``), with vocabulary expansions; None: engines parse ``text``.
+    parsed: ParsedText | None = None
     # The engine's point in time a cursor's pages run in (engines that have one), from the
     # previous page's results; None opens one on the first cursor page.
     point_in_time: str | None = None

@@ -14,20 +14,20 @@ import shutil
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import tantivy
 
-from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, tantivy_analyzer, tantivy_analyzers
-from record_catalogue.languages import UN_LANGUAGES
+from analyzers import arabic
+from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, preanalysed, tantivy_analyzer, tantivy_analyzers
+from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from search_index.base import (
-    ALTERNATIVE_BOOST,
     FILTER_FIELDS,
     HIGHLIGHT_CLOSE,
     HIGHLIGHT_OPEN,
-    NAMES_BOOST,
     SNIPPET_MAX_CHARS,
     TEXT_FIELD_BOOSTS,
     BulkResult,
@@ -42,8 +42,14 @@ from search_index.base import (
     chunked,
     validate_document,
 )
+from search_index.query_plan import entity_kind, filter_groups
+from search_index.query_text import ParsedText
+from search_index.tantivy_query import TantivyQueryCompiler
 
 POINTER = "CURRENT"
+# Written into each version: an index built with other analysis cannot answer today's queries.
+ANALYSIS_MARKER = "ANALYSIS"
+ANALYSIS_VERSION = "2"
 KEYWORD_FIELDS = ("realm", "schema", "government", "original_language", "languages", "entity")
 FILTER_TO_FIELD = {name: name for name in FILTER_FIELDS}
 NO_DATE = -(10**9)  # sorts after every real date under "newest"
@@ -69,6 +75,8 @@ def build_schema() -> tantivy.Schema:
     for name, _boost in TEXT_FIELD_BOOSTS:
         for lang in UN_LANGUAGES:
             builder.add_text_field(_field(name, lang), tokenizer_name=analyzer_name(lang))
+        # Text whose language was not determined, analysed as names are.
+        builder.add_text_field(_field(name, UNDETERMINED), tokenizer_name=NEUTRAL_ANALYZER)
     builder.add_text_field("names", tokenizer_name=NEUTRAL_ANALYZER)
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_integer_field("date_days", indexed=True, fast=True)
@@ -95,8 +103,8 @@ def to_tantivy(doc: Document) -> tantivy.Document:
         tdoc.add_text("entity", entity)
     for name, _boost in TEXT_FIELD_BOOSTS:
         for lang, value in (doc.get(name) or {}).items():
-            if lang in UN_LANGUAGES and value:
-                tdoc.add_text(_field(name, lang), value)
+            if (lang in UN_LANGUAGES or lang == UNDETERMINED) and value:
+                tdoc.add_text(_field(name, lang), arabic.analysed(value) if preanalysed(lang) else value)
     if doc.get("names"):
         tdoc.add_text("names", doc["names"])
     if doc.get("year") is not None:
@@ -149,6 +157,13 @@ class TantivyBackend(SearchBackend):
                     raise IndexUnavailable(
                         f"embedded index version {version} is missing under {self.root}; run `chm-search reindex`"
                     )
+                marker = path / ANALYSIS_MARKER
+                made_with = marker.read_text(encoding="utf-8").strip() if marker.is_file() else "1"
+                if made_with != ANALYSIS_VERSION:
+                    raise IndexUnavailable(
+                        f"embedded index at {path} was built by another version of chm-search (analysis "
+                        f"{made_with}, this one needs {ANALYSIS_VERSION}); run `chm-search reindex`"
+                    )
                 try:
                     index = tantivy.Index(self.schema, path=str(path), reuse=True)
                 except ValueError as exc:
@@ -169,6 +184,7 @@ class TantivyBackend(SearchBackend):
                 if not path.exists():
                     break
             path.mkdir()
+            (path / ANALYSIS_MARKER).write_text(ANALYSIS_VERSION + "\n", encoding="utf-8")
             index = tantivy.Index(self.schema, path=str(path), reuse=False)
             for name, analyzer in tantivy_analyzers().items():
                 index.register_tokenizer(name, analyzer)
@@ -343,70 +359,12 @@ class TantivyBackend(SearchBackend):
         return loaded
 
     # -- query compilation -------------------------------------------------------------------
-    def _field_query(self, field: str, analyzer: str, text: str) -> tantivy.Query | None:
-        tokens = list(dict.fromkeys(tantivy_analyzer(analyzer).analyze(text)))
-        if not tokens:
-            return None
-        terms = [tantivy.Query.term_query(self.schema, field, token) for token in tokens]
-        if len(terms) == 1:
-            return terms[0]
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, term) for term in terms])
-
-    def text_query(self, text: str, lang: str, names: bool = True) -> tantivy.Query | None:
-        """Best-fields over one language's fields (and the neutral field); None when no tokens."""
-        per_field: list[tantivy.Query] = []
-        for name, boost in TEXT_FIELD_BOOSTS:
-            query = self._field_query(_field(name, lang), analyzer_name(lang), text)
-            if query is not None:
-                per_field.append(tantivy.Query.boost_query(query, boost))
-        neutral = self._field_query("names", NEUTRAL_ANALYZER, text) if names else None
-        if neutral is not None:
-            per_field.append(tantivy.Query.boost_query(neutral, NAMES_BOOST))
-        if not per_field:
-            return None
-        return tantivy.Query.disjunction_max_query(per_field)
-
-    def _cross_lingual(self, query: SearchQuery) -> list[tantivy.Query]:
-        """The translated queries, each limited to records with no version in the reader's language."""
-        has_reader_language = tantivy.Query.term_query(self.schema, "languages", query.lang)
-        found: list[tantivy.Query] = []
-        for lang, text in query.alternatives.items():
-            if lang == query.lang or lang not in UN_LANGUAGES or not text.strip():
-                continue
-            translated = self.text_query(text, lang, names=False)
-            if translated is not None:
-                limited = tantivy.Query.boolean_query(
-                    [(tantivy.Occur.Must, translated), (tantivy.Occur.MustNot, has_reader_language)]
-                )
-                found.append(tantivy.Query.boost_query(limited, ALTERNATIVE_BOOST))
-        return found
-
-    def _filter_query(self, name: str, values: Sequence[str]) -> tantivy.Query:
-        field = FILTER_TO_FIELD[name]
-        return tantivy.Query.term_set_query(self.schema, field, list(values))
-
-    def _compose(self, base: tantivy.Query | None, filters: list[tantivy.Query]) -> tantivy.Query:
-        clauses = [(tantivy.Occur.Must, q) for q in ([base] if base is not None else []) + filters]
-        if not clauses:
-            return tantivy.Query.all_query()
-        if base is None:
-            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
-        return tantivy.Query.boolean_query(clauses)
-
-    def _base_query(self, query: SearchQuery) -> tuple[tantivy.Query | None, bool]:
-        """The scoring part (the text, and its translations); the flag says nothing had tokens."""
-        if not query.text.strip():
-            return None, False
-        options = [q for q in [self.text_query(query.text, query.lang), *self._cross_lingual(query)] if q is not None]
-        if not options:
-            return None, True
-        if len(options) == 1:
-            return options[0], False
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in options]), False
-
     def _filters(self, query: SearchQuery) -> dict[str, tantivy.Query]:
-        """One filter per facet with a selection; the year range counts as the year facet's."""
-        filters = {name: self._filter_query(name, values) for name, values in query.filters.items() if values}
+        """One filter per constrained facet (entity types apart); the year range counts as the year facet's."""
+        filters = {
+            key: tantivy.Query.term_set_query(self.schema, FILTER_TO_FIELD[name], values)
+            for key, (name, values) in filter_groups(query).items()
+        }
         if query.year_from is not None or query.year_to is not None:
             filters["year"] = tantivy.Query.range_query(
                 self.schema,
@@ -417,6 +375,22 @@ class TantivyBackend(SearchBackend):
             )
         return filters
 
+    def _compose(self, base: tantivy.Query | None, filters: list[tantivy.Query]) -> tantivy.Query:
+        clauses = [(tantivy.Occur.Must, q) for q in ([base] if base is not None else []) + filters]
+        if not clauses:
+            return tantivy.Query.all_query()
+        if base is None:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        return tantivy.Query.boolean_query(clauses)
+
+    def count_matching(self, query: SearchQuery, text: ParsedText) -> int:
+        """How many records ``text`` alone finds under the query's filters (``interpretation``)."""
+        compiled = TantivyQueryCompiler(self.schema).compile(replace(query, parsed=text, alternatives={}))
+        if compiled.query is None:
+            return 0
+        full = self._compose(compiled.query, list(self._filters(query).values()))
+        return int(getattr(self._reader().searcher().search(full, 1, count=True), "count", 0) or 0)
+
     # -- search ------------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResults:
         started = time.perf_counter()
@@ -426,8 +400,9 @@ class TantivyBackend(SearchBackend):
             point_in_time, searcher = self._point_in_time(query.point_in_time, index)
         else:
             searcher = index.searcher()
-        base, no_tokens = self._base_query(query)
-        if no_tokens:
+        compiled = TantivyQueryCompiler(self.schema).compile(query)
+        base = compiled.query
+        if compiled.no_tokens:
             return SearchResults(0, [], {name: [] for name in query.facets}, (time.perf_counter() - started) * 1000)
         filters = self._filters(query)
         full = self._compose(base, list(filters.values()))
@@ -446,7 +421,7 @@ class TantivyBackend(SearchBackend):
             source = self._source(searcher.doc(address))
             snippet = None
             if query.highlight and base is not None and query.text.strip():
-                snippet = self._snippet(searcher, full, snippet_gens, source, query.lang, list(query.alternatives))
+                snippet = self._snippet(searcher, full, snippet_gens, source, query.lang, compiled.highlight_terms)
             hits.append(
                 Hit(
                     id=source["id"],
@@ -485,16 +460,21 @@ class TantivyBackend(SearchBackend):
         cache: dict[str, tantivy.SnippetGenerator],
         source: Document,
         lang: str,
-        alternatives: Sequence[str] = (),
+        terms: dict[str, set[str]],
     ) -> str | None:
-        """A highlighted fragment in the reader's language, else in a language the query was
-        translated into (the record was found through that translation)."""
-        languages = [lang, *(code for code in alternatives if code != lang)]
+        """A highlighted fragment from the text, summary or title: in the reader's language first,
+        then in any other language version the query matched."""
+        languages = [lang, *(code for code in UN_LANGUAGES if code != lang)]
         for code, name in ((code, name) for code in languages for name in ("text", "summary", "title")):
             value = (source.get(name) or {}).get(code)
-            if not value:
-                continue
             field = _field(name, code)
+            if not value or not terms.get(field):
+                continue
+            if preanalysed(code):
+                fragment = arabic_snippet(value, terms[field])
+                if fragment is not None:
+                    return fragment
+                continue
             generator = cache.get(field)
             if generator is None:
                 generator = tantivy.SnippetGenerator.create(searcher, query, self.schema, field)
@@ -505,8 +485,7 @@ class TantivyBackend(SearchBackend):
             snippet = generator.snippet_from_doc(tdoc)
             ranges = [(r.start, r.end) for r in snippet.highlighted()]
             if ranges:
-                fragment = snippet.fragment()
-                return highlight_html(fragment, ranges)
+                return highlight_html(snippet.fragment(), ranges)
         return None
 
     def _facets(
@@ -516,32 +495,45 @@ class TantivyBackend(SearchBackend):
         filters: dict[str, tantivy.Query],
         query: SearchQuery,
     ) -> dict[str, list[tuple[str, int]]]:
-        """Facet counts; a facet with a selection is counted without its own filter (multi-select)."""
+        """Facet counts; a facet (an entity type) with a selection is counted without its own
+        filter (multi-select), and a selected value is always listed."""
 
-        def aggs_for(names: Sequence[str]) -> dict[str, Any]:
-            return {name: {"terms": {"field": name, "size": query.facet_limit(name)}} for name in names}
+        def aggregate(names: Sequence[str], keep: Sequence[str]) -> dict[str, Any]:
+            aggs = {
+                name: {"terms": {"field": FILTER_TO_FIELD.get(name, name), "size": query.facet_limit(name)}}
+                for name in names
+            }
+            return dict(searcher.aggregate(self._compose(base, [filters[k] for k in keep]), aggs))
 
+        counted: dict[str, dict[str, int]] = {name: {} for name in query.facets}
         shared = [name for name in query.facets if name not in filters]
-        raw: dict[str, Any] = {}
         if shared:
-            raw.update(searcher.aggregate(self._compose(base, list(filters.values())), aggs_for(shared)))
-        for name in query.facets:
-            if name in filters:
-                others = [q for other, q in filters.items() if other != name]
-                raw.update(searcher.aggregate(self._compose(base, others), aggs_for([name])))
-        facets: dict[str, list[tuple[str, int]]] = {}
-        for name in query.facets:
-            buckets = raw.get(name, {}).get("buckets", [])
-            values = {_bucket_key(b["key"]): int(b["doc_count"]) for b in buckets if b["doc_count"] > 0}
-            # A selected value is always listed (a reader must see, and be able to clear, what they
-            # selected), counted exactly even when it fell outside the top values or to 0.
-            for value in dict.fromkeys(str(v) for v in query.filters.get(name, ())) if name in FILTER_FIELDS else ():
-                if value not in values:
-                    others = [q for other, q in filters.items() if other != name]
-                    selected = self._compose(base, [*others, self._filter_query(name, [value])])
-                    values[value] = int(getattr(searcher.search(selected, 1, count=True), "count", 0) or 0)
-            facets[name] = sorted(values.items(), key=lambda item: (-item[1], item[0]))
-        return facets
+            raw = aggregate(shared, list(filters))
+            for name in shared:
+                counted[name] = _buckets(raw, name)
+        for key in filters:
+            kind = entity_kind(key)
+            facet = "entity" if kind is not None else key
+            if facet not in query.facets:
+                continue
+            values = _buckets(aggregate([facet], [k for k in filters if k != key]), facet)
+            if kind is None:
+                counted[facet] = values
+                continue
+            counted[facet] = {v: c for v, c in counted[facet].items() if not v.startswith(f"{kind}:")}
+            counted[facet].update({v: c for v, c in values.items() if v.startswith(f"{kind}:")})
+        groups = filter_groups(query)
+        for key, (name, selected) in groups.items():
+            facet = "entity" if entity_kind(key) is not None else name
+            if facet not in query.facets:
+                continue
+            for value in selected:
+                if value not in counted[facet]:
+                    others = [q for k, q in filters.items() if k != key]
+                    chosen = tantivy.Query.term_set_query(self.schema, FILTER_TO_FIELD[name], [value])
+                    hits = searcher.search(self._compose(base, [*others, chosen]), 1, count=True)
+                    counted[facet][value] = int(getattr(hits, "count", 0) or 0)
+        return {name: sorted(values.items(), key=lambda item: (-item[1], item[0])) for name, values in counted.items()}
 
     def suggest(self, prefix: str, lang: str, size: int = 10) -> list[str]:
         analyzer = tantivy_analyzer(analyzer_name(lang))
@@ -564,6 +556,36 @@ class TantivyBackend(SearchBackend):
             if len(seen) >= size:
                 break
         return list(seen)
+
+
+def _buckets(raw: dict[str, Any], name: str) -> dict[str, int]:
+    return {
+        _bucket_key(b["key"]): int(b["doc_count"]) for b in raw.get(name, {}).get("buckets", []) if b["doc_count"] > 0
+    }
+
+
+def arabic_snippet(text: str, wanted: set[str]) -> str | None:
+    """A fragment of Arabic ``text`` around its first word whose term is wanted, highlighted and
+    HTML-escaped (the embedded index holds Arabic analysed in Python, so Tantivy cannot place it)."""
+    words = [(start, end) for start, end, term in arabic.tokens(text) if term in wanted]
+    if not words:
+        return None
+    first = words[0][0]
+    begin = max(0, first - SNIPPET_MAX_CHARS // 3)
+    if begin:
+        space = text.find(" ", begin, first)
+        begin = space + 1 if space >= 0 else begin
+    stop = min(len(text), begin + SNIPPET_MAX_CHARS)
+    out: list[str] = []
+    cursor = begin
+    for start, end in words:
+        if start < cursor or end > stop:
+            continue
+        out.append(html.escape(text[cursor:start]))
+        out.append(HIGHLIGHT_OPEN + html.escape(text[start:end]) + HIGHLIGHT_CLOSE)
+        cursor = end
+    out.append(html.escape(text[cursor:stop]))
+    return "".join(out)
 
 
 def _cursor_position(search_after: Sequence[Any]) -> int:

@@ -16,6 +16,7 @@ from record_catalogue.realms import REALM_NAMES, realm_catalog
 from record_catalogue.record import REALMS
 from search_api.errors import ApiError
 from search_api.services import Services, get_services
+from search_api.understanding import interpretation, understand
 from search_index.base import Hit, SearchQuery
 
 router = APIRouter(tags=["search"])
@@ -57,6 +58,46 @@ class SearchResult(BaseModel):
     entities: list[str]
 
 
+class TranslationUsed(BaseModel):
+    language: str
+    text: str
+    pair: str = Field(description="Source and target language, e.g. fr>en (fr>en>zh through a pivot).")
+    model: str
+    matched: int = Field(description="Records this translation finds on its own.")
+
+
+class AddedTerm(BaseModel):
+    text: str
+    language: str | None
+
+
+class ExpansionUsed(BaseModel):
+    typed: str = Field(description="The words of the query the vocabulary recognised.")
+    concept: str
+    source: str = Field(description="glossary, synonyms, schema, country, target, treaty ...")
+    added: list[AddedTerm]
+    matched: int = Field(description="Records the added terms find on their own.")
+
+
+class FilterRelaxation(BaseModel):
+    filter: str
+    values: list[str]
+    total: int = Field(description="Results of the same query without this filter.")
+
+
+class Interpretation(BaseModel):
+    """How the query was understood: what was searched, and what widened it."""
+
+    query_language: str = Field(description="The language the query seems to be in (und: not sure).")
+    languages_searched: list[str]
+    translations: list[TranslationUsed]
+    expansions: list[ExpansionUsed]
+    ignored: list[str] = Field(description="Pieces of the query that were not searched for, e.g. a lone '-'.")
+    without_filter: list[FilterRelaxation] = Field(
+        default_factory=list, description="With no results: how many each filter's removal would give."
+    )
+
+
 class SearchResponse(BaseModel):
     total: int
     page: int
@@ -66,6 +107,7 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
     facets: dict[str, list[FacetValue]]
     next_cursor: str | None
+    interpretation: Interpretation
 
 
 def _display(source: dict[str, Any], field: str, lang: str) -> tuple[str | None, str | None]:
@@ -87,7 +129,12 @@ def present(hit: Hit, lang: str) -> SearchResult:
     source = hit.source
     title, title_lang = _display(source, "title", lang)
     summary, summary_lang = _display(source, "summary", lang)
-    has_lang = lang in (title_lang, summary_lang) or bool((source.get("text") or {}).get(lang))
+    # Engines that return no full text (results never show it) still list the languages a record has.
+    has_lang = (
+        lang in (title_lang, summary_lang)
+        or bool((source.get("text") or {}).get(lang))
+        or (lang in (source.get("languages") or []) and (source.get("status") or {}).get(lang) != "pending")
+    )
     display_language = lang if has_lang else (title_lang or summary_lang or source["original_language"])
     status = (source.get("status") or {}).get(lang, "pending")
     return SearchResult(
@@ -152,9 +199,13 @@ def search(
         str,
         Query(
             max_length=MAX_QUERY_CHARS,
-            description="Words to find, in the reader's language; empty to browse. Plain words only: no query syntax.",
+            description=(
+                "Words to find, in any language; empty to browse. Every word must occur in the record; "
+                '"an exact phrase", -excluded and a OR b are understood; nothing else is syntax.'
+            ),
             openapi_examples={
                 "words": {"summary": "Words", "value": "protected areas"},
+                "phrase": {"summary": "A phrase, an exclusion", "value": '"living modified organism" -maize'},
                 "symbol": {"summary": "A document symbol", "value": "UNEP/CBD/COP/12/11"},
                 "french": {"summary": "French (with lang=fr)", "value": "espèces protégées"},
                 "browse": {"summary": "Browse everything", "value": ""},
@@ -183,6 +234,9 @@ def search(
     size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 10,
     cursor: Annotated[str | None, Query(max_length=4000)] = None,
     sort: Annotated[Literal["relevance", "newest"], Query()] = "relevance",
+    translate: Annotated[
+        bool, Query(description="Also search the query translated into the other languages (where models exist).")
+    ] = True,
 ) -> Response:
     """Search every clearing-house in the reader's language, with facets."""
     if lang not in services.settings.languages:
@@ -202,14 +256,14 @@ def search(
         )
         if values
     }
-    query_key = json.dumps([q, lang, sorted(filters.items()), year_from, year_to, sort, size])
+    query_key = json.dumps([q, lang, sorted(filters.items()), year_from, year_to, sort, size, translate])
     search_after, point_in_time = decode_cursor(cursor, query_key) if cursor else (None, None)
-    # Records not yet in the reader's language are found through the query translated into theirs.
-    alternatives = services.query_translator.translations(q, lang) if q.strip() else {}
+    understood = understand(services, q, lang, translate)
     query = SearchQuery(
         text=q,
         lang=lang,
-        alternatives=alternatives,
+        parsed=understood.parsed,
+        alternatives={found.language: found.text for found in understood.translations},
         filters=filters,
         year_from=year_from,
         year_to=year_to,
@@ -243,6 +297,7 @@ def search(
             FacetValue(value=value, label=facet_label(name, value, lang), count=count) for value, count in values
         ]
     body = SearchResponse(
+        interpretation=Interpretation(**interpretation(services, query, understood, results.total)),
         total=results.total,
         page=page,
         size=size,

@@ -13,18 +13,34 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from record_catalogue.languages import UNDETERMINED
+from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from search_index.base import (
     ALTERNATIVE_BOOST,
     FILTER_FIELDS,
     HIGHLIGHT_CLOSE,
     HIGHLIGHT_OPEN,
-    NAMES_BOOST,
     SNIPPET_MAX_CHARS,
     TEXT_FIELD_BOOSTS,
     SearchQuery,
 )
 from search_index.elastic.mapping import MAX_RESULT_WINDOW, SOURCE_EXCLUDES, SUGGEST_SUBFIELD
+from search_index.query_plan import (
+    ORIGINAL_LANGUAGE_BOOST,
+    TextField,
+    entity_kind,
+    fields_for,
+    filter_groups,
+    fuzzy,
+    parsed,
+    text_fields,
+    translation_terms,
+)
+from search_index.query_text import Term
+
+# The language versions a query runs over: the six, and text whose language was not determined.
+SEARCHED_LANGUAGES: tuple[str, ...] = (*UN_LANGUAGES, UNDETERMINED)
+# "one edit from five letters": AUTO:low,high gives 0 edits below low, 1 below high, 2 above.
+FUZZINESS = "AUTO:5,1000"
 
 # Where each filter/facet of the query model lives in the index.
 FILTER_TARGETS: dict[str, str] = {
@@ -56,47 +72,73 @@ def _boosted(field: str, boost: float) -> str:
     return f"{field}^{boost:g}"
 
 
+def _field_names(fields: Sequence[TextField]) -> list[str]:
+    return [_boosted(spec.name if spec.lang is None else f"{spec.name}.{spec.lang}", spec.boost) for spec in fields]
+
+
 def search_fields(lang: str) -> list[str]:
-    """The fields a text query runs over, with their boosts (see ``base`` for the semantics)."""
-    _check_lang(lang)
-    return [_boosted(f"{name}.{lang}", boost) for name, boost in TEXT_FIELD_BOOSTS] + [_boosted("names", NAMES_BOOST)]
+    """Every field a query runs over, with its boost (see ``query_plan`` for the semantics)."""
+    return _field_names(text_fields(_check_lang(lang), SEARCHED_LANGUAGES))
 
 
-def build_text_query(text: str, lang: str, alternatives: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Every token in one of the fields (``operator: and``), best field scoring; nothing to
-    match means browsing, so empty text matches everything. Each translation of the text
-    (``alternatives``) matches its language's fields in records with no ``lang`` version yet."""
-    fields = search_fields(lang)
-    if not text.strip():
-        return {"match_all": {}}
-    primary = {"multi_match": {"query": text, "type": "best_fields", "operator": "and", "fields": fields}}
-    options: list[dict[str, Any]] = [primary]
-    for other, translated in (alternatives or {}).items():
-        if other == lang or not translated.strip():
+def _option(term: Term, fields: Sequence[TextField], near: bool = True) -> dict[str, Any] | None:
+    """A term in any of ``fields``: all its tokens in one field (adjacent for a phrase)."""
+    if not fields:
+        return None
+    spec: dict[str, Any] = {"query": term.text, "fields": _field_names(fields)}
+    if term.phrase:
+        spec["type"] = "phrase"
+    else:
+        spec.update({"type": "best_fields", "operator": "and"})
+        if near and fuzzy(term):
+            # One edit for analysed terms of five letters or more, as the embedded engine does.
+            spec.update({"fuzziness": FUZZINESS, "prefix_length": 0, "fuzzy_transpositions": True})
+    return {"multi_match": spec}
+
+
+def _any(queries: list[dict[str, Any]]) -> dict[str, Any]:
+    return queries[0] if len(queries) == 1 else {"bool": {"should": queries, "minimum_should_match": 1}}
+
+
+def build_text_query(query: SearchQuery) -> dict[str, Any]:
+    """Every clause somewhere in the record (any field, any language version), its options OR-ed;
+    exclusions out; each translation of the query another way in; empty text browses."""
+    _check_lang(query.lang)
+    text = parsed(query)
+    if not text.required and not text.excluded and not query.alternatives:
+        return {"match_all": {}}  # nothing to look for (empty, or only operators and punctuation): browse
+    fields = text_fields(query.lang, SEARCHED_LANGUAGES)
+    clauses = [
+        _any(options)
+        for clause in text.required
+        if (options := [q for term in clause.options if (q := _option(term, fields_for(term, fields)))])
+    ]
+    excluded = [q for term in text.excluded if (q := _option(term, fields_for(term, fields), near=False))]
+    if not clauses and excluded and not text.required:
+        clauses = [{"match_all": {}}]
+    ways: list[dict[str, Any]] = []
+    if clauses:
+        ways.append({"bool": {"must": clauses, **({"must_not": excluded} if excluded else {})}})
+    for lang, translated in query.alternatives.items():
+        if lang == query.lang or lang not in UN_LANGUAGES or not translated.strip():
             continue
-        _check_lang(other)
-        other_fields = [_boosted(f"{name}.{other}", boost) for name, boost in TEXT_FIELD_BOOSTS]
-        options.append(
-            {
-                "bool": {
-                    "must": [
-                        {
-                            "multi_match": {
-                                "query": translated,
-                                "type": "best_fields",
-                                "operator": "and",
-                                "fields": other_fields,
-                            }
-                        }
-                    ],
-                    "must_not": [{"term": {"languages": lang}}],
-                    "boost": ALTERNATIVE_BOOST,
-                }
-            }
-        )
-    if len(options) == 1:
-        return primary
-    return {"bool": {"should": options, "minimum_should_match": 1}}
+        own = [TextField(name, _check_lang(lang), boost) for name, boost in TEXT_FIELD_BOOSTS]
+        words = [q for term in translation_terms(translated) if (q := _option(term, own))]
+        if words:
+            way: dict[str, Any] = {"must": words, "boost": ALTERNATIVE_BOOST}
+            if excluded:
+                way["must_not"] = excluded
+            ways.append({"bool": way})
+    if not ways:
+        # Nothing to look for (only punctuation): find nothing, as the embedded engine does.
+        return {"bool": {"must_not": [{"match_all": {}}]}}
+    return {
+        "bool": {
+            "must": [_any(ways)],
+            # Ranking only: records written in the reader's language first among equals.
+            "should": [{"term": {"original_language": {"value": query.lang, "boost": ORIGINAL_LANGUAGE_BOOST}}}],
+        }
+    }
 
 
 def selected_values(query: SearchQuery, facet: str) -> list[str]:
@@ -107,12 +149,11 @@ def selected_values(query: SearchQuery, facet: str) -> list[str]:
 
 
 def _filter_clauses(query: SearchQuery) -> dict[str, dict[str, Any]]:
-    """One filter clause per constrained facet, keyed by facet name (``year`` for the range)."""
-    clauses: dict[str, dict[str, Any]] = {}
-    for name in FILTER_FIELDS:
-        values = list(dict.fromkeys(str(value) for value in query.filters.get(name, ())))
-        if values:
-            clauses[name] = {"terms": {FILTER_TARGETS[name]: values}}
+    """One filter clause per constrained facet (entity types apart), keyed as ``filter_groups``
+    keys them (``year`` for the range)."""
+    clauses: dict[str, dict[str, Any]] = {
+        key: {"terms": {FILTER_TARGETS[name]: values}} for key, (name, values) in filter_groups(query).items()
+    }
     bounds: dict[str, int] = {}
     if query.year_from is not None:
         bounds["gte"] = int(query.year_from)
@@ -136,16 +177,15 @@ def build_sort(sort: str) -> list[dict[str, Any]]:
     raise ValueError(f"unknown sort {sort!r}; use relevance or newest")
 
 
-def build_highlight(lang: str, alternatives: Sequence[str] = ()) -> dict[str, Any]:
-    """Snippets in the reader's language (and in the languages the query was translated into);
-    ``encoder: html`` escapes the text so that only the highlight tags are markup."""
-    languages = [_check_lang(code) for code in dict.fromkeys([lang, *alternatives])]
+def build_highlight() -> dict[str, Any]:
+    """Snippets from whichever language versions the query matched (the reader's is picked first
+    from the answer); ``encoder: html`` escapes the text so that only the highlight tags are markup."""
     per_field = {"fragment_size": SNIPPET_MAX_CHARS, "number_of_fragments": 1}
     return {
         "pre_tags": [HIGHLIGHT_OPEN],
         "post_tags": [HIGHLIGHT_CLOSE],
         "encoder": "html",
-        "fields": {f"{name}.{code}": dict(per_field) for code in languages for name in ("text", "summary", "title")},
+        "fields": {f"{name}.*": dict(per_field) for name in ("text", "summary", "title")},
     }
 
 
@@ -161,7 +201,7 @@ def build_search_body(query: SearchQuery, pit: str | None = None) -> dict[str, A
     """
     clauses = _filter_clauses(query)
     body: dict[str, Any] = {
-        "query": build_text_query(query.text, query.lang, query.alternatives),
+        "query": build_text_query(query),
         "sort": build_sort(query.sort),
         "size": int(query.size),
         "track_total_hits": True,
@@ -183,33 +223,57 @@ def build_search_body(query: SearchQuery, pit: str | None = None) -> dict[str, A
     if clauses:
         body["post_filter"] = _all_of(list(clauses.values()))
     aggs: dict[str, Any] = {}
+    groups = filter_groups(query)
     for facet in query.facets:
-        others = [clause for name, clause in clauses.items() if name != facet]
-        sub: dict[str, Any] = {
-            "values": {
-                "terms": {
-                    "field": FACET_TARGETS[facet],
-                    "size": int(query.facet_limit(facet)),
-                    "order": [{"_count": "desc"}, {"_key": "asc"}],
-                }
-            }
-        }
-        selected = selected_values(query, facet)
-        if selected:
-            sub["selected"] = {
-                "terms": {
-                    "field": FACET_TARGETS[facet],
-                    "include": selected,
-                    "min_doc_count": 0,
-                    "size": len(selected),
-                }
-            }
-        aggs[facet] = {"filter": _all_of(others), "aggs": sub}
+        # An entity facet without its own selection is counted under every filter; each
+        # selected entity type gets an aggregation of its own without that type's filter.
+        own = [] if facet == "entity" else [facet]
+        aggs[facet] = _facet_agg(query, facet, clauses, own, selected_values(query, facet) if own else [])
+        if facet == "entity":
+            for key, (_, values) in groups.items():
+                kind = entity_kind(key)
+                if kind is not None:
+                    aggs[entity_agg_name(kind)] = _facet_agg(query, facet, clauses, [key], values, f"{kind}:.*")
     if aggs:
         body["aggs"] = aggs
     if query.highlight and query.text.strip():
-        body["highlight"] = build_highlight(query.lang, list(query.alternatives))
+        body["highlight"] = build_highlight()
     return body
+
+
+def entity_agg_name(kind: str) -> str:
+    """The aggregation counting one selected entity type."""
+    return f"entity__{kind}"
+
+
+def _facet_agg(
+    query: SearchQuery,
+    facet: str,
+    clauses: Mapping[str, dict[str, Any]],
+    own: Sequence[str],
+    selected: Sequence[str],
+    include: str | None = None,
+) -> dict[str, Any]:
+    """A facet's counts under every filter but its own (``own``), with its selected values always counted."""
+    terms: dict[str, Any] = {
+        "field": FACET_TARGETS[facet],
+        "size": int(query.facet_limit(facet)),
+        "order": [{"_count": "desc"}, {"_key": "asc"}],
+    }
+    if include is not None:
+        terms["include"] = include
+    sub: dict[str, Any] = {"values": {"terms": terms}}
+    if selected:
+        sub["selected"] = {
+            "terms": {
+                "field": FACET_TARGETS[facet],
+                "include": list(selected),
+                "min_doc_count": 0,
+                "size": len(selected),
+            }
+        }
+    others = [clause for key, clause in clauses.items() if key not in own]
+    return {"filter": _all_of(others), "aggs": sub}
 
 
 def suggest_fields(lang: str) -> list[str]:

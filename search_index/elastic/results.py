@@ -7,7 +7,8 @@ from typing import Any
 
 from record_catalogue.languages import UNDETERMINED
 from search_index.base import Hit, SearchQuery, SearchResults
-from search_index.elastic.query_compiler import selected_values
+from search_index.elastic.query_compiler import entity_agg_name, selected_values
+from search_index.query_plan import entity_kind, filter_groups
 
 
 def bulk_item_reason(item: Mapping[str, Any]) -> str:
@@ -24,30 +25,47 @@ def bulk_item_reason(item: Mapping[str, Any]) -> str:
     return f"status {item.get('status', '?')}"
 
 
+def _counts(agg: Mapping[str, Any]) -> dict[str, int]:
+    pairs = {
+        str(b.get("key_as_string", b["key"])): int(b["doc_count"]) for b in agg.get("values", {}).get("buckets", [])
+    }
+    for bucket in agg.get("selected", {}).get("buckets", []):
+        pairs.setdefault(str(bucket.get("key_as_string", bucket["key"])), int(bucket["doc_count"]))
+    return pairs
+
+
 def parse_facets(
     aggregations: Mapping[str, Any], facets: Iterable[str], query: SearchQuery | None = None
 ) -> dict[str, list[tuple[str, int]]]:
     """Facet counts as ``(value, count)``, most frequent first, ties by value; a selected value
-    is always listed, with its count even when that is 0."""
+    is always listed, with its count even when that is 0. Entity types with a selection are
+    counted by their own aggregation (``entity__<type>``)."""
+    groups = filter_groups(query) if query is not None else {}
     result: dict[str, list[tuple[str, int]]] = {}
     for facet in facets:
-        agg = aggregations.get(facet, {})
-        pairs = {
-            str(b.get("key_as_string", b["key"])): int(b["doc_count"]) for b in agg.get("values", {}).get("buckets", [])
-        }
-        for bucket in agg.get("selected", {}).get("buckets", []):
-            pairs.setdefault(str(bucket.get("key_as_string", bucket["key"])), int(bucket["doc_count"]))
+        pairs = _counts(aggregations.get(facet, {}))
         if query is not None:
-            for value in selected_values(query, facet):
-                pairs.setdefault(value, 0)
+            if facet == "entity":
+                for key, (_, selected) in groups.items():
+                    kind = entity_kind(key)
+                    if kind is None:
+                        continue
+                    pairs = {v: c for v, c in pairs.items() if not v.startswith(f"{kind}:")}
+                    pairs.update(_counts(aggregations.get(entity_agg_name(kind), {})))
+                    for value in selected:
+                        pairs.setdefault(value, 0)
+            else:
+                for value in selected_values(query, facet):
+                    pairs.setdefault(value, 0)
         result[facet] = sorted(pairs.items(), key=lambda pair: (-pair[1], pair[0]))
     return result
 
 
-def snippet_of(highlight: Mapping[str, Sequence[str]], lang: str, alternatives: Sequence[str] = ()) -> str | None:
+def snippet_of(highlight: Mapping[str, Sequence[str]], lang: str) -> str | None:
     """The first fragment from the text, then the summary, then the title; the reader's language
-    first, then the languages the query was translated into."""
-    for code in dict.fromkeys([lang, *alternatives]):
+    first, then any other language version the query matched."""
+    languages = [lang, *sorted({key.rpartition(".")[2] for key in highlight} - {lang})]
+    for code in languages:
         for name in ("text", "summary", "title"):
             fragments = highlight.get(f"{name}.{code}")
             if fragments:
@@ -65,7 +83,7 @@ def search_results(answer: Mapping[str, Any], query: SearchQuery) -> SearchResul
                 id=str(raw["_id"]),
                 score=float(score) if score is not None else None,
                 source=raw.get("_source", {}),
-                snippet=snippet_of(raw.get("highlight", {}), query.lang, list(query.alternatives)),
+                snippet=snippet_of(raw.get("highlight", {}), query.lang),
                 sort=list(raw.get("sort", [])),
             )
         )

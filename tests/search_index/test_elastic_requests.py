@@ -140,28 +140,46 @@ def test_mappings_follow_the_configured_languages() -> None:
 # -- search ------------------------------------------------------------------------------------
 
 
-def test_text_is_a_best_fields_and_multi_match_over_the_readers_language() -> None:
-    body = build_search_body(SearchQuery(text="aichi targets", lang="fr"))
-    assert body["query"] == {
-        "multi_match": {
-            "query": "aichi targets",
-            "type": "best_fields",
-            "operator": "and",
-            "fields": ["title.fr^3", "summary.fr^2", "text.fr^1", "names^1"],
-        }
-    }
+def keys_in(node: object) -> set[str]:
+    """Every key anywhere in a request body (user text only ever appears as values)."""
+    if isinstance(node, dict):
+        return set(node) | {key for value in node.values() for key in keys_in(value)}
+    if isinstance(node, list):
+        return {key for item in node for key in keys_in(item)}
+    return set()
+
+
+def test_each_word_is_a_multi_match_over_every_language_version_and_names() -> None:
+    body = build_search_body(SearchQuery(text="abs targets", lang="fr"))
+    clauses = body["query"]["bool"]["must"][0]["bool"]["must"]
+    assert [clause["multi_match"]["query"] for clause in clauses] == ["abs", "targets"]
+    match = clauses[1]["multi_match"]
+    assert (match["type"], match["operator"], match["fuzziness"]) == ("best_fields", "and", "AUTO:5,1000")
+    assert "fuzziness" not in clauses[0]["multi_match"]  # five letters and more only
+    fields = match["fields"]
+    assert "title.fr^4.5" in fields and "title.en^3" in fields and "text.zh^1" in fields and "names^1" in fields
+    assert "summary.und^2" in fields and len(fields) == 7 * 3 + 1
+    # Records written in the reader's language first among equals; the page never filters.
+    assert body["query"]["bool"]["should"] == [{"term": {"original_language": {"value": "fr", "boost": 1.0}}}]
     assert body["track_total_hits"] is True
+
+
+def test_phrases_exclusions_and_alternatives() -> None:
+    body = build_search_body(SearchQuery(text='"genetic resources" -maize permit OR licence', lang="en"))
+    way = body["query"]["bool"]["must"][0]["bool"]
+    phrase, either = way["must"]
+    assert phrase["multi_match"]["type"] == "phrase" and phrase["multi_match"]["query"] == "genetic resources"
+    assert [option["multi_match"]["query"] for option in either["bool"]["should"]] == ["permit", "licence"]
+    assert way["must_not"][0]["multi_match"]["query"] == "maize"
+    assert "fuzziness" not in way["must_not"][0]["multi_match"]
 
 
 @pytest.mark.parametrize("text", [HOSTILE, 'title:foo OR "bar', "*:*", "a AND b", "\\"])
 def test_user_text_never_reaches_a_query_string_parser(text: str) -> None:
     body = build_search_body(SearchQuery(text=text, lang="en", filters={"realm": [text]}))
-    serialized = json.dumps(body)
-    assert "query_string" not in serialized.replace(json.dumps(text)[1:-1], "")
-    assert "simple_query_string" not in serialized.replace(json.dumps(text)[1:-1], "")
-    assert body["query"]["multi_match"]["query"] == text
     suggest = build_suggest_body(text, "en", 5)
-    assert "query_string" not in json.dumps(suggest).replace(json.dumps(text)[1:-1], "")
+    for request in (body, suggest):
+        assert not {"query_string", "simple_query_string"} & keys_in(request)
 
 
 @pytest.mark.parametrize("text", ["", "   "])
@@ -207,7 +225,7 @@ def test_multi_select_a_facets_own_selection_does_not_narrow_its_counts() -> Non
         assert agg_filter_clauses(body, facet) == [realm_terms, schema_terms]
     assert post_filter_clauses(body) == [realm_terms, schema_terms]
     # The query itself is not filtered: the aggregations see every match.
-    assert "bool" not in body["query"]
+    assert "filter" not in body["query"]["bool"]
 
 
 def test_facet_aggregations_are_terms_on_the_indexed_fields() -> None:
@@ -257,12 +275,12 @@ def test_paging_by_offset_and_by_cursor() -> None:
     assert deep["search_after"] == ["2019-01-01", "x"]
 
 
-def test_highlight_is_escaped_html_with_mark_tags_in_the_readers_language() -> None:
+def test_highlight_is_escaped_html_with_mark_tags_in_every_language_version() -> None:
     highlight = build_search_body(SearchQuery(text="biodiversité", lang="fr"))["highlight"]
     assert highlight["pre_tags"] == ["<mark>"]
     assert highlight["post_tags"] == ["</mark>"]
     assert highlight["encoder"] == "html"
-    assert list(highlight["fields"]) == ["text.fr", "summary.fr", "title.fr"]
+    assert list(highlight["fields"]) == ["text.*", "summary.*", "title.*"]
     for spec in highlight["fields"].values():
         assert spec == {"fragment_size": 240, "number_of_fragments": 1}
     assert "highlight" not in build_search_body(SearchQuery(text="x", highlight=False))
@@ -270,12 +288,32 @@ def test_highlight_is_escaped_html_with_mark_tags_in_the_readers_language() -> N
 
 def test_selected_facet_values_are_counted_even_at_zero() -> None:
     body = build_search_body(SearchQuery(text="x", filters={"realm": ["CHM"], "entity": ["country:br"]}))
-    selected = body["aggs"]["entity"]["aggs"]["selected"]["terms"]
-    assert selected == {"field": "entities", "include": ["country:br"], "min_doc_count": 0, "size": 1}
+    selected = body["aggs"]["realm"]["aggs"]["selected"]["terms"]
+    assert selected == {"field": "realm", "include": ["CHM"], "min_doc_count": 0, "size": 1}
+    country = body["aggs"]["entity__country"]["aggs"]
+    assert country["selected"]["terms"]["include"] == ["country:br"]
+    assert country["values"]["terms"]["include"] == "country:.*"
     assert "selected" not in body["aggs"]["schema"]["aggs"]
-    aggregations = {"entity": {"values": {"buckets": [{"key": "country:fr", "doc_count": 3}]}, "selected": {}}}
+    aggregations = {
+        "entity": {
+            "values": {"buckets": [{"key": "country:fr", "doc_count": 3}, {"key": "target:aichi-1", "doc_count": 2}]}
+        },
+        "entity__country": {"values": {"buckets": [{"key": "country:fr", "doc_count": 5}]}, "selected": {}},
+    }
     query = SearchQuery(filters={"entity": ["country:br"]}, facets=("entity",))
-    assert parse_facets(aggregations, ["entity"], query) == {"entity": [("country:fr", 3), ("country:br", 0)]}
+    assert parse_facets(aggregations, ["entity"], query) == {
+        "entity": [("country:fr", 5), ("target:aichi-1", 2), ("country:br", 0)]
+    }
+
+
+def test_entity_types_are_and_values_of_a_type_or() -> None:
+    body = build_search_body(SearchQuery(filters={"entity": ["country:br", "target:aichi-11", "country:fr"]}))
+    clauses = post_filter_clauses(body)
+    assert {"terms": {"entities": ["country:br", "country:fr"]}} in clauses
+    assert {"terms": {"entities": ["target:aichi-11"]}} in clauses
+    # Each selected type counted without its own selection, but under the other type's.
+    assert agg_filter_clauses(body, "entity__country") == [{"terms": {"entities": ["target:aichi-11"]}}]
+    assert agg_filter_clauses(body, "entity__target") == [{"terms": {"entities": ["country:br", "country:fr"]}}]
 
 
 def test_results_show_no_full_text() -> None:
@@ -338,7 +376,8 @@ def test_facets_are_sorted_by_count_then_value_as_strings() -> None:
 def test_snippet_prefers_text_then_summary_then_title() -> None:
     assert snippet_of({"title.en": ["<mark>A</mark>"], "summary.en": ["s <mark>A</mark>"]}, "en") == "s <mark>A</mark>"
     assert snippet_of({"text.en": ["t"], "summary.en": ["s"]}, "en") == "t"
-    assert snippet_of({"text.fr": ["t"]}, "en") is None
+    assert snippet_of({"text.fr": ["t"]}, "en") == "t"  # another language version matched
+    assert snippet_of({"title.fr": ["f"], "summary.en": ["e"]}, "en") == "e"  # the reader's first
     assert snippet_of({}, "en") is None
 
 
@@ -476,11 +515,12 @@ def test_a_missing_ca_file_is_named(tmp_path: Path, flavour: str) -> None:
         )
 
 
-def test_translated_queries_match_only_records_without_the_readers_language() -> None:
+def test_translated_queries_are_other_ways_to_match_every_record() -> None:
     body = build_search_body(SearchQuery(text="bosque", lang="es", alternatives={"en": "forest", "es": "x"}))
-    should = body["query"]["bool"]["should"]
-    assert body["query"]["bool"]["minimum_should_match"] == 1
-    assert should[0]["multi_match"]["query"] == "bosque"
-    [alternative] = should[1:]  # the reader's own language is never an alternative
-    assert alternative["bool"]["must"][0]["multi_match"]["query"] == "forest"
-    assert alternative["bool"]["must"][0]["multi_match"]["fields"] == ["title.en^3", "summary.en^2", "text.en^1"]
+    ways = body["query"]["bool"]["must"][0]["bool"]["should"]
+    assert ways[0]["bool"]["must"][0]["multi_match"]["query"] == "bosque"
+    [alternative] = ways[1:]  # the reader's own language is never an alternative
+    match = alternative["bool"]["must"][0]["multi_match"]
+    assert match["query"] == "forest"
+    assert match["fields"] == ["title.en^3", "summary.en^2", "text.en^1"]
+    assert "must_not" not in alternative["bool"]  # no longer only records without the reader's language

@@ -1,0 +1,123 @@
+"""How the API understands a reader's query before the engine sees it, and how it explains that.
+
+The words are parsed (phrases, exclusions, OR), widened by the multilingual vocabulary (treaty
+terms, record types, countries, targets, synonyms and acronyms: no model needed), and translated
+into the other languages where models are installed, from the language the query is written in
+(detected; the page's language when detection is unsure). The response's ``interpretation``
+says all of it, with how many records each widening finds on its own, so a reader can tell why a
+result is there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from search_index.query_text import Clause, ParsedText, QueryTextError, parse_query_text
+
+from record_catalogue.languages import UNDETERMINED
+from search_api.errors import ApiError
+from search_api.services import Services
+from search_index.base import SearchQuery
+from search_index.query_plan import entity_kind, filter_groups
+from translate.query import QueryTranslation
+
+# Below this, a query's language is not trusted: the page's language is taken as the query's.
+QUERY_LANGUAGE_CONFIDENCE = 0.9
+NOTHING = ParsedText(required=())
+
+
+@dataclass(frozen=True)
+class Understood:
+    """A query as the engines will run it."""
+
+    parsed: ParsedText
+    expansions: list[Any]  # analyzers.vocabulary.Expansion
+    translations: list[QueryTranslation]
+    query_language: str
+
+
+def understand(services: Services, q: str, lang: str, translate: bool) -> Understood:
+    """Parse, widen with the vocabulary, translate; a query that cannot be used is a 422."""
+    try:
+        parsed = parse_query_text(q)
+    except QueryTextError as exc:
+        raise ApiError(422, "invalid_query", f"q: {exc}") from None
+    parsed, expansions = services.vocabulary.expand(parsed)
+    query_language = UNDETERMINED
+    if q.strip():
+        detected = services.detector.detect(q)
+        if detected.language in services.settings.languages and detected.confidence >= QUERY_LANGUAGE_CONFIDENCE:
+            query_language = detected.language
+    translations: list[QueryTranslation] = []
+    if translate and parsed.required:
+        source = query_language if query_language != UNDETERMINED else lang
+        translations = services.query_translator.translate(q, source)
+    return Understood(parsed, list(expansions), translations, query_language)
+
+
+def _count(services: Services, query: SearchQuery) -> int:
+    probe = replace(query, size=1, offset=0, search_after=None, point_in_time=None, facets=(), highlight=False)
+    return services.backend.search(probe).total
+
+
+def _without(query: SearchQuery, key: str) -> SearchQuery:
+    """The query without one filter group (a facet, an entity type, or the year range)."""
+    if key == "year":
+        return replace(query, year_from=None, year_to=None)
+    kind = entity_kind(key)
+    filters = dict(query.filters)
+    if kind is None:
+        filters.pop(key, None)
+    else:
+        kept = [value for value in filters.get("entity", ()) if not str(value).startswith(f"{kind}:")]
+        filters["entity"] = kept
+    return replace(query, filters={name: values for name, values in filters.items() if values})
+
+
+def interpretation(services: Services, query: SearchQuery, understood: Understood, total: int) -> dict[str, Any]:
+    """The response's ``interpretation``, with the counts that explain each widening."""
+    translations = [
+        {
+            "language": found.language,
+            "text": found.text,
+            "pair": found.pair,
+            "model": found.model,
+            "matched": _count(services, replace(query, parsed=NOTHING, alternatives={found.language: found.text})),
+        }
+        for found in understood.translations
+    ]
+    expansions = []
+    for expansion in understood.expansions:
+        alone = ParsedText(required=(Clause(options=tuple(expansion.added), typed=expansion.typed),))
+        expansions.append(
+            {
+                "typed": expansion.typed,
+                "concept": expansion.concept,
+                "source": expansion.source,
+                "added": [{"text": term.text, "language": term.lang} for term in expansion.added],
+                "matched": _count(services, replace(query, parsed=alone, alternatives={})) if expansion.added else 0,
+            }
+        )
+    without_filter = []
+    if total == 0:
+        keys = list(filter_groups(query)) + (
+            ["year"] if query.year_from is not None or query.year_to is not None else []
+        )
+        for key in keys:
+            relaxed = _without(query, key)
+            values = (
+                [str(v) for v in (query.year_from, query.year_to) if v is not None]
+                if key == "year"
+                else filter_groups(query)[key][1]
+            )
+            without_filter.append({"filter": key, "values": values, "total": _count(services, relaxed)})
+    languages = [*services.settings.languages, UNDETERMINED]
+    return {
+        "query_language": understood.query_language,
+        "languages_searched": languages if understood.parsed.required or query.alternatives else [],
+        "translations": translations,
+        "expansions": expansions,
+        "ignored": list(understood.parsed.ignored),
+        "without_filter": without_filter,
+    }

@@ -1,0 +1,99 @@
+"""What a search means, decided once for every engine: which fields, which boosts, which filters.
+
+The semantics (the contract suite checks them on every engine):
+
+- the text is parsed (:mod:`search_index.query_text`: words, ``"phrases"``, ``-exclusions``,
+  ``OR``), never handed to an engine's query parser;
+- every clause must match somewhere in the record: in any language version of the title,
+  summary or text (original, reviewed or machine), or in the language-neutral ``names`` field;
+  clauses may match in different fields and languages;
+- a clause matches when one of its options does; an option (a word, or a phrase) is analysed by
+  each field's own analyzer; a typed word of five letters or more also matches one edit away;
+  vocabulary terms (with a language) only match that language's fields;
+- each translation of the query (``alternatives``) is another way to match: all its words in
+  that language's fields;
+- the page language never decides what is found, only ranking: the reader's language's fields
+  weigh more, and records written in it come first among equals;
+- filters are OR within a facet and AND across facets; entity filters are one facet per entity
+  type (``country:br`` AND ``target:aichi-11``; two countries OR); a facet's own selection does not
+  narrow its counts, and a selected value is always listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from record_catalogue.languages import UN_LANGUAGES
+from search_index.base import FILTER_FIELDS, NAMES_BOOST, TEXT_FIELD_BOOSTS, SearchQuery
+from search_index.query_text import ParsedText, Term, parse_query_text
+
+READER_LANGUAGE_BOOST = 1.5
+ORIGINAL_LANGUAGE_BOOST = 1.0
+FUZZY_MIN_LENGTH = 5
+FUZZY_BOOST = 0.5
+
+
+@dataclass(frozen=True)
+class TextField:
+    """One field a query runs over: ``names``, or ``<name>`` in one language."""
+
+    name: str
+    lang: str | None
+    boost: float
+
+
+def text_fields(reader_lang: str, languages: tuple[str, ...] = UN_LANGUAGES) -> list[TextField]:
+    """Every language version of every text field, and the neutral field, with their boosts."""
+    fields = [
+        TextField(name, lang, boost * (READER_LANGUAGE_BOOST if lang == reader_lang else 1.0))
+        for lang in languages
+        for name, boost in TEXT_FIELD_BOOSTS
+    ]
+    fields.append(TextField("names", None, NAMES_BOOST))
+    return fields
+
+
+def fields_for(term: Term, fields: list[TextField]) -> list[TextField]:
+    """The fields a term is matched against: a vocabulary term only in its own language's."""
+    if term.lang is None or term.lang == "und":
+        return fields
+    return [field for field in fields if field.lang == term.lang]
+
+
+def fuzzy(term: Term) -> bool:
+    """Whether a term also matches one edit away: typed words of five letters or more."""
+    return not term.phrase and term.lang is None and len(term.text) >= FUZZY_MIN_LENGTH and " " not in term.text
+
+
+def parsed(query: SearchQuery) -> ParsedText:
+    """The query's parsed text (the API parses and expands it; engines parse plain text)."""
+    if query.parsed is not None:
+        return query.parsed
+    return parse_query_text(query.text)
+
+
+def translation_terms(text: str) -> list[Term]:
+    """The words of a machine translation of the query, each required in its language."""
+    return [option for clause in parse_query_text(text, max_clauses=1000).required for option in clause.options[:1]]
+
+
+def filter_groups(query: SearchQuery) -> dict[str, tuple[str, list[str]]]:
+    """Each constrained facet as ``key -> (filter field, values)``; entity values one group per
+    type (``entity.country``), so types combine with AND and values of one type with OR."""
+    groups: dict[str, tuple[str, list[str]]] = {}
+    for name in FILTER_FIELDS:
+        values = list(dict.fromkeys(str(value) for value in query.filters.get(name, ())))
+        if not values:
+            continue
+        if name == "entity":
+            for value in values:
+                kind = value.partition(":")[0]
+                groups.setdefault(f"entity.{kind}", ("entity", []))[1].append(value)
+        else:
+            groups[name] = (name, values)
+    return groups
+
+
+def entity_kind(key: str) -> str | None:
+    """``country`` for the group key ``entity.country``."""
+    return key.partition(".")[2] if key.startswith("entity.") else None
