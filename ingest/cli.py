@@ -20,6 +20,7 @@ from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
 
 PARALLEL_FROM = 5_000  # below this, starting worker processes costs more than it saves
+INDEX_BUSY_WAIT = 3600.0  # another run writing the embedded index holds it until it commits
 console = Console(stderr=True)
 out = Console()
 
@@ -42,6 +43,10 @@ def open_pipeline() -> Pipeline:
         LanguageDetector(settings.languages),
         settings.languages,
         tagger=make_tagger(settings.languages),
+        index_busy_wait=INDEX_BUSY_WAIT,
+        waiting=lambda _busy: console.print(
+            "another process is writing the index (an ingest or translate run); waiting for it to finish"
+        ),
     )
 
 

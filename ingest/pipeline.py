@@ -29,7 +29,7 @@ from ingest.prepare import BatchResult, PendingBatch, PreparedNew, PreparePool, 
 from ingest.sources import SourceItem
 from record_catalogue.db import CatalogueUnavailable, input_fault, one_line
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
-from search_index.base import BulkResult, Document, SearchBackend
+from search_index.base import BulkResult, Document, IndexBusy, SearchBackend
 from search_index.documents import RecordLike, build_document
 
 BATCH_SIZE = 500
@@ -113,6 +113,8 @@ class Pipeline:
         tagger: Tagger | None = None,
         batch_size: int = BATCH_SIZE,
         commit_every: int = COMMIT_EVERY,
+        index_busy_wait: float = 0.0,
+        waiting: Callable[[IndexBusy], None] | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.backend = backend
@@ -122,6 +124,10 @@ class Pipeline:
         self.tagger = tagger
         self.batch_size = batch_size
         self.commit_every = commit_every
+        # The embedded index admits one writing process at a time, holding it until it commits:
+        # a second ingest run waits this long for it (the API does not wait: 503, try again).
+        self.index_busy_wait = index_busy_wait
+        self.waiting = waiting
         self._uncommitted: list[str] = []  # ids sent to the index writer since its last commit
         # Batches are prepared ahead of storing; what a batch's preparation saw of the catalogue
         # may be changed by the batches stored before it. Ids written by each stored batch of
@@ -339,7 +345,7 @@ class Pipeline:
 
     def _send(self, documents: Sequence[Document], report: IngestReport) -> None:
         """Hand documents to the index writer; commit once ``commit_every`` are waiting."""
-        result = self.backend.bulk(documents)
+        result = self._bulk(documents)
         failed = {doc_id for doc_id, _ in result.errors}
         self._uncommitted.extend(str(doc["id"]) for doc in documents if doc["id"] not in failed)
         if result.errors:
@@ -352,6 +358,21 @@ class Pipeline:
             )
         if len(self._uncommitted) >= self.commit_every:
             self._commit_index(report)
+
+    def _bulk(self, documents: Sequence[Document]) -> BulkResult:
+        """``backend.bulk``, waiting up to ``index_busy_wait`` for another process writing the index."""
+        deadline = time.monotonic() + self.index_busy_wait
+        told = False
+        while True:
+            try:
+                return self.backend.bulk(documents)
+            except IndexBusy as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                if not told and self.waiting is not None:
+                    self.waiting(exc)
+                told = True
+                time.sleep(0.5)
 
     def _commit_index(self, report: IngestReport) -> None:
         """Commit the index, then clear ``needs_index`` of what it now holds (never before)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import random
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -23,6 +25,7 @@ POSTGRES_EXTRA = "pip install 'chm-search[postgres]'"
 TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03"})
 UNIQUE_VIOLATION = "23505"  # another writer inserted the same key first: run again, it becomes an update
 RETRY_ATTEMPTS = 8
+MIGRATION_LOCK_KEY = 0x43484D4D49  # "CHMMI": the advisory lock of processes migrating a PostgreSQL catalogue
 
 IN_LIST_SIZE = 500  # values in one IN (...) list: within what every database accepts
 
@@ -140,11 +143,35 @@ def alembic_config() -> Config:
     return config
 
 
+@contextlib.contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """Processes starting at once on a new SQLite catalogue migrate one after the other: SQLite
+    runs DDL outside transactions, and the second would create tables the first just made."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    try:
+        lock = open(f"{database}.migrate-lock", "a")  # noqa: SIM115 - held across the yield
+    except OSError:  # an unwritable directory: SQLite itself says so, in the migration's error
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine) -> None:
-    """Apply every pending migration."""
+    """Apply every pending migration; processes starting at once take turns (the second finds the
+    schema up to date), on PostgreSQL through an advisory lock held by the migrating transaction."""
     config = alembic_config()
     try:
-        with engine.begin() as connection:
+        with _sqlite_migration_lock(engine), engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +140,47 @@ def test_two_ingest_runs_at_once(settings: Settings, tmp_path: Path) -> None:
         for catalogue in catalogues:
             catalogue.close()
         backend.close()
+
+
+def test_two_ingest_commands_at_once(settings: Settings, tmp_path: Path) -> None:
+    """Two ``chm-search ingest`` processes over the same records, side by side: both finish, every
+    record is stored once and indexed. The embedded index admits one writing process at a time:
+    the second waits for the first (it used to stop with "being written by another process")."""
+    from bench.corpus import write_jsonl
+    from tests.test_cli import run
+
+    first = write_jsonl(tmp_path / "first.jsonl", 500, seed=11)
+    second = write_jsonl(tmp_path / "second.jsonl", 500, seed=12)
+    on = {"CHM_CATALOGUE_URL": settings.catalogue_dsn}
+    orders = [(first, second), (second, first)]  # each has new records to index while the other writes
+    # Another process writes the index when both runs come to it: this test holds its writer
+    # until the runs have stored every record (or a minute has passed).
+    holder = TantivyBackend(settings.index_dir)
+    holder.ensure_index()
+    holder.bulk([{"id": "HOLD", "realm": "CHM", "schema": "nationalTarget", "original_language": "en"}])
+    catalogue = Catalogue(settings.catalogue_dsn)
+
+    def release() -> None:
+        deadline = time.monotonic() + 60
+        while catalogue.count() < 1000 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        holder.delete(["HOLD"])
+        holder.refresh()
+        holder.close()
+
+    with ThreadPoolExecutor(3) as pool:
+        released = pool.submit(release)
+        runs = list(pool.map(lambda paths: run(tmp_path, "ingest", *map(str, paths), **on), orders))
+        released.result()
+    catalogue.close()
+    for done in runs:
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "0 errors" in done.stdout
+    catalogue = Catalogue(settings.catalogue_dsn)
+    backend = TantivyBackend(settings.index_dir)
+    try:
+        assert catalogue.count() == 1000 and catalogue.ids_needing_index() == []
+        assert backend.count() == 1000
+    finally:
+        backend.close()
+        catalogue.close()
