@@ -209,3 +209,48 @@ def test_two_api_processes_share_rate_limits_and_keys(two_servers: tuple[str, li
     # anonymous callers share theirs too (CHM_RATE_LIMIT_ANONYMOUS=4)
     anonymous = [_get(f"{base}/languages") for base in [first, second] * 3]
     assert anonymous == [200] * 4 + [429, 429], anonymous
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+def test_a_deadlock_is_run_again_then_a_busy_catalogue() -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from record_catalogue.db import CatalogueBusy, retrying
+
+    calls: list[int] = []
+
+    def deadlocks_twice() -> str:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise OperationalError("UPDATE records", {}, _Deadlock("deadlock detected"))
+        return "stored"
+
+    assert retrying(deadlocks_twice) == "stored" and len(calls) == 3
+
+    def always() -> None:
+        raise OperationalError("UPDATE records", {}, _Deadlock("deadlock detected"))
+
+    with pytest.raises(CatalogueBusy, match="busy with concurrent writers"):
+        retrying(always, attempts=3)
+    with pytest.raises(OperationalError):  # anything else is not run again
+        retrying(lambda: (_ for _ in ()).throw(OperationalError("SELECT 1", {}, Exception("gone"))))
+
+
+def test_a_busy_catalogue_is_a_503_the_client_retries_soon(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from record_catalogue.db import CatalogueBusy
+
+    catalogue = Catalogue(settings.catalogue_dsn)
+    key = KeyStore(catalogue).create("Brazil CHM", "ingest")
+    catalogue.close()
+
+    def busy(*_args: object, **_kwargs: object) -> None:
+        raise CatalogueBusy("the catalogue is busy with concurrent writers (DeadlockDetected: deadlock); try again")
+
+    monkeypatch.setattr(Catalogue, "store_batch", busy)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        response = client.post("/api/v1/records", json=[NUL_RECORD], headers={"X-API-Key": key})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert response.json()["error"]["code"] == "catalogue_busy"
