@@ -53,8 +53,26 @@ def text_fields(reader_lang: str, languages: tuple[str, ...] = UN_LANGUAGES) -> 
     return fields
 
 
+def country_code(term: Term) -> str | None:
+    """The ISO code a vocabulary term stands for (``und`` and two letters: the vocabulary adds it to
+    every country name), or None."""
+    if term.lang == "und" and len(term.text) == 2 and term.text.isascii() and term.text.isalpha():
+        return term.text.lower()
+    return None
+
+
+def keyword_matches(term: Term) -> list[tuple[str, str]]:
+    """``(facet, value)`` pairs a term also matches: a country is found by the record's
+    government and its country entities, not only where its name is written."""
+    code = country_code(term)
+    return [("government", code), ("entity", f"country:{code}")] if code else []
+
+
 def fields_for(term: Term, fields: list[TextField]) -> list[TextField]:
-    """The fields a term is matched against: a vocabulary term only in its own language's."""
+    """The fields a term is matched against: a vocabulary term only in its own language's; a
+    country code only in the keyword fields (``keyword_matches``), never as a two-letter word."""
+    if country_code(term) is not None:
+        return []
     if term.lang is None or term.lang == "und":
         return fields
     return [field for field in fields if field.lang == term.lang]

@@ -22,6 +22,7 @@ from search_index.query_plan import (
     TextField,
     fields_for,
     fuzzy,
+    keyword_matches,
     parsed,
     text_fields,
     translation_terms,
@@ -88,6 +89,8 @@ class TantivyQueryCompiler:
             if near and len(tokens) == 1 and fuzzy(term) and len(tokens[0]) >= FUZZY_MIN_LENGTH:
                 similar = tantivy.Query.fuzzy_term_query(self.schema, name, tokens[0], 1, True, False)
                 per_field.append(tantivy.Query.boost_query(similar, spec.boost * FUZZY_BOOST))
+        for facet, value in keyword_matches(term):
+            per_field.append(tantivy.Query.term_query(self.schema, facet, value))
         if not per_field:
             return None
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in per_field])

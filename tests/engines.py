@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from record_catalogue.settings import load_settings
+from record_catalogue.settings import Settings, load_settings
 from search_index.base import SearchBackend
 
 ES_URL = os.environ.get("CHM_ES_URL")
@@ -55,6 +55,14 @@ def opensearch_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any
         cluster.stop()
 
 
+@pytest.fixture
+def index_engine(request: pytest.FixtureRequest, catalogue_url: str | None) -> tuple[str | None, str]:
+    """``(CHM_ES_URL, CHM_ES_FLAVOUR)`` of the engine paired with the test's catalogue: the embedded
+    one with SQLite (the one-machine shape), the suite's OpenSearch node with PostgreSQL (the
+    production shape), so suites parameterised by catalogue run on both engines too."""
+    return engine_url("opensearch" if catalogue_url else "tantivy", request)
+
+
 def engine_url(kind: str, request: pytest.FixtureRequest) -> tuple[str | None, str]:
     """``(CHM_ES_URL, CHM_ES_FLAVOUR)`` for an engine kind (None: the embedded engine)."""
     if kind == "tantivy":
@@ -83,6 +91,23 @@ def backend_on(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Sea
 
         return TantivyBackend(tmp_path / "index")
     return get_backend(settings)
+
+
+def engine_environment(settings: Settings) -> dict[str, str]:
+    """The ``CHM_*`` variables that point a CLI subprocess at the same index as ``settings``."""
+    if not settings.es_url:
+        return {}
+    return {"CHM_ES_URL": settings.es_url, "CHM_ES_FLAVOUR": settings.es_flavour, "CHM_INDEX_NAME": settings.index_name}
+
+
+def drop_server_index(settings: Settings) -> None:
+    """Delete a test's index from the suite's server (the embedded one goes with its directory)."""
+    if settings.es_url:
+        from search_index.factory import get_backend
+
+        backend = get_backend(settings)
+        backend.destroy()
+        backend.close()
 
 
 def drop_all(backend: SearchBackend) -> None:

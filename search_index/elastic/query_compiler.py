@@ -31,6 +31,7 @@ from search_index.query_plan import (
     fields_for,
     filter_groups,
     fuzzy,
+    keyword_matches,
     parsed,
     text_fields,
     translation_terms,
@@ -82,7 +83,15 @@ def search_fields(lang: str) -> list[str]:
 
 
 def _option(term: Term, fields: Sequence[TextField], near: bool = True) -> dict[str, Any] | None:
-    """A term in any of ``fields``: all its tokens in one field (adjacent for a phrase)."""
+    """A term in any of ``fields``: all its tokens in one field (adjacent for a phrase); a
+    country's code in the record's government or country entities."""
+    keywords = [{"term": {FILTER_TARGETS[facet]: value}} for facet, value in keyword_matches(term)]
+    text = _text_option(term, fields, near)
+    ways = ([text] if text is not None else []) + keywords
+    return _any(ways) if ways else None
+
+
+def _text_option(term: Term, fields: Sequence[TextField], near: bool) -> dict[str, Any] | None:
     if not fields:
         return None
     spec: dict[str, Any] = {"query": term.text, "fields": _field_names(fields)}

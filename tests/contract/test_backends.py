@@ -194,6 +194,16 @@ class BackendTests:
         assert self.ids(backend, text="genetc", lang="en") == ["en-1", "en-2"]  # one missing
         assert self.ids(backend, text="tril", lang="en") == []  # four letters: exact only
 
+    def test_a_country_is_found_by_its_government_and_entities(self, backend: SearchBackend) -> None:
+        # The vocabulary adds a country's ISO code to its names: it matches keyword fields only.
+        india = Clause(options=(Term("Inde", lang="fr"), Term("IN", lang="und")), typed="Inde")
+        found = backend.search(SearchQuery(text="Inde", lang="fr", parsed=ParsedText(required=(india,))))
+        assert sorted(hit.id for hit in found.hits) == ["en-1"]
+        egypt = Clause(options=(Term("EG", lang="und"),), typed="Égypte")
+        assert [h.id for h in backend.search(SearchQuery(text="x", parsed=ParsedText(required=(egypt,)))).hits] == [
+            "ar-1"
+        ]
+
     def test_vocabulary_terms_match_only_their_language(self, backend: SearchBackend) -> None:
         # « aires protégées » widened by the vocabulary with an English and a Russian equivalent.
         clause = Clause(

@@ -9,6 +9,7 @@ once per builder version and installed once per session. The model translates en
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,8 @@ from record_catalogue.record import Record
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
-from search_index.tantivy_backend import TantivyBackend
+from search_index.factory import get_backend
+from tests.engines import drop_server_index
 from tests.translate import conftest as translate_fixtures
 from translate.argos_engine import ArgosEngine
 from translate.curation import Curation
@@ -66,7 +68,7 @@ class World:
     def __init__(self, settings: Settings, translation_engine: ArgosEngine) -> None:
         self.settings = settings
         self.catalogue = Catalogue(settings.catalogue_dsn)
-        self.backend = TantivyBackend(settings.index_dir)
+        self.backend = get_backend(settings)
         self.backend.ensure_index()
         self.detector = LanguageDetector(settings.languages)
         self.pipeline = Pipeline(self.catalogue, self.backend, self.detector, settings.languages)
@@ -140,8 +142,18 @@ def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
 
 
 @pytest.fixture
-def world(tmp_path: Path, engine: ArgosEngine, catalogue_url: str | None) -> Iterator[World]:
-    settings = load_settings(data_dir=tmp_path / "data", es_url=None, languages=LANGUAGES, catalogue_url=catalogue_url)
+def world(
+    tmp_path: Path, engine: ArgosEngine, catalogue_url: str | None, index_engine: tuple[str | None, str]
+) -> Iterator[World]:
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        es_url=index_engine[0],
+        es_flavour=index_engine[1],
+        index_name=f"chm-curation-{uuid.uuid4().hex[:10]}",
+        languages=LANGUAGES,
+        catalogue_url=catalogue_url,
+    )
     built = World(settings, engine)
     yield built
     built.close()
+    drop_server_index(settings)

@@ -8,6 +8,7 @@ object, as two processes would (the index admits one writer at a time: each wait
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from record_catalogue.settings import load_settings
 from tests.curation.conftest import LANGUAGES, Doc, World, eventually
+from tests.engines import drop_server_index
 from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
 from translate.worker import TranslateReport, TranslateWorker
@@ -36,14 +38,24 @@ class PausingEngine(ArgosEngine):
 
 
 @pytest.fixture
-def separate(tmp_path: Path, models: Models, catalogue_url: str | None) -> Iterator[tuple[World, PausingEngine]]:
+def separate(
+    tmp_path: Path, models: Models, catalogue_url: str | None, index_engine: tuple[str | None, str]
+) -> Iterator[tuple[World, PausingEngine]]:
     engine = PausingEngine(models.installed, intra_threads=1)
-    settings = load_settings(data_dir=tmp_path / "data", es_url=None, languages=LANGUAGES, catalogue_url=catalogue_url)
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        es_url=index_engine[0],
+        es_flavour=index_engine[1],
+        index_name=f"chm-curation-{uuid.uuid4().hex[:10]}",
+        languages=LANGUAGES,
+        catalogue_url=catalogue_url,
+    )
     world = World(settings, engine)
     world.app.state.services._backend = None  # the API opens its own index, as another process would
     yield world, engine
     world.close()
     engine.close()
+    drop_server_index(settings)
 
 
 def test_an_approval_made_while_the_model_runs_wins(separate: tuple[World, PausingEngine]) -> None:

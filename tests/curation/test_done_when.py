@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from tests.curation.conftest import Doc, World
+from tests.engines import engine_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 SENTENCE = "The forest is protected."
@@ -23,8 +24,9 @@ THREE = ("chm-1", "abs-1", "bch-1")
 
 def reindex_with_the_cli(world: World) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    environment.update(CHM_DATA_DIR=str(world.settings.data_dir), CHM_LANGUAGES="en,fr,es")
+    environment.update(CHM_DATA_DIR=str(world.settings.data_dir), CHM_LANGUAGES="en,fr,es", COLUMNS="200")
     environment["CHM_CATALOGUE_URL"] = world.settings.catalogue_dsn  # SQLite in the data directory, or PostgreSQL
+    environment.update(engine_environment(world.settings))  # the embedded index, or the suite's OpenSearch node
     done = subprocess.run(
         [sys.executable, "-c", "from search_api.cli import main; main()", "reindex"],
         capture_output=True,

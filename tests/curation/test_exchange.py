@@ -13,6 +13,7 @@ import pytest
 
 from record_catalogue.store import Catalogue
 from tests.curation.conftest import Doc, World, eventually
+from tests.engines import engine_environment
 from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
 from translate.curation import Curation, QueueFilter
@@ -33,6 +34,7 @@ def cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
     environment.update(CHM_DATA_DIR=str(world.settings.data_dir), CHM_LANGUAGES="en,fr,es", COLUMNS="200")
     environment["CHM_CATALOGUE_URL"] = world.settings.catalogue_dsn  # SQLite in the data directory, or PostgreSQL
+    environment.update(engine_environment(world.settings))  # the embedded index, or the suite's OpenSearch node
     command = [sys.executable, "-c", "from search_api.cli import main; main()", *args]
     return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120, cwd=ROOT)
 

@@ -4,6 +4,7 @@ translated by a real (test) Argos model, and shown in its own language, saying s
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -14,15 +15,21 @@ from ingest.sources.files import read_path
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
-from search_index.tantivy_backend import TantivyBackend
+from search_index.factory import get_backend
 from translate.argos_engine import ArgosEngine
 from translate.query import QueryTranslator
 
 
 def test_spanish_query_finds_an_english_only_record(
-    engine: ArgosEngine, tmp_path: Path, catalogue_url: str | None
+    engine: ArgosEngine, tmp_path: Path, catalogue_url: str | None, index_engine: tuple[str | None, str]
 ) -> None:
-    settings = load_settings(data_dir=tmp_path / "data", es_url=None, catalogue_url=catalogue_url)
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        es_url=index_engine[0],
+        es_flavour=index_engine[1],
+        index_name=f"chm-translate-{uuid.uuid4().hex[:10]}",
+        catalogue_url=catalogue_url,
+    )
     record = {
         "header": {"identifier": "EN-ONLY", "schema": "nationalTarget", "languages": ["en"]},
         "government": {"identifier": "ke"},
@@ -30,7 +37,7 @@ def test_spanish_query_finds_an_english_only_record(
     }
     (tmp_path / "en.json").write_text(json.dumps(record))
     catalogue = Catalogue(settings.catalogue_dsn)
-    backend = TantivyBackend(settings.index_dir)
+    backend = get_backend(settings)
     Pipeline(catalogue, backend, LanguageDetector(), settings.languages).run(read_path(tmp_path / "en.json"))
     backend.close()
     catalogue.close()

@@ -6,6 +6,7 @@ catalogue, real index, the real API."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -16,7 +17,7 @@ from ingest.sources.files import read_path
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
-from search_index.tantivy_backend import TantivyBackend
+from search_index.factory import get_backend
 from tests.tools.make_test_model import cached_package
 from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
@@ -35,11 +36,17 @@ RECORDS = [
 
 
 def test_french_reader_finds_records_in_three_languages_from_three_clearing_houses(
-    models: Models, packages: Path, tmp_path: Path, catalogue_url: str | None
+    models: Models, packages: Path, tmp_path: Path, catalogue_url: str | None, index_engine: tuple[str | None, str]
 ) -> None:
     install_file(cached_package("ru", "en", models.archives["en_fr"].parent.parent), packages)
     engine = ArgosEngine(packages, intra_threads=1)
-    settings = load_settings(data_dir=tmp_path / "data", es_url=None, catalogue_url=catalogue_url)
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        es_url=index_engine[0],
+        es_flavour=index_engine[1],
+        index_name=f"chm-translate-{uuid.uuid4().hex[:10]}",
+        catalogue_url=catalogue_url,
+    )
     for record_id, realm, schema, government, lang, title in RECORDS:
         record = {
             "header": {"identifier": record_id, "schema": schema, "realm": realm, "languages": [lang]},
@@ -48,7 +55,7 @@ def test_french_reader_finds_records_in_three_languages_from_three_clearing_hous
         }
         (tmp_path / f"{record_id}.json").write_text(json.dumps(record, ensure_ascii=False))
     catalogue = Catalogue(settings.catalogue_dsn)
-    backend = TantivyBackend(settings.index_dir)
+    backend = get_backend(settings)
     Pipeline(catalogue, backend, LanguageDetector(), settings.languages).run(
         item for n, _ in enumerate(RECORDS) for item in read_path(tmp_path / f"{RECORDS[n][0]}.json")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from record_catalogue.store import Catalogue, TextVersion
 from search_api.app import create_app
 from search_api.routes import languages as languages_route
 from search_index.base import SearchQuery
-from search_index.tantivy_backend import TantivyBackend
+from search_index.factory import get_backend
+from tests.engines import drop_server_index
 from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
@@ -41,7 +43,7 @@ class World:
     def __init__(self, settings: Settings, engine: ArgosEngine) -> None:
         self.settings = settings
         self.catalogue = Catalogue(settings.catalogue_dsn)
-        self.backend = TantivyBackend(settings.index_dir)
+        self.backend = get_backend(settings)
         self.engine = engine
         self.translator = Translator(engine, TranslationMemory(self.catalogue.sessions), Glossary.load())
         self.worker = TranslateWorker(self.catalogue, self.backend, self.translator, settings.languages)
@@ -53,14 +55,22 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, engine: ArgosEngine, catalogue_url: str | None) -> Iterator[World]:
+def world(
+    tmp_path: Path, engine: ArgosEngine, catalogue_url: str | None, index_engine: tuple[str | None, str]
+) -> Iterator[World]:
     settings = load_settings(
-        data_dir=tmp_path / "data", es_url=None, languages="en,fr,es,ru,zh", catalogue_url=catalogue_url
+        data_dir=tmp_path / "data",
+        es_url=index_engine[0],
+        es_flavour=index_engine[1],
+        index_name=f"chm-translate-{uuid.uuid4().hex[:10]}",
+        languages="en,fr,es,ru,zh",
+        catalogue_url=catalogue_url,
     )
     world = World(settings, engine)
     yield world
     world.backend.close()
     world.catalogue.close()
+    drop_server_index(settings)
 
 
 def test_an_english_record_becomes_findable_in_french_flagged_as_machine(
