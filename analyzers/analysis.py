@@ -5,7 +5,7 @@ acronyms and document symbols such as ``UNEP/CBD/COP/12/11`` whole. ``CHAINS`` s
 language, what happens to a word; ``tantivy_analyzer`` and ``elasticsearch_analysis`` render it,
 so a query finds the same records on Tantivy, OpenSearch and Elasticsearch:
 
-- lowercase everywhere; accents folded for French and Spanish (« ecosystemes » finds
+- lowercase everywhere; accents folded for English, French and Spanish (« ecosystemes » finds
   « écosystèmes »), before the stemmer on both engines, so both stem the same folded word;
 - Snowball stemmers (English, French, Spanish, Russian; Russian folds ё to е itself);
 - Arabic: Lucene's normaliser and light stemmer (the server engines' own filters; the embedded
@@ -44,7 +44,7 @@ class Chain:
 
 CHAINS: dict[str, Chain] = {
     "ar": Chain(arabic=True),
-    "en": Chain(stemmer="english"),
+    "en": Chain(stemmer="english", fold_accents=True),
     "es": Chain(stemmer="spanish", fold_accents=True),
     "fr": Chain(stemmer="french", fold_accents=True, elision=True),
     "ru": Chain(stemmer="russian"),

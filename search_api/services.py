@@ -9,10 +9,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from analyzers.vocabulary import Vocabulary, catalogue_concepts, glossary_concepts
 from fastapi import Request
 
 from analyzers.detect import LanguageDetector
+from analyzers.vocabulary import Vocabulary, catalogue_concepts, glossary_concepts
 from ingest.cli import make_tagger
 from ingest.prepare import Tagger
 from record_catalogue.settings import Settings

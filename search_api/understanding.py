@@ -13,13 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from search_index.query_text import Clause, ParsedText, QueryTextError, parse_query_text
-
 from record_catalogue.languages import UNDETERMINED
 from search_api.errors import ApiError
 from search_api.services import Services
 from search_index.base import SearchQuery
 from search_index.query_plan import entity_kind, filter_groups
+from search_index.query_text import Clause, ParsedText, QueryTextError, parse_query_text
 from translate.query import QueryTranslation
 
 # Below this, a query's language is not trusted: the page's language is taken as the query's.

@@ -49,7 +49,7 @@ from search_index.tantivy_query import TantivyQueryCompiler
 POINTER = "CURRENT"
 # Written into each version: an index built with other analysis cannot answer today's queries.
 ANALYSIS_MARKER = "ANALYSIS"
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 KEYWORD_FIELDS = ("realm", "schema", "government", "original_language", "languages", "entity")
 FILTER_TO_FIELD = {name: name for name in FILTER_FIELDS}
 NO_DATE = -(10**9)  # sorts after every real date under "newest"

@@ -15,7 +15,7 @@ from search_index.base import TEXT_FIELD_BOOSTS
 
 # Bumped whenever settings or mappings change in a way an existing index cannot take; an index
 # another version of the project made is reported instead of being written to blindly.
-MAPPING_VERSION = 3
+MAPPING_VERSION = 4
 
 TEXT_FIELDS: tuple[str, ...] = tuple(name for name, _ in TEXT_FIELD_BOOSTS)
 SUGGEST_SUBFIELD = "suggest"
