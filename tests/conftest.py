@@ -30,11 +30,12 @@ CATALOGUES = ("sqlite", "postgresql")
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never read the developer's CHM_* variables except CHM_ES_URL (which selects ES tests)."""
+    """Tests never read the developer's CHM_* variables except CHM_ES_URL (which selects ES tests)
+    and CHM_PG_BINDIR (which PostgreSQL's programs the suite starts)."""
     import os
 
     for name in list(os.environ):
-        if name.startswith("CHM_") and not name.startswith("CHM_ES_"):
+        if name.startswith("CHM_") and not name.startswith(("CHM_ES_", "CHM_PG_")):
             monkeypatch.delenv(name)
     from record_catalogue.settings import get_settings
 
