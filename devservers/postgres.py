@@ -26,6 +26,7 @@ import shlex
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -130,6 +131,28 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _traversable(path: Path) -> bool:
+    """Whether every directory from the root down to ``path`` lets other users through."""
+    for directory in (path.resolve(), *path.resolve().parents):
+        try:
+            if not directory.stat().st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def cluster_parent(parent: Path | None = None) -> Path:
+    """Where clusters go: ``parent``, or the temporary directory; as root it must be one the
+    postgres user can reach (a private ``TMPDIR`` is not), else ``/tmp``."""
+    chosen = parent or Path(tempfile.gettempdir())
+    if not _running_as_root() or _traversable(chosen):
+        return chosen
+    if parent is None and _traversable(Path("/tmp")):
+        return Path("/tmp")
+    raise PostgresUnavailable(f"the postgres user cannot reach {chosen}: give a directory every user can traverse")
+
+
 def _tail(path: Path, lines: int = 8) -> str:
     try:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
@@ -177,8 +200,9 @@ class PostgresServer:
         with self._lock:
             if self._running:
                 return self
-            reap_abandoned(self.bindir, self.parent)
-            self.root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=self.parent))
+            parent = cluster_parent(self.parent)
+            reap_abandoned(self.bindir, parent)
+            self.root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
             (self.root / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
             self.data_dir.mkdir()
             self.socket_dir.mkdir()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -104,3 +105,18 @@ def test_the_developer_command_prints_the_url_and_stops_on_ctrl_c() -> None:
     finally:
         command.send_signal(signal.SIGINT)
         assert command.wait(timeout=60) == 0
+
+
+def test_a_private_temporary_directory_is_not_where_the_cluster_goes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """As root the cluster belongs to the postgres user: a TMPDIR only root can enter (pytest's,
+    a CI runner's) would make initdb fail, so /tmp is used instead."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    expected = Path("/tmp") if os.geteuid() == 0 else private
+    assert postgres.cluster_parent() == expected
+    if os.geteuid() == 0:
+        with pytest.raises(PostgresUnavailable, match="cannot reach"):
+            postgres.cluster_parent(private)
