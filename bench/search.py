@@ -1,12 +1,34 @@
 """Search latency and throughput: our HTTP API against the same queries sent straight to the engine.
 
-    python bench/search.py [--records 100000] [--requests 2000] [--concurrency 8]
+    python bench/search.py [--engine tantivy|opensearch] [--records 100000] [--requests 2000] [--concurrency 8]
+    python bench/search.py --engine opensearch [--es-url http://127.0.0.1:9200]
 
-A generated corpus (bench/corpus.py: three realms, six languages) is indexed into the embedded
-engine; then the same mix of queries (words in each language, filters, browsing, newest-first)
-runs (a) directly against the engine in this process, and (b) through `chm-search serve` over
-loopback HTTP with keep-alive connections, both with the same number of concurrent clients.
-Prints p50/p95/p99 latency and requests/s of each, and the ratios (goals: p95 of ours ≤ 1.5×
+A generated corpus (bench/corpus.py: three realms, six languages) is indexed through our backend;
+then the same mix of queries (words in each language, filters, browsing, newest-first) runs
+(a) directly against the engine, and (b) through `chm-search serve` over loopback HTTP with
+keep-alive connections, both with the same number of concurrent clients, in the same run.
+
+Both sides run the query the API makes of the parameters (parsed, widened by the multilingual
+vocabulary: ``search_api.understanding``), built before the clock starts:
+
+- ``--engine tantivy`` (the embedded engine): "direct" is ``TantivyBackend.search`` of that query
+  in this process.
+- ``--engine opensearch``: "direct" is the very request body our query compiler builds for it
+  (``build_search_body``), POSTed with a plain ``http.client`` connection to ``/<alias>/_search``
+  on the node (bodies encoded beforehand; answers read, not parsed). A node is started with
+  ``devservers.opensearch`` unless ``--es-url`` names one (the benchmark then uses, and afterwards
+  deletes, an index of its own).
+
+The API's totals and result ids are checked against the direct answers first (same query, same
+answer). An API request also makes, for its ``interpretation``, one small search per vocabulary
+widening (how many records it finds alone): part of our cost, printed beside.
+
+Direct and ours run in alternating rounds (``--rounds``), so that load from elsewhere on a shared
+machine falls on both alike.
+
+The API server runs without translation models (an empty ``ARGOS_PACKAGES_DIR``), so its query
+carries no translations, as "direct"'s does not: query translation is measured by bench/translate.py.
+Prints p50/p95/p99 latency and requests/s of each, and the ratios (goals: p95 of ours <= 1.5x
 direct; p95 under 100 ms at 100,000 records).
 """
 
@@ -14,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import random
 import socket
@@ -24,19 +47,24 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import procs  # noqa: E402
 from bench.corpus import (  # noqa: E402
     VOCAB,
     index_documents,
     write_jsonl,
 )
+from record_catalogue.settings import Settings, load_settings  # noqa: E402
 from search_index.base import SearchQuery  # noqa: E402
-from search_index.tantivy_backend import TantivyBackend  # noqa: E402
+
+Call = Callable[[dict[str, object]], object]
 
 
 def query_mix(count: int, seed: int = 11) -> list[dict[str, object]]:
@@ -58,24 +86,47 @@ def query_mix(count: int, seed: int = 11) -> list[dict[str, object]]:
     return mix
 
 
-def to_query(params: dict[str, object]) -> SearchQuery:
-    filters = {"realm": params["realm"]} if "realm" in params else {}
-    return SearchQuery(
-        text=str(params["q"]),
-        lang=str(params["lang"]),
-        filters=filters,  # type: ignore[arg-type]
-        sort=str(params.get("sort", "relevance")),
-        size=10,
-    )  # type: ignore[arg-type]
+class Queries:
+    """The query ``/api/v1/search`` sends the engine for each set of parameters, made the way the
+    API makes it (``search_api.understanding.understand``: parsed, widened by the vocabulary; no
+    translation models installed, so no translations), before any clock starts.
+
+    The API also asks the engine, for its ``interpretation``, how many records each widening finds
+    alone (a search of one hit, no facets) and, when nothing is found, each filter left out:
+    ``probes`` counts the first kind, so that "one API request" can be read in engine searches.
+    """
+
+    def __init__(self, mix: list[dict[str, object]], settings: Settings) -> None:
+        from search_api.services import Services
+        from search_api.understanding import understand
+
+        services = Services(settings)
+        self.queries: dict[int, SearchQuery] = {}
+        probes = 0
+        for params in mix:
+            understood = understand(services, str(params["q"]), str(params["lang"]), False)
+            probes += sum(1 for expansion in understood.expansions if expansion.added)
+            filters = {"realm": params["realm"]} if "realm" in params else {}
+            self.queries[id(params)] = SearchQuery(
+                text=str(params["q"]),
+                lang=str(params["lang"]),
+                parsed=understood.parsed,
+                filters=filters,  # type: ignore[arg-type]
+                sort=str(params.get("sort", "relevance")),  # type: ignore[arg-type]
+                size=10,
+            )
+        self.probes = probes / len(mix)
+
+    def __call__(self, params: dict[str, object]) -> SearchQuery:
+        return self.queries[id(params)]
 
 
-def run_load(
-    mix: list[dict[str, object]], concurrency: int, call: Callable[[dict[str, object]], None]
-) -> tuple[list[float], float]:
+def run_load(mix: list[dict[str, object]], concurrency: int, call: Call) -> tuple[list[float], float]:
     """Latencies (ms) of every request and the wall time, ``concurrency`` clients at once."""
     latencies: list[float] = []
     lock = threading.Lock()
     cursor = iter(range(len(mix)))
+    failures: list[BaseException] = []
 
     def client() -> None:
         while True:
@@ -84,7 +135,11 @@ def run_load(
             if n is None:
                 return
             started = time.perf_counter()
-            call(mix[n])
+            try:
+                call(mix[n])
+            except BaseException as exc:  # reported after the threads end
+                failures.append(exc)
+                return
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 latencies.append(elapsed)
@@ -95,6 +150,8 @@ def run_load(
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:
+        raise RuntimeError(f"{len(failures)} client(s) failed, e.g. {failures[0]!r}")
     return latencies, time.perf_counter() - started
 
 
@@ -109,74 +166,276 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class KeepAlive:
+    """One keep-alive HTTP connection per client thread to ``host:port``."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.local = threading.local()
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> bytes:
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = self.local.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        headers = {"content-type": "application/json"} if body is not None else {}
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{method} {path}: HTTP {response.status}: {data[:300]!r}")
+        return data
+
+
+def api_path(params: dict[str, object]) -> str:
+    return "/api/v1/search?" + urllib.parse.urlencode(params, doseq=True)
+
+
+@contextmanager
+def api_server(env: dict[str, str]) -> Iterator[KeepAlive]:
+    """``chm-search serve`` in a subprocess on a free loopback port, until the block ends."""
+    port = free_port()
+    models = tempfile.TemporaryDirectory()  # no translation models: no query translation
+    full_env = {
+        **os.environ,
+        **env,
+        "CHM_RATE_LIMIT_ANONYMOUS": "100000000",
+        "ARGOS_PACKAGES_DIR": models.name,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from search_api.cli import main; main()", "serve", "--port", str(port)],
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None:
+                error = server.stderr.read().decode(errors="replace") if server.stderr else ""
+                raise RuntimeError(f"the API server stopped: {error[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield KeepAlive("127.0.0.1", port)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        if server.stderr is not None:
+            server.stderr.close()
+        models.cleanup()
+
+
+def report(
+    engine: str,
+    direct_name: str,
+    direct: tuple[list[float], float],
+    ours: tuple[list[float], float],
+    args: argparse.Namespace,
+    probes: float,
+) -> None:
+    d50, d95, d99 = percentiles(direct[0])
+    o50, o95, o99 = percentiles(ours[0])
+    d_rate, o_rate = len(direct[0]) / direct[1], len(ours[0]) / ours[1]
+    print(
+        f"{len(ours[0])} searches each, {args.concurrency} concurrent clients, {args.records:,} records, "
+        f"{engine}, {os.cpu_count()} cores"
+    )
+    print(
+        f"an API request sends the engine the query and, for its interpretation, {probes:.2f} one-hit "
+        "searches on average (one per vocabulary widening): counted in ours, not in direct"
+    )
+    for name, (p50, p95, p99), rate in (
+        (direct_name, (d50, d95, d99), d_rate),
+        ("our /api/v1/search (HTTP):", (o50, o95, o99), o_rate),
+    ):
+        print(f"{name:34s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  {rate:7.0f} req/s")
+    ratio_goal = "met" if o95 <= 1.5 * d95 else "NOT met"
+    latency_goal = "met" if o95 < 100 else "NOT met"
+    print(
+        f"ratios ours/direct: p50 {o50 / d50:.2f}, p95 {o95 / d95:.2f} (goal <= 1.5: {ratio_goal}), "
+        f"req/s {o_rate / d_rate:.2f}; p95 ours {o95:.0f} ms (goal < 100 ms: {latency_goal})"
+    )
+
+
+def alternate(
+    mix: list[dict[str, object]], args: argparse.Namespace, direct_call: Call, api_call: Call
+) -> tuple[tuple[list[float], float], tuple[list[float], float]]:
+    """Both warmed up, then run in alternating rounds over the mix, so that a burst of load from
+    elsewhere on a shared machine falls on both alike: (latencies, wall) of direct and of ours."""
+    run_load(mix[:200], args.concurrency, direct_call)  # warm up
+    run_load(mix[:200], args.concurrency, api_call)
+    busy, ours_cpu, started = procs.machine_busy(), procs.tree_cpu(os.getpid()), time.perf_counter()
+    direct_ms: list[float] = []
+    ours_ms: list[float] = []
+    direct_wall = ours_wall = 0.0
+    step = max(1, len(mix) // args.rounds)
+    for start in range(0, len(mix), step):
+        part = mix[start : start + step]
+        latencies, wall = run_load(part, args.concurrency, direct_call)
+        direct_ms += latencies
+        direct_wall += wall
+        latencies, wall = run_load(part, args.concurrency, api_call)
+        ours_ms += latencies
+        ours_wall += wall
+    # This process and its children (the API server; the node when started here) against the machine.
+    others = procs.machine_busy() - busy - (procs.tree_cpu(os.getpid()) - ours_cpu)
+    print(
+        f"meanwhile the rest of the machine used {max(others, 0.0) / (time.perf_counter() - started):.2f} "
+        f"of its {os.cpu_count()} cores (other work, hypervisor steal)"
+    )
+    return (direct_ms, direct_wall), (ours_ms, ours_wall)
+
+
+def check_same_answers(
+    mix: list[dict[str, object]], api: KeepAlive, direct: Callable[[dict[str, object]], tuple[int, list[str]]]
+) -> None:
+    """The API and the direct request find the same records: same totals, same ids in order."""
+    for params in mix:
+        ours = json.loads(api.request("GET", api_path(params)))
+        ours_answer = (ours["total"], [hit["id"] for hit in ours["results"]])
+        direct_answer = direct(params)
+        if ours_answer != direct_answer:
+            raise RuntimeError(f"the API and the direct request disagree on {params}: {ours_answer} vs {direct_answer}")
+    print(f"checked: the API and the direct request give the same totals and ids for {len(mix)} queries")
+
+
+# -- Tantivy -----------------------------------------------------------------------------------
+
+
+def bench_tantivy(args: argparse.Namespace, tmp: Path) -> None:
+    from search_index.tantivy_backend import TantivyBackend
+
+    data = tmp / "data"
+    backend = TantivyBackend(data / "index")
+    backend.ensure_index()
+    started = time.perf_counter()
+    result = backend.bulk(index_documents(write_jsonl(tmp / "corpus.jsonl", args.records)))
+    backend.refresh()
+    print(f"indexed {result.indexed:,} generated records into Tantivy in {time.perf_counter() - started:.0f} s")
+    backend.close()  # its writer too: the API server opens the index for reading, as this process does now
+    reader = TantivyBackend(data / "index")
+    mix = query_mix(args.requests)
+    to_query = Queries(mix, load_settings(data_dir=data))
+    try:
+        with api_server({"CHM_DATA_DIR": str(data)}) as api:
+
+            def api_call(params: dict[str, object]) -> None:
+                api.request("GET", api_path(params))
+
+            def direct_answer(params: dict[str, object]) -> tuple[int, list[str]]:
+                results = reader.search(to_query(params))
+                return results.total, [hit.id for hit in results.hits]
+
+            check_same_answers(mix[:50], api, direct_answer)
+            direct, ours = alternate(mix, args, lambda p: reader.search(to_query(p)), api_call)
+    finally:
+        reader.close()
+    report("Tantivy (embedded)", "direct engine (in process):", direct, ours, args, to_query.probes)
+
+
+# -- OpenSearch --------------------------------------------------------------------------------
+
+
+@contextmanager
+def opensearch_node(args: argparse.Namespace, tmp: Path) -> Iterator[str]:
+    """The node's URL: ``--es-url``, or a node started here (stopped when the block ends)."""
+    if args.es_url:
+        yield args.es_url.rstrip("/")
+        return
+    from devservers.opensearch import start_cluster
+
+    started = time.perf_counter()
+    # The optimising JIT on (fast_start=False), as a developer's or a production node runs.
+    cluster = start_cluster(tmp / "opensearch", nodes=1, heap=args.heap, fast_start=False)
+    try:
+        print(f"OpenSearch node started in {time.perf_counter() - started:.0f} s (heap {args.heap})")
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+def bench_opensearch(args: argparse.Namespace, tmp: Path) -> None:
+    from search_index.elastic.backend import ElasticBackend
+    from search_index.elastic.clients import encode_json
+    from search_index.elastic.query_compiler import build_search_body
+
+    data = tmp / "data"
+    alias = f"chm-bench-{os.getpid()}"
+    docs = index_documents(write_jsonl(tmp / "corpus.jsonl", args.records))
+    with opensearch_node(args, tmp) as url:
+        settings = load_settings(es_url=url, es_flavour="opensearch", index_name=alias, data_dir=data)
+        backend = ElasticBackend(settings)
+        try:
+            backend.ensure_index()
+            started = time.perf_counter()
+            result = backend.bulk(docs)
+            backend.refresh()
+            if result.errors:
+                raise RuntimeError(f"{len(result.errors)} documents not indexed, e.g. {result.errors[0]}")
+            print(
+                f"indexed {result.indexed:,} generated records into OpenSearch through our backend "
+                f"in {time.perf_counter() - started:.0f} s"
+            )
+            del docs
+            parts = urllib.parse.urlsplit(url)
+            node = KeepAlive(parts.hostname or "127.0.0.1", parts.port or 9200)
+            mix = query_mix(args.requests)
+            to_query = Queries(mix, settings)
+            bodies = {id(p): encode_json(build_search_body(to_query(p))) for p in mix}
+            path = f"/{alias}/_search"
+
+            def direct_call(params: dict[str, object]) -> None:
+                node.request("POST", path, bodies[id(params)])
+
+            env = {
+                "CHM_DATA_DIR": str(data),
+                "CHM_ES_URL": url,
+                "CHM_ES_FLAVOUR": "opensearch",
+                "CHM_INDEX_NAME": alias,
+            }
+            with api_server(env) as api:
+
+                def api_call(params: dict[str, object]) -> None:
+                    api.request("GET", api_path(params))
+
+                def direct_answer(params: dict[str, object]) -> tuple[int, list[str]]:
+                    answer = json.loads(node.request("POST", path, bodies[id(params)]))
+                    return answer["hits"]["total"]["value"], [hit["_id"] for hit in answer["hits"]["hits"]]
+
+                check_same_answers(mix[:50], api, direct_answer)
+                direct, ours = alternate(mix, args, direct_call, api_call)
+        finally:
+            try:
+                backend.destroy()
+            finally:
+                backend.close()
+    report("OpenSearch 1 node", "same body POSTed to the node:", direct, ours, args, to_query.probes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engine", choices=("tantivy", "opensearch"), default="tantivy")
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args()
+    parser.add_argument("--es-url", default=None, help="an OpenSearch node to use instead of starting one")
+    parser.add_argument("--heap", default="1g", help="heap of the OpenSearch node started here (default 1g)")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds of direct and API")
+    args: Any = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        backend = TantivyBackend(data / "index")
-        backend.ensure_index()
-        started = time.perf_counter()
-        result = backend.bulk(index_documents(write_jsonl(Path(tmp) / "corpus.jsonl", args.records)))
-        backend.refresh()
-        print(f"indexed {result.indexed:,} generated records in {time.perf_counter() - started:.0f} s")
-        mix = query_mix(args.requests)
-        run_load(mix[:200], args.concurrency, lambda p: backend.search(to_query(p)))  # warm up
-        direct, direct_wall = run_load(mix, args.concurrency, lambda p: backend.search(to_query(p)))
-        backend.close()
-
-        port = free_port()
-        env = {**os.environ, "CHM_DATA_DIR": str(data), "CHM_RATE_LIMIT_ANONYMOUS": "100000000"}
-        server = subprocess.Popen(
-            [sys.executable, "-c", "from search_api.cli import main; main()", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=ROOT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            local = threading.local()
-
-            def http_call(params: dict[str, object]) -> None:
-                connection = getattr(local, "connection", None)
-                if connection is None:
-                    connection = local.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                connection.request("GET", "/api/v1/search?" + urllib.parse.urlencode(params, doseq=True))
-                response = connection.getresponse()
-                response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"HTTP {response.status}")
-
-            run_load(mix[:200], args.concurrency, http_call)  # warm up
-            ours, ours_wall = run_load(mix, args.concurrency, http_call)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-
-    d50, d95, d99 = percentiles(direct)
-    o50, o95, o99 = percentiles(ours)
-    print(f"{args.requests} searches, {args.concurrency} concurrent clients, {args.records:,} records, 2 cores")
-    print(
-        f"direct engine (in process): p50 {d50:6.1f} ms  p95 {d95:6.1f} ms  p99 {d99:6.1f} ms  "
-        f"{len(direct) / direct_wall:7.0f} req/s"
-    )
-    print(
-        f"our /api/v1/search (HTTP):  p50 {o50:6.1f} ms  p95 {o95:6.1f} ms  p99 {o99:6.1f} ms  "
-        f"{len(ours) / ours_wall:7.0f} req/s"
-    )
-    print(f"ratio p95 ours/direct: {o95 / d95:.2f} (goal <= 1.5); p95 ours {o95:.0f} ms (goal < 100 ms)")
+        if args.engine == "tantivy":
+            bench_tantivy(args, Path(tmp))
+        else:
+            bench_opensearch(args, Path(tmp))
 
 
 if __name__ == "__main__":
