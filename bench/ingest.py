@@ -38,6 +38,7 @@ import gc
 import http.client
 import multiprocessing
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -511,6 +512,7 @@ def run_pipeline(dump: Path, workers: int, engine: Engine, catalogues: Catalogue
     finally:
         catalogue.close()
         engine.drop(backend)
+        shutil.rmtree(probe, ignore_errors=True)
     if "ready" in marks:
         ready_wall, cpu, server, busy = marks["ready"]
         startup += ready_wall - wall
