@@ -25,6 +25,8 @@ system-packages:
 
 demo: setup
 	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search ingest samples/shared samples/records
+	@# An index built by an older version of the analysis is rebuilt from the catalogue.
+	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search health >/dev/null 2>&1 || CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search reindex
 	-CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search translate
 	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search serve --host 0.0.0.0 --port $(PORT)
 
