@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from record_catalogue.languages import UN_LANGUAGES
+from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from search_index.base import FILTER_FIELDS, NAMES_BOOST, TEXT_FIELD_BOOSTS, SearchQuery
 from search_index.query_text import ParsedText, Term, parse_query_text
 
@@ -31,6 +31,8 @@ READER_LANGUAGE_BOOST = 1.5
 ORIGINAL_LANGUAGE_BOOST = 1.0
 FUZZY_MIN_LENGTH = 5
 FUZZY_BOOST = 0.5
+# The language versions a query runs over: the six, and text whose language was not determined.
+SEARCHED_LANGUAGES: tuple[str, ...] = (*UN_LANGUAGES, UNDETERMINED)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class TextField:
     boost: float
 
 
-def text_fields(reader_lang: str, languages: tuple[str, ...] = UN_LANGUAGES) -> list[TextField]:
+def text_fields(reader_lang: str, languages: tuple[str, ...] = SEARCHED_LANGUAGES) -> list[TextField]:
     """Every language version of every text field, and the neutral field, with their boosts."""
     fields = [
         TextField(name, lang, boost * (READER_LANGUAGE_BOOST if lang == reader_lang else 1.0))

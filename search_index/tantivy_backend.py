@@ -14,7 +14,6 @@ import shutil
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -43,8 +42,7 @@ from search_index.base import (
     validate_document,
 )
 from search_index.query_plan import entity_kind, filter_groups
-from search_index.query_text import ParsedText
-from search_index.tantivy_query import TantivyQueryCompiler
+from search_index.tantivy_query import TantivyQueryCompiler, field_name
 
 POINTER = "CURRENT"
 # Written into each version: an index built with other analysis cannot answer today's queries.
@@ -62,10 +60,6 @@ POINT_IN_TIME_LIMIT = 64
 MAX_CURSOR_POSITION = 1_000_000
 
 
-def _field(name: str, lang: str) -> str:
-    return f"{name}_{lang}"
-
-
 def build_schema() -> tantivy.Schema:
     """One schema for every version: per-language text fields, neutral names, keyword facets."""
     builder = tantivy.SchemaBuilder()
@@ -74,9 +68,9 @@ def build_schema() -> tantivy.Schema:
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
     for name, _boost in TEXT_FIELD_BOOSTS:
         for lang in UN_LANGUAGES:
-            builder.add_text_field(_field(name, lang), tokenizer_name=analyzer_name(lang))
+            builder.add_text_field(field_name(name, lang), tokenizer_name=analyzer_name(lang))
         # Text whose language was not determined, analysed as names are.
-        builder.add_text_field(_field(name, UNDETERMINED), tokenizer_name=NEUTRAL_ANALYZER)
+        builder.add_text_field(field_name(name, UNDETERMINED), tokenizer_name=NEUTRAL_ANALYZER)
     builder.add_text_field("names", tokenizer_name=NEUTRAL_ANALYZER)
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_integer_field("date_days", indexed=True, fast=True)
@@ -104,7 +98,7 @@ def to_tantivy(doc: Document) -> tantivy.Document:
     for name, _boost in TEXT_FIELD_BOOSTS:
         for lang, value in (doc.get(name) or {}).items():
             if (lang in UN_LANGUAGES or lang == UNDETERMINED) and value:
-                tdoc.add_text(_field(name, lang), arabic.analysed(value) if preanalysed(lang) else value)
+                tdoc.add_text(field_name(name, lang), arabic.analysed(value) if preanalysed(lang) else value)
     if doc.get("names"):
         tdoc.add_text("names", doc["names"])
     if doc.get("year") is not None:
@@ -383,14 +377,6 @@ class TantivyBackend(SearchBackend):
             clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
         return tantivy.Query.boolean_query(clauses)
 
-    def count_matching(self, query: SearchQuery, text: ParsedText) -> int:
-        """How many records ``text`` alone finds under the query's filters (``interpretation``)."""
-        compiled = TantivyQueryCompiler(self.schema).compile(replace(query, parsed=text, alternatives={}))
-        if compiled.query is None:
-            return 0
-        full = self._compose(compiled.query, list(self._filters(query).values()))
-        return int(getattr(self._reader().searcher().search(full, 1, count=True), "count", 0) or 0)
-
     # -- search ------------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResults:
         started = time.perf_counter()
@@ -467,7 +453,7 @@ class TantivyBackend(SearchBackend):
         languages = [lang, *(code for code in UN_LANGUAGES if code != lang)]
         for code, name in ((code, name) for code in languages for name in ("text", "summary", "title")):
             value = (source.get(name) or {}).get(code)
-            field = _field(name, code)
+            field = field_name(name, code)
             if not value or not terms.get(field):
                 continue
             if preanalysed(code):
@@ -546,7 +532,7 @@ class TantivyBackend(SearchBackend):
         tail = analyzer.analyze(words[-1])
         if not tail:
             return []
-        query = tantivy.Query.phrase_prefix_query(self.schema, _field("title", lang), [*head, tail[0]])
+        query = tantivy.Query.phrase_prefix_query(self.schema, field_name("title", lang), [*head, tail[0]])
         searcher = self._reader().searcher()
         seen: dict[str, None] = {}
         for _score, address in searcher.search(query, size * 3).hits:

@@ -29,9 +29,6 @@ from search_index.query_plan import (
 )
 from search_index.query_text import Term
 
-# The language versions a query runs over: the six, and text whose language was not determined.
-SEARCHED_LANGUAGES: tuple[str, ...] = (*UN_LANGUAGES, UNDETERMINED)
-
 
 def field_name(name: str, lang: str | None) -> str:
     """The Tantivy field of a text field in a language (``names`` has none)."""
@@ -107,7 +104,7 @@ class TantivyQueryCompiler:
         text = parsed(query)
         if not text.required and not text.excluded and not query.alternatives:
             return compiled  # nothing to look for (empty, or only operators and punctuation): browse
-        fields = text_fields(query.lang, SEARCHED_LANGUAGES)
+        fields = text_fields(query.lang)
         clauses: list[tantivy.Query] = []
         for clause in text.required:
             options = [q for term in clause.options if (q := self._option(term, fields_for(term, fields), compiled))]

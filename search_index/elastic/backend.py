@@ -36,7 +36,12 @@ from search_index.elastic.clients import (
     redacted_url,
 )
 from search_index.elastic.mapping import check_languages
-from search_index.elastic.query_compiler import PIT_KEEP_ALIVE, build_search_body, build_suggest_body
+from search_index.elastic.query_compiler import (
+    PIT_KEEP_ALIVE,
+    build_search_body,
+    build_suggest_body,
+    in_point_in_time,
+)
 from search_index.elastic.rebuilder import RETIRED_GRACE_SECONDS, IndexVersions
 from search_index.elastic.results import distinct_completions, search_results
 
@@ -297,15 +302,15 @@ class ElasticBackend(SearchBackend):
         The first cursor page opens the point in time; its id travels in the cursor. An expired
         one is reopened (the reader's paging goes on, at worst seeing the index as it is now).
         """
-        build_search_body(query)  # checks the query before a point in time is opened
+        body = build_search_body(query)  # built (and checked) before a point in time is opened
         with self._calling("searching"):
             pit = query.point_in_time or self.client.open_point_in_time(self.alias, PIT_KEEP_ALIVE)
             try:
-                answer = self._pit_search(query, pit)
+                answer = self._pit_search(body, pit)
             except ApiFailure as exc:
                 if _pit_gone(exc) and query.point_in_time is not None:
                     pit = self.client.open_point_in_time(self.alias, PIT_KEEP_ALIVE)
-                    answer = self._pit_search(query, pit)
+                    answer = self._pit_search(body, pit)
                 elif exc.status == 400 and _about_the_cursor(exc):
                     raise ValueError(f"invalid cursor for this search: {exc.reason}") from None
                 else:
@@ -314,9 +319,10 @@ class ElasticBackend(SearchBackend):
         results.point_in_time = str(answer.get("pit_id") or pit)
         return results
 
-    def _pit_search(self, query: SearchQuery, pit: str) -> Mapping[str, Any]:
-        body = build_search_body(query, pit=pit)
-        answer: Mapping[str, Any] = self.client.request("POST", "/_search", body=encode_json(body))
+    def _pit_search(self, body: Mapping[str, Any], pit: str) -> Mapping[str, Any]:
+        answer: Mapping[str, Any] = self.client.request(
+            "POST", "/_search", body=encode_json(in_point_in_time(body, pit))
+        )
         return answer
 
     def suggest(self, prefix: str, lang: str, size: int = 10) -> list[str]:

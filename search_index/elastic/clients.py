@@ -66,18 +66,24 @@ class ApiFailure(EngineError):
     def reason(self) -> str:
         body = self.body
         if isinstance(body, Mapping):
-            error = body.get("error")
-            if isinstance(error, Mapping):
-                text = f"{error.get('type', 'error')}: {error.get('reason', '')}".strip()
-                caused = error.get("caused_by")
-                if isinstance(caused, Mapping) and caused.get("reason"):
-                    text += f" ({caused['reason']})"
-                return text
-            if error:
-                return str(error)
+            described = describe_error(body.get("error"))
+            if described:
+                return described
         if isinstance(body, str | bytes) and body:
             return " ".join((body.decode(errors="replace") if isinstance(body, bytes) else body).split())[:300]
         return f"status {self.status}"
+
+
+def describe_error(error: object) -> str | None:
+    """An engine's ``error`` object (of an answer, or of one bulk item) in one line:
+    ``type: reason (cause)``; None when there is none."""
+    if isinstance(error, Mapping):
+        text = f"{error.get('type', 'error')}: {error.get('reason', '')}".strip()
+        caused = error.get("caused_by")
+        if isinstance(caused, Mapping) and caused.get("reason"):
+            text += f" ({caused['reason']})"
+        return text
+    return str(error) if error else None
 
 
 class Unreachable(EngineError):

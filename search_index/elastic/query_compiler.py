@@ -38,8 +38,6 @@ from search_index.query_plan import (
 )
 from search_index.query_text import Term
 
-# The language versions a query runs over: the six, and text whose language was not determined.
-SEARCHED_LANGUAGES: tuple[str, ...] = (*UN_LANGUAGES, UNDETERMINED)
 # "one edit from five letters": AUTO:low,high gives 0 edits below low, 1 below high, 2 above.
 FUZZINESS = "AUTO:5,1000"
 
@@ -79,7 +77,7 @@ def _field_names(fields: Sequence[TextField]) -> list[str]:
 
 def search_fields(lang: str) -> list[str]:
     """Every field a query runs over, with its boost (see ``query_plan`` for the semantics)."""
-    return _field_names(text_fields(_check_lang(lang), SEARCHED_LANGUAGES))
+    return _field_names(text_fields(_check_lang(lang)))
 
 
 def _option(term: Term, fields: Sequence[TextField], near: bool = True) -> dict[str, Any] | None:
@@ -116,7 +114,7 @@ def build_text_query(query: SearchQuery) -> dict[str, Any]:
     text = parsed(query)
     if not text.required and not text.excluded and not query.alternatives:
         return {"match_all": {}}  # nothing to look for (empty, or only operators and punctuation): browse
-    fields = text_fields(query.lang, SEARCHED_LANGUAGES)
+    fields = text_fields(query.lang)
     clauses = [
         _any(options)
         for clause in text.required
@@ -198,6 +196,11 @@ def build_highlight() -> dict[str, Any]:
     }
 
 
+def in_point_in_time(body: Mapping[str, Any], pit: str) -> dict[str, Any]:
+    """A search body run in the point in time ``pit`` (the request's path then names no index)."""
+    return {**body, "pit": {"id": pit, "keep_alive": PIT_KEEP_ALIVE}}
+
+
 def build_search_body(query: SearchQuery, pit: str | None = None) -> dict[str, Any]:
     """The search request for a validated query.
 
@@ -217,7 +220,7 @@ def build_search_body(query: SearchQuery, pit: str | None = None) -> dict[str, A
         "_source": {"excludes": list(SOURCE_EXCLUDES)},
     }
     if pit is not None:
-        body["pit"] = {"id": pit, "keep_alive": PIT_KEEP_ALIVE}
+        body = in_point_in_time(body, pit)
     if query.search_after is not None:
         # The engines refuse a non-zero ``from`` together with ``search_after``.
         if query.size > MAX_RESULT_WINDOW:

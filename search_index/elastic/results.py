@@ -7,22 +7,14 @@ from typing import Any
 
 from record_catalogue.languages import UNDETERMINED
 from search_index.base import Hit, SearchQuery, SearchResults
+from search_index.elastic.clients import describe_error
 from search_index.elastic.query_compiler import entity_agg_name, selected_values
 from search_index.query_plan import entity_kind, filter_groups
 
 
 def bulk_item_reason(item: Mapping[str, Any]) -> str:
     """Why the engine refused one document of a bulk request, in one line."""
-    error = item.get("error")
-    if isinstance(error, Mapping):
-        reason = f"{error.get('type', 'error')}: {error.get('reason', '')}".strip()
-        caused_by = error.get("caused_by")
-        if isinstance(caused_by, Mapping) and caused_by.get("reason"):
-            reason += f" ({caused_by['reason']})"
-        return reason
-    if error:
-        return str(error)
-    return f"status {item.get('status', '?')}"
+    return describe_error(item.get("error")) or f"status {item.get('status', '?')}"
 
 
 def _counts(agg: Mapping[str, Any]) -> dict[str, int]:
