@@ -25,42 +25,47 @@ ES_SKIP_REASON = "CHM_ES_URL is not set: no Elasticsearch node to run this suite
 ENGINES: tuple[str, ...] = ("tantivy", "opensearch", *(("elasticsearch",) if ES_URL else ()))
 
 
-@pytest.fixture(scope="session")
-def opensearch_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real single OpenSearch node for the session; its URL."""
+def _started(tmp_path_factory: pytest.TempPathFactory, nodes: int) -> Iterator[Any]:
+    """A real OpenSearch cluster of ``nodes`` nodes, stopped afterwards; the suite fails (never skips)
+    when it cannot start."""
     from devservers.opensearch import OpenSearchUnavailable, start_cluster
 
     try:
-        cluster = start_cluster(tmp_path_factory.mktemp("opensearch-node"), nodes=1)
+        cluster = start_cluster(tmp_path_factory.mktemp(f"opensearch-{nodes}"), nodes=nodes)
     except OpenSearchUnavailable as exc:
-        pytest.fail(f"the OpenSearch tests cannot start a node: {exc}", pytrace=False)
-    try:
-        yield cluster.url
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture(scope="session")
-def opensearch_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A real 3-node OpenSearch cluster for the session (``devservers.opensearch.OpenSearchCluster``)."""
-    from devservers.opensearch import OpenSearchUnavailable, start_cluster
-
-    try:
-        cluster = start_cluster(tmp_path_factory.mktemp("opensearch-cluster"), nodes=3)
-    except OpenSearchUnavailable as exc:
-        pytest.fail(f"the OpenSearch tests cannot start a 3-node cluster: {exc}", pytrace=False)
+        pytest.fail(f"the OpenSearch tests cannot start {nodes} node(s): {exc}", pytrace=False)
     try:
         yield cluster
     finally:
         cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def opensearch_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real single OpenSearch node for the session; its URL."""
+    for cluster in _started(tmp_path_factory, 1):
+        yield str(cluster.url)
+
+
+@pytest.fixture(scope="session")
+def opensearch_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real 3-node OpenSearch cluster for the session (``devservers.opensearch.OpenSearchCluster``)."""
+    yield from _started(tmp_path_factory, 3)
+
+
 @pytest.fixture
-def index_engine(request: pytest.FixtureRequest, catalogue_url: str | None) -> tuple[str | None, str]:
-    """``(CHM_ES_URL, CHM_ES_FLAVOUR)`` of the engine paired with the test's catalogue: the embedded
-    one with SQLite (the one-machine shape), the suite's OpenSearch node with PostgreSQL (the
-    production shape), so suites parameterised by catalogue run on both engines too."""
-    return engine_url("opensearch" if catalogue_url else "tantivy", request)
+def stack(request: pytest.FixtureRequest, catalogue_url: str | None) -> dict[str, Any]:
+    """The catalogue and the index a test runs on, as ``load_settings`` arguments: the embedded
+    engine with SQLite (the one-machine shape), the suite's OpenSearch node with PostgreSQL (the
+    production shape), so suites parameterised by catalogue run on both engines too; a server
+    index gets a name of its own."""
+    url, flavour = engine_url("opensearch" if catalogue_url else "tantivy", request)
+    return {
+        "catalogue_url": catalogue_url,
+        "es_url": url,
+        "es_flavour": flavour,
+        "index_name": f"chm-test-{uuid.uuid4().hex[:12]}",
+    }
 
 
 def engine_url(kind: str, request: pytest.FixtureRequest) -> tuple[str | None, str]:

@@ -9,7 +9,6 @@ once per builder version and installed once per session. The model translates en
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,16 +141,11 @@ def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
 
 
 @pytest.fixture
-def world(
-    tmp_path: Path, engine: ArgosEngine, catalogue_url: str | None, index_engine: tuple[str | None, str]
-) -> Iterator[World]:
+def world(tmp_path: Path, engine: ArgosEngine, stack: dict[str, Any]) -> Iterator[World]:
     settings = load_settings(
         data_dir=tmp_path / "data",
-        es_url=index_engine[0],
-        es_flavour=index_engine[1],
-        index_name=f"chm-curation-{uuid.uuid4().hex[:10]}",
         languages=LANGUAGES,
-        catalogue_url=catalogue_url,
+        **stack,
     )
     built = World(settings, engine)
     yield built

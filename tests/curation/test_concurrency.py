@@ -8,9 +8,9 @@ object, as two processes would (the index admits one writer at a time: each wait
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,17 +38,12 @@ class PausingEngine(ArgosEngine):
 
 
 @pytest.fixture
-def separate(
-    tmp_path: Path, models: Models, catalogue_url: str | None, index_engine: tuple[str | None, str]
-) -> Iterator[tuple[World, PausingEngine]]:
+def separate(tmp_path: Path, models: Models, stack: dict[str, Any]) -> Iterator[tuple[World, PausingEngine]]:
     engine = PausingEngine(models.installed, intra_threads=1)
     settings = load_settings(
         data_dir=tmp_path / "data",
-        es_url=index_engine[0],
-        es_flavour=index_engine[1],
-        index_name=f"chm-curation-{uuid.uuid4().hex[:10]}",
         languages=LANGUAGES,
-        catalogue_url=catalogue_url,
+        **stack,
     )
     world = World(settings, engine)
     world.app.state.services._backend = None  # the API opens its own index, as another process would

@@ -4,8 +4,8 @@ translated by a real (test) Argos model, and shown in its own language, saying s
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -20,15 +20,10 @@ from translate.argos_engine import ArgosEngine
 from translate.query import QueryTranslator
 
 
-def test_spanish_query_finds_an_english_only_record(
-    engine: ArgosEngine, tmp_path: Path, catalogue_url: str | None, index_engine: tuple[str | None, str]
-) -> None:
+def test_spanish_query_finds_an_english_only_record(engine: ArgosEngine, tmp_path: Path, stack: dict[str, Any]) -> None:
     settings = load_settings(
         data_dir=tmp_path / "data",
-        es_url=index_engine[0],
-        es_flavour=index_engine[1],
-        index_name=f"chm-translate-{uuid.uuid4().hex[:10]}",
-        catalogue_url=catalogue_url,
+        **stack,
     )
     record = {
         "header": {"identifier": "EN-ONLY", "schema": "nationalTarget", "languages": ["en"]},

@@ -6,8 +6,8 @@ catalogue, real index, the real API."""
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -36,16 +36,13 @@ RECORDS = [
 
 
 def test_french_reader_finds_records_in_three_languages_from_three_clearing_houses(
-    models: Models, packages: Path, tmp_path: Path, catalogue_url: str | None, index_engine: tuple[str | None, str]
+    models: Models, packages: Path, tmp_path: Path, stack: dict[str, Any]
 ) -> None:
     install_file(cached_package("ru", "en", models.archives["en_fr"].parent.parent), packages)
     engine = ArgosEngine(packages, intra_threads=1)
     settings = load_settings(
         data_dir=tmp_path / "data",
-        es_url=index_engine[0],
-        es_flavour=index_engine[1],
-        index_name=f"chm-translate-{uuid.uuid4().hex[:10]}",
-        catalogue_url=catalogue_url,
+        **stack,
     )
     for record_id, realm, schema, government, lang, title in RECORDS:
         record = {

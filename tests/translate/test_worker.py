@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -55,16 +55,11 @@ class World:
 
 
 @pytest.fixture
-def world(
-    tmp_path: Path, engine: ArgosEngine, catalogue_url: str | None, index_engine: tuple[str | None, str]
-) -> Iterator[World]:
+def world(tmp_path: Path, engine: ArgosEngine, stack: dict[str, Any]) -> Iterator[World]:
     settings = load_settings(
         data_dir=tmp_path / "data",
-        es_url=index_engine[0],
-        es_flavour=index_engine[1],
-        index_name=f"chm-translate-{uuid.uuid4().hex[:10]}",
         languages="en,fr,es,ru,zh",
-        catalogue_url=catalogue_url,
+        **stack,
     )
     world = World(settings, engine)
     yield world
