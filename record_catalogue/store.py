@@ -286,6 +286,19 @@ def lock_records(session: Session, ids: Sequence[str], *conditions: Any) -> Iter
     yield from session.scalars(stmt.with_for_update(key_share=True))
 
 
+def locked_rows(session: Session, ids: Sequence[str], *load: Any) -> dict[str, RecordRow]:
+    """The records ``ids`` as rows (with what ``load`` loads with them), locked for update in id
+    order as ``lock_records`` locks them; by id."""
+    stmt = (
+        select(RecordRow)
+        .where(RecordRow.id.in_(ids))
+        .order_by(RecordRow.id)
+        .with_for_update(key_share=True)  # PostgreSQL: locked in id order; SQLite: ignored
+        .options(*load)
+    )
+    return {row.id: row for row in session.scalars(stmt)}
+
+
 def take_write_lock(session: Session) -> None:
     """SQLite: take the database's write lock now, at the start of the transaction, so that what it
     reads next (which ids are stored) stays true until it commits; SQLite has one writer at a time,
@@ -388,14 +401,7 @@ class Catalogue:
                 result.taken = sorted(result.taken + [p for i, p in fresh.items() if i not in inserted])
             if not items:
                 return result
-            stmt = (
-                select(RecordRow)
-                .where(RecordRow.id.in_(ids))
-                .order_by(RecordRow.id)
-                .with_for_update(key_share=True)  # PostgreSQL: locked in id order; SQLite: ignored
-                .options(selectinload(RecordRow.texts), selectinload(RecordRow.entities))
-            )
-            rows = {row.id: row for row in session.scalars(stmt)}
+            rows = locked_rows(session, ids, selectinload(RecordRow.texts), selectinload(RecordRow.entities))
             # Records seen for the first time are written with executemany inserts; the unit of
             # work is kept for updates, where it earns its cost.
             first: dict[str, int] = {}

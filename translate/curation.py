@@ -42,7 +42,7 @@ from analyzers.detect import LanguageDetector
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
 from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
 from record_catalogue.record import NUL
-from record_catalogue.store import Catalogue
+from record_catalogue.store import Catalogue, locked_rows
 from search_index.base import SearchBackend
 from translate.assembly import segments_of
 from translate.fields import assemble, replace_uses, write_outcome
@@ -349,14 +349,7 @@ class Curation:
         if not fields:
             return []
         ids = sorted({record_id for record_id, _f, _l in fields})
-        stmt_rows = (
-            select(RecordRow)
-            .where(RecordRow.id.in_(ids))
-            .order_by(RecordRow.id)
-            .with_for_update(key_share=True)  # in id order, as every writer of records (store.lock_records)
-            .options(selectinload(RecordRow.texts))
-        )
-        rows = {row.id: row for row in session.scalars(stmt_rows)}
+        rows = locked_rows(session, ids, selectinload(RecordRow.texts))
         touched: dict[str, list[str]] = {}
         for (record_id, field, target), source in sorted(fields.items()):
             row = rows.get(record_id)

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
-from record_catalogue.store import Catalogue
+from record_catalogue.store import Catalogue, locked_rows
 from search_index.base import SearchBackend
 from translate.engines import PIVOT_LANGUAGE
 from translate.fields import FieldOutcome, assemble, replace_uses, write_outcome
@@ -259,14 +259,7 @@ class TranslateWorker:
         now = utcnow()
         with self.catalogue.sessions.begin() as session:
             lock_for_write(session)
-            stmt = (
-                select(RecordRow)
-                .where(RecordRow.id.in_(ids))
-                .order_by(RecordRow.id)
-                .with_for_update(key_share=True)  # in id order, as every writer of records (store.lock_records)
-                .options(selectinload(RecordRow.texts))
-            )
-            rows = {row.id: row for row in session.scalars(stmt)}
+            rows = locked_rows(session, ids, selectinload(RecordRow.texts))
             states = self._states(session, jobs, results)
             touched: dict[str, list[str]] = {}
             for job, result in zip(jobs, results, strict=True):
