@@ -100,17 +100,11 @@ def interpretation(services: Services, query: SearchQuery, understood: Understoo
         )
     without_filter = []
     if total == 0:
-        keys = list(filter_groups(query)) + (
-            ["year"] if query.year_from is not None or query.year_to is not None else []
-        )
-        for key in keys:
-            relaxed = _without(query, key)
-            values = (
-                [str(v) for v in (query.year_from, query.year_to) if v is not None]
-                if key == "year"
-                else filter_groups(query)[key][1]
-            )
-            without_filter.append({"filter": key, "values": values, "total": _count(services, relaxed)})
+        selected = {key: values for key, (_, values) in filter_groups(query).items()}
+        if query.year_from is not None or query.year_to is not None:
+            selected["year"] = [str(v) for v in (query.year_from, query.year_to) if v is not None]
+        for key, values in selected.items():
+            without_filter.append({"filter": key, "values": values, "total": _count(services, _without(query, key))})
     languages = [*services.settings.languages, UNDETERMINED]
     return {
         "query_language": understood.query_language,
