@@ -3,7 +3,7 @@
     python bench/ingest.py [--engine tantivy|opensearch] [--catalogue sqlite|postgresql] [--records 20000]
     python bench/ingest.py --engine opensearch [--es-url http://127.0.0.1:9200]
 
-On a generated JSON-lines dump (bench/corpus.py: three realms, six languages), in one run:
+On a generated JSON-lines dump (devtools/corpus.py: three realms, six languages), in one run:
 
 1. **The whole pipeline** (``ingest.pipeline.Pipeline.run``, as ``chm-search ingest`` runs it: read,
    parse, screen, detect, tag entities, store, index, commit), into a fresh catalogue and index,
@@ -61,7 +61,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get
 import ingest.pipeline  # noqa: E402
 from analyzers.detect import LanguageDetector  # noqa: E402
 from bench import procs  # noqa: E402
-from bench.corpus import index_documents, write_jsonl  # noqa: E402
+from devtools.corpus import index_documents, write_jsonl  # noqa: E402
 from ingest.cli import make_tagger  # noqa: E402
 from ingest.languages import ResolvedLanguages, resolve_languages  # noqa: E402
 from ingest.pipeline import BATCH_SIZE, COMMIT_EVERY, Pipeline  # noqa: E402
@@ -706,7 +706,7 @@ def print_report(
     engine_name = engine.name + (f" (1 node, {where})" if isinstance(engine, OpenSearchEngine) else "")
     print()
     print(
-        f"{count:,} generated records (bench/corpus.py); engine {engine_name}; catalogue {catalogues.name}; "
+        f"{count:,} generated records (devtools/corpus.py); engine {engine_name}; catalogue {catalogues.name}; "
         f"{os.cpu_count()} cores"
     )
     print("CPU per record (ms) of our processes; each stage on every record, in this process:")

@@ -3,7 +3,7 @@
     python bench/search.py [--engine tantivy|opensearch] [--records 100000] [--requests 2000] [--concurrency 8]
     python bench/search.py --engine opensearch [--es-url http://127.0.0.1:9200]
 
-A generated corpus (bench/corpus.py: three realms, six languages) is indexed through our backend;
+A generated corpus (devtools/corpus.py: three realms, six languages) is indexed through our backend;
 then the same mix of queries (words in each language, filters, browsing, newest-first) runs
 (a) directly against the engine, and (b) through `chm-search serve` over loopback HTTP with
 keep-alive connections, both with the same number of concurrent clients, in the same run.
@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import procs  # noqa: E402
-from bench.corpus import (  # noqa: E402
+from devtools.corpus import (  # noqa: E402
     VOCAB,
     index_documents,
     write_jsonl,

@@ -3,7 +3,7 @@
     python bench/translate.py [--segments 400] [--rounds 3] [--size base]
 
 The model: no translation model can be downloaded on these machines, so the benchmark builds
-one with the test model builder (``tests/tools/make_test_model.py --size base``): a real
+one with the test model builder (``devtools/argos_models.py --size base``): a real
 CTranslate2 Transformer with the shape of an Argos package (6+6 layers, d_model 512, 8 heads,
 FFN 2048, 32k vocabulary, int8), whose weights copy word by word. It costs per token what a real
 package of that shape costs; its output is not a translation. It is installed with the real
@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analyzers.detect import LanguageDetector  # noqa: E402
+from devtools.argos_models import LEXICON, SIZES, Lexicon, build_package  # noqa: E402
 from record_catalogue.record import Record  # noqa: E402
 from record_catalogue.store import Catalogue, TextVersion  # noqa: E402
 from search_index.tantivy_backend import TantivyBackend  # noqa: E402
-from tests.tools.make_test_model import LEXICON, SIZES, Lexicon, build_package  # noqa: E402
 from translate.argos_engine import ArgosEngine  # noqa: E402
 from translate.glossary import Glossary  # noqa: E402
 from translate.memory import TranslationMemory  # noqa: E402
@@ -147,7 +147,7 @@ def main() -> None:
         engine.load("en", "fr")
         layers, d_model, heads, ffn, vocab = SIZES[args.size]
         print(
-            f"model: translate-en_fr built by tests/tools/make_test_model.py --size {args.size} in {built:.1f}s "
+            f"model: translate-en_fr built by devtools/argos_models.py --size {args.size} in {built:.1f}s "
             f"({layers}+{layers} layers, d_model {d_model}, {heads} heads, FFN {ffn}, "
             f"vocabulary {vocab or 'lexicon'}), "
             "a copying Transformer with an Argos package's shape: no real model can be downloaded here"

@@ -28,15 +28,28 @@ SAMPLES = ROOT / "samples"
 CATALOGUES = ("sqlite", "postgresql")
 
 
+# Where third-party libraries keep state under the user's home: pointed into each test's own
+# directory so that no test reads or writes the developer's Argos packages, Stanza resources or
+# caches (and a developer's installed models cannot make a test pass).
+HOME_VARIABLES = ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
+THIRD_PARTY_VARIABLES = ("ARGOS_PACKAGES_DIR", "ARGOS_DEVICE_TYPE", "STANZA_RESOURCES_DIR", "HF_HOME", "SPACY_DATA")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never read the developer's CHM_* variables except CHM_ES_URL (which selects ES tests)
-    and CHM_PG_BINDIR (which PostgreSQL's programs the suite starts)."""
+    and CHM_PG_BINDIR (which PostgreSQL's programs the suite starts), nor the developer's home."""
     import os
 
     for name in list(os.environ):
         if name.startswith("CHM_") and not name.startswith(("CHM_ES_", "CHM_PG_")):
             monkeypatch.delenv(name)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for name in HOME_VARIABLES[1:]:
+        monkeypatch.setenv(name, str(home / name.lower()))
+    for name in THIRD_PARTY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     from record_catalogue.settings import get_settings
 
     get_settings.cache_clear()

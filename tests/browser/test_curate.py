@@ -1,7 +1,7 @@
 """The curator page at ``/curate`` in real headless Chromium, against the real curation API.
 
 The server is a real ``chm-search`` app over a catalogue built the way a user builds one: a tiny
-but real Argos en→fr package (``tests/tools/make_test_model.py``) installed with ``chm-search
+but real Argos en→fr package (``devtools/argos_models.py``) installed with ``chm-search
 models install --file`` into a private ``ARGOS_PACKAGES_DIR``, records ingested with ``chm-search
 ingest``, translated with ``chm-search translate --lang fr``, and keys made with ``chm-search keys
 create``. One English sentence occurs in three records, so correcting its French translation
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from devtools.argos_models import cached_package
 from tests.browser.conftest import CLI, SERVER, Tab, free_port, open_tab
 from tests.conftest import ROOT
-from tests.tools.make_test_model import cached_package
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 

@@ -3,7 +3,7 @@ the translate worker and the API, in one data directory, with curator keys.
 
 The Argos fixtures (``models``, ``engine``) are those of ``tests/translate``: the package is built
 once per builder version and installed once per session. The model translates en→fr word by word
-(``tests.tools.make_test_model.Lexicon``), so every expected French text below is predictable.
+(``devtools.argos_models.Lexicon``), so every expected French text below is predictable.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Real Argos packages built for the tests, installed into temporary directories.
 
 Packages are built once per builder version (cached under pytest's cache directory, keyed by a
-hash of ``tests/tools/make_test_model.py``) and installed once per session with the real
+hash of ``devtools/argos_models.py``) and installed once per session with the real
 ``argostranslate.package.install_from_path``. Argos Translate reads its directories from the
 environment when ``argostranslate.settings`` is first imported, so that import happens here with
 ``XDG_*`` pointing into the session's temporary directory: the tests never touch the user's
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.argos_models import cached_package
 from record_catalogue.store import Catalogue
-from tests.tools.make_test_model import cached_package
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
 from translate.memory import TranslationMemory

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools.make_test_model import Lexicon, build_package
+from devtools.argos_models import Lexicon, build_package
 from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
 from translate.engines import ModelLoadError

@@ -12,13 +12,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from analyzers.detect import LanguageDetector
+from devtools.argos_models import cached_package
 from ingest.pipeline import Pipeline
 from ingest.sources.files import read_path
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
 from search_index.factory import get_backend
-from tests.tools.make_test_model import cached_package
 from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from devtools.argos_models import Lexicon
 from record_catalogue.store import Catalogue
-from tests.tools.make_test_model import Lexicon
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
 from translate.memory import TranslationMemory

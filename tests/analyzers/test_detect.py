@@ -6,14 +6,14 @@ import json
 import random
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 import analyzers.detect as detect_module
 from analyzers.detect import MIN_CONFIDENCE, Detection, LanguageDetector
+from tests.conftest import ROOT
 
-HELD_OUT = Path(__file__).resolve().parents[1] / "bench" / "data" / "detect" / "test.jsonl"
+HELD_OUT = ROOT / "bench" / "data" / "detect" / "test.jsonl"
 
 
 @pytest.fixture(scope="module")

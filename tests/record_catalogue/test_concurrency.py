@@ -146,8 +146,8 @@ def test_two_ingest_commands_at_once(settings: Settings, tmp_path: Path) -> None
     """Two ``chm-search ingest`` processes over the same records, side by side: both finish, every
     record is stored once and indexed. The embedded index admits one writing process at a time:
     the second waits for the first (it used to stop with "being written by another process")."""
-    from bench.corpus import write_jsonl
-    from tests.test_cli import run
+    from devtools.corpus import write_jsonl
+    from tests.commands import run
 
     first = write_jsonl(tmp_path / "first.jsonl", 500, seed=11)
     second = write_jsonl(tmp_path / "second.jsonl", 500, seed=12)

@@ -236,7 +236,7 @@ def test_entities_are_stored_with_spans_and_indexed(settings: Settings, catalogu
 
 
 def test_worker_processes_give_the_same_result(settings: Settings, catalogue: Catalogue, tmp_path: Path) -> None:
-    from bench.corpus import write_jsonl
+    from devtools.corpus import write_jsonl
     from ingest.tagging import RecordTagger
 
     dump = write_jsonl(tmp_path / "dump.jsonl", 120)
@@ -280,7 +280,7 @@ def test_index_commits_every_n_records_and_flags_only_committed_ones(
     settings: Settings, catalogue: Catalogue, tmp_path: Path
 ) -> None:
     """Between commits the records are in the catalogue, flagged; a crash there loses nothing."""
-    from bench.corpus import write_jsonl
+    from devtools.corpus import write_jsonl
 
     dump = write_jsonl(tmp_path / "dump.jsonl", 100)
     backend = TantivyBackend(settings.index_dir)

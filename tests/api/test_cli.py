@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES
-
-CLI = [sys.executable, "-c", "from search_api.cli import main; main()"]
-
-
-def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    environment.update({"CHM_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}, **env)
-    return subprocess.run(
-        [*CLI, *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+from tests.commands import CLI, free_port, run
+from tests.conftest import ROOT, SAMPLES
 
 
 def test_ingest_errors_reindex_health(tmp_path: Path) -> None:
@@ -65,12 +49,6 @@ def test_elasticsearch_unreachable_is_one_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr + result.stdout
     assert "127.0.0.1:1" in result.stderr + result.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_serve_answers_health_and_search(tmp_path: Path) -> None:
@@ -123,7 +101,7 @@ def test_kill_9_mid_ingest_resumes_without_duplicates(tmp_path: Path) -> None:
     import signal
     import sqlite3
 
-    from bench.corpus import write_jsonl
+    from devtools.corpus import write_jsonl
 
     dump = write_jsonl(tmp_path / "dump.jsonl", 1300)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
@@ -133,7 +111,7 @@ def test_kill_9_mid_ingest_resumes_without_duplicates(tmp_path: Path) -> None:
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=ROOT,
     )
     database = tmp_path / "data" / "catalogue.sqlite3"
     deadline = time.monotonic() + 120

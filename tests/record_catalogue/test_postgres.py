@@ -27,8 +27,8 @@ from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
 from search_index.tantivy_backend import TantivyBackend
+from tests.commands import CLI, free_port
 from tests.conftest import ROOT
-from tests.test_cli import CLI, free_port
 
 NUL_RECORD = {
     "header": {"identifier": "NUL-1", "schema": "nationalTarget", "languages": ["en"]},

@@ -14,8 +14,9 @@ import pytest
 from analyzers import entities
 from analyzers.entities import Entity, EntityTagger, entities_from_term_ids, entity_label, installed_ner_model
 from analyzers.symbols import DOCUMENT_SYMBOL
+from tests.conftest import ROOT
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "records"
+SAMPLES = ROOT / "samples" / "records"
 TAGS = re.compile(r"<[^>]+>")
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from pypdf import PdfWriter
 
-from bench.corpus import generate
+from devtools.corpus import generate
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
-from tests.test_cli import run
-from tests.test_documents import make_pdf
+from tests.commands import run
+from tests.ingest.documents import make_pdf
 
 FRENCH = {
     "header": {"identifier": "FR-NT-2024", "schema": "nationalTarget", "languages": ["fr"]},
