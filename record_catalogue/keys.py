@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from record_catalogue.models import ApiKey, AuditEntry, utcnow
 from record_catalogue.store import Catalogue
 
-ROLES: tuple[str, ...] = ("partner", "ingest", "curator", "admin")
+ROLES: tuple[str, ...] = ("partner", "ingest", "curator", "translator", "admin")
 KEY_PREFIX = "chm_"
 
 

@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     rate_limit_anonymous: int = Field(default=120, ge=1, description="Requests per minute per IP without a key.")
     rate_limit_key: int = Field(default=1200, ge=1, description="Requests per minute per key (unless the key says).")
+    translate_batch_limit: int = Field(
+        default=1000, ge=1, le=100_000, description="Texts in one LibreTranslate-compatible /translate request."
+    )
+    translate_char_limit: int = Field(
+        default=50_000, ge=1, le=10_000_000, description="Characters in one /translate request, all texts together."
+    )
+    events_retention_days: int = Field(
+        default=180, ge=0, le=3650, description="Days readers' events are kept; 0 records none."
+    )
 
     @field_validator("languages", "cors_origins", mode="before")
     @classmethod

@@ -11,8 +11,19 @@ from fastapi.middleware.cors import CORSMiddleware
 from record_catalogue.settings import Settings, get_settings
 from search_api.auth import KeyCache
 from search_api.errors import install_error_handlers
+from search_api.limits import ClientLimits
 from search_api.middleware import ETagMiddleware, RateLimitMiddleware
-from search_api.routes import detect, health, languages, pages, records, search, suggest, translations
+from search_api.routes import (
+    detect,
+    health,
+    languages,
+    libretranslate,
+    pages,
+    records,
+    search,
+    suggest,
+    translations,
+)
 from search_api.services import Services
 
 API_PREFIX = "/api/v1"
@@ -36,10 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     app.state.key_cache = KeyCache()
+    app.state.limits = ClientLimits(services)
     # Added first runs innermost: CORS wraps everything (errors carry CORS headers too), then
     # the limiter refuses early, then ETags are computed on what gets through.
     app.add_middleware(ETagMiddleware)
-    app.add_middleware(RateLimitMiddleware, services=services, cache=app.state.key_cache)
+    app.add_middleware(RateLimitMiddleware, services=services, cache=app.state.key_cache, limits=app.state.limits)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -51,5 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router, prefix=API_PREFIX)
     for module in (search, suggest, records, detect, languages, translations):
         app.include_router(module.router, prefix=API_PREFIX)
+    # LibreTranslate's endpoints for translators' tools, at a base URL of their own.
+    app.include_router(libretranslate.router, prefix=libretranslate.PREFIX)
     app.include_router(pages.router)
     return app

@@ -1,15 +1,26 @@
 """Rate limits: a token bucket per API key, or per IP address for anonymous callers.
 
-In process memory: right for one API process; behind several processes each enforces its own
-share (put a shared limiter such as the proxy's in front when scaling out).
+``RateLimiter`` keeps the buckets in process memory (one API process, SQLite); ``ClientLimits``
+puts them in a PostgreSQL catalogue so every API process enforces one limit per client, falling
+back to this process's buckets while the catalogue fails. The middleware and the routes that read
+their key from the body (the LibreTranslate-compatible set) take tokens from the same buckets.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 from dataclasses import dataclass
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from record_catalogue.db import CatalogueUnavailable, one_line
+from record_catalogue.rate_limits import SharedBuckets
+from search_api.services import Services
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,3 +56,26 @@ class RateLimiter:
     @staticmethod
     def retry_after(seconds: float) -> str:
         return str(max(1, math.ceil(seconds)))
+
+
+class ClientLimits:
+    """The app's buckets: shared through a PostgreSQL catalogue, else this process's own."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.local = RateLimiter()
+        self.shares = services.settings.catalogue_dsn.startswith("postgresql")
+        self._shared: SharedBuckets | None = None
+
+    def take(self, client: str, per_minute: int) -> float:
+        """0 if the request may go ahead, else the seconds to wait (may query the catalogue: call
+        it from a worker thread)."""
+        if not self.shares:
+            return self.local.take(client, per_minute)
+        try:
+            if self._shared is None:
+                self._shared = SharedBuckets(self.services.catalogue)
+            return self._shared.take(client, per_minute)
+        except (CatalogueUnavailable, SQLAlchemyError) as exc:
+            log.warning("shared rate limits unavailable (%s); limiting in this process", one_line(exc))
+            return self.local.take(client, per_minute)

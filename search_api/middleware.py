@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -18,9 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from record_catalogue.db import CatalogueUnavailable, one_line
 from record_catalogue.keys import KeyInfo, KeyStore
-from record_catalogue.rate_limits import SharedBuckets
 from search_api.auth import API_KEY_HEADER, KeyCache
-from search_api.limits import RateLimiter
+from search_api.limits import ClientLimits, RateLimiter
 from search_api.services import Services
 
 Scope = MutableMapping[str, Any]
@@ -29,7 +27,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-log = logging.getLogger(__name__)
 UNLIMITED_PATHS = ("/api/v1/health",)
 VOLATILE = re.compile(rb'"took_ms":[0-9.eE+-]+,?')
 KEY_HEADER = API_KEY_HEADER.lower().encode()
@@ -57,13 +54,11 @@ class RateLimitMiddleware:
     should the catalogue fail, this process's own buckets keep limiting meanwhile.
     """
 
-    def __init__(self, app: ASGIApp, services: Services, cache: KeyCache) -> None:
+    def __init__(self, app: ASGIApp, services: Services, cache: KeyCache, limits: ClientLimits) -> None:
         self.app = app
         self.services = services
         self.cache = cache
-        self.limiter = RateLimiter()
-        self.shares = services.settings.catalogue_dsn.startswith("postgresql")
-        self._shared: SharedBuckets | None = None
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -99,10 +94,10 @@ class RateLimitMiddleware:
         else:
             host = scope["client"][0] if scope.get("client") else "unknown"
             client, per_minute = f"ip:{host}", self.services.settings.rate_limit_anonymous
-        if self.shares:
-            wait = await run_in_threadpool(self._take_shared, client, per_minute)
+        if self.limits.shares:
+            wait = await run_in_threadpool(self.limits.take, client, per_minute)
         else:
-            wait = self.limiter.take(client, per_minute)
+            wait = self.limits.take(client, per_minute)
         if wait > 0:
             hint = "" if key else "; partners can ask for an API key with a higher limit"
             await _send_error(
@@ -110,22 +105,13 @@ class RateLimitMiddleware:
                 429,
                 "rate_limited",
                 f"too many requests: {per_minute} per minute allowed; retry after the given seconds{hint}",
-                {"Retry-After": self.limiter.retry_after(wait)},
+                {"Retry-After": RateLimiter.retry_after(wait)},
             )
             return
         await self.app(scope, receive, send)
 
     def _verify(self, key: str) -> KeyInfo | None:
         return self.cache.verify(KeyStore(self.services.catalogue), key)
-
-    def _take_shared(self, client: str, per_minute: int) -> float:
-        try:
-            if self._shared is None:
-                self._shared = SharedBuckets(self.services.catalogue)
-            return self._shared.take(client, per_minute)
-        except (CatalogueUnavailable, SQLAlchemyError) as exc:
-            log.warning("shared rate limits unavailable (%s); limiting in this process", one_line(exc))
-            return self.limiter.take(client, per_minute)
 
 
 class ETagMiddleware:

@@ -21,7 +21,9 @@ from search_index.base import SearchBackend
 from search_index.factory import get_backend
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
+from translate.memory import TranslationMemory
 from translate.query import QueryTranslator
+from translate.translator import Translator
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Services:
     _tagger: Tagger | None = None
     _query_translator: QueryTranslator | None = None
     _vocabulary: Vocabulary | None = None
+    _translator: Translator | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -78,6 +81,18 @@ class Services:
             return self._vocabulary
 
     @property
+    def translator(self) -> Translator:
+        """The translate stage for translators' tools: the worker's memory, glossary, engine and
+        gate (models load on first use)."""
+        catalogue = self.catalogue
+        detector = self.detector
+        with self._lock:
+            if self._translator is None:
+                memory = TranslationMemory(catalogue.sessions)
+                self._translator = Translator(ArgosEngine(), memory, Glossary.load(), detector)
+            return self._translator
+
+    @property
     def detector(self) -> LanguageDetector:
         with self._lock:
             if self._detector is None:
@@ -85,6 +100,8 @@ class Services:
             return self._detector
 
     def close(self) -> None:
+        if self._translator is not None:
+            self._translator.engine.close()
         if self._backend is not None:
             self._backend.close()
         if self._catalogue is not None:

@@ -32,9 +32,11 @@ class Layout:
     units: tuple[tuple[Run, tuple[Piece, ...] | None], ...]
 
     @classmethod
-    def of(cls, text: str, source: str) -> Layout:
-        """The layout of ``text`` written in ``source``."""
-        html = looks_like_html(text)
+    def of(cls, text: str, source: str, html: bool | None = None) -> Layout:
+        """The layout of ``text`` written in ``source``: HTML when ``html`` says so, or (None)
+        when the text carries tags; a caller that knows the format (a translator's tool sending
+        ``format=text``) says it, so that plain text mentioning ``<b>`` stays plain."""
+        html = looks_like_html(text) if html is None else html
         runs = split_markup(text) if html else [Run(text, False)]
         units: list[tuple[Run, tuple[Piece, ...] | None]] = []
         for run in runs:

@@ -46,6 +46,7 @@ class TextRequest:
     source: str
     target: str
     text: str
+    html: bool | None = None  # None: HTML if the text carries tags (stored fields); else as said
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ class Translator:
                 self.stats.pending_texts += 1
                 results[index] = TextResult("", "pending", routes.why_not(request.source, request.target))
                 continue
-            plan = _Plan(request, route, Layout.of(request.text, request.source))
+            plan = _Plan(request, route, Layout.of(request.text, request.source, request.html))
             plans[index] = plan
             for segment in plan.layout.segments():
                 wanted.setdefault(route, {})[segment] = None
