@@ -9,11 +9,22 @@ so a query finds the same records on Tantivy, OpenSearch and Elasticsearch:
   « écosystèmes »), before the stemmer on both engines, so both stem the same folded word;
 - Snowball stemmers (English, French, Spanish, Russian; Russian folds ё to е itself);
 - Arabic: Lucene's normaliser and light stemmer (the server engines' own filters; the embedded
-  engine runs the same rules in :mod:`analyzers.arabic` and indexes their output);
+  engine runs the same rules in :mod:`analyzers.arabic` and indexes their output), with a word
+  starting with و also indexed with its و kept (Lucene strips it: ``وطنية`` would never meet
+  ``الوطنية``), at the same position (a ``multiplexer`` on the server engines);
 - Chinese: overlapping character bigrams;
 - no stop-word removal and no stem exclusions on any engine: the embedded engine cannot exclude
   words from its stemmer, and a query must find the same records everywhere. Stop words cost
   little with ranking by BM25, and a query made only of them still finds what contains them.
+
+Two more analyzers serve ranking and spelling, not matching:
+
+- ``chm_<lang>_exact`` for the languages whose accents are folded: the same chain without the
+  folding and without the stemmer (the Spanish one drops accents itself), on an extra field per
+  text field, so that a word typed with accents (« pêche ») ranks the records holding that very
+  word above those that only fold to it (« péché », « peche »);
+- ``chm_spelling``: words of letters, lower-cased, nothing else, fed from every title and summary
+  (per language, Chinese apart): the index's own vocabulary that "did you mean" draws from.
 """
 
 from __future__ import annotations
@@ -24,11 +35,14 @@ from typing import Any
 
 import tantivy
 
+from analyzers import arabic
 from record_catalogue.languages import UN_LANGUAGES
 
 # A token is a run of letters/digits, optionally joined by / . - to more such runs, so that
 # "UNEP/CBD/COP/12/11", "XI/2" and "ABS-CH" stay single tokens in the neutral field.
 NEUTRAL_TOKEN_PATTERN = r"[\p{L}\p{N}]+(?:[/.\-][\p{L}\p{N}]+)*"
+# Stands in for a leading و while Lucene's Arabic stemmer runs (it would strip it): private use.
+WAW_MASK = "\ue000"
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,21 @@ def analyzer_name(lang: str) -> str:
 
 NEUTRAL_ANALYZER = "chm_neutral"
 KEYWORD_ANALYZER = "raw"
+SPELLING_ANALYZER = "chm_spelling"
+# A word of the spelling fields: letters (and the marks inside them, e.g. Arabic tashkeel).
+SPELLING_TOKEN_PATTERN = r"\p{L}[\p{L}\p{M}]*"
+# The languages whose titles and summaries feed the spelling fields (Chinese has no words to correct).
+SPELLING_LANGUAGES: tuple[str, ...] = tuple(lang for lang in UN_LANGUAGES if lang != "zh")
+
+
+def exact_analyzer_name(lang: str) -> str:
+    """The analyzer of a language's unfolded ("exact form") field."""
+    return f"chm_{lang}_exact"
+
+
+def has_exact_form(lang: str) -> bool:
+    """Whether a language's fields fold accents, and so have an unfolded twin for ranking."""
+    return lang in CHAINS and CHAINS[lang].fold_accents
 
 
 def preanalysed(lang: str) -> bool:
@@ -69,6 +98,13 @@ def preanalysed(lang: str) -> bool:
 @cache
 def tantivy_analyzer(name: str) -> tantivy.TextAnalyzer:
     """The Tantivy analyzer registered under ``name`` (``chm_<lang>`` or ``chm_neutral``)."""
+    if name == SPELLING_ANALYZER:
+        return (
+            tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(SPELLING_TOKEN_PATTERN))
+            .filter(tantivy.Filter.remove_long(40))
+            .filter(tantivy.Filter.lowercase())
+            .build()
+        )
     if name == NEUTRAL_ANALYZER:
         return (
             tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(NEUTRAL_TOKEN_PATTERN))
@@ -77,7 +113,9 @@ def tantivy_analyzer(name: str) -> tantivy.TextAnalyzer:
             .build()
         )
     lang = name.removeprefix("chm_")
-    if lang not in CHAINS:
+    exact = lang.endswith("_exact")
+    lang = lang.removesuffix("_exact")
+    if lang not in CHAINS or (exact and not has_exact_form(lang)):
         raise KeyError(f"no analyzer for {name!r}")
     chain = CHAINS[lang]
     if chain.bigrams:
@@ -91,6 +129,8 @@ def tantivy_analyzer(name: str) -> tantivy.TextAnalyzer:
         .filter(tantivy.Filter.remove_long(100))
         .filter(tantivy.Filter.lowercase())
     )
+    if exact:
+        return builder.build()
     if chain.fold_accents:
         builder = builder.filter(tantivy.Filter.ascii_fold())
     if chain.stemmer:
@@ -100,7 +140,8 @@ def tantivy_analyzer(name: str) -> tantivy.TextAnalyzer:
 
 def tantivy_analyzers() -> dict[str, tantivy.TextAnalyzer]:
     """Every analyzer the embedded index registers, by name."""
-    names = [analyzer_name(lang) for lang in UN_LANGUAGES] + [NEUTRAL_ANALYZER]
+    names = [analyzer_name(lang) for lang in UN_LANGUAGES] + [NEUTRAL_ANALYZER, SPELLING_ANALYZER]
+    names += [exact_analyzer_name(lang) for lang in UN_LANGUAGES if has_exact_form(lang)]
     return {name: tantivy_analyzer(name) for name in names}
 
 
@@ -112,7 +153,16 @@ def elasticsearch_analysis() -> dict[str, Any]:
             "type": "elision",
             "articles_case": True,
             "articles": ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"],
-        }
+        },
+        # Lucene's stem, and the stem with a leading و kept (analyzers.arabic.stems): the و is
+        # hidden behind a private-use character while arabic_stem runs, then put back.
+        "chm_ar_keep_waw": {"type": "pattern_replace", "pattern": f"^{arabic.WAW}(?!ال)", "replacement": WAW_MASK},
+        "chm_ar_restore_waw": {"type": "pattern_replace", "pattern": f"^{WAW_MASK}", "replacement": arabic.WAW},
+        "chm_ar_stems": {
+            "type": "multiplexer",
+            "filters": ["arabic_stem", "chm_ar_keep_waw, arabic_stem, chm_ar_restore_waw"],
+            "preserve_original": False,
+        },
     }
     for lang in UN_LANGUAGES:
         chain = CHAINS[lang]
@@ -128,21 +178,32 @@ def elasticsearch_analysis() -> dict[str, Any]:
             steps.append("chm_elision")
         steps.append("lowercase")
         if chain.arabic:
-            steps += ["decimal_digit", "arabic_normalization", "arabic_stem"]
-        if chain.fold_accents:
-            steps.append("asciifolding")
+            steps += ["decimal_digit", "arabic_normalization", "chm_ar_stems"]
+        stemming: list[str] = []
         if chain.stemmer:
             filters[f"chm_{lang}_stemmer"] = {"type": "snowball", "language": chain.stemmer.capitalize()}
-            steps.append(f"chm_{lang}_stemmer")
-        analyzers[analyzer_name(lang)] = {"type": "custom", "tokenizer": "standard", "filter": steps}
+            stemming.append(f"chm_{lang}_stemmer")
+        if chain.fold_accents:
+            analyzers[exact_analyzer_name(lang)] = {"type": "custom", "tokenizer": "standard", "filter": steps}
+            steps = [*steps, "asciifolding"]
+        analyzers[analyzer_name(lang)] = {"type": "custom", "tokenizer": "standard", "filter": steps + stemming}
     analyzers[NEUTRAL_ANALYZER] = {
         "type": "custom",
         "tokenizer": "chm_neutral_tokenizer",
         "filter": ["lowercase", "asciifolding"],
     }
+    analyzers[SPELLING_ANALYZER] = {
+        "type": "custom",
+        "tokenizer": "chm_spelling_tokenizer",
+        "filter": ["chm_spelling_length", "lowercase"],
+    }
+    filters["chm_spelling_length"] = {"type": "length", "max": 39}
     return {
         "analyzer": analyzers,
         "filter": filters,
-        "tokenizer": {"chm_neutral_tokenizer": {"type": "pattern", "pattern": NEUTRAL_TOKEN_PATTERN, "group": 0}},
+        "tokenizer": {
+            "chm_neutral_tokenizer": {"type": "pattern", "pattern": NEUTRAL_TOKEN_PATTERN, "group": 0},
+            "chm_spelling_tokenizer": {"type": "pattern", "pattern": SPELLING_TOKEN_PATTERN, "group": 0},
+        },
         "normalizer": {"chm_keyword": {"type": "custom", "filter": ["lowercase"]}},
     }

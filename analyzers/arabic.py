@@ -11,6 +11,14 @@ what those two do, rule for rule, so one query finds the same records on every e
 - light stemming: one prefix (the article ال and its attached forms وال بال كال فال لل, or و on
   words of four letters or more), then the suffixes ها ان ات ون ين يه ية ه ة ي, each once, in that
   order, never leaving fewer than two letters.
+
+One addition on both engines (:func:`stems`): Lucene strips a leading و ("and") from every word
+of four letters or more, but و is also the first letter of many words (``وطنية`` "national",
+``وزارة`` "ministry"): ``وطنية`` stemmed to ``طن`` while ``الوطنية`` stemmed to ``وطن``, so « لجنة
+وطنية » missed « اللجنة الوطنية ». A word starting with و (not وال) therefore gets two terms at
+the same position: Lucene's stem and the stem with its و kept. A query word gets both too, as
+alternatives, so each spelling meets the other whichever way its و is read. The server engines
+do it with a ``multiplexer`` filter (:func:`analyzers.analysis.elasticsearch_analysis`).
 """
 
 from __future__ import annotations
@@ -24,13 +32,22 @@ _LETTERS = str.maketrans(
 )
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
-_PREFIXES = ("ال", "وال", "بال", "كال", "فال", "لل", "و")
+WAW = "و"
+_WAW_ARTICLE = "وال"
+_PREFIXES = ("ال", _WAW_ARTICLE, "بال", "كال", "فال", "لل", WAW)
 _SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ية", "ه", "ة", "ي")
 
 
 def normalise(word: str) -> str:
     """Lucene's ArabicNormalizer (with its decimal-digit folding before it)."""
     return _MARKS.sub("", word.lower().translate(_DIGITS)).translate(_LETTERS)
+
+
+def _suffixes(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if len(word) >= len(suffix) + 2 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+    return word
 
 
 def stem(word: str) -> str:
@@ -41,27 +58,34 @@ def stem(word: str) -> str:
         if len(word) >= len(prefix) + 2 and word.startswith(prefix):
             word = word[len(prefix) :]
             break
-    for suffix in _SUFFIXES:
-        if len(word) >= len(suffix) + 2 and word.endswith(suffix):
-            word = word[: -len(suffix)]
-    return word
+    return _suffixes(word)
 
 
-def tokens(text: str) -> list[tuple[int, int, str]]:
-    """``(start, end, term)`` of every word of ``text`` (character offsets)."""
-    found: list[tuple[int, int, str]] = []
+def stems(word: str) -> tuple[str, ...]:
+    """The terms of a normalised word at its position: Lucene's stem, then, for a word starting
+    with و (not وال), the stem with its و kept (only when it differs)."""
+    lucene = stem(word)
+    if not word.startswith(WAW) or word.startswith(_WAW_ARTICLE):
+        return (lucene,) if lucene else ()
+    kept = _suffixes(word)
+    return tuple(dict.fromkeys(term for term in (lucene, kept) if term))
+
+
+def tokens(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
+    """``(start, end, terms)`` of every word of ``text`` (character offsets; one or two terms)."""
+    found: list[tuple[int, int, tuple[str, ...]]] = []
     for match in _TOKEN.finditer(text):
-        term = stem(normalise(match.group()))
-        if term:
-            found.append((match.start(), match.end(), term))
+        terms = stems(normalise(match.group()))
+        if terms:
+            found.append((match.start(), match.end(), terms))
     return found
 
 
+def positions(text: str) -> list[tuple[str, ...]]:
+    """The index terms of ``text``, position by position (each position one or two terms)."""
+    return [terms for _, _, terms in tokens(text)]
+
+
 def terms(text: str) -> list[str]:
-    """The index terms of ``text``."""
-    return [term for _, _, term in tokens(text)]
-
-
-def analysed(text: str) -> str:
-    """``text`` as the embedded index stores it: its terms, space-separated."""
-    return " ".join(terms(text))
+    """Every index term of ``text`` (both terms of a two-term position)."""
+    return [term for _, _, found in tokens(text) for term in found]

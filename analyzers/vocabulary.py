@@ -53,7 +53,15 @@ Typed words and terms are compared folded (:func:`analyzers.folding.fold`: case,
 Arabic article and letter forms, ё, identifier punctuation). One exception keeps ordinary words
 from turning into acronyms: a term of at most three letters written all in capitals (``LMO``,
 ``ABS``, ``MAT``, ``PIC``, ``КС``, an ISO code such as ``BR``) matches only when typed in capitals
-(``mat`` and ``pic`` are words; ``de``, ``in`` and ``es`` would be countries).
+(``mat`` and ``pic`` are words; ``de``, ``in`` and ``es`` would be countries). Russian words are
+also compared by their stems when typed words match no term as written, so that a term's case
+forms find it (« России », « Российской Федерации » name ``country:ru``, whose terms are
+nominative); only words of five letters or more are stemmed so (« Мали » stays apart from
+« мало »).
+
+Several typed words that name a concept together (« espèces exotiques envahissantes ») are kept
+as words, not as a phrase: each must still occur somewhere in the record, as if typed alone;
+the concept's other terms are OR-ed in beside them.
 """
 
 from __future__ import annotations
@@ -82,6 +90,8 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9._:-]*$")
 _KIND = re.compile(r"^[a-z][a-z-]*$")
 _ACRONYM_MAX = 3
 _CASED = "\x00"  # prefix of the keys of case-sensitive acronyms
+_STEMMED = "\x01"  # prefix of the keys of Russian terms by their stems
+_STEM_MIN_LETTERS = 5
 
 
 class VocabularyError(ValueError):
@@ -134,6 +144,28 @@ def term_key(text: str) -> str:
     return _join(list(fold_tokens(text)))
 
 
+def _is_cyrillic(token: str) -> bool:
+    return any("\u0400" <= char <= "\u04ff" for char in token)
+
+
+def _stem_key(tokens: list[str] | tuple[str, ...]) -> str | None:
+    """The key of folded tokens by their Russian stems, or None when none is Russian or a Russian
+    one is shorter than ``_STEM_MIN_LETTERS`` (short words' stems meet too many other words)."""
+    if not any(_is_cyrillic(token) for token in tokens):
+        return None
+    if any(_is_cyrillic(token) and len(token) < _STEM_MIN_LETTERS for token in tokens):
+        return None
+    return _STEMMED + _join([_russian_stem(token) if _is_cyrillic(token) else token for token in tokens])
+
+
+@lru_cache(maxsize=16384)
+def _russian_stem(token: str) -> str:
+    from analyzers.analysis import analyzer_name, tantivy_analyzer
+
+    stems = tantivy_analyzer(analyzer_name("ru")).analyze(token)
+    return stems[0] if len(stems) == 1 else token
+
+
 def _append(tokens: list[str], more: tuple[str, ...]) -> list[str]:
     """``tokens + more`` with Chinese tokens joined across the boundary (as ``fold`` joins them)."""
     if tokens and more and is_han(tokens[-1][-1]) and is_han(more[0][0]):
@@ -172,10 +204,19 @@ class Vocabulary:
                 hits = self._index.setdefault(key, [])
                 if not hits or hits[-1] != number:
                     hits.append(number)
-                if " " in key and not key.startswith(_CASED):
-                    tokens = key.split(" ")
-                    for end in range(1, len(tokens)):
-                        self._prefixes.add(_join(tokens[:end]))
+                if key.startswith(_CASED):
+                    continue
+                tokens = key.split(" ")
+                stem_key = _stem_key(tokens)
+                if stem_key is not None:
+                    stemmed = self._index.setdefault(stem_key, [])
+                    if not stemmed or stemmed[-1] != number:
+                        stemmed.append(number)
+                for end in range(1, len(tokens)):
+                    self._prefixes.add(_join(tokens[:end]))
+                    prefix_stem = _stem_key(tokens[:end])
+                    if prefix_stem is not None:
+                        self._prefixes.add(prefix_stem)
 
     def _terms(self, number: int) -> tuple[tuple[Term, str], ...]:
         """A concept's terms as query terms, each with its case-folded text."""
@@ -208,6 +249,10 @@ class Vocabulary:
 
     def _lookup(self, text: str, tokens: tuple[str, ...] | list[str], exact_case: bool) -> list[int]:
         hits = list(self._index.get(_join(list(tokens)), ()))
+        if not hits:
+            stem_key = _stem_key(tokens)
+            if stem_key is not None:
+                hits = list(self._index.get(stem_key, ()))
         if exact_case:
             acronym = _acronym(text)
             if acronym is not None:
@@ -257,15 +302,18 @@ class Vocabulary:
             hits = self._lookup(clause.options[0].text, tokens, exact_case=position == start)
             if hits:
                 best = (position, hits)
-            if _join(tokens) not in self._prefixes and not is_han(tokens[-1][-1]):
+            stem_key = _stem_key(tokens)
+            if (
+                _join(tokens) not in self._prefixes
+                and (stem_key is None or stem_key not in self._prefixes)
+                and not is_han(tokens[-1][-1])
+            ):
                 break
         return best
 
     def _expanded(self, run: tuple[Clause, ...], hits: list[int], expansions: list[Expansion]) -> Clause:
-        if len(run) == 1:
-            typed_term = run[0].options[0]
-        else:
-            typed_term = Term(" ".join(clause.options[0].text for clause in run), phrase=True)
+        # Several typed words stay words (each anywhere in the record), not a phrase.
+        typed_term = run[0].options[0] if len(run) == 1 else Term(" ".join(c.options[0].text for c in run))
         typed = typed_term.text
         typed_folded = _casefold(typed)
         options: dict[Term, None] = {typed_term: None}

@@ -9,11 +9,21 @@ The semantics (the contract suite checks them on every engine):
   clauses may match in different fields and languages;
 - a clause matches when one of its options does; an option (a word, or a phrase) is analysed by
   each field's own analyzer; a typed word of five letters or more also matches one edit away;
-  vocabulary terms (with a language) only match that language's fields;
+  vocabulary terms (with a language) only match that language's fields; an option of several
+  words that is not a phrase (typed words the vocabulary recognised together) needs each word
+  somewhere in the record, as the words typed alone would;
+- Chinese is indexed as overlapping bigrams, and a reader types words without spaces: a run of
+  four Chinese characters or more needs three quarters of its bigrams, not all (« 长江禁渔 »
+  finds « 长江十年禁渔 »; the bigram « 江禁 » across two words is in no text);
+- a country's ISO code (from the vocabulary) matches the record's government and country
+  entities, and a clearing-house's code (``ABS``, ``BCH``, ``CHM``, from a concept such as
+  « APA ») the records of that clearing-house, whose every record is about it;
 - each translation of the query (``alternatives``) is another way to match: all its words in
   that language's fields;
 - the page language never decides what is found, only ranking: the reader's language's fields
-  weigh more, and records written in it come first among equals;
+  weigh more, and records written in it come first among equals; a word typed with accents
+  (« pêche ») also scores in the unfolded fields, so its exact form ranks above the forms that
+  only fold to it (« péché », « peche »);
 - filters are OR within a facet and AND across facets; entity filters are one facet per entity
   type (``country:br`` AND ``target:aichi-11``; two countries OR); a facet's own selection does not
   narrow its counts, and a selected value is always listed.
@@ -21,9 +31,13 @@ The semantics (the contract suite checks them on every engine):
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from dataclasses import dataclass
 
+from analyzers.folding import is_han
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
+from record_catalogue.record import REALMS
 from search_index.base import FILTER_FIELDS, NAMES_BOOST, TEXT_FIELD_BOOSTS, SearchQuery
 from search_index.query_text import ParsedText, Term, parse_query_text
 
@@ -31,6 +45,10 @@ READER_LANGUAGE_BOOST = 1.5
 ORIGINAL_LANGUAGE_BOOST = 1.0
 FUZZY_MIN_LENGTH = 5
 FUZZY_BOOST = 0.5
+EXACT_FORM_BOOST = 2.0
+# Chinese typed without spaces: the share of a word's bigrams a field must hold (rounded down).
+HAN_BIGRAM_SHARE = 0.75
+HAN_RELAXED_MIN_CHARS = 4
 # The language versions a query runs over: the six, and text whose language was not determined.
 SEARCHED_LANGUAGES: tuple[str, ...] = (*UN_LANGUAGES, UNDETERMINED)
 
@@ -65,9 +83,45 @@ def country_code(term: Term) -> str | None:
 
 def keyword_matches(term: Term) -> list[tuple[str, str]]:
     """``(facet, value)`` pairs a term also matches: a country is found by the record's
-    government and its country entities, not only where its name is written."""
+    government and its country entities, not only where its name is written; a clearing-house's
+    code (written so, in capitals) by the records of that clearing-house."""
     code = country_code(term)
-    return [("government", code), ("entity", f"country:{code}")] if code else []
+    if code:
+        return [("government", code), ("entity", f"country:{code}")]
+    if not term.phrase and term.text in REALMS:
+        return [("realm", term.text)]
+    return []
+
+
+def words_of(term: Term) -> list[Term]:
+    """The words of an option of several words that is not a phrase, each to be found somewhere
+    in the record; ``[]`` for a phrase or a single word (matched as one)."""
+    words = term.text.split()
+    if term.phrase or len(words) < 2:
+        return []
+    return [Term(word, lang=term.lang) for word in words]
+
+
+def has_accents(term: Term) -> bool:
+    """Whether a typed word holds a Latin letter with an accent or another diacritic (which the
+    folded fields lose): its exact form then also scores in the unfolded fields."""
+    return (
+        term.lang is None
+        and not term.phrase
+        and any(
+            not char.isascii() and char.isalpha() and unicodedata.name(char, "").startswith("LATIN")
+            for char in term.text
+        )
+    )
+
+
+def han_bigrams_needed(term: Term, bigrams: int) -> int | None:
+    """How many of a Chinese word's ``bigrams`` a field must hold when not all (a word of
+    ``HAN_RELAXED_MIN_CHARS`` characters or more typed without spaces), else None: all."""
+    text = term.text
+    if term.phrase or len(text) < HAN_RELAXED_MIN_CHARS or bigrams < 3 or not all(is_han(char) for char in text):
+        return None
+    return max(2, math.floor(bigrams * HAN_BIGRAM_SHARE))
 
 
 def fields_for(term: Term, fields: list[TextField]) -> list[TextField]:

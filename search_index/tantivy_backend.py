@@ -21,7 +21,17 @@ from typing import Any
 import tantivy
 
 from analyzers import arabic
-from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, preanalysed, tantivy_analyzer, tantivy_analyzers
+from analyzers.analysis import (
+    NEUTRAL_ANALYZER,
+    SPELLING_ANALYZER,
+    SPELLING_LANGUAGES,
+    analyzer_name,
+    exact_analyzer_name,
+    has_exact_form,
+    preanalysed,
+    tantivy_analyzer,
+    tantivy_analyzers,
+)
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from search_index.base import (
     FILTER_FIELDS,
@@ -42,12 +52,18 @@ from search_index.base import (
     validate_document,
 )
 from search_index.query_plan import entity_kind, filter_groups
-from search_index.tantivy_query import TantivyQueryCompiler, field_name
+from search_index.tantivy_query import (
+    SPELLING_SOURCES,
+    TantivyQueryCompiler,
+    exact_field_name,
+    field_name,
+    spelling_field_name,
+)
 
 POINTER = "CURRENT"
 # Written into each version: an index built with other analysis cannot answer today's queries.
 ANALYSIS_MARKER = "ANALYSIS"
-ANALYSIS_VERSION = "3"
+ANALYSIS_VERSION = "4"
 KEYWORD_FIELDS = ("realm", "schema", "government", "original_language", "languages", "entity")
 FILTER_TO_FIELD = {name: name for name in FILTER_FIELDS}
 NO_DATE = -(10**9)  # sorts after every real date under "newest"
@@ -69,9 +85,16 @@ def build_schema() -> tantivy.Schema:
     for name, _boost in TEXT_FIELD_BOOSTS:
         for lang in UN_LANGUAGES:
             builder.add_text_field(field_name(name, lang), tokenizer_name=analyzer_name(lang))
+            if has_exact_form(lang):
+                # Ranks words typed with their accents: frequencies, no positions.
+                builder.add_text_field(
+                    exact_field_name(name, lang), tokenizer_name=exact_analyzer_name(lang), index_option="freq"
+                )
         # Text whose language was not determined, analysed as names are.
         builder.add_text_field(field_name(name, UNDETERMINED), tokenizer_name=NEUTRAL_ANALYZER)
     builder.add_text_field("names", tokenizer_name=NEUTRAL_ANALYZER)
+    for lang in SPELLING_LANGUAGES:
+        builder.add_text_field(spelling_field_name(lang), tokenizer_name=SPELLING_ANALYZER, index_option="basic")
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_integer_field("date_days", indexed=True, fast=True)
     builder.add_bytes_field("source", stored=True)
@@ -97,8 +120,16 @@ def to_tantivy(doc: Document) -> tantivy.Document:
         tdoc.add_text("entity", entity)
     for name, _boost in TEXT_FIELD_BOOSTS:
         for lang, value in (doc.get(name) or {}).items():
-            if (lang in UN_LANGUAGES or lang == UNDETERMINED) and value:
-                tdoc.add_text(field_name(name, lang), arabic.analysed(value) if preanalysed(lang) else value)
+            if not value or not (lang in UN_LANGUAGES or lang == UNDETERMINED):
+                continue
+            if preanalysed(lang):
+                tdoc.add_pre_tokenized_text(field_name(name, lang), arabic_tokens(value))
+            else:
+                tdoc.add_text(field_name(name, lang), value)
+            if has_exact_form(lang):
+                tdoc.add_text(exact_field_name(name, lang), value)
+            if name in SPELLING_SOURCES and lang in SPELLING_LANGUAGES:
+                tdoc.add_text(spelling_field_name(lang), value)
     if doc.get("names"):
         tdoc.add_text("names", doc["names"])
     if doc.get("year") is not None:
@@ -106,6 +137,17 @@ def to_tantivy(doc: Document) -> tantivy.Document:
     tdoc.add_integer("date_days", _date_days(doc.get("date")))
     tdoc.add_bytes("source", json.dumps(doc, ensure_ascii=False).encode("utf-8"))
     return tdoc
+
+
+def arabic_tokens(text: str) -> tantivy.PreTokenizedString:
+    """Arabic text as the embedded index holds it: :mod:`analyzers.arabic`'s terms, the two terms
+    of a word starting with و at one position (as the server engines' multiplexer puts them)."""
+    found = [
+        tantivy.Token(term, position, start, end)
+        for position, (start, end, terms) in enumerate(arabic.tokens(text))
+        for term in terms
+    ]
+    return tantivy.PreTokenizedString(text, found)
 
 
 def highlight_html(text: str, ranges: Sequence[tuple[int, int]]) -> str:
@@ -553,7 +595,7 @@ def _buckets(raw: dict[str, Any], name: str) -> dict[str, int]:
 def arabic_snippet(text: str, wanted: set[str]) -> str | None:
     """A fragment of Arabic ``text`` around its first word whose term is wanted, highlighted and
     HTML-escaped (the embedded index holds Arabic analysed in Python, so Tantivy cannot place it)."""
-    words = [(start, end) for start, end, term in arabic.tokens(text) if term in wanted]
+    words = [(start, end) for start, end, terms in arabic.tokens(text) if not wanted.isdisjoint(terms)]
     if not words:
         return None
     first = words[0][0]

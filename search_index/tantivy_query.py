@@ -6,28 +6,45 @@ query parser never sees user text.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import tantivy
 
 from analyzers import arabic
-from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, preanalysed, tantivy_analyzer
+from analyzers.analysis import (
+    NEUTRAL_ANALYZER,
+    analyzer_name,
+    exact_analyzer_name,
+    has_exact_form,
+    preanalysed,
+    tantivy_analyzer,
+)
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from search_index.base import ALTERNATIVE_BOOST, TEXT_FIELD_BOOSTS, SearchQuery
 from search_index.query_plan import (
+    EXACT_FORM_BOOST,
     FUZZY_BOOST,
     FUZZY_MIN_LENGTH,
     ORIGINAL_LANGUAGE_BOOST,
     TextField,
     fields_for,
     fuzzy,
+    han_bigrams_needed,
+    has_accents,
     keyword_matches,
     parsed,
     text_fields,
     translation_terms,
+    words_of,
 )
 from search_index.query_text import Term
+
+# The text fields whose titles and summaries feed the spelling fields ("did you mean").
+SPELLING_SOURCES: tuple[str, ...] = ("title", "summary")
+# A phrase with more alternatives than this (Arabic words starting with و) keeps the first of each.
+MAX_PHRASE_VARIANTS = 16
 
 
 def field_name(name: str, lang: str | None) -> str:
@@ -35,13 +52,24 @@ def field_name(name: str, lang: str | None) -> str:
     return name if lang is None else f"{name}_{lang}"
 
 
-def analyse(text: str, lang: str | None) -> list[str]:
-    """The index terms of ``text`` in a language's fields (``None``: the neutral field)."""
+def exact_field_name(name: str, lang: str) -> str:
+    """The unfolded twin of a text field in a language whose accents are folded."""
+    return f"{name}_{lang}_exact"
+
+
+def spelling_field_name(lang: str) -> str:
+    """The field holding a language's words as written in titles and summaries."""
+    return f"spelling_{lang}"
+
+
+def analyse(text: str, lang: str | None) -> list[tuple[str, ...]]:
+    """The index terms of ``text`` in a language's fields (``None``: the neutral field), position
+    by position: one term each, or two for an Arabic word starting with و."""
     if lang is None or lang == UNDETERMINED:
-        return tantivy_analyzer(NEUTRAL_ANALYZER).analyze(text)
+        return [(token,) for token in tantivy_analyzer(NEUTRAL_ANALYZER).analyze(text)]
     if preanalysed(lang):
-        return arabic.terms(text)
-    return tantivy_analyzer(analyzer_name(lang)).analyze(text)
+        return arabic.positions(text)
+    return [(token,) for token in tantivy_analyzer(analyzer_name(lang)).analyze(text)]
 
 
 @dataclass
@@ -60,37 +88,74 @@ class TantivyQueryCompiler:
     def __init__(self, schema: tantivy.Schema) -> None:
         self.schema = schema
 
+    def _term(self, name: str, alternatives: tuple[str, ...]) -> tantivy.Query:
+        queries = [tantivy.Query.term_query(self.schema, name, term) for term in alternatives]
+        return queries[0] if len(queries) == 1 else self._any(queries)
+
+    def _in_field(self, term: Term, name: str, tokens: list[tuple[str, ...]]) -> tantivy.Query:
+        """A term's tokens in one field: adjacent for a phrase, all (or, for Chinese typed
+        without spaces, most) of them otherwise."""
+        if len(tokens) == 1:
+            return self._term(name, tokens[0])
+        if term.phrase:
+            variants = list(itertools.islice(itertools.product(*tokens), MAX_PHRASE_VARIANTS + 1))
+            if len(variants) > MAX_PHRASE_VARIANTS:
+                variants = [tuple(alternatives[0] for alternatives in tokens)]
+            phrases = [tantivy.Query.phrase_query(self.schema, name, list(words)) for words in variants]
+            return self._any(phrases)
+        unique = list(dict.fromkeys(tokens))
+        needed = han_bigrams_needed(term, len(unique))
+        if needed is not None:
+            return tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, self._term(name, alternatives)) for alternatives in unique], needed
+            )
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, self._term(name, alternatives)) for alternatives in unique]
+        )
+
     def _option(
         self, term: Term, fields: Sequence[TextField], compiled: Compiled, near: bool = True
     ) -> tantivy.Query | None:
-        """A term in any of ``fields``: all its tokens in one field (adjacent for a phrase)."""
+        """A term in any of ``fields``: all its tokens in one field (adjacent for a phrase); the
+        words of a multi-word non-phrase term each anywhere."""
+        words = words_of(term)
+        if words:
+            each = [self._option(word, fields, compiled, near) for word in words]
+            if any(query is None for query in each):
+                return None
+            return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in each if q is not None])
         per_field: list[tantivy.Query] = []
         for spec in fields:
             name = field_name(spec.name, spec.lang)
-            tokens = (
-                list(dict.fromkeys(analyse(term.text, spec.lang))) if not term.phrase else analyse(term.text, spec.lang)
-            )
+            tokens = analyse(term.text, spec.lang)
             if not tokens:
                 continue
-            compiled.highlight_terms.setdefault(name, set()).update(tokens)
-            if len(tokens) == 1:
-                query = tantivy.Query.term_query(self.schema, name, tokens[0])
-            elif term.phrase:
-                words: list[str | tuple[int, str]] = list(tokens)
-                query = tantivy.Query.phrase_query(self.schema, name, words)
-            else:
-                query = tantivy.Query.boolean_query(
-                    [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, name, token)) for token in tokens]
-                )
-            per_field.append(tantivy.Query.boost_query(query, spec.boost))
-            if near and len(tokens) == 1 and fuzzy(term) and len(tokens[0]) >= FUZZY_MIN_LENGTH:
-                similar = tantivy.Query.fuzzy_term_query(self.schema, name, tokens[0], 1, True, False)
+            compiled.highlight_terms.setdefault(name, set()).update(t for alternatives in tokens for t in alternatives)
+            per_field.append(tantivy.Query.boost_query(self._in_field(term, name, tokens), spec.boost))
+            if near and len(tokens) == 1 and fuzzy(term) and len(tokens[0][0]) >= FUZZY_MIN_LENGTH:
+                similar = tantivy.Query.fuzzy_term_query(self.schema, name, tokens[0][0], 1, True, False)
                 per_field.append(tantivy.Query.boost_query(similar, spec.boost * FUZZY_BOOST))
         for facet, value in keyword_matches(term):
             per_field.append(tantivy.Query.term_query(self.schema, facet, value))
         if not per_field:
             return None
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in per_field])
+        return self._any(per_field)
+
+    def _exact_forms(self, query: SearchQuery, fields: Sequence[TextField]) -> list[tantivy.Query]:
+        """Ranking only: each word typed with accents, in the unfolded fields."""
+        boosts: list[tantivy.Query] = []
+        for clause in parsed(query).required:
+            for term in (word for option in clause.options for word in words_of(option) or [option]):
+                if not has_accents(term):
+                    continue
+                for spec in fields:
+                    if spec.lang is None or not has_exact_form(spec.lang):
+                        continue
+                    tokens = tantivy_analyzer(exact_analyzer_name(spec.lang)).analyze(term.text)
+                    if len(tokens) == 1:
+                        exact = tantivy.Query.term_query(self.schema, exact_field_name(spec.name, spec.lang), tokens[0])
+                        boosts.append(tantivy.Query.boost_query(exact, spec.boost * EXACT_FORM_BOOST))
+        return boosts
 
     def _any(self, queries: list[tantivy.Query]) -> tantivy.Query:
         return (
@@ -134,12 +199,11 @@ class TantivyQueryCompiler:
             compiled.no_tokens = True
             return compiled
         found = self._any(ways)
-        # Ranking only: records written in the reader's language first among equals.
+        # Ranking only: records written in the reader's language first among equals, and words
+        # typed with accents in their exact form.
         original = tantivy.Query.term_query(self.schema, "original_language", query.lang)
+        ranking = [tantivy.Query.boost_query(original, ORIGINAL_LANGUAGE_BOOST), *self._exact_forms(query, fields)]
         compiled.query = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Must, found),
-                (tantivy.Occur.Should, tantivy.Query.boost_query(original, ORIGINAL_LANGUAGE_BOOST)),
-            ]
+            [(tantivy.Occur.Must, found), *((tantivy.Occur.Should, q) for q in ranking)]
         )
         return compiled

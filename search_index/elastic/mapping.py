@@ -9,16 +9,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, elasticsearch_analysis
+from analyzers.analysis import (
+    NEUTRAL_ANALYZER,
+    SPELLING_ANALYZER,
+    SPELLING_LANGUAGES,
+    analyzer_name,
+    elasticsearch_analysis,
+    exact_analyzer_name,
+    has_exact_form,
+)
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from search_index.base import TEXT_FIELD_BOOSTS
 
 # Bumped whenever settings or mappings change in a way an existing index cannot take; an index
 # another version of the project made is reported instead of being written to blindly.
-MAPPING_VERSION = 4
+MAPPING_VERSION = 5
 
 TEXT_FIELDS: tuple[str, ...] = tuple(name for name, _ in TEXT_FIELD_BOOSTS)
 SUGGEST_SUBFIELD = "suggest"
+EXACT_SUBFIELD = "exact"
+# Where each language's titles and summaries are copied for "did you mean" (``spelling.<lang>``).
+SPELLING_FIELD = "spelling"
+SPELLING_SOURCES: tuple[str, ...] = ("title", "summary")
 KEYWORD_FIELDS: tuple[str, ...] = ("id", "realm", "schema", "government", "original_language", "languages", "entities")
 
 # index.max_result_window: the engine refuses from + size beyond it; deeper pages use a cursor.
@@ -45,13 +57,23 @@ def index_settings() -> dict[str, Any]:
     }
 
 
-def _language_field(analyzer: str, suggest_analyzer: str | None) -> dict[str, Any]:
+def _language_field(
+    analyzer: str, suggest_analyzer: str | None, exact_analyzer: str | None = None, copy_to: str | None = None
+) -> dict[str, Any]:
     # index_options=offsets lets the unified highlighter read offsets from the postings instead
     # of re-analysing the stored text: faster, and no index.highlight.max_analyzed_offset error
     # on records with more than a million characters of text.
     spec: dict[str, Any] = {"type": "text", "analyzer": analyzer, "index_options": "offsets"}
+    subfields: dict[str, Any] = {}
     if suggest_analyzer is not None:
-        spec["fields"] = {SUGGEST_SUBFIELD: {"type": "search_as_you_type", "analyzer": suggest_analyzer}}
+        subfields[SUGGEST_SUBFIELD] = {"type": "search_as_you_type", "analyzer": suggest_analyzer}
+    if exact_analyzer is not None:
+        # Only ranks single words typed with their accents: term frequencies, no positions.
+        subfields[EXACT_SUBFIELD] = {"type": "text", "analyzer": exact_analyzer, "index_options": "freqs"}
+    if subfields:
+        spec["fields"] = subfields
+    if copy_to is not None:
+        spec["copy_to"] = copy_to
     return spec
 
 
@@ -82,7 +104,13 @@ def _text_field(name: str, langs: Sequence[str]) -> dict[str, Any]:
     # would multiply the size of summaries and full texts for nothing.
     with_suggest = name == "title"
     per_language: dict[str, Any] = {
-        lang: _language_field(analyzer_name(lang), suggest_analyzer(lang) if with_suggest else None) for lang in langs
+        lang: _language_field(
+            analyzer_name(lang),
+            suggest_analyzer(lang) if with_suggest else None,
+            exact_analyzer_name(lang) if has_exact_form(lang) else None,
+            f"{SPELLING_FIELD}.{lang}" if name in SPELLING_SOURCES and lang in SPELLING_LANGUAGES else None,
+        )
+        for lang in langs
     }
     per_language[UNDETERMINED] = _language_field(NEUTRAL_ANALYZER, NEUTRAL_ANALYZER if with_suggest else None)
     return {"type": "object", "properties": per_language}
@@ -103,6 +131,14 @@ def index_mappings(languages: Sequence[str]) -> dict[str, Any]:
     properties.update(
         {
             "names": {"type": "text", "analyzer": NEUTRAL_ANALYZER},
+            SPELLING_FIELD: {
+                "type": "object",
+                "properties": {
+                    lang: {"type": "text", "analyzer": SPELLING_ANALYZER, "index_options": "docs", "norms": False}
+                    for lang in langs
+                    if lang in SPELLING_LANGUAGES
+                },
+            },
             "status": {
                 "type": "object",
                 "properties": {lang: {"type": "keyword"} for lang in [*langs, UNDETERMINED]},

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from analyzers.analysis import has_exact_form
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from search_index.base import (
     ALTERNATIVE_BOOST,
@@ -23,20 +24,26 @@ from search_index.base import (
     TEXT_FIELD_BOOSTS,
     SearchQuery,
 )
-from search_index.elastic.mapping import MAX_RESULT_WINDOW, SOURCE_EXCLUDES, SUGGEST_SUBFIELD
+from search_index.elastic.mapping import EXACT_SUBFIELD, MAX_RESULT_WINDOW, SOURCE_EXCLUDES, SUGGEST_SUBFIELD
 from search_index.query_plan import (
+    EXACT_FORM_BOOST,
+    HAN_BIGRAM_SHARE,
     ORIGINAL_LANGUAGE_BOOST,
+    SEARCHED_LANGUAGES,
     TextField,
     entity_kind,
     fields_for,
     filter_groups,
     fuzzy,
+    han_bigrams_needed,
+    has_accents,
     keyword_matches,
     parsed,
     text_fields,
     translation_terms,
+    words_of,
 )
-from search_index.query_text import Term
+from search_index.query_text import ParsedText, Term
 
 # "one edit from five letters": AUTO:low,high gives 0 edits below low, 1 below high, 2 above.
 FUZZINESS = "AUTO:5,1000"
@@ -81,8 +88,15 @@ def search_fields(lang: str) -> list[str]:
 
 
 def _option(term: Term, fields: Sequence[TextField], near: bool = True) -> dict[str, Any] | None:
-    """A term in any of ``fields``: all its tokens in one field (adjacent for a phrase); a
-    country's code in the record's government or country entities."""
+    """A term in any of ``fields``: all its tokens in one field (adjacent for a phrase); the words
+    of a multi-word non-phrase term each anywhere; a country's code in the record's government or
+    country entities, a clearing-house's code in its realm."""
+    words = words_of(term)
+    if words:
+        each = [_option(word, fields, near) for word in words]
+        if any(query is None for query in each):
+            return None
+        return {"bool": {"must": each}}
     keywords = [{"term": {FILTER_TARGETS[facet]: value}} for facet, value in keyword_matches(term)]
     text = _text_option(term, fields, near)
     ways = ([text] if text is not None else []) + keywords
@@ -97,10 +111,30 @@ def _text_option(term: Term, fields: Sequence[TextField], near: bool) -> dict[st
         spec["type"] = "phrase"
     else:
         spec.update({"type": "best_fields", "operator": "and"})
+        # The bigram count is only known after analysis: the share, as the engine rounds it (down).
+        if han_bigrams_needed(term, len(term.text) - 1) is not None:
+            spec.update({"operator": "or", "minimum_should_match": f"{HAN_BIGRAM_SHARE:.0%}"})
         if near and fuzzy(term):
             # One edit for analysed terms of five letters or more, as the embedded engine does.
             spec.update({"fuzziness": FUZZINESS, "prefix_length": 0, "fuzzy_transpositions": True})
     return {"multi_match": spec}
+
+
+def _exact_forms(text: ParsedText, fields: Sequence[TextField]) -> list[dict[str, Any]]:
+    """Ranking only: each word typed with accents, in the unfolded subfields."""
+    exact = [
+        _boosted(f"{spec.name}.{spec.lang}.{EXACT_SUBFIELD}", spec.boost * EXACT_FORM_BOOST)
+        for spec in fields
+        if spec.lang is not None and has_exact_form(spec.lang)
+    ]
+    words = [
+        word
+        for clause in text.required
+        for option in clause.options
+        for word in (words_of(option) or [option])
+        if has_accents(word)
+    ]
+    return [{"multi_match": {"query": word.text, "fields": exact, "operator": "and"}} for word in words if exact]
 
 
 def _any(queries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -142,8 +176,12 @@ def build_text_query(query: SearchQuery) -> dict[str, Any]:
     return {
         "bool": {
             "must": [_any(ways)],
-            # Ranking only: records written in the reader's language first among equals.
-            "should": [{"term": {"original_language": {"value": query.lang, "boost": ORIGINAL_LANGUAGE_BOOST}}}],
+            # Ranking only: records written in the reader's language first among equals, and words
+            # typed with accents in their exact form.
+            "should": [
+                {"term": {"original_language": {"value": query.lang, "boost": ORIGINAL_LANGUAGE_BOOST}}},
+                *_exact_forms(text, fields),
+            ],
         }
     }
 
@@ -192,7 +230,10 @@ def build_highlight() -> dict[str, Any]:
         "pre_tags": [HIGHLIGHT_OPEN],
         "post_tags": [HIGHLIGHT_CLOSE],
         "encoder": "html",
-        "fields": {f"{name}.*": dict(per_field) for name in ("text", "summary", "title")},
+        # Named one by one: a wildcard would also highlight the subfields (as-you-type, exact form).
+        "fields": {
+            f"{name}.{lang}": dict(per_field) for name in ("text", "summary", "title") for lang in SEARCHED_LANGUAGES
+        },
     }
 
 

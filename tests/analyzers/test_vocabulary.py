@@ -57,13 +57,23 @@ def test_diversite_biologique_crosses_every_language(vocabulary: Vocabulary) -> 
         assert {expansion.source for expansion in expansions} >= {"glossary", "synonyms"}
 
 
-def test_the_typed_words_stay_an_option_as_a_phrase(vocabulary: Vocabulary) -> None:
+def test_the_typed_words_stay_an_option_as_words_not_a_phrase(vocabulary: Vocabulary) -> None:
+    # Each typed word must still occur somewhere, as if typed alone ("biologique ... diversité" too).
     parsed, expansions = expand(vocabulary, "diversité biologique rapport")
     first, second = parsed.required
-    assert first.options[0] == Term("diversité biologique", phrase=True)
+    assert first.options[0] == Term("diversité biologique", phrase=False)
     assert first.typed == "diversité biologique"
     assert second == Clause((Term("rapport"),), "rapport")
     assert all(expansion.typed == "diversité biologique" for expansion in expansions)
+
+
+def test_russian_case_forms_find_terms_by_their_stems(vocabulary: Vocabulary) -> None:
+    for typed in ("России", "Российской Федерации", "Россию"):
+        _, expansions = expand(vocabulary, typed)
+        assert [e.concept for e in expansions] == ["country:ru"], typed
+    # Short words are never matched by stem: « малой » ("small") is not Mali (« Мали »).
+    assert expand(vocabulary, "малой")[1] == []
+    assert expand(vocabulary, "мало")[1] == []
 
 
 def test_multi_word_terms_are_phrases_with_their_language(vocabulary: Vocabulary) -> None:
@@ -161,7 +171,7 @@ def test_the_typed_form_is_not_added_again(vocabulary: Vocabulary) -> None:
     parsed, expansions = expand(vocabulary, "التنوع البيولوجي")
     assert ("التنوع البيولوجي", "ar") not in options(parsed.required[0])
     assert all(term.text != "التنوع البيولوجي" for expansion in expansions for term in expansion.added)
-    assert parsed.required[0].options[0] == Term("التنوع البيولوجي", phrase=True)
+    assert parsed.required[0].options[0] == Term("التنوع البيولوجي")
 
 
 def test_russian_yo(vocabulary: Vocabulary) -> None:
@@ -249,7 +259,7 @@ def test_a_small_vocabulary() -> None:
     parsed, expansions = vocabulary.expand(parse_query_text("access and benefit sharing access"))
     assert [clause.typed for clause in parsed.required] == ["access and benefit sharing", "access"]
     assert parsed.required[0].options == (
-        Term("access and benefit sharing", phrase=True),
+        Term("access and benefit sharing"),
         Term("access and benefit-sharing", phrase=True, lang="en"),
         Term("APA", lang="fr"),
     )

@@ -173,6 +173,70 @@ class BackendTests:
         hit = empty_backend.search(SearchQuery(text="تنوع", lang="ar")).hits[0]
         assert hit.snippet is not None and "<mark>التنوع</mark>" in hit.snippet
 
+    def test_arabic_words_starting_with_waw_meet_their_article_forms(self, empty_backend: SearchBackend) -> None:
+        # Lucene strips a leading و ("and") from وطنية ("national"), not from الوطنية.
+        empty_backend.bulk(
+            [
+                make_doc("bare", "ar", "لجنة وطنية للسلامة الأحيائية"),
+                make_doc("article", "ar", "اللجنة الوطنية للتنوع"),
+                make_doc("and", "ar", "الحصول وتقاسم المنافع"),
+            ]
+        )
+        empty_backend.refresh()
+        assert self.ids(empty_backend, text="الوطنية", lang="ar") == ["article", "bare"]
+        assert self.ids(empty_backend, text="وطنية", lang="ar") == ["article", "bare"]
+        assert self.ids(empty_backend, text='"لجنة وطنية"', lang="ar") == ["article", "bare"]
+        assert self.ids(empty_backend, text='"اللجنة الوطنية"', lang="ar") == ["article", "bare"]
+        assert self.ids(empty_backend, text='"الوطنية للسلامة"', lang="ar") == ["bare"]
+        # The conjunction still comes off: « تقاسم » finds « وتقاسم », and the other way round.
+        assert self.ids(empty_backend, text="تقاسم", lang="ar") == ["and"]
+        assert self.ids(empty_backend, text="والتقاسم", lang="ar") == ["and"]
+        hit = empty_backend.search(SearchQuery(text="وطنية", lang="ar")).hits[0]
+        assert hit.snippet is not None and "<mark>" in hit.snippet
+
+    def test_the_exact_accented_form_ranks_first(self, empty_backend: SearchBackend) -> None:
+        empty_backend.bulk(
+            [
+                make_doc("sin", "fr", "Le péché des lagunes"),
+                make_doc("fishing", "fr", "La pêche des lagunes"),
+                make_doc("bare", "fr", "La peche des lagunes"),
+                make_doc("cafe", "es", "El cafe de sombra"),
+                make_doc("café", "es", "El café de sombra"),
+            ]
+        )
+        empty_backend.refresh()
+        for lang in ("fr", "en", "zh"):
+            hits = [hit.id for hit in empty_backend.search(SearchQuery(text="pêche", lang=lang)).hits]
+            assert sorted(hits) == ["bare", "fishing", "sin"], lang  # folding keeps every form found
+            assert hits[0] == "fishing", lang
+            hits = [hit.id for hit in empty_backend.search(SearchQuery(text="café sombra", lang=lang)).hits]
+            assert hits == ["café", "cafe"], lang
+        hits = [hit.id for hit in empty_backend.search(SearchQuery(text="péché", lang="fr")).hits]
+        assert hits[0] == "sin"
+
+    def test_chinese_typed_without_spaces_needs_most_bigrams(self, empty_backend: SearchBackend) -> None:
+        empty_backend.bulk([make_doc("zh", "zh", "长江十年禁渔", "防范外来物种入侵")])
+        empty_backend.refresh()
+        # « 江禁 » and « 来入 », « 侵物 » straddle two words: in no text.
+        assert self.ids(empty_backend, text="长江禁渔", lang="en") == ["zh"]
+        assert self.ids(empty_backend, text="外来入侵物种", lang="zh") == ["zh"]
+        assert self.ids(empty_backend, text="长江禁", lang="zh") == []  # three characters: every bigram
+        assert self.ids(empty_backend, text="黄河禁令", lang="zh") == []
+
+    def test_a_clearing_house_code_finds_its_records(self, backend: SearchBackend) -> None:
+        # « APA » widened by the vocabulary with "ABS": every ABS-CH record is about ABS.
+        apa = Clause(options=(Term("APA"), Term("ABS", lang="en")), typed="APA")
+        found = backend.search(SearchQuery(text="APA", lang="fr", parsed=ParsedText(required=(apa,))))
+        assert sorted(hit.id for hit in found.hits) == ["en-1"]
+        assert self.ids(backend, text="BCH", lang="fr") == ["en-2", "zh-1"]
+        assert self.ids(backend, text="bch", lang="fr") == []  # only the code, in capitals
+
+    def test_typed_words_a_vocabulary_term_joined_still_match_anywhere(self, backend: SearchBackend) -> None:
+        # Not a phrase: "maize" in the title, "trial" in the text, in another order.
+        words = Clause(options=(Term("trial maize"), Term("essai maïs", phrase=True, lang="fr")), typed="trial maize")
+        found = backend.search(SearchQuery(text="trial maize", lang="en", parsed=ParsedText(required=(words,))))
+        assert [hit.id for hit in found.hits] == ["en-2"]
+
     def test_russian_yo_and_ye_are_one_letter(self, empty_backend: SearchBackend) -> None:
         empty_backend.bulk([make_doc("ru", "ru", "Зелёные насаждения")])
         empty_backend.refresh()
