@@ -9,9 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from sqlalchemy import make_url
 
 from analyzers.detect import LanguageDetector
+from ingest.disk_full import disk_full
 from ingest.pipeline import IngestReport, Pipeline
 from ingest.prepare import Tagger
 from ingest.sources.files import count_items, read_path
@@ -19,6 +22,7 @@ from record_catalogue.settings import get_settings
 from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
 
+EXIT_DISK_FULL = 4  # as a search engine that cannot be written: README, exit codes
 PARALLEL_FROM = 5_000  # below this, starting worker processes costs more than it saves
 INDEX_BUSY_WAIT = 3600.0  # another run writing the embedded index holds it until it commits
 console = Console(stderr=True)
@@ -64,6 +68,32 @@ def ingest(
     ] = None,
 ) -> None:
     """Read, detect, store and index records; every rejected input is listed by `chm-search errors`."""
+    try:
+        _ingest(paths, realm, resume, workers)
+    except (typer.Exit, typer.Abort, typer.BadParameter):  # the command's own answers
+        raise
+    except Exception as exc:
+        reason = disk_full(exc, storage_places())
+        if reason is None:
+            raise
+        console.print(
+            f"[red]disk full:[/] {escape(reason)}; free some space, then carry on with: chm-search ingest --resume",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_DISK_FULL) from None
+
+
+def storage_places() -> list[Path]:
+    """Where ingest writes: the data directory, the index, a SQLite catalogue's directory."""
+    settings = get_settings()
+    places = [settings.data_dir, settings.index_dir]
+    url = make_url(settings.catalogue_dsn)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        places.append(Path(str(url.database)).parent)
+    return places
+
+
+def _ingest(paths: list[Path] | None, realm: str | None, resume: bool, workers: int | None) -> None:
     pipeline = open_pipeline()
     catalogue = pipeline.catalogue
     skip = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,6 +22,7 @@ from sqlalchemy import make_url
 
 from analyzers.detect import LanguageDetector
 from ingest.languages import ResolvedLanguages, resolve_languages
+from ingest.lifeline import exit_when_gone, kill_me_with_parent
 from ingest.sources import SourceError, SourceItem, Unparsed
 from ingest.sources.cbd_json import parse_item
 from record_catalogue.models import utcnow
@@ -98,6 +100,16 @@ def prepare_records(
     return prepared
 
 
+def _unhashable(record: Record) -> str | None:
+    """Why the record cannot be hashed (then it cannot be stored either), or None; the hash is
+    kept on the record, so asking here costs nothing later."""
+    try:
+        record.content_hash()
+    except Exception as exc:  # never the reason a batch, or a resumed run, stops
+        return _failure(exc)
+    return None
+
+
 def _failure(exc: Exception) -> str:
     return f"could not be analysed ({exc.__class__.__name__}: {exc}); not stored"
 
@@ -159,6 +171,8 @@ def prepare_batch(
     occurrences = Counter(item.id for item in parsed if isinstance(item, Record))
     todo: list[tuple[int, Record]] = []
     for n, item in enumerate(parsed):
+        if isinstance(item, Record) and (failure := _unhashable(item)) is not None:
+            item = SourceError(item.source, item.source_position, failure, item.id)
         if isinstance(item, SourceError):
             result.errors.append(item)
         elif occurrences[item.id] == 1 and known.get(item.id) == item.content_hash():
@@ -186,10 +200,14 @@ def prepare_batch(
 _worker: tuple[LanguageDetector, Tagger | None, tuple[str, ...], KnownHashes, RowMaker, str] | None = None
 
 
-def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str, actor: str) -> None:
+def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str, actor: str, owner: int) -> None:
     from ingest.tagging import RecordTagger
 
     global _worker
+    # A worker's parent is the fork server; ``owner`` is the ingest process. Either gone, the
+    # worker goes too (the pool's queues keep it waiting for work that will never come).
+    kill_me_with_parent()
+    exit_when_gone(owner)
     shared = make_url(dsn).database not in (None, "", ":memory:")  # in-memory: the writer's alone
     known: KnownHashes = Catalogue(dsn, auto_migrate=False).content_hashes if shared else _nothing_known
     tagger = RecordTagger(languages) if tagging else None
@@ -253,7 +271,7 @@ class PreparePool:
             max_workers=workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(tuple(languages), tagging, dsn, actor),
+            initargs=(tuple(languages), tagging, dsn, actor, os.getpid()),
         )
 
     def submit(self, items: list[SourceItem]) -> PendingBatch:

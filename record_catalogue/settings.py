@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     events_retention_days: int = Field(
         default=180, ge=0, le=3650, description="Days readers' events are kept; 0 records none."
     )
+    # What one record or one document may cost at ingest (files, dumps and pushes alike).
+    max_field_chars: int = Field(default=1_000_000, ge=1, description="Characters of one field in one language.")
+    max_record_chars: int = Field(default=5_000_000, ge=1, description="Characters of all a record's text fields.")
+    extract_max_pages: int = Field(default=2000, ge=1, description="Pages of one PDF.")
+    extract_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="Bytes one document may inflate to (streams, zip members)."
+    )
+    extract_max_seconds: float = Field(default=120.0, gt=0, description="Seconds of extraction per document.")
+    extract_max_memory_mb: int = Field(default=1024, ge=128, description="Memory (MB) of one document's extraction.")
 
     @field_validator("languages", "cors_origins", mode="before")
     @classmethod

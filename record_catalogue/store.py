@@ -31,7 +31,7 @@ from record_catalogue.db import (
     session_factory,
 )
 from record_catalogue.models import AuditEntry, Base, FieldText, IngestError, IngestRun, RecordEntity, RecordRow, utcnow
-from record_catalogue.record import NUL, Record
+from record_catalogue.record import MAX_ID_CHARS, NUL, Record
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -253,8 +253,12 @@ class RowMaker:
 
 def _without_nul(value: str) -> str:
     """An error report quotes its input, which may hold NUL characters: no catalogue keeps them
-    (PostgreSQL's text cannot), as no record does (``Record``)."""
-    return value.replace(NUL, "") if NUL in value else value
+    (PostgreSQL's text cannot), as no record does (``Record``). Lone surrogates (a ``"\\ud800"``
+    in JSON, a file name that is not UTF-8) cannot be encoded for any catalogue either: they are
+    written as ``\\udXXX`` escapes, so that the report of a bad input is never itself refused."""
+    if NUL in value:
+        value = value.replace(NUL, "")
+    return value if value.isascii() else value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def stored_record(item: Upsert, now: datetime) -> StoredRecord:
@@ -630,7 +634,7 @@ class Catalogue:
                     run_id=e.run_id,
                     source=_without_nul(e.source),
                     position=_without_nul(e.position),
-                    record_id=None if e.record_id is None else _without_nul(e.record_id),
+                    record_id=None if e.record_id is None else _without_nul(e.record_id)[:MAX_ID_CHARS],
                     reason=_without_nul(e.reason),
                 )
                 for e in errors

@@ -49,8 +49,20 @@ def read_file(path: Path) -> bytes | SourceError:
     return raw
 
 
-def read_text_file(path: Path) -> str | SourceError:
-    """A text file's content (UTF-8, or UTF-16 with a BOM), or why it cannot be had."""
+def read_text_file(path: Path, max_chars: int | None = None) -> str | SourceError:
+    """A text file's content (UTF-8, or UTF-16 with a BOM), or why it cannot be had.
+
+    ``max_chars``: a file bigger than that many characters could take (4 bytes each at most in
+    UTF-8) is refused before it is read."""
+    if max_chars is not None:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            return SourceError(str(path), "", f"cannot read file: {exc.strerror or exc}")
+        if size > 4 * max_chars:
+            return SourceError(
+                str(path), "", f"file has {size:,} bytes: more text than a record may hold (CHM_MAX_RECORD_CHARS)"
+            )
     raw = read_file(path)
     if isinstance(raw, SourceError):
         return raw

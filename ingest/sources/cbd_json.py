@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from ingest.html_text import html_to_text
 from ingest.sources import SourceError, SourceItem, Unparsed, read_file
 from record_catalogue.realms import realm_catalog
-from record_catalogue.record import Link, Record
+from record_catalogue.record import Link, Record, normalise_record_id, record_id_problem
+from record_catalogue.settings import get_settings
 
 TITLE_KEYS = ("title", "name")
 SUMMARY_KEYS = ("summary", "description", "shortDescription", "abstract", "purpose")
@@ -37,7 +38,6 @@ DATE_KEYS = (
 )
 LINK_KEYS = ("relevantDocuments", "links", "documentLinks", "websites")
 LANGUAGE_KEY = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
-MAX_FIELD_CHARS = 1_000_000
 
 
 def is_lstring(value: Any) -> bool:
@@ -101,7 +101,9 @@ def record_from_json(doc: Any, source: str, position: str, realm_hint: str | Non
     identifier = header.get("identifier")
     if not isinstance(identifier, str) or not identifier.strip():
         return SourceError(source, position, "record has no header.identifier")
-    identifier = identifier.strip()
+    identifier = normalise_record_id(identifier.strip())
+    if (problem := record_id_problem(identifier.replace("\x00", ""))) is not None:
+        return SourceError(source, position, f"header.identifier: {problem}", identifier)
     schema = header.get("schema")
     if not isinstance(schema, str) or not schema.strip():
         return SourceError(source, position, "record has no header.schema", identifier)
@@ -125,17 +127,11 @@ def record_from_json(doc: Any, source: str, position: str, realm_hint: str | Non
     title: dict[str, str] = {}
     summary: dict[str, str] = {}
     text: dict[str, str] = {}
-    for key, value in doc.items():
-        if key in ("header", "government") or not is_lstring(value):
-            continue
-        too_long = [lang for lang, v in value.items() if len(v) > MAX_FIELD_CHARS]
-        if too_long:
-            return SourceError(
-                source,
-                position,
-                f"field {key}.{too_long[0]} holds {len(value[too_long[0]]):,} characters (limit {MAX_FIELD_CHARS:,})",
-                identifier,
-            )
+    lstrings = {key: value for key, value in doc.items() if key not in ("header", "government") and is_lstring(value)}
+    problem = size_problem(lstrings)
+    if problem is not None:
+        return SourceError(source, position, problem, identifier)
+    for key, value in lstrings.items():
         if key in TITLE_KEYS and not title:
             title = _text_map(value)
         elif key in SUMMARY_KEYS and not summary:
@@ -167,18 +163,60 @@ def record_from_json(doc: Any, source: str, position: str, realm_hint: str | Non
             source_position=position,
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        return SourceError(source, position, f"{'.'.join(map(str, first['loc']))}: {first['msg']}", identifier)
+        return SourceError(source, position, validation_reason(exc), identifier)
+
+
+def validation_reason(exc: ValidationError) -> str:
+    """The first problem pydantic found, as one readable line (``field: message``)."""
+    first = exc.errors()[0]
+    message = first["msg"].removeprefix("Value error, ")
+    where = ".".join(map(str, first["loc"]))
+    return f"{where}: {message}" if where else message
+
+
+def size_problem(lstrings: dict[str, dict[str, str]]) -> str | None:
+    """Whether a record's text fields (as given, before HTML is stripped) exceed the limits.
+
+    Checked before any work is done on them: a field over ``CHM_MAX_FIELD_CHARS`` or a record
+    over ``CHM_MAX_RECORD_CHARS`` in all is refused, the rest of the batch goes on."""
+    settings = get_settings()
+    total = 0
+    for key, value in lstrings.items():
+        for lang, text in value.items():
+            if len(text) > settings.max_field_chars:
+                return (
+                    f"field {key}.{lang} holds {len(text):,} characters "
+                    f"(limit {settings.max_field_chars:,}, CHM_MAX_FIELD_CHARS)"
+                )
+            total += len(text)
+    if total > settings.max_record_chars:
+        return (
+            f"the record's text fields hold {total:,} characters in all "
+            f"(limit {settings.max_record_chars:,}, CHM_MAX_RECORD_CHARS)"
+        )
+    return None
+
+
+def load_json(content: str) -> tuple[Any, str | None]:
+    """Parsed JSON, or why it cannot be: bad syntax, nesting too deep to read (Python's parser
+    recurses: thousands of ``[`` raise RecursionError), a number too long to convert."""
+    try:
+        return json.loads(content), None
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    except RecursionError:
+        return None, "invalid JSON: nested too deeply (arrays or objects inside each other beyond what can be read)"
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        return None, f"invalid JSON: {exc}"
 
 
 def parse_item(item: SourceItem) -> Record | SourceError:
     """The record (or the error) an item stands for: ``Unparsed`` lines are parsed here."""
     if not isinstance(item, Unparsed):
         return item
-    try:
-        doc = json.loads(item.line)
-    except json.JSONDecodeError as exc:
-        return SourceError(item.source, item.position, f"invalid JSON: {exc.msg} at column {exc.colno}")
+    doc, problem = load_json(item.line)
+    if problem is not None:
+        return SourceError(item.source, item.position, problem.replace(" at line 1 column ", " at column "))
     return record_from_json(doc, item.source, item.position, item.realm_hint)
 
 
@@ -205,12 +243,10 @@ def read_cbd_json(path: Path, realm_hint: str | None = None, defer: bool = False
             item = Unparsed(source, f"line {number}", line, realm_hint)
             yield item if defer else parse_item(item)
         return
-    try:
-        doc = json.loads(content)
-    except json.JSONDecodeError as exc:
-        yield SourceError(
-            source, f"line {exc.lineno}", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        )
+    doc, problem = load_json(content)
+    if problem is not None:
+        found = re.search(r" at line (\d+) column", problem)
+        yield SourceError(source, f"line {found.group(1)}" if found else "", problem)
         return
     if isinstance(doc, list):
         for index, item in enumerate(doc):

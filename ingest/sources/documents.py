@@ -8,69 +8,50 @@ PDF, a PDF with no text layer (a scan), a damaged DOCX.
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from xml.etree import ElementTree
 
 from ingest.html_text import html_to_text
 from ingest.sources import SourceError, SourceItem, read_text_file
+from ingest.sources.extraction import ExtractionError, extract
 from ingest.sources.plain_text import text_record
+from record_catalogue.settings import get_settings
 
-MAX_PDF_PAGES = 2000
-W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 def read_pdf(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
-    """The text layer of a PDF, page by page."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
+    """The text layer of a PDF, page by page (read in a child process, within a budget)."""
     source = str(path)
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted:
-            yield SourceError(source, "", "PDF is encrypted; ask for an unprotected copy")
-            return
-        pages = reader.pages
-        if len(pages) > MAX_PDF_PAGES:
-            yield SourceError(source, "", f"PDF has {len(pages)} pages (limit {MAX_PDF_PAGES})")
-            return
-        texts = [page.extract_text() or "" for page in pages]
-    except (PdfReadError, ValueError, KeyError, OSError) as exc:
-        yield SourceError(source, "", f"PDF cannot be read: {exc}")
+        found = extract("pdf", path)
+    except ExtractionError as exc:
+        yield SourceError(source, "", str(exc))
         return
-    text = "\n\n".join(t for t in texts if t.strip())
-    if not text.strip():
-        yield SourceError(source, "", f"PDF has no text layer ({len(texts)} page(s) of images?); OCR it first")
+    if not found.text.strip():
+        yield SourceError(source, "", f"PDF has no text layer ({found.pages} page(s) of images?); OCR it first")
         return
-    title = reader.metadata.title if reader.metadata and reader.metadata.title else None
-    yield text_record(path, text, realm_hint, title=title)
+    yield text_record(path, found.text, realm_hint, title=found.title)
 
 
 def read_docx(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
-    """The paragraphs of a Word document (its XML read directly: no converter needed)."""
+    """The paragraphs of a Word document (its XML read directly, in a child process, within a budget)."""
     source = str(path)
     try:
-        with zipfile.ZipFile(path) as archive:
-            xml = archive.read("word/document.xml")
-        root = ElementTree.fromstring(xml)
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
-        yield SourceError(source, "", f"DOCX cannot be read (not a Word document or damaged): {exc}")
+        found = extract("docx", path)
+    except ExtractionError as exc:
+        yield SourceError(source, "", str(exc))
         return
-    paragraphs = ["".join(node.text or "" for node in p.iter(f"{W_NS}t")) for p in root.iter(f"{W_NS}p")]
-    text = "\n".join(paragraphs)
-    if not text.strip():
+    if not found.text.strip():
         yield SourceError(source, "", "DOCX has no text")
         return
-    yield text_record(path, text, realm_hint)
+    yield text_record(path, found.text, realm_hint)
 
 
 def read_html(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
     """An HTML page's text (scripts and styles dropped), titled by its <title>."""
     source = str(path)
-    content = read_text_file(path)
+    content = read_text_file(path, max_chars=4 * get_settings().max_record_chars)  # markup around the text
     if isinstance(content, SourceError):
         yield content
         return

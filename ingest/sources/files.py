@@ -55,10 +55,21 @@ def read_path(path: Path, realm_hint: str | None = None, defer: bool = False) ->
                 f"unsupported file type {file.suffix or '(none)'}; supported: {', '.join(sorted(READERS))}",
             )
             continue
-        if reader is read_cbd_json:
-            yield from read_cbd_json(file, realm_hint, defer)
-        else:
-            yield from reader(file, realm_hint)
+        items = read_cbd_json(file, realm_hint, defer) if reader is read_cbd_json else reader(file, realm_hint)
+        yield from _guarded(file, items)
+
+
+def _guarded(file: Path, items: Iterator[SourceItem]) -> Iterator[SourceItem]:
+    """A reader's items; should it fail (a bug, a library's error no reader expected), that file
+    gets an error with the reason and the run goes on with the next file."""
+    count = 0
+    try:
+        for item in items:
+            count += 1
+            yield item
+    except Exception as exc:  # the file's error, never the run's (RecursionError included)
+        after = f" after {count} item(s)" if count else ""
+        yield SourceError(str(file), "", f"could not be read{after} ({exc.__class__.__name__}: {exc})")
 
 
 def count_items(path: Path) -> int:
@@ -69,8 +80,11 @@ def count_items(path: Path) -> int:
     for file in discover(path):
         suffix = file.suffix.lower()
         if suffix in (".jsonl", ".ndjson"):
-            with file.open("rb") as handle:
-                total += max(1, sum(1 for line in handle if line.strip()))
+            try:
+                with file.open("rb") as handle:
+                    total += max(1, sum(1 for line in handle if line.strip()))
+            except OSError:
+                total += 1
         elif suffix == ".json":
             with file.open("rb") as handle:
                 head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -83,6 +97,6 @@ def count_items(path: Path) -> int:
 def _array_length(file: Path) -> int:
     try:
         loaded = json.loads(file.read_bytes())
-    except (ValueError, OSError):
+    except (ValueError, OSError, RecursionError):  # read_path reports what is wrong
         return 1
     return len(loaded) if isinstance(loaded, list) and loaded else 1

@@ -14,16 +14,16 @@ from ingest.html_text import normalise_space
 from ingest.sources import SourceError, SourceItem, read_text_file
 from record_catalogue.realms import realm_catalog
 from record_catalogue.record import Record
+from record_catalogue.settings import get_settings
 
 SYMBOL_FILENAME = re.compile(r"^(?:UNEP-)?CBD-[A-Z]", re.IGNORECASE)
 MAX_TITLE = 300
-MAX_TEXT_CHARS = 5_000_000
 
 
 def read_plain_text(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
     """The record of one text file."""
     source = str(path)
-    content = read_text_file(path)
+    content = read_text_file(path, max_chars=get_settings().max_record_chars)
     if isinstance(content, SourceError):
         yield content
         return
@@ -34,11 +34,15 @@ def read_plain_text(path: Path, realm_hint: str | None = None) -> Iterator[Sourc
 
 
 def text_record(path: Path, content: str, realm_hint: str | None, title: str | None = None) -> SourceItem:
-    """One file's text as a CHM record (any file type: text, PDF, DOCX, HTML)."""
+    """One file's text as a CHM record (any file type: text, PDF, DOCX, HTML).
+
+    A file's text is one field of its record: ``CHM_MAX_RECORD_CHARS`` bounds it (a document's
+    length is what it is; ``CHM_MAX_FIELD_CHARS`` is for the fields of structured records)."""
     source = str(path)
     text = normalise_space(content.replace("\x00", ""))
-    if len(text) > MAX_TEXT_CHARS:
-        return SourceError(source, "", f"text has {len(text):,} characters (limit {MAX_TEXT_CHARS:,})")
+    limit = get_settings().max_record_chars
+    if len(text) > limit:
+        return SourceError(source, "", f"text has {len(text):,} characters (limit {limit:,}, CHM_MAX_RECORD_CHARS)")
     is_document = bool(SYMBOL_FILENAME.match(path.stem))
     schema = "meetingDocument" if is_document else "resource"
     try:
