@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.commands import run
 from tests.conftest import ROOT
 from tests.ingest import hostile
-from tests.test_cli import run
 
 READ = "import json, sys; from pathlib import Path; from ingest.sources.files import read_path; " + (
     "print(json.dumps([getattr(i, 'reason', 'record') for i in read_path(Path(sys.argv[1]))]))"
