@@ -152,6 +152,17 @@ class Pipeline:
         """
         report = IngestReport(run_id=run_id or self.catalogue.new_run_id(), total=total)
         self.backend.ensure_index()
+        # A long run is a bulk load: the engine may pause what only readers need (a server's
+        # periodic refresh) until the run ends, however it ends; _commit_index refreshes.
+        with self.backend.loading():
+            self._run(items, report, progress, skip, workers)
+        if progress is not None:
+            progress(report)
+        return report
+
+    def _run(
+        self, items: Iterable[SourceItem], report: IngestReport, progress: Progress | None, skip: int, workers: int
+    ) -> None:
         self.index_pending(report)
         pool = None
         if workers > 1:
@@ -183,9 +194,6 @@ class Pipeline:
         finally:
             if pool is not None:
                 pool.close()
-        if progress is not None:
-            progress(report)
-        return report
 
     def _batches(
         self, items: Iterable[SourceItem], skip: int, report: IngestReport

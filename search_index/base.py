@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Literal
@@ -230,6 +231,13 @@ class SearchBackend(abc.ABC):
     def refresh(self, version: str | None = None) -> None:
         """Make everything written so far visible to searches."""
 
+    def loading(self, version: str | None = None, *, fresh: bool = False) -> AbstractContextManager[None]:
+        """Writes of a large load follow, to ``version`` (None: the version behind the alias), which
+        is ``fresh`` when no reader sees it yet (a rebuild's). An engine may suspend meanwhile what
+        only readers need (Elasticsearch's periodic refresh, a new version's replicas), and puts it
+        back however the block ends; whoever loads refreshes where readers must see the records."""
+        return nullcontext()
+
     def index(self, doc: Document) -> BulkResult:
         """Index one document and make it visible."""
         result = self.bulk([doc])
@@ -245,7 +253,8 @@ class SearchBackend(abc.ABC):
         old = self.current_version()
         version = self.create_version()
         try:
-            result = self.bulk(docs, version=version)
+            with self.loading(version, fresh=True):
+                result = self.bulk(docs, version=version)
             self.refresh(version)
         except BaseException:
             self.drop_version(version)

@@ -35,6 +35,7 @@ from search_index.elastic.clients import (
     make_client,
     redacted_url,
 )
+from search_index.elastic.loading import FreshLoad, LiveLoad
 from search_index.elastic.mapping import check_languages
 from search_index.elastic.query_compiler import (
     PIT_KEEP_ALIVE,
@@ -86,6 +87,8 @@ class ElasticBackend(SearchBackend):
         self.versions = IndexVersions(client, self.alias, self.languages, f"{self.name} at {self.url}")
         self.writer = BulkWriter(client, chunk_size=self.bulk_chunk_size)
         self._checked: set[str] = set()
+        # Loads into the live version turn its refreshes off once they pass one bulk chunk.
+        self.live_load = LiveLoad(client, threshold=self.bulk_chunk_size)
 
     # -- errors ------------------------------------------------------------------------------
 
@@ -264,9 +267,34 @@ class ElasticBackend(SearchBackend):
             self._checked.add(target)
         return target
 
+    @contextmanager
+    def loading(self, version: str | None = None, *, fresh: bool = False) -> Iterator[None]:
+        """Refreshes off while a large load runs (a fresh version: no replica either), the
+        index's settings put back after it, on failure too (``search_index.elastic.loading``)."""
+        load: LiveLoad | FreshLoad = self.live_load
+        if fresh:
+            load = FreshLoad(self.client, self.versions.check(version or ""))
+            with self._calling(f"suspending refreshes and replicas of {version} while it is filled"):
+                load.enter()
+        else:
+            self.live_load.enter()
+        try:
+            yield
+        except BaseException:
+            with self._calling("putting back the index settings after a failed load"):
+                load.exit(failed=True)
+            raise
+        with self._calling("putting back the index settings after a load"):
+            load.exit(failed=False)
+
     def bulk(self, docs: Iterable[Document], version: str | None = None) -> BulkResult:
         target = self._write_target(version)
-        return self.writer.index(docs, target)
+        if version is None:
+            with self._calling(f"suspending refreshes of {target} for a bulk load"):
+                self.live_load.before_bulk(target)
+        result = self.writer.index(docs, target)
+        self.live_load.after_bulk(result.indexed)
+        return result
 
     def delete(self, ids: Sequence[str], version: str | None = None) -> None:
         if not ids:
