@@ -5,8 +5,12 @@
 #             is told to use this browser: its own browser download does not work offline).
 #   openjdk-17-jdk-headless, maven: build and run the OpenSearch test node (devservers/opensearch-launcher).
 #   postgresql: the PostgreSQL catalogue the suite runs every catalogue test against (started on loopback).
+# Arguments, if any, replace that list. Another apt or dpkg at work (unattended upgrades, a second
+# `make test`) is waited for, up to APT_LOCK_TIMEOUT seconds (default 600), rather than failed on.
 set -euo pipefail
 wanted=(docker-compose chromium openjdk-17-jdk-headless maven postgresql)
+[ $# -gt 0 ] && wanted=("$@")
+lock_timeout="${APT_LOCK_TIMEOUT:-600}"
 missing=()
 for package in "${wanted[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -19,5 +23,17 @@ fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "system-packages: installing ${missing[*]}" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+wait_lock=(-o "DPkg::Lock::Timeout=$lock_timeout")
+# DPkg::Lock::Timeout covers dpkg's lock (install), not the package lists' (update): retry that.
+deadline=$((SECONDS + lock_timeout))
+told=""
+until failure=$($sudo apt-get "${wait_lock[@]}" update -qq 2>&1 >/dev/null); do
+  if [[ "$failure" != *"Could not get lock"* ]] || [ "$SECONDS" -ge "$deadline" ]; then
+    echo "$failure" >&2
+    exit 1
+  fi
+  [ -n "$told" ] || echo "system-packages: another apt is updating the package lists; waiting" >&2
+  told=1
+  sleep 2
+done
+DEBIAN_FRONTEND=noninteractive $sudo apt-get "${wait_lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

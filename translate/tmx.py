@@ -46,6 +46,7 @@ from translate.memory import (
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EXPORT_STATUSES = ("current", "reviewed", "machine", "all")
 IMPORT_ENGINE = "import"
+MAX_DEPTH = 64  # element nesting: <tmx><body><tu><tuv><seg><hi>… needs six or so
 _DATE = "%Y%m%dT%H%M%SZ"
 
 
@@ -192,12 +193,31 @@ def _props(unit: ET.Element) -> dict[str, str]:
     return {p.get("type", ""): (p.text or "").strip() for p in unit.findall("prop")}
 
 
+def _parse(path: Path) -> ET.Element:
+    """The document's root, refusing elements nested deeper than ``MAX_DEPTH`` as they come
+    (a ``<seg>`` of 200,000 nested ``<hi>`` would exhaust the recursion of any tree walk)."""
+    events = ET.iterparse(path, events=("start", "end"))
+    depth = 0
+    for event, element in events:
+        if event == "end":
+            depth -= 1
+            continue
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise TmxError(
+                f"{path.name} nests elements more than {MAX_DEPTH} levels deep (<{element.tag}>); "
+                "TMX needs a handful: not imported"
+            )
+    root: ET.Element = events.root  # type: ignore[attr-defined]
+    return root
+
+
 def read_tmx(
     path: Path, as_reviewed: bool = False, actor: str | None = None
 ) -> tuple[list[Unit], list[tuple[str, str]]]:
     """Units to import, and the refused ones as (position, reason); :class:`TmxError` if unreadable."""
     try:
-        root = ET.parse(path).getroot()
+        root = _parse(path)
     except ET.ParseError as exc:
         raise TmxError(f"{path.name} is not well-formed XML: {exc}") from None
     except OSError as exc:
