@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 
 from record_catalogue.settings import Settings
 from search_api.app import create_app
-from search_api.routes import pages
 
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)";?|^\s*import\s+"([^"]+)";?""", re.M | re.S)
@@ -19,10 +18,7 @@ IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)";?|^\s*im
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings)
-    if not any(getattr(route, "path", None) == "/opensearch.xml" for route in app.routes):
-        app.include_router(pages.router)
-    with TestClient(app) as test_client:
+    with TestClient(create_app(settings)) as test_client:
         yield test_client
 
 

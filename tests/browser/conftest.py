@@ -42,16 +42,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 CLI = [sys.executable, "-c", "from search_api.cli import main; main()"]
-# The app with the pages router, whether or not app.py includes it yet.
+# The app exactly as `chm-search serve` builds it (a page route dropped from it fails these tests).
 SERVER = """
 import sys
 import uvicorn
 from search_api.app import create_app
-from search_api.routes import pages
-app = create_app()
-if not any(getattr(route, "path", None) == "/opensearch.xml" for route in app.routes):
-    app.include_router(pages.router)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+uvicorn.run(create_app(), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
 
 XSS_ID = "XSS-TEST-0001"
