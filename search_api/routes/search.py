@@ -233,7 +233,10 @@ def search(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 10,
     cursor: Annotated[str | None, Query(max_length=4000)] = None,
-    sort: Annotated[Literal["relevance", "newest"], Query()] = "relevance",
+    sort: Annotated[
+        Literal["relevance", "newest"] | None,
+        Query(description="relevance (the default with words to find) or newest (the default when browsing)."),
+    ] = None,
     translate: Annotated[
         bool, Query(description="Also search the query translated into the other languages (where models exist).")
     ] = True,
@@ -245,6 +248,12 @@ def search(
             "invalid_parameter",
             f"lang: {lang!r} is not enabled; enabled: {', '.join(services.settings.languages)}",
         )
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise ApiError(422, "invalid_parameter", f"year_from: {year_from} is after year_to ({year_to})")
+    if q.strip() == "*":
+        q = ""  # what readers type to mean "everything": a browse, not a search for the character
+    # Browsing has no relevance to rank by: the newest records first unless asked otherwise.
+    order: Literal["relevance", "newest"] = sort or ("relevance" if q.strip() else "newest")
     filters = {
         name: values
         for name, values in (
@@ -256,7 +265,7 @@ def search(
         )
         if values
     }
-    query_key = json.dumps([q, lang, sorted(filters.items()), year_from, year_to, sort, size, translate])
+    query_key = json.dumps([q, lang, sorted(filters.items()), year_from, year_to, order, size, translate])
     search_after, point_in_time = decode_cursor(cursor, query_key) if cursor else (None, None)
     understood = understand(services, q, lang, translate)
     query = SearchQuery(
@@ -267,7 +276,7 @@ def search(
         filters=filters,
         year_from=year_from,
         year_to=year_to,
-        sort=sort,
+        sort=order,
         offset=(page - 1) * size,
         size=size,
         search_after=search_after,

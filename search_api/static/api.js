@@ -17,7 +17,7 @@ export function emptyState(lang = DEFAULT_LANGUAGE) {
     year_to: null,
     page: 1,
     size: 10,
-    sort: "relevance",
+    sort: null, // null: relevance for words, newest when browsing (the API's default too)
   };
 }
 
@@ -58,7 +58,7 @@ export function stateToParams(state, { forApi = false, defaultSize = 10 } = {}) 
   }
   if (state.year_from !== null) params.set("year_from", String(state.year_from));
   if (state.year_to !== null) params.set("year_to", String(state.year_to));
-  if (state.sort !== "relevance") params.set("sort", state.sort);
+  if (state.sort) params.set("sort", state.sort);
   if (state.page > 1) params.set("page", String(state.page));
   if (forApi || state.size !== defaultSize) params.set("size", String(state.size));
   return params;
@@ -68,12 +68,16 @@ export function hasFilters(state) {
   return MULTI_FILTERS.some((name) => state.filters[name].length) || state.year_from !== null || state.year_to !== null;
 }
 
-/** An error from the API: `status` (0 when unreachable) and its `code` and `message` when it sent them. */
+/**
+ * An error from the API: `status` (0 when unreachable), its `code` and `message` when it sent them,
+ * and `retryAfter` (seconds, from the Retry-After header) when it asked the client to wait.
+ */
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfter = null) {
     super(message || `HTTP ${status}`);
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -108,7 +112,8 @@ export class Client {
       } catch {
         body = null;
       }
-      throw new ApiError(response.status, body?.error?.code, body?.error?.message);
+      const wait = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+      throw new ApiError(response.status, body?.error?.code, body?.error?.message, Number.isFinite(wait) ? wait : null);
     }
     return response.json();
   }

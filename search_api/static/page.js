@@ -18,6 +18,11 @@ import {
 const FACET_ORDER = ["realm", "schema", "government", "original_language", "entity", "year"];
 const FACET_PREVIEW = 8;
 const SUGGEST_DELAY_MS = 150;
+// A search slower than this shows "Searching…"; a faster one never flickers it.
+const LOADING_DELAY_MS = 300;
+// The wait before retrying after a 429 when the server gives no Retry-After, and the most we wait.
+const RETRY_DEFAULT_S = 5;
+const RETRY_MAX_S = 120;
 // "Also searched": terms shown before "+N more", and the order their languages are taken in.
 const TERMS_PREVIEW = 6;
 const TERM_LANGUAGE_ORDER = ["en", "fr", "es", "ru", "zh", "ar"];
@@ -38,12 +43,22 @@ const pager = $("pager");
 const dialog = $("detail");
 const detailTitle = $("detail-title");
 const detailBody = $("detail-body");
+const facetsPanel = $("facets-panel");
+const facetsContent = $("facets-content");
+const filtersToggle = $("filters-toggle");
+const filtersCount = $("filters-count");
+const chipsList = $("chips");
+const filtersSheet = $("filters-sheet");
+const filtersSheetBody = $("filters-sheet-body");
+const filtersApply = $("filters-apply");
+// The width below which the facets live behind the "Filters" button (page.css uses the same).
+const narrow = window.matchMedia("(max-width: 48rem)");
 
 const client = new Client(new URL("..", import.meta.url));
 // Under the result count: the offers to remove a filter (no results), then how the query was understood.
 const relaxBox = h("div", { id: "relax", class: "relax", hidden: true });
 const understoodBox = h("div", { id: "understood", class: "understood", role: "note", hidden: true });
-statusLine.after(relaxBox, understoodBox);
+document.getElementById("chips").after(relaxBox, understoodBox);
 
 /** The page's state: the shared search state, and `translate` (false: translate=0 in the URL). */
 function readState(params, fallbackLang) {
@@ -75,9 +90,15 @@ function applyLanguage() {
 
 // ---- state and URL ----------------------------------------------------------------------------
 
+/** The order results come in: the one asked for, else relevance for words and newest for browsing. */
+function effectiveSort(current) {
+  if (current.sort) return current.sort;
+  return current.q.trim() && current.q.trim() !== "*" ? "relevance" : "newest";
+}
+
 function syncForm() {
   input.value = state.q;
-  sortSelect.value = state.sort;
+  sortSelect.value = effectiveSort(state);
   langSelect.value = state.lang;
 }
 
@@ -123,12 +144,21 @@ window.addEventListener("popstate", () => {
 // ---- search ---------------------------------------------------------------------------------
 
 let searchController = null;
+let loadingTimer = 0;
+let retryTimer = 0;
 
 async function runSearch() {
   searchController?.abort();
+  clearTimeout(retryTimer);
+  clearTimeout(loadingTimer);
   const controller = new AbortController();
   searchController = controller;
   main.setAttribute("aria-busy", "true");
+  loadingTimer = setTimeout(() => {
+    if (searchController !== controller) return;
+    statusLine.className = "status loading";
+    statusLine.textContent = t("loading");
+  }, LOADING_DELAY_MS);
   try {
     const data = await client.get("search", apiParams(state), controller.signal);
     if (controller.signal.aborted) return;
@@ -138,26 +168,57 @@ async function runSearch() {
     if (error.name === "AbortError" || controller.signal.aborted) return;
     showError(error);
   } finally {
-    if (searchController === controller) main.setAttribute("aria-busy", "false");
+    if (searchController === controller) {
+      clearTimeout(loadingTimer);
+      main.setAttribute("aria-busy", "false");
+    }
   }
 }
 
+/**
+ * Why the search failed, in the reader's words: a parameter the API refused (its message names
+ * it), too many searches (retried by itself after the wait the server asked for), or the service
+ * not answering (with a button to try again).
+ */
 function showError(error) {
-  const detail = error instanceof ApiError && error.status >= 400 && error.status < 500 ? error.message : null;
-  statusLine.classList.add("error");
-  statusLine.textContent = detail ? `${t("error")} (${detail})` : t("error");
+  const status = error instanceof ApiError ? error.status : 0;
+  let kind = "outage";
+  let actions = null;
+  if (status === 429) {
+    kind = "rate-limited";
+    const asked = Number.isFinite(error.retryAfter) && error.retryAfter > 0 ? error.retryAfter : RETRY_DEFAULT_S;
+    const seconds = Math.min(Math.ceil(asked), RETRY_MAX_S);
+    statusLine.textContent = t("errorRateLimited", { seconds: t.number(seconds) });
+    retryTimer = setTimeout(() => runSearch(), seconds * 1000);
+  } else if (status >= 400 && status < 500) {
+    kind = "invalid";
+    statusLine.textContent = t("errorInvalid", { message: error.message });
+  } else {
+    statusLine.textContent = t("error");
+    const retry = h("button", { type: "button", class: "relax-remove", id: "retry", "data-key": "retry" }, t("retry"));
+    retry.addEventListener("click", () => runSearch());
+    actions = h("p", { class: "relax-none" }, retry);
+  }
+  statusLine.className = "status error";
+  statusLine.dataset.state = kind;
+  // The filters stay removable: often one of them is what the API refused.
+  renderChips(lastData ? facetLabels(lastData.facets) : {});
+  statusLine.dataset.total = "";
   resultsList.replaceChildren();
   pager.replaceChildren();
-  for (const box of [relaxBox, understoodBox]) {
-    box.replaceChildren();
-    box.hidden = true;
-  }
+  keepFocus([relaxBox, understoodBox], () => {
+    relaxBox.replaceChildren(...(actions ? [actions] : []));
+    relaxBox.hidden = !actions;
+    understoodBox.replaceChildren();
+    understoodBox.hidden = true;
+  });
 }
 
 function render(data) {
   const labels = facetLabels(data.facets);
   const offers = data.total === 0 ? (data.interpretation?.without_filter ?? []) : [];
-  statusLine.classList.remove("error");
+  statusLine.className = "status";
+  delete statusLine.dataset.state;
   statusLine.dataset.total = String(data.total);
   statusLine.textContent = data.total === 0 ? t(offers.length ? "noResultsFiltered" : "noResults") : statusText(data, t);
   keepFocus([relaxBox, understoodBox], () => {
@@ -169,7 +230,9 @@ function render(data) {
     ...data.results.map((result, index) => renderResult(result, { t, labels, index, onDetails: openDetail })),
   );
   renderFacets(data, labels);
+  renderChips(labels);
   renderPager(data);
+  filtersApply.textContent = t("showResults", { results: t.plural("results", data.total) });
 }
 
 // ---- how the query was understood -----------------------------------------------------------
@@ -603,6 +666,63 @@ clearButton.addEventListener("click", () => {
   for (const name of MULTI_FILTERS) next.filters[name] = [];
   navigate(next);
   input.focus();
+});
+
+// ---- active filters as chips, and the filters sheet on a phone ------------------------------
+
+/** Every active filter: its facet's title, its value's label, and how to remove just it. */
+function activeFilters(labels) {
+  const chips = [];
+  for (const name of MULTI_FILTERS) {
+    for (const value of state.filters[name] || []) {
+      const key = name === "entity" ? `entity.${value.slice(0, value.indexOf(":"))}` : name;
+      chips.push({ key: `chip:${name}=${value}`, title: filterTitle(key), label: filterValueLabel(key, value, labels), remove: () => toggleFilter(name, value, false) });
+    }
+  }
+  if (state.year_from !== null || state.year_to !== null) {
+    const [label] = filterValues("year", {}, labels);
+    chips.push({ key: "chip:year", title: t("facet_year"), label, remove: () => navigate(withoutFilter("year")) });
+  }
+  return chips;
+}
+
+function renderChips(labels) {
+  const chips = activeFilters(labels);
+  keepFocus([chipsList], () => {
+    chipsList.replaceChildren(
+      ...chips.map((chip) => {
+        const button = h(
+          "button",
+          { type: "button", class: "chip", "data-key": chip.key, "aria-label": t("removeChip", { filter: `${chip.title}: ${chip.label}` }) },
+          h("span", { class: "chip-title" }, `${chip.title}:`),
+          " ",
+          h("bdi", {}, chip.label),
+          h("span", { class: "chip-x", "aria-hidden": "true" }, "×"),
+        );
+        button.addEventListener("click", chip.remove);
+        return h("li", {}, button);
+      }),
+    );
+  });
+  chipsList.hidden = !chips.length;
+  chipsList.setAttribute("aria-label", t("activeFilters"));
+  filtersCount.hidden = !chips.length;
+  filtersCount.textContent = chips.length ? `(${t.number(chips.length)})` : "";
+}
+
+// The sheet holds the very facets of the side column (moved, not copied), so both stay one form.
+filtersToggle.addEventListener("click", () => {
+  filtersSheetBody.append(facetsContent);
+  filtersSheet.showModal();
+});
+filtersApply.addEventListener("click", () => filtersSheet.close());
+$("filters-close").addEventListener("click", () => filtersSheet.close());
+filtersSheet.addEventListener("close", () => {
+  facetsPanel.append(facetsContent);
+  if (narrow.matches) filtersToggle.focus();
+});
+narrow.addEventListener("change", () => {
+  if (!narrow.matches && filtersSheet.open) filtersSheet.close();
 });
 
 // ---- paging ---------------------------------------------------------------------------------

@@ -186,7 +186,7 @@ export function renderResult(result, ctx) {
   );
 }
 
-/** The status line: "12 results (3 ms)". */
+/** The status line: "12 results" (timings are for operators and the API, not for readers). */
 export function statusText(data, t) {
-  return `${t.plural("results", data.total)} ${t("took", { ms: t.number(data.took_ms) })}`;
+  return t.plural("results", data.total);
 }

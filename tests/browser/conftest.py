@@ -198,8 +198,12 @@ class Tab:
     errors: list[str] = field(default_factory=list)
 
 
-def open_tab(browser: Browser, locale: str = "en-US") -> Tab:
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def open_tab(browser: Browser, locale: str = "en-US", viewport: dict[str, int] | None = None) -> Tab:
+    context = browser.new_context(locale=locale, viewport=viewport or DESKTOP, has_touch=viewport == PHONE)
     context.set_default_timeout(10_000)
     page = context.new_page()
     tab = Tab(page)

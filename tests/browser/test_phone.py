@@ -1,0 +1,190 @@
+"""The search page on a phone (390×844) and its honest states, in real headless Chromium.
+
+A reader on a phone sees the first result without scrolling; the filters are behind a button that
+opens them in a sheet (the same facets); active filters are chips that remove themselves; every
+control is a 44 px touch target. Whatever the width, a refused parameter, a rate limit and an
+outage each say what happened (and the rate limit retries by itself); a slow search says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.browser.conftest import PHONE, Site, Tab, open_tab
+from tests.browser.helpers import api_search, settle, shown_total
+
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Route
+
+TOUCH_PX = 44
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Tab]:
+    tab = open_tab(browser, viewport=PHONE)
+    yield tab
+    tab.page.context.close()
+    assert not tab.errors, tab.errors
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "zh"])
+def test_first_result_is_above_the_fold_and_filters_are_behind_a_button(
+    browser: Browser, site: Site, lang: str
+) -> None:
+    tab = open_tab(browser, viewport=PHONE)
+    page = tab.page
+    page.goto(f"{site.base}/?lang={lang}")
+    settle(page)
+    first = page.locator("#results > li").first.bounding_box()
+    assert first is not None and first["y"] + 40 < PHONE["height"], first
+    expect(page.locator("#status")).to_be_in_viewport()
+    expect(page.locator("#facets-panel")).to_be_hidden()
+    expect(page.locator("#filters-toggle")).to_be_visible()
+    tab.page.context.close()
+    assert not tab.errors, tab.errors
+
+
+def test_the_filters_sheet_selects_applies_and_gives_the_facets_back(phone: Tab, site: Site) -> None:
+    page = phone.page
+    page.goto(f"{site.base}/?lang=en")
+    settle(page)
+    page.click("#filters-toggle")
+    sheet = page.locator("#filters-sheet")
+    expect(sheet).to_be_visible()
+    abs_box = sheet.locator('#facets input[name="realm"][value="ABS"]')
+    abs_box.check()
+    expect(page).to_have_url(re.compile(r"realm=ABS"))
+    settle(page)
+    total = api_search(site.base, lang="en", realm="ABS")["total"]
+    expect(page.locator("#filters-apply")).to_have_text(f"Show {total} results")
+    page.click("#filters-apply")
+    expect(sheet).to_be_hidden()
+    assert shown_total(page) == total
+    # The facets are back in their column (one set of controls, never a copy).
+    assert page.locator("#facets").count() == 1
+    assert page.evaluate("() => !!document.querySelector('#facets-panel #facets')")
+    expect(page.locator("#filters-count")).to_have_text("(1)")
+    expect(page.locator("#filters-toggle")).to_be_focused()
+
+
+def test_active_filters_are_chips_that_remove_one_filter(phone: Tab, site: Site) -> None:
+    page = phone.page
+    page.goto(f"{site.base}/?lang=en&realm=ABS&realm=BCH")
+    settle(page)
+    chips = page.locator("#chips .chip")
+    expect(chips).to_have_count(2)
+    expect(chips.first).to_have_attribute("aria-label", re.compile(r"^Remove filter: Clearing-house: "))
+    chips.first.click()
+    settle(page)
+    expect(chips).to_have_count(1)
+    url = page.url
+    assert url.count("realm=") == 1
+    remaining = re.search(r"realm=(\w+)", url)
+    assert remaining is not None
+    assert shown_total(page) == api_search(site.base, lang="en", realm=remaining.group(1))["total"]
+
+
+def test_controls_are_touch_sized(phone: Tab, site: Site) -> None:
+    page = phone.page
+    page.goto(f"{site.base}/?lang=en&q=biodiversity&realm=ABS")
+    settle(page)
+    small = page.evaluate(
+        """(min) => [...document.querySelectorAll(
+             'button:not([hidden]), select, input[type=search], #pager a, .chm-details')]
+           .filter((el) => el.offsetParent !== null)
+           .map((el) => ({ what: el.id || el.className || el.tagName, h: el.getBoundingClientRect().height }))
+           .filter((box) => box.h < min)""",
+        TOUCH_PX - 0.5,
+    )
+    assert small == []
+    page.click("#filters-toggle")
+    labels = page.evaluate(
+        "() => [...document.querySelectorAll('#filters-sheet .facet label')]"
+        ".map((label) => label.getBoundingClientRect().height)"
+    )
+    assert labels and min(labels) >= TOUCH_PX - 0.5
+
+
+def test_browsing_defaults_to_newest_first(tab: Tab, site: Site) -> None:
+    page = tab.page
+    page.goto(f"{site.base}/?lang=en")
+    settle(page)
+    expect(page.locator("#sort")).to_have_value("newest")
+    dates = [d for d in page.locator("#results time").evaluate_all("ts => ts.map(t => t.dateTime)") if d]
+    assert len(dates) > 3 and dates == sorted(dates, reverse=True)
+    page.goto(f"{site.base}/?lang=en&q=*")
+    settle(page)
+    assert shown_total(page) == api_search(site.base, lang="en")["total"] > 3
+
+
+def test_an_inverted_year_range_names_the_parameter(tab: Tab, site: Site) -> None:
+    page = tab.page
+    page.goto(f"{site.base}/?lang=en&year_from=2020&year_to=2010")
+    settle(page)
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-state", "invalid")
+    expect(status).to_contain_text("year_from")
+    # The refused filter is still there to remove.
+    page.locator("#chips .chip").first.click()
+    settle(page)
+    assert shown_total(page) > 0
+
+
+def test_a_rate_limit_says_how_long_and_retries_by_itself(tab: Tab, site: Site) -> None:
+    page = tab.page
+    refused: list[str] = []
+
+    def once_too_many(route: Route) -> None:
+        if not refused:
+            refused.append(route.request.url)
+            route.fulfill(
+                status=429,
+                headers={"Retry-After": "1", "Content-Type": "application/json"},
+                body='{"error": {"code": "rate_limited", "message": "too many requests"}}',
+            )
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/search?*", once_too_many)
+    page.goto(f"{site.base}/?lang=en&q=biodiversity")
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-state", "rate-limited")
+    expect(status).to_contain_text("1 s")
+    expect(page.locator("#results > li").first).to_be_visible(timeout=5_000)
+    assert refused and shown_total(page) > 0
+
+
+def test_an_outage_offers_a_retry(tab: Tab, site: Site) -> None:
+    page = tab.page
+    page.route("**/api/v1/search?*", lambda route: route.abort())
+    page.goto(f"{site.base}/?lang=en&q=biodiversity")
+    settle(page)
+    expect(page.locator("#status")).to_have_attribute("data-state", "outage")
+    page.unroute("**/api/v1/search?*")
+    page.click("#retry")
+    settle(page)
+    expect(page.locator("#results > li").first).to_be_visible()
+    expect(page.locator("#retry")).to_have_count(0)
+
+
+def test_a_slow_search_shows_that_it_is_searching(tab: Tab, site: Site) -> None:
+    page = tab.page
+    page.goto(f"{site.base}/?lang=en")
+    settle(page)
+
+    def slow(route: Route) -> None:
+        page.wait_for_timeout(1_200)
+        route.continue_()
+
+    page.route("**/api/v1/search?*", slow)
+    page.fill("#q", "biodiversity")
+    page.press("#q", "Enter")
+    expect(page.locator("#status.loading")).to_have_text("Searching…")
+    settle(page)
+    expect(page.locator("#status.loading")).to_have_count(0)
