@@ -5,11 +5,13 @@ terms, record types, countries, targets, synonyms and acronyms: no model needed)
 into the other languages where models are installed, from the language the query is written in
 (detected; the page's language when detection is unsure). The response's ``interpretation``
 says all of it, with how many records each widening finds on its own, so a reader can tell why a
-result is there.
+result is there. A query that finds little gets a "did you mean" built from words the index
+itself holds (``SearchBackend.spelling``), offered only when it finds more.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -17,13 +19,15 @@ from record_catalogue.languages import UNDETERMINED
 from search_api.errors import ApiError
 from search_api.services import Services
 from search_index.base import SearchQuery
-from search_index.query_plan import entity_kind, filter_groups
+from search_index.query_plan import entity_kind, filter_groups, words_of
 from search_index.query_text import Clause, ParsedText, QueryTextError, parse_query_text
 from translate.query import QueryTranslation
 
 # Below this, a query's language is not trusted: the page's language is taken as the query's.
 QUERY_LANGUAGE_CONFIDENCE = 0.9
 NOTHING = ParsedText(required=())
+# A query with fewer results than this gets a "did you mean" when one of its words is misspelt.
+SPELLING_BELOW = 5
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ def interpretation(services: Services, query: SearchQuery, understood: Understoo
             without_filter.append({"filter": key, "values": values, "total": _count(services, _without(query, key))})
     languages = [*services.settings.languages, UNDETERMINED]
     return {
+        "did_you_mean": did_you_mean(services, query, understood, total) if total < SPELLING_BELOW else None,
         "query_language": understood.query_language,
         "languages_searched": languages if understood.parsed.required or query.alternatives else [],
         "translations": translations,
@@ -114,3 +119,36 @@ def interpretation(services: Services, query: SearchQuery, understood: Understoo
         "ignored": list(understood.parsed.ignored),
         "without_filter": without_filter,
     }
+
+
+def typed_words(parsed: ParsedText) -> list[str]:
+    """The words the reader typed (not the vocabulary's), in order, each once."""
+    words: dict[str, None] = {}
+    for clause in parsed.required:
+        typed = clause.options[0]
+        if typed.lang is not None:
+            continue
+        for term in words_of(typed) or [typed]:
+            words.update(dict.fromkeys(term.text.split()))
+    return list(words)
+
+
+def corrected(q: str, corrections: dict[str, str]) -> str:
+    """``q`` with each corrected word replaced wherever it stands alone (a capital kept)."""
+    for word, correction in corrections.items():
+        replacement = correction[:1].upper() + correction[1:] if word[:1].isupper() else correction
+        q = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", replacement.replace("\\", "\\\\"), q)
+    return q
+
+
+def did_you_mean(services: Services, query: SearchQuery, understood: Understood, total: int) -> dict[str, Any] | None:
+    """The query with its misspelt words replaced by the closest words of the index, and what it
+    finds, when it finds more than the query as typed; else None."""
+    words = typed_words(understood.parsed)
+    corrections = services.backend.spelling(words) if words else {}
+    if not corrections:
+        return None
+    text = corrected(query.text, corrections)
+    parsed, _ = services.vocabulary.expand(parse_query_text(text))
+    found = _count(services, replace(query, text=text, parsed=parsed, alternatives={}))
+    return {"text": text, "total": found} if found > total else None

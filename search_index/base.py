@@ -282,6 +282,12 @@ class SearchBackend(abc.ABC):
     def suggest(self, prefix: str, lang: str, size: int = 10) -> list[str]:
         """Title completions for what a reader has typed so far, in ``lang`` or language-neutral."""
 
+    def spelling(self, words: Sequence[str]) -> dict[str, str]:
+        """For each word that matches nothing in the index, the closest word the index holds
+        (its titles and summaries, per language; ``query_plan.closest_word`` decides), if one is
+        near; known words and words with no near neighbour are left out ("did you mean")."""
+        return {}
+
     @abc.abstractmethod
     def get(self, doc_id: str) -> Document | None:
         """The stored document with this id, or None."""

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from analyzers.folding import is_han
@@ -171,3 +172,61 @@ def filter_groups(query: SearchQuery) -> dict[str, tuple[str, list[str]]]:
 def entity_kind(key: str) -> str | None:
     """``country`` for the group key ``entity.country``."""
     return key.partition(".")[2] if key.startswith("entity.") else None
+
+
+# -- did you mean -----------------------------------------------------------------------------
+
+SPELLING_MIN_LETTERS = 4  # shorter words are not corrected
+SPELLING_PREFIX = 1  # the first letter is taken as typed (as the server engines' term suggester does)
+
+
+def spelling_word(word: str) -> str | None:
+    """A typed word as the spelling fields hold words (lower case), or None when it is not one to
+    correct: shorter than ``SPELLING_MIN_LETTERS``, or holding anything but letters."""
+    lowered = word.lower()
+    if len(lowered) < SPELLING_MIN_LETTERS or not all(char.isalpha() for char in lowered):
+        return None
+    return lowered
+
+
+def max_edits(word: str) -> int:
+    """How far a correction may be: one edit up to five letters, two from six."""
+    return 1 if len(word) <= 5 else 2
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (an adjacent swap is one edit), or ``limit + 1`` once
+    it is certain to exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, start=1):
+            cost = 0 if char_a == char_b else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def closest_word(word: str, candidates: Iterable[tuple[str, int]]) -> str | None:
+    """The best correction of ``word`` (lower case) among ``(term, document count)`` pairs from
+    the index: the fewest edits within ``max_edits``, then the most documents, then the first in
+    alphabetical order; None when none is near. Both engines choose with this one function."""
+    limit = max_edits(word)
+    best: tuple[int, int, str] | None = None
+    for term, count in candidates:
+        if term == word or count <= 0 or term[:SPELLING_PREFIX] != word[:SPELLING_PREFIX]:
+            continue
+        distance = edit_distance(word, term, limit)
+        if distance > limit:
+            continue
+        key = (distance, -count, term)
+        if best is None or key < best:
+            best = key
+    return best[2] if best is not None else None

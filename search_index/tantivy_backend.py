@@ -51,10 +51,19 @@ from search_index.base import (
     chunked,
     validate_document,
 )
-from search_index.query_plan import entity_kind, filter_groups
+from search_index.query_plan import (
+    SEARCHED_LANGUAGES,
+    SPELLING_PREFIX,
+    closest_word,
+    entity_kind,
+    filter_groups,
+    max_edits,
+    spelling_word,
+)
 from search_index.tantivy_query import (
     SPELLING_SOURCES,
     TantivyQueryCompiler,
+    analyse,
     exact_field_name,
     field_name,
     spelling_field_name,
@@ -562,6 +571,35 @@ class TantivyBackend(SearchBackend):
                     hits = searcher.search(self._compose(base, [*others, chosen]), 1, count=True)
                     counted[facet][value] = int(getattr(hits, "count", 0) or 0)
         return {name: sorted(values.items(), key=lambda item: (-item[1], item[0])) for name, values in counted.items()}
+
+    def spelling(self, words: Sequence[str]) -> dict[str, str]:
+        """Corrections from the spelling fields' term dictionaries (terms sharing the word's first
+        letter, their document counts summed over languages), for words no field holds."""
+        searcher = self._reader().searcher()
+        corrections: dict[str, str] = {}
+        for word in dict.fromkeys(words):
+            lowered = spelling_word(word)
+            if lowered is None or self._known(searcher, word):
+                continue
+            limit = max_edits(lowered)
+            counts: dict[str, int] = {}
+            for lang in SPELLING_LANGUAGES:
+                for term, count in searcher.terms_with_prefix(spelling_field_name(lang), lowered[:SPELLING_PREFIX]):
+                    if abs(len(term) - len(lowered)) <= limit:
+                        counts[term] = counts.get(term, 0) + count
+            best = closest_word(lowered, counts.items())
+            if best is not None:
+                corrections[word] = best
+        return corrections
+
+    def _known(self, searcher: tantivy.Searcher, word: str) -> bool:
+        """Whether some field holds every term of ``word`` as a query analyses it there."""
+        fields = [(field_name(name, lang), lang) for lang in SEARCHED_LANGUAGES for name, _ in TEXT_FIELD_BOOSTS]
+        for name, lang in [*fields, ("names", None)]:
+            positions = analyse(word, lang)
+            if positions and all(any(searcher.doc_freq(name, term) for term in terms) for terms in positions):
+                return True
+        return False
 
     def suggest(self, prefix: str, lang: str, size: int = 10) -> list[str]:
         analyzer = tantivy_analyzer(analyzer_name(lang))

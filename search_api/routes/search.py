@@ -85,6 +85,11 @@ class FilterRelaxation(BaseModel):
     total: int = Field(description="Results of the same query without this filter.")
 
 
+class DidYouMean(BaseModel):
+    text: str = Field(description="The query with misspelt words replaced by words the index holds.")
+    total: int = Field(description="Results of that query (more than the query as typed).")
+
+
 class Interpretation(BaseModel):
     """How the query was understood: what was searched, and what widened it."""
 
@@ -95,6 +100,9 @@ class Interpretation(BaseModel):
     ignored: list[str] = Field(description="Pieces of the query that were not searched for, e.g. a lone '-'.")
     without_filter: list[FilterRelaxation] = Field(
         default_factory=list, description="With no results: how many each filter's removal would give."
+    )
+    did_you_mean: DidYouMean | None = Field(
+        default=None, description="When the query finds little and a word of it is misspelt: a better spelling."
     )
 
 

@@ -402,6 +402,8 @@ function renderUnderstood(interpretation) {
     termsQuery = state.q;
   }
   const parts = [];
+  const suggestion = interpretation?.did_you_mean;
+  if (suggestion?.text) parts.push(renderDidYouMean(suggestion));
   if (interpretation) {
     lastQueryLanguage = interpretation.query_language ?? null;
     const groups = termGroups(interpretation, state.q);
@@ -425,6 +427,19 @@ function renderUnderstood(interpretation) {
   understoodBox.replaceChildren(...parts);
   understoodBox.hidden = !parts.length;
   if (parts.length) understoodBox.setAttribute("aria-label", t("understoodLabel"));
+}
+
+/** "Did you mean …?": a link that runs the suggested query (the index's own spelling). */
+function renderDidYouMean(suggestion) {
+  const next = withChanges({ q: String(suggestion.text), page: 1 });
+  const link = h("a", { href: pageUrl(next), class: "did-you-mean-link", "data-key": "did-you-mean" }, h("bdi", {}, String(suggestion.text)));
+  link.addEventListener("click", (event) => {
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    navigate(next);
+  });
+  const results = t.plural("results", Number(suggestion.total));
+  return h("p", { class: "did-you-mean", id: "did-you-mean" }, fillNodes(t("didYouMean"), { query: link, results }));
 }
 
 // ---- no results with these filters ----------------------------------------------------------

@@ -40,11 +40,13 @@ from search_index.elastic.mapping import check_languages
 from search_index.elastic.query_compiler import (
     PIT_KEEP_ALIVE,
     build_search_body,
+    build_spelling_body,
     build_suggest_body,
     in_point_in_time,
 )
 from search_index.elastic.rebuilder import RETIRED_GRACE_SECONDS, IndexVersions
-from search_index.elastic.results import distinct_completions, search_results
+from search_index.elastic.results import distinct_completions, search_results, spelling_corrections
+from search_index.query_plan import spelling_word
 
 log = logging.getLogger(__name__)
 
@@ -360,6 +362,15 @@ class ElasticBackend(SearchBackend):
         with self._calling("suggesting"):
             answer = self.client.request("POST", f"/{self.alias}/_search", body=encode_json(body))
         return distinct_completions(answer["hits"]["hits"], lang, size)
+
+    def spelling(self, words: Sequence[str]) -> dict[str, str]:
+        chosen = [(word, low) for word in dict.fromkeys(words) if (low := spelling_word(word)) is not None]
+        if not chosen:
+            return {}
+        body = build_spelling_body([low for _, low in chosen])
+        with self._calling("looking for spelling corrections"):
+            answer = self.client.request("POST", f"/{self.alias}/_search", body=encode_json(body))
+        return spelling_corrections(answer, [word for word, _ in chosen], [low for _, low in chosen])
 
     def get(self, doc_id: str) -> Document | None:
         with self._calling(f"reading document {doc_id}"):

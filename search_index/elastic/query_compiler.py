@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from analyzers.analysis import has_exact_form
+from analyzers.analysis import SPELLING_LANGUAGES, has_exact_form
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from search_index.base import (
     ALTERNATIVE_BOOST,
@@ -24,12 +24,19 @@ from search_index.base import (
     TEXT_FIELD_BOOSTS,
     SearchQuery,
 )
-from search_index.elastic.mapping import EXACT_SUBFIELD, MAX_RESULT_WINDOW, SOURCE_EXCLUDES, SUGGEST_SUBFIELD
+from search_index.elastic.mapping import (
+    EXACT_SUBFIELD,
+    MAX_RESULT_WINDOW,
+    SOURCE_EXCLUDES,
+    SPELLING_FIELD,
+    SUGGEST_SUBFIELD,
+)
 from search_index.query_plan import (
     EXACT_FORM_BOOST,
     HAN_BIGRAM_SHARE,
     ORIGINAL_LANGUAGE_BOOST,
     SEARCHED_LANGUAGES,
+    SPELLING_PREFIX,
     TextField,
     entity_kind,
     fields_for,
@@ -357,3 +364,38 @@ def build_suggest_body(prefix: str, lang: str, size: int) -> dict[str, Any]:
         "_source": {"includes": [f"title.{lang}", f"title.{UNDETERMINED}"]},
         "track_total_hits": False,
     }
+
+
+def build_spelling_body(words: Sequence[str]) -> dict[str, Any]:
+    """One request for "did you mean": per word, how many records hold it as a query would find
+    it (a ``filters`` aggregation, no typo tolerance) and the term suggester's neighbours of it in
+    each language's spelling field (``query_plan.closest_word`` then chooses, as on Tantivy)."""
+    fields = text_fields(UNDETERMINED)
+    known: dict[str, Any] = {}
+    suggest: dict[str, Any] = {}
+    for number, word in enumerate(words):
+        option = _option(Term(word), fields, near=False)
+        known[f"w{number}"] = option if option is not None else {"match_none": {}}
+        for lang in SPELLING_LANGUAGES:
+            suggest[spelling_suggestion_name(number, lang)] = {
+                "text": word,
+                "term": {
+                    "field": f"{SPELLING_FIELD}.{lang}",
+                    "suggest_mode": "always",
+                    "max_edits": 2,
+                    "prefix_length": SPELLING_PREFIX,
+                    "min_word_length": 1,
+                    "size": 10,
+                    "string_distance": "damerau_levenshtein",
+                },
+            }
+    body: dict[str, Any] = {"size": 0, "track_total_hits": False, "query": {"match_all": {}}}
+    if words:
+        body["aggs"] = {"known": {"filters": {"filters": known}}}
+        body["suggest"] = suggest
+    return body
+
+
+def spelling_suggestion_name(number: int, lang: str) -> str:
+    """The name of one word's term suggestion in one language's spelling field."""
+    return f"w{number}_{_check_lang(lang)}"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from analyzers.analysis import SPELLING_LANGUAGES
 from record_catalogue.languages import UNDETERMINED
 from search_index.base import Hit, SearchQuery, SearchResults
 from search_index.elastic.clients import describe_error
-from search_index.elastic.query_compiler import entity_agg_name, selected_values
-from search_index.query_plan import entity_kind, filter_groups
+from search_index.elastic.query_compiler import entity_agg_name, selected_values, spelling_suggestion_name
+from search_index.query_plan import closest_word, entity_kind, filter_groups
 
 
 def bulk_item_reason(item: Mapping[str, Any]) -> str:
@@ -105,3 +106,24 @@ def distinct_completions(hits: Iterable[Mapping[str, Any]], lang: str, size: int
         if len(completions) >= size:
             break
     return completions
+
+
+def spelling_corrections(answer: Mapping[str, Any], words: Sequence[str], lowered: Sequence[str]) -> dict[str, str]:
+    """Corrections from a ``build_spelling_body`` answer: for each word no record holds, the
+    closest of the suggested terms (document counts summed over languages)."""
+    known = answer.get("aggregations", {}).get("known", {}).get("buckets", {})
+    suggestions = answer.get("suggest", {})
+    corrections: dict[str, str] = {}
+    for number, (word, low) in enumerate(zip(words, lowered, strict=True)):
+        if int(known.get(f"w{number}", {}).get("doc_count", 0)) > 0:
+            continue
+        counts: dict[str, int] = {}
+        for lang in SPELLING_LANGUAGES:
+            for entry in suggestions.get(spelling_suggestion_name(number, lang), []):
+                for option in entry.get("options", []):
+                    term = str(option["text"])
+                    counts[term] = counts.get(term, 0) + int(option.get("freq", 0))
+        best = closest_word(low, counts.items())
+        if best is not None:
+            corrections[word] = best
+    return corrections

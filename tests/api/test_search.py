@@ -136,3 +136,16 @@ def test_invalid_utf8_and_lone_surrogates_are_not_server_errors(client: TestClie
         "/api/v1/detect", content='{"texts": ["\\ud800 abc"]}', headers={"content-type": "application/json"}
     )
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_parameter"
+
+
+def test_a_misspelt_query_that_finds_nothing_gets_a_did_you_mean_from_the_index(client: TestClient) -> None:
+    # "Hrbalsts" is two edits from "herbalists" (a word of a sample title): beyond typo tolerance,
+    # so nothing is found, and the index's own word is offered with what it finds.
+    body = search(client, q="Hrbalsts Kaya", lang="fr")
+    assert body["total"] == 0
+    found = search(client, q="Herbalists Kaya", lang="fr")["total"]
+    assert found > 0
+    assert body["interpretation"]["did_you_mean"] == {"text": "Herbalists Kaya", "total": found}
+    # Words the index holds, or with no near neighbour there, get none.
+    assert search(client, q="herbalists", lang="en")["interpretation"]["did_you_mean"] is None
+    assert search(client, q="zzzzqqq", lang="en")["interpretation"]["did_you_mean"] is None

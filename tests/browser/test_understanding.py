@@ -271,3 +271,23 @@ def test_interpretation_text_is_shown_as_text(tab: Tab, site: Site) -> None:
     page.wait_for_timeout(200)
     assert page.locator("#understood img, #understood script, #understood b, #relax i").count() == 0
     assert page.evaluate("window.__xss") is None
+
+
+def test_a_misspelt_query_offers_the_index_spelling_as_a_link_that_runs_it(tab: Tab, site: Site) -> None:
+    page = tab.page
+    answer = api_search(site.base, q="Hrbalsts Kaya", lang="fr")
+    suggestion = answer["interpretation"]["did_you_mean"]
+    assert answer["total"] == 0 and suggestion["text"] == "Herbalists Kaya" and suggestion["total"] > 0
+    page.goto(search_url(site, q="Hrbalsts Kaya", lang="fr"))
+    settle(page)
+    line = page.locator("#did-you-mean")
+    expect(line).to_be_visible()
+    expect(line).to_contain_text("Vouliez-vous dire Herbalists Kaya ?")
+    link = line.locator("a")
+    expect(link).to_have_attribute("href", re.compile(r"q=Herbalists\+Kaya"))
+    link.click()
+    expect(page).to_have_url(re.compile(r"q=Herbalists\+Kaya"))
+    settle(page)
+    assert shown_total(page) == suggestion["total"]
+    expect(page.locator("#q")).to_have_value("Herbalists Kaya")
+    expect(page.locator("#did-you-mean")).to_have_count(0)

@@ -284,6 +284,15 @@ class BackendTests:
         alone = SearchQuery(text="littoral", parsed=ParsedText(required=(french_word_as_english,)))
         assert backend.search(alone).total == 0
 
+    def test_spelling_corrections_come_from_the_index(self, backend: SearchBackend) -> None:
+        # "Acess" is one edit from a word of a title ("Access"); words the index holds as a query
+        # analyses them (« espèce » finds « espèces », « protegez » stems as « protégées ») are not corrected.
+        found = backend.spelling(["Acess", "permits", "espèce", "Natsionalnyi", "zzzz", "ab", "COP15"])
+        assert found == {"Acess": "access"}
+        # The correction is the word as the index holds it, accents and all.
+        assert backend.spelling(["protgées", "protegez"]) == {"protgées": "protégées"}
+        assert backend.spelling(["доклод"]) == {"доклод": "доклад"}
+
     def test_neutral_field_keeps_document_symbols_whole(self, backend: SearchBackend) -> None:
         for lang in ("en", "fr", "zh"):
             assert self.ids(backend, text="UNEP/CBD/COP/12/11", lang=lang) == ["en-1"]
