@@ -190,3 +190,6 @@ def register(app: typer.Typer) -> None:
     app.command()(ingest)
     app.command()(errors)
     app.command()(reindex)
+    from ingest.harvest.cli import register as register_harvest
+
+    register_harvest(app)

@@ -185,3 +185,53 @@ class RateBucket(Base):
     client: Mapped[str] = mapped_column(String(240), primary_key=True)
     tokens: Mapped[float] = mapped_column(Float)
     updated: Mapped[float] = mapped_column(Float)
+
+
+class HarvestSource(Base):
+    """A source harvested on a schedule (``chm-search sources``): what to read, and how far it got.
+
+    ``high_water`` is the source's own update time (an index date, an OAI datestamp, a feed
+    date) up to which everything has been stored; a run reads what changed after it, and moves
+    it on only past what it stored. ``validators`` keeps the conditional-request validators of
+    the source's listing (ETag, Last-Modified) where the protocol has them.
+    """
+
+    __tablename__ = "harvest_sources"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    high_water: Mapped[str | None] = mapped_column(String(40))
+    validators: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_run_id: Mapped[str | None] = mapped_column(String(40))
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status: Mapped[str | None] = mapped_column(String(16))
+    last_counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class HarvestItem(Base):
+    """One record a source gave us: its update time and validator there, so that an unchanged one
+    is not fetched again and one withdrawn there is removed here."""
+
+    __tablename__ = "harvest_items"
+
+    source: Mapped[str] = mapped_column(ForeignKey("harvest_sources.name", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(200), index=True)
+    remote_updated: Mapped[str | None] = mapped_column(String(40))
+    etag: Mapped[str | None] = mapped_column(String(200))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ThesaurusTerm(Base):
+    """A clearing-house thesaurus term (country, region, target, keyword) with its labels in the
+    languages the thesaurus gives; ``labels`` empty for an identifier the thesaurus does not know."""
+
+    __tablename__ = "thesaurus_terms"
+
+    identifier: Mapped[str] = mapped_column(String(200), primary_key=True)
+    domain: Mapped[str | None] = mapped_column(String(100))
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

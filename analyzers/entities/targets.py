@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import pycountry
+
 from analyzers.entities.anchors import _find
 from analyzers.entities.kinds import _PRIORITY, AICHI_TARGETS, GBF_TARGETS, _Candidate
 from analyzers.entities.references import _NUMBER_PREFIX
@@ -196,11 +198,14 @@ _TARGET_CUES = {
 }
 
 
-_TERM_ID = re.compile(r"^(AICHI|GBF)-TARGET-0*(\d{1,2})$", re.IGNORECASE)
+_COUNTRY_TERM = re.compile(r"^[a-z]{2}$")  # the thesaurus's country terms are ISO 3166 codes, lower case
+# A target's components (``AICHI-TARGET-01-C2``) count as the target.
+_TERM_ID = re.compile(r"^(AICHI|GBF)-TARGET-0*(\d{1,2})(?:-C\d{1,2})?$", re.IGNORECASE)
 
 
 def entities_from_term_ids(ids: Iterable[str]) -> list[str]:
-    """Entity keys for CBD term identifiers (``AICHI-TARGET-11`` -> ``target:aichi-11``).
+    """Entity keys for CBD term identifiers (``AICHI-TARGET-11`` and its components such as
+    ``AICHI-TARGET-11-C2`` -> ``target:aichi-11``; ``br``, a country term -> ``country:br``).
 
     Records point at targets by term id (``aichiTargets``, ``globalTargets``) as well as naming
     them in text; both must land on the same facet value. Unknown ids are skipped.
@@ -209,6 +214,8 @@ def entities_from_term_ids(ids: Iterable[str]) -> list[str]:
     for raw in ids:
         match = _TERM_ID.match(raw.strip())
         if not match:
+            if _COUNTRY_TERM.match(raw) and (raw == "eu" or pycountry.countries.get(alpha_2=raw.upper())):
+                out.append(f"country:{raw}")
             continue
         kind, value = match.group(1).lower(), int(match.group(2))
         if value in (AICHI_TARGETS if kind == "aichi" else GBF_TARGETS):

@@ -1,0 +1,47 @@
+"""Harvest tests: the `chm-search` command run as a user runs it, against fixture sources on loopback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from record_catalogue.settings import Settings
+from tests.harvest.fixture_server import FixtureServer, World
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-c", "from search_api.cli import main; main()"]
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    env.update({"CHM_DATA_DIR": str(settings.data_dir), "COLUMNS": "250"})
+    if settings.catalogue_url:
+        env["CHM_CATALOGUE_URL"] = settings.catalogue_url
+    return env
+
+
+def chm(settings: Settings, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Run ``chm-search ARGS`` on ``settings``'s catalogue and index."""
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, env=environment(settings), timeout=timeout, cwd=ROOT
+    )
+
+
+@pytest.fixture
+def serve() -> Iterator[callable]:  # type: ignore[valid-type]
+    """Start fixture servers on ``World`` s; stopped after the test."""
+    servers: list[FixtureServer] = []
+
+    def start(world: World) -> FixtureServer:
+        server = FixtureServer(world).__enter__()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
