@@ -268,7 +268,7 @@ def harvest_cbd(run: HarvestRun, api: CbdApi, since: datetime | None, *, sweep: 
             else:
                 run.state.set_high_water(name, held if high_water is None else min(held, high_water, key=parse_since))
     except ListingError as exc:
-        run.error(exc.url, f"listing stopped: {exc.reason}")
+        run.stop(exc.url, f"listing stopped: {exc.reason}")
         return
     if sweep:
         withdraw_gone(run, api, known)

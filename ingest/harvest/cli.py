@@ -53,7 +53,11 @@ def _since(value: str | None) -> datetime | None:
 
 
 def _run(sources: list[SourceConfig], since: datetime | None = None) -> None:
-    """Run sources one after the other and print what each did; exit 1 if any reported errors."""
+    """Run sources one after the other and print what each did.
+
+    Exit 1 when a source could not be read (down, not the protocol, endless paging) or its run
+    failed; records refused are errors listed by ``chm-search errors`` and, as for ``ingest``,
+    do not change the exit code."""
     from ingest.cli import open_pipeline
 
     pipeline = open_pipeline()
@@ -73,8 +77,10 @@ def _run(sources: list[SourceConfig], since: datetime | None = None) -> None:
                 failed = True
                 continue
             out.print(f"{escape(source.name)}: {run.counts.summary()}")
-            if run.counts.errors:
+            if run.stopped:
                 failed = True
+                out.print(f"  stopped: {escape(run.stopped)}")
+            if run.counts.errors:
                 out.print(f"  see the errors with: chm-search errors --run {run_id}")
     finally:
         pipeline.backend.close()

@@ -177,18 +177,18 @@ def harvest_feed(run: HarvestRun, client: PoliteClient, url: str, realm: str, sc
             last_modified=validators.get("last_modified"),
         )
     except FetchError as exc:
-        run.error(exc.url, exc.reason)
+        run.stop(exc.url, exc.reason)
         return
     if response.not_modified:
         run.counts.not_modified += 1
         return
     if response.status in (404, 410):
-        run.error(response.url, f"HTTP {response.status}: no feed here")
+        run.stop(response.url, f"HTTP {response.status}: no feed here")
         return
     try:
         found = entries(parse_xml(response.body))
     except (XmlProblem, ValueError) as exc:
-        run.error(response.url, f"invalid feed: {exc}")
+        run.stop(response.url, f"invalid feed: {exc}")
         return
     mark = _when(run.source.high_water) if run.source.high_water else None
     fresh = [e for e in found if mark is None or e.when is None or e.when > mark]

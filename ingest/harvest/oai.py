@@ -203,10 +203,10 @@ def harvest_oai(run: HarvestRun, client: PoliteClient, request: OaiRequest, real
             if page.deleted:
                 run.withdraw(page.deleted)
     except OaiProblem as exc:
-        run.error(exc.url, f"list stopped: {exc.reason}")
+        run.stop(exc.url, f"list stopped: {exc.reason}")
         return
     except FetchError as exc:
-        run.error(exc.url, f"list stopped: {exc.reason}")
+        run.stop(exc.url, f"list stopped: {exc.reason}")
         return
     # A list bounded by ``until`` is complete up to that day only.
     mark = request.until_date or first_date

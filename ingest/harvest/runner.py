@@ -59,6 +59,12 @@ class HarvestRun:
     run_id: str
     counts: HarvestCounts = field(default_factory=HarvestCounts)
     terms: set[str] = field(default_factory=set)  # thesaurus terms the records read refer to
+    stopped: str | None = None  # why the source could not be read to the end, if it could not
+
+    def stop(self, url: str, reason: str) -> None:
+        """The source cannot be read further this run (down, not the protocol, endless): report it."""
+        self.stopped = reason
+        self.error(url, reason)
 
     @property
     def actor(self) -> str:

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from tests.conftest import SAMPLES
-from tests.harvest.fixture_server import Doc, World
+from tests.ingest.harvest.fixture_server import Doc, World
 
 ABS_SAMPLES = (
     "absCheckpoint-fr-recherche",

@@ -21,9 +21,9 @@ from record_catalogue.harvest_state import HarvestState
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
-from tests.harvest.conftest import CLI, ROOT, chm, environment
-from tests.harvest.fixture_server import FixtureServer, World
-from tests.harvest.worlds import BAD, GOOD, TARGETS_RECORD, clearing_house
+from tests.ingest.harvest.conftest import CLI, ROOT, chm, environment
+from tests.ingest.harvest.fixture_server import FixtureServer, World
+from tests.ingest.harvest.worlds import BAD, GOOD, TARGETS_RECORD, clearing_house
 
 
 @pytest.fixture

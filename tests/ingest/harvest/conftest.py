@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from record_catalogue.settings import Settings
-from tests.harvest.fixture_server import FixtureServer, World
+from tests.commands import CLI
+from tests.conftest import ROOT
+from tests.ingest.harvest.fixture_server import FixtureServer, World
 
-ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-c", "from search_api.cli import main; main()"]
+__all__ = ["CLI", "ROOT", "chm", "environment"]
 
 
 def environment(settings: Settings) -> dict[str, str]:

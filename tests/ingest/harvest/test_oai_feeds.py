@@ -18,9 +18,9 @@ from record_catalogue.harvest_state import HarvestState
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
-from tests.harvest.conftest import chm
-from tests.harvest.fixture_server import FixtureServer, World
-from tests.harvest.worlds import GOOD, clearing_house
+from tests.ingest.harvest.conftest import chm
+from tests.ingest.harvest.fixture_server import FixtureServer, World
+from tests.ingest.harvest.worlds import GOOD, clearing_house
 
 OAI_HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
