@@ -132,4 +132,13 @@ def realm_catalog() -> RealmCatalog:
             )
         else:
             schemas["CHM"][name] = SchemaInfo("CHM", name, known.short_code, known.kind, {**titles, **known.titles})
+    # Curated titles fill the languages the configurations lack (and correct a garbled one), so
+    # that every record type has a label in every UN language.
+    curated = json.loads((data / "schema-titles.json").read_text(encoding="utf-8"))
+    for by_name in schemas.values():
+        for name, info in list(by_name.items()):
+            fills, corrections = _titles(curated["titles"].get(name)), _titles(curated["corrections"].get(name))
+            titles = {**fills, **info.titles, **corrections}
+            if titles != info.titles:
+                by_name[name] = SchemaInfo(info.realm, name, info.short_code, info.kind, titles)
     return RealmCatalog(schemas=schemas, base_urls=base_urls)

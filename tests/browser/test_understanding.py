@@ -176,13 +176,13 @@ def test_a_filter_that_empties_the_results_can_be_removed(tab: Tab, site: Site) 
     offers = page.locator("#relax li")
     expect(offers).to_have_count(2)
     country = page.locator('#relax li[data-filter="entity.country"]')
-    expect(country).to_contain_text(f"Without Countries (Brazil): {without['entity.country']} result")
+    expect(country).to_contain_text(f"Without Countries mentioned (Brazil): {without['entity.country']} result")
     expect(page.locator('#relax li[data-filter="realm"]')).to_contain_text(
         f"Without Clearing-house (Access and Benefit-Sharing Clearing-House): {without['realm']} result"
     )
     remove = country.locator("button")
     expect(remove).to_have_text("Remove")
-    expect(remove).to_have_attribute("aria-label", "Remove the filter Countries (Brazil)")
+    expect(remove).to_have_attribute("aria-label", "Remove the filter Countries mentioned (Brazil)")
 
     remove.focus()  # by keyboard
     page.keyboard.press("Enter")
