@@ -132,19 +132,24 @@ export function renderResult(result, ctx) {
   const href = safeHref(result.url);
   const titleText = result.title || result.summary?.slice(0, 120) || result.id;
 
-  const title = h("h3", { class: "chm-result-title", id: titleId, lang: textLang, dir: textDir });
+  // The heading keeps the page's direction (an English title in an Arabic card starts on the
+  // right like everything else); the title itself is isolated in its own language and direction.
+  const titleNode = h("bdi", { lang: textLang, dir: textDir }, titleText);
+  const title = h("h3", { class: "chm-result-title", id: titleId });
   if (href) {
     title.append(
-      h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "chm-result-link" }, titleText, " ", srOnly(t("opensInNewTab"))),
+      h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "chm-result-link" }, titleNode, " ", srOnly(t("opensInNewTab"))),
     );
   } else {
-    title.append(titleText);
+    title.append(titleNode);
   }
 
+  // Each piece of metadata is isolated (<bdi>), so a date, a code and an English type name keep
+  // their order in a right-to-left line instead of reordering into one another.
   const meta = h("p", { class: "chm-result-meta" });
   const addMeta = (node) => {
     if (meta.childNodes.length) meta.append(h("span", { class: "chm-sep", "aria-hidden": "true" }, " · "));
-    meta.append(node);
+    meta.append(h("bdi", {}, node));
   };
   const realmName = labels.realm?.get(result.realm) ?? result.realm;
   addMeta(h("span", { class: "chm-realm", "data-realm": result.realm, title: realmName }, result.realm));

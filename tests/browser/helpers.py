@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -41,3 +42,13 @@ def focused(page: Page) -> dict[str, Any]:
         }"""
     )
     return result
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save what the page shows for a person to review (``build/screenshots/``; never compared pixel by pixel)."""
+    from tests.conftest import ROOT
+
+    target = ROOT / "build" / "screenshots" / f"{name}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target), full_page=False)
+    return target
