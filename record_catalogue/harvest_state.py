@@ -8,11 +8,14 @@ completed step (every operation here is one short transaction).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import fcntl
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from record_catalogue.db import in_chunks
@@ -24,6 +27,10 @@ SOURCE_KINDS = ("cbd", "oai", "feed")
 
 class SourceProblem(ValueError):
     """A source cannot be added, found or changed; the message says why."""
+
+
+class SourceBusy(SourceProblem):
+    """Another process is harvesting the source now (a scheduled run overlapping a long one)."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,43 @@ class HarvestState:
             session.execute(delete(HarvestItem).where(HarvestItem.source == name))
             session.delete(row)
             return True
+
+    @contextlib.contextmanager
+    def running(self, name: str) -> Iterator[None]:
+        """Hold the source for one run: two runs of one source at once would race for its mark and
+        fetch everything twice. A lock the database (PostgreSQL: a session advisory lock) or the
+        operating system (SQLite: a lock file beside the catalogue) releases when the process
+        ends, however it ends; SourceBusy at once when another process holds it."""
+        busy = f"source {name!r} is being harvested by another process; this run of it is skipped"
+        engine = self.catalogue.engine
+        if engine.dialect.name == "postgresql":
+            digest = hashlib.sha256(f"chm-search harvest {name}".encode()).digest()
+            key = int.from_bytes(digest[:8], "big", signed=True)
+            with engine.connect() as connection:
+                taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
+                connection.commit()
+                if not taken:
+                    raise SourceBusy(busy)
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    connection.commit()
+            return
+        database = engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        slug = hashlib.sha256(name.encode()).hexdigest()[:16]
+        with open(f"{database}.harvest-{slug}.lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SourceBusy(busy) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def set_high_water(self, name: str, value: str | None) -> None:
         with self.sessions.begin() as session:

@@ -87,7 +87,22 @@ def run_source(
     since: datetime | None = None,
     client: PoliteClient | None = None,
 ) -> HarvestRun:
-    """Run one source once: read what changed since its mark (or ``since``), store it, move the mark."""
+    """Run one source once: read what changed since its mark (or ``since``), store it, move the mark.
+
+    SourceBusy (nothing done) when another process is running the same source."""
+    with state.running(source.name):  # SourceBusy when another process runs it now
+        current = state.source(source.name) or source  # its mark as that other run may have left it
+        return _run(pipeline, state, current, run_id, since, client)
+
+
+def _run(
+    pipeline: Pipeline,
+    state: HarvestState,
+    source: SourceConfig,
+    run_id: str,
+    since: datetime | None,
+    client: PoliteClient | None,
+) -> HarvestRun:
     pipeline.actor = f"harvest:{source.name}"
     run = HarvestRun(pipeline, state, source, run_id)
     params = source.params

@@ -18,7 +18,7 @@ from rich.markup import escape
 from ingest.harvest import check_params, run_source, source_name
 from ingest.harvest.cbd_api import parse_since
 from record_catalogue.db import CatalogueUnavailable
-from record_catalogue.harvest_state import SOURCE_KINDS, HarvestState, SourceConfig, SourceProblem
+from record_catalogue.harvest_state import SOURCE_KINDS, HarvestState, SourceBusy, SourceConfig, SourceProblem
 from record_catalogue.settings import get_settings
 from record_catalogue.store import Catalogue
 
@@ -70,6 +70,9 @@ def _run(sources: list[SourceConfig], since: datetime | None = None) -> None:
                 run = run_source(pipeline, state, source, run_id, since=since)
             except CatalogueUnavailable:
                 raise
+            except SourceBusy as exc:  # an overlapping scheduled run: the other one does the work
+                out.print(f"{escape(source.name)}: {escape(str(exc))}")
+                continue
             except Exception as exc:  # one source's fault must not stop the others
                 reason = f"harvest stopped: {exc.__class__.__name__}: {exc}"
                 pipeline.catalogue.add_error(run_id, source.url, "", reason)

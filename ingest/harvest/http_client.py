@@ -45,9 +45,9 @@ class Politeness:
 class FetchError(Exception):
     """A request that failed for good: the URL and why, in one line.
 
-    ``transient``: the source may answer next time (down, busy, slow), so a harvest must read
-    this item again; otherwise the answer itself is wrong (HTML, too large, refused) and will be
-    until the source changes it.
+    ``transient``: the source may answer next time (down, busy, slow, a maintenance page in HTML),
+    so a harvest must read this item again; otherwise the answer itself is wrong (malformed, too
+    large, refused) and will be until the source changes it (and with it its update date).
     """
 
     def __init__(self, url: str, reason: str, *, transient: bool = False, status: int | None = None) -> None:
@@ -85,7 +85,8 @@ class Response:
         head = self.body[:200].lstrip().lower()
         if "html" in kind or head.startswith((b"<!doctype", b"<html", b"<")):
             shown = kind or "no content type"
-            raise FetchError(self.url, f"expected JSON, got HTML ({shown})", status=self.status)
+            # A maintenance page or a proxy's error page: the source's state, not the record's.
+            raise FetchError(self.url, f"expected JSON, got HTML ({shown})", transient=True, status=self.status)
         try:
             return json.loads(self.body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -17,7 +17,7 @@ from ingest.harvest import check_params, run_source
 from ingest.harvest.http_client import PoliteClient, Politeness
 from ingest.harvest.runner import HarvestRun
 from ingest.pipeline import Pipeline
-from record_catalogue.harvest_state import HarvestState
+from record_catalogue.harvest_state import HarvestState, SourceBusy
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
@@ -190,3 +190,18 @@ def test_a_document_gone_from_the_document_api_is_withdrawn(
     assert reasons(pipeline, harvest) == [] and harvest.counts.withdrawn == 1
     assert pipeline.catalogue.get(TARGETS_RECORD) is None
     assert TARGETS_RECORD not in HarvestState(pipeline.catalogue).items("cbd-abs")
+
+
+def test_one_source_is_harvested_by_one_process_at_a_time(
+    settings: Settings, pipeline: Pipeline, serve: Callable[[World], FixtureServer]
+) -> None:
+    server = serve(good_world())
+    state = HarvestState(pipeline.catalogue)
+    state.ensure_source("cbd-abs", "cbd", server.url, check_params("cbd", server.url, {"realm": "ABS"}))
+    with state.running("cbd-abs"):  # as another process running it would
+        with pytest.raises(SourceBusy, match="'cbd-abs' is being harvested by another process"):
+            run(pipeline, server.url)
+        overlapping = chm(settings, "sources", "run", "cbd-abs")
+        assert overlapping.returncode == 0 and "being harvested by another process" in overlapping.stdout
+        assert server.world.requests("/api/v2013/") == []  # the overlapping runs asked for nothing
+    assert run(pipeline, server.url).counts.created == len(GOOD)  # free again once the holder is done
