@@ -16,7 +16,7 @@ How a run goes: the records are ingested with the project's own pipeline (as
 ``tests/api/conftest.py`` does) into a fresh catalogue and index, then every query is sent to
 ``GET /api/v1/search`` (FastAPI's TestClient over ``search_api.app.create_app``) once per page
 language (``lang``), taking the first 30 results. Query translation models are hidden (an empty
-``ARGOS_PACKAGES_DIR``), so the figures measure the engine, the analysis and the vocabulary, and
+``CHM_MODELS_DIR``), so the figures measure the engine, the analysis and the vocabulary, and
 do not change with what a machine has installed. Each run happens in a child process whose
 ``sys.path`` starts with the source tree under test: the working tree, and with ``--baseline REF``
 that commit checked out with ``git worktree add`` into a temporary directory (removed afterwards),
@@ -223,7 +223,7 @@ def run_tree(source: Path, args: argparse.Namespace, es_url: str | None, label: 
     with tempfile.TemporaryDirectory(prefix="chm-relevance-") as tmp:
         models = Path(tmp) / "no-models"
         models.mkdir()
-        env["ARGOS_PACKAGES_DIR"] = str(models)
+        env["CHM_MODELS_DIR"] = env["ARGOS_PACKAGES_DIR"] = str(models)  # the latter for --baseline commits
         out = Path(tmp) / "out.json"
         argv = [sys.executable, str(Path(__file__).resolve()), "--worker", str(source), "--out", str(out)]
         argv += ["--records", str(Path(args.records).resolve()), "--queries", str(Path(args.queries).resolve())]

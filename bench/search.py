@@ -26,7 +26,7 @@ widening (how many records it finds alone): part of our cost, printed beside.
 Direct and ours run in alternating rounds (``--rounds``), so that load from elsewhere on a shared
 machine falls on both alike.
 
-The API server runs without translation models (an empty ``ARGOS_PACKAGES_DIR``), so its query
+The API server runs without translation models (an empty ``CHM_MODELS_DIR``), so its query
 carries no translations, as "direct"'s does not: query translation is measured by bench/translate.py.
 Prints p50/p95/p99 latency and requests/s of each, and the ratios (goals: p95 of ours <= 1.5x
 direct; p95 under 100 ms at 100,000 records).
@@ -199,7 +199,7 @@ def api_server(env: dict[str, str]) -> Iterator[KeepAlive]:
         **os.environ,
         **env,
         "CHM_RATE_LIMIT_ANONYMOUS": "100000000",
-        "ARGOS_PACKAGES_DIR": models.name,
+        "CHM_MODELS_DIR": models.name,
     }
     server = subprocess.Popen(
         [sys.executable, "-c", "from search_api.cli import main; main()", "serve", "--port", str(port)],

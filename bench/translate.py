@@ -1,6 +1,6 @@
 """Translation throughput: our translate stage against raw CTranslate2, in the same run.
 
-    python bench/translate.py [--segments 400] [--rounds 3] [--size base]
+    python bench/translate.py [--segments 400] [--rounds 3] [--size base] [--workers 1,2]
 
 The model: no translation model can be downloaded on these machines, so the benchmark builds
 one with the test model builder (``devtools/argos_models.py --size base``): a real
@@ -19,6 +19,9 @@ stage gains nothing from de-duplication here. Prints segments/s of each and the 
 Second run: the same texts again on the same memory (what a re-ingest of unchanged text, or a
 new record repeating known sentences, costs): every segment is answered by the memory. Prints
 the speed-up over the first run (goal ≥ 50×), and what the worker costs on an unchanged catalogue.
+
+``--workers 1,2``: ``chm-search translate --follow`` processes sharing one PostgreSQL backlog,
+against raw CTranslate2 with as many parallel batches (``bench/translate_workers.py``).
 """
 
 from __future__ import annotations
@@ -133,7 +136,14 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=400, help="distinct sentences to translate")
     parser.add_argument("--rounds", type=int, default=5, help="measurements of each side (medians are printed)")
     parser.add_argument("--size", choices=sorted(SIZES), default="base", help="model shape (base: an Argos package's)")
+    parser.add_argument(
+        "--workers", default="", help="worker counts to compare, e.g. 1,2 (needs PostgreSQL's programs)"
+    )
+    parser.add_argument("--skip-stage", action="store_true", help="only the --workers comparison")
     args = parser.parse_args()
+    counts = [int(part) for part in args.workers.split(",") if part.strip()]
+    if any(count < 1 for count in counts):
+        parser.error("--workers takes positive counts, e.g. 1,2")
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -161,6 +171,13 @@ def main() -> None:
             f"on average, in {len(texts)} texts; beam {engine.beam_size}, max_batch_size {engine.max_batch_size}, "
             f"{os.cpu_count()} cores"
         )
+        if counts:
+            from bench.translate_workers import report, scaling
+
+            report(scaling(counts, texts, segments, workdir / "packages", workdir, engine.beam_size, 16))
+            if args.skip_stage:
+                engine.close()
+                return
         raw_rate(engine, segments[:32])  # warm-up: first calls allocate
         LanguageDetector().detect("The forest is protected.")  # warm-up: loads the word tables once
         raw: list[float] = []

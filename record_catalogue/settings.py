@@ -69,6 +69,33 @@ class Settings(BaseSettings):
     )
     extract_max_seconds: float = Field(default=120.0, gt=0, description="Seconds of extraction per document.")
     extract_max_memory_mb: int = Field(default=1024, ge=128, description="Memory (MB) of one document's extraction.")
+    # Machine translation (translate/): where models and the glossary live, how CTranslate2 runs,
+    # how workers share the backlog. Argos' own ARGOS_* variables are set from these.
+    models_dir: Path | None = Field(default=None, description="Argos packages; default: data_dir/models.")
+    glossary_path: Path | None = Field(default=None, description="The glossary CSV; default: data_dir/glossary.csv.")
+    argos_index_url: str = Field(
+        default="https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json",
+        description="The Argos package index (`chm-search models install`).",
+    )
+    translate_device: Literal["cpu", "cuda", "auto"] = "cpu"
+    translate_compute_type: Literal[
+        "default",
+        "auto",
+        "int8",
+        "int8_float32",
+        "int8_float16",
+        "int8_bfloat16",
+        "int16",
+        "float16",
+        "bfloat16",
+        "float32",
+    ] = "default"
+    translate_inter_threads: int = Field(default=1, ge=1, le=256, description="Batches translated in parallel.")
+    translate_intra_threads: int = Field(default=0, ge=0, le=256, description="Threads per batch; 0: CTranslate2's.")
+    translate_batch_size: int = Field(default=32, ge=1, le=4096, description="Segments per translate_batch call.")
+    translate_beam_size: int = Field(default=4, ge=1, le=16)
+    translate_lease_seconds: float = Field(default=120.0, ge=2.0, description="A worker's hold on a batch.")
+    translate_poll_seconds: float = Field(default=5.0, gt=0, description="--follow: the longest wait for new work.")
 
     @field_validator("languages", "cors_origins", mode="before")
     @classmethod
@@ -118,6 +145,11 @@ class Settings(BaseSettings):
     def catalogue_dsn(self) -> str:
         """The catalogue URL, defaulting to a SQLite file inside the data directory."""
         return self.catalogue_url or f"sqlite:///{(self.data_dir / 'catalogue.sqlite3').resolve()}"
+
+    @property
+    def models_path(self) -> Path:
+        """Where the Argos packages are installed (inside the data directory unless CHM_MODELS_DIR says)."""
+        return self.models_dir or self.data_dir / "models"
 
     @property
     def index_dir(self) -> Path:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from translate.engines import ModelInfo, ModelLoadError, TranslationEngine
-from translate.packages import InstalledPackage, installed, packages_dir
+from translate.hardware import EngineOptions
+from translate.packages import InstalledPackage, argos_module, installed, packages_dir
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -31,10 +32,10 @@ class _Loaded:
 class ArgosEngine(TranslationEngine):
     """Translates with the Argos packages installed in ``directory``.
 
-    Decoding options default to Argos' settings (``ARGOS_BEAM_SIZE``, ``ARGOS_DEVICE_TYPE``,
-    ``ARGOS_COMPUTE_TYPE``, ``ARGOS_INTER_THREADS``, ``ARGOS_INTRA_THREADS``), so a machine
-    tuned for Argos is tuned for this too. ``calls`` and ``segments_translated`` count the model's
-    work (tests and benchmarks read them).
+    Decoding and hardware options come from ``options`` (built from the ``CHM_TRANSLATE_*``
+    settings and checked by :func:`translate.hardware.engine_options`); keyword arguments
+    override single options (tests and benchmarks). ``calls`` and ``segments_translated`` count
+    the model's work (tests and benchmarks read them).
     """
 
     name = "argos"
@@ -43,18 +44,26 @@ class ArgosEngine(TranslationEngine):
         self,
         directory: Path | None = None,
         *,
+        options: EngineOptions | None = None,
         beam_size: int | None = None,
-        max_batch_size: int = DEFAULT_BATCH_SIZE,
+        max_batch_size: int | None = None,
         device: str | None = None,
         compute_type: str | None = None,
         intra_threads: int | None = None,
+        inter_threads: int | None = None,
     ) -> None:
         self.directory = directory or packages_dir()
-        self._beam_size = beam_size
-        self.max_batch_size = max_batch_size
-        self._device = device
-        self._compute_type = compute_type
-        self._intra_threads = intra_threads
+        base = options or EngineOptions(max_batch_size=DEFAULT_BATCH_SIZE)
+        self.options = replace(
+            base,
+            beam_size=base.beam_size if beam_size is None else beam_size,
+            max_batch_size=base.max_batch_size if max_batch_size is None else max_batch_size,
+            device=device or base.device,
+            compute_type=compute_type or base.compute_type,
+            intra_threads=base.intra_threads if intra_threads is None else intra_threads,
+            inter_threads=base.inter_threads if inter_threads is None else inter_threads,
+        )
+        self.max_batch_size = self.options.max_batch_size
         self._loaded: dict[tuple[str, str], _Loaded] = {}
         self._lock = threading.Lock()
         self.calls = 0
@@ -97,29 +106,16 @@ class ArgosEngine(TranslationEngine):
 
     def _open(self, found: InstalledPackage) -> _Loaded:
         import ctranslate2  # type: ignore[import-untyped]
-        from argostranslate import package as argos_package  # type: ignore[import-untyped]
-        from argostranslate import settings
 
+        argos_package = argos_module("package")
         package = argos_package.Package(found.path)
         package.tokenizer.encode("test")  # a broken tokenizer model fails here, not mid-run
-        options: dict[str, Any] = {
-            "device": self._device or settings.device,
-            "inter_threads": settings.inter_threads,
-            "intra_threads": settings.intra_threads if self._intra_threads is None else self._intra_threads,
-        }
-        compute_type = self._compute_type or settings.compute_type
-        if compute_type != "auto":
-            options["compute_type"] = compute_type
-        translator = ctranslate2.Translator(str(found.path / "model"), **options)
+        translator = ctranslate2.Translator(str(found.path / "model"), **self.options.translator_kwargs())
         return _Loaded(package, translator)
 
     @property
     def beam_size(self) -> int:
-        if self._beam_size is not None:
-            return self._beam_size
-        from argostranslate import settings
-
-        return int(settings.beam_size)
+        return self.options.beam_size
 
     def tokenize(self, source: str, target: str, segments: Sequence[str]) -> list[list[str]]:
         """The pair's tokenizer applied to each segment (what the model is fed)."""

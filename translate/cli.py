@@ -9,6 +9,9 @@ imported) and 1 when they refused some entries (listed with the reason; the rest
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -23,20 +26,33 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.record import REALMS
-from record_catalogue.settings import get_settings
+from record_catalogue.settings import Settings, get_settings
 from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
 from translate.argos_engine import ArgosEngine
+from translate.backlog import backlog_status
 from translate.curation import Curation
-from translate.glossary import Glossary, glossary_path
+from translate.glossary import Glossary, glossary_path, writable_glossary_path
+from translate.hardware import EngineOptions, HardwareError, engine_options
 from translate.memory import TranslationMemory
-from translate.packages import PackageError, install_file, install_from_index, installed, packages_dir, remove
+from translate.packages import (
+    PackageError,
+    install_entry,
+    install_file,
+    install_from_index,
+    installed,
+    remove,
+    updates,
+)
+from translate.status import reach_by_package
 from translate.tbx import TermbaseError, export_glossary, import_glossary
 from translate.tmx import EXPORT_STATUSES, TmxError, apply_units, export_tmx, read_tmx
 from translate.translator import Translator
+from translate.work import Backlog, Heartbeat, SentenceClaims, Waker, WorkerLockError, single_worker, worker_name
 from translate.worker import TranslateReport, TranslateWorker
 
 console = Console(stderr=True)
@@ -66,6 +82,17 @@ def translate(
     limit: Annotated[int | None, typer.Option(min=1, help="Translate at most this many records.")] = None,
     glossary: Annotated[Path | None, typer.Option(help="A glossary CSV instead of the project's own.")] = None,
     batch: Annotated[int, typer.Option(min=1, help="Records per batch (their sentences share model calls).")] = 64,
+    worker: Annotated[
+        bool,
+        typer.Option("--worker", help="Take leased batches from the shared backlog (several workers on PostgreSQL)."),
+    ] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep running as a worker, taking new and changed records as they come.")
+    ] = False,
+    status: Annotated[
+        bool,
+        typer.Option("--status", help="Show the backlog per language pair, the rate and the ETA; translate nothing."),
+    ] = False,
 ) -> None:
     """Fill the missing UN-language versions of every record's texts with machine translation, then re-index."""
     realms = [r.upper() for r in realm or []]
@@ -74,21 +101,120 @@ def translate(
         raise _fail(f"unknown realm(s) {', '.join(unknown)}; known: {', '.join(REALMS)}", 2)
     targets = [_language(code) for code in lang or []]
     settings = get_settings()
+    if status:
+        _show_status(settings)
+        return
+    worker = worker or follow
+    if worker and (realms or limit):
+        raise _fail("--realm and --limit select records of a whole-catalogue run; a --worker takes the backlog", 2)
+    try:
+        options = engine_options(settings)
+    except HardwareError as exc:
+        raise _fail(str(exc), 2) from None
     try:
         terms = Glossary.load(glossary)
     except (OSError, ValueError) as exc:
         raise _fail(f"glossary: {exc}", 2) from None
     catalogue = Catalogue(settings.catalogue_dsn)
+    postgres = catalogue.engine.dialect.name == "postgresql"
+    try:
+        with single_worker(settings.catalogue_dsn):
+            report = _translate_with(
+                settings, catalogue, terms, options, postgres, batch, realms, targets, limit, follow, worker
+            )
+    except WorkerLockError as exc:
+        raise _fail(str(exc), 3) from None
+    finally:
+        catalogue.close()
+    out.print(report.summary(), soft_wrap=True, highlight=False)
+    for reason, count in sorted(report.pending_reasons.items()):
+        out.print(f"pending ({count} fields): {reason}", soft_wrap=True, highlight=False)
+    for record_id, reason in report.record_errors:
+        console.print(f"[red]not translated:[/] {record_id}: {reason}", soft_wrap=True, highlight=False)
+    for doc_id, reason in report.index_errors:
+        console.print(f"[red]not indexed:[/] {doc_id}: {reason}", soft_wrap=True, highlight=False)
+    for pair, reason in sorted(report.model_errors.items()):
+        console.print(f"[red]model {pair} failed to load:[/] {reason}", soft_wrap=True, highlight=False)
+    if report.model_errors or report.index_errors or report.record_errors:
+        raise typer.Exit(1)
+
+
+def _translate_with(
+    settings: Settings,
+    catalogue: Catalogue,
+    terms: Glossary,
+    options: EngineOptions,
+    postgres: bool,
+    batch: int,
+    realms: list[str],
+    targets: list[str],
+    limit: int | None,
+    follow: bool,
+    worker: bool,
+) -> TranslateReport:
+    """One run: the whole catalogue, or (``worker``) the shared backlog, with progress on stderr."""
     backend = get_backend(settings)
-    engine = ArgosEngine()
+    engine = ArgosEngine(settings.models_path, options=options)
     if not engine.models():
         console.print(
             f"[yellow]no translation model installed in {engine.directory}[/]: every text stays pending; "
             "install one with `chm-search models install FROM TO` (or `--file X.argosmodel`)",
             soft_wrap=True,
         )
-    translator = Translator(engine, TranslationMemory(catalogue.sessions), terms)
-    worker = TranslateWorker(catalogue, backend, translator, settings.languages, batch_records=batch)
+    name = worker_name()
+    claims = SentenceClaims(catalogue.sessions, name, settings.translate_lease_seconds) if postgres else None
+    translator = Translator(engine, TranslationMemory(catalogue.sessions), terms, claims=claims)
+    runner = TranslateWorker(catalogue, backend, translator, settings.languages, batch_records=batch)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_args: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        if worker:
+            backlog = Backlog(catalogue.sessions, name, settings.translate_lease_seconds)
+            waker = Waker.for_catalogue(settings.catalogue_dsn, settings.translate_poll_seconds)
+            console.print(
+                f"translate worker {name} on {options.describe()}"
+                + (", following new records" if follow else ", until the backlog is empty"),
+                soft_wrap=True,
+                highlight=False,
+            )
+            try:
+                return runner.work(
+                    backlog,
+                    targets,
+                    follow=follow,
+                    waker=waker,
+                    stop=stop,
+                    progress=_progress_line if follow else None,
+                    notice=lambda message: console.print(f"[yellow]{message}[/]", soft_wrap=True, highlight=False),
+                )
+            finally:
+                waker.close()
+        if claims is None:
+            return _run_with_bar(runner, realms, targets, limit)
+        with Heartbeat(Backlog(catalogue.sessions, name, settings.translate_lease_seconds)):  # keeps claims alive
+            return _run_with_bar(runner, realms, targets, limit)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        backend.close()
+        engine.close()
+
+
+_last_line = [0.0]
+
+
+def _progress_line(report: TranslateReport) -> None:
+    """A following worker's progress: one line a minute at most (it runs for days)."""
+    now = time.monotonic()
+    if now - _last_line[0] >= 60 and report.records_seen:
+        _last_line[0] = now
+        console.print(
+            f"{report.records_seen} records, {report.stats.segments} segments, {report.stats.translated} translated",
+            highlight=False,
+        )
+
+
+def _run_with_bar(runner: TranslateWorker, realms: list[str], targets: list[str], limit: int | None) -> TranslateReport:
     columns = (
         TextColumn("[bold]translate[/]"),
         BarColumn(),
@@ -112,35 +238,97 @@ def translate(
                 rate=report.segments_per_second,
             )
 
-        try:
-            report = worker.run(realms, targets, limit, progress=show)
-        finally:
-            backend.close()
-            engine.close()
-            catalogue.close()
-    out.print(report.summary(), soft_wrap=True, highlight=False)
-    for reason, count in sorted(report.pending_reasons.items()):
-        out.print(f"pending ({count} fields): {reason}", soft_wrap=True, highlight=False)
-    for doc_id, reason in report.index_errors:
-        console.print(f"[red]not indexed:[/] {doc_id}: {reason}", soft_wrap=True, highlight=False)
-    for pair, reason in sorted(report.model_errors.items()):
-        console.print(f"[red]model {pair} failed to load:[/] {reason}", soft_wrap=True, highlight=False)
-    if report.model_errors or report.index_errors:
-        raise typer.Exit(1)
+        return runner.run(realms, targets, limit, progress=show)
+
+
+def _show_status(settings: Settings) -> None:
+    catalogue = Catalogue(settings.catalogue_dsn)
+    try:
+        found = backlog_status(catalogue.sessions, settings.languages)
+    finally:
+        catalogue.close()
+    table = Table(title="translation backlog", title_justify="left")
+    for column in ("pair", "to translate"):
+        table.add_column(column, justify="right" if column != "pair" else "left")
+    for pair in found.pairs:
+        table.add_row(f"{pair.source} → {pair.target}", str(pair.to_translate))
+    table.add_row("all", str(found.to_translate))
+    out.print(table)
+    stuck = [
+        f"{language}: {found.failed.get(language, 0)} failed the gate, "
+        f"{found.pending.get(language, 0)} pending (no model)"
+        for language in settings.languages
+        if found.failed.get(language) or found.pending.get(language)
+    ]
+    for line in stuck:
+        out.print(line, highlight=False)
+    out.print(
+        f"queue: {found.queued_records} records ({found.leased_records} leased by {found.workers} workers, "
+        f"{found.held_back_records} held back after errors)",
+        highlight=False,
+    )
+    out.print(
+        f"rate over the last {found.window_seconds / 60:.0f} min: {found.fields_per_second * 60:.1f} fields/min, "
+        f"{found.segments_per_second:.1f} segments/s; ETA {found.eta_text()}",
+        highlight=False,
+    )
 
 
 @models_app.command("list")
 def list_models() -> None:
-    """The installed translation packages: pair, name, version, and what is wrong with broken ones."""
-    directory = packages_dir()
+    """The installed packages, and the language pairs each one serves, directly or through English."""
+    settings = get_settings()
+    directory = settings.models_path
     found = installed(directory)
     if not found:
-        out.print(f"no translation models installed in {directory}")
+        out.print(f"no translation models installed in {directory}", highlight=False)
         return
+    reach = reach_by_package(found, settings.languages)
     for package in found:
-        state = f"  [red]BROKEN: {package.problem}[/]" if package.problem else ""
-        out.print(f"{package.source} → {package.target}  {package.name} {package.version}{state}", highlight=False)
+        head = f"{package.source} → {package.target}  {package.name} {package.version}"
+        if package.problem:
+            out.print(f"{head}  [red]BROKEN: {package.problem}[/]", highlight=False)
+            continue
+        via = reach.get(package.path, [])
+        through = ", ".join(f"{route.source}→{route.target}" for route in via) or "none"
+        out.print(
+            f"{head}; also serves through English: {through}",
+            highlight=False,
+            soft_wrap=True,
+        )
     out.print(f"({len(found)} in {directory})", highlight=False)
+
+
+@models_app.command("update")
+def update_models() -> None:
+    """Install the newer version the Argos index has of each installed package."""
+    directory = get_settings().models_path
+    try:
+        pending = updates(directory)
+    except PackageError as exc:
+        raise _fail(str(exc)) from None
+    newer = [u for u in pending if u.available is not None]
+    for update in pending:
+        if update.available is None:
+            out.print(
+                f"{update.installed.source} → {update.installed.target} {update.installed.version}: up to date",
+                highlight=False,
+            )
+    failed = 0
+    for update in newer:
+        assert update.available is not None
+        try:
+            package = install_entry(update.available, directory)
+        except PackageError as exc:
+            failed += 1
+            console.print(f"[red]error:[/] {exc}", soft_wrap=True, highlight=False)
+            continue
+        out.print(
+            f"updated {package.source} → {package.target}: {update.installed.version} → {package.version}",
+            highlight=False,
+        )
+    if failed:
+        raise typer.Exit(1)
 
 
 @models_app.command("install")
@@ -154,9 +342,9 @@ def install_model(
         if file is not None:
             if source or target:
                 raise _fail("give either FROM TO (from the index) or --file (a local package), not both", 2)
-            package = install_file(file)
+            package = install_file(file, get_settings().models_path)
         elif source and target:
-            package = install_from_index(_language(source), _language(target))
+            package = install_from_index(_language(source), _language(target), get_settings().models_path)
         else:
             raise _fail("give FROM TO (e.g. `models install en fr`) or --file X.argosmodel", 2)
     except PackageError as exc:
@@ -173,7 +361,7 @@ def remove_model(
 ) -> None:
     """Remove the installed model for FROM → TO."""
     try:
-        removed = remove(source.strip().lower(), target.strip().lower())
+        removed = remove(source.strip().lower(), target.strip().lower(), get_settings().models_path)
     except PackageError as exc:
         raise _fail(str(exc)) from None
     for package in removed:
@@ -265,7 +453,7 @@ def glossary_import(
 ) -> None:
     """Merge a TBX or CSV glossary into the glossary CSV the translator reads."""
     try:
-        report = import_glossary(file, glossary or glossary_path(), replace)
+        report = import_glossary(file, glossary or writable_glossary_path(), replace)
     except (TermbaseError, ValueError) as exc:
         raise _fail(str(exc), 2) from None
     except OSError as exc:

@@ -22,6 +22,8 @@ MAX_NGRAM = 4
 MAX_RATIO = 3.0
 RATIO_SLACK = 10  # units added to both lengths, so short segments are not judged on ratios
 IDENTICAL_MIN_WORDS = 3
+COPIED_RUN_WORDS = 5  # this many source words in a row, kept as they were, is an untranslated stretch
+SCRIPT_MIN_SHARE = 0.5
 LANGUAGE_MIN_LETTERS = 40
 LANGUAGE_MIN_CONFIDENCE = 0.8
 
@@ -96,15 +98,90 @@ def check_identical(source: str, output: str) -> str | None:
     return None
 
 
-def check_segment(source: str, output: str) -> str | None:
-    """The first reason to reject one translated segment, or None."""
+def _is_prose(word: str) -> bool:
+    """A word written in lower case without digits: not a name, an acronym or a symbol."""
+    return word.islower() and not any(c.isdigit() for c in word)
+
+
+def check_copied_run(source: str, output: str) -> str | None:
+    """A stretch of COPIED_RUN_WORDS lower-case source words kept in the same order in the output.
+
+    A model that gives up on part of a sentence copies it through; the rest being translated,
+    the segment passes the identity check, yet readers get a half-untranslated sentence. Names
+    and titles (capitalised words) break a stretch, since they legitimately stay as they are.
+    Linear in the length of both texts (n-gram sets), so a very long segment costs little.
+    """
+    n = COPIED_RUN_WORDS
+    out = [word.casefold() for word in _WORD.findall(output)]
+    grams = {tuple(out[i : i + n]) for i in range(len(out) - n + 1)}
+    if not grams:
+        return None
+    run: list[str] = []
+    for word in _WORD.findall(source):
+        if not _is_prose(word):
+            run = []
+            continue
+        run.append(word.casefold())
+        if len(run) >= n and tuple(run[-n:]) in grams:
+            return f"untranslated stretch kept from the source: {' '.join(run[-n:])!r}"
+    return None
+
+
+# The scripts of the UN languages whose script differs from the source languages' Latin one.
+_SCRIPT_RANGES: dict[str, tuple[tuple[int, int], ...]] = {
+    "ar": ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)),
+    "ru": ((0x0400, 0x04FF), (0x0500, 0x052F)),
+    "zh": ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F)),
+}
+SCRIPT_NAMES = {"ar": "Arabic", "ru": "Cyrillic", "zh": "Chinese"}
+
+
+def _in_script(char: str, language: str) -> bool:
+    point = ord(char)
+    return any(low <= point <= high for low, high in _SCRIPT_RANGES[language])
+
+
+def check_script(output: str, target: str) -> str | None:
+    """Output into Arabic, Chinese or Russian whose letters are mostly not in that script, at any length.
+
+    Words with a capital or a digit (names, acronyms, document symbols: ``UNEP/CBD/COP/12/11``,
+    ``GBF``) may stay in Latin letters; everything else must be in the target's script. Detection
+    cannot judge a two-word title; the script can.
+    """
+    if target not in _SCRIPT_RANGES:
+        return None
+    in_script = sum(1 for c in output if c.isalpha() and _in_script(c, target))
+    foreign = sum(
+        1
+        for word in _WORD.findall(output)
+        if not any(c.isupper() or c.isdigit() for c in word)
+        for c in word
+        if c.isalpha() and not _in_script(c, target)
+    )
+    if foreign and in_script < SCRIPT_MIN_SHARE * (in_script + foreign):
+        total = in_script + foreign
+        return f"wrong script: {in_script} of {total} letters are {SCRIPT_NAMES[target]}, expected {target}"
+    return None
+
+
+def check_segment(source: str, output: str, target: str | None = None) -> str | None:
+    """The first reason to reject one translated segment into ``target``, or None."""
     if not output.strip() and source.strip():
         return "empty output"
-    return check_repetition(source, output) or check_length(source, output) or check_identical(source, output)
+    return (
+        check_repetition(source, output)
+        or check_length(source, output)
+        or check_identical(source, output)
+        or (check_script(output, target) if target else None)
+        or check_copied_run(source, output)
+    )
 
 
 def check_language(output: str, target: str, detect: Callable[[str], Detection]) -> str | None:
-    """A whole translated field confidently detected in another language than ``target``."""
+    """A whole translated field in the wrong script, or confidently detected in another language."""
+    wrong_script = check_script(output, target)
+    if wrong_script:
+        return wrong_script
     letters = sum(1 for c in output if c.isalpha())
     if letters < LANGUAGE_MIN_LETTERS:
         return None  # too short for detection to be trusted

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from record_catalogue.languages import UN_LANGUAGES
+from record_catalogue.settings import get_settings
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "glossary.csv"
 _HYPHENS = r"\-‐‑–"  # regex-escaped: used inside character classes
@@ -60,10 +61,27 @@ def _term_pattern(term: str) -> str:
 
 
 def glossary_path() -> Path:
-    """The glossary in use: ``CHM_GLOSSARY_PATH`` when set (a deployment's curated copy, e.g. on a
-    volume that survives upgrades), else the project's own."""
-    configured = os.environ.get("CHM_GLOSSARY_PATH")
-    return Path(configured) if configured else DEFAULT_PATH
+    """The glossary in use: ``CHM_GLOSSARY_PATH`` when set, else ``glossary.csv`` in ``CHM_DATA_DIR``
+    once one is there (an import made it), else the copy shipped with the project (read-only)."""
+    settings = get_settings()
+    if settings.glossary_path is not None:
+        return settings.glossary_path
+    local = settings.data_dir / "glossary.csv"
+    return local if local.exists() else DEFAULT_PATH
+
+
+def writable_glossary_path() -> Path:
+    """The glossary CSV to change (``glossary import``): ``CHM_GLOSSARY_PATH``, else ``glossary.csv``
+    in ``CHM_DATA_DIR``, first made as a copy of the shipped one. The installed package (read-only
+    in an image, replaced by every upgrade) is never written."""
+    settings = get_settings()
+    if settings.glossary_path is not None:
+        return settings.glossary_path
+    local = settings.data_dir / "glossary.csv"
+    if not local.exists():
+        local.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(DEFAULT_PATH, local)  # copyfile: the umask's permissions, not the package's
+    return local
 
 
 @dataclass

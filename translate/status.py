@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from translate.engines import ModelInfo, Routes
-from translate.packages import installed
+from translate.engines import PIVOT_LANGUAGE, ModelInfo, Routes
+from translate.packages import InstalledPackage, installed
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,19 @@ def overview(languages: Sequence[str], directory: Path | None = None) -> Overvie
                 via = route.steps[0].target if len(route.steps) > 1 else None
                 reachable.append(Reach(source, target, via))
     return Overview(pairs, reachable)
+
+
+def reach_by_package(packages: Sequence[InstalledPackage], languages: Sequence[str]) -> dict[Path, list[Reach]]:
+    """For each usable package, the pairs of ``languages`` it serves as one half of a pivot through
+    English (es→en serves es→fr when en→fr is installed); pairs with a direct model are left out."""
+    usable = {(p.source, p.target): p for p in packages if not p.problem}
+    found: dict[Path, list[Reach]] = {p.path: [] for p in usable.values()}
+    for source in languages:
+        for target in languages:
+            if PIVOT_LANGUAGE in (source, target) or source == target or (source, target) in usable:
+                continue
+            first, second = usable.get((source, PIVOT_LANGUAGE)), usable.get((PIVOT_LANGUAGE, target))
+            if first is not None and second is not None:
+                for half in (first, second):
+                    found[half.path].append(Reach(source, target, PIVOT_LANGUAGE))
+    return found

@@ -179,8 +179,20 @@ def write_tbx(entries: list[Entry], path: Path) -> None:
     ET.ElementTree(root).write(path, encoding="UTF-8", xml_declaration=True)
 
 
+def file_mode(path: Path) -> int:
+    """The permissions a file written at ``path`` should have: those of the file it replaces, else
+    what the umask gives a new file (``mkstemp`` would leave 0600, unreadable to the API's user)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_csv(entries: list[Entry], path: Path, columns: list[str] | tuple[str, ...] = DEFAULT_COLUMNS) -> None:
-    """Write a glossary CSV atomically (a temporary file renamed over the old one)."""
+    """Write a glossary CSV atomically (a temporary file renamed over the old one), with normal permissions."""
+    mode = file_mode(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
@@ -188,6 +200,7 @@ def write_csv(entries: list[Entry], path: Path, columns: list[str] | tuple[str, 
             writer.writeheader()
             for entry in entries:
                 writer.writerow({**{k: v for k, v in entry.terms.items() if k in columns}, "note": entry.note})
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

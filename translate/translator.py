@@ -32,11 +32,13 @@ from translate.assembly import Layout
 from translate.engines import Route, Routes, TranslationEngine
 from translate.gate import check_language, check_segment
 from translate.glossary import Glossary, Protected
-from translate.memory import MachineSegment, NewSegment, TranslationMemory
+from translate.memory import MachineSegment, NewSegment, Remembered, TranslationMemory
+from translate.work import SentenceClaims
 
 COPIED = "already in the target language"
 COPY_MIN_LETTERS = 30
 COPY_MIN_CONFIDENCE = 0.9
+STEP_PREFIX = "step "
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,14 @@ class TextResult:
 
 @dataclass
 class Stats:
-    """What the stage did, counted in distinct segments (what the model is actually asked)."""
+    """What the stage did, counted in distinct segments per language pair.
+
+    Every distinct segment is counted once, by where its translation came from, so that
+    ``segments == reviewed + rejected_segments + from_memory + copied + translated``;
+    ``failed_segments`` (the gate refused the output) is a part of the last three, not a sixth
+    kind. ``model_inputs`` counts what the models were given, pivot steps and glossary retries
+    included (a pivoted segment is one segment ``translated`` and two model inputs).
+    """
 
     texts: int = 0
     segments: int = 0
@@ -103,13 +112,37 @@ class Stats:
     rejected_segments: int = 0
     pending_texts: int = 0
     failed_texts: int = 0
+    model_inputs: int = 0
     model_seconds: float = 0.0
+
+    def summary(self) -> str:
+        """The counts as one phrase that adds up."""
+        refused = f"; {self.failed_segments} refused by the gate" if self.failed_segments else ""
+        return (
+            f"{self.segments} distinct segments: {self.translated} by the model, {self.from_memory} from memory, "
+            f"{self.reviewed} reviewed, {self.rejected_segments} rejected by a curator, {self.copied} already in "
+            f"the target language{refused}; {self.model_inputs} model inputs (pivot steps and glossary retries "
+            "included)"
+        )
 
 
 @dataclass(frozen=True)
 class _EngineAnswer:
+    """A model's answer for one input: its text, where it came from (``memory``, ``copied``,
+    ``model``) and, when the gate refused it at some step of the route, why."""
+
     text: str
-    copied: bool = False
+    origin: str = "model"
+    verdict: str | None = None  # the gate's reason for refusing it, as the memory keeps it
+
+    @property
+    def copied(self) -> bool:
+        return self.origin == "copied"
+
+    @property
+    def step_failure(self) -> str | None:
+        """The verdict when a step of a pivot failed (no later check can make the result good)."""
+        return self.verdict if self.verdict and self.verdict.startswith(STEP_PREFIX) else None
 
 
 @dataclass(frozen=True)
@@ -138,9 +171,11 @@ class Translator:
         memory: TranslationMemory,
         glossary: Glossary | None = None,
         detector: LanguageDetector | None = None,
+        claims: SentenceClaims | None = None,
     ) -> None:
         self.engine = engine
         self.memory = memory
+        self.claims = claims  # shared with other workers: a sentence is translated by one of them
         self.glossary = glossary if glossary is not None else Glossary.load()
         self.detector = detector or LanguageDetector()
         self.stats = Stats()
@@ -225,11 +260,13 @@ class Translator:
         answers = self._answers(route, list(dict.fromkeys(p.text for p in protected.values())))
         retry: list[str] = []
         finals: dict[str, tuple[str, str | None, bool]] = {}
+        origins: dict[str, str] = {}
         for segment in rest:
             guard = protected[segment]
             answer = answers[guard.text]
-            if answer.copied or not guard.changed:
-                finals[segment] = (answer.text, None, answer.copied)
+            origins[segment] = answer.origin
+            if answer.copied or not guard.changed or answer.step_failure:
+                finals[segment] = (answer.text, answer.step_failure, answer.copied)
                 continue
             restored = Glossary.restore(answer.text, guard)
             if restored is None:
@@ -240,14 +277,22 @@ class Translator:
             second = self._answers(route, retry)
             for segment in retry:
                 answer = second[segment]
+                origins[segment] = "model" if "model" in (answer.origin, origins[segment]) else answer.origin
                 missing = self.glossary.missing_terms(answer.text, protected[segment])
-                reason = f"glossary term(s) not in the output: {', '.join(missing)}" if missing else None
+                reason = f"glossary term(s) not in the output: {', '.join(missing)}" if missing else answer.step_failure
                 finals[segment] = (answer.text, reason, answer.copied)
+        for origin in origins.values():
+            if origin == "model":
+                self.stats.translated += 1
+            elif origin == "copied":
+                self.stats.copied += 1
+            else:
+                self.stats.from_memory += 1
         offered: list[MachineSegment] = []
         model = self.provenance_model(route)
         for segment, (text, reason, copied) in finals.items():
             if reason is None and not copied:
-                reason = check_segment(segment, text)
+                reason = check_segment(segment, text, target)
             if reason:
                 self.stats.failed_segments += 1
             outcomes[segment] = _Outcome(text, reason, "failed" if reason else "machine")
@@ -257,45 +302,87 @@ class Translator:
         return outcomes
 
     def _answers(self, route: Route, inputs: list[str]) -> dict[str, _EngineAnswer]:
-        """What the route's model(s) answer for each input: from memory, copied, or translated now."""
+        """What the route's model(s) answer for each input: from memory, copied, or translated now.
+
+        With claims (several workers), an input another worker is translating is not sent to the
+        model again: this worker translates its own inputs first, then takes the other's answer
+        from the memory, or the claim itself if that worker stopped renewing it.
+        """
         source, target = route.source, route.target
         remembered = self.memory.lookup(source, target, self.engine.name, route.model_version, inputs)
-        answers = {
-            text: _EngineAnswer(found.target_text, found.status_reason == COPIED) for text, found in remembered.items()
-        }
-        self.stats.from_memory += len(answers)
+        answers = {text: self._remembered(found) for text, found in remembered.items()}
         misses = [text for text in inputs if text not in answers]
         new: list[NewSegment] = []
         todo: list[str] = []
         for text in misses:
             if self._already_in(text, target):
-                answers[text] = _EngineAnswer(text, copied=True)
+                answers[text] = _EngineAnswer(text, "copied")
                 new.append(NewSegment(text, text, "current", COPIED, route.pivot))
-                self.stats.copied += 1
             else:
                 todo.append(text)
-        if todo:
-            outputs = self._run(route, todo)
-            for text, output in zip(todo, outputs, strict=True):
-                reason = check_segment(text, output)
-                new.append(NewSegment(text, output, "failed" if reason else "current", reason, route.pivot))
-                answers[text] = _EngineAnswer(output)
         self.memory.store(source, target, self.engine.name, route.model_version, new)
+        if self.claims is None:
+            answers.update(self._translate_now(route, todo))
+            return answers
+        key = (source, target, self.engine.name, route.model_version)
+        while todo:
+            mine = set(self.claims.claim(*key, todo))
+            own = [text for text in todo if text in mine]
+            if own:
+                answers.update(self._translate_now(route, own))
+                self.claims.release(*key, own)
+            others = [text for text in todo if text not in mine]
+            if not others:
+                break
+            found = self.memory.lookup(source, target, self.engine.name, route.model_version, others)
+            answers.update({text: self._remembered(value) for text, value in found.items()})
+            todo = [text for text in others if text not in found]
+            if todo:
+                time.sleep(self.claims.poll_seconds)
         return answers
 
-    def _run(self, route: Route, texts: list[str]) -> list[str]:
-        """Send texts through the route's models: one batch per model, each step remembered."""
+    @staticmethod
+    def _remembered(found: Remembered) -> _EngineAnswer:
+        origin = "copied" if found.status_reason == COPIED else "memory"
+        return _EngineAnswer(found.target_text, origin, found.status_reason if found.status == "failed" else None)
+
+    def _translate_now(self, route: Route, texts: list[str]) -> dict[str, _EngineAnswer]:
+        """Run the route's model(s) on ``texts``, gate each answer and remember it."""
+        if not texts:
+            return {}
+        outputs, step_reasons = self._run(route, texts)
+        new: list[NewSegment] = []
+        answers: dict[str, _EngineAnswer] = {}
+        for text, output in zip(texts, outputs, strict=True):
+            reason = step_reasons.get(text) or check_segment(text, output, route.target)
+            new.append(NewSegment(text, output, "failed" if reason else "current", reason, route.pivot))
+            answers[text] = _EngineAnswer(output, "model", reason)
+        self.memory.store(route.source, route.target, self.engine.name, route.model_version, new)
+        return answers
+
+    def _run(self, route: Route, texts: list[str]) -> tuple[list[str], dict[str, str]]:
+        """Send texts through the route's models: one batch per model, each step remembered.
+
+        Returns the outputs, and for inputs whose output the gate refused at a step of a pivot
+        (copied untranslated into English, say), why: the final output is refused too, since a
+        broken first step cannot give a translation however the second step behaves.
+        """
         if len(route.steps) == 1:
             started = time.perf_counter()
             outputs = self.engine.translate(route.source, route.target, texts)
             self.stats.model_seconds += time.perf_counter() - started
-            self.stats.translated += len(texts)
-            return outputs
+            self.stats.model_inputs += len(texts)
+            return outputs, {}
         current = texts
+        reasons: dict[str, str] = {}
         for step in route.steps:
             step_answers = self._answers(Route((step,)), list(dict.fromkeys(current)))
+            for original, text in zip(texts, current, strict=True):
+                why = step_answers[text].verdict
+                if why and original not in reasons:
+                    reasons[original] = f"{STEP_PREFIX}{step.source}→{step.target}: {why}"
             current = [step_answers[text].text for text in current]
-        return current
+        return current, reasons
 
     def _already_in(self, text: str, target: str) -> bool:
         """A segment long enough to tell, confidently detected in the target language already."""

@@ -27,27 +27,37 @@ What it does, a batch of records at a time (sentences of the whole batch share m
 Re-running is cheap and safe: fields already translated are skipped, and anything else is
 answered by the translation memory without calling the model. A source text changed meanwhile
 (ingest running concurrently) is never overwritten by a translation of its old version.
+
+Two ways to find the work: :meth:`TranslateWorker.run` reads every record (``chm-search
+translate``: the whole catalogue, e.g. after installing a model); :meth:`TranslateWorker.work`
+takes leased batches from the shared backlog (``chm-search translate --worker``, any number of
+processes on PostgreSQL: ``translate.work``), and with ``follow`` keeps waiting for new work.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
+from record_catalogue.db import CatalogueUnavailable, one_line
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
 from record_catalogue.store import Catalogue, locked_rows
-from search_index.base import SearchBackend
+from search_index.base import IndexUnavailable, SearchBackend
 from translate.engines import PIVOT_LANGUAGE
 from translate.fields import FieldOutcome, assemble, replace_uses, write_outcome
 from translate.gate import check_language
 from translate.indexing import reindex
 from translate.memory import SegmentState, load_states, lock_for_write
 from translate.translator import Stats, TextRequest, TextResult, Translator
+from translate.work import Backlog, Heartbeat, Lease, Waker
 
 BATCH_RECORDS = 64
 ACTOR = "translate"
@@ -76,6 +86,8 @@ class TranslateReport:
     fields_rejected: int = 0
     fields_pending: int = 0
     indexed: int = 0
+    record_errors: list[tuple[str, str]] = field(default_factory=list)
+    catalogue_errors: int = 0
     index_errors: list[tuple[str, str]] = field(default_factory=list)
     model_errors: dict[str, str] = field(default_factory=dict)
     pending_reasons: dict[str, int] = field(default_factory=dict)
@@ -91,13 +103,12 @@ class TranslateReport:
         return self.stats.segments / self.seconds if self.seconds > 0 else 0.0
 
     def summary(self) -> str:
-        s = self.stats
         rejected = f", {self.fields_rejected} hold a rejected sentence" if self.fields_rejected else ""
+        errors = f", {len(self.record_errors)} records failed (listed below)" if self.record_errors else ""
         return (
-            f"{self.records_seen} records read, {self.records_translated} with work: "
+            f"{self.records_seen} records read, {self.records_translated} with work{errors}: "
             f"{self.fields_current} fields translated, {self.fields_failed} failed the sanity gate{rejected}, "
-            f"{self.fields_pending} pending; {s.segments} distinct segments ({s.translated} by the model, "
-            f"{s.from_memory} from memory, {s.reviewed} reviewed, {s.copied} copied); "
+            f"{self.fields_pending} pending; {self.stats.summary()}; "
             f"{self.indexed} records re-indexed in {self.seconds:.1f}s ({self.segments_per_second:.0f} segments/s)"
         )
 
@@ -162,6 +173,137 @@ class TranslateWorker:
         if progress is not None:
             progress(report)
         return report
+
+    def work(
+        self,
+        backlog: Backlog,
+        languages: Sequence[str] = (),
+        *,
+        follow: bool = False,
+        waker: Waker | None = None,
+        stop: threading.Event | None = None,
+        progress: Progress | None = None,
+        notice: Callable[[str], None] | None = None,
+    ) -> TranslateReport:
+        """Translate leased batches from the shared backlog until it is empty (or, with ``follow``, ``stop``).
+
+        A draining worker (no ``follow``) also waits while other workers hold live leases: one of
+        them may die, and its records then come back. A catalogue that stops answering (a
+        restart) is waited for; a record whose batch raised is tried alone, and one that fails
+        alone is given back with the error (tried again later) while the rest go on.
+        """
+        targets = tuple(lang for lang in (languages or self.languages) if lang in self.languages)
+        stop = stop or threading.Event()
+        say = notice or (lambda _message: None)
+        self.translator.stats = Stats()
+        report = TranslateReport(stats=self.translator.stats)
+        self.backend.ensure_index()
+        known_models: frozenset[tuple[str, str]] | None = None
+        with Heartbeat(backlog, on_error=lambda exc: say(f"lease renewal failed, will retry: {one_line(exc)}")):
+            while not stop.is_set():
+                try:
+                    models: dict[tuple[str, str], object] = dict(self.translator.engine.models())
+                    if frozenset(models) != known_models:
+                        known_models = frozenset(models)
+                        self._requeue_pending(backlog)
+                    leases = backlog.take(self.batch_records)
+                    if not leases:
+                        if follow:
+                            (waker or Waker.polling(1.0)).wait(stop)
+                            continue
+                        if backlog.held_by_others():
+                            stop.wait(min(1.0, backlog.lease_seconds / 4))
+                            continue
+                        break
+                    self._work_leases(backlog, leases, targets, models, report)
+                except (OperationalError, CatalogueUnavailable) as exc:
+                    report.catalogue_errors += 1
+                    say(f"catalogue unreachable, retrying in 2s: {one_line(exc)}")
+                    stop.wait(2.0)
+                except DBAPIError as exc:
+                    if exc.connection_invalidated:
+                        report.catalogue_errors += 1
+                        say(f"catalogue connection lost, retrying in 2s: {one_line(exc)}")
+                        stop.wait(2.0)
+                        continue
+                    raise
+                if progress is not None:
+                    progress(report)
+        with contextlib.suppress(OperationalError, CatalogueUnavailable):
+            backlog.release()  # else the leases run out by themselves
+        return report
+
+    def _requeue_pending(self, backlog: Backlog) -> None:
+        """Queue the records with fields pending for want of a model (a model may have been installed)."""
+        with self.catalogue.sessions() as session:
+            ids = list(
+                session.scalars(
+                    select(FieldText.record_id)
+                    .where(FieldText.provenance == "machine", FieldText.status == "pending")
+                    .distinct()
+                )
+            )
+        if ids:
+            backlog.enqueue(ids)
+
+    def _work_leases(
+        self,
+        backlog: Backlog,
+        leases: list[Lease],
+        targets: Sequence[str],
+        models: dict[tuple[str, str], object],
+        report: TranslateReport,
+    ) -> None:
+        """Translate the leased records, then mark them done; a batch that raises is split up."""
+        rows = self._rows([lease.record_id for lease in leases])
+        jobs: list[Job] = []
+        for row in rows:
+            report.records_seen += 1
+            row_jobs = self.jobs_for(row, targets, models)
+            if row_jobs:
+                report.records_translated += 1
+                jobs.extend(row_jobs)
+        try:
+            if jobs:
+                self._process(jobs, report)
+        except (OperationalError, CatalogueUnavailable):
+            raise
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise
+            self._split_or_fail(backlog, leases, rows, jobs, targets, models, report, exc)
+            return
+        except Exception as exc:  # a model or a record that breaks the batch: find which, keep the rest
+            self._split_or_fail(backlog, leases, rows, jobs, targets, models, report, exc)
+            return
+        backlog.done(leases)
+
+    def _split_or_fail(
+        self,
+        backlog: Backlog,
+        leases: list[Lease],
+        rows: list[RecordRow],
+        jobs: list[Job],
+        targets: Sequence[str],
+        models: dict[tuple[str, str], object],
+        report: TranslateReport,
+        exc: Exception,
+    ) -> None:
+        """Try each record of a batch that raised on its own; give back the one that fails alone."""
+        if len(leases) > 1:
+            report.records_seen -= len(rows)
+            report.records_translated -= len({job.record_id for job in jobs})
+            for lease in leases:
+                self._work_leases(backlog, [lease], targets, models, report)
+            return
+        reason = one_line(exc)
+        report.record_errors.append((leases[0].record_id, reason))
+        backlog.failed(leases[0].record_id, reason)
+
+    def _rows(self, ids: Sequence[str]) -> list[RecordRow]:
+        with self.catalogue.sessions() as session:
+            stmt = select(RecordRow).options(selectinload(RecordRow.texts)).where(RecordRow.id.in_(list(ids)))
+            return sorted(session.scalars(stmt), key=lambda row: row.id)
 
     # -- what to do ----------------------------------------------------------------------------
     def _count(self, realms: Sequence[str]) -> int:
@@ -375,7 +517,13 @@ class TranslateWorker:
 
     def _reindex(self, ids: list[str], report: TranslateReport) -> None:
         """Send the records' new state to the index, commit, then clear their flag."""
-        result = reindex(self.catalogue, self.backend, ids)
+        try:
+            result = reindex(self.catalogue, self.backend, ids)
+        except IndexUnavailable as exc:
+            # The translations are committed and the records keep their needs_index flag: the next
+            # ingest or translate run indexes them. Translation goes on meanwhile.
+            report.index_errors.extend((record_id, f"index unavailable: {exc}") for record_id in ids)
+            return
         if result is not None:
             report.indexed += result.indexed
             report.index_errors.extend(result.errors)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from record_catalogue import memory_models  # noqa: F401 - the translation memory's tables
+from record_catalogue import (
+    memory_models,  # noqa: F401 - the translation memory's tables
+    work_models,  # noqa: F401 - the translation backlog's tables
+)
 from record_catalogue.models import Base
 
 config = context.config

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import contextlib
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 
 from record_catalogue.db import CatalogueUnavailable
 from search_api.services import Services, get_services
 from search_index.base import IndexUnavailable
+from translate.backlog import cached_backlog
 from translate.status import overview
 
 router = APIRouter(tags=["health"])
@@ -27,6 +30,7 @@ class HealthResponse(BaseModel):
     catalogue: PartHealth
     translation: PartHealth
     engine: str
+    translation_backlog: dict[str, Any] | None = None  # translate.backlog.BacklogStatus: per pair, rate, ETA
 
 
 @router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
@@ -48,6 +52,12 @@ def health(services: Services = Depends(get_services)) -> JSONResponse:
     except CatalogueUnavailable as exc:
         catalogue = PartHealth(status="down", detail=str(exc))
     translation_ok, translation_detail = overview(services.settings.languages).health
+    backlog = None
+    if catalogue.status == "ok":
+        with contextlib.suppress(SQLAlchemyError, CatalogueUnavailable):
+            found = cached_backlog(services.catalogue.sessions, services.catalogue.dsn, services.settings.languages)
+            backlog = found.as_dict()
+            translation_detail += f"; backlog: {found.summary()}"
     translation = PartHealth(status="ok" if translation_ok else "down", detail=translation_detail)
     # Search needs the engine and the catalogue: without either, take this API out of rotation
     # (503). A broken translation model, or a cluster that lost a node but still answers,
@@ -59,5 +69,6 @@ def health(services: Services = Depends(get_services)) -> JSONResponse:
         catalogue=catalogue,
         translation=translation,
         engine=engine_name,
+        translation_backlog=backlog,
     )
     return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)

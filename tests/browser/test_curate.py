@@ -2,7 +2,7 @@
 
 The server is a real ``chm-search`` app over a catalogue built the way a user builds one: a tiny
 but real Argos en→fr package (``devtools/argos_models.py``) installed with ``chm-search
-models install --file`` into a private ``ARGOS_PACKAGES_DIR``, records ingested with ``chm-search
+models install --file`` into a private ``CHM_MODELS_DIR``, records ingested with ``chm-search
 ingest``, translated with ``chm-search translate --lang fr``, and keys made with ``chm-search keys
 create``. One English sentence occurs in three records, so correcting its French translation
 once must show up in all three in search.
@@ -124,8 +124,8 @@ def _environment(data_dir: Path, argos_home: Path, **extra: str) -> dict[str, st
         XDG_DATA_HOME=str(argos_home / "data"),
         XDG_CONFIG_HOME=str(argos_home / "config"),
         XDG_CACHE_HOME=str(argos_home / "cache"),
-        ARGOS_PACKAGES_DIR=str(argos_home / "packages"),
-        ARGOS_INTRA_THREADS="1",
+        CHM_MODELS_DIR=str(argos_home / "packages"),
+        CHM_TRANSLATE_INTRA_THREADS="1",
         **extra,
     )
     return environment

@@ -9,7 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
-from record_catalogue import memory_models  # noqa: F401 - the memory's tables on Base.metadata
+from record_catalogue import (
+    memory_models,  # noqa: F401 - the memory's tables on Base.metadata
+    work_models,  # noqa: F401 - the backlog's tables on Base.metadata
+)
 from record_catalogue.db import alembic_config
 from record_catalogue.models import Base
 

@@ -55,9 +55,22 @@ def test_models_and_glossary_live_on_volumes(compose: dict[str, Any]) -> None:
         service = compose["services"][name]
         mounts = {volume.split(":")[1] for volume in service["volumes"]}
         assert {"/models", "/glossary", "/data"} <= mounts
-        assert service["environment"]["ARGOS_PACKAGES_DIR"].startswith("/models/")
+        assert service["environment"]["CHM_MODELS_DIR"].startswith("/models/")
         assert service["environment"]["CHM_GLOSSARY_PATH"].startswith("/glossary/")
     assert {"models", "glossary", "osdata"} <= set(compose["volumes"])
+
+
+def test_translate_workers_follow_the_shared_backlog(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in ("translate-worker", "translate-worker-gpu"):
+        worker = services[name]
+        assert worker["command"] == ["chm-search", "translate", "--follow"]
+        assert worker["environment"]["CHM_CATALOGUE_URL"].startswith("postgresql")  # several workers need it
+        assert worker["environment"]["CHM_MODELS_DIR"] == services["api"]["environment"]["CHM_MODELS_DIR"]
+        assert worker["depends_on"]["postgres"]["condition"] == "service_healthy"
+    gpu = services["translate-worker-gpu"]
+    assert gpu["profiles"] == ["gpu"] and gpu["environment"]["CHM_TRANSLATE_DEVICE"] == "cuda"
+    assert gpu["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
 
 
 @pytest.mark.skipif(not shutil.which("docker-compose") and not shutil.which("docker"), reason="no docker CLI")

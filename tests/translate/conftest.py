@@ -45,8 +45,8 @@ class Models:
             "XDG_DATA_HOME": str(self.home / "data"),
             "XDG_CONFIG_HOME": str(self.home / "config"),
             "XDG_CACHE_HOME": str(self.home / "cache"),
-            "ARGOS_PACKAGES_DIR": str(packages or self.installed),
-            "ARGOS_INTRA_THREADS": "1",
+            "CHM_MODELS_DIR": str(packages or self.installed),
+            "CHM_TRANSLATE_INTRA_THREADS": "1",
         }
 
 

@@ -52,7 +52,7 @@ def test_models_install_list_translate_search_remove(tmp_path: Path, models: Mod
         backend.close()
 
     again = run(tmp_path, models, packages, "translate", "--lang", "fr")
-    assert "0 fields translated" in again.stdout and "(0 by the model" in again.stdout
+    assert "0 fields translated" in again.stdout and "0 distinct segments: 0 by the model" in again.stdout
 
     removed = run(tmp_path, models, packages, "models", "remove", "en", "fr")
     assert removed.returncode == 0 and "removed en → fr" in removed.stdout
@@ -68,7 +68,7 @@ def test_install_from_the_index_fails_clearly_offline(tmp_path: Path, models: Mo
         "install",
         "en",
         "fr",
-        ARGOS_PACKAGE_INDEX="http://127.0.0.1:9/",
+        CHM_ARGOS_INDEX_URL="http://127.0.0.1:9/",
     )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()

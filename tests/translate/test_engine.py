@@ -106,6 +106,8 @@ def test_install_from_an_index_downloads_and_installs(
     from functools import partial
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+    from record_catalogue.settings import get_settings
+
     site = tmp_path / "site"
     site.mkdir()
     shutil.copy(models.archives["es_en"], site / "translate-es_en.argosmodel")
@@ -122,7 +124,8 @@ def test_install_from_an_index_downloads_and_installs(
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        monkeypatch.setenv("ARGOS_PACKAGE_INDEX", base)
+        monkeypatch.setenv("CHM_ARGOS_INDEX_URL", base)
+        get_settings.cache_clear()
         fresh = tmp_path / "fresh"
         package = install_from_index("es", "en", fresh, timeout=5)
         assert (package.source, package.target, package.version) == ("es", "en", "1.0")

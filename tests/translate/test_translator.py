@@ -138,7 +138,8 @@ def test_sanity_gate_rejects_bad_model_output(translator: Translator) -> None:
     assert ramble.status == "failed" and ramble.reason is not None and "absurd length ratio" in ramble.reason
     assert echo.status == "failed" and echo.reason is not None and "output identical to the input" in echo.reason
     assert wrong.status == "failed" and wrong.reason is not None
-    assert wrong.reason.startswith("wrong language: output detected as es")
+    # Latin letters where Arabic was asked for: refused sentence by sentence, by script
+    assert wrong.reason.endswith("wrong script: 0 of 54 letters are Arabic, expected ar")
     # the verdict is remembered with the segment, and a re-run asks the model nothing
     remembered = translator.memory.lookup("en", "fr", "argos", "translate-en_fr@1.0", ["Ramble."])
     assert remembered["Ramble."].status == "failed"

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from record_catalogue.models import FieldText
 from record_catalogue.record import Record
-from record_catalogue.settings import Settings, load_settings
+from record_catalogue.settings import Settings, get_settings, load_settings
 from record_catalogue.store import Catalogue, TextVersion
 from search_api.app import create_app
 from search_api.routes import languages as languages_route
@@ -97,7 +97,8 @@ def test_an_english_record_becomes_findable_in_french_flagged_as_machine(
     assert found.hits[0].source["status"]["fr"] == "machine"
     assert found.hits[0].source["status"]["es"] == "pending"
 
-    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(models.installed))
+    monkeypatch.setenv("CHM_MODELS_DIR", str(models.installed))
+    get_settings.cache_clear()  # the languages route reads the process's settings
     world.backend.close()
     app = create_app(world.settings)
     if not any(getattr(route, "path", None) == "/api/v1/languages" for route in app.routes):
