@@ -24,6 +24,7 @@ import pytest
 from libretranslatepy import LibreTranslateAPI  # type: ignore[import-untyped]
 
 from record_catalogue.keys import KeyStore
+from record_catalogue.settings import get_settings
 from tests.curation import conftest as curation
 from tests.curation.conftest import Doc, World
 from tests.engines import engine_environment
@@ -54,7 +55,8 @@ def free_port() -> int:
 @pytest.fixture
 def reviewed(world: World, models: Models, monkeypatch: pytest.MonkeyPatch) -> World:
     """The forest sentence corrected by a curator; the cat sentence rejected; a translator's key."""
-    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(models.installed))  # the API's own engine, on the test models
+    monkeypatch.setenv("CHM_MODELS_DIR", str(models.installed))  # the API's own engine, on the test models
+    get_settings.cache_clear()
     world.ingest(Doc("chm-1", FOREST), Doc("abs-1", f"{FOREST} {CAT}", realm="ABS"))
     world.translate()
     forest = world.item_for(FOREST)

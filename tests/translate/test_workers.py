@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from devtools.argos_models import LEXICON, Lexicon
 from record_catalogue.keys import KeyStore
 from record_catalogue.models import AuditEntry, FieldText
 from record_catalogue.record import Record
@@ -31,7 +32,6 @@ from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue, TextVersion
 from record_catalogue.work_models import TranslationClaim, TranslationWork
 from tests.conftest import ROOT, catalogue_database
-from tests.tools.make_test_model import LEXICON, Lexicon
 from tests.translate.conftest import Models
 from translate.glossary import Glossary
 
