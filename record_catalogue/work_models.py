@@ -1,4 +1,4 @@
-"""The translation backlog's tables, declared on the catalogue's ``Base`` (migration 0007).
+"""The translation backlog's tables, declared on the catalogue's ``Base`` (migration 0008).
 
 Why in the catalogue: several ``chm-search translate --worker`` processes, on one machine or
 many, share one backlog, and the catalogue is the one thing they all reach. ``translate.work``

@@ -1,7 +1,7 @@
 """the translation backlog shared by translate workers: work rows filled by triggers, segment claims
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06 15:30:00
 
 ``translation_work`` holds the records whose original texts changed since a worker went through
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
