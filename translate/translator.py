@@ -329,6 +329,14 @@ class Translator:
             mine = set(self.claims.claim(*key, todo))
             own = [text for text in todo if text in mine]
             if own:
+                # Another worker may have stored and released one of them since our lookup: it
+                # stores before releasing, so a look now, with the claims held, settles it.
+                done = self.memory.lookup(source, target, self.engine.name, route.model_version, own)
+                answers.update({text: self._remembered(value) for text, value in done.items()})
+                own = [text for text in own if text not in done]
+                if done:
+                    self.claims.release(*key, list(done))
+            if own:
                 answers.update(self._translate_now(route, own))
                 self.claims.release(*key, own)
             others = [text for text in todo if text not in mine]
