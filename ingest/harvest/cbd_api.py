@@ -5,7 +5,8 @@ The API, as the Secretariat documents it (``scbd/clearing-house-documentation``,
 - the index search, ``GET /api/v2013/index`` with Solr parameters ``q``, ``fl``, ``sort``,
   ``start``, ``rows``, answers ``{"response": {"numFound", "start", "docs": [...]}}``; documents
   carry ``identifier_s``, ``schema_s``, ``realm_ss``, ``updatedDate_dt``, ``_revision_i``, and are
-  selected with ``realm_ss:abs``, ``schema_s:absPermit``, ``updatedDate_dt:[... TO *]``;
+  selected with ``realm_ss:abs``, ``schema_s:absPermit``, ``updatedDate_dt:[... TO *]``, the
+  non-public versions left out with ``NOT version_s:*`` (as ``scbd/absch.cbd.int`` does);
 - the document API, ``GET /api/v2013/documents/{uid}`` with the ``Realm`` header, answers the
   record as submitted: ``header {identifier, schema, languages}``, ``government``, lstrings,
   term references ``{identifier}`` (read by ``ingest.sources.cbd_json``).
@@ -116,7 +117,9 @@ class CbdApi:
         return {"Accept": "application/json", "Realm": self.realm}
 
     def _query(self, since: datetime | None) -> str:
-        parts = [f"realm_ss:{self.realm.lower()}"]
+        # ``version_s`` marks the non-public versions (drafts, requests) the index also holds:
+        # the clearing-houses' own pages leave them out the same way.
+        parts = [f"realm_ss:{self.realm.lower()}", "NOT version_s:*"]
         if self.schemas:
             parts.append("schema_s:(" + " OR ".join(self.schemas) + ")")
         if since is not None:

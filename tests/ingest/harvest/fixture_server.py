@@ -54,6 +54,7 @@ class World:
     """What the fixture sources hold now, and which faults are on."""
 
     docs: dict[str, Doc] = field(default_factory=dict)
+    versions: list[Doc] = field(default_factory=list)  # non-public versions (version_s set) in the index
     terms: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # thesaurus domain -> terms
     index_429_once: bool = False  # the next index request answers 429 with Retry-After: 1
     index_html: bool = False  # the index answers an HTML page
@@ -135,6 +136,8 @@ class _Handler(BaseHTTPRequestHandler):
         q = query.get("q", [""])[0]
         realm = _REALM.search(q)
         docs = list(world.docs.values()) if realm and realm.group(1) == self.realm else []
+        if "NOT version_s:*" not in q:
+            docs += world.versions
         since = _RANGE.search(q)
         if since:
             docs = [d for d in docs if d.updated >= since.group(1)]
@@ -154,6 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
         out = []
         for d in page:
             full = {
+                "id": f"{d.identifier}@{'draft' if d in world.versions else d.revision}",
                 "identifier_s": d.identifier,
                 "schema_s": d.schema,
                 "updatedDate_dt": d.updated,

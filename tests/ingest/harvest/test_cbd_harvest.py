@@ -180,7 +180,8 @@ def test_schema_filter_and_since(tmp_path, serve: Callable[[World], FixtureServe
     server = serve(world)
     result = harvest(settings, server, "--schema", "measure", "--since", "2022-09-01", "--no-sweep")
     queries = [q["q"][0] for _p, q, _h in world.requests("/api/v2013/index")]
-    assert queries == ["realm_ss:abs AND schema_s:(measure) AND updatedDate_dt:[2022-09-01T00:00:00Z TO *]"]
+    expected = "realm_ss:abs AND NOT version_s:* AND schema_s:(measure) AND updatedDate_dt:[2022-09-01T00:00:00Z TO *]"
+    assert queries == [expected]
     fetched = document_requests(world)
     measure = sample(ABS_SAMPLES[3])["header"]["identifier"]
     assert sorted(fetched) == sorted([measure, HTML_DOC, TOO_LARGE]), result.stdout

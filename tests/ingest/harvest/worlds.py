@@ -102,6 +102,10 @@ def clearing_house(max_body: int = 0) -> World:
     large["header"]["identifier"] = TOO_LARGE
     large["relevantInformation"] = {"en": "<p>" + "Guidelines on access. " * (max_body // 20 + 10) + "</p>"}
     world.docs[TOO_LARGE] = Doc(TOO_LARGE, "measure", "2023-09-01T00:00:00Z", large)
+    # A draft of a published record, in the index as a non-public version: never harvested.
+    draft = copy.deepcopy(targets_record())
+    draft["title"] = {"en": "DRAFT - not published"}
+    world.versions.append(Doc(TARGETS_RECORD, "absPermit", "2024-06-01T00:00:00Z", draft))
     world.terms = {
         "countries": [
             term("cr", six("كوستاريكا", "Costa Rica", "Costa Rica", "Costa Rica", "Коста-Рика", "哥斯达黎加"), 1),
