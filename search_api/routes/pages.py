@@ -13,7 +13,6 @@ import html
 import re
 from pathlib import Path
 from typing import Annotated, Final, get_args
-from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
@@ -40,7 +39,6 @@ NOT_UNDER_STATIC: Final = frozenset({"widget.js"})
 
 SCHEMA_RE: Final = re.compile(r"^[A-Za-z0-9]{1,100}$")
 COUNTRY_RE: Final = re.compile(r"^[A-Za-z]{2}$")
-HOST_RE: Final = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
 SECURITY_HEADERS: Final = {
     "X-Content-Type-Options": "nosniff",
@@ -135,40 +133,31 @@ def _values(name: str, raw: list[str] | None, check: re.Pattern[str] | tuple[str
     return list(dict.fromkeys(values))
 
 
-def _api_base(api: str) -> tuple[str, str]:
-    """The widget's API base URL and its origin (for the page's connect-src); 422 unless http(s)."""
-    try:
-        parts = urlsplit(api)
-    except ValueError:
-        parts = None
-    if (
-        parts is None
-        or parts.scheme not in ("http", "https")
-        or not HOST_RE.match(parts.netloc)
-        or any(char in api for char in " \t\r\n\"'<>;`\\")
-    ):
-        raise ApiError(422, "invalid_parameter", "api: must be an absolute http(s) URL such as https://example.org")
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return f"{origin}{parts.path}", origin
-
-
 @router.get("/embed", response_class=HTMLResponse)
 def embed_page(
     lang: Annotated[LanguageCode | None, Query(description="UI and result language.")] = None,
     realm: Annotated[list[str] | None, Query(description="Clearing-house preset(s): CHM, ABS, BCH.")] = None,
     schema: Annotated[list[str] | None, Query(description="Record type preset(s).")] = None,
     government: Annotated[list[str] | None, Query(description="Country preset(s), ISO 3166 alpha-2.")] = None,
-    api: Annotated[str | None, Query(max_length=500, description="API base URL; default this server.")] = None,
+    api: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="Refused: /embed searches this server only (another server's results would show under "
+            "this address); use the widget on your own page to reach another server.",
+        ),
+    ] = None,
     size: Annotated[int | None, Query(ge=1, le=MAX_SIZE)] = None,
     q: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> Response:
     """The widget alone on a page, for ``<iframe src=".../embed?realm=ABS&lang=fr">``."""
     attributes: dict[str, str] = {}
-    connect = "'self'"
-    if api:
-        base, origin = _api_base(api)
-        attributes["api"] = base
-        connect = f"'self' {origin}"
+    if api is not None:
+        raise ApiError(
+            422,
+            "invalid_parameter",
+            "api: /embed searches this server only; to search another server, put the widget on your own page",
+        )
     if lang:
         attributes["lang"] = lang
     for name, raw, check in (
@@ -195,13 +184,14 @@ def embed_page(
     <link rel="icon" href="static/icon.svg" type="image/svg+xml" />
     <link rel="stylesheet" href="static/embed.css" />
     <script type="module" src="widget.js"></script>
+    <script type="module" src="static/embed.js"></script>
   </head>
   <body>
     <chm-search{rendered}></chm-search>
   </body>
 </html>
 """
-    return HTMLResponse(body, headers=_html_headers(_csp(connect=connect, frame_ancestors="*")))
+    return HTMLResponse(body, headers=_html_headers(_csp(connect="'self'", frame_ancestors="*")))
 
 
 @router.get("/opensearch.xml")

@@ -203,6 +203,9 @@ export const STRINGS = {
     errorInvalid: "This search cannot be run: {message}",
     errorRateLimited: "Too many searches at once. Trying again in {seconds} s…",
     retry: "Try again",
+    placeholder_ABS: "Search the ABS Clearing-House",
+    placeholder_BCH: "Search the Biosafety Clearing-House",
+    placeholder_CHM: "Search the Clearing-House Mechanism",
   },
   fr: {
     appTitle: "Recherche dans les centres d'échange de la CDB",
@@ -386,6 +389,9 @@ export const STRINGS = {
     errorInvalid: "Cette recherche ne peut pas être lancée : {message}",
     errorRateLimited: "Trop de recherches à la fois. Nouvel essai dans {seconds} s…",
     retry: "Réessayer",
+    placeholder_ABS: "Rechercher dans le Centre d'échange sur l'APA",
+    placeholder_BCH: "Rechercher dans le Centre d'échange pour la prévention des risques biotechnologiques",
+    placeholder_CHM: "Rechercher dans le Centre d'échange",
   },
   es: {
     appTitle: "Buscador de los centros de intercambio de información del CDB",
@@ -569,6 +575,9 @@ export const STRINGS = {
     errorInvalid: "No se puede realizar esta búsqueda: {message}",
     errorRateLimited: "Demasiadas búsquedas a la vez. Nuevo intento en {seconds} s…",
     retry: "Reintentar",
+    placeholder_ABS: "Buscar en el Centro de Intercambio de Información sobre APB",
+    placeholder_BCH: "Buscar en el Centro de Intercambio de Información sobre Seguridad de la Biotecnología",
+    placeholder_CHM: "Buscar en el Mecanismo de Facilitación",
   },
   ru: {
     appTitle: "Поиск по механизмам посредничества КБР",
@@ -757,6 +766,9 @@ export const STRINGS = {
     errorInvalid: "Этот поиск выполнить нельзя: {message}",
     errorRateLimited: "Слишком много запросов. Повтор через {seconds} с…",
     retry: "Повторить",
+    placeholder_ABS: "Поиск в Механизме посредничества для регулирования ДиСВ",
+    placeholder_BCH: "Поиск в Механизме посредничества по биобезопасности",
+    placeholder_CHM: "Поиск в Механизме посредничества",
   },
   zh: {
     appTitle: "《生物多样性公约》信息交换所检索",
@@ -939,6 +951,9 @@ export const STRINGS = {
     errorInvalid: "无法执行此检索：{message}",
     errorRateLimited: "检索过于频繁，{seconds} 秒后自动重试…",
     retry: "重试",
+    placeholder_ABS: "检索获取和惠益分享信息交换所",
+    placeholder_BCH: "检索生物安全信息交换所",
+    placeholder_CHM: "检索信息交换所机制",
   },
   ar: {
     appTitle: "البحث في آليات تبادل المعلومات التابعة لاتفاقية التنوع البيولوجي",
@@ -1129,6 +1144,9 @@ export const STRINGS = {
     errorInvalid: "تعذّر إجراء هذا البحث: {message}",
     errorRateLimited: "عدد كبير جداً من عمليات البحث. ستُعاد المحاولة بعد {seconds} ثانية…",
     retry: "إعادة المحاولة",
+    placeholder_ABS: "البحث في غرفة تبادل المعلومات بشأن الحصول وتقاسم المنافع",
+    placeholder_BCH: "البحث في غرفة تبادل معلومات السلامة الأحيائية",
+    placeholder_CHM: "البحث في آلية غرفة تبادل المعلومات",
   },
 };
 

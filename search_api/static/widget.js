@@ -5,16 +5,30 @@
 //
 // Attributes: api (base URL of the service; default: where this script came from), lang (one of
 // ar en es fr ru zh; default: the browser's language), realm, schema, government (comma-separated
-// presets, sent as repeated filters), size (1-100, default 5), q (an initial search). Everything
-// lives in a shadow root, so the host page's styles do not leak in and ours do not leak out.
+// presets, sent as repeated filters), size (1-100, default 5), q (an initial search). Before
+// anything is typed it lists the newest records of its presets. A value it cannot use is named in
+// a console warning and left out (never a silent empty widget). Everything lives in a shadow root,
+// so the host page's styles do not leak in and ours do not leak out; CSS custom properties
+// (--chm-link, --chm-focus, --chm-border, --chm-muted, --chm-visited) theme it from outside.
 
-import { Client, emptyState, stateToParams } from "./static/api.js";
+import { ApiError, Client, emptyState, stateToParams } from "./static/api.js";
 import { isLanguage, pickLanguage, translator } from "./static/i18n.js";
 import { facetLabels, h, renderResult, statusText } from "./static/render.js";
 
 const SCRIPT_BASE = new URL(".", import.meta.url);
 const STYLES = ["static/results.css", "static/widget.css"].map((path) => new URL(path, SCRIPT_BASE).href);
 const PRESETS = ["realm", "schema", "government"];
+const REALMS = ["ABS", "BCH", "CHM"];
+// What each preset accepts: its values normalised (realm codes in capitals, countries in lower
+// case), or null for a value that is not one.
+const NORMALISE = {
+  realm: (value) => (REALMS.includes(value.toUpperCase()) ? value.toUpperCase() : null),
+  schema: (value) => (/^[A-Za-z0-9]{1,100}$/.test(value) ? value : null),
+  government: (value) => (/^[A-Za-z]{2}$/.test(value) ? value.toLowerCase() : null),
+};
+const EXPECTED = { realm: "ABS, BCH or CHM", schema: "a record type such as absPermit", government: "a two-letter country code" };
+const RETRY_DEFAULT_S = 5;
+const RETRY_MAX_S = 120;
 let instances = 0;
 
 function list(value) {
@@ -22,6 +36,10 @@ function list(value) {
     .split(/[\s,]+/)
     .map((item) => item.trim())
     .filter(Boolean);
+}
+
+function warn(message) {
+  console.warn(`<chm-search>: ${message}`);
 }
 
 export class ChmSearch extends HTMLElement {
@@ -40,26 +58,53 @@ export class ChmSearch extends HTMLElement {
     if (!this.built) this.build();
     this.applyLanguage();
     const initial = this.getAttribute("q");
-    if (initial && !this.input.value) {
-      this.input.value = initial;
-      this.search(1);
-    }
+    if (initial && !this.input.value) this.input.value = initial;
+    // Never empty: with no query yet, the newest records of the presets.
+    this.search(1);
   }
 
   disconnectedCallback() {
     this.controller?.abort();
+    clearTimeout(this.retryTimer);
   }
 
   attributeChangedCallback(name, before, after) {
     if (!this.built || before === after) return;
-    if (name === "lang") this.applyLanguage();
+    if (name === "lang" || name === "realm") this.applyLanguage();
     if (name === "q") this.input.value = after || "";
     if (this.searched || name === "q") this.search(1);
   }
 
   get uiLanguage() {
     const attribute = this.getAttribute("lang");
-    return isLanguage(attribute) ? attribute : pickLanguage(navigator.languages);
+    if (isLanguage(attribute)) return attribute;
+    if (attribute !== null && this.warned("lang", attribute)) {
+      warn(`lang="${attribute}" is not one of ar, en, es, fr, ru, zh; using the browser's language`);
+    }
+    return pickLanguage(navigator.languages);
+  }
+
+  /** True the first time (name, value) is seen: each bad value is warned about once. */
+  warned(name, value) {
+    this.warnings ??= new Set();
+    const key = `${name}=${value}`;
+    if (this.warnings.has(key)) return false;
+    this.warnings.add(key);
+    return true;
+  }
+
+  /** A preset's usable values; each value it cannot use is named in a console warning. */
+  preset(name) {
+    const values = [];
+    for (const raw of list(this.getAttribute(name))) {
+      const value = NORMALISE[name](raw);
+      if (value === null) {
+        if (this.warned(name, raw)) warn(`${name}="${raw}" is not ${EXPECTED[name]}; ignored`);
+      } else if (!values.includes(value)) {
+        values.push(value);
+      }
+    }
+    return values;
   }
 
   get client() {
@@ -67,8 +112,11 @@ export class ChmSearch extends HTMLElement {
   }
 
   get size() {
-    const size = Number(this.getAttribute("size") || 5);
-    return Number.isInteger(size) && size >= 1 && size <= 100 ? size : 5;
+    const raw = this.getAttribute("size");
+    const size = Number(raw || 5);
+    if (Number.isInteger(size) && size >= 1 && size <= 100) return size;
+    if (this.warned("size", raw)) warn(`size="${raw}" is not a whole number from 1 to 100; using 5`);
+    return 5;
   }
 
   build() {
@@ -105,8 +153,11 @@ export class ChmSearch extends HTMLElement {
     const t = this.t;
     this.container.lang = t.lang;
     this.container.dir = t.dir;
-    this.label.textContent = t("searchLabel");
-    this.input.placeholder = t("searchPlaceholder");
+    // The placeholder says what is searched: one clearing-house by name, or all three.
+    const realms = this.preset("realm");
+    const scoped = realms.length === 1 ? `placeholder_${realms[0]}` : null;
+    this.label.textContent = scoped ? t(scoped) : t("searchLabel");
+    this.input.placeholder = scoped ? t(scoped) : realms.length > 1 ? t("searchLabel") : t("searchPlaceholder");
     this.button.textContent = t("searchButton");
     this.prev.textContent = t("previous");
     this.next.textContent = t("next");
@@ -118,7 +169,7 @@ export class ChmSearch extends HTMLElement {
     state.q = this.input.value.trim();
     state.page = page;
     state.size = this.size;
-    for (const name of PRESETS) state.filters[name] = list(this.getAttribute(name));
+    for (const name of PRESETS) state.filters[name] = this.preset(name);
     return state;
   }
 
@@ -137,13 +188,31 @@ export class ChmSearch extends HTMLElement {
       this.render(data, state);
     } catch (error) {
       if (error.name === "AbortError" || controller.signal.aborted) return;
-      this.status.classList.add("chm-error");
-      this.status.textContent = t("error");
-      this.results.replaceChildren();
-      this.prev.hidden = this.next.hidden = this.all.hidden = true;
+      this.showError(error, page);
     } finally {
       if (this.controller === controller) this.container.setAttribute("aria-busy", "false");
     }
+  }
+
+  /** What went wrong, in words: a refused parameter, a rate limit (retried by itself), an outage. */
+  showError(error, page) {
+    const t = this.t;
+    const status = error instanceof ApiError ? error.status : 0;
+    clearTimeout(this.retryTimer);
+    if (status === 429) {
+      const asked = Number.isFinite(error.retryAfter) && error.retryAfter > 0 ? error.retryAfter : RETRY_DEFAULT_S;
+      const seconds = Math.min(Math.ceil(asked), RETRY_MAX_S);
+      this.status.textContent = t("errorRateLimited", { seconds: t.number(seconds) });
+      this.retryTimer = setTimeout(() => this.search(page), seconds * 1000);
+    } else if (status >= 400 && status < 500) {
+      warn(`the search was refused: ${error.message}`);
+      this.status.textContent = t("errorInvalid", { message: error.message });
+    } else {
+      this.status.textContent = t("error");
+    }
+    this.status.classList.add("chm-error");
+    this.results.replaceChildren();
+    this.prev.hidden = this.next.hidden = this.all.hidden = true;
   }
 
   render(data, state) {

@@ -42,7 +42,10 @@ def test_widget_works_from_another_origin_with_presets(tab: Tab, site: Site) -> 
     page.wait_for_function("customElements.get('chm-search') !== undefined")
     widget = page.locator("#abs")
     expect(widget.locator("button[type=submit]")).to_have_text("Rechercher")  # lang="fr"
-    expect(widget.locator("input[type=search]")).to_have_attribute("placeholder", re.compile("centres d'échange"))
+    # The placeholder names the one clearing-house it searches.
+    expect(widget.locator("input[type=search]")).to_have_attribute(
+        "placeholder", "Rechercher dans le Centre d'échange sur l'APA"
+    )
 
     with page.expect_response(lambda r: "/api/v1/search" in r.url and "realm=ABS" in r.url) as response:
         widget.locator("input[type=search]").press("Enter")  # empty query: browse the preset realm
@@ -66,7 +69,8 @@ def test_widget_works_from_another_origin_with_presets(tab: Tab, site: Site) -> 
 
     # Typing a query: French words find the French-language ABS record.
     widget.locator("input[type=search]").fill("recherche")
-    widget.locator("input[type=search]").press("Enter")
+    with page.expect_response(lambda r: "/api/v1/search" in r.url and "q=recherche" in r.url):
+        widget.locator("input[type=search]").press("Enter")
     expect(widget.locator(".chm-status")).to_contain_text("résultat")
     expect(widget.locator("li.chm-result mark").first).to_be_visible()
 
@@ -99,3 +103,79 @@ def test_embed_page_renders_the_widget_full_page_with_presets(tab: Tab, site: Si
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.locator("chm-search .chm-widget")).to_have_attribute("dir", "rtl")
     expect(page.locator("chm-search button[type=submit]")).to_have_text("بحث")
+
+
+LATEST_PAGE = """<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>A partner's news page</title>
+    <script type="module" src="{base}/widget.js"></script>
+  </head>
+  <body>
+    <chm-search id="latest" api="{base}" lang="en" realm="abs" size="3"></chm-search>
+    <chm-search id="odd" api="{base}" lang="xx" realm="ABS,XYZ" government="fra" size="0"></chm-search>
+  </body>
+</html>
+"""
+
+
+def test_widget_lists_the_latest_records_of_its_presets_before_anything_is_typed(tab: Tab, site: Site) -> None:
+    page = tab.page
+    warnings: list[str] = []
+    page.on("console", lambda message: warnings.append(message.text) if message.type == "warning" else None)
+    (site.other_dir / "latest.html").write_text(LATEST_PAGE.format(base=site.base), encoding="utf-8")
+    page.goto(f"{site.other_origin}/latest.html")
+    widget = page.locator("#latest")
+    results = widget.locator("li.chm-result")
+    expect(results).to_have_count(3)  # nothing typed
+    assert set(results.evaluate_all("items => items.map(i => i.dataset.realm)")) == {"ABS"}  # "abs" is ABS
+    dates = [d for d in widget.locator("li.chm-result time").evaluate_all("ts => ts.map(t => t.dateTime)") if d]
+    assert dates == sorted(dates, reverse=True)
+    expect(widget.locator("input[type=search]")).to_have_attribute("placeholder", "Search the ABS Clearing-House")
+    expected = api_search(site.base, lang="en", realm="ABS", size=3)
+    assert results.evaluate_all("items => items.map(i => i.dataset.id)") == [r["id"] for r in expected["results"]]
+    # Values it cannot use are named in the console and left out; the rest still works.
+    odd = page.locator("#odd")
+    expect(odd.locator("li.chm-result").first).to_be_visible()
+    assert set(odd.locator("li.chm-result").evaluate_all("items => items.map(i => i.dataset.realm)")) == {"ABS"}
+    expect(odd.locator("li.chm-result")).to_have_count(5)  # size="0" falls back to 5
+    for bad in ('lang="xx"', 'realm="XYZ"', 'government="fra"', 'size="0"'):
+        assert any(bad in warning for warning in warnings), (bad, warnings)
+    assert not any('realm="abs"' in warning for warning in warnings)
+
+
+IFRAME_PAGE = """<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8" /><title>A partner's page with the iframe</title></head>
+  <body>
+    <iframe id="chm" src="{base}/embed?realm=ABS&amp;lang=en&amp;size=4" title="CBD search"
+            style="width: 100%; height: 150px; border: 0"></iframe>
+    <script>
+      addEventListener("message", (event) => {{
+        if (event.origin !== "{base}" || event.data?.type !== "chm-search:resize") return;
+        for (const frame of document.querySelectorAll("iframe")) {{
+          if (frame.contentWindow === event.source) frame.style.height = `${{event.data.height}}px`;
+        }}
+      }});
+    </script>
+  </body>
+</html>
+"""
+
+
+def test_the_iframe_grows_with_its_content(tab: Tab, site: Site) -> None:
+    page = tab.page
+    (site.other_dir / "iframe.html").write_text(IFRAME_PAGE.format(base=site.base), encoding="utf-8")
+    page.goto(f"{site.other_origin}/iframe.html")
+    frame = page.frame_locator("#chm")
+    expect(frame.locator("li.chm-result")).to_have_count(4)
+    page.wait_for_function("document.getElementById('chm').getBoundingClientRect().height > 300")
+    inner = page.frames[1].evaluate("() => document.documentElement.getBoundingClientRect().height")
+    outer = page.evaluate("() => document.getElementById('chm').getBoundingClientRect().height")
+    assert abs(outer - inner) <= 2, (outer, inner)
+
+
+def test_embed_searches_this_server_only(tab: Tab, site: Site) -> None:
+    response = tab.page.goto(f"{site.base}/embed?realm=ABS&api=https://elsewhere.example")
+    assert response is not None and response.status == 422
