@@ -481,7 +481,7 @@ def run_pipeline(dump: Path, workers: int, engine: Engine, catalogues: Catalogue
                 max_workers=count,
                 mp_context=context,
                 initializer=procs.init_worker,
-                initargs=(probe, tuple(languages), tagging, dsn, actor),
+                initargs=(probe, tuple(languages), tagging, dsn, actor, os.getpid()),
             )
             waits = [self.executor.submit(procs.wait_for_workers, probe, count) for _ in range(count)]
             for wait in waits:

@@ -15,6 +15,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -200,14 +201,15 @@ def prepare_batch(
 _worker: tuple[LanguageDetector, Tagger | None, tuple[str, ...], KnownHashes, RowMaker, str] | None = None
 
 
-def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str, actor: str, owner: int) -> None:
+def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str, actor: str, owner: int | None = None) -> None:
     from ingest.tagging import RecordTagger
 
     global _worker
     # A worker's parent is the fork server; ``owner`` is the ingest process. Either gone, the
     # worker goes too (the pool's queues keep it waiting for work that will never come).
     kill_me_with_parent()
-    exit_when_gone(owner)
+    if owner is not None:
+        exit_when_gone(owner)
     shared = make_url(dsn).database not in (None, "", ":memory:")  # in-memory: the writer's alone
     known: KnownHashes = Catalogue(dsn, auto_migrate=False).content_hashes if shared else _nothing_known
     tagger = RecordTagger(languages) if tagging else None
@@ -247,11 +249,18 @@ def _prepare_in_worker(items: list[SourceItem]) -> _ShippedBatch:
 class PendingBatch:
     """A batch being prepared in a worker: ``result()`` waits for it."""
 
-    def __init__(self, future: Future[_ShippedBatch]) -> None:
+    def __init__(self, future: Future[_ShippedBatch], pool: PreparePool, items: list[SourceItem]) -> None:
         self.future = future
+        self.pool = pool
+        self.items = items
+        self.executor = pool.executor
 
     def result(self) -> BatchResult:
-        errors, unchanged, records, shipped, new = self.future.result()
+        try:
+            shipped_batch = self.future.result()
+        except BrokenProcessPool:  # a worker died (killed, out of memory, crashed): prepare it again
+            shipped_batch = self.pool.prepare_again(self.items, self.executor)
+        errors, unchanged, records, shipped, new = shipped_batch
         prepared: list[Prepared] = [
             (None if upsert is None else Upsert(record, *upsert), problems)
             for record, (upsert, problems) in zip(records, shipped, strict=True)
@@ -259,23 +268,81 @@ class PendingBatch:
         return BatchResult(errors, unchanged, records, prepared, new)
 
 
+WORKER_DIED = "preparing it ended the worker process that did (killed or crashed: out of memory?); not stored"
+
+
 class PreparePool:
     """Worker processes preparing batches; started from a fork server, so that no open database
     connection or index writer of the main process is copied into them. Each worker opens its own
-    read-only use of the catalogue (``dsn``) to recognise unchanged records."""
+    read-only use of the catalogue (``dsn``) to recognise unchanged records.
+
+    A worker that dies (the OOM killer, a crash in a library) breaks the pool and fails every
+    batch it held: the pool is started again and those batches prepared again; a batch that
+    breaks it again is prepared one record at a time, and a record that still kills its worker
+    is reported as that record's error. So no record can stop a run, nor a resumed one."""
 
     def __init__(self, workers: int, languages: Sequence[str], tagging: bool, dsn: str, actor: str = "ingest") -> None:
+        self.workers = workers
+        self.initargs = (tuple(languages), tagging, dsn, actor, os.getpid())
+        self.executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["analyzers.detect", "analyzers.entities", "ingest.prepare"])
-        self.executor = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(tuple(languages), tagging, dsn, actor, os.getpid()),
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, initializer=_init_worker, initargs=self.initargs
         )
 
     def submit(self, items: list[SourceItem]) -> PendingBatch:
-        return PendingBatch(self.executor.submit(_prepare_in_worker, items))
+        executor = self.executor
+        try:
+            return PendingBatch(executor.submit(_prepare_in_worker, items), self, items)
+        except BrokenProcessPool:  # broken since the last batch was handed out
+            self._renew(executor)
+            return PendingBatch(self.executor.submit(_prepare_in_worker, items), self, items)
+
+    def _renew(self, broken: ProcessPoolExecutor) -> None:
+        """Replace ``broken`` with a new pool (once: later batches of the same break find it done)."""
+        if self.executor is broken:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._start()
+
+    def prepare_again(self, items: list[SourceItem], broken: ProcessPoolExecutor) -> _ShippedBatch:
+        self._renew(broken)
+        executor = self.executor
+        try:
+            return executor.submit(_prepare_in_worker, items).result()
+        except BrokenProcessPool:
+            self._renew(executor)
+        parts: list[_ShippedBatch] = []
+        for item in items:
+            executor = self.executor
+            try:
+                parts.append(executor.submit(_prepare_in_worker, [item]).result())
+            except BrokenProcessPool:
+                self._renew(executor)
+                parts.append(([_died(item)], [], [], [], []))
+        return _merge(parts)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _died(item: SourceItem) -> SourceError:
+    if isinstance(item, Record):
+        return SourceError(item.source, item.source_position, WORKER_DIED, item.id)
+    record_id = item.record_id if isinstance(item, SourceError) else None
+    return SourceError(item.source, item.position, WORKER_DIED, record_id)
+
+
+def _merge(parts: list[_ShippedBatch]) -> _ShippedBatch:
+    """One batch's result from the results of its items prepared one by one (item ``n`` of the
+    batch is part ``n``, where its positions are 0)."""
+    merged: _ShippedBatch = ([], [], [], [], [])
+    for n, (errors, unchanged, records, shipped, new) in enumerate(parts):
+        merged[0].extend(errors)
+        merged[1].extend((n, record_id) for _, record_id in unchanged)
+        merged[2].extend(records)
+        merged[3].extend(shipped)
+        merged[4].extend(prepared._replace(position=n) for prepared in new)
+    return merged

@@ -131,3 +131,44 @@ def test_worker_processes_end_when_ingest_is_killed(tmp_path: Path) -> None:
     for pid in left:  # do not leave them behind even when the test fails
         os.kill(pid, signal.SIGKILL)
     assert left == [], f"{len(left)} of {len(helpers)} helper processes outlived the killed ingest"
+
+
+def test_a_worker_killed_mid_run_costs_nothing(tmp_path: Path) -> None:
+    """A worker killed as the OOM killer would (SIGKILL) broke the pool and the run with a
+    traceback, and --resume met the same; its batches are now prepared again by a new pool."""
+    import signal
+    import sqlite3
+
+    from devtools.corpus import write_jsonl
+
+    dump = write_jsonl(tmp_path / "dump.jsonl", 3000)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment.update({"CHM_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"})
+    process = subprocess.Popen(
+        [*CLI, "ingest", "--workers", "2", str(dump)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    database = tmp_path / "data" / "catalogue.sqlite3"
+    deadline = time.monotonic() + 180
+    checkpoint = 0
+    while checkpoint < 500 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+        try:
+            with sqlite3.connect(database, timeout=1) as connection:
+                row = connection.execute("SELECT checkpoint FROM ingest_runs").fetchone()
+                checkpoint = row[0] if row else 0
+        except sqlite3.Error:
+            continue
+    children = _children()
+    workers = [pid for helper in children.get(process.pid, []) for pid in children.get(helper, [])]
+    assert process.poll() is None and workers, "the run ended before a worker could be killed"
+    os.kill(workers[0], signal.SIGKILL)
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err[-3000:]
+    assert "3000 read: 3000 new, 0 updated, 0 unchanged, 0 errors; 3000 indexed" in out
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM records").fetchone() == (3000,)
