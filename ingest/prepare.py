@@ -281,6 +281,8 @@ class PreparePool:
     breaks it again is prepared one record at a time, and a record that still kills its worker
     is reported as that record's error. So no record can stop a run, nor a resumed one."""
 
+    task = staticmethod(_prepare_in_worker)  # what a worker does with a batch
+
     def __init__(self, workers: int, languages: Sequence[str], tagging: bool, dsn: str, actor: str = "ingest") -> None:
         self.workers = workers
         self.initargs = (tuple(languages), tagging, dsn, actor, os.getpid())
@@ -296,10 +298,10 @@ class PreparePool:
     def submit(self, items: list[SourceItem]) -> PendingBatch:
         executor = self.executor
         try:
-            return PendingBatch(executor.submit(_prepare_in_worker, items), self, items)
+            return PendingBatch(executor.submit(self.task, items), self, items)
         except BrokenProcessPool:  # broken since the last batch was handed out
             self._renew(executor)
-            return PendingBatch(self.executor.submit(_prepare_in_worker, items), self, items)
+            return PendingBatch(self.executor.submit(self.task, items), self, items)
 
     def _renew(self, broken: ProcessPoolExecutor) -> None:
         """Replace ``broken`` with a new pool (once: later batches of the same break find it done)."""
@@ -311,14 +313,14 @@ class PreparePool:
         self._renew(broken)
         executor = self.executor
         try:
-            return executor.submit(_prepare_in_worker, items).result()
+            return executor.submit(self.task, items).result()
         except BrokenProcessPool:
             self._renew(executor)
         parts: list[_ShippedBatch] = []
         for item in items:
             executor = self.executor
             try:
-                parts.append(executor.submit(_prepare_in_worker, [item]).result())
+                parts.append(executor.submit(self.task, [item]).result())
             except BrokenProcessPool:
                 self._renew(executor)
                 parts.append(([_died(item)], [], [], [], []))

@@ -97,6 +97,6 @@ def count_items(path: Path) -> int:
 def _array_length(file: Path) -> int:
     try:
         loaded = json.loads(file.read_bytes())
-    except (ValueError, OSError, RecursionError):  # read_path reports what is wrong
+    except (ValueError, OSError, RecursionError, MemoryError):  # read_path reports what is wrong
         return 1
     return len(loaded) if isinstance(loaded, list) and loaded else 1
