@@ -27,11 +27,12 @@ READERS: dict[str, Reader] = {
 def discover(path: Path) -> Iterator[Path]:
     """Files under ``path`` (itself if a file), sorted so that positions are reproducible.
 
-    Hidden files are skipped; every other file is read or reported as unsupported.
+    Hidden files are skipped; every other file is read or reported as unsupported, and so is
+    anything that is not a regular file (a pipe or a device would block a reader or never end).
     """
     if path.is_dir():
         for child in sorted(path.rglob("*")):
-            if child.is_file() and not child.name.startswith("."):
+            if not child.name.startswith(".") and not child.is_dir():
                 yield child
     else:
         yield path
@@ -48,6 +49,10 @@ def read_path(path: Path, realm_hint: str | None = None, defer: bool = False) ->
         return
     for file in discover(path):
         reader = READERS.get(file.suffix.lower())
+        if not file.is_file():
+            kind = "a broken symbolic link" if not file.exists() else "not a regular file (a pipe, socket or device)"
+            yield SourceError(str(file), "", f"{kind}; not read")
+            continue
         if reader is None:
             yield SourceError(
                 str(file),
@@ -79,15 +84,20 @@ def count_items(path: Path) -> int:
     total = 0
     for file in discover(path):
         suffix = file.suffix.lower()
-        if suffix in (".jsonl", ".ndjson"):
+        if not file.is_file():
+            total += 1
+        elif suffix in (".jsonl", ".ndjson"):
             try:
                 with file.open("rb") as handle:
                     total += max(1, sum(1 for line in handle if line.strip()))
             except OSError:
                 total += 1
         elif suffix == ".json":
-            with file.open("rb") as handle:
-                head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+            try:
+                with file.open("rb") as handle:
+                    head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+            except OSError:
+                head = b""
             total += _array_length(file) if head.startswith(b"[") else 1
         else:
             total += 1

@@ -207,3 +207,23 @@ def test_deeply_nested_json_file_is_an_error_and_the_rest_goes_on(
     assert reasons[("c-deep.jsonl", "line 1")].startswith(nested)
     assert reasons[("d-huge-number.json", "")].startswith("invalid JSON: Exceeds the limit")
     assert (report.read, report.created, report.errors) == (6, 2, 4)
+
+
+# -- what is not a file ----------------------------------------------------------------------------
+
+
+def test_a_pipe_or_a_broken_link_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    os.mkfifo(folder / "a-pipe.jsonl")  # reading it would wait for a writer forever
+    (folder / "b-gone.json").symlink_to(tmp_path / "nowhere.json")
+    (folder / "c-good.json").write_text(json.dumps(record("OK-2")))
+    assert count_items(folder) == 3
+    pipe, gone, good = list(read_path(folder))
+    assert isinstance(pipe, SourceError) and pipe.reason == "not a regular file (a pipe, socket or device); not read"
+    assert isinstance(gone, SourceError) and gone.reason == "a broken symbolic link; not read"
+    assert isinstance(good, Record)
+    [direct] = list(read_path(folder / "a-pipe.jsonl"))
+    assert isinstance(direct, SourceError) and "not a regular file" in direct.reason
