@@ -8,7 +8,7 @@ the reader gets, and ``pending`` where nothing is there yet.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from analyzers.symbols import find_symbols
@@ -78,6 +78,26 @@ def best_texts(texts: Sequence[TextLike]) -> dict[str, dict[str, TextLike]]:
         if current is None or DISPLAY_PRIORITY[text.provenance] < DISPLAY_PRIORITY[current.provenance]:
             chosen[text.field][text.language] = text
     return chosen
+
+
+def reader_language(kinds: Mapping[str, str], lang: str) -> str | None:
+    """The language whose version a reader of ``lang`` sees, given each language's kind of version.
+
+    The one display policy (search results, the record API and page, the widget): the reader's own
+    language when it has a version; otherwise a reviewed translation, then an original (English
+    before other originals: the most readers read it), then a machine translation; ties in the
+    order of ``UN_LANGUAGES``. ``kinds`` maps a language to ``reviewed``, ``original`` or
+    ``machine``; anything else (``pending``) is not shown.
+    """
+    if kinds.get(lang) in DISPLAY_PRIORITY:
+        return lang
+    shown = [code for code, kind in kinds.items() if kind in DISPLAY_PRIORITY]
+    order = {code: index for index, code in enumerate(UN_LANGUAGES)}
+    return min(
+        shown,
+        key=lambda code: (DISPLAY_PRIORITY[kinds[code]], code != "en", order.get(code, len(order)), code),
+        default=None,
+    )
 
 
 def language_status(chosen: dict[str, dict[str, TextLike]], original_language: str) -> dict[str, str]:

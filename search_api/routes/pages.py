@@ -16,11 +16,14 @@ from typing import Annotated, Final, get_args
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from search_api.errors import ApiError
+from search_api.record_page import render_missing, render_record
 from search_api.routes.search import MAX_SIZE, LanguageCode, RealmCode
+from search_api.services import Services, get_services
 
 router = APIRouter(include_in_schema=False)
 
@@ -131,6 +134,20 @@ def _values(name: str, raw: list[str] | None, check: re.Pattern[str] | tuple[str
             expected = f"; expected one of {', '.join(check)}" if isinstance(check, tuple) else ""
             raise ApiError(422, "invalid_parameter", f"{name}: {value!r} is not valid{expected}")
     return list(dict.fromkeys(values))
+
+
+@router.get("/record/{record_id}", response_class=HTMLResponse)
+def record_page(
+    services: Annotated[Services, Depends(get_services)],
+    record_id: Annotated[str, PathParam(max_length=200)],
+    lang: Annotated[LanguageCode, Query(description="The reader's language.")] = "en",
+) -> Response:
+    """One record as a page of its own: shareable, indexable, the original one click away."""
+    headers = _html_headers(_csp(connect="'self'", frame_ancestors="'none'"))
+    row = services.catalogue.get(record_id)
+    if row is None or getattr(row, "deleted_at", None) is not None:
+        return HTMLResponse(render_missing(lang), status_code=404, headers=headers)
+    return HTMLResponse(render_record(row, lang), headers=headers)
 
 
 @router.get("/embed", response_class=HTMLResponse)

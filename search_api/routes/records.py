@@ -12,11 +12,11 @@ from ingest.pipeline import Pipeline
 from ingest.sources import SourceItem
 from ingest.sources.cbd_json import record_from_json
 from record_catalogue.keys import KeyInfo
-from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.models import FieldText
 from search_api.auth import require_role
 from search_api.errors import ApiError
 from search_api.services import Services, get_services
+from search_index.documents import reader_language
 
 router = APIRouter(tags=["records"])
 MAX_PUSH = 1000
@@ -105,12 +105,14 @@ def get_record(
         fields.setdefault(text.field, {}).setdefault(text.language, []).append(_version(text))
 
     def shown(field: str) -> tuple[str | None, str | None]:
-        by_lang = fields.get(field, {})
-        for code in (lang, row.original_language, *UN_LANGUAGES):
-            current = [v for v in by_lang.get(code, []) if v.status == "current"]
-            if current:
-                return current[0].text, code
-        return None, None
+        # Each language's best current version (the lists are sorted best first).
+        best = {
+            code: current[0]
+            for code, versions in fields.get(field, {}).items()
+            if (current := [v for v in versions if v.status == "current" and v.text])
+        }
+        code = reader_language({code: version.provenance for code, version in best.items()}, lang)
+        return (best[code].text, code) if code else (None, None)
 
     title, title_lang = shown("title")
     summary, _ = shown("summary")

@@ -11,13 +11,14 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from analyzers.entities import entity_label
-from record_catalogue.languages import UN_LANGUAGES, language_label
+from record_catalogue.languages import language_label
 from record_catalogue.realms import REALM_NAMES, realm_catalog
 from record_catalogue.record import REALMS
 from search_api.errors import ApiError
 from search_api.services import Services, get_services
 from search_api.understanding import interpretation, understand
 from search_index.base import Hit, SearchQuery
+from search_index.documents import reader_language
 
 router = APIRouter(tags=["search"])
 
@@ -119,17 +120,15 @@ class SearchResponse(BaseModel):
 
 
 def _display(source: dict[str, Any], field: str, lang: str) -> tuple[str | None, str | None]:
-    """The field in ``lang`` if present, else in the record's original language."""
+    """The field as a reader of ``lang`` sees it (``reader_language``: the one display policy)."""
     values = source.get(field) or {}
-    if values.get(lang):
-        return values[lang], lang
+    status = source.get("status") or {}
     original = source.get("original_language")
-    if original and values.get(original):
-        return values[original], original
-    for code in UN_LANGUAGES:
-        if values.get(code):
-            return values[code], code
-    return None, None
+    kinds = {
+        code: "original" if code == original else status.get(code, "machine") for code, text in values.items() if text
+    }
+    code = reader_language(kinds, lang)
+    return (values[code], code) if code else (None, None)
 
 
 def present(hit: Hit, lang: str) -> SearchResult:

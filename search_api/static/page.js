@@ -1,17 +1,15 @@
-// The search page: state in the URL, facets, results, paging, suggestions and the record detail.
+// The search page: state in the URL, facets, results, paging and suggestions; each result links to
+// its record's own page (/record/{id}, rendered by the server).
 
 import { Client, MULTI_FILTERS, ApiError, hasFilters, stateFromParams, stateToParams } from "./api.js";
-import { LANGUAGES, dirFor, pickLanguage, translator } from "./i18n.js";
+import { LANGUAGES, pickLanguage, translator } from "./i18n.js";
 import {
   countryName,
   facetLabels,
   fillNodes,
-  formatDate,
   h,
   joinNodes,
   renderResult,
-  safeHref,
-  srOnly,
   statusText,
 } from "./render.js";
 
@@ -40,9 +38,6 @@ const statusLine = $("status");
 const resultsList = $("results");
 const resultsHeading = $("results-heading");
 const pager = $("pager");
-const dialog = $("detail");
-const detailTitle = $("detail-title");
-const detailBody = $("detail-body");
 const facetsPanel = $("facets-panel");
 const facetsContent = $("facets-content");
 const filtersToggle = $("filters-toggle");
@@ -227,12 +222,17 @@ function render(data) {
   });
   resultsList.start = (data.page - 1) * data.size + 1;
   resultsList.replaceChildren(
-    ...data.results.map((result, index) => renderResult(result, { t, labels, index, onDetails: openDetail })),
+    ...data.results.map((result, index) => renderResult(result, { t, labels, index, recordHref })),
   );
   renderFacets(data, labels);
   renderChips(labels);
   renderPager(data);
   filtersApply.textContent = t("showResults", { results: t.plural("results", data.total) });
+}
+
+/** The record's own page, in the reader's language (Back returns to these results). */
+function recordHref(result) {
+  return `record/${encodeURIComponent(result.id)}?lang=${encodeURIComponent(state.lang)}`;
 }
 
 // ---- how the query was understood -----------------------------------------------------------
@@ -900,179 +900,6 @@ input.addEventListener("keydown", (event) => {
 });
 
 input.addEventListener("blur", () => closeSuggestions());
-
-// ---- record detail --------------------------------------------------------------------------
-
-let detailController = null;
-let detailOpener = null;
-
-const FIELD_ORDER = ["title", "summary", "text"];
-
-function provenanceKind(version) {
-  const provenance = version.provenance;
-  if (typeof provenance === "string") return provenance;
-  return provenance?.kind ?? provenance?.type ?? provenance?.source ?? null;
-}
-
-/** Where a version came from, in words: "argos · en-fr-model · pivot: English · 25 Nov 2026". */
-function provenanceDetails(data) {
-  const provenance = typeof data.provenance === "object" && data.provenance ? data.provenance : {};
-  const pick = (name) => data[name] ?? provenance[name] ?? null;
-  const details = [];
-  for (const name of ["engine", "model", "actor"]) {
-    const value = pick(name);
-    if (value !== null && value !== "") details.push(String(value));
-  }
-  const pivot = pick("pivot");
-  if (pivot) details.push(t("viaLanguage", { language: t.languageName(String(pivot)) }));
-  const reason = pick("status_reason");
-  if (reason) details.push(String(reason));
-  const when = pick("updated_at") ?? pick("at");
-  if (when && provenanceKind(data) !== "original") details.push(formatDate(when, t.lang));
-  return details;
-}
-
-function renderVersion(code, version, fieldName) {
-  const data = typeof version === "string" ? { text: version } : version || {};
-  const kind = provenanceKind(data);
-  const heading = h("h4", {}, t.languageName(code) || code);
-  if (kind) {
-    const label = t(`prov_${kind}`);
-    const badge = kind === "machine" ? " chm-badge-mt" : kind === "reviewed" ? " chm-badge-reviewed" : "";
-    heading.append(h("span", { class: `chm-badge${badge}` }, label === `prov_${kind}` ? kind : label));
-  }
-  if (data.status) {
-    const label = t(`status_${data.status}`);
-    heading.append(h("span", { class: "version-status" }, label === `status_${data.status}` ? data.status : label));
-  }
-  const details = provenanceDetails(data);
-  const long = fieldName === "text";
-  const textAttrs = {
-    class: long ? "version-text version-long" : "version-text",
-    lang: code,
-    dir: code === "und" ? "auto" : dirFor(code),
-    tabindex: long ? "0" : null,
-  };
-  return h(
-    "article",
-    { class: "version", lang: code, "data-lang": code, "data-provenance": kind || "", "data-status": data.status || "" },
-    heading,
-    h("p", textAttrs, String(data.text ?? "")),
-    details.length ? h("p", { class: "version-prov" }, details.join(" · ")) : null,
-  );
-}
-
-function languageOrder(codes, original) {
-  const rank = (code) => {
-    if (code === state.lang) return -2;
-    if (code === original) return -1;
-    const index = LANGUAGES.indexOf(code);
-    return index === -1 ? LANGUAGES.length : index;
-  };
-  return [...codes].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-}
-
-function renderMeta(record, result) {
-  const labels = lastData ? facetLabels(lastData.facets) : {};
-  const rows = [];
-  const add = (key, value) => {
-    if (value !== null && value !== undefined && value !== "") rows.push(h("dt", {}, t(key)), h("dd", {}, value));
-  };
-  const realm = record.realm ?? result.realm;
-  const schema = record.schema ?? record.schema_name ?? result.schema;
-  const government = record.government ?? result.government;
-  add("meta_realm", realm ? (labels.realm?.get(realm) ?? realm) : null);
-  add("meta_schema", schema ? (labels.schema?.get(schema) ?? schema) : null);
-  add("meta_government", government ? countryName(government, labels, t) : null);
-  const date = record.date ?? result.date;
-  add("meta_date", date ? formatDate(date, t.lang) : null);
-  const original = record.original_language ?? result.original_language;
-  add("meta_original_language", original ? t.languageName(original) : null);
-  add("meta_id", record.id ?? result.id);
-  const entityNames = new Map();
-  for (const item of record.entities ?? result.entities ?? []) {
-    const key = typeof item === "string" ? item : (item?.key ?? `${item?.type}:${item?.id}`);
-    const [type, id] = key.includes(":") ? [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)] : ["", key];
-    const name = type === "country" && /^[a-z]{2}$/i.test(id) ? t.regionName(id) : (item?.text ?? id);
-    if (!entityNames.has(key)) entityNames.set(key, name);
-  }
-  const entities = [...entityNames.values()];
-  add("meta_entities", entities.length ? entities.join(", ") : null);
-  const href = safeHref(record.url ?? result.url);
-  const link = href
-    ? h("p", {}, h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "chm-result-link" }, t("originalRecord"), " ", srOnly(t("opensInNewTab"))))
-    : null;
-  return [h("dl", { class: "detail-meta" }, rows), link];
-}
-
-function renderRecord(record, result) {
-  const parts = renderMeta(record, result);
-  const fields = record.fields && typeof record.fields === "object" ? record.fields : {};
-  const names = Object.keys(fields).sort((a, b) => {
-    const ra = FIELD_ORDER.indexOf(a) === -1 ? 99 : FIELD_ORDER.indexOf(a);
-    const rb = FIELD_ORDER.indexOf(b) === -1 ? 99 : FIELD_ORDER.indexOf(b);
-    return ra - rb || a.localeCompare(b);
-  });
-  const original = record.original_language ?? result.original_language;
-  for (const name of names) {
-    const versions = fields[name];
-    if (!versions || typeof versions !== "object") continue;
-    const label = t(`field_${name}`);
-    parts.push(
-      h(
-        "section",
-        { class: "detail-field", "data-field": name },
-        h("h3", {}, label === `field_${name}` ? name : label),
-        languageOrder(Object.keys(versions), original).flatMap((code) =>
-          (Array.isArray(versions[code]) ? versions[code] : [versions[code]]).map((version) => renderVersion(code, version, name)),
-        ),
-      ),
-    );
-  }
-  return parts;
-}
-
-function renderFallback(result) {
-  const parts = renderMeta({}, result);
-  if (result.summary) {
-    parts.push(h("p", { class: "version-text", lang: result.display_language, dir: dirFor(result.display_language) }, result.summary));
-  }
-  parts.push(h("p", { class: "status error", role: "alert" }, t("detailUnavailable")));
-  return parts;
-}
-
-async function openDetail(result, opener) {
-  detailController?.abort();
-  const controller = new AbortController();
-  detailController = controller;
-  detailOpener = opener;
-  detailTitle.textContent = result.title || result.id;
-  detailTitle.lang = result.display_language || "";
-  detailTitle.dir = dirFor(result.display_language);
-  dialog.dataset.id = result.id;
-  dialog.setAttribute("aria-busy", "true");
-  detailBody.replaceChildren(h("p", { class: "status" }, t("detailLoading")));
-  if (!dialog.open) dialog.showModal();
-  try {
-    const record = await client.record(result.id, state.lang, controller.signal);
-    if (controller.signal.aborted) return;
-    detailBody.replaceChildren(...renderRecord(record, result));
-  } catch (error) {
-    if (error.name === "AbortError" || controller.signal.aborted) return;
-    detailBody.replaceChildren(...renderFallback(result));
-  } finally {
-    if (detailController === controller) dialog.setAttribute("aria-busy", "false");
-  }
-}
-
-$("detail-close").addEventListener("click", () => dialog.close());
-dialog.addEventListener("click", (event) => {
-  if (event.target === dialog) dialog.close(); // a click on the backdrop
-});
-dialog.addEventListener("close", () => {
-  detailController?.abort();
-  detailOpener?.focus();
-});
 
 // ---- start ----------------------------------------------------------------------------------
 

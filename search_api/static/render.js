@@ -122,10 +122,10 @@ export function srOnly(text) {
 
 /**
  * One result as an <li>. `ctx`: `t` (translator), `labels` (facetLabels of the response), `index`
- * (for unique ids) and, on the page, `onDetails(result, button)` to open the record's detail.
+ * (for unique ids) and, on the page, `recordHref(result)`: the address of the record's own page.
  */
 export function renderResult(result, ctx) {
-  const { t, labels = {}, index = 0, onDetails = null, idPrefix = "chm" } = ctx;
+  const { t, labels = {}, index = 0, recordHref = null, idPrefix = "chm" } = ctx;
   const textLang = result.display_language || result.original_language || null;
   const textDir = textLang && textLang !== "und" ? dirFor(textLang) : "auto";
   const titleId = `${idPrefix}-result-${index}-title`;
@@ -178,10 +178,9 @@ export function renderResult(result, ctx) {
   }
 
   let actions = null;
-  if (onDetails) {
-    const button = h("button", { type: "button", class: "chm-details", "aria-describedby": titleId }, t("details"));
-    button.addEventListener("click", () => onDetails(result, button));
-    actions = h("p", { class: "chm-actions" }, button);
+  if (recordHref) {
+    const link = h("a", { class: "chm-details", href: recordHref(result), "aria-describedby": titleId }, t("details"));
+    actions = h("p", { class: "chm-actions" }, link);
   }
 
   return h(

@@ -141,36 +141,30 @@ def test_the_browser_language_is_the_default(browser: Browser, site: Site) -> No
         french.page.context.close()
 
 
-def test_record_detail_shows_every_language_version_and_closes_on_escape(tab: Tab, site: Site) -> None:
+def test_a_result_opens_its_record_page_and_back_returns_to_the_results(tab: Tab, site: Site) -> None:
     page = tab.page
     page.goto(f"{site.base}/?q=Bertholletia&lang=en")
     settle(page)
-    button = page.locator("#results > li").first.locator(".chm-details")
-    button.click()
-    dialog = page.locator("#detail")
-    expect(dialog).to_be_visible()
-    expect(dialog).to_have_attribute("aria-busy", "false")
-    expect(page.locator("#detail-title")).to_contain_text("Brazil nut")
-    title_versions = dialog.locator('.detail-field[data-field="title"] .version')
-    assert set(title_versions.evaluate_all("vs => vs.map(v => v.dataset.lang)")) >= {"en", "es"}
-    expect(dialog.locator('.version[data-lang="es"]').first).to_contain_text("castaña")
-    expect(dialog.locator(".version .chm-badge").first).to_have_text("Original")
-    page.keyboard.press("Escape")
-    expect(dialog).to_be_hidden()
-    expect(button).to_be_focused()
+    page.locator("#results > li").first.locator(".chm-details").click()
+    expect(page).to_have_url(re.compile(r"/record/[^/?]+\?lang=en$"))
+    expect(page.locator("h1.record-title")).to_contain_text("Brazil nut")
+    # Its other language versions are pages too (shareable, each in its reader's language).
+    page.locator('.record-languages a[hreflang="es"]').click()
+    expect(page).to_have_url(re.compile(r"\?lang=es$"))
+    expect(page.locator("h1.record-title")).to_contain_text("castaña")
+    page.go_back()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=Bertholletia"))
+    settle(page)
+    expect(page.locator("#results > li").first).to_be_visible()
 
 
-def test_detail_and_suggestions_degrade_when_their_endpoints_are_missing(tab: Tab, site: Site) -> None:
+def test_suggestions_degrade_when_their_endpoint_is_missing(tab: Tab, site: Site) -> None:
     page = tab.page
     missing = '{"error": {"code": "not_found", "message": "Not Found"}}'
-    page.route("**/api/v1/records/**", lambda route: route.fulfill(status=404, body=missing))
     page.route("**/api/v1/suggest**", lambda route: route.fulfill(status=404, body=missing))
     page.goto(f"{site.base}/?q=Bertholletia&lang=en")
     settle(page)
-    page.locator("#results .chm-details").first.click()
-    expect(page.locator("#detail [role=alert]")).to_have_text("The full record could not be loaded.")
-    expect(page.locator("#detail .detail-meta")).to_contain_text("Peru")
-    page.keyboard.press("Escape")
     page.locator("#q").fill("")
     page.locator("#q").press_sequentially("Biocul")
     page.wait_for_timeout(400)
@@ -233,10 +227,8 @@ def test_keyboard_only_search_facet_and_result(tab: Tab, site: Site) -> None:
     page.keyboard.press("Tab")
     assert focused(page)["cls"] == "chm-details"
     page.keyboard.press("Enter")
-    expect(page.locator("#detail")).to_be_visible()
-    page.keyboard.press("Escape")
-    expect(page.locator("#detail")).to_be_hidden()
-    assert focused(page)["cls"] == "chm-details"
+    expect(page).to_have_url(re.compile(r"/record/"))
+    expect(page.locator("h1.record-title")).to_be_visible()
 
 
 def test_a_record_with_markup_renders_as_text_on_the_page(tab: Tab, site: Site) -> None:
@@ -251,12 +243,15 @@ def test_a_record_with_markup_renders_as_text_on_the_page(tab: Tab, site: Site) 
     snippet = item.locator(".chm-snippet")
     expect(snippet).to_contain_text("<script>window.__xss = 'summary'</script>")
     assert [m.lower() for m in snippet.locator("mark").all_inner_texts()] == [XSS_WORD]
-    item.locator(".chm-details").click()
-    expect(page.locator("#detail")).to_have_attribute("aria-busy", "false")
-    expect(page.locator("#detail-title")).to_contain_text("<script>")
-    expect(page.locator("#detail .version-text").first).to_contain_text("<img src=x onerror=")
     page.wait_for_timeout(200)  # an injected <img onerror> would have fired by now
-    assert page.locator("#results script, #results img, #detail script, #detail img").count() == 0
+    assert page.locator("#results script, #results img").count() == 0
+    assert page.evaluate("window.__xss") is None
+    # The record's own page (rendered by the server) shows the same markup as text.
+    item.locator(".chm-details").click()
+    expect(page.locator("h1.record-title")).to_contain_text("<script>")
+    expect(page.locator(".record-field .version-text").first).to_contain_text("<img src=x onerror=")
+    page.wait_for_timeout(200)
+    assert page.locator("main script, main img").count() == 0
     assert page.evaluate("window.__xss") is None
 
 
