@@ -72,8 +72,12 @@ class Listed:
 
 
 def solr_date(value: datetime) -> str:
-    """A Solr date (UTC, second precision, ``Z``)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A Solr date (UTC, ``Z``; milliseconds when it has any, so that paging from a listed date
+    starts exactly there)."""
+    value = value.astimezone(UTC)
+    if value.microsecond:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_since(value: str) -> datetime:
@@ -116,7 +120,7 @@ class CbdApi:
     def headers(self) -> dict[str, str]:
         return {"Accept": "application/json", "Realm": self.realm}
 
-    def _query(self, since: datetime | None) -> str:
+    def _query(self, since: datetime | None, after_id: str | None = None) -> str:
         # ``version_s`` marks the non-public versions (drafts, requests) the index also holds:
         # the clearing-houses' own pages leave them out the same way.
         parts = [f"realm_ss:{self.realm.lower()}", "NOT version_s:*"]
@@ -124,54 +128,64 @@ class CbdApi:
             parts.append("schema_s:(" + " OR ".join(self.schemas) + ")")
         if since is not None:
             parts.append(f"updatedDate_dt:[{solr_date(since)} TO *]")
+        if after_id is not None:
+            parts.append(f'identifier_s:{{"{after_id}" TO *]')
         return " AND ".join(parts)
 
-    def _pages(self, query: str, fields: str, sort: str, rows: int) -> Iterator[list[dict[str, object]]]:
-        """The index's answer to ``query``, page by page; ListingError when it goes wrong."""
-        url = self.base_url + INDEX_PATH
-        start = 0
-        seen: set[str] = set()
-        expected: int | None = None
+    def _page(
+        self, query: str, fields: str, sort: str, rows: int, start: int
+    ) -> tuple[list[dict[str, object]], int, str]:
+        """One page of the index's answer: its documents, numFound and URL; ListingError if it has none."""
+        params: dict[str, str | int] = {"q": query, "fl": fields, "sort": sort, "start": start, "rows": rows}
+        try:
+            response = self.client.get(self.base_url + INDEX_PATH, params, self.headers)
+            if response.status in (404, 410):
+                raise FetchError(response.url, f"HTTP {response.status}: no index search here")
+            data = response.json()
+        except FetchError as exc:
+            raise ListingError(exc.url, exc.reason, exc.transient) from None
+        body = data.get("response") if isinstance(data, dict) else None
+        docs = body.get("docs") if isinstance(body, dict) else None
+        found = body.get("numFound") if isinstance(body, dict) else None
+        if not isinstance(docs, list) or not isinstance(found, int):
+            raise ListingError(response.url, "not an index answer (no response.numFound and response.docs)", False)
+        return [d for d in docs if isinstance(d, dict)], found, response.url
+
+    @staticmethod
+    def _bound(found: int, rows: int) -> int:
+        """Pages a listing of ``found`` documents may take (a few more for records changing meanwhile)."""
+        expected = math.ceil(found / rows)
+        return expected + max(EXTRA_PAGES, expected // 10)
+
+    def changes(self, since: datetime | None) -> Iterator[list[Listed]]:
+        """Records changed since ``since`` (all without), oldest first, a page at a time.
+
+        Paged by key, not by offset: each page asks again from the last update date listed
+        (skipping, by ``start``, the records of that date already listed), so a record updated
+        while the listing runs moves later in it instead of shifting the others back by one and
+        hiding one of them from this run. ListingError when the index pages without end.
+        """
+        sort = "updatedDate_dt asc, identifier_s asc"
+        rows = self.page_size
+        current, start = since, 0
+        seen: set[tuple[str, str | None]] = set()
+        bound: int | None = None
         page = 0
         while True:
-            params: dict[str, str | int] = {"q": query, "fl": fields, "sort": sort, "start": start, "rows": rows}
-            try:
-                response = self.client.get(url, params, self.headers)
-                if response.status in (404, 410):
-                    raise FetchError(response.url, f"HTTP {response.status}: no index search here")
-                data = response.json()
-            except FetchError as exc:
-                raise ListingError(exc.url, exc.reason, exc.transient) from None
-            body = data.get("response") if isinstance(data, dict) else None
-            docs = body.get("docs") if isinstance(body, dict) else None
-            found = body.get("numFound") if isinstance(body, dict) else None
-            if not isinstance(docs, list) or not isinstance(found, int):
-                raise ListingError(response.url, "not an index answer (no response.numFound and response.docs)", False)
-            if expected is None:
-                expected = math.ceil(found / rows) if rows else 0
+            docs, found, url = self._page(self._query(current), LIST_FIELDS, sort, rows, start)
             page += 1
+            if bound is None:
+                bound = self._bound(found, rows)
             if not docs:
                 return
-            if page > expected + EXTRA_PAGES:
+            if page > bound:
+                expected = math.ceil(found / rows)
                 raise ListingError(
-                    response.url,
+                    url,
                     f"endless paging: page {page} still has documents, numFound {found} allows {expected} pages",
                     False,
                 )
-            ids = [str(d.get("identifier_s")) for d in docs if isinstance(d, dict)]
-            if ids and all(i in seen for i in ids):
-                raise ListingError(response.url, f"endless paging: page {page} repeats documents already listed", False)
-            seen.update(ids)
-            yield [d for d in docs if isinstance(d, dict)]
-            start += len(docs)
-            if start >= found and len(docs) < rows:
-                return
-
-    def changes(self, since: datetime | None) -> Iterator[list[Listed]]:
-        """Records changed since ``since`` (all without), oldest first, a page at a time."""
-        sort = "updatedDate_dt asc, identifier_s asc"
-        for docs in self._pages(self._query(since), LIST_FIELDS, sort, self.page_size):
-            yield [
+            listed = [
                 Listed(
                     str(d["identifier_s"]),
                     d.get("schema_s") if isinstance(d.get("schema_s"), str) else None,  # type: ignore[arg-type]
@@ -180,13 +194,48 @@ class CbdApi:
                 for d in docs
                 if isinstance(d.get("identifier_s"), str)
             ]
+            fresh = [item for item in listed if (item.identifier, item.updated) not in seen]
+            if not fresh:
+                raise ListingError(url, f"endless paging: page {page} repeats documents already listed", False)
+            seen.update((item.identifier, item.updated) for item in fresh)
+            yield fresh
+            if len(docs) < rows:
+                return
+            last = listed[-1].updated if listed else None
+            if last is None:  # no dates to page by: by offset
+                start += len(docs)
+                continue
+            at_last = sum(1 for item in listed if item.updated == last)
+            if current is not None and at_last == len(listed) and solr_date(parse_since(last)) == solr_date(current):
+                start += len(docs)  # a whole page of one date: on through that date
+            else:
+                current, start = parse_since(last), at_last
 
     def all_identifiers(self, rows: int = SWEEP_PAGE_SIZE) -> set[str]:
-        """Every identifier the realm (and schemas) publish now; ListingError if it cannot tell."""
+        """Every identifier the realm (and schemas) publish now; ListingError if it cannot tell.
+
+        Paged by key (identifiers after the last one listed), so that a record withdrawn while the
+        sweep runs cannot shift another out of it, which would then be withdrawn here wrongly."""
         found: set[str] = set()
-        for docs in self._pages(self._query(None), "identifier_s", "identifier_s asc", rows):
-            found.update(str(d["identifier_s"]) for d in docs if isinstance(d.get("identifier_s"), str))
-        return found
+        after: str | None = None
+        bound: int | None = None
+        page = 0
+        while True:
+            docs, total, url = self._page(self._query(None, after), "identifier_s", "identifier_s asc", rows, 0)
+            page += 1
+            if bound is None:
+                bound = self._bound(total, rows)
+            ids = [str(d["identifier_s"]) for d in docs if isinstance(d.get("identifier_s"), str)]
+            if not ids:
+                return found
+            if page > bound or all(i in found for i in ids):
+                raise ListingError(url, f"endless paging: page {page} of identifiers repeats or never ends", False)
+            found.update(ids)
+            if len(docs) < rows:
+                return found
+            after = ids[-1]
+            if not UID.match(after):
+                raise ListingError(url, f"identifier {after!r} is not a document uid; cannot page after it", False)
 
     def document_url(self, identifier: str) -> str:
         return self.base_url + DOCUMENT_PATH + quote(identifier, safe="")

@@ -28,6 +28,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -58,9 +59,10 @@ class World:
     terms: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # thesaurus domain -> terms
     index_429_once: bool = False  # the next index request answers 429 with Retry-After: 1
     index_html: bool = False  # the index answers an HTML page
-    index_endless: bool = False  # every page of the index answers the same documents
+    index_endless: bool = False  # every request answers the same first page (paging and dates ignored)
     index_down: bool = False  # the index answers 503 every time
     index_num_found: int | None = None  # a numFound to report instead of the true one
+    on_index: Callable[[int, dict[str, list[str]]], None] | None = None  # called after each index answer
     oai_pages: list[bytes] = field(default_factory=list)  # ListRecords responses, in order
     feed: bytes = b""
     feed_type: str = "application/rss+xml"
@@ -79,6 +81,7 @@ def etag_of(body: bytes) -> str:
 _RANGE = re.compile(r"updatedDate_dt:\[(\S+) TO \*\]")
 _SCHEMAS = re.compile(r"schema_s:\(([^)]*)\)")
 _REALM = re.compile(r"realm_ss:(\w+)")
+_AFTER = re.compile(r'identifier_s:\{"([^"]+)" TO \*\]')
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -141,6 +144,9 @@ class _Handler(BaseHTTPRequestHandler):
         since = _RANGE.search(q)
         if since:
             docs = [d for d in docs if d.updated >= since.group(1)]
+        after = _AFTER.search(q)
+        if after:
+            docs = [d for d in docs if d.identifier > after.group(1)]
         schemas = _SCHEMAS.search(q)
         if schemas:
             wanted = {s.strip() for s in schemas.group(1).split(" OR ")}
@@ -152,7 +158,10 @@ class _Handler(BaseHTTPRequestHandler):
             docs.sort(key=lambda d: d.identifier)
         start = int(query.get("start", ["0"])[0])
         rows = int(query.get("rows", ["10"])[0])
-        page = docs[:rows] if world.index_endless else docs[start : start + rows]
+        if world.index_endless:  # the first page of everything, whatever was asked
+            page = sorted(world.docs.values(), key=lambda d: (d.updated, d.identifier))[:rows]
+        else:
+            page = docs[start : start + rows]
         fields = [f.strip() for f in query.get("fl", [""])[0].split(",") if f.strip()]
         out = []
         for d in page:
@@ -168,6 +177,8 @@ class _Handler(BaseHTTPRequestHandler):
         found = len(docs) if world.index_num_found is None else world.index_num_found
         body = {"response": {"numFound": found, "start": start, "docs": out}, "nonSupportedParams": []}
         self._send(200, json.dumps(body).encode())
+        if world.on_index is not None:
+            world.on_index(len(world.requests("/api/v2013/index")), query)
 
     def _document(self, uid: str) -> None:
         doc = self.world.docs.get(uid)

@@ -14,6 +14,7 @@ import pytest
 
 from analyzers.detect import LanguageDetector
 from ingest.harvest import check_params, run_source
+from ingest.harvest.cbd_api import CbdApi
 from ingest.harvest.http_client import PoliteClient, Politeness
 from ingest.harvest.runner import HarvestRun
 from ingest.pipeline import Pipeline
@@ -205,3 +206,51 @@ def test_one_source_is_harvested_by_one_process_at_a_time(
         assert overlapping.returncode == 0 and "being harvested by another process" in overlapping.stdout
         assert server.world.requests("/api/v2013/") == []  # the overlapping runs asked for nothing
     assert run(pipeline, server.url).counts.created == len(GOOD)  # free again once the holder is done
+
+
+def test_records_changing_while_the_listing_pages_are_neither_missed_nor_wrongly_withdrawn(
+    pipeline: Pipeline, serve: Callable[[World], FixtureServer]
+) -> None:
+    world = good_world()
+    server = serve(world)
+    oldest = sorted(world.docs.values(), key=lambda d: d.updated)[0]
+
+    def edit_after_first_page(number: int, query: dict[str, list[str]]) -> None:
+        if number == 1:  # the oldest record, on the first page, is edited at the source meanwhile
+            world.docs[oldest.identifier].updated = "2025-05-05T05:05:05Z"
+            world.docs[oldest.identifier].body["title"] = {"en": "Edited while the harvest ran"}
+
+    world.on_index = edit_after_first_page
+    state = HarvestState(pipeline.catalogue)
+    params = check_params("cbd", server.url, {"realm": "ABS", "page_size": 2})
+    source = state.ensure_source("cbd-abs", "cbd", server.url, params)
+    with PoliteClient(Politeness(rate=500)) as polite:
+        harvest = run_source(pipeline, state, source, "changing", client=polite)
+    assert reasons(pipeline, harvest) == [] and harvest.counts.created == len(GOOD)  # none hidden by the shift
+    # Edited before its document was fetched: listed again later in the run under its new date, asked
+    # for conditionally (304), and remembered under that date.
+    assert harvest.counts.not_modified == 1
+    assert state.items("cbd-abs")[oldest.identifier].remote_updated == "2025-05-05T05:05:05Z"
+    row = pipeline.catalogue.get(oldest.identifier)
+    assert row is not None and any(t.text == "Edited while the harvest ran" for t in row.texts)
+    assert mark(pipeline) == "2025-05-05T05:05:05Z"
+
+    # A record withdrawn while the sweep pages through identifiers: only that one is withdrawn.
+    by_id = sorted(world.docs)
+    world.on_index = None
+
+    def withdraw_during_sweep(number: int, query: dict[str, list[str]]) -> None:
+        if query.get("fl") == ["identifier_s"] and by_id[0] in world.docs:
+            del world.docs[by_id[0]]
+
+    world.on_index = withdraw_during_sweep
+    with PoliteClient(Politeness(rate=500)) as polite:
+        sweep = CbdApi(polite, server.url, "ABS")
+        assert sweep.all_identifiers(rows=2) == set(by_id)  # the first page was read before the withdrawal
+    world.docs[by_id[1]].updated = "2026-01-01T00:00:00Z"
+    source = state.source("cbd-abs")
+    assert source is not None
+    with PoliteClient(Politeness(rate=500)) as polite:
+        again = run_source(pipeline, state, source, "sweeping", client=polite)
+    assert again.counts.withdrawn == 1 and pipeline.catalogue.get(by_id[0]) is None
+    assert {r.id for r in pipeline.catalogue.iter_records()} == set(by_id[1:])
