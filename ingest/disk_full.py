@@ -49,14 +49,16 @@ def disk_full(exc: BaseException, places: Sequence[Path]) -> str | None:
 
 
 def free_bytes(place: Path) -> int | None:
-    """Bytes an unprivileged writer may still use on the file system holding ``place``."""
-    for candidate in (place, *place.parents):
-        try:
-            stats = os.statvfs(candidate)
-        except OSError:
-            continue
-        return stats.f_bavail * stats.f_frsize
-    return None
+    """Bytes an unprivileged writer may still use on the file system holding ``place``; None if
+    ``place`` does not exist or lies on a file system without blocks (``/proc``: nothing is
+    written there, and it always reports 0 free)."""
+    try:
+        stats = os.statvfs(place)
+    except OSError:
+        return None
+    if stats.f_blocks == 0:
+        return None
+    return stats.f_bavail * stats.f_frsize
 
 
 def _first_line(exc: BaseException) -> str:
