@@ -242,6 +242,12 @@ class HarvestState:
                     found[row.identifier] = ThesaurusTermLabels(row.identifier, row.domain, dict(row.labels or {}))
         return found
 
+    def labelled_terms(self, domains: Sequence[str]) -> list[ThesaurusTermLabels]:
+        """Every stored term of these domains that has labels."""
+        with self.sessions() as session:
+            rows = session.scalars(select(ThesaurusTerm).where(ThesaurusTerm.domain.in_(list(domains))))
+            return [ThesaurusTermLabels(r.identifier, r.domain, dict(r.labels)) for r in rows if r.labels]
+
     def save_terms(self, terms: Sequence[ThesaurusTermLabels]) -> None:
         if not terms:
             return

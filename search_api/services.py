@@ -7,14 +7,19 @@ part through ``/health`` (503) instead of refusing to start.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 from fastapi import Request
+from sqlalchemy.exc import SQLAlchemyError
 
 from analyzers.detect import LanguageDetector
 from analyzers.vocabulary import Vocabulary, catalogue_concepts, glossary_concepts
 from ingest.cli import make_tagger
+from ingest.harvest.thesaurus import entity_term_labels
 from ingest.prepare import Tagger
+from record_catalogue.db import CatalogueUnavailable
+from record_catalogue.harvest_state import HarvestState
 from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
 from search_index.base import SearchBackend
@@ -24,6 +29,8 @@ from translate.glossary import Glossary
 from translate.memory import TranslationMemory
 from translate.query import QueryTranslator
 from translate.translator import Translator
+
+TERM_LABELS_TTL = 60.0  # seconds a process keeps the thesaurus labels before reading them again
 
 
 @dataclass
@@ -39,6 +46,7 @@ class Services:
     _vocabulary: Vocabulary | None = None
     _translator: Translator | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _term_labels: tuple[float, dict[str, dict[str, str]]] | None = None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -98,6 +106,20 @@ class Services:
             if self._detector is None:
                 self._detector = LanguageDetector(self.settings.languages)
             return self._detector
+
+    def term_labels(self) -> dict[str, dict[str, str]]:
+        """Entity facet labels from the harvested thesaurus (``chm-search harvest cbd``), read from
+        the catalogue at most once a minute; none while the catalogue cannot answer."""
+        now = time.monotonic()
+        cached = self._term_labels
+        if cached is not None and now - cached[0] < TERM_LABELS_TTL:
+            return cached[1]
+        try:
+            labels = entity_term_labels(HarvestState(self.catalogue))
+        except (CatalogueUnavailable, SQLAlchemyError):
+            labels = cached[1] if cached is not None else {}
+        self._term_labels = (now, labels)
+        return labels
 
     def close(self) -> None:
         if self._translator is not None:

@@ -7,6 +7,7 @@ to the id) rather than fail.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from analyzers import gazetteer
 from analyzers.entities.kinds import AICHI_TARGETS, GBF_TARGETS
@@ -67,9 +68,11 @@ def _symbol_label(ident: str) -> str:
     return _SYMBOL_SUFFIXES.sub(lambda m: "/" + m.group(1).capitalize() + ".", symbol)
 
 
-def entity_label(key: str, lang: str) -> str:
+def entity_label(key: str, lang: str, thesaurus: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """How the facet value ``key`` reads in language ``lang`` ("country:br", "fr" -> "Brésil").
 
+    ``thesaurus``: labels the clearing-houses' thesaurus gives entities (by key, then language;
+    harvested, ``ingest.harvest.thesaurus``); they win where they have the language.
     Unknown types, ids and languages fall back (to English, then to the id) rather than fail: a
     facet must always show something.
     """
@@ -79,6 +82,10 @@ def entity_label(key: str, lang: str) -> str:
     lang = _primary(lang)
     if lang not in UN_LANGUAGES:
         lang = "en"
+    if thesaurus is not None:
+        given = thesaurus.get(key, {}).get(lang)
+        if given:
+            return given
     label: str | None = None
     if kind == "country":
         label = gazetteer.country_label(ident, lang)

@@ -21,9 +21,10 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from analyzers.entities import entities_from_term_ids
 from ingest.harvest.http_client import FetchError, PoliteClient
 from ingest.harvest.runner import HarvestRun
-from record_catalogue.harvest_state import ThesaurusTermLabels
+from record_catalogue.harvest_state import HarvestState, ThesaurusTermLabels
 from record_catalogue.languages import UN_LANGUAGES
 
 DOMAINS_PATH = "/api/v2013/thesaurus/domains/"
@@ -36,19 +37,25 @@ DOMAIN_OF = (
     (re.compile(r"^AICHI-TARGET-", re.IGNORECASE), "AICHI-TARGETS"),
     (re.compile(r"^GBF-TARGET-", re.IGNORECASE), "GBF-TARGETS"),
 )
+COMPONENT = re.compile(r"-C\d{1,2}$", re.IGNORECASE)
 MAX_TERMS_PER_RUN = 2000  # single-term look-ups a run makes at most (the rest wait for the next run)
 
 
-def term_labels(term: object) -> ThesaurusTermLabels | None:
-    """A term of the API as identifier and labels in the six languages (``name`` for English if no title)."""
-    if not isinstance(term, dict) or not isinstance(term.get("identifier"), str):
-        return None
-    title = term.get("title")
-    labels = {
+def _lstring(value: object) -> dict[str, str]:
+    return {
         lang: " ".join(text.split())
-        for lang, text in (title.items() if isinstance(title, dict) else [])
+        for lang, text in (value.items() if isinstance(value, dict) else [])
         if lang in UN_LANGUAGES and isinstance(text, str) and text.strip()
     }
+
+
+def term_labels(term: object) -> ThesaurusTermLabels | None:
+    """A term of the API as identifier and labels in the six languages: its ``shortTitle`` where
+    it has one in a language (a label, where a target's ``title`` is its whole text), else its
+    ``title`` (``name`` for English if neither)."""
+    if not isinstance(term, dict) or not isinstance(term.get("identifier"), str):
+        return None
+    labels = _lstring(term.get("title")) | _lstring(term.get("shortTitle"))
     if "en" not in labels and isinstance(term.get("name"), str) and term["name"].strip():
         labels["en"] = " ".join(term["name"].split())
     return ThesaurusTermLabels(term["identifier"], None, labels)
@@ -95,3 +102,22 @@ def label_terms(run: HarvestRun, client: PoliteClient, base_url: str, identifier
         run.state.save_terms([ThesaurusTermLabels(identifier, None, term.labels)])
         stored += 1
     return stored
+
+
+# The domains whose terms are entity facets (``country:br``, ``target:aichi-11``, ``target:gbf-3``).
+ENTITY_DOMAINS = ("countries", "AICHI-TARGETS", "GBF-TARGETS")
+
+
+def entity_term_labels(state: HarvestState) -> dict[str, dict[str, str]]:
+    """Facet labels from the thesaurus, by entity key (``country:br`` -> ``{"en": "Brazil", ...}``).
+
+    Only a term that is the entity itself labels it: ``AICHI-TARGET-01`` labels ``target:aichi-1``,
+    its component ``AICHI-TARGET-01-C2`` does not."""
+    out: dict[str, dict[str, str]] = {}
+    for term in state.labelled_terms(ENTITY_DOMAINS):
+        if COMPONENT.search(term.identifier):
+            continue
+        keys = entities_from_term_ids([term.identifier])
+        if len(keys) == 1:
+            out[keys[0]] = term.labels
+    return out

@@ -306,7 +306,7 @@ def search(
             for value, count in values:
                 kind = value.partition(":")[0]
                 facets.setdefault(f"entity_{kind}", []).append(
-                    FacetValue(value=value, label=entity_label(value, lang), count=count)
+                    FacetValue(value=value, label=entity_label(value, lang, services.term_labels()), count=count)
                 )
             continue
         facets[name] = [

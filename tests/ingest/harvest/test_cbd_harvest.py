@@ -167,7 +167,12 @@ def test_thesaurus_terms_become_entity_facets_labelled_from_the_thesaurus(
     entity_values = {
         v["value"]: v["label"] for name, values in facets["facets"].items() if name.startswith("entity") for v in values
     }
-    assert "target:aichi-16" in entity_values and "country:pa" in entity_values, facets["facets"]
+    # Labelled from the thesaurus (its shortTitle where it has one); a component does not label its target.
+    assert entity_values["target:aichi-16"] == "Aichi Target 16"
+    assert entity_values["target:gbf-13"] == "GBF-T13. Share benefits from genetic resources"
+    assert entity_values["target:aichi-1"] == "Aichi Biodiversity Target 1"  # the built-in label
+    assert entity_values["country:pa"] == "Panama"
+    assert terms["GBF-TARGET-13"].labels["es"] == "Meta 13 del MMB"  # title where no shortTitle
     for path, _query, headers in world.requests("/api/v2013/documents/"):
         assert headers.get("realm") == "ABS" and path.endswith(TARGETS_RECORD)
 

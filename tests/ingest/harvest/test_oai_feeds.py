@@ -253,3 +253,19 @@ def test_sources_commands_and_harvest_all(settings: Settings, serve: Callable[[W
     removed = chm(settings, "sources", "remove", "chm-cr")
     assert removed.returncode == 0 and "chm-cr" not in chm(settings, "sources", "list").stdout
     assert Catalogue(settings.catalogue_dsn).count() == 7  # the removed source's records stay
+
+
+def test_oai_from_and_until_bound_the_list_and_the_mark(
+    pipeline: Pipeline, serve: Callable[[World], FixtureServer]
+) -> None:
+    world = World()
+    world.oai_pages = [
+        oai_page("2026-12-01T10:00:00Z", [oai_record("oai:x:9", "2026-10-02", {"en": "Wetlands inventory"})], None, 1)
+    ]
+    server = serve(world)
+    harvest = run(pipeline, "bounded", "oai", server.url + "/oai", **{"from": "2026-10-01", "until": "2026-10-31"})
+    assert reasons(pipeline, harvest) == [] and harvest.counts.created == 1
+    [(_path, query, _headers)] = world.requests("/oai")
+    assert query["from"] == ["2026-10-01"] and query["until"] == ["2026-10-31"]
+    # Complete up to `until` only: the mark says so, and the next run starts there.
+    assert HarvestState(pipeline.catalogue).source("bounded").high_water == "2026-10-31"  # type: ignore[union-attr]

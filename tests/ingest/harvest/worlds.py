@@ -118,7 +118,10 @@ def clearing_house(max_body: int = 0) -> World:
             term("AICHI-TARGET-16", dict.fromkeys(LANGS, "Aichi Target 16") | {"fr": "Objectif 16 d'Aichi"}, 16),
             term("AICHI-TARGET-01-C2", dict.fromkeys(LANGS, "Aichi Target 1, component 2"), 101),
         ],
-        "GBF-TARGETS": [term("GBF-TARGET-13", dict.fromkeys(LANGS, "GBF Target 13") | {"es": "Meta 13 del MMB"}, 7410)],
+        "GBF-TARGETS": [
+            term("GBF-TARGET-13", dict.fromkeys(LANGS, "GBF Target 13") | {"es": "Meta 13 del MMB"}, 7410)
+            | {"shortTitle": {"en": "GBF-T13. Share benefits from genetic resources"}}
+        ],
         "keywords": [term("1B5D0D4E-1D89-4A2B-9D3E-5A7C8F1E2B34", dict.fromkeys(LANGS, "Bioprospecting"), 900)],
     }
     return world
