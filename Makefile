@@ -38,7 +38,14 @@ opensearch: setup system-packages
 postgres: setup system-packages
 	$(BIN)/python -m devservers.postgres
 
-test: setup system-packages
+# axe-core for the browser tests' accessibility checks, from npm, pinned by devtools/axe/package-lock.json.
+AXE := devtools/axe/node_modules/axe-core/axe.min.js
+$(AXE): devtools/axe/package.json devtools/axe/package-lock.json
+	command -v npm >/dev/null || ./scripts/system-packages.sh npm
+	npm ci --prefix devtools/axe --no-audit --no-fund --silent
+	touch $@
+
+test: setup system-packages $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -21,7 +21,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from search_api.errors import ApiError
-from search_api.record_page import render_missing, render_record
+from search_api.record_page import STRINGS, render_missing, render_record
 from search_api.routes.search import MAX_SIZE, LanguageCode, RealmCode
 from search_api.services import Services, get_services
 
@@ -197,14 +197,17 @@ def embed_page(
   <head>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>CBD clearing-house search</title>
+    <title>{html.escape(STRINGS[page_lang]["app"])}</title>
     <link rel="icon" href="static/icon.svg" type="image/svg+xml" />
     <link rel="stylesheet" href="static/embed.css" />
     <script type="module" src="widget.js"></script>
     <script type="module" src="static/embed.js"></script>
   </head>
   <body>
-    <chm-search{rendered}></chm-search>
+    <main>
+      <h1 class="embed-title">{html.escape(STRINGS[page_lang]["app"])}</h1>
+      <chm-search{rendered}></chm-search>
+    </main>
   </body>
 </html>
 """

@@ -122,10 +122,10 @@ export function srOnly(text) {
 
 /**
  * One result as an <li>. `ctx`: `t` (translator), `labels` (facetLabels of the response), `index`
- * (for unique ids) and, on the page, `recordHref(result)`: the address of the record's own page.
+ * (for unique ids) and, on the page, `recordHref(result)`: the address of the record's own page; `headingLevel` (default 3) for titles.
  */
 export function renderResult(result, ctx) {
-  const { t, labels = {}, index = 0, recordHref = null, idPrefix = "chm" } = ctx;
+  const { t, labels = {}, index = 0, recordHref = null, idPrefix = "chm", headingLevel = 3 } = ctx;
   const textLang = result.display_language || result.original_language || null;
   const textDir = textLang && textLang !== "und" ? dirFor(textLang) : "auto";
   const titleId = `${idPrefix}-result-${index}-title`;
@@ -135,7 +135,7 @@ export function renderResult(result, ctx) {
   // The heading keeps the page's direction (an English title in an Arabic card starts on the
   // right like everything else); the title itself is isolated in its own language and direction.
   const titleNode = h("bdi", { lang: textLang, dir: textDir }, titleText);
-  const title = h("h3", { class: "chm-result-title", id: titleId });
+  const title = h(`h${headingLevel}`, { class: "chm-result-title", id: titleId });
   if (href) {
     title.append(
       h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "chm-result-link" }, titleNode, " ", srOnly(t("opensInNewTab"))),

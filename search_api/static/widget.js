@@ -5,7 +5,8 @@
 //
 // Attributes: api (base URL of the service; default: where this script came from), lang (one of
 // ar en es fr ru zh; default: the browser's language), realm, schema, government (comma-separated
-// presets, sent as repeated filters), size (1-100, default 5), q (an initial search). Before
+// presets, sent as repeated filters), size (1-100, default 5), q (an initial search),
+// heading-level (2-6, default 2: the level of the result titles under the host page's own). Before
 // anything is typed it lists the newest records of its presets. A value it cannot use is named in
 // a console warning and left out (never a silent empty widget). Everything lives in a shadow root,
 // so the host page's styles do not leak in and ours do not leak out; CSS custom properties
@@ -109,6 +110,16 @@ export class ChmSearch extends HTMLElement {
 
   get client() {
     return new Client(this.getAttribute("api") || SCRIPT_BASE.href);
+  }
+
+  /** The level of the result titles' headings (heading-level="2".."6", default 2: under the host's h1). */
+  get headingLevel() {
+    const raw = this.getAttribute("heading-level");
+    if (raw === null) return 2;
+    const level = Number(raw);
+    if (Number.isInteger(level) && level >= 2 && level <= 6) return level;
+    if (this.warned("heading-level", raw)) warn(`heading-level="${raw}" is not a number from 2 to 6; using 2`);
+    return 2;
   }
 
   get size() {
@@ -223,7 +234,9 @@ export class ChmSearch extends HTMLElement {
     this.status.textContent = data.total === 0 ? t("noResults") : statusText(data, t);
     this.results.start = (data.page - 1) * data.size + 1;
     this.results.replaceChildren(
-      ...data.results.map((result, index) => renderResult(result, { t, labels, index, idPrefix: this.uid })),
+      ...data.results.map((result, index) =>
+        renderResult(result, { t, labels, index, idPrefix: this.uid, headingLevel: this.headingLevel }),
+      ),
     );
     this.prev.hidden = data.page <= 1;
     this.next.hidden = data.page * data.size >= data.total;

@@ -1,0 +1,122 @@
+"""axe-core (from npm, pinned in devtools/axe) run inside every page, at phone and desktop size, in
+the six languages: zero violations of any impact. Each state is also saved as a screenshot under
+build/screenshots/ for a person to look at (never compared pixel by pixel)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, PHONE, Site, open_tab
+from tests.browser.helpers import screenshot, settle
+from tests.conftest import ROOT
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+AXE = ROOT / "devtools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
+VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
+RECORD = "67647BA8-CD06-44C2-89F1-E5D3B33BB8EE"  # samples/records/biosafetyDecision-mx-maiz.json (Spanish)
+
+PARTNER_PAGE = """<!doctype html>
+<html lang="{lang}" dir="{dir}">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>A partner's page with three widgets</title>
+    <script type="module" src="{base}/widget.js"></script>
+  </head>
+  <body>
+    <main>
+      <h1>Partner</h1>
+      <chm-search api="{base}" lang="{lang}" realm="ABS" size="3"></chm-search>
+      <chm-search api="{base}" lang="{lang}" realm="BCH" size="2"></chm-search>
+      <chm-search api="{base}" lang="{lang}" q="biodiversity" size="2"></chm-search>
+    </main>
+  </body>
+</html>
+"""
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is missing at {AXE.relative_to(ROOT)}: run `make test` (it runs npm ci there)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now (every rule axe runs by default, any impact)."""
+    page.evaluate(axe_source)  # evaluated by the browser's debugger: the page's CSP is not relaxed
+    found: list[dict[str, Any]] = page.evaluate(
+        """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations.map((v) => ({
+             id: v.id, impact: v.impact, help: v.help,
+             nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }))"""
+    )
+    return found
+
+
+@pytest.fixture(params=list(VIEWPORTS), ids=list(VIEWPORTS))
+def viewport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def check(page: Page, axe_source: str, name: str) -> None:
+    screenshot(page, name)
+    found = violations(page, axe_source)
+    assert found == [], json.dumps(found, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_search_page(browser: Browser, site: Site, axe_source: str, viewport: str, lang: str) -> None:
+    tab = open_tab(browser, locale=lang, viewport=VIEWPORTS[viewport])
+    page = tab.page
+    page.goto(f"{site.base}/?lang={lang}&q=biodiversity")
+    settle(page)
+    check(page, axe_source, f"search-{lang}-{viewport}")
+    if viewport == "phone":
+        page.click("#filters-toggle")
+        check(page, axe_source, f"search-filters-{lang}-{viewport}")
+    tab.page.context.close()
+    assert not tab.errors, tab.errors
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_record_page(browser: Browser, site: Site, axe_source: str, viewport: str, lang: str) -> None:
+    tab = open_tab(browser, locale=lang, viewport=VIEWPORTS[viewport])
+    tab.page.goto(f"{site.base}/record/{RECORD}?lang={lang}")
+    check(tab.page, axe_source, f"record-{lang}-{viewport}")
+    tab.page.context.close()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_embed_and_a_partner_page_with_several_widgets(
+    browser: Browser, site: Site, axe_source: str, viewport: str, lang: str
+) -> None:
+    tab = open_tab(browser, locale=lang, viewport=VIEWPORTS[viewport])
+    page = tab.page
+    page.goto(f"{site.base}/embed?realm=ABS&lang={lang}")
+    page.locator("chm-search li.chm-result").first.wait_for()
+    check(page, axe_source, f"embed-{lang}-{viewport}")
+    partner: Path = site.other_dir / f"widgets-{lang}.html"
+    partner.write_text(
+        PARTNER_PAGE.format(base=site.base, lang=lang, dir="rtl" if lang == "ar" else "ltr"), encoding="utf-8"
+    )
+    page.goto(f"{site.other_origin}/{partner.name}")
+    for widget in page.locator("chm-search").all():
+        widget.locator("li.chm-result").first.wait_for()
+    check(page, axe_source, f"partner-{lang}-{viewport}")
+    tab.page.context.close()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_curator_page_signed_out(browser: Browser, site: Site, axe_source: str, viewport: str, lang: str) -> None:
+    tab = open_tab(browser, locale=lang, viewport=VIEWPORTS[viewport])
+    tab.page.goto(f"{site.base}/curate?lang={lang}")
+    tab.page.wait_for_load_state("networkidle")
+    check(tab.page, axe_source, f"curate-{lang}-{viewport}")
+    tab.page.context.close()
