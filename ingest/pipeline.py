@@ -395,6 +395,11 @@ class Pipeline:
         """Index records stored but not yet committed to the index (a crash between the two)."""
         report = report or IngestReport(run_id="pending")
         before = report.indexed
+        gone = self.catalogue.deleted_needing_index()
+        if gone:  # deleted while the index was down: take them out now
+            self.backend.delete(gone)
+            self.backend.refresh()
+            self.catalogue.mark_indexed(gone)
         ids = self.catalogue.ids_needing_index()
         for start in range(0, len(ids), self.batch_size):
             rows = self.catalogue.iter_records(ids=ids[start : start + self.batch_size])

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -54,6 +56,18 @@ class RecordRow(Base):
     # True from a change until the index has committed it: a crash between the catalogue and the
     # index leaves the flag set, and the next run indexes the record again.
     needs_index: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), index=True)
+    # A tombstone: deleted at its source or by a partner, out of the index, kept here (texts and
+    # reviewed translations for audit, and so that the feeds can report it deleted).
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_by: Mapped[str | None] = mapped_column(String(200))
+    # Stamped when a transaction changing the record commits (``record_catalogue.changes``):
+    # the position of the change in the catalogue's one sequence of changes, and when.
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # The record shown for the document this record is one copy of (``record_catalogue.duplicates``);
+    # None when it is the only copy. ``group_split``: a curator said it is not the same document.
+    group_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    group_split: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     texts: Mapped[list[FieldText]] = relationship(
         back_populates="record", cascade="all, delete-orphan", order_by="FieldText.id"
@@ -235,3 +249,24 @@ class ThesaurusTerm(Base):
     domain: Mapped[str | None] = mapped_column(String(100))
     labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChangeCounter(Base):
+    """The catalogue's one sequence of changes (a single row): taken by a committing transaction
+    after it has locked the records it changed, so values are handed out in commit order."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class DocumentKey(Base):
+    """Something that identifies the document a record is about, whichever clearing-house or file
+    it came from (a document symbol, a CBD unique id without its realm, a content fingerprint):
+    records sharing a key are copies of one document (``record_catalogue.duplicates``)."""
+
+    __tablename__ = "document_keys"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True, index=True)

@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     translate_beam_size: int = Field(default=4, ge=1, le=16)
     translate_lease_seconds: float = Field(default=120.0, ge=2.0, description="A worker's hold on a batch.")
     translate_poll_seconds: float = Field(default=5.0, gt=0, description="--follow: the longest wait for new work.")
+    oai_repository_name: str = Field(default="chm-search: CBD clearing-houses", min_length=1, max_length=200)
+    oai_admin_email: str = Field(
+        default="admin@example.org",
+        pattern=r"^\S+@(\S+\.)+\S+$",
+        description="The OAI-PMH Identify contact (required by the protocol): set it to your own.",
+    )
+    oai_page_size: int = Field(default=100, ge=1, le=1000, description="Records per OAI-PMH list response.")
 
     @field_validator("languages", "cors_origins", mode="before")
     @classmethod

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from record_catalogue.bulk_insert import RowEncoder, insert_new_rows, insert_rows
+from record_catalogue.changes import note_changed, track_changes
 from record_catalogue.db import (
     CatalogueUnavailable,
     catalogue_url,
@@ -34,6 +35,7 @@ from record_catalogue.models import AuditEntry, Base, FieldText, IngestError, In
 from record_catalogue.record import MAX_ID_CHARS, NUL, Record
 
 Outcome = Literal["created", "updated", "unchanged"]
+DeleteOutcome = Literal["deleted", "already_deleted", "not_found", "not_yours"]
 
 
 class TextVersion(NamedTuple):
@@ -148,6 +150,10 @@ _TEXT_COLUMNS = (
 )
 _ENTITY_COLUMNS = ("record_id", "field", "language", "type", "entity_id", "text", "start", "end")
 _AUDIT_COLUMNS = ("at", "actor", "action", "record_id", "detail")
+
+
+# Not a tombstone (see ``Catalogue.delete_records``).
+_LIVE = RecordRow.deleted_at.is_(None)
 
 
 def _table(model: type[Base]) -> Table:
@@ -328,6 +334,7 @@ def _insert_records(session: Session, new: Sequence[NewRecord]) -> list[NewRecor
     insert_rows(connection, _table(FieldText), _TEXT_COLUMNS, [row for n in new for row in n.text_rows])
     insert_rows(connection, _table(RecordEntity), _ENTITY_COLUMNS, [row for n in new for row in n.entity_rows])
     insert_rows(connection, _table(AuditEntry), _AUDIT_COLUMNS, [n.audit_row for n in new])
+    note_changed(session, [n.id for n in new])
     return list(new)
 
 
@@ -338,6 +345,7 @@ class Catalogue:
         self.dsn = dsn
         self.engine: Engine = make_engine(dsn)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        track_changes(self.sessions)
         self.rows = RowMaker(self.engine.dialect)
         if auto_migrate:
             migrate(self.engine)
@@ -350,7 +358,7 @@ class Catalogue:
         try:
             check(self.engine)
             with self.sessions() as session:
-                count = session.scalar(select(func.count()).select_from(RecordRow)) or 0
+                count = session.scalar(select(func.count()).select_from(RecordRow).where(_LIVE)) or 0
         except (CatalogueUnavailable, SQLAlchemyError) as exc:
             return False, str(exc).splitlines()[0]
         return True, f"ok ({count} records)"
@@ -452,9 +460,14 @@ class Catalogue:
     ) -> tuple[Outcome, RecordRow]:
         record = item.record
         digest = record.content_hash()
-        if row is not None and row.content_hash == digest:
+        restored = row is not None and row.deleted_at is not None
+        if row is not None and row.content_hash == digest and not restored:
             return "unchanged", row
         outcome: Outcome = "created" if row is None else "updated"
+        if restored:
+            assert row is not None
+            row.deleted_at = None
+            row.deleted_by = None
         if row is None:
             row = RecordRow(id=record.id, created_at=utcnow(), texts=[], entities=[])
             session.add(row)
@@ -488,7 +501,7 @@ class Catalogue:
         session.add(
             AuditEntry(
                 actor=actor,
-                action=f"record.{outcome}",
+                action="record.restored" if restored else f"record.{outcome}",
                 record_id=record.id,
                 detail={
                     "source": record.source,
@@ -500,11 +513,14 @@ class Catalogue:
         return outcome, row
 
     def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
-        """Stored content hashes by id, so unchanged input is recognised before any work is done on it."""
+        """Stored content hashes by id, so unchanged input is recognised before any work is done on it
+        (not of deleted records: the same input again restores them)."""
         if not ids:
             return {}
         with self.sessions() as session:
-            rows = session.execute(select(RecordRow.id, RecordRow.content_hash).where(RecordRow.id.in_(list(ids))))
+            rows = session.execute(
+                select(RecordRow.id, RecordRow.content_hash).where(RecordRow.id.in_(list(ids)), _LIVE)
+            )
             return {row_id: digest for row_id, digest in rows}
 
     def mark_indexed(self, ids: Sequence[str]) -> None:
@@ -531,7 +547,14 @@ class Catalogue:
     def ids_needing_index(self) -> list[str]:
         """Records changed since the index last committed them (e.g. after a crash)."""
         with self.sessions() as session:
-            stmt = select(RecordRow.id).where(RecordRow.needs_index.is_(True)).order_by(RecordRow.id)
+            stmt = select(RecordRow.id).where(RecordRow.needs_index.is_(True), _LIVE).order_by(RecordRow.id)
+            return list(session.scalars(stmt))
+
+    def deleted_needing_index(self) -> list[str]:
+        """Deleted records the index may still hold (the engine was down when they were deleted):
+        to delete from it, then ``mark_indexed``."""
+        with self.sessions() as session:
+            stmt = select(RecordRow.id).where(RecordRow.needs_index.is_(True), ~_LIVE).order_by(RecordRow.id)
             return list(session.scalars(stmt))
 
     @staticmethod
@@ -584,11 +607,15 @@ class Catalogue:
             )
 
     def count(self) -> int:
+        """How many records there are (not counting deleted ones)."""
         with self.sessions() as session:
-            return int(session.scalar(select(func.count()).select_from(RecordRow)) or 0)
+            return int(session.scalar(select(func.count()).select_from(RecordRow).where(_LIVE)) or 0)
 
-    def iter_records(self, batch_size: int = 500, ids: Sequence[str] | None = None) -> Iterator[RecordRow]:
-        """Every record (or those named) with its texts, in id order, a batch at a time."""
+    def iter_records(
+        self, batch_size: int = 500, ids: Sequence[str] | None = None, *, include_deleted: bool = False
+    ) -> Iterator[RecordRow]:
+        """Every record (or those named) with its texts, in id order, a batch at a time; deleted
+        records only with ``include_deleted`` (what is indexed never includes them)."""
         last = ""
         while True:
             with self.sessions() as session:
@@ -599,21 +626,58 @@ class Catalogue:
                 )
                 if ids is not None:
                     stmt = stmt.where(RecordRow.id.in_(list(ids)))
+                if not include_deleted:
+                    stmt = stmt.where(_LIVE)
                 rows = list(session.scalars(stmt.where(RecordRow.id > last).limit(batch_size)))
             if not rows:
                 return
             yield from rows
             last = rows[-1].id
 
-    def delete_record(self, record_id: str, actor: str) -> bool:
-        """Remove a record and its texts (kept in the audit trail)."""
-        with self.sessions.begin() as session:
-            row = session.get(RecordRow, record_id)
-            if row is None:
-                return False
-            session.delete(row)
-            session.add(AuditEntry(actor=actor, action="record.deleted", record_id=record_id, detail={}))
-            return True
+    def delete_record(self, record_id: str, actor: str, *, only_source: str | None = None, reason: str = "") -> bool:
+        """Tombstone one record (see ``delete_records``); True if this call deleted it."""
+        return self.delete_records([record_id], actor, only_source=only_source, reason=reason)[record_id] == "deleted"
+
+    def delete_records(
+        self, ids: Sequence[str], actor: str, *, only_source: str | None = None, reason: str = ""
+    ) -> dict[str, DeleteOutcome]:
+        """Withdraw records: each becomes a tombstone (``deleted_at``, ``deleted_by``) that the feeds
+        report as deleted, with its texts, reviewed translations and history kept for audit; a later
+        ingest of the same id restores it. Flagged ``needs_index``: the caller deletes them from
+        the index and then calls ``mark_indexed`` (``deleted_needing_index`` finds those left).
+
+        ``only_source``: delete only records that came from this source (a partner's key may
+        withdraw only what it pushed: ``api:<key name>``); others are ``not_yours``.
+        One transaction; outcomes by id.
+        """
+        wanted = sorted(set(ids))
+
+        def run() -> dict[str, DeleteOutcome]:
+            outcomes: dict[str, DeleteOutcome] = {}
+            with self.sessions.begin() as session:
+                rows = locked_rows(session, wanted)
+                now = utcnow()
+                for record_id in wanted:
+                    row = rows.get(record_id)
+                    if row is None:
+                        outcomes[record_id] = "not_found"
+                    elif only_source is not None and row.source != only_source:
+                        outcomes[record_id] = "not_yours"
+                    elif row.deleted_at is not None:
+                        outcomes[record_id] = "already_deleted"
+                    else:
+                        row.deleted_at = now
+                        row.deleted_by = actor
+                        row.needs_index = True
+                        detail: dict[str, Any] = {"source": row.source}
+                        if reason:
+                            detail["reason"] = reason
+                        entry = AuditEntry(actor=actor, action="record.deleted", record_id=record_id, detail=detail)
+                        session.add(entry)
+                        outcomes[record_id] = "deleted"
+            return outcomes
+
+        return retrying(run)
 
     # -- errors and audit --------------------------------------------------------------------
     @staticmethod

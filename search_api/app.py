@@ -14,10 +14,12 @@ from search_api.errors import install_error_handlers
 from search_api.limits import ClientLimits
 from search_api.middleware import ETagMiddleware, RateLimitMiddleware
 from search_api.routes import (
+    changes,
     detect,
     health,
     languages,
     libretranslate,
+    oai,
     pages,
     records,
     search,
@@ -55,15 +57,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "POST", "PUT", "OPTIONS"],
+        allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         allow_headers=["X-API-Key", "Content-Type", "If-None-Match"],
         expose_headers=["ETag", "Retry-After"],
     )
     install_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
-    for module in (search, suggest, records, detect, languages, translations):
+    for module in (search, suggest, records, changes, detect, languages, translations):
         app.include_router(module.router, prefix=API_PREFIX)
     # LibreTranslate's endpoints for translators' tools, at a base URL of their own.
     app.include_router(libretranslate.router, prefix=libretranslate.PREFIX)
     app.include_router(pages.router)
+    app.include_router(oai.router)
     return app

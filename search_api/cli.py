@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ingest import cli as ingest_cli
+from ingest.records_cli import records_app
 from record_catalogue.db import CatalogueUnavailable
 from record_catalogue.keys import ROLES, KeyProblem, KeyStore
 from record_catalogue.settings import SettingsError, get_settings
@@ -34,6 +35,7 @@ translate_cli.register(app)
 err = Console(stderr=True, soft_wrap=True)
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for partners, ingest clients, curators and admins.")
 app.add_typer(keys_app, name="keys")
+app.add_typer(records_app, name="records")
 
 
 def _key_store() -> KeyStore:

@@ -308,7 +308,7 @@ class TranslateWorker:
     # -- what to do ----------------------------------------------------------------------------
     def _count(self, realms: Sequence[str]) -> int:
         with self.catalogue.sessions() as session:
-            stmt = select(func.count()).select_from(RecordRow)
+            stmt = select(func.count()).select_from(RecordRow).where(RecordRow.deleted_at.is_(None))
             if realms:
                 stmt = stmt.where(RecordRow.realm.in_(list(realms)))
             return int(session.scalar(stmt) or 0)
@@ -321,7 +321,7 @@ class TranslateWorker:
                 stmt = (
                     select(RecordRow)
                     .options(selectinload(RecordRow.texts))
-                    .where(RecordRow.id > last)
+                    .where(RecordRow.id > last, RecordRow.deleted_at.is_(None))  # not tombstones
                     .order_by(RecordRow.id)
                     .limit(page)
                 )

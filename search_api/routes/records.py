@@ -1,4 +1,5 @@
-"""``/api/v1/records``: one record with every language version (GET), and pushing records (POST)."""
+"""``/api/v1/records``: one record with every language version (GET), pushing records (POST),
+withdrawing one (DELETE)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from ingest.pipeline import Pipeline
 from ingest.sources import SourceItem
 from ingest.sources.cbd_json import record_from_json
+from ingest.withdraw import withdraw
 from record_catalogue.keys import KeyInfo
-from record_catalogue.models import FieldText
+from record_catalogue.models import FieldText, RecordRow
 from search_api.auth import require_role
 from search_api.errors import ApiError
 from search_api.services import Services, get_services
@@ -87,7 +89,11 @@ def _version(text: FieldText) -> TextVersionOut:
     )
 
 
-@router.get("/records/{record_id}", response_model=RecordOut, responses={404: {"description": "No such record"}})
+@router.get(
+    "/records/{record_id}",
+    response_model=RecordOut,
+    responses={404: {"description": "No such record"}, 410: {"description": "Deleted"}},
+)
 def get_record(
     services: Annotated[Services, Depends(get_services)],
     record_id: Annotated[str, Path(max_length=200)],
@@ -97,6 +103,15 @@ def get_record(
     row = services.catalogue.get(record_id)
     if row is None:
         raise ApiError(404, "not_found", f"no record with id {record_id!r}")
+    if row.deleted_at is not None:
+        raise ApiError(
+            410, "deleted", f"the record {record_id!r} was deleted on {row.deleted_at.isoformat()} by {row.deleted_by}"
+        )
+    return record_out(row, lang)
+
+
+def record_out(row: RecordRow, lang: str) -> RecordOut:
+    """A catalogue row as the API shows it, displayed in ``lang`` (also used by the changes feed)."""
     order = {"reviewed": 0, "original": 1, "machine": 2}
     fields: dict[str, dict[str, list[TextVersionOut]]] = {}
     for text in sorted(
@@ -199,4 +214,50 @@ async def push_records(
         updated=report.updated,
         unchanged=report.unchanged,
         errors=errors,
+    )
+
+
+class DeleteResult(BaseModel):
+    """What became of a withdrawn record."""
+
+    id: str
+    outcome: Literal["deleted", "already_deleted"]
+    deleted_at: str
+    deleted_by: str
+    index_updated: bool = Field(description="False: the search engine was down; the record leaves it on the next run")
+
+
+@router.delete(
+    "/records/{record_id}",
+    response_model=DeleteResult,
+    responses={401: {}, 403: {"description": "Not the key's record"}, 404: {"description": "No such record"}},
+)
+async def delete_record(
+    services: Annotated[Services, Depends(get_services)],
+    key: Annotated[KeyInfo, Depends(require_role("ingest"))],
+    record_id: Annotated[str, Path(max_length=200)],
+) -> DeleteResult:
+    """Withdraw a record: gone from search at once, kept in the catalogue as a tombstone (who, when;
+    its history and reviewed translations kept for audit), reported deleted by ``/api/v1/changes``
+    and ``/oai``, restored if it is pushed again. An ``ingest`` key withdraws only records it
+    pushed itself; an ``admin`` key any record."""
+    only_source = None if key.role == "admin" else f"api:{key.name}"
+    done = await run_in_threadpool(
+        withdraw, services.catalogue, services.backend, [record_id], key.name, only_source=only_source
+    )
+    outcome = done.outcomes[record_id]
+    if outcome == "not_found":
+        raise ApiError(404, "not_found", f"no record with id {record_id!r}")
+    if outcome == "not_yours":
+        raise ApiError(
+            403, "forbidden", f"the record {record_id!r} was not pushed with the key {key.name!r}; it may not delete it"
+        )
+    row = services.catalogue.get(record_id)
+    assert row is not None and row.deleted_at is not None and row.deleted_by is not None
+    return DeleteResult(
+        id=record_id,
+        outcome=outcome,
+        deleted_at=row.deleted_at.isoformat(),
+        deleted_by=row.deleted_by,
+        index_updated=done.index_updated,
     )
