@@ -16,7 +16,7 @@ from search_index.base import SearchQuery
 from search_index.tantivy_backend import TantivyBackend
 from tests.conftest import SAMPLES
 from tests.publish.conftest import Api
-from tests.test_cli import run
+from tests.commands import run
 
 PERMIT = json.loads((SAMPLES / "records" / "absPermit-pe-castana.json").read_text())
 PERMIT_ID = PERMIT["header"]["identifier"]
