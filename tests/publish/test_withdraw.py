@@ -14,9 +14,9 @@ from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
 from search_index.base import SearchQuery
 from search_index.tantivy_backend import TantivyBackend
+from tests.commands import run
 from tests.conftest import SAMPLES
 from tests.publish.conftest import Api
-from tests.commands import run
 
 PERMIT = json.loads((SAMPLES / "records" / "absPermit-pe-castana.json").read_text())
 PERMIT_ID = PERMIT["header"]["identifier"]
