@@ -113,7 +113,7 @@ def test_first_run_then_only_changes_and_withdrawn_record_leaves_search(
     # Only the changes, and the record the source answered with an HTML page last time (fixed now).
     assert sorted(document_requests(world)) == sorted([TARGETS_RECORD, NEW_RECORD, HTML_DOC])
     assert "2 new, 1 updated" in second.stdout and "1 withdrawn, 0 errors" in second.stdout, second.stdout
-    assert catalogue.get(permit) is None
+    assert (gone := catalogue.get(permit)) is not None and gone.deleted_at is not None  # a tombstone
     assert search(settings, "Bertholletia")["total"] == 0
     assert search(settings, "corals Nicoya")["total"] == 1
     assert search(settings, "Kerala")["total"] == 1

@@ -189,7 +189,7 @@ def test_a_document_gone_from_the_document_api_is_withdrawn(
     world.docs[TARGETS_RECORD].updated = "2025-01-01T00:00:00Z"  # listed as changed, its document 404
     harvest = run(pipeline, server.url)
     assert reasons(pipeline, harvest) == [] and harvest.counts.withdrawn == 1
-    assert pipeline.catalogue.get(TARGETS_RECORD) is None
+    assert (gone := pipeline.catalogue.get(TARGETS_RECORD)) is not None and gone.deleted_at is not None  # a tombstone
     assert TARGETS_RECORD not in HarvestState(pipeline.catalogue).items("cbd-abs")
 
 

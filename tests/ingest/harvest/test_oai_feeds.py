@@ -128,7 +128,8 @@ def test_oai_resumption_deleted_records_and_six_languages(
     ]
     second = run(pipeline, "partner", "oai", server.url + "/oai", set="nbsap")
     assert [q.get("from") for _p, q, _h in world.requests("/oai")] == [["2026-12-01"]]
-    assert second.counts.withdrawn == 1 and pipeline.catalogue.get("oai:partner.example:1") is None
+    assert second.counts.withdrawn == 1
+    assert (gone := pipeline.catalogue.get("oai:partner.example:1")) is not None and gone.deleted_at is not None
     assert pipeline.catalogue.get("oai:partner.example:2") is not None
 
 
