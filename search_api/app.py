@@ -11,11 +11,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from record_catalogue.settings import Settings, get_settings
 from search_api.auth import KeyCache
 from search_api.errors import install_error_handlers
+from search_api.head_requests import HeadAsGet
 from search_api.limits import ClientLimits
 from search_api.middleware import ETagMiddleware, RateLimitMiddleware
 from search_api.routes import (
     changes,
     detect,
+    docs,
     health,
     languages,
     libretranslate,
@@ -46,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         summary="Multilingual search across the CBD clearing-houses (CHM, ABS-CH, BCH).",
         lifespan=lifespan,
+        # /docs and /redoc are ours (routes/docs.py): their assets come from the package, not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
     app.state.key_cache = KeyCache()
@@ -61,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["X-API-Key", "Content-Type", "If-None-Match"],
         expose_headers=["ETag", "Retry-After"],
     )
+    # Outermost: a HEAD is routed as its GET everywhere (body dropped on the way out).
+    app.add_middleware(HeadAsGet)
     install_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
     for module in (search, suggest, records, changes, detect, languages, translations):
@@ -68,5 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # LibreTranslate's endpoints for translators' tools, at a base URL of their own.
     app.include_router(libretranslate.router, prefix=libretranslate.PREFIX)
     app.include_router(pages.router)
+    app.include_router(docs.router)
     app.include_router(oai.router)
     return app
