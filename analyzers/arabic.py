@@ -24,6 +24,8 @@ do it with a ``multiplexer`` filter (:func:`analyzers.analysis.elasticsearch_ana
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from functools import lru_cache
 
 _TOKEN = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]+")
 _MARKS = re.compile(r"[\u064b-\u0652\u0640]")
@@ -71,14 +73,24 @@ def stems(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(term for term in (lucene, kept) if term))
 
 
-def tokens(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
-    """``(start, end, terms)`` of every word of ``text`` (character offsets; one or two terms)."""
-    found: list[tuple[int, int, tuple[str, ...]]] = []
+@lru_cache(maxsize=65536)
+def word_terms(word: str) -> tuple[str, ...]:
+    """The terms of one word as written (normalised, then :func:`stems`); kept, since the same
+    words come back in every text and query."""
+    return stems(normalise(word))
+
+
+def iter_tokens(text: str) -> Iterator[tuple[int, int, tuple[str, ...]]]:
+    """``(start, end, terms)`` of each word of ``text`` in turn (character offsets; one or two terms)."""
     for match in _TOKEN.finditer(text):
-        terms = stems(normalise(match.group()))
+        terms = word_terms(match.group())
         if terms:
-            found.append((match.start(), match.end(), terms))
-    return found
+            yield match.start(), match.end(), terms
+
+
+def tokens(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
+    """``(start, end, terms)`` of every word of ``text``."""
+    return list(iter_tokens(text))
 
 
 def positions(text: str) -> list[tuple[str, ...]]:

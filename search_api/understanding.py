@@ -60,7 +60,8 @@ def understand(services: Services, q: str, lang: str, translate: bool) -> Unders
 
 
 def _count(services: Services, query: SearchQuery) -> int:
-    probe = replace(query, size=1, offset=0, search_after=None, point_in_time=None, facets=(), highlight=False)
+    # No hits, no facets: only the total (engines then skip ranking altogether).
+    probe = replace(query, size=0, offset=0, search_after=None, point_in_time=None, facets=(), highlight=False)
     return services.backend.search(probe).total
 
 

@@ -83,6 +83,7 @@ POINT_IN_TIME_SECONDS = 300.0
 POINT_IN_TIME_LIMIT = 64
 # A cursor holds the position of the last hit; a deeper position is refused, not allocated.
 MAX_CURSOR_POSITION = 1_000_000
+TOTAL_AGGREGATION = "_total"
 
 
 def build_schema() -> tantivy.Schema:
@@ -447,14 +448,18 @@ class TantivyBackend(SearchBackend):
         offset = query.offset
         if query.search_after is not None:
             offset = _cursor_position(query.search_after) + 1
-        if query.sort == "newest":
-            result = searcher.search(full, query.size, count=True, order_by_field="date_days", offset=offset)
-        else:
-            result = searcher.search(full, query.size, count=True, offset=offset)
+        # The top hits without counting every match (Tantivy can then skip the blocks that cannot
+        # make the top); the total comes from the facets' aggregation, which visits every match.
+        found: list[tuple[Any, tantivy.DocAddress]] = []
+        if query.size > 0:
+            if query.sort == "newest":
+                found = searcher.search(full, query.size, order_by_field="date_days", offset=offset).hits
+            else:
+                found = searcher.search(full, query.size, offset=offset).hits
 
         hits: list[Hit] = []
         snippet_gens: dict[str, tantivy.SnippetGenerator] = {}
-        for position, (score, address) in enumerate(result.hits, start=offset):
+        for position, (score, address) in enumerate(found, start=offset):
             source = self._source(searcher.doc(address))
             snippet = None
             if query.highlight and base is not None and query.text.strip():
@@ -468,8 +473,7 @@ class TantivyBackend(SearchBackend):
                     sort=[position],
                 )
             )
-        facets = self._facets(searcher, base, filters, query)
-        total = int(getattr(result, "count", 0) or 0)  # ``count`` exists but is missing from the stubs
+        facets, total = self._facets(searcher, base, filters, query)
         return SearchResults(total, hits, facets, (time.perf_counter() - started) * 1000, point_in_time)
 
     def _point_in_time(self, token: str | None, index: tantivy.Index) -> tuple[str, tantivy.Searcher]:
@@ -531,23 +535,26 @@ class TantivyBackend(SearchBackend):
         base: tantivy.Query | None,
         filters: dict[str, tantivy.Query],
         query: SearchQuery,
-    ) -> dict[str, list[tuple[str, int]]]:
-        """Facet counts; a facet (an entity type) with a selection is counted without its own
-        filter (multi-select), and a selected value is always listed."""
+    ) -> tuple[dict[str, list[tuple[str, int]]], int]:
+        """Facet counts, and the total of matches (counted in the same pass over them as the
+        facets that take every filter); a facet (an entity type) with a selection is counted
+        without its own filter (multi-select), and a selected value is always listed."""
 
-        def aggregate(names: Sequence[str], keep: Sequence[str]) -> dict[str, Any]:
-            aggs = {
+        def aggregate(names: Sequence[str], keep: Sequence[str], total: bool = False) -> dict[str, Any]:
+            aggs: dict[str, Any] = {
                 name: {"terms": {"field": FILTER_TO_FIELD.get(name, name), "size": query.facet_limit(name)}}
                 for name in names
             }
+            if total:  # every document has date_days (NO_DATE when undated): a count of the matches
+                aggs[TOTAL_AGGREGATION] = {"value_count": {"field": "date_days"}}
             return dict(searcher.aggregate(self._compose(base, [filters[k] for k in keep]), aggs))
 
         counted: dict[str, dict[str, int]] = {name: {} for name in query.facets}
         shared = [name for name in query.facets if name not in filters]
-        if shared:
-            raw = aggregate(shared, list(filters))
-            for name in shared:
-                counted[name] = _buckets(raw, name)
+        raw = aggregate(shared, list(filters), total=True)
+        total = int(raw.get(TOTAL_AGGREGATION, {}).get("value") or 0)
+        for name in shared:
+            counted[name] = _buckets(raw, name)
         for key in filters:
             kind = entity_kind(key)
             facet = "entity" if kind is not None else key
@@ -570,7 +577,10 @@ class TantivyBackend(SearchBackend):
                     chosen = tantivy.Query.term_set_query(self.schema, FILTER_TO_FIELD[name], [value])
                     hits = searcher.search(self._compose(base, [*others, chosen]), 1, count=True)
                     counted[facet][value] = int(getattr(hits, "count", 0) or 0)
-        return {name: sorted(values.items(), key=lambda item: (-item[1], item[0])) for name, values in counted.items()}
+        ordered = {
+            name: sorted(values.items(), key=lambda pair: (-pair[1], pair[0])) for name, values in counted.items()
+        }
+        return ordered, total
 
     def spelling(self, words: Sequence[str]) -> dict[str, str]:
         """Corrections from the spelling fields' term dictionaries (terms sharing the word's first
@@ -633,15 +643,23 @@ def _buckets(raw: dict[str, Any], name: str) -> dict[str, int]:
 def arabic_snippet(text: str, wanted: set[str]) -> str | None:
     """A fragment of Arabic ``text`` around its first word whose term is wanted, highlighted and
     HTML-escaped (the embedded index holds Arabic analysed in Python, so Tantivy cannot place it)."""
-    words = [(start, end) for start, end, terms in arabic.tokens(text) if not wanted.isdisjoint(terms)]
+    # Words are read only as far as the fragment reaches: a long text is not analysed whole.
+    words: list[tuple[int, int]] = []
+    begin, stop = 0, len(text)
+    for start, end, terms in arabic.iter_tokens(text):
+        if start >= stop:
+            break
+        if wanted.isdisjoint(terms):
+            continue
+        if not words:
+            begin = max(0, start - SNIPPET_MAX_CHARS // 3)
+            if begin:
+                space = text.find(" ", begin, start)
+                begin = space + 1 if space >= 0 else begin
+            stop = min(len(text), begin + SNIPPET_MAX_CHARS)
+        words.append((start, end))
     if not words:
         return None
-    first = words[0][0]
-    begin = max(0, first - SNIPPET_MAX_CHARS // 3)
-    if begin:
-        space = text.find(" ", begin, first)
-        begin = space + 1 if space >= 0 else begin
-    stop = min(len(text), begin + SNIPPET_MAX_CHARS)
     out: list[str] = []
     cursor = begin
     for start, end in words:

@@ -293,6 +293,13 @@ class BackendTests:
         assert backend.spelling(["protgées", "protegez"]) == {"protgées": "protégées"}
         assert backend.spelling(["доклод"]) == {"доклод": "доклад"}
 
+    def test_size_zero_counts_without_hits(self, backend: SearchBackend) -> None:
+        # What interpretation's "matched" asks: only the total, under the query's filters.
+        counted = backend.search(SearchQuery(text="protégées OR maize", size=0, facets=(), filters={"realm": ["BCH"]}))
+        assert (counted.total, counted.hits) == (1, [])
+        full = backend.search(SearchQuery(text="protégées OR maize", filters={"realm": ["BCH"]}))
+        assert full.total == 1 and [hit.id for hit in full.hits] == ["en-2"]
+
     def test_neutral_field_keeps_document_symbols_whole(self, backend: SearchBackend) -> None:
         for lang in ("en", "fr", "zh"):
             assert self.ids(backend, text="UNEP/CBD/COP/12/11", lang=lang) == ["en-1"]
