@@ -101,3 +101,19 @@ def positions(text: str) -> list[tuple[str, ...]]:
 def terms(text: str) -> list[str]:
     """Every index term of ``text`` (both terms of a two-term position)."""
     return [term for _, _, found in tokens(text) for term in found]
+
+
+_ARTICLES = ("وال", "بال", "كال", "فال", "لل", "ال")
+
+
+def prefix_forms(word: str) -> tuple[str, ...]:
+    """What a word still being typed may begin an index term with (completions as you type): the
+    normalised word without its article, not stemmed (the rest of the word is still coming:
+    « الت » begins « تقرير », the term of « التقرير »), and its terms as if it were complete."""
+    normalised = normalise(word)
+    bare = normalised
+    for article in _ARTICLES:
+        if normalised.startswith(article) and len(normalised) > len(article):
+            bare = normalised[len(article) :]
+            break
+    return tuple(dict.fromkeys(form for form in (bare, *stems(normalised)) if form))

@@ -8,6 +8,7 @@ notice on their next search, so searches answer throughout a rebuild.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import os
 import shutil
@@ -612,17 +613,24 @@ class TantivyBackend(SearchBackend):
         return False
 
     def suggest(self, prefix: str, lang: str, size: int = 10) -> list[str]:
-        analyzer = tantivy_analyzer(analyzer_name(lang))
         words = prefix.split()
         if not words:
             return []
         # Earlier words match as analysed terms; the last, still being typed, as a prefix of its
         # stem (the index holds stems, and a word's stem is a prefix of the word).
-        head = analyzer.analyze(" ".join(words[:-1]))
-        tail = analyzer.analyze(words[-1])
-        if not tail:
+        field = field_name("title", lang)
+        if preanalysed(lang):
+            # Arabic: a stem drops the article, so the typed prefix drops it too (« الت »).
+            heads = list(itertools.islice(itertools.product(*arabic.positions(" ".join(words[:-1]))), 16))
+            tails = list(arabic.prefix_forms(words[-1]))
+        else:
+            analyzer = tantivy_analyzer(analyzer_name(lang))
+            heads = [tuple(analyzer.analyze(" ".join(words[:-1])))]
+            tails = analyzer.analyze(words[-1])[:1]
+        if not tails:
             return []
-        query = tantivy.Query.phrase_prefix_query(self.schema, field_name("title", lang), [*head, tail[0]])
+        ways = [tantivy.Query.phrase_prefix_query(self.schema, field, [*h, tail]) for h in heads for tail in tails]
+        query = ways[0] if len(ways) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in ways])
         searcher = self._reader().searcher()
         seen: dict[str, None] = {}
         for _score, address in searcher.search(query, size * 3).hits:

@@ -476,6 +476,9 @@ class BackendTests:
         assert backend.suggest("Acc", "en") == ["Access permits"]
         assert backend.suggest("aires prot", "fr") == ["Aires protégées"]
         assert backend.suggest("zzz", "en") == []
+        # Arabic, typed with the article: the embedded index holds stems without it.
+        for typed in ("الت", "التقر", "التقرير الو", "التقرير الوطني"):
+            assert backend.suggest(typed, "ar") == ["التقرير الوطني"], typed
 
     # -- versions -------------------------------------------------------------------------------
     def test_rebuild_swaps_only_when_complete_with_searches_running(self, backend: SearchBackend) -> None:
