@@ -112,7 +112,8 @@ class Queries:
                 lang=str(params["lang"]),
                 parsed=understood.parsed,
                 filters=filters,  # type: ignore[arg-type]
-                sort=str(params.get("sort", "relevance")),  # type: ignore[arg-type]
+                # As the API: browsing (no words) is newest first unless a sort is asked for.
+                sort=str(params.get("sort") or ("relevance" if str(params["q"]).strip() else "newest")),  # type: ignore[arg-type]
                 size=10,
             )
         self.probes = probes / len(mix)
@@ -169,8 +170,8 @@ def free_port() -> int:
 class KeepAlive:
     """One keep-alive HTTP connection per client thread to ``host:port``."""
 
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
+    def __init__(self, host: str, port: int, pid: int | None = None) -> None:
+        self.host, self.port, self.pid = host, port, pid
         self.local = threading.local()
 
     def request(self, method: str, path: str, body: bytes | None = None) -> bytes:
@@ -221,7 +222,7 @@ def api_server(env: dict[str, str]) -> Iterator[KeepAlive]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        yield KeepAlive("127.0.0.1", port)
+        yield KeepAlive("127.0.0.1", port, server.pid)
     finally:
         server.terminate()
         try:
@@ -267,25 +268,39 @@ def report(
 
 
 def alternate(
-    mix: list[dict[str, object]], args: argparse.Namespace, direct_call: Call, api_call: Call
+    mix: list[dict[str, object]], args: argparse.Namespace, direct_call: Call, api_call: Call, server_pid: int | None
 ) -> tuple[tuple[list[float], float], tuple[list[float], float]]:
     """Both warmed up, then run in alternating rounds over the mix, so that a burst of load from
-    elsewhere on a shared machine falls on both alike: (latencies, wall) of direct and of ours."""
+    elsewhere on a shared machine falls on both alike: (latencies, wall) of direct and of ours.
+
+    Also prints the CPU each request cost, which other load on the machine hardly changes (unlike
+    latency, when the rest of the machine takes most of its cores): for direct, this process's CPU
+    in its rounds (the embedded engine runs here; the client threads' share is small); for ours,
+    the API server process's CPU in its rounds. Meaningful for the embedded engine only: a node's
+    CPU is in neither."""
     run_load(mix[:200], args.concurrency, direct_call)  # warm up
     run_load(mix[:200], args.concurrency, api_call)
     busy, ours_cpu, started = procs.machine_busy(), procs.tree_cpu(os.getpid()), time.perf_counter()
     direct_ms: list[float] = []
     ours_ms: list[float] = []
     direct_wall = ours_wall = 0.0
+    direct_cpu = ours_cpu_used = 0.0
     step = max(1, len(mix) // args.rounds)
     for start in range(0, len(mix), step):
         part = mix[start : start + step]
+        before = procs.process_cpu(os.getpid())
         latencies, wall = run_load(part, args.concurrency, direct_call)
+        direct_cpu += procs.process_cpu(os.getpid()) - before
         direct_ms += latencies
         direct_wall += wall
+        before = procs.process_cpu(server_pid) if server_pid else 0.0
         latencies, wall = run_load(part, args.concurrency, api_call)
+        ours_cpu_used += (procs.process_cpu(server_pid) - before) if server_pid else 0.0
         ours_ms += latencies
         ours_wall += wall
+    if server_pid:
+        d, o = direct_cpu * 1000 / len(direct_ms), ours_cpu_used * 1000 / len(ours_ms)
+        print(f"CPU per request: direct {d:.1f} ms (this process), ours {o:.1f} ms (the API server): ratio {o / d:.2f}")
     # This process and its children (the API server; the node when started here) against the machine.
     others = procs.machine_busy() - busy - (procs.tree_cpu(os.getpid()) - ours_cpu)
     print(
@@ -314,13 +329,17 @@ def check_same_answers(
 def bench_tantivy(args: argparse.Namespace, tmp: Path) -> None:
     from search_index.tantivy_backend import TantivyBackend
 
-    data = tmp / "data"
+    data = Path(args.data_dir) if args.data_dir else tmp / "data"
     backend = TantivyBackend(data / "index")
-    backend.ensure_index()
-    started = time.perf_counter()
-    result = backend.bulk(index_documents(write_jsonl(tmp / "corpus.jsonl", args.records)))
-    backend.refresh()
-    print(f"indexed {result.indexed:,} generated records into Tantivy in {time.perf_counter() - started:.0f} s")
+    if args.data_dir and backend.current_version() is not None and backend.count() == args.records:
+        # Indexed by an earlier run (the corpus is generated the same way every time).
+        print(f"using the {args.records:,} generated records already indexed under {data}")
+    else:
+        backend.ensure_index()
+        started = time.perf_counter()
+        result = backend.bulk(index_documents(write_jsonl(tmp / "corpus.jsonl", args.records)))
+        backend.refresh()
+        print(f"indexed {result.indexed:,} generated records into Tantivy in {time.perf_counter() - started:.0f} s")
     backend.close()  # its writer too: the API server opens the index for reading, as this process does now
     reader = TantivyBackend(data / "index")
     mix = query_mix(args.requests)
@@ -336,7 +355,7 @@ def bench_tantivy(args: argparse.Namespace, tmp: Path) -> None:
                 return results.total, [hit.id for hit in results.hits]
 
             check_same_answers(mix[:50], api, direct_answer)
-            direct, ours = alternate(mix, args, lambda p: reader.search(to_query(p)), api_call)
+            direct, ours = alternate(mix, args, lambda p: reader.search(to_query(p)), api_call, api.pid)
     finally:
         reader.close()
     report("Tantivy (embedded)", "direct engine (in process):", direct, ours, args, to_query.probes)
@@ -412,7 +431,7 @@ def bench_opensearch(args: argparse.Namespace, tmp: Path) -> None:
                     return answer["hits"]["total"]["value"], [hit["_id"] for hit in answer["hits"]["hits"]]
 
                 check_same_answers(mix[:50], api, direct_answer)
-                direct, ours = alternate(mix, args, direct_call, api_call)
+                direct, ours = alternate(mix, args, direct_call, api_call, None)
         finally:
             try:
                 backend.destroy()
@@ -430,6 +449,11 @@ def main() -> None:
     parser.add_argument("--es-url", default=None, help="an OpenSearch node to use instead of starting one")
     parser.add_argument("--heap", default="1g", help="heap of the OpenSearch node started here (default 1g)")
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds of direct and API")
+    parser.add_argument(
+        "--data-dir",
+        help="Tantivy: keep the generated index here and reuse it on the next run with the same --records "
+        "(e.g. to compare two commits on one index; its analysis version must match theirs)",
+    )
     args: Any = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.engine == "tantivy":
