@@ -97,6 +97,7 @@ def _ingest(paths: list[Path] | None, realm: str | None, resume: bool, workers: 
     pipeline = open_pipeline()
     catalogue = pipeline.catalogue
     skip = 0
+    crashed = False
     if resume:
         if paths:
             raise typer.BadParameter("--resume carries on with the interrupted run's own paths; give none")
@@ -105,6 +106,7 @@ def _ingest(paths: list[Path] | None, realm: str | None, resume: bool, workers: 
             out.print("nothing to resume: every ingest run finished")
             return
         run_id, sources, hint, skip = run.id, [Path(p) for p in run.paths], run.realm, run.checkpoint
+        crashed = run.status == "running"  # an interrupted run (Ctrl-C) says "interrupted"
         out.print(f"resuming run {run_id} after {skip} items: {' '.join(run.paths)}")
     else:
         if not paths:
@@ -114,6 +116,11 @@ def _ingest(paths: list[Path] | None, realm: str | None, resume: bool, workers: 
     total = sum(count_items(path) for path in sources)
     if workers is None:
         workers = (os.cpu_count() or 1) if total - skip >= PARALLEL_FROM else 0
+    if resume and crashed and workers < 2:
+        # The last attempt died rather than stopped: if a record killed it (a crash in a library
+        # while preparing it), preparing in workers makes that record its error, not a crash again.
+        workers = 2
+        out.print("its last attempt ended without a word (killed or crashed): preparing records in worker processes")
     items = (item for path in sources for item in read_path(path, hint, defer=True))
     columns = (
         TextColumn("[bold]ingest[/]"),

@@ -131,6 +131,9 @@ def test_kill_9_mid_ingest_resumes_without_duplicates(tmp_path: Path) -> None:
     resumed = run(tmp_path, "ingest", "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming run" in resumed.stdout and "resumed after" in resumed.stdout
+    # killed, not stopped: the resumed run prepares in workers, where a record that crashed the
+    # last attempt would be that record's error (tests/ingest/test_worker_faults.py)
+    assert "preparing records in worker processes" in resumed.stdout
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT count(*), count(DISTINCT id) FROM records").fetchone() == (1300, 1300)
         assert connection.execute("SELECT count(*) FROM records WHERE needs_index").fetchone() == (0,)
