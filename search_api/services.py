@@ -14,7 +14,7 @@ from fastapi import Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from analyzers.detect import LanguageDetector
-from analyzers.vocabulary import Vocabulary, catalogue_concepts, glossary_concepts
+from search_index.vocabulary import Vocabulary, catalogue_concepts, glossary_concepts
 from ingest.cli import make_tagger
 from ingest.harvest.thesaurus import entity_term_labels
 from ingest.prepare import Tagger

@@ -35,7 +35,7 @@ class Understood:
     """A query as the engines will run it."""
 
     parsed: ParsedText
-    expansions: list[Any]  # analyzers.vocabulary.Expansion
+    expansions: list[Any]  # search_index.vocabulary.Expansion
     translations: list[QueryTranslation]
     query_language: str
 

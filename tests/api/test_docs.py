@@ -46,3 +46,13 @@ def test_head_answers_wherever_get_does(client: TestClient, path: str) -> None:
     assert head.headers["content-type"] == get.headers["content-type"]
     if "content-length" in get.headers:
         assert head.headers["content-length"] == get.headers["content-length"]
+
+
+def test_the_native_oai_format_publishes_its_schema(client: TestClient) -> None:
+    response = client.get("/oai/chm-record-1.0.xsd")
+    assert response.status_code == 200
+    assert "xml" in response.headers["content-type"]
+    from lxml import etree
+
+    root = etree.fromstring(response.content, etree.XMLParser(resolve_entities=False, no_network=True))
+    assert root.tag == "{http://www.w3.org/2001/XMLSchema}schema"

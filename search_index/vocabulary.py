@@ -11,7 +11,7 @@ language's fields, and a ``und`` term everywhere).
 
 Where concepts come from:
 
-- ``analyzers/data/vocabulary.csv`` (this module's data file, below): synonyms, acronyms and
+- ``search_index/data/vocabulary.csv`` (this module's data file, below): synonyms, acronyms and
   identifiers readers of the three clearing-houses use, kept by curators;
 - :func:`glossary_concepts`: the project's glossary (``translate/data/glossary.csv``, one column
   per language), a concept per row;

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.vocabulary import (
+from search_index.vocabulary import (
     DEFAULT_PATH,
     Concept,
     Expansion,
