@@ -134,11 +134,17 @@ def realm_catalog() -> RealmCatalog:
             schemas["CHM"][name] = SchemaInfo("CHM", name, known.short_code, known.kind, {**titles, **known.titles})
     # Curated titles fill the languages the configurations lack (and correct a garbled one), so
     # that every record type has a label in every UN language.
+    # A type several realms define takes a language it lacks from another realm's own title first
+    # (one record type, one name), and only then from the curated file.
+    official: dict[str, dict[str, str]] = {}
+    for by_name in schemas.values():
+        for name, info in by_name.items():
+            official[name] = {**info.titles, **official.get(name, {})}
     curated = json.loads((data / "schema-titles.json").read_text(encoding="utf-8"))
     for by_name in schemas.values():
         for name, info in list(by_name.items()):
             fills, corrections = _titles(curated["titles"].get(name)), _titles(curated["corrections"].get(name))
-            titles = {**fills, **info.titles, **corrections}
+            titles = {**fills, **official[name], **info.titles, **corrections}
             if titles != info.titles:
                 by_name[name] = SchemaInfo(info.realm, name, info.short_code, info.kind, titles)
     return RealmCatalog(schemas=schemas, base_urls=base_urls)

@@ -14,7 +14,6 @@ from fastapi import Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from analyzers.detect import LanguageDetector
-from search_index.vocabulary import Vocabulary, catalogue_concepts, glossary_concepts
 from ingest.cli import make_tagger
 from ingest.harvest.thesaurus import entity_term_labels
 from ingest.prepare import Tagger
@@ -24,6 +23,7 @@ from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
 from search_index.base import SearchBackend
 from search_index.factory import get_backend
+from search_index.vocabulary import Vocabulary, catalogue_concepts, glossary_concepts
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
 from translate.memory import TranslationMemory

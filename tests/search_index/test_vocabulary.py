@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from record_catalogue.languages import UN_LANGUAGES
+from search_index.query_text import Clause, ParsedText, QueryTextError, Term, parse_query_text
 from search_index.vocabulary import (
     DEFAULT_PATH,
     Concept,
@@ -20,8 +22,6 @@ from search_index.vocabulary import (
     parse_vocabulary,
     read_vocabulary,
 )
-from record_catalogue.languages import UN_LANGUAGES
-from search_index.query_text import Clause, ParsedText, QueryTextError, Term, parse_query_text
 from translate.glossary import Glossary
 
 HEADER = "# chm-search vocabulary, format 1\nid,kind,lang,term\n"
@@ -317,9 +317,9 @@ def test_the_data_file_loads_and_is_multilingual() -> None:
 def test_the_data_file_is_package_data() -> None:
     with (Path(__file__).resolve().parents[2] / "pyproject.toml").open("rb") as handle:
         pyproject = tomllib.load(handle)
-    patterns = pyproject["tool"]["setuptools"]["package-data"]["analyzers"]
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["search_index"]
     assert "data/*.csv" in patterns
-    assert DEFAULT_PATH.relative_to(Path(__file__).resolve().parents[2] / "analyzers").match("data/*.csv")
+    assert DEFAULT_PATH.relative_to(Path(__file__).resolve().parents[2] / "search_index").match("data/*.csv")
 
 
 def test_a_curator_can_extend_it(tmp_path: Path) -> None:
