@@ -189,6 +189,7 @@ class TantivyBackend(SearchBackend):
         self._writers: dict[str, tantivy.IndexWriter] = {}
         self._reader_version: str | None = None
         self._points_in_time: dict[str, tuple[float, tantivy.Searcher]] = {}
+        self._pointer: tuple[tuple[int, int, int], str | None] | None = None  # (stat key, version)
 
     # -- versions ----------------------------------------------------------------------------
     def _open(self, version: str) -> tantivy.Index:
@@ -239,11 +240,20 @@ class TantivyBackend(SearchBackend):
             return version
 
     def current_version(self) -> str | None:
+        # Read again only when the pointer file changed (a swap replaces it: a new inode), so a
+        # search costs one stat, not an open and a read.
+        pointer = self.root / POINTER
         try:
-            version = (self.root / POINTER).read_text(encoding="utf-8").strip()
+            stat = pointer.stat()
+            key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            if self._pointer is not None and self._pointer[0] == key:
+                return self._pointer[1]
+            version = pointer.read_text(encoding="utf-8").strip() or None
         except FileNotFoundError:
+            self._pointer = None
             return None
-        return version or None
+        self._pointer = (key, version)
+        return version
 
     def list_versions(self) -> list[str]:
         if not self.root.exists():
