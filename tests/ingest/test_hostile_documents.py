@@ -125,3 +125,16 @@ def test_an_ingest_of_hostile_files_goes_on_to_the_good_one(tmp_path: Path) -> N
     for name in ("bomb.pdf", "kids.pdf", "deep.pdf", "heavy.pdf", "bomb.docx", "deep.json"):
         assert name in errors
     assert "Traceback" not in result.stderr
+
+
+def test_the_time_budget_is_per_document_and_a_refusal_costs_the_next_one_nothing(tmp_path: Path) -> None:
+    # One child reads document after document: each gets the whole budget (about 1 s of CPU each
+    # here, 4 s in all against a budget of 3 s), and after one it refused a fresh child reads on.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a", "b", "d", "e"):
+        hostile.pdf_heavy_pages(folder / f"{name}.pdf", pages=1, operations=8000)
+    hostile.pdf_deep_nesting(folder / "c.pdf")
+    found = reasons(folder, CHM_EXTRACT_MAX_SECONDS="3")
+    assert found[:2] == ["record", "record"] and found[3:] == ["record", "record"]
+    assert found[2].startswith("PDF refused: past one of its reader's safety limits")
