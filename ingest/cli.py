@@ -121,6 +121,8 @@ def _ingest(paths: list[Path] | None, realm: str | None, resume: bool, workers: 
         # while preparing it), preparing in workers makes that record its error, not a crash again.
         workers = 2
         out.print("its last attempt ended without a word (killed or crashed): preparing records in worker processes")
+    if workers <= 1 and total - skip >= PARALLEL_FROM:
+        pipeline.settle()  # a long run in this process (one core, or --workers 1)
     items = (item for path in sources for item in read_path(path, hint, defer=True))
     columns = (
         TextColumn("[bold]ingest[/]"),

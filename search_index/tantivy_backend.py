@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
 import tantivy
 
 from analyzers import arabic
@@ -146,7 +147,8 @@ def to_tantivy(doc: Document) -> tantivy.Document:
     if doc.get("year") is not None:
         tdoc.add_integer("year", int(doc["year"]))
     tdoc.add_integer("date_days", _date_days(doc.get("date")))
-    tdoc.add_bytes("source", json.dumps(doc, ensure_ascii=False).encode("utf-8"))
+    # orjson: the same JSON as json.dumps(ensure_ascii=False) reads back, in a quarter of the time.
+    tdoc.add_bytes("source", orjson.dumps(doc))
     return tdoc
 
 
