@@ -468,9 +468,11 @@ class PipelineRun(NamedTuple):
 _FORKSERVER_PRELOAD = ["analyzers.detect", "analyzers.entities", "ingest.prepare"]  # as ingest.prepare has it
 
 
-def run_pipeline(dump: Path, workers: int, engine: Engine, catalogues: CatalogueKind, expected: int) -> PipelineRun:
+def run_pipeline(
+    dump: Path, workers: int, engine: Engine, catalogues: CatalogueKind, expected: int, round_number: int
+) -> PipelineRun:
     """``Pipeline.run`` on the dump with ``workers`` (1: in this process), into a fresh catalogue and index."""
-    label = f"w{workers}"
+    label = f"w{workers}-r{round_number}"
     catalogue = Catalogue(catalogues.new_dsn(label))
     backend = engine.backend(label)
     servers = {**engine.servers, **catalogues.servers}
@@ -696,8 +698,8 @@ def main() -> None:
         # would make every garbage collection of the in-process run walk them).
         # Alternating the order (1, 2, then 2, 1, ...) so that a drift in what the rest of the
         # machine does, or a node warming up, does not favour one side.
-        order = [workers for n in range(max(args.rounds, 1)) for workers in ((1, 2) if n % 2 == 0 else (2, 1))]
-        runs = [run_pipeline(dump, workers, engine, catalogues, args.records) for workers in order]
+        order = [(n, workers) for n in range(max(args.rounds, 1)) for workers in ((1, 2) if n % 2 == 0 else (2, 1))]
+        runs = [run_pipeline(dump, workers, engine, catalogues, args.records, n) for n, workers in order]
         measured_stages, count, raw = stages(dump, engine, catalogues)
     print_report(args, engine, catalogues, runs, measured_stages, count, raw)
 
