@@ -52,7 +52,17 @@ class TranslationMemoryEntry(Base):
             "source_hash", "source_language", "target_language", "engine", "model_version", name="uq_translation_memory"
         ),
         Index("ix_translation_memory_lookup", "source_hash", "source_language", "target_language"),
-        Index("ix_translation_memory_queue", "engine", "status", "provenance", "target_language"),
+        # the review queue ranks every sentence of a status from this index alone (migration 0010)
+        Index(
+            "ix_translation_memory_queue",
+            "engine",
+            "status",
+            "provenance",
+            "target_language",
+            "source_language",
+            "source_hash",
+            "updated_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -111,7 +121,8 @@ class TranslationUse(Base):
 
     __tablename__ = "translation_uses"
     __table_args__ = (
-        Index("ix_translation_uses_segment", "source_hash", "source_language", "target_language"),
+        # with record_id: counting a sentence's records reads the index alone (migration 0010)
+        Index("ix_translation_uses_segment", "source_hash", "source_language", "target_language", "record_id"),
         Index("ix_translation_uses_field", "record_id", "field", "target_language"),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from record_catalogue import (
+    event_models,  # noqa: F401 - readers' events
     memory_models,  # noqa: F401 - the translation memory's tables
     work_models,  # noqa: F401 - the translation backlog's tables
 )

@@ -37,7 +37,7 @@ RealmCode = Literal["CHM", "ABS", "BCH"]
 SchemaName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,100}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}$")]
 QueueStatus = Literal["machine", "reviewed", "rejected", "stale", "failed"]
-Order = Literal["used", "recent"]
+Order = Literal["used", "recent", "impact"]
 EntryId = Annotated[int, Path(alias="id", ge=1, le=2**62, description="The translation's id.")]
 Curator = Annotated[KeyInfo, Depends(require_role("curator"))]
 AUTH_ERRORS: dict[int | str, dict[str, str]] = {
@@ -91,7 +91,10 @@ class TranslationPage(BaseModel):
     total: int
     page: int
     size: int
-    order: Order = Field(description="used: sentences in most records first; recent: latest changes first.")
+    order: Order = Field(
+        description="used: sentences in most records first; recent: latest changes first; "
+        "impact: sentences of the records readers of the language open most first."
+    )
     items: list[TranslationItem]
 
 
@@ -196,7 +199,7 @@ def list_translations(
     schema: Annotated[SchemaName | None, Query(description="Only sentences of records of this type.")] = None,
     government: Annotated[CountryCode | None, Query(description="Only sentences of this country's records.")] = None,
     q: Annotated[str | None, Query(max_length=500, description="Plain text in the source or translation.")] = None,
-    order: Annotated[Order, Query(description="used (most records first) or recent.")] = "used",
+    order: Annotated[Order, Query(description="used (most records first), recent, or impact (most read).")] = "used",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 20,
 ) -> TranslationPage:

@@ -10,12 +10,13 @@
 import { ApiError, Client } from "./api.js";
 import { LANGUAGES, dirFor, isLanguage, pickLanguage, translator } from "./i18n.js";
 import { h, safeHref, srOnly } from "./render.js";
+import "./curate-insights.js"; // "What readers need": its own panel
 
 const KEY_STORAGE = "chm-curator-key";
 const PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 const STATUSES = ["machine", "reviewed", "rejected", "stale", "failed"];
-const ORDERS = ["used", "recent"];
+const ORDERS = ["used", "recent", "impact"];
 const REALMS = ["CHM", "ABS", "BCH"];
 const DEFAULT_FILTERS = Object.freeze({
   status: "machine",

@@ -12,6 +12,7 @@ import {
   renderResult,
   statusText,
 } from "./render.js";
+import { Beacon } from "./events.js";
 
 const FACET_ORDER = ["realm", "schema", "government", "original_language", "entity", "year"];
 const FACET_PREVIEW = 8;
@@ -50,6 +51,9 @@ const filtersApply = $("filters-apply");
 const narrow = window.matchMedia("(max-width: 48rem)");
 
 const client = new Client(new URL("..", import.meta.url));
+const beacon = new Beacon(new URL("..", import.meta.url), "page");
+let lastSearched = null;
+const LAST_SEARCH = "chm-last-search";
 // Under the result count: the offers to remove a filter (no results), then how the query was understood.
 const relaxBox = h("div", { id: "relax", class: "relax", hidden: true });
 const understoodBox = h("div", { id: "understood", class: "understood", role: "note", hidden: true });
@@ -159,6 +163,7 @@ async function runSearch() {
     if (controller.signal.aborted) return;
     lastData = data;
     render(data);
+    noteSearch(data);
   } catch (error) {
     if (error.name === "AbortError" || controller.signal.aborted) return;
     showError(error);
@@ -169,6 +174,37 @@ async function runSearch() {
     }
   }
 }
+
+/**
+ * For the curators: each new search with text, once (not its other pages, nor its results shown
+ * again on coming Back from a record: the last one reported is remembered in this tab only).
+ */
+function noteSearch(data) {
+  const key = JSON.stringify([state.q, state.lang, state.filters, state.year_from, state.year_to]);
+  if (!state.q.trim() || data.page !== 1 || key === lastSearched) return;
+  lastSearched = key;
+  try {
+    if (sessionStorage.getItem(LAST_SEARCH) === key) return;
+    sessionStorage.setItem(LAST_SEARCH, key);
+  } catch {
+    // storage refused: this page's memory (lastSearched) still avoids most repeats
+  }
+  const years = { year_from: state.year_from ? [String(state.year_from)] : [], year_to: state.year_to ? [String(state.year_to)] : [] };
+  beacon.search(state.q.trim(), state.lang, data.total, { ...state.filters, ...years });
+}
+
+// A result followed: its page here is a record view in the reader's language; its link to the
+// clearing-house a click (both leave this page, which sends what is queued).
+resultsList.addEventListener("click", (event) => {
+  const link = event.target.closest("a.chm-result-link, a.chm-details");
+  const item = link?.closest("li.chm-result");
+  if (!item || !lastData) return;
+  const index = Array.prototype.indexOf.call(resultsList.children, item);
+  const result = lastData.results[index];
+  if (!result) return;
+  if (link.classList.contains("chm-details")) beacon.view(result, state.lang);
+  else beacon.click(result, state.lang, resultsList.start + index, state.q);
+});
 
 /**
  * Why the search failed, in the reader's words: a parameter the API refused (its message names

@@ -6,15 +6,17 @@
 // Attributes: api (base URL of the service; default: where this script came from), lang (one of
 // ar en es fr ru zh; default: the browser's language), realm, schema, government (comma-separated
 // presets, sent as repeated filters), size (1-100, default 5), q (an initial search),
-// heading-level (2-6, default 2: the level of the result titles under the host page's own). Before
-// anything is typed it lists the newest records of its presets. A value it cannot use is named in
-// a console warning and left out (never a silent empty widget). Everything lives in a shadow root,
-// so the host page's styles do not leak in and ours do not leak out; CSS custom properties
-// (--chm-link, --chm-focus, --chm-border, --chm-muted, --chm-visited) theme it from outside.
+// heading-level (2-6, default 2: the level of the result titles under the host page's own), events
+// ("off": send the service no reader events; see static/events.js). Before anything is typed it
+// lists the newest records of its presets. A value it cannot use is named in a console warning
+// and left out (never a silent empty widget). Everything lives in a shadow root, so the host
+// page's styles do not leak in and ours do not leak out; CSS custom properties (--chm-link,
+// --chm-focus, --chm-border, --chm-muted, --chm-visited) theme it from outside.
 
 import { ApiError, Client, emptyState, stateToParams } from "./static/api.js";
 import { isLanguage, pickLanguage, translator } from "./static/i18n.js";
 import { facetLabels, h, renderResult, statusText } from "./static/render.js";
+import { Beacon } from "./static/events.js";
 
 const SCRIPT_BASE = new URL(".", import.meta.url);
 const STYLES = ["static/results.css", "static/widget.css"].map((path) => new URL(path, SCRIPT_BASE).href);
@@ -155,8 +157,24 @@ export class ChmSearch extends HTMLElement {
       event.preventDefault();
       this.search(1);
     });
+    this.results.addEventListener("click", (event) => this.noteClick(event));
     this.prev.addEventListener("click", () => this.search(this.page - 1));
     this.next.addEventListener("click", () => this.search(this.page + 1));
+  }
+
+  /** Reader events for the service's curators, unless the embedding page says events="off". */
+  get beacon() {
+    if (this.getAttribute("events") === "off") return null;
+    this._beacon ??= new Beacon(this.getAttribute("api") || SCRIPT_BASE.href, "widget");
+    return this._beacon;
+  }
+
+  noteClick(event) {
+    const item = event.target.closest("a.chm-result-link")?.closest("li.chm-result");
+    if (!item || !this.lastData) return;
+    const index = Array.prototype.indexOf.call(this.results.children, item);
+    const result = this.lastData.results[index];
+    if (result) this.beacon?.click(result, this.t.lang, this.results.start + index, this.lastQuery);
   }
 
   applyLanguage() {
@@ -196,7 +214,10 @@ export class ChmSearch extends HTMLElement {
       const data = await this.client.search(state, controller.signal);
       if (controller.signal.aborted) return;
       this.page = data.page;
+      this.lastData = data;
+      this.lastQuery = state.q;
       this.render(data, state);
+      if (state.q && data.page === 1) this.beacon?.search(state.q, state.lang, data.total, state.filters);
     } catch (error) {
       if (error.name === "AbortError" || controller.signal.aborted) return;
       this.showError(error, page);

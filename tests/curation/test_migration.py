@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from record_catalogue import (
+    event_models,  # noqa: F401 - readers' events on Base.metadata
     memory_models,  # noqa: F401 - the memory's tables on Base.metadata
     work_models,  # noqa: F401 - the backlog's tables on Base.metadata
 )
