@@ -79,8 +79,12 @@ class Layout:
         return "".join(parts), " ".join(plain)
 
 
-def segments_of(text: str, source: str) -> list[str]:
-    """The distinct sentences of ``text`` that a translation is made of."""
+def segments_of(text: str, source: str, html: bool | None = False) -> list[str]:
+    """The distinct sentences of ``text`` that a translation is made of.
+
+    Plain text unless ``html`` says otherwise: the catalogue's texts (what curation and TMX
+    imports cut) are plain, and must be cut as the worker cut them, even when they mention a tag.
+    """
     if not text.strip():
         return []
-    return Layout.of(text, source).segments()
+    return Layout.of(text, source, html).segments()

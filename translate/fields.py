@@ -65,7 +65,7 @@ def assemble(
     makes the field ``rejected`` and any failed one ``failed`` (readers then keep the original).
     ``check`` re-checks the language of a text that is not entirely reviewed.
     """
-    layout = Layout.of(text, source)
+    layout = Layout.of(text, source, html=False)  # a stored field: plain text, cut as the worker cut it
     segments = layout.segments()
     if any(segment not in states for segment in segments):
         return None

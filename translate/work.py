@@ -44,8 +44,8 @@ from translate.memory import text_hash
 
 CHANNEL = "chm_translate_work"
 DEFAULT_LEASE_SECONDS = 120.0
-RETRY_AFTER_ERROR_SECONDS = 600.0  # a record whose batch failed twice waits this long before a third try
-MAX_ATTEMPTS_BEFORE_HOLD = 3
+FIRST_RETRY_SECONDS = 30.0  # a record that failed waits this long, doubling with each failure...
+LONGEST_RETRY_SECONDS = 3600.0  # ...up to this: another worker (or a fixed model) may succeed
 
 
 def worker_name() -> str:
@@ -192,7 +192,10 @@ class Backlog:
         retrying(attempt)
 
     def failed(self, record_id: str, reason: str) -> None:
-        """Give a record back after an error: at once for another try, later after repeated errors."""
+        """Give a record back after an error, to be tried again after a pause that doubles each time.
+
+        A change of the record's text (the trigger) clears the pause: new text, new chances.
+        """
 
         def attempt() -> None:
             with self.sessions.begin() as session:
@@ -201,9 +204,8 @@ class Backlog:
                     return
                 row.last_error = reason[:2000]
                 row.leased_by = None
-                row.leased_until = (
-                    time.time() + RETRY_AFTER_ERROR_SECONDS if row.attempts >= MAX_ATTEMPTS_BEFORE_HOLD else None
-                )
+                pause = min(FIRST_RETRY_SECONDS * 2 ** max(row.attempts - 1, 0), LONGEST_RETRY_SECONDS)
+                row.leased_until = time.time() + pause
 
         retrying(attempt)
 

@@ -385,7 +385,8 @@ class TranslateWorker:
 
     # -- doing it ------------------------------------------------------------------------------
     def _process(self, jobs: list[Job], report: TranslateReport) -> None:
-        results = self.translator.translate([TextRequest(j.source, j.target, j.text) for j in jobs])
+        # catalogue texts are plain text (ingest extracts it from HTML): never parsed as markup again
+        results = self.translator.translate([TextRequest(j.source, j.target, j.text, html=False) for j in jobs])
         routes = self.translator.routes
         if routes is not None:
             for (source, target), reason in routes.broken.items():

@@ -38,3 +38,44 @@ def test_wrong_language_on_whole_fields_only() -> None:
     assert check_language(spanish, "es", detect) is None
     assert check_language("El bosque.", "fr", detect) is None  # too short to judge
     assert check_language(spanish, "fr", lambda _text: Detection("und", 0.0)) is None
+
+
+def test_target_script_is_checked_for_arabic_chinese_and_russian_at_every_length() -> None:
+    from translate.gate import check_script
+
+    assert check_script("la forêt", "ar") == "wrong script: 0 of 7 letters are Arabic, expected ar"
+    assert check_script("El bosque", "ru") is not None  # two words: too short for detection, not for the script
+    assert check_script("forest", "zh") is not None
+    assert check_script("الغابة محمية", "ar") is None
+    assert check_script("Лес охраняется", "ru") is None
+    assert check_script("森林受到保护", "zh") is None
+    # names, acronyms and symbols may stay in Latin letters; a Latin word among the script's is fine
+    assert check_script("UNEP/CBD/COP/12/11", "ar") is None
+    assert check_script("Протокол Nagoya о доступе", "ru") is None
+    assert check_script("GBF 生物多样性框架", "zh") is None
+    assert check_script("la forêt", "fr") is None  # Latin-script targets are left to detection
+    assert check_segment("The forest.", "El bosque.", "ar") is not None
+    assert check_language("el bosque", "ar", LanguageDetector().detect) is not None  # the whole field too
+
+
+def test_long_stretches_of_source_words_kept_in_the_output_are_flagged() -> None:
+    from translate.gate import check_copied_run
+
+    source = "The report on the conservation and sustainable use of marine biodiversity was adopted."
+    half = "Le rapport on the conservation and sustainable use of marine biodiversity a été adopté."
+    assert check_copied_run(source, half) == (
+        "untranslated stretch kept from the source: 'on the conservation and sustainable'"
+    )
+    assert check_segment(source, half, "fr") is not None
+    # four words, or a name in capitals, is not a stretch
+    assert check_copied_run("the plan of action for the region", "le plan of action for la région") is None
+    assert (
+        check_copied_run(
+            "Convention on Biological Diversity and the Cartagena Protocol on Biosafety",
+            "Convention on Biological Diversity et le Cartagena Protocol on Biosafety",
+        )
+        is None
+    )
+    # linear in the length: a 50,000-character segment is judged at once
+    long_source = " ".join(f"word{n % 97}x" for n in range(8000))
+    assert check_copied_run(long_source, "un texte") is None

@@ -84,3 +84,38 @@ def test_glossary_file_is_validated(tmp_path: Path) -> None:
     bad.write_text("en,klingon\nforest,tlhIngan\n", encoding="utf-8")
     with pytest.raises(ValueError, match="unknown column"):
         Glossary.load(bad)
+
+
+def test_the_glossary_lives_in_the_data_directory_and_its_files_keep_normal_permissions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from record_catalogue.settings import get_settings
+    from translate.glossary import glossary_path, writable_glossary_path
+    from translate.tbx import export_glossary, import_glossary
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("CHM_DATA_DIR", str(data))
+    get_settings.cache_clear()
+    previous = os.umask(0o022)
+    try:
+        assert glossary_path() == DEFAULT_PATH  # nothing imported yet: the shipped copy, read-only
+        extra = tmp_path / "extra.csv"
+        extra.write_text("en,fr\nseed bank,banque de semences\n", encoding="utf-8")
+        target = writable_glossary_path()
+        assert target == data / "glossary.csv"  # never inside the installed package
+        report = import_glossary(extra, target)
+        assert report.added == 1 and glossary_path() == target
+        assert (target.stat().st_mode & 0o777) == 0o644  # not mkstemp's 0600: the API's user reads it
+        assert Glossary.load().terms_in("The seed bank.", "en", "fr") == [("seed bank", "banque de semences")]
+        assert len(Glossary.load()) == len(Glossary.load(DEFAULT_PATH)) + 1
+        exported = tmp_path / "out.csv"
+        export_glossary(target, exported)
+        assert (exported.stat().st_mode & 0o777) == 0o644
+        target.chmod(0o640)  # an operator's choice survives the next import
+        import_glossary(extra, target, replace=True)
+        assert (target.stat().st_mode & 0o777) == 0o640
+    finally:
+        os.umask(previous)
+        get_settings.cache_clear()

@@ -166,3 +166,28 @@ def test_a_reviewed_segment_beats_the_machine(translator: Translator) -> None:
     [result] = translator.translate([TextRequest("en", "fr", "The cat eats the fish. The river is green.")])
     assert result.text == "Le chat mange le poisson. La rivière est vert."
     assert translator.stats.reviewed == 1
+
+
+def test_a_pivot_whose_first_step_copies_the_source_is_refused(translator: Translator) -> None:
+    """es→en→ar where es→en gives the Spanish back: refused at that step (and never stored as Arabic),
+    whatever the second model makes of it; es→en→fr likewise."""
+    spanish = "Zorblax frobnicates quickly."  # words the es→en model does not know: copied through
+    into_arabic, into_french = translator.translate(
+        [TextRequest("es", "ar", spanish), TextRequest("es", "fr", spanish)]
+    )
+    for result, path in ((into_arabic, "es>en>ar"), (into_french, "es>en>fr")):
+        assert result.status == "failed" and result.pivot == path
+        assert "step es→en: output identical to the input (not translated)" in (result.reason or "")
+    # the verdict is kept with the route's answer: a re-run refuses it again without the model
+    again = translator.translate([TextRequest("es", "ar", spanish)])[0]
+    assert again.status == "failed" and "step es→en" in (again.reason or "")
+
+
+def test_stored_plain_text_is_never_parsed_as_html(translator: Translator) -> None:
+    """Catalogue texts are plain (ingest extracts text from HTML): one that mentions a tag and an
+    ampersand keeps them as characters, rather than coming back entity-escaped."""
+    text = "The cat & the fish <b>."
+    [plain] = translator.translate([TextRequest("en", "fr", text, html=False)])
+    assert plain.status == "current" and plain.text == "La chat & la poisson <b>."
+    [escaped] = translator.translate([TextRequest("en", "fr", "The cat &amp; the fish.", html=False)])
+    assert "&amp;amp;" not in escaped.text

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,15 @@ from record_catalogue.record import Record
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue, TextVersion
 from record_catalogue.work_models import TranslationClaim, TranslationWork
+from search_index.factory import get_backend
 from tests.conftest import ROOT, catalogue_database
 from tests.translate.conftest import Models
+from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
+from translate.memory import TranslationMemory
+from translate.translator import Translator
+from translate.work import Backlog
+from translate.worker import TranslateWorker
 
 EN_FR = Lexicon.for_pair("en", "fr")
 LAUNCHER = """
@@ -295,3 +301,54 @@ def test_follow_picks_up_a_record_pushed_through_the_api(
         _out, err = follower.communicate(timeout=60)
         assert follower.returncode == 0, err
         catalogue.close()
+
+
+class CrashingEngine(ArgosEngine):
+    """The real engine, except that it raises on one sentence (a model that crashes on an input)."""
+
+    poison = "The poison sentence breaks the model."
+
+    def translate(self, source: str, target: str, segments: Sequence[str]) -> list[str]:
+        if self.poison in segments:
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        return super().translate(source, target, segments)
+
+
+def test_a_record_that_crashes_the_model_is_set_aside_and_the_rest_goes_on(
+    tmp_path: Path, models: Models, catalogue_url: str | None
+) -> None:
+    settings = load_settings(data_dir=tmp_path / "data", es_url=None, catalogue_url=catalogue_url, languages="en,fr")
+    catalogue = Catalogue(settings.catalogue_dsn)
+    long_sentence = ", ".join(["the cat eats the fish"] * 2300) + "."  # one sentence of 50,000 characters
+    assert len(long_sentence) > 50_000
+    texts = {
+        "rec-a": "The forest is protected.",
+        "rec-b": f"The river is green. {CrashingEngine.poison}",
+        "rec-c": long_sentence,
+        "rec-d": "The cat eats the fish.",
+    }
+    for record_id, text in texts.items():
+        record = Record.model_validate(
+            {"id": record_id, "realm": "CHM", "schema_name": "resource", "summary": {"en": text}}
+        )
+        catalogue.upsert(record, [TextVersion("summary", "en", text)], "en")
+    engine = CrashingEngine(models.installed, intra_threads=1)
+    backend = get_backend(settings)
+    translator = Translator(engine, TranslationMemory(catalogue.sessions), Glossary.load())
+    worker = TranslateWorker(catalogue, backend, translator, ["en", "fr"], batch_records=4)
+    report = worker.work(Backlog(catalogue.sessions, "crash-test"))
+    backend.close()
+    engine.close()
+    assert report.record_errors == [("rec-b", "RuntimeError: CUDA error: an illegal memory access was encountered")]
+    assert report.fields_current == 3 and report.records_seen == 4
+    for record_id in ("rec-a", "rec-c", "rec-d"):
+        row = catalogue.get(record_id)
+        assert row is not None
+        [french] = [t for t in row.texts if t.language == "fr"]
+        assert french.status == "current" and french.text == EN_FR.translate(texts[record_id])
+    with catalogue.sessions() as session:
+        [held] = session.scalars(select(TranslationWork))
+    assert (held.record_id, held.leased_by, held.attempts) == ("rec-b", None, 1)
+    assert held.last_error == "RuntimeError: CUDA error: an illegal memory access was encountered"
+    assert held.leased_until is not None and held.leased_until > time.time() + 20  # tried again in 30 s
+    catalogue.close()
