@@ -139,6 +139,7 @@ def main() -> None:
     parser.add_argument(
         "--workers", default="", help="worker counts to compare, e.g. 1,2 (needs PostgreSQL's programs)"
     )
+    parser.add_argument("--worker-segments", type=int, default=200, help="segments per --workers round")
     parser.add_argument("--skip-stage", action="store_true", help="only the --workers comparison")
     args = parser.parse_args()
     counts = [int(part) for part in args.workers.split(",") if part.strip()]
@@ -174,7 +175,10 @@ def main() -> None:
         if counts:
             from bench.translate_workers import report, scaling
 
-            report(scaling(counts, texts, segments, workdir / "packages", workdir, engine.beam_size, 16))
+            few = texts[: max(1, args.worker_segments // SENTENCES_PER_TEXT)]  # a round per count: keep it short
+            few_segments = [p.text for text in few for p in split_text(text, "en") if p.translate]
+            found = scaling(counts, few, few_segments, workdir / "packages", workdir, engine.beam_size, 5, args.rounds)
+            report(found)
             if args.skip_stage:
                 engine.close()
                 return

@@ -8,9 +8,9 @@ For each worker count N, on a fresh PostgreSQL catalogue (a throwaway server sta
 - the records are written in one transaction; the clock runs from its commit (the triggers queue
   the records and ``NOTIFY`` the waiting workers) until every record's French version is stored
   and re-indexed (the embedded index, shared by the workers of the machine);
-- baseline, in the same run: ``ctranslate2.Translator(inter_threads=N, intra_threads=1)``'s
-  ``translate_batch`` over the same distinct segments, already tokenised: what N cores of raw
-  batching give.
+- baseline, in the same run and alternated with the workers' rounds:
+  ``ctranslate2.Translator(inter_threads=N, intra_threads=1)``'s ``translate_batch`` over the same
+  distinct segments, already tokenised: what N cores of raw batching give.
 
 Printed per N: segments/s of the workers and of raw CTranslate2, their ratio (goal ≥ 0.8), and
 each side's scaling over N = 1. The workers pay what production pays: segmentation, memory
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -108,7 +109,7 @@ def run_workers(count: int, texts: list[str], packages: Path, dsn: str, workdir:
                     raise RuntimeError(f"a worker stopped: {process.communicate()[1][-2000:]}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"workers did not finish in {timeout:.0f}s")
-            time.sleep(0.05)
+            time.sleep(0.2)
 
     def record(n: int, text: str) -> Upsert:
         item = Record(id=f"w{count}-{n:05d}", realm="CHM", schema_name="resource", summary={"en": text})
@@ -135,9 +136,17 @@ def run_workers(count: int, texts: list[str], packages: Path, dsn: str, workdir:
 
 
 def scaling(
-    counts: list[int], texts: list[str], segments: list[str], packages: Path, workdir: Path, beam: int, batch: int
+    counts: list[int],
+    texts: list[str],
+    segments: list[str],
+    packages: Path,
+    workdir: Path,
+    beam: int,
+    batch: int,
+    rounds: int = 3,
 ) -> list[Scaling]:
-    """Ours and raw CTranslate2 for each worker count, on a throwaway PostgreSQL server."""
+    """Ours and raw CTranslate2 for each worker count, alternated ``rounds`` times (medians), on a
+    throwaway PostgreSQL server: a machine busy with other work slows both sides alike."""
     from devservers.postgres import PostgresServer, TemplateDatabases
     from translate.argos_engine import ArgosEngine
 
@@ -150,18 +159,29 @@ def scaling(
     results = []
     try:
         for count in counts:
-            with templates.database() as dsn:
-                seconds = run_workers(count, texts, packages, dsn, workdir, batch)
-            raw = raw_parallel_rate(model_dir, tokens, count, 32, beam)
-            results.append(Scaling(count, len(segments), len(segments) / seconds, raw))
+            ours: list[float] = []
+            raw: list[float] = []
+            for round_number in range(rounds):
+                raw.append(raw_parallel_rate(model_dir, tokens, count, 32, beam))
+                with templates.database() as dsn:
+                    seconds = run_workers(count, texts, packages, dsn, workdir / f"r{round_number}", batch)
+                ours.append(len(segments) / seconds)
+            print(f"  {count} worker(s): ours {_fmt(ours)} segments/s, raw {_fmt(raw)}", flush=True)
+            results.append(Scaling(count, len(segments), statistics.median(ours), statistics.median(raw)))
     finally:
         server.stop()
     return results
 
 
+def _fmt(values: list[float]) -> str:
+    return ", ".join(f"{value:.1f}" for value in values)
+
+
 def report(results: list[Scaling]) -> None:
     base = results[0]
-    print(f"\nworkers on one machine ({os.cpu_count()} cores), PostgreSQL catalogue, one CTranslate2 thread each:")
+    print(
+        f"workers on one machine ({os.cpu_count()} cores), PostgreSQL catalogue, one CTranslate2 thread each (medians):"
+    )
     print(f"{'workers':>8} {'ours seg/s':>11} {'raw seg/s':>10} {'ours/raw':>9} {'ours ×N=1':>10} {'raw ×N=1':>9}")
     for r in results:
         print(

@@ -124,14 +124,24 @@ class Backlog:
         self.lease_seconds = lease_seconds
 
     def take(self, limit: int) -> list[Lease]:
-        """Lease up to ``limit`` free rows (never leased, or whose lease ran out), oldest first."""
+        """Lease up to ``limit`` free rows (never leased, or whose lease ran out), oldest first.
+
+        Rows this worker still holds come back too: a batch interrupted by the catalogue going away
+        is taken up again as soon as it answers, not after the lease runs out.
+        """
 
         def attempt() -> list[Lease]:
             now = time.time()
             with self.sessions.begin() as session:
                 stmt = (
                     select(TranslationWork.record_id, TranslationWork.generation)
-                    .where(or_(TranslationWork.leased_until.is_(None), TranslationWork.leased_until < now))
+                    .where(
+                        or_(
+                            TranslationWork.leased_until.is_(None),
+                            TranslationWork.leased_until < now,
+                            TranslationWork.leased_by == self.name,  # ours still: a batch cut short by an error
+                        )
+                    )
                     .order_by(TranslationWork.queued_at, TranslationWork.record_id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)

@@ -352,3 +352,43 @@ def test_a_record_that_crashes_the_model_is_set_aside_and_the_rest_goes_on(
     assert held.last_error == "RuntimeError: CUDA error: an illegal memory access was encountered"
     assert held.leased_until is not None and held.leased_until > time.time() + 20  # tried again in 30 s
     catalogue.close()
+
+
+def test_a_worker_survives_the_catalogue_restarting_under_it(
+    tmp_path: Path, models: Models, workers: list[Workers]
+) -> None:
+    """A PostgreSQL server of the test's own, restarted (fast shutdown: every connection cut) while
+    the worker is in the middle of the backlog: the worker waits for it and finishes, nothing lost."""
+    from devservers.postgres import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        dsn = server.dsn()
+        catalogue = Catalogue(dsn)
+        summaries = add_records(catalogue, 30)
+        group = Workers(tmp_path, models, dsn)
+        workers.append(group)
+        worker = group.start("worker", "--worker", "--batch", "3", delay=0.3)
+        deadline = time.monotonic() + 120
+        while sum(call["finished"] for call in group.calls("worker")) < 2:
+            assert time.monotonic() < deadline and worker.poll() is None, worker.communicate()
+            time.sleep(0.02)
+        # -l: the new server's output goes to its log, not to the pipe this call waits on
+        where = ["-D", str(server.data_dir), "-l", str(server.log_file)]
+        server._run(
+            [str(server.bindir / "pg_ctl"), *where, "-m", "fast", "-w", "-t", "60", "restart"], "pg_ctl restart"
+        )
+        _out, err = worker.communicate(timeout=240)
+        assert worker.returncode == 0, err
+        assert "catalogue unreachable" in err or "connection lost" in err  # it noticed, and said so
+        with catalogue.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(TranslationWork)) == 0
+            french = session.execute(
+                select(FieldText.record_id, FieldText.text).where(
+                    FieldText.language == "fr", FieldText.provenance == "machine", FieldText.status == "current"
+                )
+            ).all()
+        assert {record_id for record_id, _text in french} == set(summaries)
+        catalogue.close()
+    finally:
+        server.stop()
