@@ -109,6 +109,9 @@ class Hit:
     source: Document
     snippet: str | None = None
     sort: list[Any] = field(default_factory=list)
+    # Each language's title, HTML-escaped with highlight tags around the words the query matched
+    # (only languages where something matched): the API shows the one in the language it displays.
+    title_highlights: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

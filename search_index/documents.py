@@ -8,6 +8,7 @@ the reader gets, and ``pending`` where nothing is there yet.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -116,6 +117,22 @@ def language_status(chosen: dict[str, dict[str, TextLike]], original_language: s
     return status
 
 
+# A clearing-house GUID (what harvested records are keyed by): an address, not a name readers know.
+_GUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+
+
+def cbd_identifier(row: RecordLike) -> str | None:
+    """The identifier readers of the clearing-house know the record by: its document symbol (the
+    first in its original title, then summary, then text), else its id unless that is a GUID."""
+    originals = [t for t in row.texts if t.provenance == "original" and t.text]
+    for field in TEXT_FIELDS:
+        for text in originals:
+            found = find_symbols(text.text[:5000]) if text.field == field else []
+            if found:
+                return found[0]
+    return None if _GUID.match(row.id) else row.id
+
+
 def build_document(row: RecordLike) -> Document:
     """The index document of one record (see ``search_index.base`` for its shape)."""
     chosen = best_texts(row.texts)
@@ -144,5 +161,6 @@ def build_document(row: RecordLike) -> Document:
         "date": row.date.isoformat() if row.date else None,
         "year": row.date.year if row.date else None,
         "url": row.url,
+        "cbd_id": cbd_identifier(row),
         "updated_at": row.updated_at.isoformat(),
     }

@@ -7,7 +7,6 @@ notice on their next search, so searches answer throughout a rebuild.
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
 import os
@@ -37,8 +36,6 @@ from analyzers.analysis import (
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from search_index.base import (
     FILTER_FIELDS,
-    HIGHLIGHT_CLOSE,
-    HIGHLIGHT_OPEN,
     SNIPPET_MAX_CHARS,
     TEXT_FIELD_BOOSTS,
     BulkResult,
@@ -62,6 +59,7 @@ from search_index.query_plan import (
     max_edits,
     spelling_word,
 )
+from search_index.snippets import cut_at_word, highlight, with_ellipsis
 from search_index.tantivy_query import (
     SPELLING_SOURCES,
     TantivyQueryCompiler,
@@ -161,21 +159,6 @@ def arabic_tokens(text: str) -> tantivy.PreTokenizedString:
         for term in terms
     ]
     return tantivy.PreTokenizedString(text, found)
-
-
-def highlight_html(text: str, ranges: Sequence[tuple[int, int]]) -> str:
-    """Escape ``text`` for HTML and wrap the byte ranges Tantivy reports in highlight tags."""
-    raw = text.encode("utf-8")
-    out: list[str] = []
-    cursor = 0
-    for start, end in sorted(ranges):
-        if start < cursor:
-            continue
-        out.append(html.escape(raw[cursor:start].decode("utf-8", "ignore")))
-        out.append(HIGHLIGHT_OPEN + html.escape(raw[start:end].decode("utf-8", "ignore")) + HIGHLIGHT_CLOSE)
-        cursor = end
-    out.append(html.escape(raw[cursor:].decode("utf-8", "ignore")))
-    return "".join(out)
 
 
 class TantivyBackend(SearchBackend):
@@ -475,8 +458,10 @@ class TantivyBackend(SearchBackend):
         for position, (score, address) in enumerate(found, start=offset):
             source = self._source(searcher.doc(address))
             snippet = None
+            titles: dict[str, str] = {}
             if query.highlight and base is not None and query.text.strip():
                 snippet = self._snippet(searcher, full, snippet_gens, source, query.lang, compiled.highlight_terms)
+                titles = self._titles(searcher, full, snippet_gens, source, compiled.highlight_terms)
             hits.append(
                 Hit(
                     id=source["id"],
@@ -484,6 +469,7 @@ class TantivyBackend(SearchBackend):
                     source=source,
                     snippet=snippet,
                     sort=[position],
+                    title_highlights=titles,
                 )
             )
         facets, total = self._facets(searcher, base, filters, query)
@@ -507,6 +493,53 @@ class TantivyBackend(SearchBackend):
             self._points_in_time[new_token] = (now, searcher)
             return new_token, searcher
 
+    def _generator(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        cache: dict[str, tantivy.SnippetGenerator],
+        field: str,
+        max_chars: int,
+    ) -> tantivy.SnippetGenerator:
+        key = f"{field}:{max_chars}"
+        generator = cache.get(key)
+        if generator is None:
+            generator = tantivy.SnippetGenerator.create(searcher, query, self.schema, field)
+            generator.set_max_num_chars(max_chars)
+            cache[key] = generator
+        return generator
+
+    def _highlighted(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        cache: dict[str, tantivy.SnippetGenerator],
+        field: str,
+        value: str,
+        max_chars: int,
+    ) -> tuple[int, int, list[tuple[int, int]]] | None:
+        """Where Tantivy's best fragment of ``value`` lies (start and end, in characters) and the
+        matched words in it (character ranges in ``value``), or None if nothing matched."""
+        generator = self._generator(searcher, query, cache, field, max_chars)
+        tdoc = tantivy.Document()
+        tdoc.add_text(field, value)
+        snippet = generator.snippet_from_doc(tdoc)
+        fragment = snippet.fragment()
+        byte_ranges = [(r.start, r.end) for r in snippet.highlighted()]
+        if not byte_ranges or not fragment:
+            return None
+        # Tantivy gives byte offsets inside the fragment; the fragment is a slice of the value.
+        raw = value.encode("utf-8")
+        at = raw.find(fragment.encode("utf-8"))
+        if at < 0:
+            return None
+
+        def char(offset: int) -> int:
+            return len(raw[:offset].decode("utf-8", "ignore"))
+
+        ranges = [(char(at + start), char(at + end)) for start, end in byte_ranges]
+        return char(at), char(at + len(fragment.encode("utf-8"))), ranges
+
     def _snippet(
         self,
         searcher: tantivy.Searcher,
@@ -517,7 +550,7 @@ class TantivyBackend(SearchBackend):
         terms: dict[str, set[str]],
     ) -> str | None:
         """A highlighted fragment from the text, summary or title: in the reader's language first,
-        then in any other language version the query matched."""
+        then in any other language version the query matched; ellipses where it was cut."""
         languages = [lang, *(code for code in UN_LANGUAGES if code != lang)]
         for code, name in ((code, name) for code in languages for name in ("text", "summary", "title")):
             value = (source.get(name) or {}).get(code)
@@ -529,18 +562,35 @@ class TantivyBackend(SearchBackend):
                 if fragment is not None:
                     return fragment
                 continue
-            generator = cache.get(field)
-            if generator is None:
-                generator = tantivy.SnippetGenerator.create(searcher, query, self.schema, field)
-                generator.set_max_num_chars(SNIPPET_MAX_CHARS)
-                cache[field] = generator
-            tdoc = tantivy.Document()
-            tdoc.add_text(field, value)
-            snippet = generator.snippet_from_doc(tdoc)
-            ranges = [(r.start, r.end) for r in snippet.highlighted()]
-            if ranges:
-                return highlight_html(snippet.fragment(), ranges)
+            found = self._highlighted(searcher, query, cache, field, value, SNIPPET_MAX_CHARS)
+            if found is not None:
+                start, end, ranges = found
+                shifted = [(a - start, b - start) for a, b in ranges]
+                return with_ellipsis(highlight(value[start:end], shifted), start == 0, not value[end:].strip())
         return None
+
+    def _titles(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        cache: dict[str, tantivy.SnippetGenerator],
+        source: Document,
+        terms: dict[str, set[str]],
+    ) -> dict[str, str]:
+        """Each language's whole title with the words the query matched highlighted."""
+        titles: dict[str, str] = {}
+        for code, value in (source.get("title") or {}).items():
+            field = field_name("title", code)
+            if not value or not terms.get(field):
+                continue
+            if preanalysed(code):
+                ranges = arabic_matches(value, terms[field])
+            else:
+                found = self._highlighted(searcher, query, cache, field, value, max(len(value) * 4, 64))
+                ranges = found[2] if found is not None else []
+            if ranges:
+                titles[code] = highlight(value, ranges)
+        return titles
 
     def _facets(
         self,
@@ -660,9 +710,15 @@ def _buckets(raw: dict[str, Any], name: str) -> dict[str, int]:
     }
 
 
+def arabic_matches(text: str, wanted: set[str]) -> list[tuple[int, int]]:
+    """The character ranges of the words of Arabic ``text`` whose terms are wanted."""
+    return [(start, end) for start, end, terms in arabic.tokens(text) if not wanted.isdisjoint(terms)]
+
+
 def arabic_snippet(text: str, wanted: set[str]) -> str | None:
     """A fragment of Arabic ``text`` around its first word whose term is wanted, highlighted and
-    HTML-escaped (the embedded index holds Arabic analysed in Python, so Tantivy cannot place it)."""
+    HTML-escaped (the embedded index holds Arabic analysed in Python, so Tantivy cannot place it),
+    cut between words, with ellipses where the text goes on."""
     # Words are read only as far as the fragment reaches: a long text is not analysed whole.
     words: list[tuple[int, int]] = []
     begin, stop = 0, len(text)
@@ -673,23 +729,12 @@ def arabic_snippet(text: str, wanted: set[str]) -> str | None:
             continue
         if not words:
             begin = max(0, start - SNIPPET_MAX_CHARS // 3)
-            if begin:
-                space = text.find(" ", begin, start)
-                begin = space + 1 if space >= 0 else begin
-            stop = min(len(text), begin + SNIPPET_MAX_CHARS)
+            begin, stop = cut_at_word(text, begin, min(len(text), begin + SNIPPET_MAX_CHARS), keep=start)
         words.append((start, end))
     if not words:
         return None
-    out: list[str] = []
-    cursor = begin
-    for start, end in words:
-        if start < cursor or end > stop:
-            continue
-        out.append(html.escape(text[cursor:start]))
-        out.append(HIGHLIGHT_OPEN + html.escape(text[start:end]) + HIGHLIGHT_CLOSE)
-        cursor = end
-    out.append(html.escape(text[cursor:stop]))
-    return "".join(out)
+    inside = [(start - begin, end - begin) for start, end in words if start >= begin and end <= stop]
+    return with_ellipsis(highlight(text[begin:stop], inside), begin == 0, not text[stop:].strip())
 
 
 def _cursor_position(search_after: Sequence[Any]) -> int:

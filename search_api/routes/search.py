@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 from typing import Annotated, Any, Literal
 
@@ -38,18 +39,34 @@ class FacetValue(BaseModel):
     count: int
 
 
+class OriginalText(BaseModel):
+    """The record's own words, where a card shows a translation: what its "show original" toggle shows."""
+
+    title: str | None
+    summary: str | None
+    language: str
+
+
 class SearchResult(BaseModel):
     """One hit, shown in the reader's language where a version exists, and saying which."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     id: str
+    cbd_id: str | None = Field(
+        description="The identifier the clearing-house's readers know the record by (a document symbol), if any."
+    )
     realm: str
     schema_name: str = Field(alias="schema")
     government: str | None
     title: str | None
+    title_highlighted: str | None = Field(
+        description="The title HTML-escaped, with <mark> around the words the query matched (as snippet)."
+    )
     summary: str | None
-    snippet: str | None = Field(description="HTML-escaped text with <mark> around matches.")
+    snippet: str | None = Field(
+        description="HTML-escaped text with <mark> around matches; an ellipsis (…) where the text was cut."
+    )
     url: str | None
     date: str | None
     original_language: str
@@ -57,6 +74,9 @@ class SearchResult(BaseModel):
     machine_translated: bool
     translation_status: Literal["original", "machine", "reviewed", "pending"]
     entities: list[str]
+    original: OriginalText | None = Field(
+        default=None, description="The original title and summary, present only when the shown ones are translations."
+    )
 
 
 class TranslationUsed(BaseModel):
@@ -119,16 +139,36 @@ class SearchResponse(BaseModel):
     interpretation: Interpretation
 
 
-def _display(source: dict[str, Any], field: str, lang: str) -> tuple[str | None, str | None]:
-    """The field as a reader of ``lang`` sees it (``reader_language``: the one display policy)."""
+def _kinds(source: dict[str, Any], field: str) -> dict[str, str]:
+    """Each language version of ``field``: original, reviewed or machine (pending ones are not shown)."""
     values = source.get(field) or {}
     status = source.get("status") or {}
     original = source.get("original_language")
-    kinds = {
+    return {
         code: "original" if code == original else status.get(code, "machine") for code, text in values.items() if text
     }
-    code = reader_language(kinds, lang)
-    return (values[code], code) if code else (None, None)
+
+
+def _display(source: dict[str, Any], field: str, lang: str) -> tuple[str | None, str | None]:
+    """The field as a reader of ``lang`` sees it (``reader_language``: the one display policy)."""
+    code = reader_language(_kinds(source, field), lang)
+    return ((source.get(field) or {})[code], code) if code else (None, None)
+
+
+def _original(source: dict[str, Any], shown: dict[str, str | None]) -> OriginalText | None:
+    """The record's own title and summary when a shown one (``{field: language}``) is a translation."""
+    kinds = {field: _kinds(source, field) for field in shown}
+    if all(code is None or kinds[field].get(code) == "original" for field, code in shown.items()):
+        return None
+    originals = {
+        field: {code: kind for code, kind in by_lang.items() if kind == "original"} for field, by_lang in kinds.items()
+    }
+    language = reader_language(originals["title"], "en") or reader_language(originals["summary"], "en")
+    if language is None:
+        return None
+    title = (source.get("title") or {}).get(language) if language in originals["title"] else None
+    summary = (source.get("summary") or {}).get(language) if language in originals["summary"] else None
+    return OriginalText(title=title, summary=summary, language=language)
 
 
 def present(hit: Hit, lang: str) -> SearchResult:
@@ -144,12 +184,15 @@ def present(hit: Hit, lang: str) -> SearchResult:
     )
     display_language = lang if has_lang else (title_lang or summary_lang or source["original_language"])
     status = (source.get("status") or {}).get(lang, "pending")
+    highlighted = hit.title_highlights.get(title_lang or "") if title is not None else None
     return SearchResult(
         id=source["id"],
+        cbd_id=source.get("cbd_id"),
         realm=source["realm"],
         schema=source["schema"],
         government=source.get("government"),
         title=title,
+        title_highlighted=highlighted or (html.escape(title) if title is not None else None),
         summary=summary,
         snippet=hit.snippet,
         url=source.get("url"),
@@ -159,6 +202,7 @@ def present(hit: Hit, lang: str) -> SearchResult:
         machine_translated=has_lang and status == "machine",
         translation_status=status,
         entities=source.get("entities") or [],
+        original=_original(source, {"title": title_lang, "summary": summary_lang}),
     )
 
 

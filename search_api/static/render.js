@@ -4,7 +4,11 @@
 // </mark>; the pieces between them are entity-decoded and inserted as text nodes, so any other tag
 // (escaped or not) shows up as literal text and can never become an element.
 
+import { FLAGS } from "./flags/index.js";
 import { dirFor } from "./i18n.js";
+
+const FLAG_BASE = new URL("./flags/", import.meta.url);
+const SVG_NS = "http://www.w3.org/2000/svg";
 
 /** An element with attributes (set with setAttribute, names are ours) and text or node children. */
 export function h(tag, attrs = {}, ...children) {
@@ -90,9 +94,41 @@ export function countryName(code, labels, t) {
   return /^[a-z]{2}$/i.test(String(code)) ? t.regionName(code) : String(code);
 }
 
-function truncate(text, max) {
+/** `text` cut to at most `max` characters between words, with an ellipsis where it goes on. */
+export function truncate(text, max) {
   const chars = Array.from(String(text));
-  return chars.length <= max ? String(text) : `${chars.slice(0, max).join("").trimEnd()}…`;
+  if (chars.length <= max) return String(text);
+  let cut = chars.slice(0, max).join("");
+  const space = cut.search(/\s\S*$/);
+  // A text written without spaces (Chinese) is cut where it reaches the limit.
+  if (space > max / 2) cut = cut.slice(0, space);
+  return `${cut.replace(/[\s,;:.\u060c\u3001\u3002-]+$/u, "")}…`;
+}
+
+/** The external-link mark: an icon only (the link's accessible name says it opens a new tab). */
+export function externalMark() {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("class", "chm-external");
+  svg.setAttribute("viewBox", "0 0 12 12");
+  svg.setAttribute("width", "12");
+  svg.setAttribute("height", "12");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const path = document.createElementNS(SVG_NS, "path");
+  path.setAttribute("d", "M7 1h4v4M11 1 5.5 6.5M9.5 7.5V11h-8.5V2.5H4.5");
+  path.setAttribute("fill", "none");
+  path.setAttribute("stroke", "currentColor");
+  path.setAttribute("stroke-width", "1.4");
+  svg.append(path);
+  return svg;
+}
+
+/** A country's flag (from the vendored flag-icons set), or null when none is vendored. */
+export function flagImage(code) {
+  const lower = String(code || "").toLowerCase();
+  if (!FLAGS.has(lower)) return null;
+  // Decorative: the country's name is written beside it.
+  return h("img", { class: "chm-flag", src: new URL(`${lower}.svg`, FLAG_BASE).href, alt: "", width: 20, height: 15, loading: "lazy" });
 }
 
 /**
@@ -130,15 +166,27 @@ export function renderResult(result, ctx) {
   const textDir = textLang && textLang !== "und" ? dirFor(textLang) : "auto";
   const titleId = `${idPrefix}-result-${index}-title`;
   const href = safeHref(result.url);
-  const titleText = result.title || result.summary?.slice(0, 120) || result.id;
+  const titleText = result.title || (result.summary ? truncate(result.summary, 120) : result.id);
 
   // The heading keeps the page's direction (an English title in an Arabic card starts on the
-  // right like everything else); the title itself is isolated in its own language and direction.
-  const titleNode = h("bdi", { lang: textLang, dir: textDir }, titleText);
+  // right like everything else); the title itself is isolated in its own language and direction,
+  // the words the query matched highlighted (title_highlighted: escaped text and <mark> only).
+  const titleNode = h(
+    "bdi",
+    { lang: textLang, dir: textDir, class: "chm-title-text" },
+    result.title && result.title_highlighted ? snippetNodes(result.title_highlighted) : titleText,
+  );
   const title = h(`h${headingLevel}`, { class: "chm-result-title", id: titleId });
   if (href) {
     title.append(
-      h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "chm-result-link" }, titleNode, " ", srOnly(t("opensInNewTab"))),
+      h(
+        "a",
+        { href, target: "_blank", rel: "noopener noreferrer", class: "chm-result-link" },
+        titleNode,
+        " ",
+        externalMark(),
+        srOnly(t("opensInNewTab")),
+      ),
     );
   } else {
     title.append(titleNode);
@@ -151,10 +199,17 @@ export function renderResult(result, ctx) {
     if (meta.childNodes.length) meta.append(h("span", { class: "chm-sep", "aria-hidden": "true" }, " · "));
     meta.append(h("bdi", {}, node));
   };
+  if (result.cbd_id) {
+    addMeta(h("span", { class: "chm-cbd-id", title: t("cbdId"), dir: "ltr" }, result.cbd_id));
+  }
   const realmName = labels.realm?.get(result.realm) ?? result.realm;
   addMeta(h("span", { class: "chm-realm", "data-realm": result.realm, title: realmName }, result.realm));
-  if (result.schema) addMeta(h("span", { class: "chm-schema" }, labels.schema?.get(result.schema) ?? result.schema));
-  if (result.government) addMeta(h("span", { class: "chm-government" }, countryName(result.government, labels, t)));
+  if (result.schema) {
+    addMeta(h("span", { class: "chm-schema chm-type-badge", "data-schema": result.schema }, labels.schema?.get(result.schema) ?? result.schema));
+  }
+  if (result.government) {
+    addMeta(h("span", { class: "chm-government" }, flagImage(result.government), countryName(result.government, labels, t)));
+  }
   const date = formatDate(result.date, t.lang);
   if (date) addMeta(h("time", { datetime: result.date }, date));
 
@@ -177,6 +232,12 @@ export function renderResult(result, ctx) {
     body = h("p", { class: "chm-snippet", lang: textLang, dir: textDir }, truncate(result.summary, 320));
   }
 
+  if (!body) body = h("p", { class: "chm-snippet", lang: textLang, dir: textDir, hidden: true });
+  const original = result.original;
+  if (original && (original.title || original.summary)) {
+    badges.append(originalToggle(original, titleNode, body, t));
+  }
+
   let actions = null;
   if (recordHref) {
     const link = h("a", { class: "chm-details", href: recordHref(result), "aria-describedby": titleId }, t("details"));
@@ -188,6 +249,55 @@ export function renderResult(result, ctx) {
     { class: "chm-result", "data-id": result.id, "data-realm": result.realm },
     h("article", { "aria-labelledby": titleId }, title, meta, badges.childNodes.length ? badges : null, body, actions),
   );
+}
+
+/**
+ * The Europeana-style switch of a translated card: its title and summary swap, in place, to the
+ * record's own words (`original`: title, summary, language) and back. The shown nodes are kept
+ * and put back as they were (highlights included); the original goes in as text, in its language.
+ */
+function originalToggle(original, titleNode, body, t) {
+  const shown = {
+    title: [...titleNode.childNodes],
+    titleLang: titleNode.getAttribute("lang"),
+    titleDir: titleNode.getAttribute("dir"),
+    body: [...body.childNodes],
+    bodyLang: body.getAttribute("lang"),
+    bodyDir: body.getAttribute("dir"),
+    bodyHidden: body.hidden,
+  };
+  const language = original.language;
+  const dir = language && language !== "und" ? dirFor(language) : "auto";
+  const showLabel = t("showOriginal", { language: t.languageName(language) });
+  const button = h("button", { type: "button", class: "chm-toggle-original", "data-showing": "translation" }, showLabel);
+  const set = (node, lang, direction) => {
+    if (lang) node.setAttribute("lang", lang);
+    else node.removeAttribute("lang");
+    node.setAttribute("dir", direction || "auto");
+  };
+  button.addEventListener("click", () => {
+    const toOriginal = button.dataset.showing !== "original";
+    if (toOriginal) {
+      if (original.title) {
+        titleNode.replaceChildren(original.title);
+        set(titleNode, language, dir);
+      }
+      if (original.summary) {
+        body.replaceChildren(truncate(original.summary, 320));
+        set(body, language, dir);
+        body.hidden = false;
+      }
+    } else {
+      titleNode.replaceChildren(...shown.title);
+      set(titleNode, shown.titleLang, shown.titleDir);
+      body.replaceChildren(...shown.body);
+      set(body, shown.bodyLang, shown.bodyDir);
+      body.hidden = shown.bodyHidden;
+    }
+    button.dataset.showing = toOriginal ? "original" : "translation";
+    button.textContent = toOriginal ? t("showTranslation") : showLabel;
+  });
+  return button;
 }
 
 /** The status line: "12 results" (timings are for operators and the API, not for readers). */

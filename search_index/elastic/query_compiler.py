@@ -51,6 +51,7 @@ from search_index.query_plan import (
     words_of,
 )
 from search_index.query_text import ParsedText, Term
+from search_index.snippets import EDGE_CHARS
 
 # "one edit from five letters": AUTO:low,high gives 0 edits below low, 1 below high, 2 above.
 FUZZINESS = "AUTO:5,1000"
@@ -231,7 +232,8 @@ def build_sort(sort: str) -> list[dict[str, Any]]:
 
 def build_highlight() -> dict[str, Any]:
     """Snippets from whichever language versions the query matched (the reader's is picked first
-    from the answer); ``encoder: html`` escapes the text so that only the highlight tags are markup."""
+    from the answer); ``encoder: html`` escapes the text so that only the highlight tags are markup.
+    Titles are highlighted whole (``number_of_fragments: 0``): a card shows the title it highlights."""
     per_field = {"fragment_size": SNIPPET_MAX_CHARS, "number_of_fragments": 1}
     return {
         "pre_tags": [HIGHLIGHT_OPEN],
@@ -239,9 +241,40 @@ def build_highlight() -> dict[str, Any]:
         "encoder": "html",
         # Named one by one: a wildcard would also highlight the subfields (as-you-type, exact form).
         "fields": {
-            f"{name}.{lang}": dict(per_field) for name in ("text", "summary", "title") for lang in SEARCHED_LANGUAGES
+            f"{name}.{lang}": ({"number_of_fragments": 0} if name == "title" else dict(per_field))
+            for name in ("text", "summary", "title")
+            for lang in SEARCHED_LANGUAGES
         },
     }
+
+
+# The full text is left out of the answer (it can be long); a snippet from it needs only to know
+# whether it starts where the text starts and ends where it ends: each language's first and last
+# characters are enough for that (``search_index.snippets.touches``).
+TEXT_EDGES_FIELD = "text_edges"
+TEXT_EDGES_SCRIPT = """
+Map out = new HashMap();
+def texts = params._source.text;
+if (texts instanceof Map) {
+  for (def entry : texts.entrySet()) {
+    def value = entry.getValue();
+    if (value instanceof String) {
+      String text = (String) value;
+      int n = text.length();
+      int k = (int) params.chars;
+      int head = n < k ? n : k;
+      int tail = n > k ? n - k : 0;
+      out.put(entry.getKey(), [text.substring(0, head), text.substring(tail)]);
+    }
+  }
+}
+return out;
+"""
+
+
+def build_text_edges(chars: int) -> dict[str, Any]:
+    """The script field giving each language's text's first and last ``chars`` characters."""
+    return {TEXT_EDGES_FIELD: {"script": {"lang": "painless", "source": TEXT_EDGES_SCRIPT, "params": {"chars": chars}}}}
 
 
 def in_point_in_time(body: Mapping[str, Any], pit: str) -> dict[str, Any]:
@@ -298,6 +331,7 @@ def build_search_body(query: SearchQuery, pit: str | None = None) -> dict[str, A
         body["aggs"] = aggs
     if query.highlight and query.text.strip():
         body["highlight"] = build_highlight()
+        body["script_fields"] = build_text_edges(EDGE_CHARS + 16)
     return body
 
 

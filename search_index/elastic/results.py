@@ -9,8 +9,14 @@ from analyzers.analysis import SPELLING_LANGUAGES
 from record_catalogue.languages import UNDETERMINED
 from search_index.base import Hit, SearchQuery, SearchResults
 from search_index.elastic.clients import describe_error
-from search_index.elastic.query_compiler import entity_agg_name, selected_values, spelling_suggestion_name
+from search_index.elastic.query_compiler import (
+    TEXT_EDGES_FIELD,
+    entity_agg_name,
+    selected_values,
+    spelling_suggestion_name,
+)
 from search_index.query_plan import closest_word, entity_kind, filter_groups
+from search_index.snippets import plain, touches, with_ellipsis
 
 
 def bulk_item_reason(item: Mapping[str, Any]) -> str:
@@ -54,16 +60,50 @@ def parse_facets(
     return result
 
 
-def snippet_of(highlight: Mapping[str, Sequence[str]], lang: str) -> str | None:
+def text_edges(raw: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Each language's text's first and last characters, from the hit's script field."""
+    values = (raw.get("fields") or {}).get(TEXT_EDGES_FIELD) or []
+    found = values[0] if values and isinstance(values[0], Mapping) else {}
+    return {
+        str(code): (str(pair[0]), str(pair[1]))
+        for code, pair in found.items()
+        if isinstance(pair, Sequence) and len(pair) == 2
+    }
+
+
+def snippet_of(
+    highlight: Mapping[str, Sequence[str]],
+    lang: str,
+    source: Mapping[str, Any] | None = None,
+    edges: Mapping[str, tuple[str, str]] | None = None,
+) -> str | None:
     """The first fragment from the text, then the summary, then the title; the reader's language
-    first, then any other language version the query matched."""
+    first, then any other language version the query matched; ellipses where the field goes on
+    (told from the source's summary and title, and from the text's ``edges``)."""
     languages = [lang, *sorted({key.rpartition(".")[2] for key in highlight} - {lang})]
     for code in languages:
         for name in ("text", "summary", "title"):
             fragments = highlight.get(f"{name}.{code}")
-            if fragments:
-                return str(fragments[0])
+            if not fragments:
+                continue
+            fragment = str(fragments[0])
+            if name == "text":
+                head, tail = (edges or {}).get(code, ("", ""))
+            else:
+                head = tail = str(((source or {}).get(name) or {}).get(code) or "")
+            if not head and not tail:
+                return fragment
+            return with_ellipsis(fragment, *touches(plain(fragment), head, tail))
     return None
+
+
+def title_highlights(highlight: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Each language's highlighted title (highlighted whole: ``build_highlight``)."""
+    return {
+        key.partition(".")[2]: str(fragments[0])
+        for key, fragments in highlight.items()
+        if key.startswith("title.") and fragments
+    }
 
 
 def search_results(answer: Mapping[str, Any], query: SearchQuery) -> SearchResults:
@@ -76,8 +116,9 @@ def search_results(answer: Mapping[str, Any], query: SearchQuery) -> SearchResul
                 id=str(raw["_id"]),
                 score=float(score) if score is not None else None,
                 source=raw.get("_source", {}),
-                snippet=snippet_of(raw.get("highlight", {}), query.lang),
+                snippet=snippet_of(raw.get("highlight", {}), query.lang, raw.get("_source", {}), text_edges(raw)),
                 sort=list(raw.get("sort", [])),
+                title_highlights=title_highlights(raw.get("highlight", {})),
             )
         )
     total = answer["hits"]["total"]

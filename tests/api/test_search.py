@@ -22,6 +22,9 @@ RESULT_FIELDS = {
     "machine_translated",
     "translation_status",
     "entities",
+    "title_highlighted",
+    "original",
+    "cbd_id",
 }
 
 

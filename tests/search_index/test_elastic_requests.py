@@ -286,8 +286,14 @@ def test_highlight_is_escaped_html_with_mark_tags_in_every_language_version() ->
         for name in ("text", "summary", "title")
         for lang in ("ar", "en", "es", "fr", "ru", "zh", "und")
     ]
-    for spec in highlight["fields"].values():
-        assert spec == {"fragment_size": 240, "number_of_fragments": 1}
+    for name, spec in highlight["fields"].items():
+        # Titles whole (a card highlights the title it shows), other fields as one snippet.
+        expected = (
+            {"number_of_fragments": 0}
+            if name.startswith("title.")
+            else {"fragment_size": 240, "number_of_fragments": 1}
+        )
+        assert spec == expected
     assert "highlight" not in build_search_body(SearchQuery(text="x", highlight=False))
 
 
@@ -384,6 +390,15 @@ def test_snippet_prefers_text_then_summary_then_title() -> None:
     assert snippet_of({"text.fr": ["t"]}, "en") == "t"  # another language version matched
     assert snippet_of({"title.fr": ["f"], "summary.en": ["e"]}, "en") == "e"  # the reader's first
     assert snippet_of({}, "en") is None
+    # Ellipses where the field goes on: the summary from the source, the text from its edges.
+    source = {"summary": {"en": "One two three four five."}}
+    assert snippet_of({"summary.en": ["two <mark>three</mark>"]}, "en", source) == "…two <mark>three</mark>…"
+    assert snippet_of({"summary.en": ["One two <mark>three</mark>"]}, "en", source) == "One two <mark>three</mark>…"
+    assert snippet_of({"summary.en": ["<mark>One</mark> two three four five"]}, "en", source) == (
+        "<mark>One</mark> two three four five"
+    )
+    edges = {"en": ("Alpha beta gamma", "psi omega.")}
+    assert snippet_of({"text.en": ["<mark>omega</mark>"]}, "en", {}, edges) == "…<mark>omega</mark>"
 
 
 # -- bulk --------------------------------------------------------------------------------------
