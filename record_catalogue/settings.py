@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     translate_beam_size: int = Field(default=4, ge=1, le=16)
     translate_lease_seconds: float = Field(default=120.0, ge=2.0, description="A worker's hold on a batch.")
     translate_poll_seconds: float = Field(default=5.0, gt=0, description="--follow: the longest wait for new work.")
+    export_max_rows: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="Rows one export of search results holds at most."
+    )
     oai_repository_name: str = Field(default="chm-search: CBD clearing-houses", min_length=1, max_length=200)
     oai_admin_email: str = Field(
         default="admin@example.org",

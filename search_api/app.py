@@ -19,6 +19,7 @@ from search_api.routes import (
     detect,
     docs,
     events,
+    export,
     health,
     languages,
     libretranslate,
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadAsGet)
     install_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
-    for module in (search, suggest, records, changes, detect, languages, translations, events):
+    for module in (search, export, suggest, records, changes, detect, languages, translations, events):
         app.include_router(module.router, prefix=API_PREFIX)
     # LibreTranslate's endpoints for translators' tools, at a base URL of their own.
     app.include_router(libretranslate.router, prefix=libretranslate.PREFIX)

@@ -114,6 +114,10 @@ class RateLimitMiddleware:
         return self.cache.verify(KeyStore(self.services.catalogue), key)
 
 
+# Responses streamed as they are made (an export of every result): never buffered for an ETag.
+STREAMED_PATHS = frozenset({"/api/v1/search/export"})
+
+
 class ETagMiddleware:
     """A weak ETag on successful GET responses under /api/, and 304 when the client has it."""
 
@@ -121,7 +125,13 @@ class ETagMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "GET" or not scope.get("path", "").startswith("/api/"):
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope.get("method") != "GET"
+            or not path.startswith("/api/")
+            or path in STREAMED_PATHS
+        ):
             await self.app(scope, receive, send)
             return
         start: Message | None = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -17,7 +19,7 @@ from record_catalogue.realms import REALM_NAMES, realm_catalog
 from record_catalogue.record import REALMS
 from search_api.errors import ApiError
 from search_api.services import Services, get_services
-from search_api.understanding import interpretation, understand
+from search_api.understanding import Understood, interpretation, understand
 from search_index.base import Hit, SearchQuery
 from search_index.documents import reader_language
 
@@ -243,6 +245,64 @@ def decode_cursor(cursor: str, query_key: str) -> tuple[list[Any], str | None]:
         raise ApiError(422, "invalid_cursor", "cursor is not valid for this search; start again without it") from None
 
 
+def build_query(
+    services: Services,
+    *,
+    q: str,
+    lang: str,
+    filters: dict[str, Sequence[str] | None],
+    year_from: int | None,
+    year_to: int | None,
+    sort: Literal["relevance", "newest"] | None,
+    translate: bool,
+    size: int,
+    offset: int = 0,
+    cursor: str | None = None,
+    facets: Sequence[str] | None = None,
+    highlight: bool = True,
+) -> tuple[SearchQuery, Understood, str]:
+    """The engine query for validated search parameters (shared by the search and its export),
+    with how the text was understood and the key a cursor must carry."""
+    if lang not in services.settings.languages:
+        raise ApiError(
+            422,
+            "invalid_parameter",
+            f"lang: {lang!r} is not enabled; enabled: {', '.join(services.settings.languages)}",
+        )
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise ApiError(422, "invalid_parameter", f"year_from: {year_from} is after year_to ({year_to})")
+    if q.strip() == "*":
+        q = ""  # what readers type to mean "everything": a browse, not a search for the character
+    # Browsing has no relevance to rank by: the newest records first unless asked otherwise.
+    order: Literal["relevance", "newest"] = sort or ("relevance" if q.strip() else "newest")
+    chosen = {
+        name: [value.lower() for value in values] if name == "government" else list(values)
+        for name, values in filters.items()
+        if values
+    }
+    query_key = json.dumps([q, lang, sorted(chosen.items()), year_from, year_to, order, size, translate])
+    search_after, point_in_time = decode_cursor(cursor, query_key) if cursor else (None, None)
+    understood = understand(services, q, lang, translate)
+    query = SearchQuery(
+        text=q,
+        lang=lang,
+        parsed=understood.parsed,
+        alternatives={found.language: found.text for found in understood.translations},
+        filters=chosen,
+        year_from=year_from,
+        year_to=year_to,
+        sort=order,
+        offset=offset,
+        size=size,
+        search_after=search_after,
+        point_in_time=point_in_time,
+        highlight=highlight,
+    )
+    if facets is not None:
+        query = replace(query, facets=tuple(facets))
+    return query, understood, query_key
+
+
 @router.get("/search", response_model=SearchResponse)
 def search(
     services: Annotated[Services, Depends(get_services)],
@@ -293,45 +353,24 @@ def search(
     ] = True,
 ) -> Response:
     """Search every clearing-house in the reader's language, with facets."""
-    if lang not in services.settings.languages:
-        raise ApiError(
-            422,
-            "invalid_parameter",
-            f"lang: {lang!r} is not enabled; enabled: {', '.join(services.settings.languages)}",
-        )
-    if year_from is not None and year_to is not None and year_from > year_to:
-        raise ApiError(422, "invalid_parameter", f"year_from: {year_from} is after year_to ({year_to})")
-    if q.strip() == "*":
-        q = ""  # what readers type to mean "everything": a browse, not a search for the character
-    # Browsing has no relevance to rank by: the newest records first unless asked otherwise.
-    order: Literal["relevance", "newest"] = sort or ("relevance" if q.strip() else "newest")
-    filters = {
-        name: values
-        for name, values in (
-            ("realm", realm),
-            ("schema", schema),
-            ("government", [g.lower() for g in government] if government else None),
-            ("original_language", original_language),
-            ("entity", entity),
-        )
-        if values
-    }
-    query_key = json.dumps([q, lang, sorted(filters.items()), year_from, year_to, order, size, translate])
-    search_after, point_in_time = decode_cursor(cursor, query_key) if cursor else (None, None)
-    understood = understand(services, q, lang, translate)
-    query = SearchQuery(
-        text=q,
+    query, understood, query_key = build_query(
+        services,
+        q=q,
         lang=lang,
-        parsed=understood.parsed,
-        alternatives={found.language: found.text for found in understood.translations},
-        filters=filters,
+        filters={
+            "realm": realm,
+            "schema": schema,
+            "government": government,
+            "original_language": original_language,
+            "entity": entity,
+        },
         year_from=year_from,
         year_to=year_to,
-        sort=order,
-        offset=(page - 1) * size,
+        sort=sort,
+        translate=translate,
         size=size,
-        search_after=search_after,
-        point_in_time=point_in_time,
+        offset=(page - 1) * size,
+        cursor=cursor,
     )
     try:
         results = services.backend.search(query)

@@ -1,0 +1,178 @@
+"""``GET /api/v1/search/export``: the current results, every page of them, as CSV or JSON.
+
+A reader who found what they need takes it away as a file: the same parameters as the search
+(the same query, filters, order and reader language), every matching record up to
+``CHM_EXPORT_MAX_ROWS``, streamed a page at a time (the response starts at once and memory stays
+flat whatever the total). CSV has a header row and starts with a UTF-8 byte-order mark, so Excel
+reads the six languages' scripts instead of guessing a code page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+import orjson
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from analyzers.entities import entity_label
+from search_api.routes.search import (
+    MAX_QUERY_CHARS,
+    CountryCode,
+    EntityRef,
+    LanguageCode,
+    LanguageFilter,
+    RealmCode,
+    SchemaName,
+    SearchResult,
+    build_query,
+    facet_label,
+    present,
+)
+from search_api.services import Services, get_services
+from search_index.base import SearchQuery
+
+router = APIRouter(tags=["search"])
+
+PAGE_SIZE = 100
+COLUMNS = (
+    "id",
+    "cbd_id",
+    "realm",
+    "schema",
+    "record_type",
+    "government",
+    "country",
+    "title",
+    "summary",
+    "date",
+    "display_language",
+    "original_language",
+    "translation_status",
+    "url",
+    "record_page",
+)
+
+
+def rows(services: Services, query: SearchQuery, limit: int) -> Iterator[tuple[SearchResult, dict[str, str]]]:
+    """Every hit of ``query`` up to ``limit``, a page at a time (search_after, in one point in time
+    where the engine has one), each with its labels in the reader's language."""
+    sent = 0
+    while sent < limit:
+        results = services.backend.search(query)
+        for hit in results.hits[: limit - sent]:
+            result = present(hit, query.lang)
+            labels = {
+                "record_type": facet_label("schema", result.schema_name, query.lang),
+                "country": entity_label(f"country:{result.government}", query.lang) if result.government else "",
+            }
+            yield result, labels
+            sent += 1
+        if len(results.hits) < query.size or not results.hits:
+            return
+        query = replace(query, search_after=results.hits[-1].sort, point_in_time=results.point_in_time, offset=0)
+
+
+def record_page(result: SearchResult, lang: str) -> str:
+    """The record's own page on this server (a path: the file may be opened anywhere)."""
+    return f"/record/{quote(result.id, safe='')}?lang={lang}"
+
+
+def _values(result: SearchResult, labels: dict[str, str], lang: str) -> list[str]:
+    data = result.model_dump(by_alias=True)
+    values = {
+        **{key: "" if data.get(key) is None else str(data[key]) for key in COLUMNS if key in data},
+        **labels,
+        "record_page": record_page(result, lang),
+    }
+    return [values.get(column, "") for column in COLUMNS]
+
+
+def csv_stream(found: Iterator[tuple[SearchResult, dict[str, str]]], lang: str) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    yield b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+    for result, labels in found:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_spreadsheet_safe(value) for value in _values(result, labels, lang)])
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _spreadsheet_safe(value: str) -> str:
+    """A cell a spreadsheet will not run: text starting with = + - @ (a formula) gets a leading '."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def json_stream(found: Iterator[tuple[SearchResult, dict[str, str]]], lang: str, limit: int) -> Iterator[bytes]:
+    yield b'{"lang":' + orjson.dumps(lang) + b',"results":['
+    count = 0
+    for result, labels in found:
+        item = {**result.model_dump(by_alias=True), **labels, "record_page": record_page(result, lang)}
+        yield (b"," if count else b"") + orjson.dumps(item)
+        count += 1
+    yield b'],"exported":' + orjson.dumps(count) + b',"max_rows":' + orjson.dumps(limit) + b"}"
+
+
+@router.get(
+    "/search/export",
+    responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+    response_class=StreamingResponse,
+)
+def export(
+    services: Annotated[Services, Depends(get_services)],
+    format: Annotated[Literal["csv", "json"], Query(description="csv (UTF-8 with BOM, header row) or json.")] = "csv",
+    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="As for /search.")] = "",
+    lang: Annotated[LanguageCode, Query(description="The reader's language.")] = "en",
+    realm: Annotated[list[RealmCode] | None, Query()] = None,
+    schema: Annotated[list[SchemaName] | None, Query()] = None,
+    government: Annotated[list[CountryCode] | None, Query()] = None,
+    original_language: Annotated[list[LanguageFilter] | None, Query()] = None,
+    entity: Annotated[list[EntityRef] | None, Query()] = None,
+    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    sort: Annotated[Literal["relevance", "newest"] | None, Query()] = None,
+    translate: Annotated[bool, Query()] = True,
+) -> StreamingResponse:
+    """Every result of a search (the same parameters), up to CHM_EXPORT_MAX_ROWS rows, streamed."""
+    limit = services.settings.export_max_rows
+    query, _, _ = build_query(
+        services,
+        q=q,
+        lang=lang,
+        filters={
+            "realm": realm,
+            "schema": schema,
+            "government": government,
+            "original_language": original_language,
+            "entity": entity,
+        },
+        year_from=year_from,
+        year_to=year_to,
+        sort=sort,
+        translate=translate,
+        size=min(PAGE_SIZE, limit),
+        facets=(),
+        highlight=False,
+    )
+    # The first page is read before the response starts: an engine that is down is a 503, not a
+    # truncated file with a 200.
+    found = rows(services, query, limit)
+    first = next(found, None)
+
+    def everything() -> Iterator[tuple[SearchResult, dict[str, str]]]:
+        if first is not None:
+            yield first
+            yield from found
+
+    name = f"chm-search-{lang}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Export-Max-Rows": str(limit)}
+    if format == "csv":
+        return StreamingResponse(csv_stream(everything(), lang), media_type="text/csv; charset=utf-8", headers=headers)
+    return StreamingResponse(json_stream(everything(), lang, limit), media_type="application/json", headers=headers)
