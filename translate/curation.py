@@ -189,8 +189,8 @@ class Curation:
     def queue(self, wanted: QueueFilter) -> QueuePage:
         """One page of the queue, filtered and ordered as asked.
 
-        In two steps, so that a page costs its ranking plus what its 20 items cost: the total
-        and the page's ids first, from index-only reads (migration 0010), counting sentences'
+        In two steps, so that a page costs its ranking plus what its 20 items cost: the page's
+        ids and the total first, from index-only reads (migration 0010), counting sentences'
         records only when the order needs them; then those 20 rows with their record counts,
         whether their records still contain them, their records and glossary terms.
         """
@@ -198,8 +198,6 @@ class Curation:
         page = max(1, wanted.page)
         order_name = wanted.order if wanted.order in ORDERS else "used"
         conditions = [_TM.engine == SEGMENT_ENGINE, *self._status_conditions(wanted.status, self._gone())]
-        if wanted.status in ("machine", "failed"):
-            conditions.append(exists().where(self._use_of()))
         if wanted.lang:
             conditions.append(_TM.target_language == wanted.lang)
         if wanted.source_lang:
@@ -215,17 +213,30 @@ class Curation:
             impact = self._impact(wanted)
             source = source.outerjoin(impact, self._key_of(impact))
             order.append(func.coalesce(impact.c.impact, 0).desc())
+        used: ColumnElement[bool] = exists().where(self._use_of())
         if order_name in ("used", "impact"):
-            source, uses = self._use_ranking(wanted, source)
+            source, uses, joined = self._use_ranking(wanted, source)
             columns.append(uses)
             order.append(uses.desc())
+            used = joined if joined is not None else used  # the joined counts say it without a second pass
+        if wanted.status in ("machine", "failed"):
+            conditions.append(used)
+        # PostgreSQL counts the rows in the same pass (a window count); SQLite apart (a window
+        # count there costs as much as the ranking again).
+        windowed = self._dialect == "postgresql"
+        if windowed:
+            columns.append(func.count().over().label("total"))
         order += [_TM.updated_at.desc(), _TM.id.desc()]
         stmt = select(*columns).select_from(source).where(*conditions).order_by(*order)
         stmt = stmt.offset((page - 1) * size).limit(size)
         with self.catalogue.sessions() as session:
-            counted = select(func.count()).select_from(_TM).where(*conditions)
-            total = int(session.scalar(counted) or 0)  # apart: a window count costs SQLite as much again
-            ids = [int(found[0]) for found in session.execute(stmt)]
+            found = list(session.execute(stmt))
+            ids = [int(row[0]) for row in found]
+            if windowed and found:
+                total = int(found[0][-1])
+            else:  # SQLite, or past the last page (no row carries the window count)
+                counted = select(func.count()).select_from(source if windowed else _TM.__table__)
+                total = int(session.scalar(counted.where(*conditions)) or 0)
             rows: dict[int, tuple[TranslationMemoryEntry, int, bool]] = {}
             if ids:
                 record_count = select(func.count(func.distinct(_USE.record_id))).where(self._use_of())
@@ -235,8 +246,9 @@ class Curation:
             items = [self._item(session, *rows[entry_id]) for entry_id in ids if entry_id in rows]
         return QueuePage(total, page, size, order_name, items)
 
-    def _use_ranking(self, wanted: QueueFilter, source: Any) -> tuple[Any, Label[Any]]:
-        """``source`` with what each row's record count needs, and that count (labelled ``uses``).
+    def _use_ranking(self, wanted: QueueFilter, source: Any) -> tuple[Any, Label[Any], ColumnElement[bool] | None]:
+        """``source`` with what each row's record count needs, that count (labelled ``uses``), and
+        "used by a record" when the counts are joined (None: ask the use index).
 
         Both read indexes only. SQLite counts a row's records with one seek in the use index (a
         correlated subquery, ~1 µs a row: its fastest plan). PostgreSQL counts every sentence's
@@ -246,9 +258,10 @@ class Curation:
         """
         if self._dialect == "postgresql":
             counts = self._use_counts(wanted)
-            return source.outerjoin(counts, self._key_of(counts)), func.coalesce(counts.c.uses, 0).label("uses")
+            joined = source.outerjoin(counts, self._key_of(counts))
+            return joined, func.coalesce(counts.c.uses, 0).label("uses"), counts.c.uses.is_not(None)
         count = select(func.count(func.distinct(_USE.record_id))).where(self._use_of()).scalar_subquery()
-        return source, count.label("uses")
+        return source, count.label("uses"), None
 
     def _text_contains(self, needle: str) -> ColumnElement[bool]:
         """Plain text in the source or the translation, any case (no wildcards, no syntax).
