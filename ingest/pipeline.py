@@ -283,7 +283,7 @@ class Pipeline:
             )
             if upsert is not None:
                 upserts.append(upsert)
-        stored, taken = self._store(batch.new, upserts)
+        stored, taken, regrouped = self._store(batch.new, upserts)
         taken_ids = {batch.new[n].rows.id for n in taken}
         for new in batch.new:
             if new.rows.id not in taken_ids:  # its problems are reported when it is prepared again
@@ -300,11 +300,15 @@ class Pipeline:
             setattr(report, result.outcome, getattr(report, result.outcome) + 1)
             if result.document is not None:
                 documents[result.record_id] = result.document
+        # Duplicate groups formed, changed or dissolved: those documents come from the catalogue,
+        # which knows each group's records (``record_catalogue.duplicates``).
+        for row in self.catalogue.iter_records(ids=sorted(regrouped)):
+            documents[row.id] = build_document(row)
         report.errors += len(errors)
         self.catalogue.add_errors(errors)
         return [batch.new[n].position for n in taken]
 
-    def _store(self, new: list[PreparedNew], upserts: list[Upsert]) -> tuple[list[Stored], list[int]]:
+    def _store(self, new: list[PreparedNew], upserts: list[Upsert]) -> tuple[list[Stored], list[int], set[str]]:
         """Store the batch in one transaction; if that fails, record by record to isolate the bad one.
 
         Record by record, an error the record caused (a constraint, a value refused) is reported
@@ -312,17 +316,19 @@ class Pipeline:
         catalogue's and stops the run (``CatalogueUnavailable``: resume later, or the API's 503),
         rather than reporting every record of the batch as not stored.
 
-        Returns what happened to each record stored, and the indexes in ``new`` of those taken."""
+        Returns what happened to each record stored, the indexes in ``new`` of those taken, and
+        the records whose document a change of duplicate groups changed."""
         if not new and not upserts:
-            return [], []
+            return [], [], set()
         try:
             done = self.catalogue.store_batch([n.rows for n in new], upserts, self.actor)
         except SQLAlchemyError:
             pass
         else:
-            return self._outcomes(new, done.taken, upserts, done.upserted), done.taken
+            return self._outcomes(new, done.taken, upserts, done.upserted), done.taken, done.regrouped
         stored: list[Stored] = []
         taken: list[int] = []
+        regrouped: set[str] = set()
         for index, one in enumerate(new):
             try:
                 done = self.catalogue.store_batch([one.rows], [], self.actor)
@@ -332,6 +338,7 @@ class Pipeline:
                 continue
             if done.taken:  # found stored by now: to be prepared again, as an update
                 taken.append(index)
+            regrouped |= done.regrouped
             stored.extend(self._outcomes([one], done.taken, [], []))
         for upsert in upserts:
             record = upsert.record
@@ -343,8 +350,9 @@ class Pipeline:
                     Stored(record.id, record.source, record.source_position, "unchanged", None, _not_stored(exc))
                 )
                 continue
+            regrouped |= done.regrouped
             stored.extend(self._outcomes([], [], [upsert], done.upserted))
-        return stored, taken
+        return stored, taken, regrouped
 
     @staticmethod
     def _outcomes(

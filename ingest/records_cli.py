@@ -45,3 +45,32 @@ def delete(
         out.print("the search engine could not be reached: the next ingest or translate run removes them from it")
     if any(outcome == "not_found" for outcome in done.outcomes.values()):
         raise typer.Exit(1)
+
+
+@records_app.command("split")
+def split(
+    record_id: Annotated[str, typer.Argument(help="The record a duplicate group wrongly holds.")],
+    undo: Annotated[bool, typer.Option("--undo", help="Let the record be grouped again.")] = False,
+    actor: Annotated[str, typer.Option(help="Who decides (kept in the audit trail).")] = "cli",
+) -> None:
+    """A curator's "not the same document": take a record out of the duplicate group it was
+    recognised in; it is shown on its own, and stays so. Exit 1 for an unknown id."""
+    from translate.indexing import reindex
+
+    settings = get_settings()
+    catalogue = Catalogue(settings.catalogue_dsn)
+    backend = get_backend(settings)
+    try:
+        regrouped = catalogue.split_record(record_id, actor, split=not undo)
+        if regrouped is None:
+            out.print(f"{record_id}: no such record")
+            raise typer.Exit(1)
+        result = reindex(catalogue, backend, sorted(regrouped), tolerate_down=True)
+        group = catalogue.group_of(record_id)
+    finally:
+        backend.close()
+        catalogue.close()
+    shown = ", ".join(f"{r.id} ({r.realm})" for r in group)
+    out.print(f"{record_id}: {'may be grouped again' if undo else 'split'}; shown with: {shown}")
+    if result is None:
+        out.print("the search engine could not be reached: the next ingest or translate run updates it")

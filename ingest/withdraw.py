@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from record_catalogue.store import Catalogue, DeleteOutcome
 from search_index.base import IndexUnavailable, SearchBackend
+from search_index.documents import build_document
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ def withdraw(
     reason: str = "",
 ) -> Withdrawn:
     """Tombstone ``ids`` (see ``Catalogue.delete_records``) and delete them from the index."""
-    outcomes = catalogue.delete_records(ids, actor, only_source=only_source, reason=reason)
+    regrouped: set[str] = set()
+    outcomes = catalogue.delete_records(ids, actor, only_source=only_source, reason=reason, regrouped=regrouped)
     deleted = [record_id for record_id, outcome in outcomes.items() if outcome == "deleted"]
     # and those deleted earlier while the index was down
     pending = sorted({*deleted, *(set(catalogue.deleted_needing_index()) & set(ids))})
@@ -45,9 +47,12 @@ def withdraw(
         return Withdrawn(outcomes, True)
     try:
         backend.delete(pending)
+        # a withdrawn copy of a document: its group's document is shown without it
+        rows = list(catalogue.iter_records(ids=sorted(regrouped)))
+        backend.bulk(build_document(row) for row in rows)
         backend.refresh()
     except IndexUnavailable as exc:
         log.warning("index unavailable (%s): %d deleted records left for the next run to remove", exc, len(pending))
         return Withdrawn(outcomes, False)
-    catalogue.mark_indexed(pending)
+    catalogue.mark_indexed([*pending, *(row.id for row in rows)])
     return Withdrawn(outcomes, True)

@@ -75,6 +75,15 @@ class RecordRow(Base):
     entities: Mapped[list[RecordEntity]] = relationship(
         back_populates="record", cascade="all, delete-orphan", order_by="RecordEntity.id"
     )
+    # The records of its group, itself included, when it is a group's primary (``group_id`` = its
+    # id): loaded only where asked for (``Catalogue.iter_records``), to index the group as one.
+    group_members: Mapped[list[RecordRow]] = relationship(
+        "RecordRow",
+        primaryjoin="RecordRow.id == remote(foreign(RecordRow.group_id))",
+        viewonly=True,
+        lazy="raise",
+        order_by="RecordRow.id",
+    )
 
 
 class FieldText(Base):

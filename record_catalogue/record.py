@@ -14,7 +14,7 @@ Realm = Literal["CHM", "ABS", "BCH"]
 REALMS: tuple[str, ...] = ("CHM", "ABS", "BCH")
 TEXT_FIELDS: tuple[str, ...] = ("title", "summary", "text")
 NUL = "\x00"
-_PLAIN_FIELDS = ("id", "schema_name", "url", "source", "source_position")
+_PLAIN_FIELDS = ("id", "schema_name", "url", "source", "source_position", "symbol")
 MAX_ID_CHARS = 200
 # Characters that reorder how text is displayed (U+202A-U+202E, U+2066-U+2069) or are invisible
 # marks: an id holding one can look like another id (or like a path) in a link or a log line.
@@ -88,6 +88,9 @@ class Record(BaseModel):
     url: str | None = None
     links: list[Link] = Field(default_factory=list)
     terms: list[str] = Field(default_factory=list, description="Identifiers of the thesaurus terms it refers to.")
+    symbol: str | None = Field(
+        default=None, max_length=100, description="The document's own UN symbol (``UNEP/CBD/COP/12/11``), if any."
+    )
     source: str = ""
     source_position: str = ""
     _hash: str | None = PrivateAttr(default=None)
@@ -182,7 +185,9 @@ class Record(BaseModel):
         Computed once per record (ingest asks for it when screening and again when storing).
         """
         if self._hash is None:
-            payload = self.model_dump(mode="json", exclude={"source", "source_position"})
+            # ``symbol`` only when there is one: records without keep the hashes they had before it existed.
+            exclude = {"source", "source_position"} | ({"symbol"} if self.symbol is None else set())
+            payload = self.model_dump(mode="json", exclude=exclude)
             # surrogatepass: a Record is validated free of lone surrogates, but hashing must never
             # be the step that stops an import.
             raw = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")

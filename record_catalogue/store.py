@@ -31,7 +31,18 @@ from record_catalogue.db import (
     retrying,
     session_factory,
 )
-from record_catalogue.models import AuditEntry, Base, FieldText, IngestError, IngestRun, RecordEntity, RecordRow, utcnow
+from record_catalogue.duplicates import document_keys, regroup, replace_keys
+from record_catalogue.models import (
+    AuditEntry,
+    Base,
+    DocumentKey,
+    FieldText,
+    IngestError,
+    IngestRun,
+    RecordEntity,
+    RecordRow,
+    utcnow,
+)
 from record_catalogue.record import MAX_ID_CHARS, NUL, Record
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -104,6 +115,7 @@ class StoredRecord(NamedTuple):
     updated_at: datetime
     texts: tuple[StoredText, ...]
     entities: tuple[StoredEntity, ...]
+    group_id: str | None = None  # a new record joins a group only once stored (``BatchStored.regrouped``)
 
 
 @dataclass(frozen=True)
@@ -170,6 +182,7 @@ class NewRecord(NamedTuple):
     text_rows: list[tuple[Any, ...]]
     entity_rows: list[tuple[Any, ...]]
     audit_row: tuple[Any, ...]
+    key_rows: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -178,6 +191,9 @@ class BatchStored:
 
     upserted: list[tuple[str, Outcome, RecordRow | StoredRecord]] = field(default_factory=list)
     taken: list[int] = field(default_factory=list)
+    # Records whose index document changed because a duplicate group formed, changed or dissolved
+    # (``record_catalogue.duplicates``), in this batch or elsewhere: to index from the catalogue.
+    regrouped: set[str] = field(default_factory=set)
 
 
 class RowMaker:
@@ -254,6 +270,7 @@ class RowMaker:
             text_rows,
             entity_rows,
             self.audit((now, actor, "record.created", record.id, detail)),
+            tuple((record.id, key) for key in sorted(document_keys(record))),
         )
 
 
@@ -334,6 +351,7 @@ def _insert_records(session: Session, new: Sequence[NewRecord]) -> list[NewRecor
     insert_rows(connection, _table(FieldText), _TEXT_COLUMNS, [row for n in new for row in n.text_rows])
     insert_rows(connection, _table(RecordEntity), _ENTITY_COLUMNS, [row for n in new for row in n.entity_rows])
     insert_rows(connection, _table(AuditEntry), _AUDIT_COLUMNS, [n.audit_row for n in new])
+    insert_rows(connection, _table(DocumentKey), ("record_id", "key"), [row for n in new for row in n.key_rows])
     note_changed(session, [n.id for n in new])
     return list(new)
 
@@ -411,6 +429,7 @@ class Catalogue:
                         fresh[one.id] = position
                 inserted = {n.id for n in _insert_records(session, [new[p] for p in sorted(fresh.values())])}
                 result.taken = sorted(result.taken + [p for i, p in fresh.items() if i not in inserted])
+                result.regrouped = regroup(session, inserted)
             if not items:
                 return result
             rows = locked_rows(session, ids, selectinload(RecordRow.texts), selectinload(RecordRow.entities))
@@ -436,6 +455,10 @@ class Catalogue:
                 outcome, row = self._upsert_in(session, row, item, actor)
                 rows[row.id] = row
                 result.upserted.append((row.id, outcome, row))
+            stored = {record_id for record_id, outcome, _ in result.upserted if outcome != "unchanged"}
+            if stored:
+                session.flush()
+                result.regrouped |= regroup(session, stored)
         return result
 
     @staticmethod
@@ -485,6 +508,9 @@ class Catalogue:
         row.updated_at = utcnow()
         row.needs_index = True
         changed_fields = self._replace_originals(session, row, item.texts)
+        if outcome == "created":
+            session.flush()  # the keys refer to the record
+        replace_keys(session, record.id, document_keys(record))
         if item.entities is not None:
             row.entities = [
                 RecordEntity(
@@ -615,13 +641,20 @@ class Catalogue:
         self, batch_size: int = 500, ids: Sequence[str] | None = None, *, include_deleted: bool = False
     ) -> Iterator[RecordRow]:
         """Every record (or those named) with its texts, in id order, a batch at a time; deleted
-        records only with ``include_deleted`` (what is indexed never includes them)."""
+        records only with ``include_deleted`` (what is indexed never includes them). A duplicate
+        group's primary comes with its members (``group_members``), to be indexed as one."""
         last = ""
         while True:
             with self.sessions() as session:
+                members = selectinload(RecordRow.group_members)
                 stmt = (
                     select(RecordRow)
-                    .options(selectinload(RecordRow.texts), selectinload(RecordRow.entities))
+                    .options(
+                        selectinload(RecordRow.texts),
+                        selectinload(RecordRow.entities),
+                        members.selectinload(RecordRow.texts),
+                        members.selectinload(RecordRow.entities),
+                    )
                     .order_by(RecordRow.id)
                 )
                 if ids is not None:
@@ -639,7 +672,13 @@ class Catalogue:
         return self.delete_records([record_id], actor, only_source=only_source, reason=reason)[record_id] == "deleted"
 
     def delete_records(
-        self, ids: Sequence[str], actor: str, *, only_source: str | None = None, reason: str = ""
+        self,
+        ids: Sequence[str],
+        actor: str,
+        *,
+        only_source: str | None = None,
+        reason: str = "",
+        regrouped: set[str] | None = None,
     ) -> dict[str, DeleteOutcome]:
         """Withdraw records: each becomes a tombstone (``deleted_at``, ``deleted_by``) that the feeds
         report as deleted, with its texts, reviewed translations and history kept for audit; a later
@@ -648,7 +687,8 @@ class Catalogue:
 
         ``only_source``: delete only records that came from this source (a partner's key may
         withdraw only what it pushed: ``api:<key name>``); others are ``not_yours``.
-        One transaction; outcomes by id.
+        One transaction; outcomes by id. ``regrouped`` receives the ids of the records whose index
+        document changed because a deleted one left its duplicate group (flagged ``needs_index``).
         """
         wanted = sorted(set(ids))
 
@@ -675,9 +715,49 @@ class Catalogue:
                         entry = AuditEntry(actor=actor, action="record.deleted", record_id=record_id, detail=detail)
                         session.add(entry)
                         outcomes[record_id] = "deleted"
+                gone = [record_id for record_id, outcome in outcomes.items() if outcome == "deleted"]
+                if gone:
+                    session.flush()
+                    moved = regroup(session, gone)
+                    if regrouped is not None:
+                        regrouped.update(moved)
             return outcomes
 
         return retrying(run)
+
+    def split_record(self, record_id: str, actor: str, *, split: bool = True) -> set[str] | None:
+        """A curator's "not the same document": ``record_id`` leaves its duplicate group and joins
+        none again (``split=False`` undoes it). None if there is no such (live) record; otherwise the
+        ids whose index document changed (flagged ``needs_index``). Audited ``record.split`` or
+        ``record.unsplit``; the records themselves are untouched."""
+
+        def run() -> set[str] | None:
+            with self.sessions.begin() as session:
+                row = locked_rows(session, [record_id]).get(record_id)
+                if row is None or row.deleted_at is not None:
+                    return None
+                previous = row.group_id
+                row.group_split = split
+                detail = {"group": previous} if previous else {}
+                action = "record.split" if split else "record.unsplit"
+                session.add(AuditEntry(actor=actor, action=action, record_id=record_id, detail=detail))
+                session.flush()
+                return regroup(session, [record_id])
+
+        return retrying(run)
+
+    def group_of(self, record_id: str) -> list[RecordRow]:
+        """The live records grouped with ``record_id`` as one document (itself included), primary
+        first; just itself when it is in no group."""
+        with self.sessions() as session:
+            row = session.get(RecordRow, record_id)
+            if row is None:
+                return []
+            if row.group_id is None:
+                return [row]
+            stmt = select(RecordRow).where(RecordRow.group_id == row.group_id, _LIVE).order_by(RecordRow.id)
+            members = list(session.scalars(stmt))
+        return sorted(members, key=lambda m: (m.id != m.group_id, m.id))
 
     # -- errors and audit --------------------------------------------------------------------
     @staticmethod

@@ -14,7 +14,12 @@ The document shape (what ``documents.build_document`` produces, what ``bulk`` ta
       "names": str,                                             # language-neutral: names, ids, symbols
       "entities": ["type:id"], "date": "YYYY-MM-DD"|None, "year": int|None,
       "url": str|None, "updated_at": ISO-8601 str,
+      "realms": [str],                                          # every clearing-house listing it
+      "sources": [{"id", "realm", "schema", "url"}],            # a duplicate group's records
     }
+
+A record grouped under another as a copy of the same document is given as a marker,
+``{"id": str, "merged_into": str}``: ``bulk`` removes its document (the group is one result).
 
 Query semantics every engine gives (the contract suite checks them; ``query_plan`` decides them
 once for all engines): the query's language is not the page's. The text is parsed into clauses
@@ -154,6 +159,12 @@ def chunked(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def merged_into(doc: Document) -> str | None:
+    """The group a marker document says its record is shown through (see the module doc), or None."""
+    value = doc.get("merged_into")
+    return value if isinstance(value, str) and value else None
 
 
 def validate_document(doc: Document) -> str | None:

@@ -133,17 +133,42 @@ def cbd_identifier(row: RecordLike) -> str | None:
     return None if _GUID.match(row.id) else row.id
 
 
+def group_members(row: RecordLike) -> list[RecordLike]:
+    """The other records of the duplicate group ``row`` is the primary of, when the catalogue
+    loaded them with it (``Catalogue.iter_records``); none otherwise. Read from the instance's
+    own state, never loaded on access: a row detached from its session must not query."""
+    loaded = getattr(row, "__dict__", {}).get("group_members") or ()
+    return [m for m in loaded if m.id != row.id and getattr(m, "deleted_at", None) is None]
+
+
 def build_document(row: RecordLike) -> Document:
-    """The index document of one record (see ``search_index.base`` for its shape)."""
+    """The index document of one record (see ``search_index.base`` for its shape).
+
+    A record grouped under another as a copy of one document (``group_id``, see
+    ``record_catalogue.duplicates``) gives a marker, ``{"id", "merged_into"}``: the engines
+    remove its own document, for the group is shown once, by its primary. The primary's document
+    takes what its members add: the languages and fields it lacks, every realm (so the realm
+    facet counts the document in each), entities, names, and ``sources``, every record with its
+    clearing-house and link.
+    """
+    group_id = getattr(row, "group_id", None)
+    if group_id is not None and group_id != row.id:
+        return {"id": row.id, "merged_into": group_id}
+    members = group_members(row)
     chosen = best_texts(row.texts)
+    for member in members:
+        for name, by_lang in best_texts(member.texts).items():
+            for lang, version in by_lang.items():
+                chosen[name].setdefault(lang, version)
     fields = {
         name: {lang: t.text for lang, t in by_lang.items() if lang in UN_LANGUAGES} for name, by_lang in chosen.items()
     }
-    originals = [t.text for t in row.texts if t.provenance == "original"]
+    every = [row, *members]
+    originals = [t.text for record in every for t in record.texts if t.provenance == "original"]
     symbols: list[str] = []
     for text in originals:
         symbols.extend(find_symbols(text))
-    names = " ".join(dict.fromkeys([row.id, *fields["title"].values(), *symbols]))
+    names = " ".join(dict.fromkeys([*(r.id for r in every), *fields["title"].values(), *symbols]))
     languages = sorted({lang for by_lang in fields.values() for lang in by_lang})
     return {
         "id": row.id,
@@ -157,10 +182,12 @@ def build_document(row: RecordLike) -> Document:
         "text": fields["text"],
         "status": language_status(chosen, row.original_language),
         "names": names,
-        "entities": sorted({f"{e.type}:{e.entity_id}" for e in row.entities}),
+        "entities": sorted({f"{e.type}:{e.entity_id}" for record in every for e in record.entities}),
         "date": row.date.isoformat() if row.date else None,
         "year": row.date.year if row.date else None,
         "url": row.url,
         "cbd_id": cbd_identifier(row),
         "updated_at": row.updated_at.isoformat(),
+        "realms": sorted({r.realm for r in every}),
+        "sources": [{"id": r.id, "realm": r.realm, "schema": r.schema_name, "url": r.url} for r in every if members],
     }

@@ -48,6 +48,7 @@ from search_index.base import (
     SearchQuery,
     SearchResults,
     chunked,
+    merged_into,
     validate_document,
 )
 from search_index.query_plan import (
@@ -121,9 +122,11 @@ def to_tantivy(doc: Document) -> tantivy.Document:
     """The Tantivy document for one index document (its JSON kept whole in ``source``)."""
     tdoc = tantivy.Document()
     tdoc.add_text("id", doc["id"])
-    for name in ("realm", "schema", "government", "original_language"):
+    for name in ("schema", "government", "original_language"):
         if doc.get(name):
             tdoc.add_text(name, str(doc[name]))
+    for realm in doc.get("realms") or [doc["realm"]]:  # a document several clearing-houses list
+        tdoc.add_text("realm", str(realm))
     for lang in doc.get("languages") or []:
         tdoc.add_text("languages", lang)
     for entity in doc.get("entities") or []:
@@ -308,8 +311,12 @@ class TantivyBackend(SearchBackend):
                 # consumes) the writer, and the next batch goes to a new one.
                 writer = self._writer(target)
                 for doc in batch:
-                    reason = validate_document(doc)
                     doc_id = str(doc.get("id") or "?")
+                    if merged_into(doc) is not None:  # shown through its group's document: its own goes
+                        writer.delete_documents_by_term("id", doc_id)
+                        result.indexed += 1
+                        continue
+                    reason = validate_document(doc)
                     if reason is not None:
                         result.errors.append((doc_id, reason))
                         continue

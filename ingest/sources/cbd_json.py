@@ -159,11 +159,21 @@ def record_from_json(doc: Any, source: str, position: str, realm_hint: str | Non
             url=realm_catalog().record_url(info.realm, info.name, identifier),
             links=_links(doc),
             terms=_terms(doc),
+            symbol=_symbol(doc),
             source=source,
             source_position=position,
         )
     except ValidationError as exc:
         return SourceError(source, position, validation_reason(exc), identifier)
+
+
+def _symbol(doc: dict[str, Any]) -> str | None:
+    """A meeting document's own symbol (``"symbol": "UNEP/CBD/COP/12/11"``): it names the document
+    wherever it is listed, so copies of it are recognised (``record_catalogue.duplicates``)."""
+    value = doc.get("symbol")
+    if isinstance(value, str) and 0 < len(value.strip()) <= 100:
+        return value.strip()
+    return None
 
 
 def validation_reason(exc: ValidationError) -> str:

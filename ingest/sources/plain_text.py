@@ -61,6 +61,7 @@ def text_record(path: Path, content: str, realm_hint: str | None, title: str | N
         title={"und": full_title[:MAX_TITLE]},
         text={"und": text},
         url=realm_catalog().record_url(info.realm, info.name, record_id),
+        symbol=symbol,
         source=source,
         source_position="",
     )

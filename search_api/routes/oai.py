@@ -205,7 +205,9 @@ class Provider:
         if prefix == "oai_dc":
             metadata.append(oai_dc(row, identifier))
         else:
-            metadata.append(native(row, identifier, self.formats["chm"].schema))
+            group = self.catalogue.group_of(row.id) if row.group_id is not None else []
+            others = [member for member in group if member.id != row.id]
+            metadata.append(native(row, identifier, self.formats["chm"].schema, others))
 
     # -- verbs ---------------------------------------------------------------------------------
     def identify(self, out: ET.Element, _args: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ from search_api.auth import require_role
 from search_api.errors import ApiError
 from search_api.services import Services, get_services
 from search_index.documents import reader_language
+from translate.indexing import reindex
 
 router = APIRouter(tags=["records"])
 MAX_PUSH = 1000
@@ -260,4 +261,56 @@ async def delete_record(
         deleted_at=row.deleted_at.isoformat(),
         deleted_by=row.deleted_by,
         index_updated=done.index_updated,
+    )
+
+
+class GroupMember(BaseModel):
+    id: str
+    realm: str
+    schema_name: str
+    url: str | None
+
+
+class SplitResult(BaseModel):
+    """A record's standing after a curator split it from (or let it rejoin) its duplicate group."""
+
+    id: str
+    split: bool
+    group: list[GroupMember] = Field(description="The records shown as one document with it now (itself included)")
+    reindexed: list[str]
+    index_updated: bool
+
+
+class SplitRequest(BaseModel):
+    split: bool = Field(default=True, description="false: let the record be grouped again")
+
+
+@router.post(
+    "/records/{record_id}/split",
+    response_model=SplitResult,
+    responses={401: {}, 403: {}, 404: {"description": "No such record"}},
+)
+async def split_record(
+    services: Annotated[Services, Depends(get_services)],
+    key: Annotated[KeyInfo, Depends(require_role("curator"))],
+    record_id: Annotated[str, Path(max_length=200)],
+    body: Annotated[SplitRequest | None, Body()] = None,
+) -> SplitResult:
+    """A curator's "not the same document": the record leaves the group it was recognised in
+    (``{"split": false}`` lets it be grouped again). Nothing is merged or lost either way: every
+    record stays as it came; only how search shows them changes, at once."""
+    split = True if body is None else body.split
+    regrouped = await run_in_threadpool(services.catalogue.split_record, record_id, key.name, split=split)
+    if regrouped is None:
+        raise ApiError(404, "not_found", f"no record with id {record_id!r}")
+    result = await run_in_threadpool(
+        reindex, services.catalogue, services.backend, sorted(regrouped), tolerate_down=True
+    )
+    group = services.catalogue.group_of(record_id)
+    return SplitResult(
+        id=record_id,
+        split=split,
+        group=[GroupMember(id=r.id, realm=r.realm, schema_name=r.schema_name, url=r.url) for r in group],
+        reindexed=sorted(regrouped),
+        index_updated=result is not None,
     )

@@ -49,6 +49,17 @@ class OriginalText(BaseModel):
     language: str
 
 
+class SourceRecord(BaseModel):
+    """One of the records through which a document is listed (a clearing-house, a file)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    realm: str
+    schema_name: str = Field(alias="schema")
+    url: str | None
+
+
 class SearchResult(BaseModel):
     """One hit, shown in the reader's language where a version exists, and saying which."""
 
@@ -76,6 +87,10 @@ class SearchResult(BaseModel):
     machine_translated: bool
     translation_status: Literal["original", "machine", "reviewed", "pending"]
     entities: list[str]
+    realms: list[str] = Field(description="Every clearing-house listing this document.")
+    sources: list[SourceRecord] = Field(
+        description="Every record this document is listed under (one per clearing-house or file), shown one first."
+    )
     original: OriginalText | None = Field(
         default=None, description="The original title and summary, present only when the shown ones are translations."
     )
@@ -205,6 +220,9 @@ def present(hit: Hit, lang: str) -> SearchResult:
         translation_status=status,
         entities=source.get("entities") or [],
         original=_original(source, {"title": title_lang, "summary": summary_lang}),
+        realms=source.get("realms") or [source["realm"]],
+        sources=[SourceRecord.model_validate(one) for one in source.get("sources") or []]
+        or [SourceRecord(id=source["id"], realm=source["realm"], schema=source["schema"], url=source.get("url"))],
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from search_index.base import BulkResult, Document, validate_document
+from search_index.base import BulkResult, Document, merged_into, validate_document
 from search_index.elastic.clients import (
     BULK_REQUEST_TIMEOUT,
     ApiFailure,
@@ -58,6 +58,8 @@ def index_action(doc: object, index_name: str) -> tuple[str, bytes | None, str |
     doc_id = str(doc.get("id") or "?") if isinstance(doc, Mapping) else "?"
     if not isinstance(doc, dict):
         return doc_id, None, "document is not a mapping"
+    if merged_into(doc) is not None:  # shown through its group's document: its own goes
+        return doc_id, delete_lines(doc_id, index_name), None
     reason = validate_document(doc)
     if reason is not None:
         return doc_id, None, reason
@@ -159,7 +161,8 @@ class BulkWriter:
             for action, item in zip(todo, items, strict=True):
                 info: dict[str, Any] = next(iter(item.values()))
                 status = int(info.get("status", 500))
-                if 200 <= status < 300 or (ignore_404 and status == 404):
+                # A delete (of a record grouped under another) finding nothing left to delete is done.
+                if 200 <= status < 300 or (status == 404 and (ignore_404 or "delete" in item)):
                     result.indexed += 1
                 elif status in RETRYABLE_STATUS:
                     retry.append(action)

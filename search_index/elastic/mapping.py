@@ -23,7 +23,7 @@ from search_index.base import TEXT_FIELD_BOOSTS
 
 # Bumped whenever settings or mappings change in a way an existing index cannot take; an index
 # another version of the project made is reported instead of being written to blindly.
-MAPPING_VERSION = 5
+MAPPING_VERSION = 6
 
 TEXT_FIELDS: tuple[str, ...] = tuple(name for name, _ in TEXT_FIELD_BOOSTS)
 SUGGEST_SUBFIELD = "suggest"
@@ -127,6 +127,9 @@ def index_mappings(languages: Sequence[str]) -> dict[str, Any]:
     """
     langs = check_languages(languages)
     properties: dict[str, Any] = {name: {"type": "keyword"} for name in KEYWORD_FIELDS}
+    # Every clearing-house listing a document (a duplicate group's realms) counts and filters as
+    # its realm; ``realm`` itself stays the shown record's, for display.
+    properties["realms"] = {"type": "keyword", "copy_to": "realm"}
     properties.update({name: _text_field(name, langs) for name in TEXT_FIELDS})
     properties.update(
         {
