@@ -31,14 +31,20 @@ class ResolvedLanguages:
 
 
 def resolve_languages(record: Record, detector: LanguageDetector, languages: Sequence[str]) -> ResolvedLanguages:
-    """Assign every field version of ``record`` to a known language, or report why not."""
+    """Assign every field version of ``record`` to a known language, or report why not.
+
+    Versions whose key detection confirms are placed first, then re-labelled ones: a title keyed
+    ``en`` that holds Spanish beside a title keyed ``es`` leaves the ``es`` one in place, and is
+    itself reported, never stored over it. A version keyed with a language outside the system's
+    (``sw``) is left out without an error when the field has a version in one of its languages;
+    alone, it is an error (the field would be lost).
+    """
     resolved = ResolvedLanguages()
     placed: dict[tuple[str, str], TextVersion] = {}
     for field_name, versions in record.texts().items():
-        # Versions keyed by a known language go first, so they win a clash with a re-labelled one.
-        for key, text in sorted(versions.items(), key=lambda kv: kv[0] not in languages):
+        candidates: list[tuple[bool, bool, str, str, str, float]] = []
+        for key, text in versions.items():
             detection = detector.detect(text)
-            declared = None if key == UNDETERMINED else key
             if key in languages:
                 language = key
                 if (
@@ -49,20 +55,26 @@ def resolve_languages(record: Record, detector: LanguageDetector, languages: Seq
                     language = detection.language
             elif detection.language in languages:
                 language = detection.language
+            elif key != UNDETERMINED and len(versions) > 1:
+                continue  # a translation into a language not served here; the field has others
             else:
-                what = f"declared as {key!r}" if declared else "with no declared language"
+                what = f"declared as {key!r}" if key != UNDETERMINED else "with no declared language"
                 resolved.problems.append(
                     f"field {field_name} {what}: language not one of {', '.join(languages)} "
                     f"(detected {detection.language}); this version was not stored"
                 )
                 continue
+            relabelled = language != key
+            candidates.append((relabelled, key not in languages, key, language, text, detection.confidence))
+        for _relabelled, _unknown_key, key, language, text, confidence in sorted(candidates):
             if (field_name, language) in placed:
                 resolved.problems.append(
                     f"field {field_name}.{key} is in {language}, which the record already has; "
                     "this version was not stored"
                 )
                 continue
-            placed[(field_name, language)] = TextVersion(field_name, language, text, declared, detection.confidence)
+            declared = None if key == UNDETERMINED else key
+            placed[(field_name, language)] = TextVersion(field_name, language, text, declared, confidence)
     resolved.texts = list(placed.values())
     resolved.original_language = _original_language(record, resolved.texts)
     return resolved

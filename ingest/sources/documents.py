@@ -20,6 +20,26 @@ from record_catalogue.settings import get_settings
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
+# Titles that PDF producers write when the author gave none (word processors, converters,
+# scanners): taken as the document's title they would title every such document alike.
+_DEFAULT_TITLES = re.compile(
+    r"^(?:untitled(?:\s+document)?(?:\s*\d+)?|title|document\d*|no title|sans titre|sin t[ií]tulo|"
+    r"microsoft (?:word|powerpoint|excel) - .*|powerpoint presentation|slide \d+|scan(?:ned)?(?: document)?.*)$",
+    re.IGNORECASE,
+)
+
+
+def producer_default(title: str | None, path: Path) -> bool:
+    """Whether a PDF's metadata title is no title: empty, a producer's default ("Untitled",
+    "Microsoft Word - report.docx") or the file's own name. Then its first heading titles it."""
+    if title is None or not title.strip():
+        return True
+    name = title.strip().strip('"').casefold()
+    file_names = {path.name.casefold(), path.stem.casefold()}
+    stems = {name, name.rsplit(".", 1)[0]}
+    return bool(_DEFAULT_TITLES.match(name)) or not stems.isdisjoint(file_names)
+
+
 def read_pdf(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
     """The text layer of a PDF, page by page (read in a child process, within a budget)."""
     source = str(path)
@@ -31,7 +51,7 @@ def read_pdf(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
     if not found.text.strip():
         yield SourceError(source, "", f"PDF has no text layer ({found.pages} page(s) of images?); OCR it first")
         return
-    yield text_record(path, found.text, realm_hint, title=found.title)
+    yield text_record(path, found.text, realm_hint, title=None if producer_default(found.title, path) else found.title)
 
 
 def read_docx(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
@@ -48,8 +68,19 @@ def read_docx(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]
     yield text_record(path, found.text, realm_hint)
 
 
+def main_text(page: str) -> str:
+    """An HTML page's main content, without its navigation, menus, sidebars and footers: what the
+    page says, not what every page of its site repeats. trafilatura (a maintained main-content
+    extractor) decides; "" when it finds no main content (a page that is all list, say)."""
+    import trafilatura  # imported on first use: a run without HTML files does not pay for it
+
+    extracted = trafilatura.extract(page, include_comments=False, include_tables=True, favor_precision=True)
+    return extracted or ""
+
+
 def read_html(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
-    """An HTML page's text (scripts and styles dropped), titled by its <title>."""
+    """An HTML page's main text (``main_text``; all its text when it has no main content),
+    titled by its <title>."""
     source = str(path)
     content = read_text_file(path, max_chars=4 * get_settings().max_record_chars)  # markup around the text
     if isinstance(content, SourceError):
@@ -57,7 +88,7 @@ def read_html(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]
         return
     match = _HTML_TITLE.search(content)
     body = _HTML_TITLE.sub(" ", content)
-    text = html_to_text(body)
+    text = main_text(body) or html_to_text(body)
     if not text.strip():
         yield SourceError(source, "", "HTML page has no text")
         return

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,6 +13,11 @@ from ingest.sources import SourceError, SourceItem
 from ingest.sources.cbd_json import read_cbd_json
 from ingest.sources.documents import read_docx, read_html, read_pdf
 from ingest.sources.plain_text import read_plain_text
+from record_catalogue.realms import realm_catalog
+from record_catalogue.record import Record
+
+_ID_CHARS = re.compile(r"[^A-Za-z0-9_.\-]+")
+MAX_ID = 200
 
 Reader = Callable[[Path, "str | None"], Iterator[SourceItem]]
 READERS: dict[str, Reader] = {
@@ -47,6 +55,7 @@ def read_path(path: Path, realm_hint: str | None = None, defer: bool = False) ->
     if not path.exists():
         yield SourceError(str(path), "", "no such file or directory")
         return
+    taken_twice = _names_taken_twice(path)
     for file in discover(path):
         reader = READERS.get(file.suffix.lower())
         if not file.is_file():
@@ -60,8 +69,42 @@ def read_path(path: Path, realm_hint: str | None = None, defer: bool = False) ->
                 f"unsupported file type {file.suffix or '(none)'}; supported: {', '.join(sorted(READERS))}",
             )
             continue
-        items = read_cbd_json(file, realm_hint, defer) if reader is read_cbd_json else reader(file, realm_hint)
+        if reader is read_cbd_json:
+            items = read_cbd_json(file, realm_hint, defer)
+        else:
+            items = _named_by_folder(path, file, reader(file, realm_hint), taken_twice)
         yield from _guarded(file, items)
+
+
+def _names_taken_twice(root: Path) -> set[str]:
+    """The record ids that two document files under ``root`` would both take (their names)."""
+    if not root.is_dir():
+        return set()
+    names = Counter(
+        _plain_id(file.stem) for file in discover(root) if READERS.get(file.suffix.lower()) not in (None, read_cbd_json)
+    )
+    return {name for name, count in names.items() if count > 1}
+
+
+def _plain_id(stem: str) -> str:
+    return _ID_CHARS.sub("-", stem).strip("-") or "document"
+
+
+def _named_by_folder(
+    root: Path, file: Path, items: Iterator[SourceItem], taken_twice: set[str]
+) -> Iterator[SourceItem]:
+    """A document file's record id is its name; when two files of the directory ingested have one
+    name (``a/report.txt``, ``b/report.txt``), their folders name them too (``a-report``,
+    ``b-report``): two records, never one overwriting the other. Every other file keeps its name."""
+    for item in items:
+        if isinstance(item, Record) and item.id in taken_twice:
+            record_id = _plain_id("-".join([*file.relative_to(root).parent.parts, item.id]))
+            if len(record_id) > MAX_ID:
+                digest = hashlib.sha256(str(file.relative_to(root)).encode()).hexdigest()[:16]
+                record_id = f"{item.id[: MAX_ID - 17]}-{digest}"
+            url = realm_catalog().record_url(item.realm, item.schema_name, record_id)
+            item = item.model_copy(update={"id": record_id, "url": url})
+        yield item
 
 
 def _guarded(file: Path, items: Iterator[SourceItem]) -> Iterator[SourceItem]:
