@@ -78,8 +78,7 @@ def test_serve_answers_health_and_search(tmp_path: Path) -> None:
         assert health["status"] == "ok"
         with urllib.request.urlopen(f"{base}/search?q=technology+transfer&lang=en", timeout=5) as response:
             body = json.load(response)
-        # the text file, shown through the meeting-document record of the same document
-        assert "CC914A09-3A83-4801-A9B5-242138F95406" in [r["id"] for r in body["results"]]
+        assert "UNEP-CBD-COP-12-11" in [r["id"] for r in body["results"]]
     finally:
         server.terminate()
         server.wait(timeout=10)
