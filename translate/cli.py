@@ -5,6 +5,9 @@ a package that cannot be installed or removed (the Argos index unreachable inclu
 after a translate run in which a model failed to load (the other pairs were still done). Imports
 (``memory import``, ``glossary import``) exit 2 for a file they cannot read at all (nothing is
 imported) and 1 when they refused some entries (listed with the reason; the rest is imported).
+``translate`` exits 2 for a CHM_TRANSLATE_* setting this machine cannot honour (a GPU it lacks),
+3 when another worker already runs on a SQLite catalogue, and 1 after a run that left records
+untranslated with an error or unindexed (listed).
 """
 
 from __future__ import annotations

@@ -261,6 +261,24 @@ class Backlog:
         retrying(attempt)
 
 
+def clear_rows(sessions: sessionmaker[Session], generations: dict[str, int]) -> None:
+    """Delete the queue rows of records a whole-catalogue run finished, if still as it read them
+    (same generation, held by no worker)."""
+
+    def attempt() -> None:
+        with sessions.begin() as session:
+            for record_id, generation in sorted(generations.items()):
+                session.execute(
+                    delete(TranslationWork).where(
+                        TranslationWork.record_id == record_id,
+                        TranslationWork.generation == generation,
+                        TranslationWork.leased_by.is_(None),
+                    )
+                )
+
+    retrying(attempt)
+
+
 class Heartbeat:
     """Renews a worker's leases every third of the lease time, in a thread of its own.
 

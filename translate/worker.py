@@ -50,6 +50,7 @@ from record_catalogue.db import CatalogueUnavailable, one_line
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
 from record_catalogue.store import Catalogue, locked_rows
+from record_catalogue.work_models import TranslationWork
 from search_index.base import IndexUnavailable, SearchBackend
 from translate.engines import PIVOT_LANGUAGE
 from translate.fields import FieldOutcome, assemble, replace_uses, write_outcome
@@ -57,7 +58,7 @@ from translate.gate import check_language
 from translate.indexing import reindex
 from translate.memory import SegmentState, load_states, lock_for_write
 from translate.translator import Stats, TextRequest, TextResult, Translator
-from translate.work import Backlog, Heartbeat, Lease, Waker
+from translate.work import Backlog, Heartbeat, Lease, Waker, clear_rows
 
 BATCH_RECORDS = 64
 ACTOR = "translate"
@@ -142,16 +143,23 @@ class TranslateWorker:
         limit: int | None = None,
         progress: Progress | None = None,
     ) -> TranslateReport:
-        """Translate what is missing (into ``languages``, default all configured; of ``realms``)."""
+        """Translate what is missing (into ``languages``, default all configured; of ``realms``).
+
+        Into every configured language, the records read are also done as far as the shared
+        backlog is concerned: their queue rows are removed, unless a worker holds them or the
+        record changed after it was read.
+        """
         targets = tuple(lang for lang in (languages or self.languages) if lang in self.languages)
         self.translator.stats = Stats()
         report = TranslateReport(stats=self.translator.stats)
         report.records_total = self._count(realms)  # what is read; --limit counts records with work
         self.backend.ensure_index()
         models: dict[tuple[str, str], object] = dict(self.translator.engine.models())
+        clears = set(targets) == set(self.languages)
+        queued: dict[str, int] = {}
         batch: list[RecordRow] = []
         jobs: list[Job] = []
-        for row in self._records(realms):
+        for row in self._records(realms, queued if clears else None):
             if limit is not None and report.records_translated + len(batch) >= limit:
                 break
             report.records_seen += 1
@@ -159,9 +167,14 @@ class TranslateWorker:
             if row_jobs:
                 batch.append(row)
                 jobs.extend(row_jobs)
+            elif row.id in queued:
+                queued[row.id] = -queued[row.id] - 1  # nothing to do for it: done (marked, cleared in bulk)
+                if report.records_seen % 500 == 0:
+                    self._clear(queued, [])
             if len(batch) >= self.batch_records:
                 self._process(jobs, report)
                 report.records_translated += len(batch)
+                self._clear(queued, [r.id for r in batch])
                 batch, jobs = [], []
                 if progress is not None:
                     progress(report)
@@ -170,9 +183,18 @@ class TranslateWorker:
         if jobs:
             self._process(jobs, report)
             report.records_translated += len(batch)
+        self._clear(queued, [r.id for r in batch])
         if progress is not None:
             progress(report)
         return report
+
+    def _clear(self, queued: dict[str, int], translated: Sequence[str]) -> None:
+        """Remove the queue rows of records this run has finished (translated now, or nothing to do)."""
+        done = {rid: queued.pop(rid) for rid in translated if rid in queued}
+        idle = [rid for rid, generation in queued.items() if generation < 0]
+        done.update({rid: -queued.pop(rid) - 1 for rid in idle})
+        if done:
+            clear_rows(self.catalogue.sessions, done)
 
     def work(
         self,
@@ -313,21 +335,32 @@ class TranslateWorker:
                 stmt = stmt.where(RecordRow.realm.in_(list(realms)))
             return int(session.scalar(stmt) or 0)
 
-    def _records(self, realms: Sequence[str], page: int = 500) -> Iterator[RecordRow]:
-        """Records (with texts) in id order, a page per session, optionally of some realms."""
+    def _records(
+        self, realms: Sequence[str], queued: dict[str, int] | None = None, page: int = 500
+    ) -> Iterator[RecordRow]:
+        """Records (with texts) in id order, a page per session, optionally of some realms.
+
+        ``queued`` receives the queue generation of each record read that is in the backlog and
+        held by no worker, read in the same session as the record (so a later change is not lost).
+        """
         last = ""
         while True:
             with self.catalogue.sessions() as session:
                 stmt = (
                     select(RecordRow)
                     .options(selectinload(RecordRow.texts))
-                    .where(RecordRow.id > last, RecordRow.deleted_at.is_(None))  # not tombstones
+                    .where(RecordRow.id > last)
                     .order_by(RecordRow.id)
                     .limit(page)
                 )
                 if realms:
                     stmt = stmt.where(RecordRow.realm.in_(list(realms)))
                 rows = list(session.scalars(stmt))
+                if queued is not None and rows:
+                    generations = select(TranslationWork.record_id, TranslationWork.generation).where(
+                        TranslationWork.record_id.in_([row.id for row in rows]), TranslationWork.leased_by.is_(None)
+                    )
+                    queued.update({str(rid): int(generation) for rid, generation in session.execute(generations)})
             if not rows:
                 return
             yield from rows

@@ -110,3 +110,20 @@ def test_status_in_the_cli_and_in_health(settings_fr: Settings, catalogue: Catal
     assert backlog["to_translate"] == 4 and backlog["queued_records"] == 1
     assert {"source": "en", "target": "fr", "to_translate": 2} in backlog["pairs"]
     assert "backlog: 4 field versions to translate" in body["translation"]["detail"]
+
+
+def test_a_whole_catalogue_run_into_every_language_empties_the_queue(
+    settings_fr: Settings, catalogue: Catalogue, engine: ArgosEngine
+) -> None:
+    for n in range(3):
+        add(catalogue, f"en-{n}", "en", title=f"The forest {n}")
+    backend = get_backend(settings_fr)
+    translator = Translator(engine, TranslationMemory(catalogue.sessions), Glossary.load())
+    worker = TranslateWorker(catalogue, backend, translator, ["en", "fr", "es"], batch_records=2)
+    worker.run(languages=["fr"])  # one language of three: the records are not done
+    assert backlog_status(catalogue.sessions, ["en", "fr", "es"]).queued_records == 3
+    worker.run()
+    assert backlog_status(catalogue.sessions, ["en", "fr", "es"]).queued_records == 0
+    add(catalogue, "en-1", "en", title="The forest 1 and the river")  # a change queues it again
+    assert backlog_status(catalogue.sessions, ["en", "fr", "es"]).queued_records == 1
+    backend.close()
