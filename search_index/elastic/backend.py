@@ -367,7 +367,7 @@ class ElasticBackend(SearchBackend):
         chosen = [(word, low) for word in dict.fromkeys(words) if (low := spelling_word(word)) is not None]
         if not chosen:
             return {}
-        body = build_spelling_body([low for _, low in chosen])
+        body = build_spelling_body([low for _, low in chosen], self.languages)
         with self._calling("looking for spelling corrections"):
             answer = self.client.request("POST", f"/{self.alias}/_search", body=encode_json(body))
         return spelling_corrections(answer, [word for word, _ in chosen], [low for _, low in chosen])

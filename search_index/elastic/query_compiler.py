@@ -400,17 +400,20 @@ def build_suggest_body(prefix: str, lang: str, size: int) -> dict[str, Any]:
     }
 
 
-def build_spelling_body(words: Sequence[str]) -> dict[str, Any]:
+def build_spelling_body(words: Sequence[str], languages: Sequence[str] = SPELLING_LANGUAGES) -> dict[str, Any]:
     """One request for "did you mean": per word, how many records hold it as a query would find
     it (a ``filters`` aggregation, no typo tolerance) and the term suggester's neighbours of it in
-    each language's spelling field (``query_plan.closest_word`` then chooses, as on Tantivy)."""
+    each language's spelling field (``query_plan.closest_word`` then chooses, as on Tantivy).
+
+    ``languages``: those the index has spelling fields for (the configured ones): a term
+    suggestion on a field the mapping lacks fails the whole search."""
     fields = text_fields(UNDETERMINED)
     known: dict[str, Any] = {}
     suggest: dict[str, Any] = {}
     for number, word in enumerate(words):
         option = _option(Term(word), fields, near=False)
         known[f"w{number}"] = option if option is not None else {"match_none": {}}
-        for lang in SPELLING_LANGUAGES:
+        for lang in (code for code in languages if code in SPELLING_LANGUAGES):
             suggest[spelling_suggestion_name(number, lang)] = {
                 "text": word,
                 "term": {

@@ -544,3 +544,12 @@ def test_translated_queries_are_other_ways_to_match_every_record() -> None:
     assert match["query"] == "forest"
     assert match["fields"] == ["title.en^3", "summary.en^2", "text.en^1"]
     assert "must_not" not in alternative["bool"]  # no longer only records without the reader's language
+
+
+def test_did_you_mean_asks_only_the_spelling_fields_the_index_has() -> None:
+    """An index for en, fr and es has no spelling.ar: a term suggestion on it would fail the search."""
+    from search_index.elastic.query_compiler import build_spelling_body
+
+    body = build_spelling_body(["acess"], ["en", "fr", "es"])
+    fields = {suggestion["term"]["field"] for suggestion in body["suggest"].values()}
+    assert fields == {"spelling.en", "spelling.fr", "spelling.es"}
