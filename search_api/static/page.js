@@ -16,6 +16,7 @@ import { Beacon } from "./events.js";
 
 const FACET_ORDER = ["realm", "schema", "government", "original_language", "entity", "year"];
 const FACET_PREVIEW = 8;
+const TYPING_DELAY_MS = 300; // results as you type: after this pause, not on every key
 const SUGGEST_DELAY_MS = 150;
 // A search slower than this shows "Searching…"; a faster one never flickers it.
 const LOADING_DELAY_MS = 300;
@@ -70,6 +71,7 @@ let state = readState(new URLSearchParams(location.search), pickLanguage(navigat
 let t = translator(state.lang);
 let lastData = null;
 const expanded = new Set();
+const facetQueries = new Map(); // facet name → the text typed in its filter box
 
 // ---- language -------------------------------------------------------------------------------
 
@@ -146,7 +148,7 @@ let searchController = null;
 let loadingTimer = 0;
 let retryTimer = 0;
 
-async function runSearch() {
+async function runSearch({ note = true } = {}) {
   searchController?.abort();
   clearTimeout(retryTimer);
   clearTimeout(loadingTimer);
@@ -163,7 +165,7 @@ async function runSearch() {
     if (controller.signal.aborted) return;
     lastData = data;
     render(data);
-    noteSearch(data);
+    if (note) noteSearch(data);
   } catch (error) {
     if (error.name === "AbortError" || controller.signal.aborted) return;
     showError(error);
@@ -263,7 +265,27 @@ function render(data) {
   renderFacets(data, labels);
   renderChips(labels);
   renderPager(data);
+  renderExport(data);
   filtersApply.textContent = t("showResults", { results: t.plural("results", data.total) });
+}
+
+// ---- export of the current results ----------------------------------------------------------
+
+const exportBox = h("p", { id: "export", class: "export", hidden: true });
+pager.after(exportBox);
+
+/** Links that download every result of the current search (all pages) as CSV or JSON. */
+function renderExport(data) {
+  exportBox.hidden = data.total === 0;
+  if (exportBox.hidden) return;
+  const params = apiParams(state);
+  for (const name of ["page", "size", "cursor"]) params.delete(name);
+  const link = (format, label) => {
+    const query = new URLSearchParams(params);
+    query.set("format", format);
+    return h("a", { href: client.url("search/export", query).href, download: "", "data-format": format }, label);
+  };
+  exportBox.replaceChildren(`${t("exportLabel")}: `, link("csv", t("exportCsv")), " · ", link("json", t("exportJson")));
 }
 
 /** The record's own page, in the reader's language (Back returns to these results). */
@@ -634,44 +656,76 @@ function renderFacet(name, values, labels) {
   }
   if (!items.length) return null;
   const isOpen = expanded.has(name);
-  const shown = isOpen ? items : items.filter((item, index) => index < FACET_PREVIEW || selected.has(item.filter));
   const legendId = `facet-${name}-legend`;
-  const list = h(
-    "ul",
-    {},
-    shown.map((item) => {
-      const key = `${name}=${item.filter}`;
-      const checkbox = h("input", { type: "checkbox", name: param, value: item.filter, "data-key": key });
-      checkbox.checked = selected.has(item.filter);
-      checkbox.addEventListener("change", () => toggleFilter(param, item.filter, checkbox.checked));
-      return h(
-        "li",
+  const itemNode = (item) => {
+    const key = `${name}=${item.filter}`;
+    const checkbox = h("input", { type: "checkbox", name: param, value: item.filter, "data-key": key });
+    checkbox.checked = selected.has(item.filter);
+    checkbox.addEventListener("change", () => toggleFilter(param, item.filter, checkbox.checked));
+    return h(
+      "li",
+      {},
+      h(
+        "label",
         {},
-        h(
-          "label",
-          {},
-          checkbox,
-          h("span", { class: "facet-label" }, valueLabel(name, item, labels)),
-          h("span", { class: "facet-count" }, t.number(item.count)),
-        ),
-      );
-    }),
-  );
-  const fieldset = h("fieldset", { class: "facet", "data-facet": name }, h("legend", { id: legendId }, facetTitle(name)), list);
+        checkbox,
+        h("span", { class: "facet-label" }, valueLabel(name, item, labels)),
+        h("span", { class: "facet-count" }, t.number(item.count)),
+      ),
+    );
+  };
+  const filterText = facetQueries.get(name) ?? "";
+  const shownItems = () => {
+    const wanted = folded(facetQueries.get(name) ?? "");
+    if (wanted) return items.filter((item) => folded(valueLabel(name, item, labels)).includes(wanted) || selected.has(item.filter));
+    return isOpen ? items : items.filter((item, index) => index < FACET_PREVIEW || selected.has(item.filter));
+  };
+  const list = h("ul", {}, shownItems().map(itemNode));
+  const fieldset = h("fieldset", { class: "facet", "data-facet": name }, h("legend", { id: legendId }, facetTitle(name)));
   if (items.length > FACET_PREVIEW) {
+    // A long facet (countries, mentions) gets a box that narrows its list as you type.
+    const none = h("p", { class: "facet-none", role: "status" });
+    const box = h("input", {
+      type: "search",
+      class: "facet-filter",
+      "aria-label": t("facetFilter", { facet: facetTitle(name) }),
+      placeholder: t("facetFilter", { facet: facetTitle(name) }),
+      "data-key": `${name}:filter`,
+      autocomplete: "off",
+      value: filterText,
+    });
+    const refresh = () => {
+      const found = shownItems();
+      list.replaceChildren(...found.map(itemNode));
+      none.textContent = found.length ? "" : t("facetFilterNone");
+      more.hidden = Boolean(facetQueries.get(name));
+    };
+    box.addEventListener("input", () => {
+      if (box.value.trim()) facetQueries.set(name, box.value);
+      else facetQueries.delete(name);
+      refresh();
+    });
     const more = h(
       "button",
       { type: "button", class: "link-button", "aria-expanded": String(isOpen), "data-key": `${name}:more` },
       isOpen ? t("showLess") : t("showMore", { count: t.number(items.length) }),
     );
+    more.hidden = Boolean(filterText.trim());
     more.addEventListener("click", () => {
       if (expanded.has(name)) expanded.delete(name);
       else expanded.add(name);
       if (lastData) renderFacets(lastData, facetLabels(lastData.facets));
     });
-    fieldset.append(more);
+    fieldset.append(box, list, none, more);
+  } else {
+    fieldset.append(list);
   }
   return fieldset;
+}
+
+/** Text compared without case or accents ("peru" finds "Perú"). */
+function folded(text) {
+  return String(text).normalize("NFD").replace(/\p{M}/gu, "").toLocaleLowerCase().trim();
 }
 
 function renderYearFacet(values) {
@@ -827,6 +881,7 @@ function renderPager(data) {
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
+  clearTimeout(typingTimer);
   closeSuggestions();
   navigate(withChanges({ q: input.value.trim(), page: 1 }));
 });
@@ -905,6 +960,21 @@ async function fetchSuggestions(text) {
     closeSuggestions();
   }
 }
+
+// Results as you type: after a pause, the search runs and the URL follows (replaceState: typing
+// is not a trail of history entries; Enter still makes one). Curators are told of submitted
+// searches only, not of every prefix on the way.
+let typingTimer = 0;
+input.addEventListener("input", () => {
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(() => {
+    const text = input.value.trim();
+    if (text === state.q || (text.length > 0 && text.length < 2)) return;
+    state = withChanges({ q: text, page: 1 });
+    history.replaceState(null, "", pageUrl(state));
+    runSearch({ note: false });
+  }, TYPING_DELAY_MS);
+});
 
 input.addEventListener("input", () => {
   clearTimeout(suggestTimer);

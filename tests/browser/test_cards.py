@@ -3,12 +3,20 @@ badge, a country flag, the external-link mark and its accessible name (headless 
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import Site, Tab
+from record_catalogue.models import FieldText
+from record_catalogue.settings import load_settings
+from record_catalogue.store import Catalogue
+from tests.browser.conftest import CLI, ROOT, SERVER, Site, Tab, _environment, _wait_for, free_port
 from tests.browser.helpers import api_search, settle
+from tests.browser.test_accessibility import AXE, violations
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
@@ -64,3 +72,151 @@ def test_a_long_summary_is_cut_between_words_with_an_ellipsis(tab: Tab, site: Si
     kept = shown[:-1]
     assert result["summary"].startswith(kept)
     assert not result["summary"][len(kept)].isalnum()  # the cut falls between words
+
+
+def test_a_long_facet_has_a_search_box_that_narrows_its_values(tab: Tab, site: Site) -> None:
+    page = tab.page
+    page.goto(f"{site.base}/?lang=es")
+    settle(page)
+    facet = page.locator('#facets [data-facet="government"]')
+    values = api_search(site.base, lang="es")["facets"]["government"]
+    assert len(values) > 8  # a long facet: only those get the box
+    box = facet.locator("input.facet-filter")
+    expect(box).to_have_accessible_name("Buscar en País")
+    expect(page.locator('#facets [data-facet="realm"] input.facet-filter')).to_have_count(0)
+    box.fill("peru")  # without the accent, in lower case
+    expect(facet.locator("li")).to_have_count(1)
+    expect(facet.locator("li .facet-label")).to_have_text("Perú")
+    box.fill("zzzz")
+    expect(facet.locator("li")).to_have_count(0)
+    expect(facet.locator(".facet-none")).to_have_text("Ningún valor coincide.")
+    box.fill("")
+    expect(facet.locator("li")).to_have_count(8)  # the preview again, with "show all"
+    box.fill("per")
+    facet.locator("li input").first.check()
+    expect(page).to_have_url(re.compile(r"government=pe"))
+    settle(page)
+    # The facet is drawn again with the new counts: the typed text stays and still narrows it.
+    expect(page.locator('#facets [data-facet="government"] input.facet-filter')).to_have_value("per")
+    expect(page.locator('#facets [data-facet="government"] li')).to_have_count(1)
+
+
+def test_results_come_as_you_type_after_a_pause_with_the_url_kept_in_step(tab: Tab, site: Site) -> None:
+    page = tab.page
+    page.goto(f"{site.base}/?lang=en")
+    settle(page)
+    searches: list[str] = []
+    page.on("request", lambda request: searches.append(request.url) if "/api/v1/search?" in request.url else None)
+    history = page.evaluate("history.length")
+    page.locator("#q").press_sequentially("bertholletia", delay=40)  # faster than the pause: one search
+    expect(page).to_have_url(re.compile(r"\?q=bertholletia&lang=en$"))
+    settle(page)
+    expected = api_search(site.base, q="bertholletia", lang="en")
+    expect(page.locator("#status")).to_have_attribute("data-total", str(expected["total"]))
+    assert len(searches) == 1, searches
+    assert page.evaluate("history.length") == history  # replaceState: typing leaves no trail
+    page.locator("#q").fill("")
+    expect(page).to_have_url(re.compile(r"\?lang=en$"))  # emptied: browsing again
+
+
+def test_the_current_results_can_be_downloaded_as_csv_and_json(tab: Tab, site: Site) -> None:
+    page = tab.page
+    page.goto(f"{site.base}/?q=biodiversity&lang=fr&realm=CHM")
+    settle(page)
+    csv_link = page.locator('#export a[data-format="csv"]')
+    expect(csv_link).to_have_text("CSV (tableur)")
+    href = csv_link.get_attribute("href") or ""
+    assert "search/export?" in href and "format=csv" in href and "realm=CHM" in href and "q=biodiversity" in href
+    head = page.evaluate("async (url) => [...new Uint8Array(await (await fetch(url)).arrayBuffer()).slice(0, 3)]", href)
+    assert head == [0xEF, 0xBB, 0xBF]
+    body = page.evaluate(
+        "async (url) => (await fetch(url)).json()", page.locator('#export a[data-format="json"]').get_attribute("href")
+    )
+    expected = api_search(site.base, q="biodiversity", lang="fr", realm="CHM", size=100)
+    assert [r["id"] for r in body["results"]] == [r["id"] for r in expected["results"]]
+
+
+# --- the show-original switch, on a server whose catalogue holds a machine translation -----------
+
+TRANSLATED_RECORD = {
+    "header": {"identifier": "CARD-TOGGLE-1", "schema": "absPermit", "languages": ["en"]},
+    "government": {"identifier": "pe"},
+    "title": {"en": "Permit for Brazil nut research in Madre de Dios"},
+    "summary": {"en": "Access to Bertholletia excelsa seeds for research on seed oil."},
+}
+FRENCH_TITLE = "Permis pour la recherche sur la noix du Brésil à Madre de Dios"
+FRENCH_SUMMARY = "Accès aux graines de Bertholletia excelsa pour la recherche sur l'huile."
+
+
+@pytest.fixture(scope="module")
+def translated_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Its own server: one English record with a machine translation into French, indexed."""
+    root = tmp_path_factory.mktemp("cards-toggle")
+    data_dir = root / "data"
+    source = root / "in"
+    source.mkdir()
+    (source / "record.json").write_text(json.dumps(TRANSLATED_RECORD), encoding="utf-8")
+    environment = _environment(data_dir, CHM_RATE_LIMIT_ANONYMOUS="100000")
+    ingest = subprocess.run([*CLI, "ingest", str(source)], capture_output=True, text=True, env=environment, cwd=ROOT)
+    assert ingest.returncode == 0, ingest.stderr + ingest.stdout
+    catalogue = Catalogue(load_settings(data_dir=data_dir).catalogue_dsn)
+    with catalogue.sessions.begin() as session:
+        for field, text in (("title", FRENCH_TITLE), ("summary", FRENCH_SUMMARY)):
+            session.add(
+                FieldText(
+                    record_id="CARD-TOGGLE-1",
+                    field=field,
+                    language="fr",
+                    text=text,
+                    provenance="machine",
+                    status="current",
+                    engine="argos",
+                )
+            )
+    catalogue.close()
+    reindex = subprocess.run([*CLI, "reindex"], capture_output=True, text=True, env=environment, cwd=ROOT)
+    assert reindex.returncode == 0, reindex.stderr + reindex.stdout
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)],
+        env=environment,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/api/v1/health", server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_machine_translated_card_switches_to_its_original_in_place(tab: Tab, translated_site: str) -> None:
+    page = tab.page
+    page.goto(f"{translated_site}/?q=graines&lang=fr")
+    settle(page)
+    card = page.locator("#results > li").first
+    title = card.locator(".chm-title-text")
+    expect(title).to_have_text(FRENCH_TITLE)
+    expect(title.locator("mark")).to_have_count(0)  # "graines" is in the summary, not the title
+    expect(card.locator(".chm-snippet mark")).to_have_text(["graines"])
+    toggle = card.locator("button.chm-toggle-original")
+    expect(toggle).to_have_text("Afficher l'original (anglais)")
+    toggle.click()
+    expect(title).to_have_text(TRANSLATED_RECORD["title"]["en"])
+    expect(title).to_have_attribute("lang", "en")
+    expect(card.locator(".chm-snippet")).to_have_text(TRANSLATED_RECORD["summary"]["en"])
+    expect(card.locator(".chm-snippet")).to_have_attribute("lang", "en")
+    expect(toggle).to_have_text("Afficher la traduction")
+    toggle.click()  # and back, highlights included
+    expect(title).to_have_text(FRENCH_TITLE)
+    expect(title).to_have_attribute("lang", "fr")
+    expect(card.locator(".chm-snippet mark")).to_have_text(["graines"])
+    expect(toggle).to_have_text("Afficher l'original (anglais)")
+    # axe-core finds nothing wrong with the page, the card switched to its original.
+    toggle.click()
+    expect(toggle).to_have_text("Afficher la traduction")
+    assert violations(page, AXE.read_text(encoding="utf-8")) == []
