@@ -7,8 +7,9 @@ hash cannot be reversed and a leaked database does not leak keys.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -19,6 +20,44 @@ from record_catalogue.store import Catalogue
 
 ROLES: tuple[str, ...] = ("partner", "ingest", "curator", "translator", "admin")
 KEY_PREFIX = "chm_"
+# What a partner key may hold its searches to, and the form each value must have.
+PRESET_VALUES: dict[str, re.Pattern[str]] = {
+    "realm": re.compile(r"^(CHM|ABS|BCH)$"),
+    "schema": re.compile(r"^[A-Za-z0-9]{1,100}$"),
+    "government": re.compile(r"^[a-z]{2}$"),
+    "original_language": re.compile(r"^([a-z]{2}|und)$"),
+    "entity": re.compile(r"^[a-z\-]{1,30}:[^\s]{1,100}$"),
+}
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?$")
+
+
+def parse_presets(items: list[str]) -> dict[str, list[str]]:
+    """``realm=ABS``-style presets as {filter: values}; a bad one is a KeyProblem naming it."""
+    presets: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if name == "realm":
+            value = value.upper()
+        elif name == "government":
+            value = value.lower()
+        check = PRESET_VALUES.get(name)
+        if not sep or check is None:
+            raise KeyProblem(f"preset {item!r}: expected filter=value with filter one of {', '.join(PRESET_VALUES)}")
+        if not check.match(value):
+            raise KeyProblem(f"preset {item!r}: {value!r} is not a valid {name}")
+        presets.setdefault(name, [])
+        if value not in presets[name]:
+            presets[name].append(value)
+    return presets
+
+
+def check_origins(origins: list[str]) -> list[str]:
+    """Origins as browsers send them (scheme://host[:port], no path); a bad one is a KeyProblem."""
+    for origin in origins:
+        if not ORIGIN.match(origin):
+            raise KeyProblem(f"origin {origin!r}: expected scheme://host[:port], e.g. https://partner.example")
+    return list(dict.fromkeys(origins))
 
 
 class KeyProblem(ValueError):
@@ -36,6 +75,8 @@ class KeyInfo:
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    presets: dict[str, list[str]] = field(default_factory=dict)
+    origins: tuple[str, ...] = ()
 
     def has_role(self, role: str) -> bool:
         """``admin`` may do everything; otherwise the role must match."""
@@ -47,7 +88,17 @@ def hash_key(key: str) -> str:
 
 
 def _info(row: ApiKey) -> KeyInfo:
-    return KeyInfo(row.name, row.role, row.prefix, row.rate_limit, row.created_at, row.revoked_at, row.last_used_at)
+    return KeyInfo(
+        row.name,
+        row.role,
+        row.prefix,
+        row.rate_limit,
+        row.created_at,
+        row.revoked_at,
+        row.last_used_at,
+        dict(row.presets or {}),
+        tuple(row.origins or ()),
+    )
 
 
 class KeyStore:
@@ -56,19 +107,41 @@ class KeyStore:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
-    def create(self, name: str, role: str, rate_limit: int | None = None, actor: str = "cli") -> str:
-        """A new key for ``name`` with ``role``; the returned key is never stored or shown again."""
+    def create(
+        self,
+        name: str,
+        role: str,
+        rate_limit: int | None = None,
+        actor: str = "cli",
+        presets: dict[str, list[str]] | None = None,
+        origins: list[str] | None = None,
+    ) -> str:
+        """A new key for ``name`` with ``role``; the returned key is never stored or shown again.
+        A partner key may carry ``presets`` (the server holds every search made with it to them)
+        and ``origins`` (the browser origins allowed to call the API with it)."""
         if role not in ROLES:
             raise KeyProblem(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+        if (presets or origins) and role != "partner":
+            raise KeyProblem("presets and origins are for partner keys (--role partner)")
+        origins = check_origins(origins or [])
         if not name.strip():
             raise KeyProblem("a key needs a name (who or what uses it)")
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         try:
             with self.catalogue.sessions.begin() as session:
                 session.add(
-                    ApiKey(name=name.strip(), role=role, key_hash=hash_key(key), prefix=key[:10], rate_limit=rate_limit)
+                    ApiKey(
+                        name=name.strip(),
+                        role=role,
+                        key_hash=hash_key(key),
+                        prefix=key[:10],
+                        rate_limit=rate_limit,
+                        presets=presets or None,
+                        origins=origins or None,
+                    )
                 )
-                session.add(AuditEntry(actor=actor, action="key.created", detail={"name": name, "role": role}))
+                detail = {"name": name, "role": role, "presets": presets or {}, "origins": origins}
+                session.add(AuditEntry(actor=actor, action="key.created", detail=detail))
         except IntegrityError:
             raise KeyProblem(f"a key named {name!r} exists already; revoke it or choose another name") from None
         return key

@@ -182,6 +182,9 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A partner key's scope: search filters its searches are held to, browser origins it serves.
+    presets: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    origins: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class IngestRun(Base):

@@ -17,7 +17,7 @@ from rich.markup import escape
 from ingest import cli as ingest_cli
 from ingest.records_cli import records_app
 from record_catalogue.db import CatalogueUnavailable
-from record_catalogue.keys import ROLES, KeyProblem, KeyStore
+from record_catalogue.keys import ROLES, KeyProblem, KeyStore, parse_presets
 from record_catalogue.settings import SettingsError, get_settings
 from record_catalogue.store import Catalogue
 from search_index.base import IndexUnavailable
@@ -47,10 +47,18 @@ def keys_create(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
     name: Annotated[str, typer.Option(help="Who or what uses the key; changes are attributed to it.")],
     rate_limit: Annotated[int | None, typer.Option(help="Requests per minute (default: CHM_RATE_LIMIT_KEY).")] = None,
+    preset: Annotated[
+        list[str] | None,
+        typer.Option(help="A partner key's search filter, e.g. realm=ABS or government=pe (repeatable)."),
+    ] = None,
+    origin: Annotated[
+        list[str] | None,
+        typer.Option(help="A web origin allowed to use a partner key from a browser (repeatable)."),
+    ] = None,
 ) -> None:
     """Create a key and print it once: it is stored hashed and cannot be shown again."""
     try:
-        key = _key_store().create(name, role, rate_limit)
+        key = _key_store().create(name, role, rate_limit, presets=parse_presets(preset or []), origins=origin or [])
     except KeyProblem as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None

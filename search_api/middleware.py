@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +38,34 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return bytes(value).decode("latin-1")
     return None
+
+
+def _query_key(scope: Scope) -> str | None:
+    """The ``key`` query parameter, if any (the last one given)."""
+    raw = bytes(scope.get("query_string", b"")).decode("latin-1")
+    found = [value for name, value in parse_qsl(raw, keep_blank_values=True) if name == "key"]
+    return found[-1] if found else None
+
+
+def _with_key_cors(scope: Scope, send: Send, info: KeyInfo) -> Send:
+    """``send`` adding CORS headers when the request comes from one of the key's own origins
+    (a partner key's origins are allowed with it alone, not with every request)."""
+    origin = _header(scope, b"origin")
+    if not origin or origin not in info.origins:
+        return send
+
+    async def with_cors(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"access-control-allow-origin"]
+            headers += [
+                (b"access-control-allow-origin", origin.encode("latin-1")),
+                (b"access-control-expose-headers", b"ETag, Retry-After"),
+                (b"vary", b"Origin"),
+            ]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return with_cors
 
 
 async def _send_error(send: Send, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
@@ -70,7 +99,9 @@ class RateLimitMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        key = _header(scope, KEY_HEADER)
+        # A partner's page (the widget, /embed) names its key in the address: ?key=
+        header_key = _header(scope, KEY_HEADER)
+        key = header_key or _query_key(scope)
         if key:
             try:
                 info = await run_in_threadpool(self._verify, key)
@@ -90,7 +121,20 @@ class RateLimitMiddleware:
                     send, 401, "invalid_api_key", f"the {API_KEY_HEADER} given is not a valid key (unknown or revoked)"
                 )
                 return
+            if header_key is None and info.role != "partner":
+                # An address ends up in logs and histories: only a partner key (public by nature,
+                # scoped to its presets and origins) may be given there.
+                await _send_error(
+                    send,
+                    401,
+                    "invalid_api_key",
+                    f"only a partner key may be given as key=; send this one as {API_KEY_HEADER}",
+                )
+                return
             client, per_minute = f"key:{info.name}", info.rate_limit or self.services.settings.rate_limit_key
+            # The routes hold the key's searches to its presets (request.state.api_key).
+            scope.setdefault("state", {})["api_key"] = info
+            send = _with_key_cors(scope, send, info)
         else:
             host = scope["client"][0] if scope.get("client") else "unknown"
             client, per_minute = f"ip:{host}", self.services.settings.rate_limit_anonymous

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from analyzers.entities import entity_label
@@ -32,6 +32,7 @@ from search_api.routes.search import (
     SearchResult,
     build_query,
     facet_label,
+    key_presets,
     present,
 )
 from search_api.services import Services, get_services
@@ -126,6 +127,7 @@ def json_stream(found: Iterator[tuple[SearchResult, dict[str, str]]], lang: str,
     response_class=StreamingResponse,
 )
 def export(
+    request: Request,
     services: Annotated[Services, Depends(get_services)],
     format: Annotated[Literal["csv", "json"], Query(description="csv (UTF-8 with BOM, header row) or json.")] = "csv",
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="As for /search.")] = "",
@@ -160,6 +162,7 @@ def export(
         size=min(PAGE_SIZE, limit),
         facets=(),
         highlight=False,
+        presets=key_presets(request),
     )
     # The first page is read before the response starts: an engine that is down is a 503, not a
     # truncated file with a 200.

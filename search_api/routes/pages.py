@@ -166,9 +166,18 @@ def embed_page(
     ] = None,
     size: Annotated[int | None, Query(ge=1, le=MAX_SIZE)] = None,
     q: Annotated[str | None, Query(max_length=1000)] = None,
+    key: Annotated[
+        str | None,
+        Query(
+            pattern=r"^chm_[A-Za-z0-9_\-]{10,100}$",
+            description="A partner key: its searches are held to the key's presets.",
+        ),
+    ] = None,
 ) -> Response:
     """The widget alone on a page, for ``<iframe src=".../embed?realm=ABS&lang=fr">``."""
     attributes: dict[str, str] = {}
+    if key:
+        attributes["key"] = key
     if api is not None:
         raise ApiError(
             422,

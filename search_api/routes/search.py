@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from analyzers.entities import entity_label
@@ -263,6 +263,12 @@ def decode_cursor(cursor: str, query_key: str) -> tuple[list[Any], str | None]:
         raise ApiError(422, "invalid_cursor", "cursor is not valid for this search; start again without it") from None
 
 
+def key_presets(request: Request) -> dict[str, list[str]]:
+    """The search presets of the partner key the request came with (none without a key)."""
+    info = getattr(request.state, "api_key", None)
+    return dict(info.presets) if info is not None else {}
+
+
 def build_query(
     services: Services,
     *,
@@ -278,9 +284,11 @@ def build_query(
     cursor: str | None = None,
     facets: Sequence[str] | None = None,
     highlight: bool = True,
+    presets: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[SearchQuery, Understood, str]:
     """The engine query for validated search parameters (shared by the search and its export),
-    with how the text was understood and the key a cursor must carry."""
+    with how the text was understood and the key a cursor must carry. A partner key's ``presets``
+    hold the search to their values: a filter may narrow them, never widen them."""
     if lang not in services.settings.languages:
         raise ApiError(
             422,
@@ -298,6 +306,12 @@ def build_query(
         for name, values in filters.items()
         if values
     }
+    for name, allowed in (presets or {}).items():
+        asked = chosen.get(name)
+        kept = [value for value in asked if value in allowed] if asked else list(allowed)
+        if not kept:
+            raise ApiError(403, "outside_key_scope", f"{name}: this key's searches are limited to {', '.join(allowed)}")
+        chosen[name] = kept
     query_key = json.dumps([q, lang, sorted(chosen.items()), year_from, year_to, order, size, translate])
     search_after, point_in_time = decode_cursor(cursor, query_key) if cursor else (None, None)
     understood = understand(services, q, lang, translate)
@@ -323,6 +337,7 @@ def build_query(
 
 @router.get("/search", response_model=SearchResponse)
 def search(
+    request: Request,
     services: Annotated[Services, Depends(get_services)],
     q: Annotated[
         str,
@@ -389,6 +404,7 @@ def search(
         size=size,
         offset=(page - 1) * size,
         cursor=cursor,
+        presets=key_presets(request),
     )
     try:
         results = services.backend.search(query)

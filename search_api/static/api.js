@@ -81,9 +81,13 @@ export class ApiError extends Error {
   }
 }
 
-/** The API at `base` (an absolute URL; the API lives under `base`/api/v1/). */
+/**
+ * The API at `base` (an absolute URL; the API lives under `base`/api/v1/). A partner's `key` goes
+ * with every request (as `key=`: the server holds its searches to the key's presets).
+ */
 export class Client {
-  constructor(base) {
+  constructor(base, { key = null } = {}) {
+    this.key = key || null;
     const url = new URL(base, document.baseURI);
     if (!url.pathname.endsWith("/")) url.pathname += "/";
     url.search = "";
@@ -93,7 +97,9 @@ export class Client {
 
   url(path, params) {
     const url = new URL(`api/v1/${path}`, this.base);
-    if (params) url.search = params.toString();
+    const query = new URLSearchParams(params || undefined);
+    if (this.key) query.set("key", this.key);
+    url.search = query.toString();
     return url;
   }
 

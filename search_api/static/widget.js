@@ -46,7 +46,7 @@ function warn(message) {
 }
 
 export class ChmSearch extends HTMLElement {
-  static observedAttributes = ["api", "lang", "realm", "schema", "government", "size", "q"];
+  static observedAttributes = ["api", "key", "lang", "realm", "schema", "government", "size", "q"];
 
   constructor() {
     super();
@@ -111,7 +111,7 @@ export class ChmSearch extends HTMLElement {
   }
 
   get client() {
-    return new Client(this.getAttribute("api") || SCRIPT_BASE.href);
+    return new Client(this.getAttribute("api") || SCRIPT_BASE.href, { key: this.getAttribute("key") });
   }
 
   /** The level of the result titles' headings (heading-level="2".."6", default 2: under the host's h1). */

@@ -220,3 +220,33 @@ def test_a_machine_translated_card_switches_to_its_original_in_place(tab: Tab, t
     toggle.click()
     expect(toggle).to_have_text("Afficher la traduction")
     assert violations(page, AXE.read_text(encoding="utf-8")) == []
+
+
+def test_a_widget_with_a_partner_key_shows_only_what_the_key_allows(tab: Tab, site: Site) -> None:
+    """The key's presets hold the widget's searches though the widget itself sets none."""
+    scope = ["--preset", "realm=ABS", "--preset", "government=pe", "--origin", site.other_origin]
+    made = subprocess.run(
+        [*CLI, "keys", "create", "--role", "partner", "--name", "widget partner", *scope],
+        capture_output=True,
+        text=True,
+        env=_environment(site.other_dir.parent / "data"),
+        cwd=ROOT,
+    )
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    (site.other_dir / "keyed.html").write_text(
+        f'<!doctype html><html lang="en"><head><title>Partner</title>'
+        f'<script type="module" src="{site.base}/widget.js"></script></head>'
+        f'<body><main><h1>Partner</h1><chm-search id="keyed" lang="en" key="{key}"></chm-search></main></body></html>',
+        encoding="utf-8",
+    )
+    page = tab.page
+    with page.expect_response(lambda r: "/api/v1/search" in r.url and "key=" in r.url) as response:
+        page.goto(f"{site.other_origin}/keyed.html")
+    assert response.value.status == 200
+    assert response.value.headers.get("access-control-allow-origin") == site.other_origin
+    results = page.locator("#keyed li.chm-result")
+    expect(results.first).to_be_visible()
+    expected = api_search(site.base, lang="en", realm="ABS", government="pe")
+    expect(results).to_have_count(len(expected["results"]))
+    assert set(results.evaluate_all("items => items.map(i => i.dataset.realm)")) == {"ABS"}
