@@ -55,7 +55,7 @@ def split(
 ) -> None:
     """A curator's "not the same document": take a record out of the duplicate group it was
     recognised in; it is shown on its own, and stays so. Exit 1 for an unknown id."""
-    from translate.indexing import reindex
+    from search_index.sync import reindex
 
     settings = get_settings()
     catalogue = Catalogue(settings.catalogue_dsn)

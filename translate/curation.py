@@ -45,11 +45,11 @@ from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
 from record_catalogue.record import NUL
 from record_catalogue.store import Catalogue, locked_rows
 from search_index.base import SearchBackend
+from search_index.sync import reindex
 from translate.assembly import segments_of
 from translate.fields import assemble, replace_uses, write_outcome
 from translate.gate import check_language
 from translate.glossary import Glossary
-from translate.indexing import reindex
 from translate.memory import SEGMENT_ENGINE, load_states, lock_for_write, record_version, text_hash
 
 QUEUE_STATUSES = ("machine", "reviewed", "rejected", "stale", "failed")
@@ -376,7 +376,7 @@ class Curation:
         return changed
 
     def reindex(self, ids: Sequence[str]) -> None:
-        """Send the records' new state to the index now (see ``translate.indexing``)."""
+        """Send the records' new state to the index now (see ``search_index.sync``)."""
         if ids and self.backend is not None:
             reindex(self.catalogue, self.backend, ids, tolerate_down=True)
 

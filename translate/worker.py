@@ -52,10 +52,10 @@ from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
 from record_catalogue.store import Catalogue, locked_rows
 from record_catalogue.work_models import TranslationWork
 from search_index.base import IndexUnavailable, SearchBackend
+from search_index.sync import reindex
 from translate.engines import PIVOT_LANGUAGE
 from translate.fields import FieldOutcome, assemble, replace_uses, write_outcome
 from translate.gate import check_language
-from translate.indexing import reindex
 from translate.memory import SegmentState, load_states, lock_for_write
 from translate.translator import Stats, TextRequest, TextResult, Translator
 from translate.work import Backlog, Heartbeat, Lease, Waker, clear_rows

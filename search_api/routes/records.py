@@ -19,7 +19,7 @@ from search_api.auth import require_role
 from search_api.errors import ApiError
 from search_api.services import Services, get_services
 from search_index.documents import reader_language
-from translate.indexing import reindex
+from search_index.sync import reindex
 
 router = APIRouter(tags=["records"])
 MAX_PUSH = 1000

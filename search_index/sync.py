@@ -1,4 +1,7 @@
-"""Re-indexing the records translation and curation changed, as soon as they are committed.
+"""Catalogue → index: re-indexing the records a change touched, as soon as it is committed.
+
+Here, beside the engines, so that every layer that changes records (translation, curation,
+``chm-search records split``, the API) calls the same code (issue 15: one sync).
 
 Why a retry: the embedded engine admits one writer at a time across processes, and the API (a
 curator's correction) and ``chm-search translate`` write to it concurrently; each write is short,
