@@ -32,6 +32,7 @@ from record_catalogue.db import CatalogueUnavailable, input_fault, one_line
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
 from search_index.base import BulkResult, Document, IndexBusy, SearchBackend
 from search_index.documents import RecordLike, build_document
+from search_index.restore import ensure_index
 
 BATCH_SIZE = 500
 # Records sent to the index between two commits: readers of a long ingest see new records every
@@ -165,7 +166,7 @@ class Pipeline:
         each batch is prepared here before the one before it is stored, as a worker would.
         """
         report = IngestReport(run_id=run_id or self.catalogue.new_run_id(), total=total)
-        self.backend.ensure_index()
+        ensure_index(self.backend, self.catalogue)  # a lost index is rebuilt, never replaced by an empty one
         # A long run is a bulk load: the engine may pause what only readers need (a server's
         # periodic refresh) until the run ends, however it ends; _commit_index refreshes.
         with self.backend.loading():

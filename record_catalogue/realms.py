@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from urllib.parse import quote
 
 from record_catalogue.languages import UN_LANGUAGES
 
@@ -97,9 +98,13 @@ class RealmCatalog:
         return info.label(lang) if info else schema
 
     def record_url(self, realm: str, schema: str, record_id: str) -> str:
-        """The public page of a record on its clearing-house."""
+        """The public page of a record on its clearing-house; the id is one encoded path segment
+        (an id holding ``/``, ``..`` or ``?`` cannot point the link anywhere else)."""
         info = self.schemas[realm][schema]
-        return f"{self.base_urls[realm]}/database/{info.short_code}/{record_id}"
+        segment = quote(record_id, safe="")
+        if segment in (".", ".."):
+            segment = segment.replace(".", "%2E")
+        return f"{self.base_urls[realm]}/database/{info.short_code}/{segment}"
 
 
 def _titles(raw: object) -> dict[str, str]:

@@ -6,12 +6,13 @@ some stage that happens to read it.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from record_catalogue.languages import UN_LANGUAGES
@@ -51,6 +52,38 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     rate_limit_anonymous: int = Field(default=120, ge=1, description="Requests per minute per IP without a key.")
     rate_limit_key: int = Field(default=1200, ge=1, description="Requests per minute per key (unless the key says).")
+    rate_limit_failed_keys: int = Field(
+        default=10, ge=1, description="Requests with an invalid X-API-Key per minute per IP before 429."
+    )
+    # The HTTP service's exposure: who may speak for the client, and the URL the public sees.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) whose X-Forwarded-For / -Proto are believed; default none.",
+    )
+    public_url: str | None = Field(
+        default=None, description="The service's public base URL (links, /opensearch.xml); default http://host:port/."
+    )
+    cursor_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key signing search cursors; default: generated once into data_dir/cursor.key.",
+    )
+    cursor_max_age_seconds: int = Field(default=86_400, ge=60, description="A cursor older than this is refused.")
+    # Limits, checked before any work is done on a request (README: "Limits").
+    max_body_bytes: int = Field(default=65_536, ge=1024, description="Request body of any route not listed below.")
+    max_detect_body_bytes: int = Field(default=2_097_152, ge=1024, description="Body of POST /detect.")
+    max_push_body_bytes: int = Field(default=16_777_216, ge=1024, description="Body of POST /records.")
+    max_detect_texts: int = Field(default=100, ge=1, description="Texts in one POST /detect.")
+    max_detect_chars: int = Field(default=10_000, ge=1, description="Characters of one text in POST /detect.")
+    max_query_chars: int = Field(default=1000, ge=10, description="Characters of a search query (q).")
+    max_page_depth: int = Field(
+        default=10_000, ge=100, le=10_000, description="page x size of a paged search (the engines' window)."
+    )
+    max_cursor_depth: int = Field(
+        default=100_000, ge=100, le=1_000_000, description="Results a cursor may page through, from the first."
+    )
+    snippet_window_chars: int = Field(
+        default=20_000, ge=1000, description="Leading characters of a stored text that snippets are cut from."
+    )
     translate_batch_limit: int = Field(
         default=1000, ge=1, le=100_000, description="Texts in one LibreTranslate-compatible /translate request."
     )
@@ -107,7 +140,7 @@ class Settings(BaseSettings):
     )
     oai_page_size: int = Field(default=100, ge=1, le=1000, description="Records per OAI-PMH list response.")
 
-    @field_validator("languages", "cors_origins", mode="before")
+    @field_validator("languages", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -141,6 +174,33 @@ class Settings(BaseSettings):
                 raise ValueError(f"{url.strip()!r} is not an http(s) URL such as https://localhost:9200")
         return ",".join(url.strip() for url in value.split(","))
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network such as 10.0.0.0/8") from None
+        return value
+
+    @field_validator("cursor_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("a cursor secret needs at least 16 characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"{value!r} is not an http(s) base URL such as https://search.example.org/")
+        return value if value.endswith("/") else value + "/"
+
     @field_validator("catalogue_url")
     @classmethod
     def _sql_url(cls, value: str | None) -> str | None:
@@ -160,6 +220,14 @@ class Settings(BaseSettings):
     def models_path(self) -> Path:
         """Where the Argos packages are installed (inside the data directory unless CHM_MODELS_DIR says)."""
         return self.models_dir or self.data_dir / "models"
+
+    @property
+    def base_url(self) -> str:
+        """The public base URL ending in ``/``: ``public_url``, else where ``serve`` listens."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
 
     @property
     def index_dir(self) -> Path:

@@ -9,11 +9,16 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from record_catalogue.settings import Settings, get_settings
+from search_api import openapi
 from search_api.auth import KeyCache
+from search_api.body_limits import BodyLimitMiddleware
+from search_api.boundary import ErrorBoundary
+from search_api.cursors import CursorSigner
 from search_api.errors import install_error_handlers
 from search_api.head_requests import HeadAsGet
 from search_api.limits import ClientLimits
 from search_api.middleware import ETagMiddleware, RateLimitMiddleware
+from search_api.proxies import ProxyHeadersMiddleware
 from search_api.routes import (
     changes,
     detect,
@@ -30,6 +35,7 @@ from search_api.routes import (
     suggest,
     translations,
 )
+from search_api.security_headers import SecurityHeadersMiddleware
 from search_api.services import Services
 
 API_PREFIX = "/api/v1"
@@ -57,10 +63,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = services
     app.state.key_cache = KeyCache()
     app.state.limits = ClientLimits(services)
-    # Added first runs innermost: CORS wraps everything (errors carry CORS headers too), then
-    # the limiter refuses early, then ETags are computed on what gets through.
+    app.state.cursor_signer = CursorSigner.for_settings(settings)
+    # Added first runs innermost. From the outside in: CORS wraps everything (errors carry CORS
+    # headers too); the boundary gives each request an id and turns any exception into JSON; the
+    # client address is settled (trusted proxies only) before anything counts per address; every
+    # response gets its security headers; bodies are bounded before anyone reads them; the
+    # limiter (and key check) refuses early; ETags are computed on what gets through.
     app.add_middleware(ETagMiddleware)
     app.add_middleware(RateLimitMiddleware, services=services, cache=app.state.key_cache, limits=app.state.limits)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)
+    app.add_middleware(ErrorBoundary)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -79,4 +93,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(docs.router)
     app.include_router(oai.router)
+    openapi.install(app)
     return app

@@ -6,46 +6,80 @@ one is 401, a key without the role is 403. Every change is attributed to the key
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+from sqlalchemy.exc import SQLAlchemyError
 
-from record_catalogue.keys import KeyInfo, KeyStore
+from record_catalogue.db import CatalogueUnavailable, one_line
+from record_catalogue.keys import KeyInfo, KeyStore, hash_key
 from search_api.errors import ApiError
 from search_api.services import Services, get_services
 
 API_KEY_HEADER = "X-API-Key"
-CACHE_SECONDS = 30.0
+CACHE_SECONDS = 1.0
+CACHE_ENTRIES = 10_000
+TOUCH_EVERY_SECONDS = 60.0
+log = logging.getLogger(__name__)
+# Declares the key scheme in the OpenAPI; checking is ours (``caller_key``), so no auto error.
+api_key_scheme = APIKeyHeader(
+    name=API_KEY_HEADER,
+    scheme_name="ApiKey",
+    description="An API key (`chm-search keys create`): required by curation and ingest, raises a partner's limit.",
+    auto_error=False,
+)
 
 
 class KeyCache:
-    """Verified keys for a short while, so that a busy partner does not cost a query per request.
+    """Verified keys for one second, so that a busy partner does not cost a query per request.
 
-    A revoked key stops working within ``seconds`` (``CACHE_SECONDS``), in every API process: keys
-    live in the catalogue, each process caches what it verified.
+    A revoked key stops working within ``seconds`` (``CACHE_SECONDS``, one second) in every API
+    process: keys live in the catalogue, each process caches what it verified. The cache holds
+    the keys' hashes, never the keys, and forgets the least recently used beyond ``entries``.
+    When a key was last used is written in the background, at most once a minute per key, and
+    only if the catalogue takes the write: a locked or read-only catalogue never holds up (or
+    fails) a request for it.
     """
 
-    def __init__(self, seconds: float = CACHE_SECONDS) -> None:
+    def __init__(self, seconds: float = CACHE_SECONDS, entries: int = CACHE_ENTRIES) -> None:
         self.seconds = seconds
+        self.entries = entries
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, KeyInfo | None]] = {}
+        self._entries: OrderedDict[str, tuple[float, KeyInfo | None]] = OrderedDict()
+        self._touched: dict[str, float] = {}
 
     def verify(self, store: KeyStore, key: str) -> KeyInfo | None:
+        digest = hash_key(key)
         now = time.monotonic()
         with self._lock:
-            cached = self._entries.get(key)
+            cached = self._entries.get(digest)
             if cached is not None and now - cached[0] < self.seconds:
+                self._entries.move_to_end(digest)
                 return cached[1]
         info = store.verify(key)
         with self._lock:
-            if len(self._entries) > 10_000:
-                self._entries.clear()
-            self._entries[key] = (now, info)
-        if info is not None:
-            store.touch(info.name)
+            self._entries[digest] = (now, info)
+            self._entries.move_to_end(digest)
+            while len(self._entries) > self.entries:
+                self._entries.popitem(last=False)
+            touch = info is not None and now - self._touched.get(info.name, -TOUCH_EVERY_SECONDS) >= TOUCH_EVERY_SECONDS
+            if touch and info is not None:
+                self._touched[info.name] = now
+        if touch and info is not None:
+            threading.Thread(target=self._touch, args=(store, info.name), daemon=True).start()
         return info
+
+    @staticmethod
+    def _touch(store: KeyStore, name: str) -> None:
+        try:
+            store.touch(name)
+        except (CatalogueUnavailable, SQLAlchemyError, OSError) as exc:
+            log.warning("cannot record the use of key %r: %s", name, one_line(exc))
 
 
 def caller_key(request: Request, services: Services) -> KeyInfo | None:
@@ -63,7 +97,11 @@ def caller_key(request: Request, services: Services) -> KeyInfo | None:
 def require_role(role: str) -> Callable[..., KeyInfo]:
     """A dependency admitting only callers whose key has ``role`` (or ``admin``)."""
 
-    def dependency(request: Request, services: Services = Depends(get_services)) -> KeyInfo:
+    def dependency(
+        request: Request,
+        services: Services = Depends(get_services),
+        _declared: str | None = Security(api_key_scheme),
+    ) -> KeyInfo:
         info = caller_key(request, services)
         if info is None:
             raise ApiError(

@@ -7,6 +7,7 @@ down) end with one line saying what to try and a non-zero exit, never a tracebac
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -20,8 +21,10 @@ from record_catalogue.db import CatalogueUnavailable
 from record_catalogue.keys import ROLES, KeyProblem, KeyStore, parse_presets
 from record_catalogue.settings import SettingsError, get_settings
 from record_catalogue.store import Catalogue
-from search_index.base import IndexUnavailable
+from search_api.health_check import check_health
+from search_index.base import IndexUnavailable, SearchBackend
 from search_index.factory import get_backend
+from search_index.restore import ensure_index
 from translate import cli as translate_cli
 
 app = typer.Typer(
@@ -78,7 +81,7 @@ def keys_list() -> None:
 
 @keys_app.command("revoke")
 def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
-    """Revoke a key (it stops working within 30 seconds on running servers)."""
+    """Revoke a key (it stops working within a second on running servers)."""
     try:
         _key_store().revoke(name)
     except KeyProblem as exc:
@@ -96,16 +99,30 @@ def serve(
     """Run the HTTP API (and the pages) with uvicorn."""
     import uvicorn
 
+    if host or port:
+        # The app (made by uvicorn's factory) reads the settings again: it must see these, so that
+        # its public base URL (without CHM_PUBLIC_URL) names where it really listens.
+        os.environ.update({"CHM_HOST": host or get_settings().host, "CHM_PORT": str(port or get_settings().port)})
+        get_settings.cache_clear()
     settings = get_settings()
-    Catalogue(settings.catalogue_dsn).close()  # migrate before the first request
-    get_backend(settings).ensure_index()
+    catalogue = Catalogue(settings.catalogue_dsn)  # migrate before the first request
+    backend = get_backend(settings)
+    try:
+        ensure_index(backend, catalogue)  # a lost index is rebuilt from the catalogue, saying so
+    finally:
+        backend.close()
+        catalogue.close()
     uvicorn.run(
         "search_api.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         reload=reload,
         log_level="info",
+        # Forwarding headers are the app's to judge (CHM_TRUSTED_PROXIES); uvicorn's own handling
+        # would believe any X-Forwarded-For from loopback, letting a local client pick its address.
+        proxy_headers=False,
+        server_header=False,
     )
 
 
@@ -119,15 +136,31 @@ def migrate() -> None:
 
 @app.command()
 def health() -> None:
-    """Check the catalogue and the search engine; exit 1 if either is down."""
+    """Check the catalogue and the search engine, and that the index holds the catalogue's records.
+
+    Exit 0 when everything is ok, 1 when a part is down, 5 when degraded (a cluster short of a
+    node, an index missing records the catalogue holds).
+    """
     settings = get_settings()
-    ok, detail = Catalogue(settings.catalogue_dsn).health()
-    engine = get_backend(settings).health()
-    typer.echo(f"catalogue: {detail}")
-    state = "degraded: " if engine.degraded else ""
-    typer.echo(f"search engine ({engine.engine}): {state}{engine.detail}")
-    if not (ok and engine.ok):
+    catalogue: Catalogue | str
+    backend: SearchBackend | str
+    try:
+        catalogue = Catalogue(settings.catalogue_dsn)
+    except CatalogueUnavailable as exc:
+        catalogue = str(exc)
+    try:
+        backend = get_backend(settings)
+    except IndexUnavailable as exc:
+        backend = str(exc)
+    report = check_health(catalogue, backend, settings.es_flavour if settings.es_url else "tantivy")
+    typer.echo(f"catalogue: {report.catalogue.detail}")
+    state = "" if report.search_engine.status == "ok" else f"{report.search_engine.status}: "
+    typer.echo(f"search engine ({report.engine}): {state}{report.search_engine.detail}")
+    typer.echo(f"status: {report.status}")
+    if report.status == "down":
         raise typer.Exit(1)
+    if report.status != "ok":
+        raise typer.Exit(5)
 
 
 def main() -> None:

@@ -1,4 +1,9 @@
-"""One error shape for every failure: ``{"error": {"code", "message"}}`` with the right status."""
+"""One error shape for every failure: ``{"error": {"code", "message"}}`` with the right status.
+
+Faults of the parts the service stands on (the catalogue locked, read-only, full or gone; the
+engine down; the disk full) are 503s a client may retry; anything else unforeseen is a 500 with
+a request id (``middleware.ErrorBoundary``), never a plain-text page.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,6 +29,18 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable: invalid_parameter, invalid_cursor, rate_limited ...")
+    message: str = Field(description="What went wrong and what to do, for a person.")
+    request_id: str | None = Field(default=None, description="On 500s: quote it to the operators (it is in the log).")
+
+
+class ErrorBody(BaseModel):
+    """Every error response's body."""
+
+    error: ErrorDetail
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -49,7 +67,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {400: "invalid_body", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(IndexUnavailable)
@@ -67,6 +85,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CatalogueBusy)
     async def _catalogue_busy(_request: Request, exc: CatalogueBusy) -> JSONResponse:
         return error_response(503, "catalogue_busy", str(exc), headers={"Retry-After": "1"})
+
+    @app.exception_handler(OSError)
+    async def _storage_failed(_request: Request, exc: OSError) -> JSONResponse:
+        # A read-only or full disk, a file gone from under the service: its storage, not the request.
+        return error_response(
+            503, "storage_unavailable", f"the service's storage failed: {one_line(exc)}", headers={"Retry-After": "30"}
+        )
 
     @app.exception_handler(SQLAlchemyError)
     async def _catalogue_failed(_request: Request, exc: SQLAlchemyError) -> JSONResponse:

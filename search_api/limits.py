@@ -53,6 +53,17 @@ class RateLimiter:
                 return 0.0
             return (1.0 - bucket.tokens) / rate
 
+    def waiting(self, client: str, per_minute: int) -> float:
+        """What ``take`` would answer, without taking: 0 while the client has a token left."""
+        now = time.monotonic()
+        rate = per_minute / 60.0
+        with self._lock:
+            bucket = self._buckets.get(client)
+            if bucket is None:
+                return 0.0
+            tokens = min(float(per_minute), bucket.tokens + (now - bucket.updated) * rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / rate
+
     @staticmethod
     def retry_after(seconds: float) -> str:
         return str(max(1, math.ceil(seconds)))

@@ -7,10 +7,7 @@ of a latency-sensitive API, and the plain form adds no extra task or body copy p
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 from urllib.parse import parse_qsl
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,26 +15,18 @@ from starlette.concurrency import run_in_threadpool
 
 from record_catalogue.db import CatalogueUnavailable, one_line
 from record_catalogue.keys import KeyInfo, KeyStore
+from search_api.asgi import ASGIApp, Message, Receive, Scope, Send
+from search_api.asgi import header as _header
+from search_api.asgi import send_error as _send_error
 from search_api.auth import API_KEY_HEADER, KeyCache
 from search_api.limits import ClientLimits, RateLimiter
 from search_api.services import Services
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
 UNLIMITED_PATHS = ("/api/v1/health",)
-VOLATILE = re.compile(rb'"took_ms":[0-9.eE+-]+,?')
+# Parts of a body that differ between calls for the same content: the time taken, and the next
+# page's cursor (signed with the time it was issued). The ETag must change only with the content.
+VOLATILE = re.compile(rb'"took_ms":[0-9.eE+-]+,?|"next_cursor":"[^"]*",?')
 KEY_HEADER = API_KEY_HEADER.lower().encode()
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None
 
 
 def _query_key(scope: Scope) -> str | None:
@@ -68,14 +57,6 @@ def _with_key_cors(scope: Scope, send: Send, info: KeyInfo) -> Send:
     return with_cors
 
 
-async def _send_error(send: Send, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body})
-
-
 class RateLimitMiddleware:
     """Per key (its own limit) or per client IP (the anonymous limit); health is never limited.
 
@@ -88,6 +69,7 @@ class RateLimitMiddleware:
         self.services = services
         self.cache = cache
         self.limits = limits
+        self.failed_keys = RateLimiter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -102,7 +84,14 @@ class RateLimitMiddleware:
         # A partner's page (the widget, /embed) names its key in the address: ?key=
         header_key = _header(scope, KEY_HEADER)
         key = header_key or _query_key(scope)
+        host = scope["client"][0] if scope.get("client") else "unknown"
         if key:
+            failures = f"failed-key:{host}"
+            allowed_failures = self.services.settings.rate_limit_failed_keys
+            wait = self.failed_keys.waiting(failures, allowed_failures)
+            if wait > 0:
+                await self._too_many_failures(send, allowed_failures, wait)
+                return
             try:
                 info = await run_in_threadpool(self._verify, key)
             except (CatalogueUnavailable, SQLAlchemyError) as exc:
@@ -117,6 +106,8 @@ class RateLimitMiddleware:
                 )
                 return
             if info is None:
+                # Invalid keys cost a lookup each: an address that keeps trying is limited (per process).
+                self.failed_keys.take(failures, allowed_failures)
                 await _send_error(
                     send, 401, "invalid_api_key", f"the {API_KEY_HEADER} given is not a valid key (unknown or revoked)"
                 )
@@ -136,7 +127,6 @@ class RateLimitMiddleware:
             scope.setdefault("state", {})["api_key"] = info
             send = _with_key_cors(scope, send, info)
         else:
-            host = scope["client"][0] if scope.get("client") else "unknown"
             client, per_minute = f"ip:{host}", self.services.settings.rate_limit_anonymous
         if self.limits.shares:
             wait = await run_in_threadpool(self.limits.take, client, per_minute)
@@ -153,6 +143,16 @@ class RateLimitMiddleware:
             )
             return
         await self.app(scope, receive, send)
+
+    async def _too_many_failures(self, send: Send, per_minute: int, wait: float) -> None:
+        await _send_error(
+            send,
+            429,
+            "rate_limited",
+            f"too many requests with an invalid {API_KEY_HEADER} from this address ({per_minute} per minute allowed); "
+            "retry after the given seconds",
+            {"Retry-After": RateLimiter.retry_after(wait)},
+        )
 
     def _verify(self, key: str) -> KeyInfo | None:
         return self.cache.verify(KeyStore(self.services.catalogue), key)

@@ -91,6 +91,8 @@ class SearchQuery:
     facet_size: int = 50
     entity_facet_size: int = 500  # every entity type shares the one "entity" facet
     highlight: bool = True
+    # Snippets are cut from this many leading characters of a text (a huge text is never re-analysed whole).
+    snippet_window: int = 20_000
 
     def facet_limit(self, facet: str) -> int:
         """How many values a facet returns (the entity facet holds all types, so it gets more)."""

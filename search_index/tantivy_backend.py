@@ -467,7 +467,9 @@ class TantivyBackend(SearchBackend):
             snippet = None
             titles: dict[str, str] = {}
             if query.highlight and base is not None and query.text.strip():
-                snippet = self._snippet(searcher, full, snippet_gens, source, query.lang, compiled.highlight_terms)
+                snippet = self._snippet(
+                    searcher, full, snippet_gens, source, query.lang, compiled.highlight_terms, query.snippet_window
+                )
                 titles = self._titles(searcher, full, snippet_gens, source, compiled.highlight_terms)
             hits.append(
                 Hit(
@@ -555,12 +557,15 @@ class TantivyBackend(SearchBackend):
         source: Document,
         lang: str,
         terms: dict[str, set[str]],
+        window: int,
     ) -> str | None:
         """A highlighted fragment from the text, summary or title: in the reader's language first,
-        then in any other language version the query matched; ellipses where it was cut."""
+        then in any other language version the query matched; ellipses where it was cut. Cut from the
+        first ``window`` characters of each (re-analysing a huge text whole would cost seconds a hit)."""
         languages = [lang, *(code for code in UN_LANGUAGES if code != lang)]
         for code, name in ((code, name) for code in languages for name in ("text", "summary", "title")):
-            value = (source.get(name) or {}).get(code)
+            whole = (source.get(name) or {}).get(code) or ""
+            value = whole[:window]
             field = field_name(name, code)
             if not value or not terms.get(field):
                 continue
@@ -573,7 +578,7 @@ class TantivyBackend(SearchBackend):
             if found is not None:
                 start, end, ranges = found
                 shifted = [(a - start, b - start) for a, b in ranges]
-                return with_ellipsis(highlight(value[start:end], shifted), start == 0, not value[end:].strip())
+                return with_ellipsis(highlight(value[start:end], shifted), start == 0, not whole[end:].strip())
         return None
 
     def _titles(

@@ -52,6 +52,7 @@ from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
 from record_catalogue.store import Catalogue, locked_rows
 from record_catalogue.work_models import TranslationWork
 from search_index.base import IndexUnavailable, SearchBackend
+from search_index.restore import ensure_index
 from search_index.sync import reindex
 from translate.engines import PIVOT_LANGUAGE
 from translate.fields import FieldOutcome, assemble, replace_uses, write_outcome
@@ -153,7 +154,7 @@ class TranslateWorker:
         self.translator.stats = Stats()
         report = TranslateReport(stats=self.translator.stats)
         report.records_total = self._count(realms)  # what is read; --limit counts records with work
-        self.backend.ensure_index()
+        ensure_index(self.backend, self.catalogue)  # a lost index is rebuilt, never replaced by an empty one
         models: dict[tuple[str, str], object] = dict(self.translator.engine.models())
         clears = set(targets) == set(self.languages)
         queued: dict[str, int] = {}
@@ -219,7 +220,7 @@ class TranslateWorker:
         say = notice or (lambda _message: None)
         self.translator.stats = Stats()
         report = TranslateReport(stats=self.translator.stats)
-        self.backend.ensure_index()
+        ensure_index(self.backend, self.catalogue)
         known_models: frozenset[tuple[str, str]] | None = None
         with Heartbeat(backlog, on_error=lambda exc: say(f"lease renewal failed, will retry: {one_line(exc)}")):
             while not stop.is_set():

@@ -8,15 +8,17 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from search_api.errors import ApiError
 from search_api.services import Services, get_services
 
 router = APIRouter(tags=["languages"])
-MAX_TEXTS = 1000
-MAX_CHARS = 100_000
 
 
 class DetectRequest(BaseModel):
-    texts: list[Annotated[str, Field(max_length=MAX_CHARS)]] = Field(min_length=1, max_length=MAX_TEXTS)
+    texts: list[str] = Field(
+        min_length=1,
+        description="At most CHM_MAX_DETECT_TEXTS texts (default 100) of CHM_MAX_DETECT_CHARS characters (10,000).",
+    )
 
 
 class DetectedLanguage(BaseModel):
@@ -28,6 +30,24 @@ class DetectedLanguage(BaseModel):
 async def detect(
     request: DetectRequest, services: Annotated[Services, Depends(get_services)]
 ) -> list[DetectedLanguage]:
-    """Detect the language of up to 1,000 texts at once."""
+    """Detect the language of each text (anonymous callers too: the number and size are limited)."""
+    limits = services.settings
+    if len(request.texts) > limits.max_detect_texts:
+        raise ApiError(
+            422, "invalid_parameter", f"texts: {len(request.texts)} texts; at most {limits.max_detect_texts} at once"
+        )
+    for position, text in enumerate(request.texts):
+        if len(text) > limits.max_detect_chars:
+            raise ApiError(
+                422,
+                "invalid_parameter",
+                f"texts.{position}: {len(text)} characters; at most {limits.max_detect_chars}",
+            )
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ApiError(
+                422, "invalid_parameter", f"texts.{position}: not valid Unicode (a lone surrogate at {exc.start})"
+            ) from None
     detections = await run_in_threadpool(services.detector.detect_many, request.texts)
     return [DetectedLanguage(language=d.language, confidence=d.confidence) for d in detections]

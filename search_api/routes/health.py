@@ -1,4 +1,8 @@
-"""``GET /api/v1/health``: is every part up? 200 when all are, 503 naming the part that is not."""
+"""``GET /api/v1/health``: is every part up, and does the index hold what the catalogue does?
+
+200 while search answers (``status`` ``degraded`` says what is short: a translation model, a
+lost cluster node, records missing from the index); 503 naming the part that is down.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,10 @@ from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from record_catalogue.db import CatalogueUnavailable
+from record_catalogue.store import Catalogue
+from search_api.health_check import check_health
 from search_api.services import Services, get_services
-from search_index.base import IndexUnavailable
+from search_index.base import IndexUnavailable, SearchBackend
 from translate.backlog import cached_backlog
 from translate.status import overview
 
@@ -35,22 +41,22 @@ class HealthResponse(BaseModel):
 
 @router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
 def health(services: Services = Depends(get_services)) -> JSONResponse:
-    """Check the search engine and the catalogue; 503 when either is down."""
+    """Check the search engine, the catalogue and that the index holds every record; 503 when
+    the engine or the catalogue is down."""
+    engine_name = services.settings.es_flavour if services.settings.es_url else "tantivy"
+    backend: SearchBackend | str
     try:
-        engine_health = services.backend.health()
-        engine_status: Literal["ok", "degraded", "down"] = (
-            ("degraded" if engine_health.degraded else "ok") if engine_health.ok else "down"
-        )
-        engine = PartHealth(status=engine_status, detail=engine_health.detail)
-        engine_name = engine_health.engine
+        backend = services.backend
     except IndexUnavailable as exc:
-        engine = PartHealth(status="down", detail=str(exc))
-        engine_name = services.settings.es_flavour if services.settings.es_url else "tantivy"
+        backend = str(exc)
+    catalogue_store: Catalogue | str
     try:
-        ok, detail = services.catalogue.health()
-        catalogue = PartHealth(status="ok" if ok else "down", detail=detail)
+        catalogue_store = services.catalogue
     except CatalogueUnavailable as exc:
-        catalogue = PartHealth(status="down", detail=str(exc))
+        catalogue_store = str(exc)
+    stores = check_health(catalogue_store, backend, engine_name)
+    engine = PartHealth(status=stores.search_engine.status, detail=stores.search_engine.detail)
+    catalogue = PartHealth(status=stores.catalogue.status, detail=stores.catalogue.detail)
     translation_ok, translation_detail = overview(services.settings.languages).health
     backlog = None
     if catalogue.status == "ok":
@@ -60,15 +66,15 @@ def health(services: Services = Depends(get_services)) -> JSONResponse:
             translation_detail += f"; backlog: {found.summary()}"
     translation = PartHealth(status="ok" if translation_ok else "down", detail=translation_detail)
     # Search needs the engine and the catalogue: without either, take this API out of rotation
-    # (503). A broken translation model, or a cluster that lost a node but still answers,
-    # degrades what readers get, but search still answers.
+    # (503). A broken translation model, a cluster that lost a node but still answers, or an index
+    # short of records degrades what readers get, but search still answers.
     healthy = engine.status != "down" and catalogue.status == "ok"
     body = HealthResponse(
         status="ok" if healthy and translation_ok and engine.status == "ok" else "degraded",
         search_engine=engine,
         catalogue=catalogue,
         translation=translation,
-        engine=engine_name,
+        engine=stores.engine,
         translation_backlog=backlog,
     )
     return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)

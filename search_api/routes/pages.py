@@ -225,10 +225,12 @@ def embed_page(
 
 @router.get("/opensearch.xml")
 def opensearch_description(request: Request) -> Response:
-    """OpenSearch description: lets browsers add this search (and its suggestions)."""
-    base = str(request.base_url)
-    if not base.endswith("/"):
-        base += "/"
+    """OpenSearch description: lets browsers add this search (and its suggestions).
+
+    Its URLs start with the configured public URL (``CHM_PUBLIC_URL``), never with the request's
+    Host header: the description is cached publicly, and a forged Host would poison it.
+    """
+    base = request.app.state.services.settings.base_url
     description = "Search the Convention on Biological Diversity's clearing-houses (CHM, ABS-CH, BCH) in six languages."
     languages = "".join(f"\n  <Language>{code}</Language>" for code in LANGUAGES)
     page = quoteattr(base + "?q={searchTerms}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 from collections.abc import Mapping, Sequence
@@ -17,6 +16,7 @@ from analyzers.entities import entity_label
 from record_catalogue.languages import language_label
 from record_catalogue.realms import REALM_NAMES, realm_catalog
 from record_catalogue.record import REALMS
+from search_api.cursors import Cursor, CursorError, CursorSigner
 from search_api.errors import ApiError
 from search_api.services import Services, get_services
 from search_api.understanding import Understood, interpretation, understand
@@ -242,25 +242,14 @@ def facet_label(facet: str, value: str, lang: str) -> str:
     return value
 
 
-def encode_cursor(sort: list[Any], query_key: str, point_in_time: str | None = None) -> str:
-    data: dict[str, Any] = {"after": sort, "q": query_key}
-    if point_in_time is not None:
-        data["pit"] = point_in_time
-    raw = json.dumps(data, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, query_key: str) -> tuple[list[Any], str | None]:
-    """The sort values to continue after, and the engine's point in time the pages run in."""
+def resume(signer: CursorSigner | None, cursor: str, query_key: str, order: str) -> Cursor:
+    """Where ``cursor`` continues; 422 naming ``cursor`` when this service did not issue it for this search."""
+    if signer is None:
+        raise ApiError(422, "invalid_cursor", "cursor: not accepted here")
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after = data["after"]
-        pit = data.get("pit")
-        if data.get("q") != query_key or not isinstance(after, list) or not isinstance(pit, str | None):
-            raise ValueError
-        return after, pit
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise ApiError(422, "invalid_cursor", "cursor is not valid for this search; start again without it") from None
+        return signer.decode(cursor, query_key, order)
+    except CursorError as exc:
+        raise ApiError(422, "invalid_cursor", f"cursor: {exc}; start again without it") from None
 
 
 def key_presets(request: Request) -> dict[str, list[str]]:
@@ -282,13 +271,15 @@ def build_query(
     size: int,
     offset: int = 0,
     cursor: str | None = None,
+    signer: CursorSigner | None = None,
     facets: Sequence[str] | None = None,
     highlight: bool = True,
     presets: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[SearchQuery, Understood, str]:
     """The engine query for validated search parameters (shared by the search and its export),
-    with how the text was understood and the key a cursor must carry. A partner key's ``presets``
-    hold the search to their values: a filter may narrow them, never widen them."""
+    with how the text was understood and the key a cursor must carry (a cursor is checked by
+    ``signer``: issued by this service for this very search, see ``search_api.cursors``). A partner
+    key's ``presets`` hold the search to their values: a filter may narrow them, never widen them."""
     if lang not in services.settings.languages:
         raise ApiError(
             422,
@@ -312,8 +303,17 @@ def build_query(
         if not kept:
             raise ApiError(403, "outside_key_scope", f"{name}: this key's searches are limited to {', '.join(allowed)}")
         chosen[name] = kept
+    limits = services.settings
+    if len(q) > limits.max_query_chars:
+        raise ApiError(422, "invalid_parameter", f"q: {len(q)} characters; at most {limits.max_query_chars}")
+    if cursor is None and offset + size > limits.max_page_depth:
+        raise ApiError(
+            422,
+            "invalid_parameter",
+            f"page: page x size may not exceed {limits.max_page_depth}; page deeper with next_cursor",
+        )
     query_key = json.dumps([q, lang, sorted(chosen.items()), year_from, year_to, order, size, translate])
-    search_after, point_in_time = decode_cursor(cursor, query_key) if cursor else (None, None)
+    resumed = resume(signer, cursor, query_key, order) if cursor is not None else None
     understood = understand(services, q, lang, translate)
     query = SearchQuery(
         text=q,
@@ -326,9 +326,10 @@ def build_query(
         sort=order,
         offset=offset,
         size=size,
-        search_after=search_after,
-        point_in_time=point_in_time,
+        search_after=resumed.after if resumed else None,
+        point_in_time=resumed.point_in_time if resumed else None,
         highlight=highlight,
+        snippet_window=limits.snippet_window_chars,
     )
     if facets is not None:
         query = replace(query, facets=tuple(facets))
@@ -342,10 +343,10 @@ def search(
     q: Annotated[
         str,
         Query(
-            max_length=MAX_QUERY_CHARS,
             description=(
                 "Words to find, in any language; empty to browse. Every word must occur in the record; "
-                '"an exact phrase", -excluded and a OR b are understood; nothing else is syntax.'
+                '"an exact phrase", -excluded and a OR b are understood; nothing else is syntax. '
+                "At most CHM_MAX_QUERY_CHARS characters (default 1,000)."
             ),
             openapi_examples={
                 "words": {"summary": "Words", "value": "protected areas"},
@@ -376,7 +377,10 @@ def search(
     year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 10,
-    cursor: Annotated[str | None, Query(max_length=4000)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=4000, description="The next_cursor of the previous page, for the same search (deep paging)."),
+    ] = None,
     sort: Annotated[
         Literal["relevance", "newest"] | None,
         Query(description="relevance (the default with words to find) or newest (the default when browsing)."),
@@ -405,6 +409,7 @@ def search(
         offset=(page - 1) * size,
         cursor=cursor,
         presets=key_presets(request),
+        signer=request.app.state.cursor_signer,
     )
     try:
         results = services.backend.search(query)
@@ -412,10 +417,12 @@ def search(
         if cursor is None:
             raise
         # Only the cursor can be wrong here: every other part of the query was validated above.
-        raise ApiError(422, "invalid_cursor", f"{exc}; start again without the cursor") from None
+        raise ApiError(422, "invalid_cursor", f"cursor: {exc}; start again without it") from None
+    signer: CursorSigner = request.app.state.cursor_signer
+    depth = (resume(signer, cursor, query_key, query.sort).depth if cursor else query.offset) + len(results.hits)
     next_cursor = None
-    if results.hits and len(results.hits) == size:
-        next_cursor = encode_cursor(results.hits[-1].sort, query_key, results.point_in_time)
+    if results.hits and len(results.hits) == size and depth < signer.max_depth:
+        next_cursor = signer.encode(query_key, Cursor(list(results.hits[-1].sort), results.point_in_time, depth))
     facets: dict[str, list[FacetValue]] = {}
     for name, values in results.facets.items():
         if name == "entity":

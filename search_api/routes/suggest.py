@@ -17,7 +17,26 @@ class Suggestions(BaseModel):
     suggestions: list[str]
 
 
-@router.get("/suggest", response_model=Suggestions)
+@router.get(
+    "/suggest",
+    response_model=Suggestions,
+    responses={
+        200: {
+            "description": "`format=json`: an object; `format=opensearch`: the OpenSearch suggestions array.",
+            "content": {
+                "application/x-suggestions+json": {
+                    "schema": {
+                        "description": "[what was typed, [completions]]",
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                        "minItems": 2,
+                        "maxItems": 2,
+                    }
+                }
+            },
+        }
+    },
+)
 def suggest(
     services: Annotated[Services, Depends(get_services)],
     q: Annotated[str, Query(max_length=200, description="What the reader has typed so far.")] = "",

@@ -38,7 +38,8 @@ SchemaName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,100}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}$")]
 QueueStatus = Literal["machine", "reviewed", "rejected", "stale", "failed"]
 Order = Literal["used", "recent", "impact"]
-EntryId = Annotated[int, Path(alias="id", ge=1, le=2**62, description="The translation's id.")]
+# The ids are INTEGER columns: a larger number can name no entry (PostgreSQL would refuse it outright).
+EntryId = Annotated[int, Path(alias="id", ge=1, le=2**31 - 1, description="The translation's id.")]
 Curator = Annotated[KeyInfo, Depends(require_role("curator"))]
 AUTH_ERRORS: dict[int | str, dict[str, str]] = {
     401: {"description": "No API key, or not a valid one"},
@@ -107,7 +108,7 @@ class TranslationEdit(BaseModel):
         default=None, description="The corrected translation; null approves the current text as it is."
     )
     status: Literal["reviewed", "rejected"]
-    version: int = Field(ge=1, description="The version the curator started from.")
+    version: int = Field(ge=1, le=2**31 - 1, description="The version the curator started from.")
 
 
 class ErrorBody(BaseModel):

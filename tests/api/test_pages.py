@@ -145,11 +145,13 @@ def test_opensearch_description(client: TestClient) -> None:
     assert root.findtext(f"{OPENSEARCH}Description")
     assert root.findtext(f"{OPENSEARCH}InputEncoding") == "UTF-8"
     urls = {url.get("type"): url.get("template") for url in root.iter(f"{OPENSEARCH}Url")}
-    assert urls["text/html"] == "http://testserver/?q={searchTerms}"
+    # From the settings (CHM_PUBLIC_URL, else where serve listens), never from the request's Host.
+    assert urls["text/html"] == "http://127.0.0.1:8000/?q={searchTerms}"
     assert (
-        urls["application/x-suggestions+json"] == "http://testserver/api/v1/suggest?format=opensearch&q={searchTerms}"
+        urls["application/x-suggestions+json"]
+        == "http://127.0.0.1:8000/api/v1/suggest?format=opensearch&q={searchTerms}"
     )
-    assert urls["application/opensearchdescription+xml"] == "http://testserver/opensearch.xml"
+    assert urls["application/opensearchdescription+xml"] == "http://127.0.0.1:8000/opensearch.xml"
     assert sorted(lang.text or "" for lang in root.iter(f"{OPENSEARCH}Language")) == [
         "ar",
         "en",
@@ -160,10 +162,10 @@ def test_opensearch_description(client: TestClient) -> None:
     ]
 
 
-def test_opensearch_uses_the_requests_base_url(client: TestClient) -> None:
+def test_opensearch_uses_the_public_url_not_the_host_header(client: TestClient) -> None:
     response = client.get("/opensearch.xml", headers={"Host": "search.example.org"})
     urls = {url.get("type"): url.get("template") for url in ET.fromstring(response.content).iter(f"{OPENSEARCH}Url")}
-    assert urls["text/html"] == "http://search.example.org/?q={searchTerms}"
+    assert urls["text/html"] == "http://127.0.0.1:8000/?q={searchTerms}"
 
 
 def test_pages_are_not_in_the_api_schema(client: TestClient) -> None:
