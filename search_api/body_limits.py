@@ -30,10 +30,14 @@ class BodyRule:
 
     limit: int
     needs_key: bool = False
+    json_only: bool = True
 
 
 def body_rule(settings: Settings, method: str, path: str) -> BodyRule:
     """The rule for a request (``max_body_bytes`` for every route not named here)."""
+    if method == "POST" and path == f"{API}/events":
+        # Readers' events come from navigator.sendBeacon: JSON in a text/plain body (no preflight).
+        return BodyRule(settings.max_body_bytes, json_only=False)
     if method == "POST" and path == f"{API}/detect":
         return BodyRule(settings.max_detect_body_bytes)
     if method == "POST" and path == f"{API}/records":
@@ -84,7 +88,7 @@ class BodyLimitMiddleware:
                 await self._too_large(send, rule.limit)
                 return
         has_body = (declared is not None and declared.strip() != "0") or header(scope, b"transfer-encoding") is not None
-        json_route = method in BODY_METHODS and path.startswith(f"{API}/")
+        json_route = rule.json_only and method in BODY_METHODS and path.startswith(f"{API}/")
         if json_route and has_body and not is_json(header(scope, b"content-type")):
             await send_error(
                 send, 415, "unsupported_media_type", "the body must be JSON, sent with Content-Type: application/json"

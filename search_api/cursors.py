@@ -20,8 +20,9 @@ import json
 import logging
 import os
 import secrets
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,8 +114,11 @@ def _unb64(text: str) -> bytes:
 class CursorSigner:
     """Makes and checks the cursors of one deployment (one key, one engine, the depth limit)."""
 
-    def __init__(self, key: bytes, engine: str, max_depth: int, max_age_seconds: int) -> None:
-        self._key = key
+    def __init__(self, key: bytes | Callable[[], bytes], engine: str, max_depth: int, max_age_seconds: int) -> None:
+        # A callable is asked on first use: building an app writes nothing to disk.
+        self._key_source = key
+        self._key: bytes | None = key if isinstance(key, bytes) else None
+        self._lock = threading.Lock()
         self.engine = engine
         self.max_depth = max_depth
         self.max_age_seconds = max_age_seconds
@@ -122,13 +126,18 @@ class CursorSigner:
     @classmethod
     def for_settings(cls, settings: Settings) -> CursorSigner:
         engine = "server" if settings.es_url else "tantivy"
-        return cls(cursor_key(settings), engine, settings.max_cursor_depth, settings.cursor_max_age_seconds)
+        return cls(lambda: cursor_key(settings), engine, settings.max_cursor_depth, settings.cursor_max_age_seconds)
 
     @staticmethod
     def search_id(query_key: str) -> str:
         return hashlib.sha256(query_key.encode("utf-8")).hexdigest()[:32]
 
     def _signature(self, payload: bytes) -> bytes:
+        if self._key is None:
+            with self._lock:
+                if self._key is None:
+                    source = self._key_source
+                    self._key = source if isinstance(source, bytes) else source()
         return hmac.new(self._key, SIGNATURE_DOMAIN + payload, hashlib.sha256).digest()
 
     def encode(self, query_key: str, cursor: Cursor, now: float | None = None) -> str:

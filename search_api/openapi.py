@@ -65,7 +65,7 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
             _complete_libretranslate(operations)
         if not path.startswith("/api/"):
             continue
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses: dict[str, Any] = operation.setdefault("responses", {})
             keyed = bool(operation.get("security"))
             statuses = {"401", "500", "503"}
@@ -75,7 +75,7 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
                 operation["security"] = [{}, {SCHEME: []}]
             if not path.endswith("/health"):
                 statuses.add("429")
-            if "requestBody" in operation:
+            if "requestBody" in operation or method in ("post", "put", "patch"):
                 statuses |= {"400", "413", "415", "422"}
             if operation.get("parameters"):
                 statuses.add("422")

@@ -100,9 +100,9 @@ def test_a_cursor_of_another_deployment_is_refused(client: TestClient, loaded_se
 def test_processes_sharing_a_data_directory_share_the_key(client: TestClient, loaded_settings: Settings) -> None:
     from search_api.cursors import KEY_FILE
 
+    cursor = _first_cursor(client)
     key_file = loaded_settings.data_dir / KEY_FILE
     assert key_file.is_file() and key_file.stat().st_mode & 0o077 == 0  # readable by its owner only
-    cursor = _first_cursor(client)
     with TestClient(create_app(loaded_settings)) as another_process:
         page = another_process.get("/api/v1/search", params={**SEARCH, "cursor": cursor})
         assert page.status_code == 200 and len(page.json()["results"]) == 2
