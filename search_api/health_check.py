@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from record_catalogue.db import CatalogueUnavailable, one_line
+from record_catalogue.models import RecordRow
 from record_catalogue.store import Catalogue
 from search_index.base import IndexUnavailable, SearchBackend
 from search_index.restore import index_present
@@ -43,6 +45,15 @@ class StoresHealth:
 def _index_gap(records: int, documents: int) -> str:
     gap = f"{records - documents} missing" if documents < records else f"{documents - records} too many"
     return f"the index holds {documents} documents for the catalogue's {records} records ({gap})"
+
+
+def indexed_records(catalogue: Catalogue) -> int:
+    """How many documents the index should hold: live records, a group of copies of one document
+    counting once (``record_catalogue.duplicates``: its members are indexed as their primary)."""
+    with catalogue.sessions() as session:
+        shown = or_(RecordRow.group_id.is_(None), RecordRow.group_id == RecordRow.id)
+        live = RecordRow.deleted_at.is_(None)
+        return int(session.scalar(select(func.count()).select_from(RecordRow).where(live, shown)) or 0)
 
 
 def _present(backend: SearchBackend) -> bool:
@@ -83,7 +94,7 @@ def check_health(catalogue: Catalogue | str, backend: SearchBackend | str, engin
         )
     if search_engine.status != "down" and catalogue_part.status == "ok":
         try:
-            records, documents = catalogue.count(), backend.count()
+            records, documents = indexed_records(catalogue), backend.count()
         except (IndexUnavailable, CatalogueUnavailable, SQLAlchemyError) as exc:
             search_engine = Part("down", f"counting the index's documents failed: {one_line(exc)}")
         else:
