@@ -154,8 +154,15 @@ def test_a_reviewed_translation_carries_its_original_too(translated_client: Test
 
 def test_the_original_shown_has_no_original_field(translated_client: TestClient) -> None:
     assert search(translated_client, q="", lang="en")["results"][0]["original"] is None
-    # A reader with no version of their own gets the original: nothing to switch to.
-    assert search(translated_client, q="", lang="zh")["results"][0]["original"] is None
+    # A reader with no version of their own gets, by the one display policy, a reviewed translation
+    # before the original (reviewed > original > machine): so the original is offered to switch to.
+    chinese = search(translated_client, q="", lang="zh")["results"][0]
+    assert chinese["display_language"] == "es"
+    assert chinese["original"] == {
+        "title": "Permit for Brazil nut research",
+        "summary": "Access to Bertholletia excelsa seeds in Madre de Dios.",
+        "language": "en",
+    }
 
 
 def test_the_cbd_identifier_is_the_document_symbol_not_the_guid(client: TestClient) -> None:
