@@ -14,8 +14,8 @@ Keys (``document_keys``):
   (``BCH-VLR-SCBD-237429-1``, as record id or as the last part of the record's URL): the
   clearing-houses' identifier rule for one document published in several realms.
 - ``content:<sha256>``: the normalised text of every original field (case, spacing and
-  Unicode forms folded, languages ignored), for the same content under two ids; only for records
-  with a title and enough text that a match is not a coincidence.
+  Unicode forms folded, languages ignored) and the record's country, for the same content under
+  two ids; only for records with a title and enough text that a match is not a coincidence.
 
 Groups are the connected components of records sharing keys, among records that are neither
 deleted nor split off by a curator (``group_split``: "not the same document"). The primary is
@@ -61,6 +61,9 @@ def document_keys(record: Record) -> set[str]:
     if texts.get("title"):
         parts = sorted(f"{name}\x1f{_normal(value)}" for name in TEXT_FIELDS for value in texts.get(name, {}).values())
         if sum(len(part) for part in parts) >= MIN_FINGERPRINT_CHARS:
+            # The country is part of the content: the same words from two governments (a target
+            # or report written to a template) are two documents, not copies of one.
+            parts.insert(0, f"government\x1f{(record.government or '').lower()}")
             keys.add("content:" + hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest())
     return keys
 

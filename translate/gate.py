@@ -98,6 +98,9 @@ def check_identical(source: str, output: str) -> str | None:
     return None
 
 
+_TAG_LIKE = re.compile(r"<[^<>]{1,500}>")
+
+
 def _is_prose(word: str) -> bool:
     """A word written in lower case without digits: not a name, an acronym or a symbol."""
     return word.islower() and not any(c.isdigit() for c in word)
@@ -112,6 +115,9 @@ def check_copied_run(source: str, output: str) -> str | None:
     Linear in the length of both texts (n-gram sets), so a very long segment costs little.
     """
     n = COPIED_RUN_WORDS
+    # Tag-like spans in the text (markup quoted as text, code) are not the source language:
+    # they stay as they are in any translation, and break a stretch as names do.
+    source, output = _TAG_LIKE.sub(" MARKUP ", source), _TAG_LIKE.sub(" MARKUP ", output)
     out = [word.casefold() for word in _WORD.findall(output)]
     grams = {tuple(out[i : i + n]) for i in range(len(out) - n + 1)}
     if not grams:

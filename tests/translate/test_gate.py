@@ -79,3 +79,14 @@ def test_long_stretches_of_source_words_kept_in_the_output_are_flagged() -> None
     # linear in the length: a 50,000-character segment is judged at once
     long_source = " ".join(f"word{n % 97}x" for n in range(8000))
     assert check_copied_run(long_source, "un texte") is None
+
+
+def test_markup_quoted_in_a_text_is_not_an_untranslated_stretch() -> None:
+    """`<img src=x onerror=…>` kept as it is in a translation is markup, not untranslated words."""
+    from translate.gate import check_copied_run
+
+    source = 'The forest <img src=x onerror="window.alert(document.cookie)"> is protected.'
+    output = 'La forêt <img src=x onerror="window.alert(document.cookie)"> est protégée.'
+    assert check_copied_run(source, output) is None
+    untranslated = "the forest is protected by the law of the land"
+    assert check_copied_run(untranslated, "La forêt is protected by the law of la terre") is not None
