@@ -24,9 +24,10 @@ system-packages:
 	./scripts/system-packages.sh
 
 demo: setup
-	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search ingest samples/shared samples/records
-	@# An index built by an older version of the analysis is rebuilt from the catalogue.
+	@# First, an index built by an older version of the analysis is rebuilt from the catalogue
+	@# (ingest refuses to write into it); on a fresh machine this builds the empty index.
 	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search health >/dev/null 2>&1 || CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search reindex
+	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search ingest samples/shared samples/records
 	-CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search translate
 	CHM_DATA_DIR=$(DEMO_DATA) $(BIN)/chm-search serve --host 0.0.0.0 --port $(PORT)
 
