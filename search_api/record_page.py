@@ -14,13 +14,13 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 from analyzers.entities import entity_label
 from record_catalogue.languages import LANGUAGE_NAMES, UN_LANGUAGES
 from record_catalogue.realms import REALM_NAMES, realm_catalog
-from search_index.documents import DISPLAY_PRIORITY, reader_language
+from search_index.documents import TextLike, best_texts, reader_language
 
 RTL_LANGUAGES = frozenset({"ar"})
 FIELDS = ("title", "summary", "text")
@@ -162,21 +162,6 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
-class Version(Protocol):
-    """One language version of one field (a catalogue ``FieldText`` row)."""
-
-    @property
-    def field(self) -> str: ...
-    @property
-    def language(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def provenance(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-
-
 def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
@@ -191,38 +176,33 @@ def language_name(code: str, lang: str, in_sentence: bool = False) -> str:
     return name.lower() if in_sentence and lang in LOWERCASE_NAMES else name
 
 
-def shown_versions(texts: Sequence[Version]) -> dict[str, dict[str, Version]]:
-    """For each field and language, the version a reader may see (current, with text; best kind first)."""
-    best: dict[str, dict[str, Version]] = {}
-    for text in texts:
-        if text.status != "current" or not text.text or text.provenance not in DISPLAY_PRIORITY:
-            continue
-        by_lang = best.setdefault(text.field, {})
-        current = by_lang.get(text.language)
-        if current is None or DISPLAY_PRIORITY[text.provenance] < DISPLAY_PRIORITY[current.provenance]:
-            by_lang[text.language] = text
-    return best
+def shown_versions(texts: Sequence[TextLike]) -> dict[str, dict[str, TextLike]]:
+    """For each field and language, the version a reader may see (``best_texts``), if it has text."""
+    return {
+        field: {code: version for code, version in by_lang.items() if version.text}
+        for field, by_lang in best_texts(texts).items()
+    }
 
 
-def _pick(by_lang: Mapping[str, Version], lang: str) -> Version | None:
+def _pick(by_lang: Mapping[str, TextLike], lang: str) -> TextLike | None:
     code = reader_language({code: version.provenance for code, version in by_lang.items()}, lang)
     return by_lang[code] if code else None
 
 
-def _original(by_lang: Mapping[str, Version], original_language: str) -> Version | None:
+def _original(by_lang: Mapping[str, TextLike], original_language: str) -> TextLike | None:
     originals = [v for v in by_lang.values() if v.provenance == "original"]
     preferred = [v for v in originals if v.language == original_language]
     return next(iter(preferred or originals), None)
 
 
-def _block(tag: str, version: Version, css: str) -> str:
+def _block(tag: str, version: TextLike, css: str) -> str:
     classes = f' class="{css}"' if css else ""
     return (
         f'<{tag}{classes} lang="{_e(version.language)}" dir="{_direction(version.language)}">{_e(version.text)}</{tag}>'
     )
 
 
-def _field(name: str, by_lang: Mapping[str, Version], lang: str, original_language: str, s: Mapping[str, str]) -> str:
+def _field(name: str, by_lang: Mapping[str, TextLike], lang: str, original_language: str, s: Mapping[str, str]) -> str:
     """A field: the version shown, what it is in plain words, and the original behind a toggle."""
     shown = _pick(by_lang, lang)
     if shown is None:
@@ -250,7 +230,7 @@ def _field(name: str, by_lang: Mapping[str, Version], lang: str, original_langua
     return "".join(parts)
 
 
-def _json_ld(row: Any, title: Version | None, summary: Version | None, lang: str) -> str:
+def _json_ld(row: Any, title: TextLike | None, summary: TextLike | None, lang: str) -> str:
     """schema.org description of the record (JSON in a data block; every ``<`` escaped so no text can end it)."""
     data: dict[str, Any] = {
         "@context": "https://schema.org",
