@@ -17,6 +17,12 @@ For a batch of texts (fields of many records, into many languages) it:
    reason), ``rejected`` or ``pending`` (no model can do the pair), which sentences it is made
    of, and who reviewed it when every sentence is a curator's.
 
+A pair no installed model reaches is not a dead end when curators have already done the work: a
+text whose every sentence has a reviewed translation in the memory (a curator's correction, an
+imported TMX) is answered from the memory alone, as a reviewed translation. Only a text with a sentence the
+memory lacks is ``pending``, its reason naming the missing model (what ``chm-search models
+install`` fixes).
+
 Sentences without a letter (numbers, symbols, document codes) are kept as they are, and a
 sentence already in the target language is copied rather than translated.
 """
@@ -32,7 +38,7 @@ from translate.assembly import Layout
 from translate.engines import Route, Routes, TranslationEngine
 from translate.gate import check_language, check_segment
 from translate.glossary import Glossary, Protected
-from translate.memory import MachineSegment, NewSegment, Remembered, TranslationMemory
+from translate.memory import MachineSegment, NewSegment, Remembered, SegmentState, TranslationMemory
 from translate.work import SentenceClaims
 
 COPIED = "already in the target language"
@@ -193,6 +199,7 @@ class Translator:
         results: list[TextResult | None] = [None] * len(requests)
         plans: dict[int, _Plan] = {}
         wanted: dict[Route, dict[str, None]] = {}
+        unrouted: dict[int, Layout] = {}  # no model for the pair: the reviewed memory may still answer
         for index, request in enumerate(requests):
             self.stats.texts += 1
             if not request.text.strip() or request.source == request.target:
@@ -200,8 +207,7 @@ class Translator:
                 continue
             route = routes.find(request.source, request.target)
             if route is None:
-                self.stats.pending_texts += 1
-                results[index] = TextResult("", "pending", routes.why_not(request.source, request.target))
+                unrouted[index] = Layout.of(request.text, request.source, request.html)
                 continue
             plan = _Plan(request, route, Layout.of(request.text, request.source, request.html))
             plans[index] = plan
@@ -214,7 +220,52 @@ class Translator:
                 outcomes[(route, segment)] = outcome
         for index, plan in plans.items():
             results[index] = self._assemble(plan, outcomes)
+        for index, result in self._memory_only(requests, unrouted, routes).items():
+            results[index] = result
         return [result for result in results if result is not None]
+
+    def _memory_only(
+        self, requests: Sequence[TextRequest], layouts: dict[int, Layout], routes: Routes
+    ) -> dict[int, TextResult]:
+        """Texts of pairs no model reaches, answered from curators' reviewed sentences when they cover them all.
+
+        Only reviewed segments count: without a model there is nothing to check a machine
+        answer against, and a rejected one is no translation. A text with a sentence the memory
+        lacks is ``pending`` with the same reason as any text of the pair (the missing model),
+        so that the worker's summary still counts one reason per pair.
+        """
+        by_pair: dict[tuple[str, str], dict[str, None]] = {}
+        for index, layout in layouts.items():
+            request = requests[index]
+            for segment in layout.segments():
+                by_pair.setdefault((request.source, request.target), {})[segment] = None
+        reviewed: dict[tuple[str, str], dict[str, SegmentState]] = {}
+        for pair, segments in by_pair.items():
+            states = self.memory.states(pair[0], pair[1], list(segments))
+            reviewed[pair] = {text: state for text, state in states.items() if state.kind == "reviewed"}
+        counted: set[tuple[str, str, str]] = set()
+        answered: dict[int, TextResult] = {}
+        for index, layout in layouts.items():
+            request = requests[index]
+            pair = (request.source, request.target)
+            found = reviewed.get(pair, {})
+            wanted = layout.segments()
+            missing = [segment for segment in wanted if segment not in found]
+            if missing or not wanted:  # nothing a curator reviewed (numbers only): still the model's job
+                self.stats.pending_texts += 1
+                answered[index] = TextResult("", "pending", routes.why_not(request.source, request.target))
+                continue
+            for segment in wanted:
+                if (*pair, segment) not in counted:
+                    counted.add((*pair, segment))
+                    self.stats.segments += 1
+                    self.stats.reviewed += 1
+            texts = {segment: found[segment].target_text for segment in wanted}
+            text, _plain = layout.fill(request.target, texts.__getitem__)
+            parts = tuple(Part(segment, texts[segment], "reviewed") for segment in wanted)
+            actors = tuple(sorted({found[segment].actor or "curator" for segment in wanted}))
+            answered[index] = TextResult(text, "current", parts=parts, reviewed_by=actors)
+        return answered
 
     def _assemble(self, plan: _Plan, outcomes: dict[tuple[Route, str], _Outcome]) -> TextResult:
         request, route = plan.request, plan.route

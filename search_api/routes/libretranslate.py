@@ -6,6 +6,8 @@ CAT tools, Weblate's LibreTranslate machine-translation backend and LibreTransla
 pointed at ``https://host/libretranslate`` gets, for each text:
 
 1. a curator's reviewed translation when every sentence of it has one (the translation memory),
+   even for a language pair no installed model reaches (a TMX of Spanish translations serves
+   before any en→es model is installed);
 2. else the machine's, through exactly the worker's path (``translate.translator``): memory of
    earlier answers, glossary terms locked with placeholders, the sanity gate,
 
@@ -13,7 +15,9 @@ in LibreTranslate's shapes (``translatedText``, ``detectedLanguage``), plus a ``
 those clients ignore: ``reviewed``, ``machine``, ``mixed`` (some sentences reviewed),
 ``unchanged`` (nothing to translate) or ``untranslated`` (the source text is returned as it is,
 with the reason: the gate refused the machine's output, a curator rejected it, the language was
-not recognised). One text failing never fails the others.
+not recognised, no model reaches the pair and the memory lacks a sentence). One text failing
+never fails the others; a pair with no model for which the memory answers none of the texts is
+LibreTranslate's 400 naming the missing model.
 
 Requests are JSON (Weblate, most tools) or forms (``libretranslatepy``, the LibreTranslate web UI),
 read up to a size limit before anything else. ``translate`` and ``detect`` need an API key with
@@ -312,17 +316,25 @@ def _translate_items(items: list[Item], target: str, html: bool, services: Servi
     return [answer for answer in answers if answer is not None]
 
 
-def _check_route(source: str, target: str, services: Services) -> None:
-    """A named pair no model reaches is LibreTranslate's 400, saying what would fix it."""
+def _no_model(source: str, target: str, services: Services) -> str | None:
+    """Why no model reaches a named pair (None when one does): the reviewed memory may still answer."""
     if source == target:
-        return
+        return None
     routes = services.translator.engine.routes([(source, target)])
-    if routes.find(source, target) is None:
-        raise LtError(
-            400,
-            f"{language_label(target, 'en')} ({target}) is not available as a target language from "
-            f"{language_label(source, 'en')} ({source}): {routes.why_not(source, target)}",
-        )
+    if routes.find(source, target) is not None:
+        return None
+    return routes.why_not(source, target)
+
+
+def _unavailable(source: str, target: str, why: str, texts: int) -> LtError:
+    """LibreTranslate's 400 for a pair it cannot do, naming the missing model and what would fix it."""
+    which = "the text" if texts == 1 else "any of the texts"
+    return LtError(
+        400,
+        f"{language_label(target, 'en')} ({target}) is not available as a target language from "
+        f"{language_label(source, 'en')} ({source}): {why}; the translation memory has no reviewed "
+        f"translation of every sentence of {which}",
+    )
 
 
 def _translate(request: Request, fields: dict[str, Any], services: Services) -> dict[str, Any]:
@@ -333,13 +345,15 @@ def _translate(request: Request, fields: dict[str, Any], services: Services) -> 
     text_format = fields.get("format") or "text"
     if text_format not in FORMATS:
         raise LtError(400, f"{text_format} format is not supported (formats: {', '.join(FORMATS)})")
-    if source != "auto":
-        _check_route(source, target, services)
+    missing_model = _no_model(source, target, services) if source != "auto" else None
     items = _items(texts, source, services)
     try:
         answers = _translate_items(items, target, text_format == "html", services)
     except TranslationError as exc:
         raise LtError(500, f"Cannot translate text: {exc}") from None
+    if missing_model is not None and all(p.get("kind") == "untranslated" for _t, p in answers):
+        # Nothing the memory could answer either: the pair is unavailable, as LibreTranslate says it.
+        raise _unavailable(source, target, missing_model, len(answers))
     body: dict[str, Any]
     if batch:
         body = {"translatedText": [text for text, _p in answers], "provenance": [p for _t, p in answers]}

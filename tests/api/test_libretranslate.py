@@ -262,3 +262,87 @@ def test_auto_detection_html_and_one_bad_text_among_good_ones(reviewed: World) -
     assert pivot["provenance"]["kind"] == "machine" and pivot["provenance"]["pivot"] == "es>en>fr"
     same = lt(reviewed, {"q": FOREST, "source": "en", "target": "en"}).json()
     assert same == {"translatedText": FOREST, "provenance": {"kind": "unchanged"}}
+
+
+BOSQUE = "El bosque está protegido."
+RIO = "El río es verde."
+
+
+def import_tmx(world: World, tmp_path: Path, units: dict[str, str], actor: str) -> None:
+    """A translator's TMX of en→es sentences, imported as reviewed with ``chm-search memory import``."""
+    body = "".join(
+        f'<tu srclang="en"><tuv xml:lang="en"><seg>{source}</seg></tuv>'
+        f'<tuv xml:lang="es"><seg>{target}</seg></tuv></tu>'
+        for source, target in units.items()
+    )
+    path = tmp_path / "spanish.tmx"
+    path.write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><header srclang="en"/><body>{body}</body></tmx>',
+        encoding="utf-8",
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment.update(
+        CHM_DATA_DIR=str(world.settings.data_dir),
+        CHM_LANGUAGES="en,fr,es",
+        CHM_CATALOGUE_URL=world.settings.catalogue_dsn,
+        **engine_environment(world.settings),
+    )
+    command = [sys.executable, "-c", "from search_api.cli import main; main()", "memory", "import", str(path)]
+    done = subprocess.run(
+        [*command, "--as-reviewed", "--actor", actor], capture_output=True, text=True, env=environment, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_pair_without_a_model_is_answered_from_the_reviewed_memory(
+    reviewed: World, server: str, tmp_path: Path
+) -> None:
+    """No en→es model is installed; a translator's reviewed TMX covers two sentences."""
+    import_tmx(reviewed, tmp_path, {FOREST: BOSQUE, RIVER: RIO}, "Carla (Secretariat)")
+    client = LibreTranslateAPI(f"{server}/libretranslate", api_key=reviewed.keys["translator"])
+    assert client.translate(FOREST, "en", "es") == BOSQUE
+    assert client.translate(f"{FOREST} {RIVER}", "en", "es") == f"{BOSQUE} {RIO}"
+    # a sentence the memory lacks: LibreTranslate's 400, naming the missing model and what fixes it
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        client.translate(f"{FOREST} {CAT}", "en", "es")
+    assert missing.value.code == 400
+    message = json.loads(missing.value.read())["error"]
+    assert message.startswith("Spanish (es) is not available as a target language from English (en): ")
+    assert "no translation model for en→es" in message and "chm-search models install en es" in message
+    assert message.endswith("the translation memory has no reviewed translation of every sentence of the text")
+
+    # a batch: what the memory covers is answered, the rest kept as it is with the reason
+    status, body = post_json(
+        f"{server}{TRANSLATE}",
+        {
+            "q": [RIVER, CAT, f"<p>{FOREST}</p>"],
+            "source": "en",
+            "target": "es",
+            "format": "html",
+            "api_key": reviewed.keys["translator"],
+        },
+    )
+    assert status == 200, body
+    assert body["translatedText"] == [RIO, CAT, f"<p>{BOSQUE}</p>"]
+    river, cat, forest = body["provenance"]
+    assert river == {
+        "kind": "reviewed",
+        "reviewedBy": ["Carla (Secretariat)"],
+        "sentences": {"reviewed": 1, "machine": 0},
+    }
+    assert forest["kind"] == "reviewed"
+    assert cat["kind"] == "untranslated" and cat["reason"].startswith("no translation model for en→es")
+    # a batch the memory answers none of is the pair's 400
+    status, body = post_json(
+        f"{server}{TRANSLATE}",
+        {"q": [CAT, "The sea is blue."], "source": "en", "target": "es", "api_key": reviewed.keys["translator"]},
+    )
+    assert status == 400 and body["error"].endswith("of every sentence of any of the texts")
+    # detected sources take the same path
+    status, body = post_json(
+        f"{server}{TRANSLATE}",
+        {"q": "The forest is protected.", "source": "auto", "target": "es", "api_key": reviewed.keys["translator"]},
+    )
+    assert status == 200 and body["translatedText"] == BOSQUE and body["provenance"]["kind"] == "reviewed"
+    # and a model's pair is unchanged
+    assert client.translate(FOREST, "en", "fr") == CORRECTED

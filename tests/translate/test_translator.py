@@ -5,6 +5,7 @@ from __future__ import annotations
 from devtools.argos_models import Lexicon
 from record_catalogue.store import Catalogue
 from translate.argos_engine import ArgosEngine
+from translate.curation import Curation
 from translate.glossary import Glossary
 from translate.memory import TranslationMemory
 from translate.translator import COPIED, TextRequest, Translator
@@ -86,6 +87,36 @@ def test_missing_pair_and_broken_model_are_pending_with_the_reason(translator: T
     assert broken.status == "pending" and broken.reason is not None
     assert broken.reason.startswith("model en→ru failed to load: translate-en_ru 1.0")
     assert fine.status == "current" and fine.text == "La forêt."
+
+
+def test_a_pair_without_a_model_is_answered_from_reviewed_sentences_alone(
+    translator: Translator, store: Catalogue
+) -> None:
+    memory = translator.memory
+    memory.add_reviewed("en", "zh", "The forest is protected.", "森林受到保护。", "curator@cbd")
+    memory.add_reviewed("en", "zh", "The river is green.", "河流是绿色的。", "lin@cbd")
+    memory.add_reviewed("en", "zh", "The cat eats the fish.", "猫吃鱼。", "lin@cbd")
+    cat = memory.states("en", "zh", ["The cat eats the fish."])["The cat eats the fish."]
+    # a curator rejects their own sentence: a rejected translation is no answer
+    Curation(store, None).review(cat.id, status="rejected", text=None, version=cat.version, actor="lin@cbd")
+    whole, html, partly, rejected, numbers = translator.translate(
+        [
+            TextRequest("en", "zh", "The forest is protected. The river is green."),
+            TextRequest("en", "zh", "<p>The forest is protected.</p>", html=True),
+            TextRequest("en", "zh", "The forest is protected. The sea is blue."),
+            TextRequest("en", "zh", "The cat eats the fish."),
+            TextRequest("en", "zh", "2020"),
+        ]
+    )
+    assert (whole.status, whole.text) == ("current", "森林受到保护。河流是绿色的。")
+    assert whole.reviewed_by == ("curator@cbd", "lin@cbd") and whole.engine is None and whole.model is None
+    assert [part.kind for part in whole.parts] == ["reviewed", "reviewed"]
+    assert (html.status, html.text) == ("current", "<p>森林受到保护。</p>")
+    missing = "no translation model for en→zh; install one with: chm-search models install en zh"
+    for pending in (partly, rejected, numbers):  # a sentence the memory lacks, a rejected one, nothing to review
+        assert (pending.status, pending.text, pending.reason) == ("pending", "", missing)
+    stats = translator.stats
+    assert (stats.segments, stats.reviewed, stats.pending_texts) == (2, 2, 3)
 
 
 def test_very_long_text_is_translated_whole(translator: Translator) -> None:
