@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from analyzers.detect import LanguageDetector
 from ingest.prepare import BatchResult, PendingBatch, PreparedNew, PreparePool, Tagger, prepare_batch
 from ingest.sources import SourceItem
-from record_catalogue.db import CatalogueUnavailable, input_fault, one_line
+from record_catalogue.db import CatalogueUnavailable, busy_fault, input_fault, locked_out, one_line
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
 from search_index.base import BulkResult, Document, IndexBusy, SearchBackend
 from search_index.documents import RecordLike, build_document
@@ -449,6 +449,8 @@ class Pipeline:
 
 
 def _raise_unless_input_fault(exc: SQLAlchemyError) -> None:
+    if busy_fault(exc):
+        raise locked_out(exc) from exc
     if not input_fault(exc):
         raise CatalogueUnavailable(f"the catalogue failed while storing records: {one_line(exc)}") from exc
 

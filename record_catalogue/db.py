@@ -27,6 +27,12 @@ UNIQUE_VIOLATION = "23505"  # another writer inserted the same key first: run ag
 RETRY_ATTEMPTS = 8
 MIGRATION_LOCK_KEY = 0x43484D4D49  # "CHMMI": the advisory lock of processes migrating a PostgreSQL catalogue
 
+# How long a SQLite statement waits for another connection's lock before giving up. Commands
+# (ingest, translate) wait long: a writer's batch may hold the lock for seconds, and a command
+# that waits loses nothing. The API waits briefly (``CHM_API_BUSY_TIMEOUT``): a client answered
+# 503 + Retry-After at once can retry, one kept waiting half a minute holds a connection and a
+# worker thread meanwhile.
+COMMAND_BUSY_TIMEOUT = 30.0
 IN_LIST_SIZE = 500  # values in one IN (...) list: within what every database accepts
 
 
@@ -58,10 +64,28 @@ def input_fault(exc: SQLAlchemyError) -> bool:
     return isinstance(exc, IntegrityError | DataError)
 
 
+def busy_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` says another connection's lock refused the statement (SQLite: ``database
+    is locked``; PostgreSQL: a lock wait over ``lock_timeout``, a deadlock, a serialization
+    failure): nothing was changed, the same request succeeds once the lock is released."""
+    if sqlstate(exc) in TRANSIENT_STATES:
+        return True
+    code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (and their extended codes)
+
+
 def one_line(exc: BaseException) -> str:
     """``exc`` as one line: its class and the first line of its message."""
     message = str(exc).splitlines()
     return f"{exc.__class__.__name__}: {message[0]}" if message else exc.__class__.__name__
+
+
+def locked_out(exc: BaseException) -> CatalogueBusy:
+    """The error for a statement another writer's lock refused (see ``busy_fault``)."""
+    return CatalogueBusy(
+        "the catalogue is locked by another writer (an ingest, a translate run, a backup?); "
+        f"nothing was changed, try again shortly ({one_line(getattr(exc, 'orig', None) or exc)})"
+    )
 
 
 def retrying(operation: Callable[[], T], *, also: Collection[str] = (), attempts: int = RETRY_ATTEMPTS) -> T:
@@ -105,8 +129,11 @@ def catalogue_url(dsn: str) -> URL:
     return url
 
 
-def make_engine(dsn: str) -> Engine:
-    """An engine; SQLite gets WAL and a busy timeout so the API can read while ingest writes."""
+def make_engine(dsn: str, busy_timeout: float | None = None) -> Engine:
+    """An engine; SQLite gets WAL so the API can read while ingest writes. ``busy_timeout``: the
+    seconds a statement waits for another connection's lock (SQLite's busy timeout, PostgreSQL's
+    ``lock_timeout``); unset, SQLite waits ``COMMAND_BUSY_TIMEOUT`` and PostgreSQL as long as it
+    takes (its writers hold row locks for one batch, and a migration waits for another's)."""
     if dsn.startswith("sqlite"):
         database = make_url(dsn).database
         if database and database != ":memory:":
@@ -117,7 +144,8 @@ def make_engine(dsn: str) -> Engine:
                     f"cannot create the catalogue's directory for {database}: {exc.strerror}; "
                     "check CHM_DATA_DIR or CHM_CATALOGUE_URL"
                 ) from None
-        engine = create_engine(dsn, connect_args={"timeout": 30, "check_same_thread": False})
+        timeout = COMMAND_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        engine = create_engine(dsn, connect_args={"timeout": timeout, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -129,7 +157,8 @@ def make_engine(dsn: str) -> Engine:
 
         return engine
     try:
-        return create_engine(catalogue_url(dsn), pool_pre_ping=True)
+        waits = {} if busy_timeout is None else {"options": f"-c lock_timeout={max(1, round(busy_timeout * 1000))}"}
+        return create_engine(catalogue_url(dsn), pool_pre_ping=True, connect_args=waits)
     except ImportError as exc:  # another driver named in the URL (postgresql+asyncpg://...)
         raise CatalogueUnavailable(
             f"the catalogue's database driver is not installed ({exc}); {POSTGRES_EXTRA}"

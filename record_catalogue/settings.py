@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     rate_limit_failed_keys: int = Field(
         default=10, ge=1, description="Requests with an invalid X-API-Key per minute per IP before 429."
     )
+    api_busy_timeout: float = Field(
+        default=2.0,
+        ge=0.0,
+        le=60.0,
+        description="Seconds an API request waits for another writer's catalogue lock before a 503 (commands: 30).",
+    )
     # The HTTP service's exposure: who may speak for the client, and the URL the public sees.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -359,9 +359,9 @@ def _insert_records(session: Session, new: Sequence[NewRecord]) -> list[NewRecor
 class Catalogue:
     """The source of truth: one object per process, sessions per operation."""
 
-    def __init__(self, dsn: str, *, auto_migrate: bool = True) -> None:
+    def __init__(self, dsn: str, *, auto_migrate: bool = True, busy_timeout: float | None = None) -> None:
         self.dsn = dsn
-        self.engine: Engine = make_engine(dsn)
+        self.engine: Engine = make_engine(dsn, busy_timeout)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         track_changes(self.sessions)
         self.rows = RowMaker(self.engine.dialect)

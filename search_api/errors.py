@@ -17,8 +17,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from record_catalogue.db import CatalogueBusy, CatalogueUnavailable, one_line
+from record_catalogue.db import CatalogueBusy, CatalogueUnavailable, busy_fault, locked_out, one_line
 from search_index.base import IndexUnavailable
+
+# A writer's lock is held for one batch or transaction: a client may retry in a few seconds.
+BUSY_RETRY_AFTER = "2"
 
 
 class ApiError(Exception):
@@ -84,7 +87,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CatalogueBusy)
     async def _catalogue_busy(_request: Request, exc: CatalogueBusy) -> JSONResponse:
-        return error_response(503, "catalogue_busy", str(exc), headers={"Retry-After": "1"})
+        return error_response(503, "catalogue_busy", str(exc), headers={"Retry-After": BUSY_RETRY_AFTER})
 
     @app.exception_handler(OSError)
     async def _storage_failed(_request: Request, exc: OSError) -> JSONResponse:
@@ -97,6 +100,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _catalogue_failed(_request: Request, exc: SQLAlchemyError) -> JSONResponse:
         # Whatever the database answered that no route handles (connection lost, server shutting
         # down, out of disk) is not the request's fault: a 503 the client may retry, not a 500.
+        if busy_fault(exc):  # another writer's lock, waited for CHM_API_BUSY_TIMEOUT seconds
+            return await _catalogue_busy(_request, locked_out(exc))
         return error_response(
             503, "catalogue_error", f"the catalogue failed: {one_line(exc)}; try again", headers={"Retry-After": "30"}
         )

@@ -52,7 +52,8 @@ class Services:
     def catalogue(self) -> Catalogue:
         with self._lock:
             if self._catalogue is None:
-                self._catalogue = Catalogue(self.settings.catalogue_dsn)
+                # A request waits briefly for another writer's lock, then answers 503 + Retry-After.
+                self._catalogue = Catalogue(self.settings.catalogue_dsn, busy_timeout=self.settings.api_busy_timeout)
             return self._catalogue
 
     @property

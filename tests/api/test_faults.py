@@ -87,6 +87,34 @@ def test_a_locked_catalogue_does_not_hold_up_keyed_reads(sqlite_stack: tuple[Set
             holder.close()
 
 
+def test_a_push_under_another_writers_lock_is_a_quick_503_busy(tmp_path: Path) -> None:
+    """Another writer holds the catalogue's exclusive lock: a push waits CHM_API_BUSY_TIMEOUT (not
+    the commands' 30 s) and answers 503 catalogue_busy with Retry-After; reads go on meanwhile.
+    Before: the push waited 30 s and answered catalogue_unavailable, "try again in 30 s"."""
+    (tmp_path / "catalogue").mkdir()
+    path = tmp_path / "catalogue" / "catalogue.sqlite3"
+    settings = load_settings(data_dir=tmp_path / "data", catalogue_url=f"sqlite:///{path}", api_busy_timeout=0.2)
+    catalogue = Catalogue(settings.catalogue_dsn)
+    key = KeyStore(catalogue).create("busy test", "ingest")
+    catalogue.close()
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        engine = client.app.state.services.catalogue.engine  # type: ignore[attr-defined]
+        with engine.connect() as connection:  # the API's connections wait the API's timeout
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 200
+        holder = sqlite3.connect(path, timeout=1)
+        try:
+            holder.execute("BEGIN EXCLUSIVE")
+            push = client.post("/api/v1/records", json=RECORD, headers={"X-API-Key": key})
+            assert push.status_code == 503, push.text
+            assert push.json()["error"]["code"] == "catalogue_busy" and push.headers["retry-after"] == "2"
+            assert "locked by another writer" in push.json()["error"]["message"]
+            assert client.get("/api/v1/records/FAULT-1", headers={"X-API-Key": key}).status_code == 404
+        finally:
+            holder.rollback()
+            holder.close()
+        assert client.post("/api/v1/records", json=RECORD, headers={"X-API-Key": key}).json()["created"] == 1
+
+
 @pytest.fixture
 def failing_search(loaded_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """The app with its engine's search raising what the test sets in ``client.failure``."""
