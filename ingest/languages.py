@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from analyzers.detect import LanguageDetector
 from record_catalogue.languages import UNDETERMINED
 from record_catalogue.record import Record
-from record_catalogue.store import TextVersion
+from record_catalogue.store import LeftOut, TextVersion
 
 # Overrule a declared language only when detection is this sure about a text this long.
 OVERRULE_CONFIDENCE = 0.95
@@ -23,11 +23,13 @@ OVERRULE_MIN_CHARS = 40
 
 @dataclass
 class ResolvedLanguages:
-    """The texts to store, the record's original language, and what could not be placed."""
+    """The texts to store, the record's original language, what could not be placed (errors) and
+    what was deliberately left out (versions in a language not served: the record's audit entry)."""
 
     texts: list[TextVersion] = field(default_factory=list)
     original_language: str = UNDETERMINED
     problems: list[str] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
 
 
 def resolve_languages(record: Record, detector: LanguageDetector, languages: Sequence[str]) -> ResolvedLanguages:
@@ -36,7 +38,8 @@ def resolve_languages(record: Record, detector: LanguageDetector, languages: Seq
     Versions whose key detection confirms are placed first, then re-labelled ones: a title keyed
     ``en`` that holds Spanish beside a title keyed ``es`` leaves the ``es`` one in place, and is
     itself reported, never stored over it. A version keyed with a language outside the system's
-    (``sw``) is left out without an error when the field has a version in one of its languages;
+    (``sw``) is left out without an error when the field has a version in one of its languages,
+    and named (field, language, why) in ``left_out``, which the record's audit entry keeps;
     alone, it is an error (the field would be lost).
     """
     resolved = ResolvedLanguages()
@@ -56,7 +59,11 @@ def resolve_languages(record: Record, detector: LanguageDetector, languages: Seq
             elif detection.language in languages:
                 language = detection.language
             elif key != UNDETERMINED and len(versions) > 1:
-                continue  # a translation into a language not served here; the field has others
+                # a translation into a language not served here; the field has others
+                served = ", ".join(languages)
+                reason = f"language {key!r} is not one of {served} (detected {detection.language})"
+                resolved.left_out.append(LeftOut(field_name, key, reason))
+                continue
             else:
                 what = f"declared as {key!r}" if key != UNDETERMINED else "with no declared language"
                 resolved.problems.append(

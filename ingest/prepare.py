@@ -31,6 +31,7 @@ from record_catalogue.record import Record
 from record_catalogue.store import (
     Catalogue,
     EntityMention,
+    LeftOut,
     NewRecord,
     RowMaker,
     TextVersion,
@@ -97,7 +98,8 @@ def prepare_records(
         if isinstance(mentions, str):
             prepared.append((None, [*problems, mentions]))
             continue
-        prepared.append((Upsert(record, found.texts, found.original_language, mentions), problems))
+        upsert = Upsert(record, found.texts, found.original_language, mentions, tuple(found.left_out))
+        prepared.append((upsert, problems))
     return prepared
 
 
@@ -231,7 +233,7 @@ def _nothing_known(ids: list[str]) -> dict[str, str]:
 
 # What a worker sends back for one record: its Upsert without the record (sent once, beside), or
 # None, and the problems found; named tuples rather than dataclasses, which pickle slower.
-_Shipped = tuple[tuple[list[TextVersion], str, list[EntityMention] | None] | None, list[str]]
+_Shipped = tuple[tuple[list[TextVersion], str, list[EntityMention] | None, tuple[LeftOut, ...]] | None, list[str]]
 _ShippedBatch = tuple[list[SourceError], list[tuple[int, str]], list[Record], list[_Shipped], list[PreparedNew]]
 
 
@@ -240,7 +242,10 @@ def _prepare_in_worker(items: list[SourceItem]) -> _ShippedBatch:
     detector, tagger, languages, known, rows, actor = _worker
     result = prepare_batch(items, known, detector, tagger, languages, rows, actor)
     shipped: list[_Shipped] = [
-        (None if upsert is None else (upsert.texts, upsert.original_language, upsert.entities), problems)
+        (
+            None if upsert is None else (upsert.texts, upsert.original_language, upsert.entities, upsert.left_out),
+            problems,
+        )
         for upsert, problems in result.prepared
     ]
     return result.errors, result.unchanged, result.records, shipped, result.new

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
@@ -77,12 +77,38 @@ class EntityMention(NamedTuple):
 
 @dataclass
 class Upsert:
-    """One record to store: its texts with their languages, and optionally its entities."""
+    """One record to store: its texts with their languages, optionally its entities, and the
+    versions it brought that are not stored (kept in its audit entry: nothing leaves silently)."""
 
     record: Record
     texts: list[TextVersion]
     original_language: str
     entities: list[EntityMention] | None = None
+    left_out: tuple[LeftOut, ...] = ()
+
+
+class LeftOut(NamedTuple):
+    """A version of a field the record brought that is not stored, and why (a language not served)."""
+
+    field: str
+    language: str
+    reason: str
+
+
+def audit_detail(item: Upsert, changed_fields: Iterable[str]) -> dict[str, Any]:
+    """What a record.created/updated audit entry says: where the record came from, what changed,
+    and each version left out (field, language, why), so that a dropped title can be traced."""
+    record = item.record
+    detail: dict[str, Any] = {
+        "source": record.source,
+        "position": record.source_position,
+        "changed_fields": sorted(changed_fields),
+    }
+    if item.left_out:
+        detail["not_stored"] = [
+            {"field": left.field, "language": left.language, "reason": left.reason} for left in item.left_out
+        ]
+    return detail
 
 
 class StoredText(NamedTuple):
@@ -259,11 +285,7 @@ class RowMaker:
             self.entity((record.id, e.field, e.language, e.type, e.entity_id, e.text[:500], e.start, e.end))
             for e in item.entities or []
         ]
-        detail = {
-            "source": record.source,
-            "position": record.source_position,
-            "changed_fields": sorted({t.field for t in item.texts}),
-        }
+        detail = audit_detail(item, {t.field for t in item.texts})
         return NewRecord(
             record.id,
             self.record(record_row),
@@ -529,11 +551,7 @@ class Catalogue:
                 actor=actor,
                 action="record.restored" if restored else f"record.{outcome}",
                 record_id=record.id,
-                detail={
-                    "source": record.source,
-                    "position": record.source_position,
-                    "changed_fields": sorted(changed_fields),
-                },
+                detail=audit_detail(item, changed_fields),
             )
         )
         return outcome, row

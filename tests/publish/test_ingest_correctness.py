@@ -130,4 +130,40 @@ def test_the_sample_with_a_swahili_title_ingests_without_an_error(settings: Sett
         read_path(SAMPLES / "records" / "communityProtocol-ke-kaya-herbalists.json")
     )
     assert (report.created, report.errors) == (1, 0), catalogue.errors()
-    assert set(_texts(catalogue, "25E265FB-CAB0-4291-8828-6129E71168E7", "title")) == {"en"}
+    record_id = "25E265FB-CAB0-4291-8828-6129E71168E7"
+    assert set(_texts(catalogue, record_id, "title")) == {"en"}
+    # not silently: the record's audit entry names the field and language left out, and why
+    [created] = catalogue.audit_trail(record_id)
+    assert created.action == "record.created"
+    [left] = created.detail["not_stored"]
+    assert (left["field"], left["language"]) == ("title", "sw")
+    assert left["reason"].startswith(f"language 'sw' is not one of {', '.join(settings.languages)} (detected ")
+
+
+def test_a_version_left_out_on_update_is_in_the_update_audit_entry(
+    settings: Settings, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    record = {
+        "header": {"identifier": "SW-1", "schema": "communityProtocol", "languages": ["en"]},
+        "title": {"en": "Community forests of the coast"},
+        "summary": {"en": "How the communities protect the coastal forests."},
+    }
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record))
+    assert _pipeline(settings, catalogue).run(read_path(path)).created == 1
+    record["summary"] = {
+        "en": "How the communities protect the coastal forests and their springs.",
+        "sw": "Jinsi jamii zinavyolinda misitu ya pwani na chemchemi zake.",
+        "de": "Wie die Gemeinschaften die Küstenwälder und ihre Quellen schützen.",
+    }
+    path.write_text(json.dumps(record, ensure_ascii=False))
+    again = _pipeline(settings, catalogue).run(read_path(path))
+    assert (again.updated, again.errors) == (1, 0), catalogue.errors()
+    assert set(_texts(catalogue, "SW-1", "summary")) == {"en"}
+    created, updated = catalogue.audit_trail("SW-1")
+    assert "not_stored" not in created.detail
+    assert updated.action == "record.updated" and updated.detail["changed_fields"] == ["summary"]
+    assert sorted((left["field"], left["language"]) for left in updated.detail["not_stored"]) == [
+        ("summary", "de"),
+        ("summary", "sw"),
+    ]
