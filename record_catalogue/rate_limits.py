@@ -6,8 +6,11 @@ address allow a partner its limit once, not once each. Time is the processes' wa
 time): the buckets tolerate a clock that goes backwards, and processes on one machine, or on
 machines kept in time, agree to well under a second.
 
-SQLite keeps the buckets in each process (``search_api.limits.RateLimiter``): one API process is
-what SQLite serves, and a write per request would queue behind ingest's transactions.
+SQLite keeps the request buckets in each process (``search_api.limits.RateLimiter``): one API
+process is what SQLite serves, and a write per request would queue behind ingest's transactions.
+The buckets of failed key attempts live in the catalogue on both (``SharedBuckets`` works on
+either): a failure costs a key lookup anyway, and an attacker guessing keys against several
+uvicorn workers must get the limit once, not once per worker.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from __future__ import annotations
 import random
 import time
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from record_catalogue.models import Base, RateBucket
 from record_catalogue.store import Catalogue
@@ -31,22 +34,37 @@ def shares_limits(catalogue: Catalogue) -> bool:
 
 
 class SharedBuckets:
-    """``take`` as ``search_api.limits.RateLimiter`` does it, with the buckets in the catalogue."""
+    """``take`` as ``search_api.limits.RateLimiter`` does it, with the buckets in the catalogue
+    (PostgreSQL or SQLite: one upsert each, SQLite's ``max``/``min`` for ``greatest``/``least``)."""
 
     def __init__(self, catalogue: Catalogue) -> None:
-        if not shares_limits(catalogue):
-            raise ValueError("shared rate limits need a PostgreSQL catalogue")
         self.catalogue = catalogue
         self.engine = catalogue.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.postgresql = catalogue.engine.dialect.name == "postgresql"
+        self.bucket = Base.metadata.tables[RateBucket.__tablename__]
+
+    def _available(self, per_minute: int, now: float) -> ColumnElement[float]:
+        """The tokens a stored bucket holds at ``now``: refilled at ``per_minute``, at most full."""
+        greatest, least = (func.greatest, func.least) if self.postgresql else (func.max, func.min)
+        stored = self.bucket.c.tokens + greatest(0.0, now - self.bucket.c.updated) * (per_minute / 60.0)
+        return least(float(per_minute), stored)
+
+    def waiting(self, client: str, per_minute: int, now: float | None = None) -> float:
+        """What ``take`` would answer, without taking: 0 while the client has a token left."""
+        now = time.time() if now is None else now
+        with self.engine.connect() as connection:
+            left = connection.execute(select(self._available(per_minute, now)).where(self.bucket.c.client == client))
+            tokens = left.scalar()
+        return 0.0 if tokens is None or tokens >= 1.0 else (1.0 - float(tokens)) / (per_minute / 60.0)
 
     def take(self, client: str, per_minute: int, now: float | None = None) -> float:
         """0 if the request may go ahead (a token taken), else the seconds to wait before retrying."""
         now = time.time() if now is None else now
         capacity = float(per_minute)
         rate = per_minute / 60.0
-        bucket = Base.metadata.tables[RateBucket.__tablename__]
-        stored = bucket.c.tokens + func.greatest(0.0, now - bucket.c.updated) * rate
-        available = func.least(capacity, stored)
+        bucket = self.bucket
+        available = self._available(per_minute, now)
+        insert = postgresql.insert if self.postgresql else sqlite.insert
         stmt = (
             insert(bucket)
             .values(client=client, tokens=capacity - 1.0, updated=now)

@@ -53,6 +53,17 @@ class KeyCache:
         self._entries: OrderedDict[str, tuple[float, KeyInfo | None]] = OrderedDict()
         self._touched: dict[str, float] = {}
 
+    def fresh(self, key: str) -> KeyInfo | None:
+        """The key's info if it was verified valid within ``seconds``; None otherwise (unknown,
+        invalid, or due for another lookup), without asking the catalogue."""
+        digest = hash_key(key)
+        with self._lock:
+            cached = self._entries.get(digest)
+            if cached is None or cached[1] is None or time.monotonic() - cached[0] >= self.seconds:
+                return None
+            self._entries.move_to_end(digest)
+            return cached[1]
+
     def verify(self, store: KeyStore, key: str) -> KeyInfo | None:
         digest = hash_key(key)
         now = time.monotonic()

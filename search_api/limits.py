@@ -70,12 +70,17 @@ class RateLimiter:
 
 
 class ClientLimits:
-    """The app's buckets: shared through a PostgreSQL catalogue, else this process's own."""
+    """The app's buckets: shared through a PostgreSQL catalogue, else this process's own.
 
-    def __init__(self, services: Services) -> None:
+    ``everywhere``: shared through a SQLite catalogue too (the failed-key buckets, written only
+    when a key fails, so that several API processes on one SQLite file hold an address to one
+    limit).
+    """
+
+    def __init__(self, services: Services, *, everywhere: bool = False) -> None:
         self.services = services
         self.local = RateLimiter()
-        self.shares = services.settings.catalogue_dsn.startswith("postgresql")
+        self.shares = everywhere or services.settings.catalogue_dsn.startswith("postgresql")
         self._shared: SharedBuckets | None = None
 
     def take(self, client: str, per_minute: int) -> float:
@@ -90,3 +95,15 @@ class ClientLimits:
         except (CatalogueUnavailable, SQLAlchemyError) as exc:
             log.warning("shared rate limits unavailable (%s); limiting in this process", one_line(exc))
             return self.local.take(client, per_minute)
+
+    def waiting(self, client: str, per_minute: int) -> float:
+        """What ``take`` would answer, without taking (may query the catalogue, as ``take``)."""
+        if not self.shares:
+            return self.local.waiting(client, per_minute)
+        try:
+            if self._shared is None:
+                self._shared = SharedBuckets(self.services.catalogue)
+            return max(self._shared.waiting(client, per_minute), self.local.waiting(client, per_minute))
+        except (CatalogueUnavailable, SQLAlchemyError) as exc:
+            log.warning("shared rate limits unavailable (%s); limiting in this process", one_line(exc))
+            return self.local.waiting(client, per_minute)

@@ -61,7 +61,8 @@ class RateLimitMiddleware:
     """Per key (its own limit) or per client IP (the anonymous limit); health is never limited.
 
     With a PostgreSQL catalogue the buckets are shared by every API process (``SharedBuckets``);
-    should the catalogue fail, this process's own buckets keep limiting meanwhile.
+    should the catalogue fail, this process's own buckets keep limiting meanwhile. An address's
+    failed key attempts are counted in the catalogue whichever it is (SQLite too).
     """
 
     def __init__(self, app: ASGIApp, services: Services, cache: KeyCache, limits: ClientLimits) -> None:
@@ -69,7 +70,7 @@ class RateLimitMiddleware:
         self.services = services
         self.cache = cache
         self.limits = limits
-        self.failed_keys = RateLimiter()
+        self.failed_keys = ClientLimits(services, everywhere=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -88,26 +89,31 @@ class RateLimitMiddleware:
         if key:
             failures = f"failed-key:{host}"
             allowed_failures = self.services.settings.rate_limit_failed_keys
-            wait = self.failed_keys.waiting(failures, allowed_failures)
-            if wait > 0:
-                await self._too_many_failures(send, allowed_failures, wait)
-                return
-            try:
-                info = await run_in_threadpool(self._verify, key)
-            except (CatalogueUnavailable, SQLAlchemyError) as exc:
-                # Outside the app's exception handlers: answer here, as they would (never a 500).
-                message = str(exc) if isinstance(exc, CatalogueUnavailable) else one_line(exc)
-                await _send_error(
-                    send,
-                    503,
-                    "catalogue_unavailable",
-                    f"the catalogue is unavailable, the API key cannot be checked: {message}",
-                    {"Retry-After": "30"},
-                )
-                return
+            # A key this process verified within the cache's second passes without a lookup;
+            # any other is checked against the address's failures (shared by every API process).
+            info = self.cache.fresh(key)
             if info is None:
-                # Invalid keys cost a lookup each: an address that keeps trying is limited (per process).
-                self.failed_keys.take(failures, allowed_failures)
+                wait = await run_in_threadpool(self.failed_keys.waiting, failures, allowed_failures)
+                if wait > 0:
+                    await self._too_many_failures(send, allowed_failures, wait)
+                    return
+                try:
+                    info = await run_in_threadpool(self._verify, key)
+                except (CatalogueUnavailable, SQLAlchemyError) as exc:
+                    # Outside the app's exception handlers: answer here, as they would (never a 500).
+                    message = str(exc) if isinstance(exc, CatalogueUnavailable) else one_line(exc)
+                    await _send_error(
+                        send,
+                        503,
+                        "catalogue_unavailable",
+                        f"the catalogue is unavailable, the API key cannot be checked: {message}",
+                        {"Retry-After": "30"},
+                    )
+                    return
+            if info is None:
+                # Invalid keys cost a lookup each: an address that keeps trying is limited, in the
+                # catalogue, so that N API processes do not give it N times the attempts.
+                await run_in_threadpool(self.failed_keys.take, failures, allowed_failures)
                 await _send_error(
                     send, 401, "invalid_api_key", f"the {API_KEY_HEADER} given is not a valid key (unknown or revoked)"
                 )
