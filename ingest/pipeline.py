@@ -18,6 +18,7 @@ and records stored but not yet committed to the index are indexed by the next ru
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,11 +30,13 @@ from analyzers.detect import LanguageDetector
 from ingest.prepare import BatchResult, PendingBatch, PreparedNew, PreparePool, Tagger, prepare_batch
 from ingest.sources import SourceItem
 from record_catalogue.db import CatalogueUnavailable, busy_fault, input_fault, locked_out, one_line
+from record_catalogue.logs import PROGRESS_SECONDS, Every
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
 from search_index.base import BulkResult, Document, IndexBusy, SearchBackend
 from search_index.documents import RecordLike, build_document
 from search_index.restore import ensure_index
 
+log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 # Records sent to the index between two commits: readers of a long ingest see new records every
 # few seconds, and commits (a segment each, merged later) stay a small part of the cost.
@@ -166,11 +169,44 @@ class Pipeline:
         each batch is prepared here before the one before it is stored, as a worker would.
         """
         report = IngestReport(run_id=run_id or self.catalogue.new_run_id(), total=total)
-        ensure_index(self.backend, self.catalogue)  # a lost index is rebuilt, never replaced by an empty one
-        # A long run is a bulk load: the engine may pause what only readers need (a server's
-        # periodic refresh) until the run ends, however it ends; _commit_index refreshes.
-        with self.backend.loading():
-            self._run(items, report, progress, skip, workers)
+        run = {"run_id": report.run_id}
+        log.info(
+            "ingest run %s started%s",
+            report.run_id,
+            f" (resuming after {skip})" if skip else "",
+            extra={**run, "skip": skip},
+        )
+        due = Every(PROGRESS_SECONDS)
+
+        def told(report: IngestReport) -> None:
+            if due():
+                log.info("ingest run %s: %s", report.run_id, report.summary(), extra={**run, "counts": report.counts()})
+            if progress is not None:
+                progress(report)
+
+        try:
+            ensure_index(self.backend, self.catalogue)  # a lost index is rebuilt, never replaced by an empty one
+            # A long run is a bulk load: the engine may pause what only readers need (a server's
+            # periodic refresh) until the run ends, however it ends; _commit_index refreshes.
+            with self.backend.loading():
+                self._run(items, report, told, skip, workers)
+        except BaseException as exc:
+            # Info, as its outcome: what stopped it is the caller's to report (the command's one
+            # line, the API's error body), and a failure is not told twice.
+            log.info(
+                "ingest run %s stopped (%s): %s; resume it with --resume",
+                report.run_id,
+                type(exc).__name__,
+                report.summary(),
+                extra={**run, "counts": report.counts(), "seconds": round(report.seconds, 3)},
+            )
+            raise
+        log.info(
+            "ingest run %s finished: %s",
+            report.run_id,
+            report.summary(),
+            extra={**run, "counts": report.counts(), "seconds": round(report.seconds, 3)},
+        )
         if progress is not None:
             progress(report)
         return report

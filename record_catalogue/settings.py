@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from record_catalogue.languages import UN_LANGUAGES
+from record_catalogue.logs import LogFormat, LogLevel
 
 
 def _split_csv(value: object) -> object:
@@ -145,11 +146,22 @@ class Settings(BaseSettings):
         description="The OAI-PMH Identify contact (required by the protocol): set it to your own.",
     )
     oai_page_size: int = Field(default=100, ge=1, le=1000, description="Records per OAI-PMH list response.")
+    log_format: LogFormat = Field(default="text", description="text, or json: one JSON object per log line.")
+    log_level: LogLevel | None = Field(
+        default=None, description="Default: INFO for serve (an access line per request), WARNING for other commands."
+    )
 
     @field_validator("languages", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str) and value:
+            return value.upper() if info.field_name == "log_level" else value.lower()
+        return None if value == "" else value
 
     @field_validator("languages")
     @classmethod

@@ -19,6 +19,7 @@ from search_api.head_requests import HeadAsGet
 from search_api.limits import ClientLimits
 from search_api.middleware import ETagMiddleware, RateLimitMiddleware
 from search_api.proxies import ProxyHeadersMiddleware
+from search_api.request_log import RequestLog
 from search_api.routes import (
     changes,
     detect,
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limits = ClientLimits(services)
     app.state.cursor_signer = CursorSigner.for_settings(settings)
     # Added first runs innermost. From the outside in: CORS wraps everything (errors carry CORS
-    # headers too); the boundary gives each request an id and turns any exception into JSON; the
+    # headers too); the boundary turns any exception into JSON (naming the request id); the
     # client address is settled (trusted proxies only) before anything counts per address; every
     # response gets its security headers; bodies are bounded before anyone reads them; the
     # limiter (and key check) refuses early; ETags are computed on what gets through.
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Outermost: a HEAD is routed as its GET everywhere (body dropped on the way out).
     app.add_middleware(HeadAsGet)
+    # Outside everything: the request's id (header, error bodies, log records) and its access line.
+    app.add_middleware(RequestLog)
     install_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
     for module in (search, export, suggest, records, changes, detect, languages, translations, events):

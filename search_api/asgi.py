@@ -10,6 +10,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from record_catalogue.logs import REQUEST_ID
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -28,8 +30,10 @@ def header(scope: Scope, name: bytes) -> str | None:
 def error_message(
     status: int, code: str, message: str, headers: dict[str, str] | None = None, request_id: str | None = None
 ) -> tuple[Message, Message]:
-    """The two ASGI messages of a JSON error response in the API's one error shape."""
+    """The two ASGI messages of a JSON error response in the API's one error shape (with the
+    request's id, so that a client reporting it can be found in the log)."""
     error: dict[str, str] = {"code": code, "message": message}
+    request_id = request_id or REQUEST_ID.get()
     if request_id is not None:
         error["request_id"] = request_id
     body = json.dumps({"error": error}).encode()

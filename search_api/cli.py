@@ -19,6 +19,7 @@ from ingest import cli as ingest_cli
 from ingest.records_cli import records_app
 from record_catalogue.db import CatalogueUnavailable
 from record_catalogue.keys import ROLES, KeyProblem, KeyStore, parse_presets
+from record_catalogue.logs import configure_logging, logging_config
 from record_catalogue.settings import SettingsError, get_settings
 from record_catalogue.store import Catalogue
 from search_api.health_check import check_health
@@ -105,6 +106,8 @@ def serve(
         os.environ.update({"CHM_HOST": host or get_settings().host, "CHM_PORT": str(port or get_settings().port)})
         get_settings.cache_clear()
     settings = get_settings()
+    log_level = settings.log_level or "INFO"  # a server's log has a line per request
+    configure_logging(settings.log_format, log_level)
     catalogue = Catalogue(settings.catalogue_dsn)  # migrate before the first request
     backend = get_backend(settings)
     try:
@@ -118,7 +121,10 @@ def serve(
         host=settings.host,
         port=settings.port,
         reload=reload,
-        log_level="info",
+        # The one handler and format (CHM_LOG_FORMAT), in every process uvicorn starts; its own
+        # access log is replaced by search_api.access (which leaves query values out).
+        log_config=logging_config(settings.log_format, log_level),
+        access_log=False,
         # Forwarding headers are the app's to judge (CHM_TRUSTED_PROXIES); uvicorn's own handling
         # would believe any X-Forwarded-For from loopback, letting a local client pick its address.
         proxy_headers=False,
@@ -163,9 +169,22 @@ def health() -> None:
         raise typer.Exit(5)
 
 
+def _configure_logging() -> None:
+    """A one-shot command says what it did on its console; its log (``CHM_LOG_LEVEL=INFO`` for
+    progress and outcome lines) is for operators running it unattended. Bad settings are the
+    command's to report (``--help`` still works with them)."""
+    try:
+        settings = get_settings()
+    except SettingsError:
+        configure_logging("text", "WARNING")
+    else:
+        configure_logging(settings.log_format, settings.log_level or "WARNING")
+
+
 def main() -> None:
     """Console-script entry: run the CLI, turning known failures into one clear line."""
     try:
+        _configure_logging()
         app()
     except SettingsError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from record_catalogue.db import CatalogueBusy, CatalogueUnavailable, busy_fault, locked_out, one_line
+from record_catalogue.logs import REQUEST_ID
 from search_index.base import IndexUnavailable
 
 # A writer's lock is held for one batch or transaction: a client may retry in a few seconds.
@@ -37,7 +38,9 @@ class ApiError(Exception):
 class ErrorDetail(BaseModel):
     code: str = Field(description="Stable, machine-readable: invalid_parameter, invalid_cursor, rate_limited ...")
     message: str = Field(description="What went wrong and what to do, for a person.")
-    request_id: str | None = Field(default=None, description="On 500s: quote it to the operators (it is in the log).")
+    request_id: str | None = Field(
+        default=None, description="The request's id (also X-Request-ID): quote it to the operators, it is in the log."
+    )
 
 
 class ErrorBody(BaseModel):
@@ -47,7 +50,11 @@ class ErrorBody(BaseModel):
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+    error = {"code": code, "message": message}
+    current = REQUEST_ID.get()
+    if current is not None:
+        error["request_id"] = current
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 def _describe(error: Mapping[str, Any]) -> str:

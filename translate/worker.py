@@ -37,6 +37,7 @@ processes on PostgreSQL: ``translate.work``), and with ``follow`` keeps waiting 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -48,6 +49,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from record_catalogue.db import CatalogueUnavailable, one_line
 from record_catalogue.languages import UN_LANGUAGES
+from record_catalogue.logs import PROGRESS_SECONDS, Every
 from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
 from record_catalogue.store import Catalogue, locked_rows
 from record_catalogue.work_models import TranslationWork
@@ -61,6 +63,7 @@ from translate.memory import SegmentState, load_states, lock_for_write
 from translate.translator import Stats, TextRequest, TextResult, Translator
 from translate.work import Backlog, Heartbeat, Lease, Waker, clear_rows
 
+log = logging.getLogger(__name__)
 BATCH_RECORDS = 64
 ACTOR = "translate"
 
@@ -104,6 +107,21 @@ class TranslateReport:
     def segments_per_second(self) -> float:
         return self.stats.segments / self.seconds if self.seconds > 0 else 0.0
 
+    def counts(self) -> dict[str, int]:
+        """The run's counts as a log record's fields."""
+        return {
+            "records_seen": self.records_seen,
+            "records_translated": self.records_translated,
+            "fields_current": self.fields_current,
+            "fields_failed": self.fields_failed,
+            "fields_rejected": self.fields_rejected,
+            "fields_pending": self.fields_pending,
+            "indexed": self.indexed,
+            "record_errors": len(self.record_errors),
+            "catalogue_errors": self.catalogue_errors,
+            "segments": self.stats.segments,
+        }
+
     def summary(self) -> str:
         rejected = f", {self.fields_rejected} hold a rejected sentence" if self.fields_rejected else ""
         errors = f", {len(self.record_errors)} records failed (listed below)" if self.record_errors else ""
@@ -116,6 +134,30 @@ class TranslateReport:
 
 
 Progress = Callable[[TranslateReport], None]
+
+
+def _logged(progress: Progress | None, what: str) -> Progress:
+    """``progress``, also logging the counts every ``PROGRESS_SECONDS`` (for unattended runs)."""
+    due = Every(PROGRESS_SECONDS)
+
+    def told(report: TranslateReport) -> None:
+        if due():
+            log.info("%s: %s", what, report.summary(), extra={"counts": report.counts()})
+        if progress is not None:
+            progress(report)
+
+    return told
+
+
+def _finished(what: str, report: TranslateReport) -> None:
+    for pair, reason in report.model_errors.items():
+        log.warning("%s: model %s failed: %s", what, pair, reason, extra={"pair": pair})
+    log.info(
+        "%s finished: %s",
+        what,
+        report.summary(),
+        extra={"counts": report.counts(), "seconds": round(report.seconds, 3)},
+    )
 
 
 class TranslateWorker:
@@ -154,6 +196,13 @@ class TranslateWorker:
         self.translator.stats = Stats()
         report = TranslateReport(stats=self.translator.stats)
         report.records_total = self._count(realms)  # what is read; --limit counts records with work
+        log.info(
+            "translate run started: %d records, into %s",
+            report.records_total,
+            ",".join(targets),
+            extra={"records_total": report.records_total, "languages": list(targets)},
+        )
+        progress = _logged(progress, "translate run")
         ensure_index(self.backend, self.catalogue)  # a lost index is rebuilt, never replaced by an empty one
         models: dict[tuple[str, str], object] = dict(self.translator.engine.models())
         clears = set(targets) == set(self.languages)
@@ -185,8 +234,8 @@ class TranslateWorker:
             self._process(jobs, report)
             report.records_translated += len(batch)
         self._clear(queued, [r.id for r in batch])
-        if progress is not None:
-            progress(report)
+        progress(report)
+        _finished("translate run", report)
         return report
 
     def _clear(self, queued: dict[str, int], translated: Sequence[str]) -> None:
@@ -217,7 +266,14 @@ class TranslateWorker:
         """
         targets = tuple(lang for lang in (languages or self.languages) if lang in self.languages)
         stop = stop or threading.Event()
-        say = notice or (lambda _message: None)
+        tell = notice or (lambda _message: None)
+
+        def say(message: str) -> None:
+            log.warning("translate worker: %s", message)
+            tell(message)
+
+        log.info("translate worker started, into %s", ",".join(targets), extra={"languages": list(targets)})
+        progress = _logged(progress, "translate worker")
         self.translator.stats = Stats()
         report = TranslateReport(stats=self.translator.stats)
         ensure_index(self.backend, self.catalogue)
@@ -254,6 +310,7 @@ class TranslateWorker:
                     progress(report)
         with contextlib.suppress(OperationalError, CatalogueUnavailable):
             backlog.release()  # else the leases run out by themselves
+        _finished("translate worker", report)
         return report
 
     def _requeue_pending(self, backlog: Backlog) -> None:
@@ -320,6 +377,14 @@ class TranslateWorker:
                 self._work_leases(backlog, [lease], targets, models, report)
             return
         reason = one_line(exc)
+        # The reason may quote the text that broke the model: the record's id only, above debug.
+        log.warning(
+            "record %s failed alone (%s); given back to the backlog",
+            leases[0].record_id,
+            type(exc).__name__,
+            extra={"record_id": leases[0].record_id},
+        )
+        log.debug("record %s failed: %s", leases[0].record_id, reason)
         report.record_errors.append((leases[0].record_id, reason))
         backlog.failed(leases[0].record_id, reason)
 

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from record_catalogue.keys import KeyInfo
+from record_catalogue.logs import request_id
 from search_api.auth import require_role
-from search_api.errors import ApiError
+from search_api.errors import ApiError, ErrorDetail
 from search_api.services import Services, get_services
 from translate.curation import (
     MAX_SIZE,
@@ -111,13 +112,8 @@ class TranslationEdit(BaseModel):
     version: int = Field(ge=1, le=2**31 - 1, description="The version the curator started from.")
 
 
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-
-
 class ConflictOut(BaseModel):
-    error: ErrorBody
+    error: ErrorDetail
     current: TranslationItem
 
 
@@ -269,7 +265,10 @@ async def edit_translation(
     except InvalidEdit as exc:
         raise ApiError(422, "invalid_edit", str(exc)) from None
     except VersionConflict as exc:
-        body = ConflictOut(error=ErrorBody(code="version_conflict", message=str(exc)), current=item_out(exc.current))
+        body = ConflictOut(
+            error=ErrorDetail(code="version_conflict", message=str(exc), request_id=request_id()),
+            current=item_out(exc.current),
+        )
         return JSONResponse(body.model_dump(mode="json", by_alias=True), status_code=409)
     return item_out(item)
 
