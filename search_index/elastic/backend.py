@@ -258,10 +258,14 @@ class ElasticBackend(SearchBackend):
         else:
             current = self.current_version()
             if current is None:
-                self.ensure_index()
-                current = self.current_version()
-            if current is None:
-                raise IndexUnavailable(f"no index version behind alias {self.alias!r} on {self.url}")
+                # Never made here: an empty version would hide a lost index (deleted under a
+                # running service) behind health's "ok". A first version is made on purpose, by
+                # ``search_index.restore.ensure_index``, which rebuilds a lost one instead.
+                raise IndexUnavailable(
+                    f"the search index alias {self.alias!r} names no index on {self.url} (lost or never made); "
+                    "writes are refused rather than starting an empty index: chm-search reindex rebuilds it "
+                    "from the catalogue (ingest, translate and serve do so when they start)"
+                )
             target = current
         if target not in self._checked:
             with self._calling(f"checking index version {target}"):
@@ -294,7 +298,12 @@ class ElasticBackend(SearchBackend):
         if version is None:
             with self._calling(f"suspending refreshes of {target} for a bulk load"):
                 self.live_load.before_bulk(target)
-        result = self.writer.index(docs, target)
+            # Live writes name the alias with require_alias: should the version be deleted after it
+            # was looked up, the engine refuses each document instead of auto-creating an index
+            # of that name with guessed mappings.
+            result = self.writer.index(docs, self.alias, require_alias=True)
+        else:
+            result = self.writer.index(docs, target)
         self.live_load.after_bulk(result.indexed)
         return result
 

@@ -50,10 +50,11 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def index_action(doc: object, index_name: str) -> tuple[str, bytes | None, str | None]:
+def index_action(doc: object, index_name: str, require_alias: bool = False) -> tuple[str, bytes | None, str | None]:
     """``(id, ndjson lines, None)`` for a valid document, ``(id, None, reason)`` otherwise.
 
-    The document id is the engine's ``_id``: re-indexing a record replaces it.
+    The document id is the engine's ``_id``: re-indexing a record replaces it. ``require_alias``:
+    ``index_name`` is an alias, and a missing alias fails the action (never auto-creates an index).
     """
     doc_id = str(doc.get("id") or "?") if isinstance(doc, Mapping) else "?"
     if not isinstance(doc, dict):
@@ -67,7 +68,10 @@ def index_action(doc: object, index_name: str) -> tuple[str, bytes | None, str |
         source = orjson.dumps(doc, default=_json_default)
     except (TypeError, ValueError) as exc:
         return doc_id, None, f"document {doc_id} cannot be serialised: {exc}"
-    header = encode_json({"index": {"_index": index_name, "_id": doc["id"]}})
+    action: dict[str, object] = {"_index": index_name, "_id": doc["id"]}
+    if require_alias:
+        action["require_alias"] = True
+    header = encode_json({"index": action})
     return doc_id, header + b"\n" + source + b"\n", None
 
 
@@ -90,13 +94,13 @@ class BulkWriter:
         self.max_chunk_bytes = max_chunk_bytes
         self.sleep = sleep
 
-    def index(self, docs: Iterable[Document], index_name: str) -> BulkResult:
+    def index(self, docs: Iterable[Document], index_name: str, *, require_alias: bool = False) -> BulkResult:
         result = BulkResult()
         failures: list[tuple[int, str, str]] = []
         pending: list[_Action] = []
         size = 0
         for position, doc in enumerate(docs):
-            doc_id, lines, reason = index_action(doc, index_name)
+            doc_id, lines, reason = index_action(doc, index_name, require_alias)
             if lines is None:
                 failures.append((position, doc_id, reason or "invalid document"))
                 continue

@@ -130,3 +130,51 @@ def test_a_node_that_goes_away_is_one_clear_line(settings: Any) -> None:
         backend.search(SearchQuery(text="x"))
     assert "unreachable" in str(caught.value) and "\n" not in str(caught.value)
     assert backend.health().ok is False
+
+
+def _index_exists(backend: ElasticBackend, name: str) -> bool:
+    try:
+        backend.client.request("HEAD", f"/{name}")
+    except ApiFailure as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def test_a_write_with_the_alias_gone_is_refused_not_given_an_empty_index(settings: Any) -> None:
+    """Before: a write (a curator's correction, a split, a translate run's re-index) to a lost
+    index made a new empty version behind the alias, and health said degraded instead of down."""
+    backend = ElasticBackend(settings)
+    backend.ensure_index()
+    assert backend.bulk([make_doc(f"d-{i}", "en", f"Document {i}") for i in range(3)]).indexed == 3
+    lost = backend.current_version()
+    assert lost is not None
+    backend.client.request("DELETE", f"/{lost}")  # the alias goes with its index
+    with pytest.raises(IndexUnavailable, match=r"names no index.*chm-search reindex"):
+        backend.bulk([make_doc("d-9", "en", "Document 9")])
+    assert backend.list_versions() == [] and backend.current_version() is None
+    assert not _index_exists(backend, settings.index_name)  # nor anything in the alias' name
+    assert not backend.health().ok
+    backend.destroy()
+
+
+def test_a_version_deleted_during_a_write_is_not_auto_created(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The version is deleted after the write looked it up: each document fails, naming why, and
+    the engine does not auto-create an index of that name with guessed mappings (before: it did)."""
+    backend = ElasticBackend(settings)
+    backend.ensure_index()
+    lost = backend.current_version()
+    assert lost is not None
+    real_before_bulk = backend.live_load.before_bulk
+
+    def delete_meanwhile(target: str) -> None:
+        real_before_bulk(target)
+        backend.client.request("DELETE", f"/{target}")
+
+    monkeypatch.setattr(backend.live_load, "before_bulk", delete_meanwhile)
+    result = backend.bulk([make_doc("d-1", "en", "Document 1"), make_doc("d-2", "en", "Document 2")])
+    assert result.indexed == 0 and [doc_id for doc_id, _ in result.errors] == ["d-1", "d-2"]
+    assert all("require_alias" in reason or settings.index_name in reason for _, reason in result.errors), result
+    assert not _index_exists(backend, lost) and not _index_exists(backend, settings.index_name)
+    backend.destroy()
