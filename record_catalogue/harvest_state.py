@@ -177,6 +177,41 @@ class HarvestState:
         with self.sessions.begin() as session:
             session.execute(update(HarvestSource).where(HarvestSource.name == name).values(high_water=value))
 
+    def resumption(self, name: str) -> Resumption | None:
+        """Where the source's unfinished OAI-PMH list stopped, if it did."""
+        with self.sessions() as session:
+            row = session.get(HarvestSource, name)
+            saved = row.resumption if row is not None else None
+        if not saved or not isinstance(saved.get("token"), str):
+            return None
+        return Resumption(
+            token=saved["token"],
+            request=dict(saved.get("request") or {}),
+            first_date=saved.get("first_date"),
+            saved_at=str(saved.get("saved_at") or ""),
+        )
+
+    def save_resumption(self, name: str, resumption: Resumption | None) -> None:
+        """Remember the next page's token (after the page before it is stored), or forget it."""
+        value = None
+        if resumption is not None:
+            value = {
+                "token": resumption.token,
+                "request": resumption.request,
+                "first_date": resumption.first_date,
+                "saved_at": resumption.saved_at or utcnow().isoformat(timespec="seconds"),
+            }
+        with self.sessions.begin() as session:
+            session.execute(update(HarvestSource).where(HarvestSource.name == name).values(resumption=value))
+
+    def finish_list(self, name: str, high_water: str | None) -> None:
+        """A list read to its end: move the mark (when given) and forget the token, in one step."""
+        values: dict[str, Any] = {"resumption": None}
+        if high_water is not None:
+            values["high_water"] = high_water
+        with self.sessions.begin() as session:
+            session.execute(update(HarvestSource).where(HarvestSource.name == name).values(**values))
+
     def set_validators(self, name: str, validators: dict[str, Any]) -> None:
         with self.sessions.begin() as session:
             session.execute(update(HarvestSource).where(HarvestSource.name == name).values(validators=validators))
@@ -260,6 +295,18 @@ class HarvestState:
                 ThesaurusTerm(identifier=t.identifier, domain=t.domain, labels=t.labels, fetched_at=utcnow())
                 for t in latest.values()
             )
+
+
+@dataclass(frozen=True)
+class Resumption:
+    """An unfinished list: the token of its next page, the request it continues (what the run
+    asked: prefix, set, from, until), the first response's date (the mark the list will set) and
+    when it was saved."""
+
+    token: str
+    request: dict[str, Any]
+    first_date: str | None
+    saved_at: str = ""
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,9 @@ class HarvestSource(Base):
     ``high_water`` is the source's own update time (an index date, an OAI datestamp, a feed
     date) up to which everything has been stored; a run reads what changed after it, and moves
     it on only past what it stored. ``validators`` keeps the conditional-request validators of
-    the source's listing (ETag, Last-Modified) where the protocol has them.
+    the source's listing (ETag, Last-Modified) where the protocol has them. ``resumption`` is
+    where an unfinished OAI-PMH list stopped (the next page's resumptionToken and the request it
+    continues), so that a stopped run's successor goes on from there.
     """
 
     __tablename__ = "harvest_sources"
@@ -235,6 +237,7 @@ class HarvestSource(Base):
     last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_status: Mapped[str | None] = mapped_column(String(16))
     last_counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    resumption: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class HarvestItem(Base):

@@ -80,6 +80,8 @@ def _run(sources: list[SourceConfig], since: datetime | None = None) -> None:
                 failed = True
                 continue
             out.print(f"{escape(source.name)}: {run.counts.summary()}")
+            for note in run.notes:
+                out.print(f"  {escape(note)}")
             if run.stopped:
                 failed = True
                 out.print(f"  stopped: {escape(run.stopped)}")

@@ -11,7 +11,16 @@ Incremental: the high-water mark is the ``responseDate`` of the first response o
 complete list (the repository's clock, as the protocol's guidelines advise), given as ``from``
 (day granularity, which every repository accepts) next time; it moves only once a whole list
 has been read and stored. Each page is stored as it comes, so a run stopped half-way has lost
-nothing and the next one finds those records unchanged.
+nothing.
+
+Resumable: after each page is stored, the token of the next one is saved with the source
+(``harvest_sources.resumption``, with the request it continues); a run stopped half-way (the
+repository down, an invalid page, kill -9) is continued by the next run from that token rather
+than from the list's beginning. Tokens expire (the protocol lets a repository refuse an old one
+with ``badResumptionToken``): the run then says so and starts the list again from the same
+``from`` date, which costs requests but loses nothing (records already stored are unchanged). A
+saved token for another request (the source's set, prefix or dates changed, or ``--since``) is
+not used, and the run says why.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from ingest.harvest.http_client import FetchError, PoliteClient
 from ingest.harvest.runner import HarvestRun
 from ingest.harvest.xml_safe import XmlProblem, language_of, parse_xml, text_of
 from ingest.sources import SourceError
+from record_catalogue.harvest_state import Resumption
 from record_catalogue.languages import UNDETERMINED
 from record_catalogue.record import Record
 
@@ -49,6 +59,16 @@ class OaiRequest:
     set_spec: str | None = None
     from_date: str | None = None  # YYYY-MM-DD
     until_date: str | None = None
+
+    def key(self) -> dict[str, str | None]:
+        """What a saved resumptionToken continues: a token is used only for the same request."""
+        return {
+            "url": self.base_url,
+            "prefix": self.prefix,
+            "set": self.set_spec,
+            "from": self.from_date,
+            "until": self.until_date,
+        }
 
 
 @dataclass
@@ -128,10 +148,11 @@ def dc_record(record: Element, url: str, realm: str, schema: str) -> Record | So
 class OaiProblem(Exception):
     """The repository's answer cannot be read as OAI-PMH: the URL and why."""
 
-    def __init__(self, url: str, reason: str) -> None:
+    def __init__(self, url: str, reason: str, codes: tuple[str, ...] = ()) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
+        self.codes = codes  # the OAI-PMH error codes of the answer, if it was one
 
 
 def read_page(body: bytes, url: str, realm: str, schema: str) -> OaiPage:
@@ -148,7 +169,8 @@ def read_page(body: bytes, url: str, realm: str, schema: str) -> OaiPage:
         codes = [e.get("code", "?") for e in errors]
         if codes == ["noRecordsMatch"]:
             return OaiPage(url, response_date, [], [], None)
-        raise OaiProblem(url, "; ".join(f"OAI-PMH error {e.get('code', '?')}: {text_of(e)}" for e in errors))
+        reason = "; ".join(f"OAI-PMH error {e.get('code', '?')}: {text_of(e)}" for e in errors)
+        raise OaiProblem(url, reason, tuple(codes))
     listing = root.find(f"{OAI}ListRecords")
     if listing is None:
         raise OaiProblem(url, "invalid OAI-PMH: no ListRecords element")
@@ -165,8 +187,11 @@ def read_page(body: bytes, url: str, realm: str, schema: str) -> OaiPage:
     return OaiPage(url, response_date, records, deleted, token)
 
 
-def list_records(client: PoliteClient, request: OaiRequest, realm: str, schema: str) -> Iterator[OaiPage]:
-    """The pages of one complete ListRecords; OaiProblem (or FetchError) where it breaks off."""
+def list_records(
+    client: PoliteClient, request: OaiRequest, realm: str, schema: str, token: str | None = None
+) -> Iterator[OaiPage]:
+    """The pages of one complete ListRecords (from ``token`` on, when given: the rest of a list
+    begun earlier); OaiProblem (or FetchError) where it breaks off."""
     params: dict[str, str | int] = {"verb": "ListRecords", "metadataPrefix": request.prefix}
     if request.set_spec:
         params["set"] = request.set_spec
@@ -174,6 +199,8 @@ def list_records(client: PoliteClient, request: OaiRequest, realm: str, schema: 
         params["from"] = request.from_date
     if request.until_date:
         params["until"] = request.until_date
+    if token:
+        params = {"verb": "ListRecords", "resumptionToken": token}
     seen: set[str] = set()
     for _ in range(MAX_PAGES):
         response = client.get(request.base_url, params, {"Accept": "text/xml, application/xml"})
@@ -191,24 +218,68 @@ def list_records(client: PoliteClient, request: OaiRequest, realm: str, schema: 
 
 
 def harvest_oai(run: HarvestRun, client: PoliteClient, request: OaiRequest, realm: str, schema: str) -> None:
-    """One run: store every page, withdraw deleted records, move the mark once the list is complete."""
+    """One run: store every page, withdraw deleted records, move the mark once the list is complete.
+
+    The list starts from the token a stopped run saved, when it continues this request; a
+    repository that refuses the token (``badResumptionToken``) gets the whole list asked again."""
+    name = run.source.name
+    saved = run.state.resumption(name)
+    token: str | None = None
     first_date: str | None = None
+    if saved is not None:
+        if saved.request == request.key():
+            token, first_date = saved.token, saved.first_date
+            run.note(f"continuing the list stopped at {saved.saved_at} from its resumptionToken {saved.token[:60]!r}")
+        else:
+            run.note(
+                f"the saved resumptionToken {saved.token[:60]!r} continues another request "
+                f"({_described(saved.request)}); starting the list again ({_described(request.key())})"
+            )
+            run.state.save_resumption(name, None)
     try:
-        for page in list_records(client, request, realm, schema):
-            first_date = first_date or page.response_date
-            run.counts.listed += len(page.records) + len(page.deleted)
-            run.counts.fetched += sum(1 for r in page.records if isinstance(r, Record))
-            if page.records:
-                run.store(page.records)
-            if page.deleted:
-                run.withdraw(page.deleted)
-    except OaiProblem as exc:
-        run.stop(exc.url, f"list stopped: {exc.reason}")
-        return
-    except FetchError as exc:
+        try:
+            first_date = _read_list(run, client, request, realm, schema, token, first_date)
+        except OaiProblem as exc:
+            if token is None or "badResumptionToken" not in exc.codes:
+                raise
+            run.note(
+                f"the repository refused the saved resumptionToken {token[:60]!r} ({exc.reason}); "
+                f"starting the list again ({_described(request.key())})"
+            )
+            run.state.save_resumption(name, None)
+            first_date = _read_list(run, client, request, realm, schema, None, None)
+    except (OaiProblem, FetchError) as exc:
         run.stop(exc.url, f"list stopped: {exc.reason}")
         return
     # A list bounded by ``until`` is complete up to that day only.
     mark = request.until_date or first_date
-    if mark and DATESTAMP.match(mark):
-        run.state.set_high_water(run.source.name, mark[:10])
+    run.state.finish_list(name, mark[:10] if mark and DATESTAMP.match(mark) else None)
+
+
+def _read_list(
+    run: HarvestRun,
+    client: PoliteClient,
+    request: OaiRequest,
+    realm: str,
+    schema: str,
+    token: str | None,
+    first_date: str | None,
+) -> str | None:
+    """Store the list's pages from ``token`` (or its start), saving the next token after each
+    page is stored; the first response's date (the list's mark)."""
+    for page in list_records(client, request, realm, schema, token):
+        first_date = first_date or page.response_date
+        run.counts.listed += len(page.records) + len(page.deleted)
+        run.counts.fetched += sum(1 for r in page.records if isinstance(r, Record))
+        if page.records:
+            run.store(page.records)
+        if page.deleted:
+            run.withdraw(page.deleted)
+        if page.token:  # stored: a run stopped from here on goes on with the next page
+            run.state.save_resumption(run.source.name, Resumption(page.token, request.key(), first_date))
+    return first_date
+
+
+def _described(key: dict[str, str | None]) -> str:
+    given = {name: value for name, value in key.items() if value and name != "url"}
+    return ", ".join(f"{name} {value}" for name, value in given.items()) or "the whole list"

@@ -60,6 +60,11 @@ class HarvestRun:
     counts: HarvestCounts = field(default_factory=HarvestCounts)
     terms: set[str] = field(default_factory=set)  # thesaurus terms the records read refer to
     stopped: str | None = None  # why the source could not be read to the end, if it could not
+    notes: list[str] = field(default_factory=list)  # what the run decided that its user should know
+
+    def note(self, message: str) -> None:
+        """Something the run's summary says (a list continued, or started again, and why)."""
+        self.notes.append(message)
 
     def stop(self, url: str, reason: str) -> None:
         """The source cannot be read further this run (down, not the protocol, endless): report it."""

@@ -64,6 +64,7 @@ class World:
     index_num_found: int | None = None  # a numFound to report instead of the true one
     on_index: Callable[[int, dict[str, list[str]]], None] | None = None  # called after each index answer
     oai_pages: list[bytes] = field(default_factory=list)  # ListRecords responses, in order
+    oai_slow: dict[int, float] = field(default_factory=dict)  # page number -> seconds before it is answered
     feed: bytes = b""
     feed_type: str = "application/rss+xml"
     log: list[tuple[str, dict[str, list[str]], dict[str, str]]] = field(default_factory=list)
@@ -199,6 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
         if number >= len(pages):
             bad = b"<OAI-PMH xmlns='http://www.openarchives.org/OAI/2.0/'><error code='badResumptionToken'/></OAI-PMH>"
             return self._send(200, bad, "text/xml")
+        time.sleep(self.world.oai_slow.get(number, 0.0))
         self._send(200, pages[number], "text/xml; charset=utf-8")
 
     def _feed(self) -> None:

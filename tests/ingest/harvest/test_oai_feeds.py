@@ -4,6 +4,9 @@ sources commands with `harvest --all`."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from record_catalogue.harvest_state import HarvestState
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
-from tests.ingest.harvest.conftest import chm
+from tests.ingest.harvest.conftest import CLI, ROOT, chm, environment
 from tests.ingest.harvest.fixture_server import FixtureServer, World
 from tests.ingest.harvest.worlds import GOOD, clearing_house
 
@@ -270,3 +273,140 @@ def test_oai_from_and_until_bound_the_list_and_the_mark(
     assert query["from"] == ["2026-10-01"] and query["until"] == ["2026-10-31"]
     # Complete up to `until` only: the mark says so, and the next run starts there.
     assert HarvestState(pipeline.catalogue).source("bounded").high_water == "2026-10-31"  # type: ignore[union-attr]
+
+
+def three_pages(broken_middle: bool = False) -> list[bytes]:
+    """A list of three pages (page-1, page-2 the tokens), the middle one invalid when asked."""
+    middle = (
+        b"<OAI-PMH xmlns='http://www.openarchives.org/OAI/2.0/'><ListRecords><record>"
+        if broken_middle
+        else oai_page(
+            "2026-12-02T10:00:01Z", [oai_record("oai:p:2", "2026-11-03", {"en": "Wetlands report"})], "page-2", 3
+        )
+    )
+    return [
+        oai_page("2026-12-02T10:00:00Z", [oai_record("oai:p:1", "2026-11-02", {"en": "Forest plan"})], "page-1", 3),
+        middle,
+        oai_page("2026-12-02T10:00:02Z", [oai_record("oai:p:3", "2026-11-04", {"en": "Coral reefs"})], None, 3),
+    ]
+
+
+def oai_asked(world: World) -> list[dict[str, list[str]]]:
+    return [q for _p, q, _h in world.requests("/oai")]
+
+
+def test_a_list_stopped_half_way_continues_from_its_saved_token(
+    pipeline: Pipeline, serve: Callable[[World], FixtureServer]
+) -> None:
+    world = World()
+    world.oai_pages = three_pages(broken_middle=True)
+    server = serve(world)
+    state = HarvestState(pipeline.catalogue)
+    first = run(pipeline, "partner", "oai", server.url + "/oai", set="nbsap")
+    assert first.stopped is not None and "invalid OAI-PMH" in first.stopped
+    assert pipeline.catalogue.get("oai:p:1") is not None and first.counts.created == 1
+    saved = state.resumption("partner")
+    assert saved is not None and saved.token == "page-1" and saved.first_date == "2026-12-02T10:00:00Z"
+    assert state.source("partner").high_water is None  # type: ignore[union-attr]
+
+    # the repository is fixed: the next run asks for page-1 first, not the list's beginning
+    world.log.clear()
+    world.oai_pages = three_pages()
+    second = run(pipeline, "partner", "oai", server.url + "/oai", set="nbsap")
+    assert second.stopped is None and reasons(pipeline, second) == []
+    assert oai_asked(world) == [
+        {"verb": ["ListRecords"], "resumptionToken": ["page-1"]},
+        {"verb": ["ListRecords"], "resumptionToken": ["page-2"]},
+    ]
+    assert (second.counts.created, second.counts.unchanged) == (2, 0)
+    assert second.notes == ["continuing the list stopped at " + saved.saved_at + " from its resumptionToken 'page-1'"]
+    # the mark is the first response's date of the whole list (the first run's), the token forgotten
+    assert state.source("partner").high_water == "2026-12-02"  # type: ignore[union-attr]
+    assert state.resumption("partner") is None
+    assert sorted(r.id for r in pipeline.catalogue.iter_records()) == ["oai:p:1", "oai:p:2", "oai:p:3"]
+
+
+def test_a_refused_token_starts_the_list_again_from_its_date(
+    pipeline: Pipeline, serve: Callable[[World], FixtureServer]
+) -> None:
+    world = World()
+    world.oai_pages = three_pages(broken_middle=True)
+    server = serve(world)
+    state = HarvestState(pipeline.catalogue)
+    run(pipeline, "partner", "oai", server.url + "/oai", **{"from": "2026-10-01"})
+    assert state.resumption("partner") is not None
+    # the repository has forgotten its tokens (restarted, expired): page-1 is badResumptionToken
+    world.log.clear()
+    records = [
+        oai_record("oai:p:1", "2026-11-02", {"en": "Forest plan"}),
+        oai_record("oai:p:2", "2026-11-03", {"en": "Wetlands report"}),
+        oai_record("oai:p:3", "2026-11-04", {"en": "Coral reefs"}),
+    ]
+    world.oai_pages = [oai_page("2026-12-03T09:00:00Z", records, None, 3)]  # one page: no page-1 any more
+    again = run(pipeline, "partner", "oai", server.url + "/oai", **{"from": "2026-10-01"})
+    assert again.stopped is None and reasons(pipeline, again) == []
+    assert oai_asked(world) == [
+        {"verb": ["ListRecords"], "resumptionToken": ["page-1"]},
+        {"verb": ["ListRecords"], "metadataPrefix": ["oai_dc"], "from": ["2026-10-01"]},
+    ]
+    continuing, note = again.notes
+    assert continuing.startswith("continuing the list stopped at ")
+    assert note.startswith(
+        "the repository refused the saved resumptionToken 'page-1' (OAI-PMH error badResumptionToken"
+    )
+    assert note.endswith("starting the list again (prefix oai_dc, from 2026-10-01)")
+    assert (again.counts.created, again.counts.unchanged) == (2, 1)  # the stopped run's record costs nothing
+    assert state.resumption("partner") is None
+    assert state.source("partner").high_water == "2026-12-03"  # type: ignore[union-attr]
+
+
+def test_a_token_saved_for_another_request_is_not_used(
+    pipeline: Pipeline, serve: Callable[[World], FixtureServer]
+) -> None:
+    world = World()
+    world.oai_pages = three_pages(broken_middle=True)
+    server = serve(world)
+    run(pipeline, "partner", "oai", server.url + "/oai", set="nbsap")
+    world.log.clear()
+    world.oai_pages = three_pages()
+    other = run(pipeline, "partner", "oai", server.url + "/oai", set="reports")
+    assert oai_asked(world)[0] == {"verb": ["ListRecords"], "metadataPrefix": ["oai_dc"], "set": ["reports"]}
+    assert other.notes == [
+        "the saved resumptionToken 'page-1' continues another request (prefix oai_dc, set nbsap); "
+        "starting the list again (prefix oai_dc, set reports)"
+    ]
+    assert HarvestState(pipeline.catalogue).resumption("partner") is None
+
+
+def test_a_killed_oai_harvest_continues_from_its_token(
+    settings: Settings, serve: Callable[[World], FixtureServer]
+) -> None:
+    world = World()
+    world.oai_pages = three_pages()
+    world.oai_slow = {2: 60.0}  # the last page: the run is killed waiting for it
+    server = serve(world)
+    args = ["harvest", "oai", server.url + "/oai", "--name", "partner", "--rate", "200", "--timeout", "120"]
+    process = subprocess.Popen(
+        [*CLI, *args], env=environment(settings), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 120
+    while not any(q.get("resumptionToken") == ["page-2"] for q in oai_asked(world)):
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    catalogue = Catalogue(settings.catalogue_dsn)
+    assert sorted(r.id for r in catalogue.iter_records()) == ["oai:p:1", "oai:p:2"]
+    world.log.clear()
+    world.oai_slow = {}
+    result = chm(settings, *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "continuing the list stopped at " in result.stdout and "resumptionToken 'page-2'" in result.stdout
+    assert oai_asked(world) == [{"verb": ["ListRecords"], "resumptionToken": ["page-2"]}]
+    assert sorted(r.id for r in catalogue.iter_records()) == ["oai:p:1", "oai:p:2", "oai:p:3"]
+    backend = get_backend(settings)
+    try:
+        assert backend.count() == 3  # one document per record: nothing twice
+    finally:
+        backend.close()
+    assert HarvestState(catalogue).source("partner").high_water == "2026-12-02"  # type: ignore[union-attr]
