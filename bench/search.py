@@ -59,6 +59,7 @@ from bench import procs  # noqa: E402
 from devtools.corpus import (  # noqa: E402
     VOCAB,
     index_documents,
+    iter_index_documents,
     write_jsonl,
 )
 from record_catalogue.settings import Settings, load_settings  # noqa: E402
@@ -337,7 +338,7 @@ def bench_tantivy(args: argparse.Namespace, tmp: Path) -> None:
     else:
         backend.ensure_index()
         started = time.perf_counter()
-        result = backend.bulk(index_documents(write_jsonl(tmp / "corpus.jsonl", args.records)))
+        result = backend.bulk(iter_index_documents(write_jsonl(tmp / "corpus.jsonl", args.records)))
         backend.refresh()
         print(f"indexed {result.indexed:,} generated records into Tantivy in {time.perf_counter() - started:.0f} s")
     backend.close()  # its writer too: the API server opens the index for reading, as this process does now

@@ -21,6 +21,7 @@ from record_catalogue.db import CatalogueUnavailable
 from record_catalogue.harvest_state import HarvestState
 from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
+from search_api.match_counts import MatchCounts
 from search_index.base import SearchBackend
 from search_index.factory import get_backend
 from search_index.vocabulary import Vocabulary, catalogue_concepts, glossary_concepts
@@ -47,6 +48,8 @@ class Services:
     _translator: Translator | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _term_labels: tuple[float, dict[str, dict[str, str]]] | None = None
+    # How many records the interpretation's widenings find, per index snapshot.
+    match_counts: MatchCounts = field(default_factory=MatchCounts)
 
     @property
     def catalogue(self) -> Catalogue:

@@ -60,9 +60,14 @@ def understand(services: Services, q: str, lang: str, translate: bool) -> Unders
 
 
 def _count(services: Services, query: SearchQuery) -> int:
-    # No hits, no facets: only the total (engines then skip ranking altogether).
-    probe = replace(query, size=0, offset=0, search_after=None, point_in_time=None, facets=(), highlight=False)
-    return services.backend.search(probe).total
+    # No hits, no facets: only the total (engines then skip ranking altogether). Remembered for
+    # the index snapshot it was counted on (``search_api.match_counts``): a widening's count
+    # recurs across readers' queries, and costs a pass over every record it matches. The text as
+    # typed goes (engines read the parsed query; the text only decides highlighting, off here).
+    probe = replace(query, text="", size=0, offset=0, search_after=None, point_in_time=None, facets=(), highlight=False)
+    backend = services.backend
+    snapshot = backend.snapshot()  # before the search: the count is of this state or a newer one
+    return services.match_counts.get(snapshot, repr(probe), lambda: backend.search(probe).total)
 
 
 def _without(query: SearchQuery, key: str) -> SearchQuery:

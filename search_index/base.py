@@ -38,7 +38,7 @@ score, then id.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
@@ -293,6 +293,13 @@ class SearchBackend(abc.ABC):
     @abc.abstractmethod
     def search(self, query: SearchQuery) -> SearchResults:
         """Run a search: hits, total and facet counts."""
+
+    def snapshot(self) -> Hashable | None:
+        """A token naming what searches see now, which changes whenever that changes (a commit,
+        a swap); None when the engine cannot tell. Whoever caches an answer under it (the API's
+        counts of its vocabulary widenings) takes the token before searching: a search made after
+        ``snapshot`` returned sees that state or a newer one."""
+        return None
 
     @abc.abstractmethod
     def suggest(self, prefix: str, lang: str, size: int = 10) -> list[str]:

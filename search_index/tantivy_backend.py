@@ -8,7 +8,6 @@ notice on their next search, so searches answer throughout a rebuild.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import shutil
 import threading
@@ -178,6 +177,7 @@ class TantivyBackend(SearchBackend):
         self._reader_version: str | None = None
         self._points_in_time: dict[str, tuple[float, tantivy.Searcher]] = {}
         self._pointer: tuple[tuple[int, int, int], str | None] | None = None  # (stat key, version)
+        self._snapshot: tuple[str, int, int, int] | None = None  # the last commit readers were moved to
 
     # -- versions ----------------------------------------------------------------------------
     def _open(self, version: str) -> tantivy.Index:
@@ -375,8 +375,39 @@ class TantivyBackend(SearchBackend):
                     self._reader_version = version
                     if old is not None and old not in self._writers:
                         self._indexes.pop(old, None)
+            self._follow(version, index)
             return index
         raise IndexUnavailable(f"the embedded index under {self.root} keeps changing; try again")
+
+    def snapshot(self) -> tuple[str, int, int, int] | None:
+        """The version behind the pointer and its last commit (see ``_follow``)."""
+        version = self.current_version()
+        if version is None:
+            return None
+        try:
+            return self._follow(version, self._open(version))
+        except IndexUnavailable:
+            return None
+
+    def _follow(self, version: str, index: tantivy.Index) -> tuple[str, int, int, int] | None:
+        """Load the last commit of ``version`` into its readers if they have not seen it: Tantivy's
+        readers follow a commit (by any process: it replaces ``meta.json``) only after a delay,
+        and a search made after another writer's refresh must see what it wrote. Costs a stat a
+        search; returns the commit's token (None if it cannot be read)."""
+        try:
+            meta = (self.root / version / "meta.json").stat()
+        except OSError:
+            return None
+        key = (version, meta.st_ino, meta.st_mtime_ns, meta.st_size)
+        if key != self._snapshot:
+            with self._lock:
+                if key != self._snapshot:
+                    try:
+                        index.reload()
+                    except ValueError:
+                        return None
+                    self._snapshot = key
+        return key
 
     def health(self) -> Health:
         try:
@@ -404,7 +435,7 @@ class TantivyBackend(SearchBackend):
         raw = tdoc.get_first("source")
         if raw is None:
             raise IndexUnavailable("embedded index holds a document without its source; run `chm-search reindex`")
-        loaded: Document = json.loads(bytes(raw).decode("utf-8"))
+        loaded: Document = orjson.loads(bytes(raw))
         return loaded
 
     # -- query compilation -------------------------------------------------------------------
