@@ -195,45 +195,39 @@ def api_path(params: dict[str, object]) -> str:
 @contextmanager
 def api_server(env: dict[str, str]) -> Iterator[KeepAlive]:
     """``chm-search serve`` in a subprocess on a free loopback port, until the block ends."""
-    port = free_port()
-    models = tempfile.TemporaryDirectory()  # no translation models: no query translation
-    full_env = {
-        **os.environ,
-        **env,
-        "CHM_RATE_LIMIT_ANONYMOUS": "100000000",
-        "CHM_MODELS_DIR": models.name,
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from search_api.cli import main; main()", "serve", "--port", str(port)],
-        env=full_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                error = server.stderr.read().decode(errors="replace") if server.stderr else ""
-                raise RuntimeError(f"the API server stopped: {error[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield KeepAlive("127.0.0.1", port, server.pid)
-    finally:
-        server.terminate()
+    # No translation models: no query translation. The server logs a line per request: into a
+    # file, since a pipe nobody reads while the load runs fills up and then blocks the server.
+    with tempfile.TemporaryDirectory() as models, tempfile.TemporaryFile() as log:
+        port = free_port()
+        full_env = {**os.environ, **env, "CHM_RATE_LIMIT_ANONYMOUS": "100000000", "CHM_MODELS_DIR": models}
+        server = subprocess.Popen(
+            [sys.executable, "-c", "from search_api.cli import main; main()", "serve", "--port", str(port)],
+            env=full_env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            cwd=ROOT,
+        )
         try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stderr is not None:
-            server.stderr.close()
-        models.cleanup()
+            deadline = time.monotonic() + 120
+            while True:
+                if server.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"the API server stopped: {log.read().decode(errors='replace')[-2000:]}")
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            yield KeepAlive("127.0.0.1", port, server.pid)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 def report(
