@@ -100,7 +100,8 @@ def test_bad_parameters_are_422_naming_them(client: TestClient, params: dict[str
     response = client.get("/api/v1/search", params=params)
     assert response.status_code == 422
     error = response.json()["error"]
-    assert set(error) == {"code", "message"} and needle in error["message"]
+    assert set(error) == {"code", "message", "request_id"} and needle in error["message"]
+    assert error["request_id"] == response.headers["x-request-id"]
 
 
 @pytest.mark.parametrize("q", ['title:foo OR "bar', "🌿🐝 biodiversité 生物", "*:*", "\\", "((((", "a" * 1000])
