@@ -31,7 +31,7 @@ reviewed), audits it and re-indexes those records at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +57,7 @@ ORDERS = ("used", "recent", "impact")
 READER_EVENTS = ("view", "click")  # what counts as readers' attention to a record, for order=impact
 EDIT_STATUSES = ("reviewed", "rejected")
 MAX_SIZE = 100
+BULK_MAX = 500  # sentences approved in one bulk approval (more: narrow the filters)
 RECORDS_SHOWN = 5
 STALE_REASON = (
     "the source text of the records using it changed; the next `chm-search translate` translates the new text"
@@ -83,6 +84,26 @@ class VersionConflict(Exception):
             "someone changed it meanwhile; review the current version and try again"
         )
         self.current = current
+
+
+class BulkMismatch(Exception):
+    """The filtered set is not the one the curator confirmed (it changed meanwhile)."""
+
+    def __init__(self, found: int, expected: int) -> None:
+        super().__init__(
+            f"{found} machine translations match these filters now, not the {expected} you confirmed: "
+            "someone changed the queue meanwhile; look at it again and confirm the new number"
+        )
+        self.found = found
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk approval did: sentences approved, left as they were, records updated."""
+
+    approved: int
+    skipped: int
+    records: int
 
 
 @dataclass(frozen=True)
@@ -339,6 +360,53 @@ class Curation:
             raise VersionConflict(self.item(entry_id), version)
         self.reindex(changed)
         return self.item(entry_id)
+
+    def approve_matching(self, wanted: QueueFilter, *, expected: int, actor: str, limit: int = BULK_MAX) -> BulkResult:
+        """Approve, as they are, every machine translation the filters select: one confirmation
+        (``expected``, the number the curator was shown) for the whole set.
+
+        Raises :class:`InvalidEdit` for a status other than ``machine`` or more than ``limit``
+        sentences, :class:`BulkMismatch` when the set's size is not ``expected``. A sentence a
+        curator reviewed or rejected meanwhile is left as it is (``skipped``): no human
+        translation is overwritten. Each approved sentence gets its version and audit entry as a
+        single approval does, the bulk approval one more; the records are re-indexed after.
+        """
+        if wanted.status != "machine":
+            raise InvalidEdit(f"only machine translations are approved in bulk, not {wanted.status!r} ones")
+        first = self.queue(replace(wanted, order="recent", page=1, size=MAX_SIZE))
+        if first.total > limit:
+            raise InvalidEdit(
+                f"{first.total} machine translations match these filters; "
+                f"at most {limit} are approved at once: narrow the filters"
+            )
+        if first.total != expected:
+            raise BulkMismatch(first.total, expected)
+        ids = [item.id for item in first.items]
+        for page in range(2, -(-first.total // MAX_SIZE) + 1):
+            ids += [item.id for item in self.queue(replace(wanted, order="recent", page=page, size=MAX_SIZE)).items]
+        ids = list(dict.fromkeys(ids))
+        approved: list[tuple[str, str, str]] = []
+        with self.catalogue.sessions.begin() as session:
+            lock_for_write(session)
+            now = utcnow()
+            for entry_id in ids:
+                row = session.get(_TM, entry_id, with_for_update=True, populate_existing=True)
+                if row is None or row.engine != SEGMENT_ENGINE or row.provenance != "machine":
+                    continue
+                if row.status != "current":
+                    continue  # rejected or failed meanwhile: a curator's decision stands
+                self._change(session, row, "reviewed", None, actor, now)
+                approved.append((row.source_language, row.target_language, row.source_text))
+            filters = {
+                name: value
+                for name in ("lang", "source_lang", "realm", "schema", "government", "q")
+                if (value := getattr(wanted, name))
+            }
+            detail = {"filters": filters, "approved": len(approved), "skipped": len(ids) - len(approved)}
+            session.add(AuditEntry(actor=actor, action="translation.bulk_reviewed", detail=detail))
+            changed = self._spread(session, approved, actor, None, now)
+        self.reindex(changed)
+        return BulkResult(len(approved), len(ids) - len(approved), len(changed))
 
     @staticmethod
     def _change(

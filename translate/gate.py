@@ -106,15 +106,15 @@ def _is_prose(word: str) -> bool:
     return word.islower() and not any(c.isdigit() for c in word)
 
 
-def check_copied_run(source: str, output: str) -> str | None:
-    """A stretch of COPIED_RUN_WORDS lower-case source words kept in the same order in the output.
+def check_copied_run(source: str, output: str, words: int = COPIED_RUN_WORDS) -> str | None:
+    """A stretch of ``words`` (COPIED_RUN_WORDS) lower-case source words kept in the same order in the output.
 
     A model that gives up on part of a sentence copies it through; the rest being translated,
     the segment passes the identity check, yet readers get a half-untranslated sentence. Names
     and titles (capitalised words) break a stretch, since they legitimately stay as they are.
     Linear in the length of both texts (n-gram sets), so a very long segment costs little.
     """
-    n = COPIED_RUN_WORDS
+    n = words
     # Tag-like spans in the text (markup quoted as text, code) are not the source language:
     # they stay as they are in any translation, and break a stretch as names do.
     source, output = _TAG_LIKE.sub(" MARKUP ", source), _TAG_LIKE.sub(" MARKUP ", output)

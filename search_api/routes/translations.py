@@ -17,11 +17,16 @@ from starlette.concurrency import run_in_threadpool
 
 from record_catalogue.keys import KeyInfo
 from record_catalogue.logs import request_id
+from record_catalogue.realms import realm_catalog
+from record_catalogue.review_aids import filter_values
 from search_api.auth import require_role
 from search_api.errors import ApiError, ErrorDetail
+from search_api.routes.search import facet_label
 from search_api.services import Services, get_services
 from translate.curation import (
+    BULK_MAX,
     MAX_SIZE,
+    BulkMismatch,
     Curation,
     InvalidEdit,
     Item,
@@ -31,6 +36,9 @@ from translate.curation import (
     VersionConflict,
 )
 from translate.glossary import Glossary
+from translate.memory import SEGMENT_ENGINE
+from translate.queue_hints import why_empty
+from translate.review_notes import ReviewWarning, SentenceNotes, notes_for
 
 router = APIRouter(tags=["curation"])
 LanguageCode = Literal["ar", "en", "es", "fr", "ru", "zh"]
@@ -39,6 +47,8 @@ SchemaName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,100}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}$")]
 QueueStatus = Literal["machine", "reviewed", "rejected", "stale", "failed"]
 Order = Literal["used", "recent", "impact"]
+WarningCode = Literal["source_words", "too_long", "too_short"]
+EmptyReason = Literal["no_records", "no_models", "not_translated", "filtered", "all_reviewed", "none"]
 # The ids are INTEGER columns: a larger number can name no entry (PostgreSQL would refuse it outright).
 EntryId = Annotated[int, Path(alias="id", ge=1, le=2**31 - 1, description="The translation's id.")]
 Curator = Annotated[KeyInfo, Depends(require_role("curator"))]
@@ -67,6 +77,26 @@ class RecordRef(BaseModel):
     government: str | None
 
 
+class ReviewWarningOut(BaseModel):
+    """A reason to look twice at a translation that passed the sanity gate."""
+
+    code: WarningCode = Field(
+        description="source_words: a stretch of the source kept untranslated (or the output is the source); "
+        "too_long / too_short: far from the language pair's usual length."
+    )
+    message: str
+    detail: str = Field(description="source_words: the words kept; too_long / too_short: the ratio to usual.")
+
+
+class NeighboursOut(BaseModel):
+    """The sentences before and after this one in a record field containing it (source language)."""
+
+    record_id: str
+    field: str
+    before: str | None
+    after: str | None
+
+
 class TranslationItem(BaseModel):
     """One translated sentence (a translation-memory segment) in one language pair."""
 
@@ -87,6 +117,16 @@ class TranslationItem(BaseModel):
     glossary: list[GlossaryTerm]
     records: list[RecordRef] = Field(description="Up to 5 records containing the sentence.")
     record_count: int = Field(description="How many records contain the sentence (translated into this language).")
+    warnings: list[ReviewWarningOut] = Field(default_factory=list, description="What looks wrong in the output.")
+    context: NeighboursOut | None = Field(default=None, description="The sentence's neighbours, for context.")
+
+
+class EmptyQueueOut(BaseModel):
+    """Why a page of the queue has no item, and what to do about it."""
+
+    reason: EmptyReason
+    message: str
+    count: int = Field(description="not_translated: texts waiting; filtered: matches without the filters.")
 
 
 class TranslationPage(BaseModel):
@@ -98,6 +138,50 @@ class TranslationPage(BaseModel):
         "impact: sentences of the records readers of the language open most first."
     )
     items: list[TranslationItem]
+    empty: EmptyQueueOut | None = Field(default=None, description="Set when the page has no item: why.")
+
+
+class FilterValue(BaseModel):
+    value: str
+    label: str = Field(description="In the language asked for (lang).")
+
+
+class SchemaValue(FilterValue):
+    realm: str
+
+
+class FilterValues(BaseModel):
+    """The values the queue's filters can take in this catalogue, with their labels."""
+
+    source_language: list[FilterValue]
+    target_language: list[FilterValue]
+    realm: list[FilterValue]
+    schema_: list[SchemaValue] = Field(alias="schema")
+    government: list[FilterValue]
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class BulkApproval(BaseModel):
+    """Approve every machine translation the filters select, as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lang: LanguageCode | None = None
+    source_lang: LanguageCode | None = None
+    realm: RealmCode | None = None
+    schema_: SchemaName | None = Field(default=None, alias="schema")
+    government: CountryCode | None = None
+    q: Annotated[str, StringConstraints(max_length=500)] | None = None
+    expected: int = Field(
+        ge=1, le=BULK_MAX, description="How many translations the curator confirmed; another number is a 409."
+    )
+
+
+class BulkApprovalOut(BaseModel):
+    approved: int
+    skipped: int = Field(description="Reviewed or rejected by someone meanwhile: left as they were.")
+    records: int = Field(description="Records updated and re-indexed.")
 
 
 class TranslationEdit(BaseModel):
@@ -141,11 +225,16 @@ def _glossary() -> Glossary:
     return Glossary.load()
 
 
+def realm_schema_label(realm: str, schema: str, lang: str) -> str:
+    return realm_catalog().schema_label(realm, schema, lang)
+
+
 def _curation(services: Services) -> Curation:
     return Curation(services.catalogue, services.backend, _glossary(), services.detector)
 
 
-def item_out(item: Item) -> TranslationItem:
+def item_out(item: Item, notes: SentenceNotes | None = None) -> TranslationItem:
+    around = notes.neighbours if notes is not None else None
     return TranslationItem(
         id=item.id,
         source_language=item.source_language,
@@ -167,7 +256,21 @@ def item_out(item: Item) -> TranslationItem:
             for r in item.records
         ],
         record_count=item.record_count,
+        warnings=[_warning_out(w) for w in notes.warnings] if notes is not None else [],
+        context=NeighboursOut(record_id=around.record_id, field=around.field, before=around.before, after=around.after)
+        if around is not None
+        else None,
     )
+
+
+def _warning_out(warning: ReviewWarning) -> ReviewWarningOut:
+    return ReviewWarningOut(code=cast(WarningCode, warning.code), message=warning.message, detail=warning.detail)
+
+
+def items_out(services: Services, items: list[Item]) -> list[TranslationItem]:
+    """Items with their warnings and neighbours (a few queries for the whole list)."""
+    notes = notes_for(services.catalogue, items)
+    return [item_out(item, notes.get(item.id)) for item in items]
 
 
 def _version_out(version: Version) -> VersionOut:
@@ -213,14 +316,87 @@ def list_translations(
         page=page,
         size=size,
     )
-    found = _curation(services).queue(wanted)
+    curation = _curation(services)
+    found = curation.queue(wanted)
+    empty = None
+    if not found.items:
+        why = why_empty(curation, wanted, services.settings.languages, services.settings.models_path)
+        empty = EmptyQueueOut(reason=cast(EmptyReason, why.reason), message=why.message, count=why.count)
     return TranslationPage(
         total=found.total,
         page=found.page,
         size=found.size,
         order=cast(Order, found.order),
-        items=[item_out(item) for item in found.items],
+        items=items_out(services, found.items),
+        empty=empty,
     )
+
+
+@router.get("/translations/filters", response_model=FilterValues, response_model_by_alias=True, responses=AUTH_ERRORS)
+def translation_filters(
+    services: Annotated[Services, Depends(get_services)],
+    _key: Curator,
+    lang: Annotated[LanguageCode, Query(description="The language of the labels.")] = "en",
+) -> FilterValues:
+    """The values the queue's filters can take in this catalogue (languages of its sentences, its
+    clearing-houses, record types and countries), labelled in ``lang``, for the page's dropdowns."""
+    with services.catalogue.sessions() as session:
+        found = filter_values(session, SEGMENT_ENGINE)
+
+    def labelled(facet: str, values: tuple[str, ...]) -> list[FilterValue]:
+        out = [FilterValue(value=v, label=facet_label(facet, v, lang)) for v in values]
+        return sorted(out, key=lambda one: one.label.casefold()) if facet == "government" else out
+
+    return FilterValues(
+        source_language=labelled("original_language", found.source_languages),
+        target_language=labelled("original_language", found.target_languages),
+        realm=labelled("realm", found.realms),
+        schema=sorted(
+            (
+                SchemaValue(value=schema, realm=realm, label=realm_schema_label(realm, schema, lang))
+                for realm, schema in found.schemas
+            ),
+            key=lambda one: (one.realm, one.label.casefold()),
+        ),
+        government=labelled("government", found.governments),
+    )
+
+
+@router.post(
+    "/translations/approve",
+    response_model=BulkApprovalOut,
+    responses={
+        **AUTH_ERRORS,
+        409: {"description": "The filters select another number of translations than the one confirmed"},
+        422: {"description": "Invalid filters, or more translations than one approval may take"},
+    },
+)
+async def approve_translations(
+    services: Annotated[Services, Depends(get_services)], key: Curator, approval: BulkApproval
+) -> BulkApprovalOut:
+    """Approve, as they are, every machine translation the filters select (at most BULK_MAX), after
+    one confirmation: ``expected`` is the number the curator was shown. Reviewed and rejected
+    translations are never touched; every approval is in each sentence's history and the audit
+    trail; the records are re-indexed."""
+    wanted = QueueFilter(
+        status="machine",
+        lang=approval.lang,
+        source_lang=approval.source_lang,
+        realm=approval.realm,
+        schema=approval.schema_,
+        government=approval.government.lower() if approval.government else None,
+        q=approval.q.strip() if approval.q and approval.q.strip() else None,
+    )
+    curation = _curation(services)
+    try:
+        done = await run_in_threadpool(
+            lambda: curation.approve_matching(wanted, expected=approval.expected, actor=key.name)
+        )
+    except InvalidEdit as exc:
+        raise ApiError(422, "invalid_edit", str(exc)) from None
+    except BulkMismatch as exc:
+        raise ApiError(409, "queue_changed", str(exc)) from None
+    return BulkApprovalOut(approved=done.approved, skipped=done.skipped, records=done.records)
 
 
 @router.get(
@@ -233,7 +409,7 @@ def get_translation(
 ) -> TranslationItem:
     """One translated sentence."""
     try:
-        return item_out(_curation(services).item(entry_id))
+        return items_out(services, [_curation(services).item(entry_id)])[0]
     except NotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from None
 
@@ -270,7 +446,7 @@ async def edit_translation(
             current=item_out(exc.current),
         )
         return JSONResponse(body.model_dump(mode="json", by_alias=True), status_code=409)
-    return item_out(item)
+    return items_out(services, [item])[0]
 
 
 @router.get(

@@ -159,12 +159,14 @@ const langSelect = $("insights-lang");
 const impactButton = $("insights-impact");
 const status = $("insights-status");
 const body = $("insights-body");
-const uiSelect = $("ui-lang");
 let controller = null;
 let loaded = null;
 
+// The page's language as curate.js set it (it announces each change with a "chm:language" event;
+// the language select itself still shows its first option while this module is evaluated).
 function uiLanguage() {
-  return isLanguage(uiSelect?.value) ? uiSelect.value : "en";
+  const lang = document.documentElement.lang;
+  return isLanguage(lang) ? lang : "en";
 }
 
 function t(key, vars = {}) {
@@ -311,7 +313,7 @@ impactButton.addEventListener("click", () => {
 
 box.addEventListener("toggle", () => load());
 langSelect.addEventListener("change", () => load());
-uiSelect?.addEventListener("change", () => applyLanguage());
+document.addEventListener("chm:language", () => applyLanguage());
 $("f-lang")?.addEventListener("change", () => {
   const lang = queueLanguage();
   if (lang && lang !== langSelect.value) {

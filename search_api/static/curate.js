@@ -32,6 +32,9 @@ const FILTER_NAMES = Object.keys(DEFAULT_FILTERS);
 /** What the API accepts for these filters (anything else in a URL is dropped, not sent). */
 const FILTER_PATTERNS = { schema: /^[A-Za-z0-9]{1,100}$/, government: /^[A-Za-z]{2}$/ };
 const PREVIEW_CHARS = 140;
+/** The most translations one bulk approval takes (the API's BULK_MAX). */
+const BULK_MAX = 500;
+const EMPTY_REASONS = ["no_records", "no_models", "not_translated", "filtered", "all_reviewed", "none"];
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -79,6 +82,16 @@ const el = {
   historyClose: $("history-close"),
   historyStatus: $("history-status"),
   historyList: $("history-list"),
+  queueEmpty: $("queue-empty"),
+  bulk: $("bulk"),
+  bulkButton: $("bulk-approve"),
+  bulkDialog: $("bulk-dialog"),
+  bulkText: $("bulk-text"),
+  bulkFilters: $("bulk-filters"),
+  bulkConfirm: $("bulk-confirm"),
+  warnings: $("item-warnings"),
+  context: $("context"),
+  contextText: $("context-text"),
 };
 
 const apiBase = new URL("..", import.meta.url);
@@ -93,7 +106,8 @@ let page = positiveInt(params.get("page")) ?? 1;
 const pageSize = Math.min(positiveInt(params.get("size")) ?? PAGE_SIZE, MAX_PAGE_SIZE);
 
 let client = null; // a CuratorClient once signed in
-let queue = { total: 0, page: 1, size: pageSize, items: [] };
+let queue = { total: 0, page: 1, size: pageSize, items: [], empty: null };
+let filterValues = null; // the catalogue's values for the filters, labelled in the UI language
 let current = -1; // index of the open item in queue.items
 let editing = false;
 let busy = false;
@@ -197,6 +211,18 @@ class CuratorClient {
 
   history(id, signal) {
     return this.request("GET", `translations/${encodeURIComponent(id)}/history`, { signal });
+  }
+
+  filterValues(lang) {
+    return this.request("GET", "translations/filters", { query: new URLSearchParams({ lang }) });
+  }
+
+  approveAll(chosen, expected) {
+    const body = { expected };
+    for (const name of ["lang", "source_lang", "realm", "schema", "government", "q"]) {
+      if (chosen[name]) body[name] = chosen[name];
+    }
+    return this.request("POST", "translations/approve", { body });
   }
 }
 
@@ -317,15 +343,52 @@ function containsTerm(text, term) {
 
 // ---- language ---------------------------------------------------------------------------------
 
-function fillLanguageSelects() {
-  for (const select of document.querySelectorAll("select[data-languages]")) {
-    const value = select.value;
-    select.replaceChildren(
-      h("option", { value: "" }, t("cur_any")),
-      ...LANGUAGES.map((code) => h("option", { value: code }, `${t.languageName(code)} (${code})`)),
-    );
+/** The options of a filter: the catalogue's values once known (languages and realms before). */
+function filterOptions(kind) {
+  const known = filterValues?.[kind];
+  const languageOption = (code) => h("option", { value: code }, `${t.languageName(code)} (${code})`);
+  if (kind === "target_language" || kind === "source_language") {
+    return (known ? known.map((one) => one.value) : LANGUAGES).map(languageOption);
+  }
+  if (kind === "realm") {
+    return known ? known.map((one) => h("option", { value: one.value }, `${one.label} (${one.value})`)) : REALMS.map((code) => h("option", { value: code }, code));
+  }
+  if (!known) return [];
+  if (kind === "schema") {
+    const groups = new Map();
+    for (const one of known) {
+      if (!groups.has(one.realm)) groups.set(one.realm, []);
+      groups.get(one.realm).push(h("option", { value: one.value }, one.label));
+    }
+    const realmLabel = (code) => filterValues.realm?.find((one) => one.value === code)?.label ?? code;
+    return [...groups].map(([realm, options]) => h("optgroup", { label: realmLabel(realm) }, ...options));
+  }
+  return known.map((one) => h("option", { value: one.value }, one.label));
+}
+
+function fillFilterSelects() {
+  for (const select of el.filters.querySelectorAll("select[data-values]")) {
+    const kind = select.dataset.values;
+    const value = filters[select.name] ?? "";
+    const options = filterOptions(kind);
+    const present = (candidate) => options.some((o) => o.value === candidate || [...(o.children ?? [])].some((c) => c.value === candidate));
+    // A value from the URL that the catalogue does not hold stays selectable (it shows why nothing matches).
+    if (value && !present(value)) options.push(h("option", { value }, value));
+    select.replaceChildren(h("option", { value: "" }, t("cur_any")), ...options);
     select.value = value;
   }
+}
+
+/** The catalogue's values for the filters, labelled in the UI language (once signed in). */
+async function loadFilterValues() {
+  if (!client) return;
+  try {
+    filterValues = await client.filterValues(t.lang);
+  } catch (error) {
+    if (endSessionOn(error)) return;
+    filterValues = null; // the lists fall back to the six languages and three realms
+  }
+  fillFilterSelects();
 }
 
 function applyLanguage() {
@@ -337,8 +400,10 @@ function applyLanguage() {
   }
   el.langSelect.value = t.lang;
   el.pager.setAttribute("aria-label", t("cur_pages"));
-  fillLanguageSelects();
+  el.warnings.setAttribute("aria-label", t("cur_warnings"));
+  fillFilterSelects();
   syncFilterForm();
+  document.dispatchEvent(new CustomEvent("chm:language", { detail: t.lang }));
 }
 
 el.langSelect.addEventListener("change", () => {
@@ -348,6 +413,7 @@ el.langSelect.addEventListener("change", () => {
   applyLanguage();
   history.replaceState(null, "", pageUrl());
   if (!el.workspace.hidden) {
+    loadFilterValues();
     renderQueue();
     renderEditor();
     if (historyFor !== null && !el.history.hidden) loadHistory();
@@ -394,7 +460,8 @@ function signOut(message = "") {
   historyController?.abort();
   storeKey(null);
   client = null;
-  queue = { total: 0, page: 1, size: pageSize, items: [] };
+  queue = { total: 0, page: 1, size: pageSize, items: [], empty: null };
+  filterValues = null;
   current = -1;
   editing = false;
   conflict = null;
@@ -428,6 +495,7 @@ el.signinForm.addEventListener("submit", async (event) => {
     el.keyInput.value = "";
     showWorkspace();
     receiveQueue(data, { select: 0 });
+    loadFilterValues();
     el.queueHeading.focus();
     announce(`${t("cur_signed_in")} ${queueSummary()}`);
   } catch (error) {
@@ -439,6 +507,7 @@ el.signinForm.addEventListener("submit", async (event) => {
       showWorkspace();
       filters = { ...DEFAULT_FILTERS };
       page = 1;
+      loadFilterValues();
       syncFilterForm();
       history.replaceState(null, "", pageUrl());
       await loadQueue({ select: 0 });
@@ -505,6 +574,7 @@ function pageCount() {
 }
 
 function queueSummary() {
+  if (!queue.total && queue.empty) return t(`cur_empty_${queue.empty.reason}`, { count: t.number(Number(queue.empty.count) || 0) }).replace(/`/gu, "");
   if (!queue.total) return t("cur_queue_empty");
   return t.plural("cur_queue_count", queue.total);
 }
@@ -543,6 +613,7 @@ function receiveQueue(data, { select = null, focus = false } = {}) {
     page: Number(data?.page) || page,
     size: Number(data?.size) || pageSize,
     items: Array.isArray(data?.items) ? data.items : [],
+    empty: data?.empty && EMPTY_REASONS.includes(data.empty.reason) ? data.empty : null,
   };
   page = queue.page;
   let index = -1;
@@ -578,6 +649,7 @@ function queueEntry(item, index) {
       statusBadge(item.status),
       h("span", { class: "queue-pair" }, `${item.source_language} → ${item.target_language}`),
       h("span", { class: "queue-used" }, t.plural("cur_used_in", Number(item.record_count) || 0)),
+      warningsOf(item).length ? h("span", { class: "chm-badge queue-warn" }, t.plural("cur_warn_count", warningsOf(item).length)) : null,
     ),
     h("span", { class: "queue-source", ...langAttrs(item.source_language) }, truncate(item.source_text, PREVIEW_CHARS)),
     h(
@@ -590,11 +662,26 @@ function queueEntry(item, index) {
   return h("li", {}, button);
 }
 
+/** Why the queue is empty, in the UI language, with the command to run in <code>. */
+function emptyMessage(empty) {
+  const count = t.number(Number(empty.count) || 0);
+  const text = t(`cur_empty_${empty.reason}`, { count });
+  const parts = text.split(/(`[^`]+`)/u).filter(Boolean);
+  return parts.map((part) => (part.startsWith("`") ? h("code", { dir: "ltr" }, part.slice(1, -1)) : part));
+}
+
 function renderQueue() {
   el.queue.replaceChildren(...queue.items.map(queueEntry));
   el.queueStatus.classList.remove("error");
   el.queueStatus.dataset.total = String(queue.total);
-  el.queueStatus.textContent = queueSummary();
+  // An empty queue's reason is in its own box below; the status line would only repeat it.
+  el.queueStatus.textContent = queue.empty ? "" : queueSummary();
+  el.queueEmpty.hidden = !queue.empty;
+  el.queueEmpty.dataset.reason = queue.empty?.reason ?? "";
+  el.queueEmpty.replaceChildren(...(queue.empty ? emptyMessage(queue.empty) : []));
+  const bulkable = filters.status === "machine" && queue.total > 0 && queue.total <= BULK_MAX;
+  el.bulk.hidden = !bulkable;
+  el.bulkButton.textContent = t.plural("cur_bulk_button", queue.total);
   const pages = pageCount();
   el.pager.hidden = pages <= 1;
   el.pageInfo.textContent = t("cur_page", { page: t.number(queue.page), pages: t.number(pages) });
@@ -693,6 +780,43 @@ function itemMeta(item) {
   parts.push(h("span", { class: "item-details" }, joined(details)));
   if (item.status_reason) parts.push(h("span", { class: "item-reason" }, t("cur_reason", { reason: String(item.status_reason) })));
   return parts;
+}
+
+function warningsOf(item) {
+  return (Array.isArray(item?.warnings) ? item.warnings : []).filter((w) => ["source_words", "too_long", "too_short"].includes(w.code));
+}
+
+function renderWarnings(item) {
+  const found = warningsOf(item);
+  el.warnings.hidden = !found.length;
+  el.warnings.replaceChildren(
+    ...found.map((warning) => {
+      const detail = String(warning.detail ?? "");
+      const ratio = Number(detail);
+      const vars = warning.code === "source_words" ? {} : { ratio: Number.isFinite(ratio) ? t.number(ratio) : detail };
+      return h(
+        "li",
+        { "data-code": warning.code },
+        t(`cur_warn_${warning.code}`, vars),
+        warning.code === "source_words" && detail ? [" ", h("q", { ...langAttrs(item.source_language) }, detail)] : null,
+      );
+    }),
+  );
+}
+
+function renderContext(item) {
+  const around = item.context;
+  el.context.hidden = !around;
+  if (!around) {
+    el.contextText.replaceChildren();
+    return;
+  }
+  for (const [name, value] of Object.entries(langAttrs(item.source_language))) el.contextText.setAttribute(name, value);
+  el.contextText.replaceChildren(
+    around.before ? h("span", { class: "context-before" }, String(around.before), " ") : null,
+    h("strong", { class: "context-sentence" }, String(item.source_text ?? "")),
+    around.after ? h("span", { class: "context-after" }, " ", String(around.after)) : null,
+  );
 }
 
 function renderGlossary(item) {
@@ -821,6 +945,8 @@ function renderEditor() {
     el.targetText.replaceChildren(t("cur_no_text"));
   }
   for (const [name, value] of Object.entries(langAttrs(item.target_language))) el.editText.setAttribute(name, value);
+  renderWarnings(item);
+  renderContext(item);
   renderGlossary(item);
   renderRecords(item);
   setEditing(editing);
@@ -1046,6 +1172,67 @@ function toggleHistory() {
 el.btnHistory.addEventListener("click", toggleHistory);
 el.historyClose.addEventListener("click", closeHistory);
 
+// ---- bulk approval ----------------------------------------------------------------------------
+
+/** The active filters in words, for the confirmation. */
+function filterSummary() {
+  const lines = [];
+  const named = (kind, value) => filterValues?.[kind]?.find((one) => one.value === value)?.label ?? value;
+  if (filters.source_lang) lines.push(`${t("cur_source_lang")}: ${t.languageName(filters.source_lang)}`);
+  if (filters.lang) lines.push(`${t("cur_target_lang")}: ${t.languageName(filters.lang)}`);
+  if (filters.realm) lines.push(`${t("cur_realm")}: ${named("realm", filters.realm)}`);
+  if (filters.schema) lines.push(`${t("cur_schema")}: ${named("schema", filters.schema)}`);
+  if (filters.government) lines.push(`${t("cur_government")}: ${named("government", filters.government)}`);
+  if (filters.q) lines.push(`${t("cur_text")}: ${filters.q}`);
+  return lines;
+}
+
+function openBulk() {
+  if (!client || !queue.total || busy) return;
+  const count = queue.total;
+  el.bulkDialog.dataset.count = String(count);
+  el.bulkText.textContent = t.plural("cur_bulk_text", count);
+  const chosen = filterSummary();
+  const lines = chosen.length ? chosen : [t("cur_bulk_no_filter")];
+  el.bulkFilters.replaceChildren(...lines.map((line) => h("li", { dir: "auto" }, line)));
+  el.bulkConfirm.textContent = t.plural("cur_bulk_confirm", count);
+  el.bulkDialog.returnValue = "";
+  el.bulkDialog.showModal();
+  el.bulkConfirm.focus();
+}
+
+el.bulkButton.addEventListener("click", openBulk);
+
+el.bulkDialog.addEventListener("close", async () => {
+  if (el.bulkDialog.returnValue !== "confirm" || !client) {
+    el.bulkButton.focus();
+    return;
+  }
+  const expected = Number(el.bulkDialog.dataset.count) || 0;
+  busy = true;
+  el.bulkButton.disabled = true;
+  announce(t("cur_saving"));
+  try {
+    const done = await client.approveAll(filters, expected);
+    page = 1;
+    history.replaceState(null, "", pageUrl());
+    await loadQueue({ select: 0 });
+    el.queueStatus.textContent = `${t.plural("cur_bulk_done", Number(done.approved) || 0)} ${queueSummary()}`;
+    announce(el.queueStatus.textContent);
+  } catch (error) {
+    if (endSessionOn(error)) return;
+    const changed = error instanceof ApiError && error.status === 409;
+    if (changed) await loadQueue({ select: 0 });
+    el.queueStatus.classList.add("error");
+    el.queueStatus.textContent = changed ? t("cur_bulk_changed") : errorMessage(error);
+    announce(el.queueStatus.textContent);
+  } finally {
+    busy = false;
+    el.bulkButton.disabled = false;
+    el.queueHeading.focus();
+  }
+});
+
 // ---- keyboard ---------------------------------------------------------------------------------
 
 const SHORTCUTS = {
@@ -1060,7 +1247,7 @@ const SHORTCUTS = {
 };
 
 document.addEventListener("keydown", (event) => {
-  if (el.workspace.hidden || event.isComposing || event.defaultPrevented) return;
+  if (el.workspace.hidden || el.bulkDialog.open || event.isComposing || event.defaultPrevented) return;
   const inFilters = event.target instanceof Element && el.filters.contains(event.target);
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey) {
     if (inFilters || !currentItem()) return;
@@ -1098,6 +1285,7 @@ if (saved) {
   client = new CuratorClient(saved);
   showWorkspace();
   loadQueue({ select: 0 });
+  loadFilterValues();
 } else {
   showSignin("");
 }

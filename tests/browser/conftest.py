@@ -85,6 +85,7 @@ class Site:
     base: str
     other_origin: str
     other_dir: Path
+    data_dir: Path
 
 
 def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -156,7 +157,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{base}/api/v1/health", server)
-        yield Site(base=base, other_origin=other_origin, other_dir=other_dir)
+        yield Site(base=base, other_origin=other_origin, other_dir=other_dir, data_dir=data_dir)
     finally:
         server.terminate()
         try:
@@ -188,6 +189,17 @@ def browser() -> Iterator[Browser]:
     finally:
         launched.close()
         playwright.stop()
+
+
+AXE = ROOT / "devtools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script (from npm, pinned in devtools/axe), to run inside pages."""
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is missing at {AXE.relative_to(ROOT)}: run `make test` (it runs npm ci there)")
+    return AXE.read_text(encoding="utf-8")
 
 
 @dataclass

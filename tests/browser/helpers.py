@@ -44,6 +44,17 @@ def focused(page: Page) -> dict[str, Any]:
     return result
 
 
+def axe_violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now (every rule axe runs by default, any impact)."""
+    page.evaluate(axe_source)  # evaluated by the browser's debugger: the page's CSP is not relaxed
+    found: list[dict[str, Any]] = page.evaluate(
+        """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations.map((v) => ({
+             id: v.id, impact: v.impact, help: v.help,
+             nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }))"""
+    )
+    return found
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save what the page shows for a person to review (``build/screenshots/``; never compared pixel by pixel)."""
     from tests.conftest import ROOT

@@ -11,13 +11,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE, Site, open_tab
-from tests.browser.helpers import screenshot, settle
-from tests.conftest import ROOT
+from tests.browser.helpers import axe_violations, screenshot, settle
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-AXE = ROOT / "devtools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 RECORD = "67647BA8-CD06-44C2-89F1-E5D3B33BB8EE"  # samples/records/biosafetyDecision-mx-maiz.json (Spanish)
@@ -42,22 +40,8 @@ PARTNER_PAGE = """<!doctype html>
 """
 
 
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE.is_file():
-        pytest.fail(f"axe-core is missing at {AXE.relative_to(ROOT)}: run `make test` (it runs npm ci there)")
-    return AXE.read_text(encoding="utf-8")
-
-
 def violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
-    """axe-core's violations on the page as it is now (every rule axe runs by default, any impact)."""
-    page.evaluate(axe_source)  # evaluated by the browser's debugger: the page's CSP is not relaxed
-    found: list[dict[str, Any]] = page.evaluate(
-        """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations.map((v) => ({
-             id: v.id, impact: v.impact, help: v.help,
-             nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }))"""
-    )
-    return found
+    return axe_violations(page, axe_source)
 
 
 @pytest.fixture(params=list(VIEWPORTS), ids=list(VIEWPORTS))

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from devtools.argos_models import cached_package
-from tests.browser.conftest import CLI, SERVER, Tab, free_port, open_tab
+from tests.browser.conftest import CLI, DESKTOP, PHONE, SERVER, Tab, free_port, open_tab
+from tests.browser.helpers import axe_violations, screenshot
 from tests.conftest import ROOT
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
@@ -35,6 +36,7 @@ expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not in
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
+VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 SCREENSHOTS = Path(os.environ.get("CHM_SCREENSHOTS", "")) if os.environ.get("CHM_SCREENSHOTS") else None
 
 #: The sentence three records share; its machine translation is what the curator corrects.
@@ -53,6 +55,11 @@ HOSTILE_TITLE = (
     f"The {HOSTILE_WORD} forest &lt;img src=x onerror=\"window.__xss='curate'\"&gt; is protected "
     "&lt;script&gt;window.__xss='script'&lt;/script&gt;."
 )
+# A field of three sentences: the middle one keeps words the model does not know (four in a row,
+# under the gate's five), so it reaches the queue with a warning and its neighbours.
+CONTEXT_BEFORE = "The forest is protected."
+KEPT = "The forest hosts quokkas wombats numbats."
+CONTEXT_AFTER = "The river is green."
 CURATOR = "Test Curator"
 SECOND = "Second Curator"
 
@@ -74,6 +81,10 @@ RECORDS = [
     _record("CURATE-CAT", "nationalTarget", "fr", CAT, "2021-05-01T00:00:00.000Z"),
     _record("CURATE-ABS", "absPermit", "pe", ABS_TEXT, "2021-06-01T00:00:00.000Z"),
     _record("CURATE-HOSTILE", "nationalTarget", "fr", HOSTILE_TITLE, "2021-07-01T00:00:00.000Z"),
+    {
+        **_record("CURATE-CONTEXT", "nationalReport6", "se", "The national report", "2021-08-01T00:00:00.000Z"),
+        "description": {"en": f"{CONTEXT_BEFORE} {KEPT} {CONTEXT_AFTER}"},
+    },
 ]
 
 
@@ -608,3 +619,115 @@ def test_markup_in_records_and_translations_is_shown_as_text(tab: Tab, curation:
     for where in ("#queue", "#editor"):
         assert page.locator(f"{where} img, {where} script, {where} b").count() == 0
     assert page.evaluate("window.__xss") is None
+
+
+def test_filters_offer_the_catalogues_values_with_labels(tab: Tab, curation: Curation) -> None:
+    page = tab.page
+    sign_in(page, curation)
+    schema, government = page.locator("#f-schema"), page.locator("#f-government")
+    # Lists, not free text: the record types and countries the catalogue holds, in words.
+    expect(government.locator("option")).to_have_text(["Any", "France", "Kenya", "Peru", "Sweden"])
+    values = government.locator("option").evaluate_all("options => options.map(o => o.value)")
+    assert values == ["", "fr", "ke", "pe", "se"]
+    groups = schema.locator("optgroup").evaluate_all("groups => groups.map(g => g.label)")
+    assert groups == ["Access and Benefit-Sharing Clearing-House", "Clearing-House Mechanism"]
+    assert "absPermit" in schema.locator("option").evaluate_all("options => options.map(o => o.value)")
+    schema_labels = schema.locator("option").all_inner_texts()
+    assert "absPermit" not in schema_labels and "nationalTarget" not in schema_labels
+    expect(page.locator("#f-lang option")).to_have_text(["Any", "French (fr)"])
+    page.select_option("#f-government", "pe")
+    expect(page).to_have_url(re.compile(r"government=pe"))
+    settled(page)
+    peru = curation.api("GET", "translations", status="machine", government="pe", size=20)
+    assert queue_ids(page) == [item["id"] for item in peru["items"]] != []
+    # The labels follow the page's language.
+    page.select_option("#ui-lang", "fr")
+    expect(government.locator("option")).to_have_text(["Tous", "France", "Kenya", "Pérou", "Suède"])
+    expect(government).to_have_value("pe")
+
+
+def test_neighbours_and_warnings_beside_the_sentence(tab: Tab, curation: Curation) -> None:
+    page = tab.page
+    item = curation.item(KEPT)
+    assert [warning["code"] for warning in item["warnings"]] == ["source_words"]
+    sign_in(page, curation)
+    entry = page.locator(f'#queue .queue-item[data-id="{item["id"]}"]')
+    expect(entry.locator(".queue-warn")).to_have_text("1 warning")
+    open_item(page, item["id"])
+    warnings = page.locator("#item-warnings")
+    expect(warnings).to_be_visible()
+    expect(warnings.locator("li")).to_have_text("Words of the source are left untranslated: hosts quokkas wombats")
+    expect(warnings.locator("li q")).to_have_attribute("lang", "en")  # quoted, in the source's language
+    context = page.locator("#context-text")
+    expect(context).to_have_text(f"{CONTEXT_BEFORE} {KEPT} {CONTEXT_AFTER}")
+    expect(context.locator("strong")).to_have_text(KEPT)
+    expect(context).to_have_attribute("lang", "en")
+    shot(page, "warnings-context")
+    # A sentence alone in its field, without a warning, shows neither.
+    open_item(page, curation.item(CAT)["id"])
+    expect(warnings).to_be_hidden()
+    expect(page.locator("#context")).to_be_hidden()
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+@pytest.mark.parametrize("lang", ["ar", "en", "es", "fr", "ru", "zh"])
+def test_signed_in_with_a_queue_axe_finds_nothing(
+    browser: Browser, curation: Curation, axe_source: str, lang: str, viewport: str
+) -> None:
+    """axe-core in the signed-in page, a queue of items, the item with a warning and its
+    neighbours open, then the bulk confirmation open: no violation of any impact."""
+    tab = open_tab(browser, locale=lang, viewport=VIEWPORTS[viewport])
+    page = tab.page
+    try:
+        sign_in(page, curation)
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        assert len(queue_ids(page)) >= 2
+        open_item(page, curation.item(KEPT)["id"])
+        expect(page.locator("#item-warnings")).to_be_visible()
+        expect(page.locator("#context")).to_be_visible()
+        expect(page.locator("#f-government option")).not_to_have_count(1)  # the catalogue's values are in
+        screenshot(page, f"curate-queue-{lang}-{viewport}")
+        found = axe_violations(page, axe_source)
+        assert found == [], json.dumps(found, ensure_ascii=False, indent=1)
+        page.locator("#bulk-approve").click()
+        expect(page.locator("#bulk-dialog")).to_be_visible()
+        screenshot(page, f"curate-bulk-{lang}-{viewport}")
+        found = axe_violations(page, axe_source)
+        assert found == [], json.dumps(found, ensure_ascii=False, indent=1)
+        page.keyboard.press("Escape")
+        assert not tab.errors, tab.errors
+    finally:
+        page.context.close()
+
+
+def test_bulk_approval_of_the_filtered_set_after_one_confirmation(tab: Tab, curation: Curation) -> None:
+    page = tab.page
+    sweden = curation.api("GET", "translations", status="machine", government="se", size=100)
+    assert sweden["total"] >= 3
+    sign_in(page, curation, "/curate?government=se")
+    button = page.locator("#bulk-approve")
+    expect(button).to_have_text(f"Approve all {sweden['total']}…")
+    button.click()
+    dialog = page.locator("#bulk-dialog")
+    expect(dialog).to_be_visible()
+    expect(page.locator("#bulk-text")).to_contain_text(f"{sweden['total']} machine translations")
+    expect(page.locator("#bulk-filters li")).to_have_text(["Country: Sweden"])
+    expect(page.locator("#bulk-confirm")).to_be_focused()
+    shot(page, "bulk-confirm")
+    page.keyboard.press("Escape")  # cancelled: nothing approved
+    expect(dialog).to_be_hidden()
+    expect(button).to_be_focused()
+    assert curation.api("GET", "translations", status="machine", government="se")["total"] == sweden["total"]
+
+    button.click()
+    page.locator("#bulk-confirm").click()
+    expect(page.locator("#queue-status")).to_contain_text(f"{sweden['total']} translations approved.")
+    expect(page.locator("#queue .queue-item")).to_have_count(0)
+    # Empty now, and it says why: the filters; the rest of the queue is still there.
+    expect(page.locator("#queue-empty")).to_have_attribute("data-reason", "filtered")
+    expect(page.locator("#queue-empty")).to_contain_text("No translation matches these filters")
+    expect(page.locator("#bulk")).to_be_hidden()
+    reviewed = curation.api("GET", "translations", status="reviewed", government="se", size=100)
+    assert {item["id"] for item in reviewed["items"]} >= {item["id"] for item in sweden["items"]}
+    assert {item["actor"] for item in reviewed["items"]} == {CURATOR}
+    shot(page, "bulk-done")
