@@ -664,7 +664,9 @@ def test_neighbours_and_warnings_beside_the_sentence(tab: Tab, curation: Curatio
     expect(context).to_have_attribute("lang", "en")
     shot(page, "warnings-context")
     # A sentence alone in its field, without a warning, shows neither.
-    open_item(page, curation.item(CAT)["id"])
+    alone = curation.item(ABS_TEXT)
+    assert alone["status"] == "machine" and alone["warnings"] == [] and alone["context"] is None
+    open_item(page, alone["id"])
     expect(warnings).to_be_hidden()
     expect(page.locator("#context")).to_be_hidden()
 
