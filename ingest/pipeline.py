@@ -475,7 +475,7 @@ class Pipeline:
     def rebuild_index(self, progress: Callable[[int], None] | None = None) -> tuple[str, BulkResult]:
         """Fill a new index version from the whole catalogue and swap it in once complete."""
 
-        def documents() -> Iterable[dict[str, object]]:
+        def documents() -> Iterable[Document]:
             for count, row in enumerate(self.catalogue.iter_records(), start=1):
                 yield build_document(row)
                 if progress is not None:

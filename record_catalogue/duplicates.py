@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from record_catalogue.codes import Provenance
 from record_catalogue.db import in_chunks
 from record_catalogue.models import Base, DocumentKey, FieldText, RecordRow
 from record_catalogue.record import TEXT_FIELDS, Record
@@ -105,7 +106,7 @@ def _primary(session: Session, members: Sequence[str]) -> str:
     languages: dict[str, set[str]] = {m: set() for m in members}
     fields: dict[str, set[str]] = {m: set() for m in members}
     stmt = select(FieldText.record_id, FieldText.field, FieldText.language).where(
-        FieldText.record_id.in_(list(members)), FieldText.provenance == "original"
+        FieldText.record_id.in_(list(members)), FieldText.provenance == Provenance.ORIGINAL
     )
     for record_id, field, language in session.execute(stmt):
         languages[record_id].add(language)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-UN_LANGUAGES: tuple[str, ...] = ("ar", "en", "es", "fr", "ru", "zh")
+from record_catalogue.codes import UNDETERMINED, Language
+
+UN_LANGUAGES: tuple[str, ...] = tuple(code.value for code in Language)
 
 # Names of each language in each UN language, for facet labels and the language switch.
 LANGUAGE_NAMES: dict[str, dict[str, str]] = {
@@ -22,7 +24,7 @@ LANGUAGE_NAMES: dict[str, dict[str, str]] = {
     },
 }
 
-UNDETERMINED = "und"
+__all__ = ["LANGUAGE_NAMES", "UNDETERMINED", "UN_LANGUAGES", "language_label"]
 
 
 def language_label(code: str, display: str) -> str:

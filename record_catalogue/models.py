@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -22,12 +23,39 @@ from sqlalchemy import (
     false,
     true,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from record_catalogue.codes import Provenance, Realm, TextStatus
 
 
 def utcnow() -> datetime:
     """Timestamps are stored in UTC."""
     return datetime.now(dt.UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class Code(TypeDecorator[E]):
+    """A column of one of ``record_catalogue.codes``' vocabularies: stored as its plain string
+    (``VARCHAR``, the rows and migrations of before unchanged), read back as the enum member.
+    A stored value outside the vocabulary is a broken catalogue: reading it raises."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, codes: type[E], length: int) -> None:
+        super().__init__(length)
+        self.codes = codes
+        self._members: dict[str, E] = {member.value: member for member in codes}
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self._members[value].value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self._members[value]
 
 
 class Base(DeclarativeBase):
@@ -40,7 +68,7 @@ class RecordRow(Base):
     __tablename__ = "records"
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    realm: Mapped[str] = mapped_column(String(8), index=True)
+    realm: Mapped[Realm] = mapped_column(Code(Realm, 8), index=True)
     schema_name: Mapped[str] = mapped_column(String(100), index=True)
     government: Mapped[str | None] = mapped_column(String(2), index=True)
     original_language: Mapped[str] = mapped_column(String(8))
@@ -107,8 +135,8 @@ class FieldText(Base):
     field: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
-    provenance: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="current")
+    provenance: Mapped[Provenance] = mapped_column(Code(Provenance, 16))
+    status: Mapped[TextStatus] = mapped_column(Code(TextStatus, 16), default=TextStatus.CURRENT)
     status_reason: Mapped[str | None] = mapped_column(Text)
     declared_language: Mapped[str | None] = mapped_column(String(16))
     detection_confidence: Mapped[float | None]

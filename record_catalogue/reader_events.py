@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.event_models import ReaderEvent
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion
 from record_catalogue.models import FieldText, RecordRow, utcnow
@@ -141,7 +142,11 @@ def overview(catalogue: Catalogue, lang: str, days: int, limit: int = 10, now: d
         # records shown to readers of `lang` in machine translation: they have a machine version in it
         machine = (
             select(FieldText.record_id)
-            .where(FieldText.language == lang, FieldText.provenance == "machine", FieldText.status == "current")
+            .where(
+                FieldText.language == lang,
+                FieldText.provenance == Provenance.MACHINE,
+                FieldText.status == TextStatus.CURRENT,
+            )
             .distinct()
             .subquery()
         )
@@ -218,13 +223,13 @@ def _titles(session: Session, ids: list[str], lang: str) -> dict[str, str]:
     """Each record's title as readers of ``lang`` see it: reviewed, else machine, else the original."""
     if not ids:
         return {}
-    rank = {"reviewed": 0, "machine": 1, "original": 2}
+    rank = {Provenance.REVIEWED: 0, Provenance.MACHINE: 1, Provenance.ORIGINAL: 2}
     best: dict[str, tuple[int, str]] = {}
     stmt = select(FieldText.record_id, FieldText.language, FieldText.provenance, FieldText.text).where(
-        FieldText.record_id.in_(ids), FieldText.field == "title", FieldText.status == "current"
+        FieldText.record_id.in_(ids), FieldText.field == "title", FieldText.status == TextStatus.CURRENT
     )
     for record_id, language, provenance, text in session.execute(stmt):
-        if language != lang and provenance != "original":
+        if language != lang and provenance != Provenance.ORIGINAL:
             continue
         score = rank.get(provenance, 3) + (0 if language == lang else 10)
         if record_id not in best or score < best[record_id][0]:

@@ -6,12 +6,12 @@ import datetime as dt
 import hashlib
 import json
 import unicodedata
-from typing import Literal
 
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
-Realm = Literal["CHM", "ABS", "BCH"]
-REALMS: tuple[str, ...] = ("CHM", "ABS", "BCH")
+from record_catalogue.codes import Realm
+
+REALMS: tuple[str, ...] = tuple(realm.value for realm in Realm)
 TEXT_FIELDS: tuple[str, ...] = ("title", "summary", "text")
 NUL = "\x00"
 _PLAIN_FIELDS = ("id", "schema_name", "url", "source", "source_position", "symbol")

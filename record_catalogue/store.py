@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from record_catalogue.bulk_insert import RowEncoder, insert_new_rows, insert_rows
 from record_catalogue.changes import note_changed, track_changes
+from record_catalogue.codes import Provenance, Realm, TextStatus
 from record_catalogue.db import (
     CatalogueUnavailable,
     catalogue_url,
@@ -117,8 +118,8 @@ class StoredText(NamedTuple):
     field: str
     language: str
     text: str
-    provenance: str
-    status: str
+    provenance: Provenance
+    status: TextStatus
 
 
 class StoredEntity(NamedTuple):
@@ -132,7 +133,7 @@ class StoredRecord(NamedTuple):
     tens of thousands."""
 
     id: str
-    realm: str
+    realm: Realm
     schema_name: str
     government: str | None
     original_language: str
@@ -270,8 +271,8 @@ class RowMaker:
                     t.field,
                     t.language,
                     t.text,
-                    "original",
-                    "current",
+                    Provenance.ORIGINAL,
+                    TextStatus.CURRENT,
                     t.declared_language,
                     t.confidence,
                     1,
@@ -318,7 +319,9 @@ def stored_record(item: Upsert, now: datetime) -> StoredRecord:
         date=record.date,
         url=record.url,
         updated_at=now,
-        texts=tuple(StoredText(t.field, t.language, t.text, "original", "current") for t in item.texts),
+        texts=tuple(
+            StoredText(t.field, t.language, t.text, Provenance.ORIGINAL, TextStatus.CURRENT) for t in item.texts
+        ),
         entities=tuple(StoredEntity(e.type, e.entity_id) for e in item.entities or []),
     )
 
@@ -604,7 +607,7 @@ class Catalogue:
     @staticmethod
     def _replace_originals(session: Session, row: RecordRow, texts: Sequence[TextVersion]) -> set[str]:
         """Bring the original texts in line with the source; mark translations of changed fields stale."""
-        existing = {(t.field, t.language): t for t in row.texts if t.provenance == "original"}
+        existing = {(t.field, t.language): t for t in row.texts if t.provenance == Provenance.ORIGINAL}
         wanted = {(t.field, t.language): t for t in texts}
         changed: set[str] = set()
         for key, gone in existing.items():
@@ -624,8 +627,8 @@ class Catalogue:
                         field=new.field,
                         language=new.language,
                         text=new.text,
-                        provenance="original",
-                        status="current",
+                        provenance=Provenance.ORIGINAL,
+                        status=TextStatus.CURRENT,
                         declared_language=new.declared_language,
                         detection_confidence=new.confidence,
                     )
@@ -637,8 +640,8 @@ class Catalogue:
                 old.declared_language = new.declared_language
                 old.detection_confidence = new.confidence
         for text in row.texts:
-            if text.provenance != "original" and text.field in changed and text.status == "current":
-                text.status = "stale"
+            if text.provenance != Provenance.ORIGINAL and text.field in changed and text.status == TextStatus.CURRENT:
+                text.status = TextStatus.STALE
                 text.status_reason = "the source text changed"
                 text.updated_at = utcnow()
         return changed

@@ -4,7 +4,8 @@ Why one interface: the index is derived data, so the engine is a deployment choi
 Tantivy on one machine, Elasticsearch to scale out). Both backends pass the same contract suite
 (``tests/contract``), so everything above this module is engine-agnostic.
 
-The document shape (what ``documents.build_document`` produces, what ``bulk`` takes)::
+The document shape (``IndexDocument`` below, typed; what ``documents.build_document`` produces,
+what ``bulk`` takes; the codes are ``record_catalogue.codes``' enums, which serialise as these strings)::
 
     {
       "id": str, "realm": "CHM"|"ABS"|"BCH", "schema": str, "government": str|None,
@@ -42,12 +43,55 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+from record_catalogue.codes import Realm, TranslationStatus
 
 if TYPE_CHECKING:
     from search_index.query_text import ParsedText
 
-Document = dict[str, Any]
+
+class SourceRef(TypedDict):
+    """One record of a duplicate group: where the document is listed."""
+
+    id: str
+    realm: Realm
+    schema: str
+    url: str | None
+
+
+class IndexDocument(TypedDict):
+    """What the index holds for one record (``documents.build_document``; the shape is above)."""
+
+    id: str
+    realm: Realm
+    schema: str
+    government: str | None
+    original_language: str
+    languages: list[str]
+    title: dict[str, str]
+    summary: dict[str, str]
+    text: dict[str, str]
+    status: dict[str, TranslationStatus]
+    names: str
+    entities: list[str]
+    date: str | None
+    year: int | None
+    url: str | None
+    cbd_id: str | None
+    updated_at: str
+    realms: list[Realm]
+    sources: list[SourceRef]
+
+
+class MergedMarker(TypedDict):
+    """A record shown through another of its duplicate group: its own document is removed."""
+
+    id: str
+    merged_into: str
+
+
+Document = IndexDocument | MergedMarker
 
 FACET_FIELDS: tuple[str, ...] = ("realm", "schema", "government", "original_language", "entity", "year")
 FILTER_FIELDS: tuple[str, ...] = ("realm", "schema", "government", "original_language", "entity")
@@ -113,7 +157,7 @@ class Hit:
 
     id: str
     score: float | None
-    source: Document
+    source: IndexDocument
     snippet: str | None = None
     sort: list[Any] = field(default_factory=list)
     # Each language's title, HTML-escaped with highlight tags around the words the query matched
@@ -163,14 +207,22 @@ def chunked(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
         yield batch
 
 
-def merged_into(doc: Document) -> str | None:
+def versions(doc: Mapping[str, Any], name: str) -> dict[str, str]:
+    """The language versions of text field ``name`` (title, summary, text) in a document; none
+    when the engine returned the document without it (results never show the full text)."""
+    value = doc.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def merged_into(doc: Mapping[str, Any]) -> str | None:
     """The group a marker document says its record is shown through (see the module doc), or None."""
     value = doc.get("merged_into")
     return value if isinstance(value, str) and value else None
 
 
-def validate_document(doc: Document) -> str | None:
-    """Why a document cannot be indexed, or None; both engines reject the same documents."""
+def validate_document(doc: Mapping[str, Any]) -> str | None:
+    """Why a document cannot be indexed, or None; both engines reject the same documents (any
+    mapping: what reaches ``bulk`` is checked, whoever built it)."""
     doc_id = doc.get("id")
     if not isinstance(doc_id, str) or not doc_id:
         return "document has no id"
@@ -312,7 +364,7 @@ class SearchBackend(abc.ABC):
         return {}
 
     @abc.abstractmethod
-    def get(self, doc_id: str) -> Document | None:
+    def get(self, doc_id: str) -> IndexDocument | None:
         """The stored document with this id, or None."""
 
     @abc.abstractmethod

@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from analyzers.symbols import find_symbols
+from record_catalogue.codes import DISPLAY_PRIORITY, Provenance, Realm, TextStatus, TranslationStatus
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.record import TEXT_FIELDS
-from search_index.base import Document
+from search_index.base import Document, SourceRef
 
 
 class TextLike(Protocol):
@@ -47,7 +48,7 @@ class RecordLike(Protocol):
     @property
     def id(self) -> str: ...
     @property
-    def realm(self) -> str: ...
+    def realm(self) -> Realm: ...
     @property
     def schema_name(self) -> str: ...
     @property
@@ -66,14 +67,11 @@ class RecordLike(Protocol):
     def entities(self) -> Sequence[EntityLike]: ...
 
 
-DISPLAY_PRIORITY = {"reviewed": 0, "original": 1, "machine": 2}
-
-
 def best_texts(texts: Sequence[TextLike]) -> dict[str, dict[str, TextLike]]:
     """For each field and language, the version a reader should see."""
     chosen: dict[str, dict[str, TextLike]] = {name: {} for name in TEXT_FIELDS}
     for text in texts:
-        if text.status != "current" or text.provenance not in DISPLAY_PRIORITY or text.field not in chosen:
+        if text.status != TextStatus.CURRENT or text.provenance not in DISPLAY_PRIORITY or text.field not in chosen:
             continue
         current = chosen[text.field].get(text.language)
         if current is None or DISPLAY_PRIORITY[text.provenance] < DISPLAY_PRIORITY[current.provenance]:
@@ -101,19 +99,19 @@ def reader_language(kinds: Mapping[str, str], lang: str) -> str | None:
     )
 
 
-def language_status(chosen: dict[str, dict[str, TextLike]], original_language: str) -> dict[str, str]:
+def language_status(chosen: dict[str, dict[str, TextLike]], original_language: str) -> dict[str, TranslationStatus]:
     """What a reader of each UN language gets: original, reviewed, machine or pending."""
-    status: dict[str, str] = {}
+    status: dict[str, TranslationStatus] = {}
     for lang in UN_LANGUAGES:
         kinds = {field[lang].provenance for field in chosen.values() if lang in field}
         if not kinds:
-            status[lang] = "pending"
-        elif "original" in kinds or lang == original_language:
-            status[lang] = "original"
-        elif kinds == {"reviewed"}:
-            status[lang] = "reviewed"
+            status[lang] = TranslationStatus.PENDING
+        elif Provenance.ORIGINAL in kinds or lang == original_language:
+            status[lang] = TranslationStatus.ORIGINAL
+        elif kinds == {Provenance.REVIEWED}:
+            status[lang] = TranslationStatus.REVIEWED
         else:
-            status[lang] = "machine"
+            status[lang] = TranslationStatus.MACHINE
     return status
 
 
@@ -124,7 +122,7 @@ _GUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4
 def cbd_identifier(row: RecordLike) -> str | None:
     """The identifier readers of the clearing-house know the record by: its document symbol (the
     first in its original title, then summary, then text), else its id unless that is a GUID."""
-    originals = [t for t in row.texts if t.provenance == "original" and t.text]
+    originals = [t for t in row.texts if t.provenance == Provenance.ORIGINAL and t.text]
     for field in TEXT_FIELDS:
         for text in originals:
             found = find_symbols(text.text[:5000]) if text.field == field else []
@@ -164,7 +162,7 @@ def build_document(row: RecordLike) -> Document:
         name: {lang: t.text for lang, t in by_lang.items() if lang in UN_LANGUAGES} for name, by_lang in chosen.items()
     }
     every = [row, *members]
-    originals = [t.text for record in every for t in record.texts if t.provenance == "original"]
+    originals = [t.text for record in every for t in record.texts if t.provenance == Provenance.ORIGINAL]
     symbols: list[str] = []
     for text in originals:
         symbols.extend(find_symbols(text))
@@ -189,5 +187,5 @@ def build_document(row: RecordLike) -> Document:
         "cbd_id": cbd_identifier(row),
         "updated_at": row.updated_at.isoformat(),
         "realms": sorted({r.realm for r in every}),
-        "sources": [{"id": r.id, "realm": r.realm, "schema": r.schema_name, "url": r.url} for r in every if members],
+        "sources": [SourceRef(id=r.id, realm=r.realm, schema=r.schema_name, url=r.url) for r in every if members],
     }

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import tantivy
@@ -42,6 +42,7 @@ from search_index.base import (
     Health,
     Hit,
     IndexBusy,
+    IndexDocument,
     IndexUnavailable,
     SearchBackend,
     SearchQuery,
@@ -49,6 +50,7 @@ from search_index.base import (
     chunked,
     merged_into,
     validate_document,
+    versions,
 )
 from search_index.query_plan import (
     SEARCHED_LANGUAGES,
@@ -117,7 +119,7 @@ def _date_days(value: str | None) -> int:
     return date.fromisoformat(value[:10]).toordinal()
 
 
-def to_tantivy(doc: Document) -> tantivy.Document:
+def to_tantivy(doc: IndexDocument) -> tantivy.Document:
     """The Tantivy document for one index document (its JSON kept whole in ``source``)."""
     tdoc = tantivy.Document()
     tdoc.add_text("id", doc["id"])
@@ -131,7 +133,7 @@ def to_tantivy(doc: Document) -> tantivy.Document:
     for entity in doc.get("entities") or []:
         tdoc.add_text("entity", entity)
     for name, _boost in TEXT_FIELD_BOOSTS:
-        for lang, value in (doc.get(name) or {}).items():
+        for lang, value in versions(doc, name).items():
             if not value or not (lang in UN_LANGUAGES or lang == UNDETERMINED):
                 continue
             if preanalysed(lang):
@@ -144,8 +146,9 @@ def to_tantivy(doc: Document) -> tantivy.Document:
                 tdoc.add_text(spelling_field_name(lang), value)
     if doc.get("names"):
         tdoc.add_text("names", doc["names"])
-    if doc.get("year") is not None:
-        tdoc.add_integer("year", int(doc["year"]))
+    year = doc.get("year")
+    if year is not None:
+        tdoc.add_integer("year", int(year))
     tdoc.add_integer("date_days", _date_days(doc.get("date")))
     # orjson: the same JSON as json.dumps(ensure_ascii=False) reads back, in a quarter of the time.
     tdoc.add_bytes("source", orjson.dumps(doc))
@@ -321,7 +324,7 @@ class TantivyBackend(SearchBackend):
                         result.errors.append((doc_id, reason))
                         continue
                     try:
-                        tdoc = to_tantivy(doc)
+                        tdoc = to_tantivy(cast(IndexDocument, doc))  # not a marker, and valid
                     except (ValueError, TypeError, OverflowError) as exc:
                         result.errors.append((doc_id, f"cannot be indexed: {exc}"))
                         continue
@@ -422,7 +425,7 @@ class TantivyBackend(SearchBackend):
     def count(self) -> int:
         return int(self._reader().searcher().num_docs)
 
-    def get(self, doc_id: str) -> Document | None:
+    def get(self, doc_id: str) -> IndexDocument | None:
         index = self._reader()
         searcher = index.searcher()
         hits = searcher.search(tantivy.Query.term_query(self.schema, "id", doc_id), 1).hits
@@ -431,11 +434,11 @@ class TantivyBackend(SearchBackend):
         return self._source(searcher.doc(hits[0][1]))
 
     @staticmethod
-    def _source(tdoc: tantivy.Document) -> Document:
+    def _source(tdoc: tantivy.Document) -> IndexDocument:
         raw = tdoc.get_first("source")
         if raw is None:
             raise IndexUnavailable("embedded index holds a document without its source; run `chm-search reindex`")
-        loaded: Document = orjson.loads(bytes(raw))
+        loaded: IndexDocument = orjson.loads(bytes(raw))
         return loaded
 
     # -- query compilation -------------------------------------------------------------------
@@ -585,7 +588,7 @@ class TantivyBackend(SearchBackend):
         searcher: tantivy.Searcher,
         query: tantivy.Query,
         cache: dict[str, tantivy.SnippetGenerator],
-        source: Document,
+        source: IndexDocument,
         lang: str,
         terms: dict[str, set[str]],
         window: int,
@@ -595,7 +598,7 @@ class TantivyBackend(SearchBackend):
         first ``window`` characters of each (re-analysing a huge text whole would cost seconds a hit)."""
         languages = [lang, *(code for code in UN_LANGUAGES if code != lang)]
         for code, name in ((code, name) for code in languages for name in ("text", "summary", "title")):
-            whole = (source.get(name) or {}).get(code) or ""
+            whole = versions(source, name).get(code) or ""
             value = whole[:window]
             field = field_name(name, code)
             if not value or not terms.get(field):
@@ -617,7 +620,7 @@ class TantivyBackend(SearchBackend):
         searcher: tantivy.Searcher,
         query: tantivy.Query,
         cache: dict[str, tantivy.SnippetGenerator],
-        source: Document,
+        source: IndexDocument,
         terms: dict[str, set[str]],
     ) -> dict[str, str]:
         """Each language's whole title with the words the query matched highlighted."""

@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from record_catalogue.codes import TextStatus
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
 from record_catalogue.models import FieldText, RecordRow
 from translate.assembly import Layout
@@ -167,7 +168,7 @@ def write_outcome(row: RecordRow, field: str, target: str, outcome: FieldOutcome
         and reviewed.status == "current"
         and any(rejected and rejected in reviewed.text for rejected in outcome.rejected_reviews)
     ):
-        reviewed.status = "rejected"
+        reviewed.status = TextStatus.REJECTED
         reviewed.status_reason = outcome.reason
         reviewed.version += 1
         reviewed.updated_at = now

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from analyzers.entities import entity_label
+from record_catalogue.codes import Realm, TranslationStatus
 from record_catalogue.languages import language_label
 from record_catalogue.realms import REALM_NAMES, realm_catalog
 from record_catalogue.record import REALMS
@@ -55,7 +56,7 @@ class SourceRecord(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     id: str
-    realm: str
+    realm: Realm
     schema_name: str = Field(alias="schema")
     url: str | None
 
@@ -69,7 +70,7 @@ class SearchResult(BaseModel):
     cbd_id: str | None = Field(
         description="The identifier the clearing-house's readers know the record by (a document symbol), if any."
     )
-    realm: str
+    realm: Realm
     schema_name: str = Field(alias="schema")
     government: str | None
     title: str | None
@@ -85,9 +86,9 @@ class SearchResult(BaseModel):
     original_language: str
     display_language: str
     machine_translated: bool
-    translation_status: Literal["original", "machine", "reviewed", "pending"]
+    translation_status: TranslationStatus
     entities: list[str]
-    realms: list[str] = Field(description="Every clearing-house listing this document.")
+    realms: list[Realm] = Field(description="Every clearing-house listing this document.")
     sources: list[SourceRecord] = Field(
         description="Every record this document is listed under (one per clearing-house or file), shown one first."
     )
@@ -156,7 +157,7 @@ class SearchResponse(BaseModel):
     interpretation: Interpretation
 
 
-def _kinds(source: dict[str, Any], field: str) -> dict[str, str]:
+def _kinds(source: Mapping[str, Any], field: str) -> dict[str, str]:
     """Each language version of ``field``: original, reviewed or machine (pending ones are not shown)."""
     values = source.get(field) or {}
     status = source.get("status") or {}
@@ -166,13 +167,13 @@ def _kinds(source: dict[str, Any], field: str) -> dict[str, str]:
     }
 
 
-def _display(source: dict[str, Any], field: str, lang: str) -> tuple[str | None, str | None]:
+def _display(source: Mapping[str, Any], field: str, lang: str) -> tuple[str | None, str | None]:
     """The field as a reader of ``lang`` sees it (``reader_language``: the one display policy)."""
     code = reader_language(_kinds(source, field), lang)
     return ((source.get(field) or {})[code], code) if code else (None, None)
 
 
-def _original(source: dict[str, Any], shown: dict[str, str | None]) -> OriginalText | None:
+def _original(source: Mapping[str, Any], shown: dict[str, str | None]) -> OriginalText | None:
     """The record's own title and summary when a shown one (``{field: language}``) is a translation."""
     kinds = {field: _kinds(source, field) for field in shown}
     if all(code is None or kinds[field].get(code) == "original" for field, code in shown.items()):
@@ -200,7 +201,7 @@ def present(hit: Hit, lang: str) -> SearchResult:
         or (lang in (source.get("languages") or []) and (source.get("status") or {}).get(lang) != "pending")
     )
     display_language = lang if has_lang else (title_lang or summary_lang or source["original_language"])
-    status = (source.get("status") or {}).get(lang, "pending")
+    status = (source.get("status") or {}).get(lang, TranslationStatus.PENDING)
     highlighted = hit.title_highlights.get(title_lang or "") if title is not None else None
     return SearchResult(
         id=source["id"],
@@ -216,8 +217,8 @@ def present(hit: Hit, lang: str) -> SearchResult:
         date=source.get("date"),
         original_language=source["original_language"],
         display_language=display_language,
-        machine_translated=has_lang and status == "machine",
-        translation_status=status,
+        machine_translated=has_lang and status == TranslationStatus.MACHINE,
+        translation_status=TranslationStatus(status),
         entities=source.get("entities") or [],
         original=_original(source, {"title": title_lang, "summary": summary_lang}),
         realms=source.get("realms") or [source["realm"]],

@@ -18,6 +18,7 @@ from search_index.base import (
     BulkResult,
     Document,
     Health,
+    IndexDocument,
     IndexUnavailable,
     SearchBackend,
     SearchQuery,
@@ -381,7 +382,7 @@ class ElasticBackend(SearchBackend):
             answer = self.client.request("POST", f"/{self.alias}/_search", body=encode_json(body))
         return spelling_corrections(answer, [word for word, _ in chosen], [low for _, low in chosen])
 
-    def get(self, doc_id: str) -> Document | None:
+    def get(self, doc_id: str) -> IndexDocument | None:
         with self._calling(f"reading document {doc_id}"):
             try:
                 answer = self.client.request("GET", f"/{self.alias}/_doc/{_path_segment(doc_id)}")
@@ -389,7 +390,7 @@ class ElasticBackend(SearchBackend):
                 if exc.status != 404 or exc.error_type is not None:  # the index, not the document, is missing
                     raise
                 return None
-        source: Document = answer["_source"]
+        source: IndexDocument = answer["_source"]
         return source
 
     def count(self) -> int:

@@ -1,0 +1,70 @@
+"""The system's closed vocabularies, once: languages, realms, provenance and the two statuses.
+
+Why one module: these words are stored in the catalogue, written into index documents, sent
+over the public API and compared all over the code; spelled as bare strings in each place, a
+typo is a silent bug and a reader cannot find every place a value is used. Each is a
+``StrEnum`` whose values are the strings stored and sent today, so a member *is* its string
+(``Provenance.REVIEWED == "reviewed"``, JSON and SQL see ``"reviewed"``) and nothing stored or
+on the wire changes. The API's models use these types, so OpenAPI lists each as a named enum.
+
+It is in the catalogue package, the lowest layer: every other package may import it.
+(``search_index.vocabulary`` is something else: the multilingual terms a query is widened with.)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Language(StrEnum):
+    """The six official languages of the United Nations (ISO 639-1), the system's languages."""
+
+    AR = "ar"
+    EN = "en"
+    ES = "es"
+    FR = "fr"
+    RU = "ru"
+    ZH = "zh"
+
+
+UNDETERMINED = "und"  # a text whose language detection could not decide (never a display language)
+
+
+class Realm(StrEnum):
+    """The three clearing-houses."""
+
+    CHM = "CHM"
+    ABS = "ABS"
+    BCH = "BCH"
+
+
+class Provenance(StrEnum):
+    """Where a language version of a field (or a translated sentence) came from."""
+
+    ORIGINAL = "original"  # the source's own text
+    MACHINE = "machine"  # a translation engine's, with engine, model and pivot
+    REVIEWED = "reviewed"  # a curator's: approved or corrected
+
+
+class TextStatus(StrEnum):
+    """The state of one stored version of a field (or of a sentence in the translation memory)."""
+
+    CURRENT = "current"  # shown to readers (the best current version of each language is)
+    STALE = "stale"  # its source text changed since: kept, never shown, never overwritten
+    FAILED = "failed"  # machine output the sanity gate refused (the reason is kept)
+    REJECTED = "rejected"  # refused by a curator
+    PENDING = "pending"  # no model can translate the pair yet (the reason is kept)
+
+
+class TranslationStatus(StrEnum):
+    """What a reader of a language gets for a record: the API's ``translation_status`` and the
+    index document's ``status`` per language."""
+
+    ORIGINAL = "original"
+    MACHINE = "machine"
+    REVIEWED = "reviewed"
+    PENDING = "pending"  # nothing in that language yet
+
+
+# Which version of a field a reader sees, best first (``search_index.documents.best_texts``).
+DISPLAY_PRIORITY: dict[str, int] = {Provenance.REVIEWED: 0, Provenance.ORIGINAL: 1, Provenance.MACHINE: 2}
