@@ -320,6 +320,7 @@ class Pipeline:
             )
             if upsert is not None:
                 upserts.append(upsert)
+        upserts = self._same_realm(upserts, report, errors)
         stored, taken, regrouped = self._store(batch.new, upserts)
         taken_ids = {batch.new[n].rows.id for n in taken}
         for new in batch.new:
@@ -344,6 +345,33 @@ class Pipeline:
         report.errors += len(errors)
         self.catalogue.add_errors(errors)
         return [batch.new[n].position for n in taken]
+
+    def _same_realm(self, upserts: list[Upsert], report: IngestReport, errors: list[ErrorReport]) -> list[Upsert]:
+        """The updates whose record the catalogue holds in the same clearing-house; each other one
+        is an error naming both realms, and the record held is left as it is.
+
+        A record id (a CBD GUID) is one record: the same id given by two clearing-houses would
+        otherwise overwrite one record with the other, the first realm's record silently lost
+        (and its translations and reviews taken over by a different document). New records
+        cannot collide (the catalogue holds none of their ids, and they occur once in their batch);
+        one stored meanwhile by another batch comes back here as an update; an id twice in one
+        batch is kept by its first realm. A withdrawn record's id may be taken by any realm.
+        """
+        held = self.catalogue.live_realms([upsert.record.id for upsert in upserts])
+        kept: list[Upsert] = []
+        for upsert in upserts:  # in input order: an id twice in the batch is held by its first realm
+            record = upsert.record
+            realm = held.setdefault(record.id, record.realm)
+            if realm == record.realm:
+                kept.append(upsert)
+                continue
+            reason = (
+                f"record id {record.id} is already a {realm} record; this {record.realm} record with the same "
+                f"id was not stored (an id names one record across the clearing-houses; if the record moved "
+                f"to {record.realm}, withdraw the {realm} one first: chm-search records delete {record.id})"
+            )
+            errors.append(ErrorReport(report.run_id, record.source, record.source_position, record.id, reason, ""))
+        return kept
 
     def _store(self, new: list[PreparedNew], upserts: list[Upsert]) -> tuple[list[Stored], list[int], set[str]]:
         """Store the batch in one transaction; if that fails, record by record to isolate the bad one.

@@ -559,6 +559,21 @@ class Catalogue:
         )
         return outcome, row
 
+    def live_realms(self, ids: Sequence[str]) -> dict[str, str]:
+        """The clearing-house of each of these records the catalogue holds (live ones), by id.
+
+        Ingest asks before updating: a record id is one record whatever its realm, so a record of
+        another realm under an id already held would replace that record (the same GUID given by
+        two clearing-houses) rather than update it."""
+        found: dict[str, str] = {}
+        if not ids:
+            return found
+        with self.sessions() as session:
+            for chunk in in_chunks(sorted(set(ids))):
+                rows = session.execute(select(RecordRow.id, RecordRow.realm).where(RecordRow.id.in_(chunk), _LIVE))
+                found.update({row_id: realm for row_id, realm in rows})
+        return found
+
     def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
         """Stored content hashes by id, so unchanged input is recognised before any work is done on it
         (not of deleted records: the same input again restores them)."""
