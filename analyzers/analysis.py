@@ -74,6 +74,10 @@ def analyzer_name(lang: str) -> str:
 NEUTRAL_ANALYZER = "chm_neutral"
 KEYWORD_ANALYZER = "raw"
 SPELLING_ANALYZER = "chm_spelling"
+# Arabic titles completed as the reader types (Elasticsearch/OpenSearch): normalised, the article
+# (and a preposition joined to it) taken off, not stemmed: « تنوع » completes « التنوع … », and
+# « الت » what Tantivy completes from it (``arabic.prefix_forms`` does the same to the typed word).
+ARABIC_SUGGEST_ANALYZER = "chm_ar_suggest"
 # A word of the spelling fields: letters (and the marks inside them, e.g. Arabic tashkeel).
 SPELLING_TOKEN_PATTERN = r"\p{L}[\p{L}\p{M}]*"
 # The languages whose titles and summaries feed the spelling fields (Chinese has no words to correct).
@@ -198,6 +202,14 @@ def elasticsearch_analysis() -> dict[str, Any]:
         "filter": ["chm_spelling_length", "lowercase"],
     }
     filters["chm_spelling_length"] = {"type": "length", "max": 39}
+    articles = "|".join(sorted(arabic.ARTICLES, key=len, reverse=True))
+    # Only where something follows: a lone « ال » typed so far stays itself.
+    filters["chm_ar_article"] = {"type": "pattern_replace", "pattern": f"^(?:{articles})(?=.)", "replacement": ""}
+    analyzers[ARABIC_SUGGEST_ANALYZER] = {
+        "type": "custom",
+        "tokenizer": "standard",
+        "filter": ["lowercase", "decimal_digit", "arabic_normalization", "chm_ar_article"],
+    }
     return {
         "analyzer": analyzers,
         "filter": filters,

@@ -103,7 +103,7 @@ def terms(text: str) -> list[str]:
     return [term for _, _, found in tokens(text) for term in found]
 
 
-_ARTICLES = ("وال", "بال", "كال", "فال", "لل", "ال")
+ARTICLES = ("وال", "بال", "كال", "فال", "لل", "ال")
 
 
 def prefix_forms(word: str) -> tuple[str, ...]:
@@ -112,7 +112,7 @@ def prefix_forms(word: str) -> tuple[str, ...]:
     « الت » begins « تقرير », the term of « التقرير »), and its terms as if it were complete."""
     normalised = normalise(word)
     bare = normalised
-    for article in _ARTICLES:
+    for article in ARTICLES:
         if normalised.startswith(article) and len(normalised) > len(article):
             bare = normalised[len(article) :]
             break

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from analyzers.analysis import (
+    ARABIC_SUGGEST_ANALYZER,
     NEUTRAL_ANALYZER,
     SPELLING_ANALYZER,
     SPELLING_LANGUAGES,
@@ -23,7 +24,7 @@ from search_index.base import TEXT_FIELD_BOOSTS
 
 # Bumped whenever settings or mappings change in a way an existing index cannot take; an index
 # another version of the project made is reported instead of being written to blindly.
-MAPPING_VERSION = 6
+MAPPING_VERSION = 7
 
 TEXT_FIELDS: tuple[str, ...] = tuple(name for name, _ in TEXT_FIELD_BOOSTS)
 SUGGEST_SUBFIELD = "suggest"
@@ -83,8 +84,11 @@ def suggest_analyzer(lang: str) -> str:
     Not the stemming language analyzer: a half-typed word must not be stemmed ("conserva" stems
     to itself and would never be a prefix of "conserv", the stem of "conservation"). Chinese keeps
     its bigram analyzer, because the neutral tokenizer would turn a whole Chinese title into one
-    token and only its first characters could be completed.
+    token and only its first characters could be completed. Arabic takes its article off (a reader
+    types « تنوع » for « التنوع »), as Tantivy's completion does.
     """
+    if lang == "ar":
+        return ARABIC_SUGGEST_ANALYZER
     return analyzer_name(lang) if lang == "zh" else NEUTRAL_ANALYZER
 
 

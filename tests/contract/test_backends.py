@@ -479,6 +479,9 @@ class BackendTests:
         # Arabic, typed with the article: the embedded index holds stems without it.
         for typed in ("الت", "التقر", "التقرير الو", "التقرير الوطني"):
             assert backend.suggest(typed, "ar") == ["التقرير الوطني"], typed
+        # ... and typed without it (« تنوع » for « التنوع »): the title's words are completed bare too.
+        for typed in ("تقر", "تقرير", "تقرير الوط", "تقرير وطني"):
+            assert backend.suggest(typed, "ar") == ["التقرير الوطني"], typed
 
     # -- versions -------------------------------------------------------------------------------
     def test_rebuild_swaps_only_when_complete_with_searches_running(self, backend: SearchBackend) -> None:
