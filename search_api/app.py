@@ -14,6 +14,7 @@ from search_api.auth import KeyCache
 from search_api.body_limits import BodyLimitMiddleware
 from search_api.boundary import ErrorBoundary
 from search_api.cursors import CursorSigner
+from search_api.error_pages import HtmlErrorPages
 from search_api.errors import install_error_handlers
 from search_api.head_requests import HeadAsGet
 from search_api.limits import ClientLimits
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)
     app.add_middleware(ErrorBoundary)
+    # Around every error the app and its middleware give: a browser's page request gets HTML.
+    app.add_middleware(HtmlErrorPages)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

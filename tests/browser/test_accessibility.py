@@ -104,3 +104,17 @@ def test_curator_page_signed_out(browser: Browser, site: Site, axe_source: str, 
     tab.page.wait_for_load_state("networkidle")
     check(tab.page, axe_source, f"curate-{lang}-{viewport}")
     tab.page.context.close()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_error_page(browser: Browser, site: Site, axe_source: str, viewport: str, lang: str) -> None:
+    """What a browser gets for an address that is no page: HTML in the reader's language, not JSON."""
+    tab = open_tab(browser, locale=lang, viewport=VIEWPORTS[viewport])
+    response = tab.page.goto(f"{site.base}/no/such/page")
+    assert response is not None and response.status == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert tab.page.locator("html").get_attribute("lang") == lang
+    assert tab.page.locator("main.error-page h1").is_visible()
+    check(tab.page, axe_source, f"error-404-{lang}-{viewport}")
+    tab.page.context.close()
+    assert not tab.errors, tab.errors
