@@ -18,6 +18,8 @@ from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from record_catalogue.errors import Cause, Unavailable
+
 T = TypeVar("T")
 POSTGRES_EXTRA = "pip install 'chm-search[postgres]'"
 # SQLSTATEs of a transaction refused because of other transactions, not because of what it does:
@@ -42,13 +44,18 @@ def in_chunks(values: Sequence[T], size: int = IN_LIST_SIZE) -> Iterator[Sequenc
         yield values[start : start + size]
 
 
-class CatalogueUnavailable(Exception):
+class CatalogueUnavailable(Unavailable):
     """The catalogue database cannot be reached or migrated; the message says what to try."""
+
+    cause = Cause.CATALOGUE_UNAVAILABLE
 
 
 class CatalogueBusy(CatalogueUnavailable):
     """Concurrent transactions kept refusing one (deadlocks, serialization failures) however
     often it was run again; trying later succeeds."""
+
+    cause = Cause.BUSY
+    error_code = "catalogue_busy"
 
 
 def sqlstate(exc: BaseException) -> str | None:

@@ -19,18 +19,21 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from record_catalogue.db import in_chunks
+from record_catalogue.errors import BadInput, Cause
 from record_catalogue.models import HarvestItem, HarvestSource, ThesaurusTerm, utcnow
 from record_catalogue.store import Catalogue
 
 SOURCE_KINDS = ("cbd", "oai", "feed")
 
 
-class SourceProblem(ValueError):
+class SourceProblem(BadInput, ValueError):
     """A source cannot be added, found or changed; the message says why."""
 
 
 class SourceBusy(SourceProblem):
     """Another process is harvesting the source now (a scheduled run overlapping a long one)."""
+
+    cause = Cause.BUSY
 
 
 @dataclass(frozen=True)

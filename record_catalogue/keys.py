@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from record_catalogue.errors import BadInput
 from record_catalogue.models import ApiKey, AuditEntry, utcnow
 from record_catalogue.store import Catalogue
 
@@ -60,7 +61,7 @@ def check_origins(origins: list[str]) -> list[str]:
     return list(dict.fromkeys(origins))
 
 
-class KeyProblem(ValueError):
+class KeyProblem(BadInput, ValueError):
     """A key operation that cannot be done (duplicate name, unknown key, bad role)."""
 
 

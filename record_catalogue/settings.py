@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from record_catalogue.errors import ConfigurationError
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.logs import LogFormat, LogLevel
 
@@ -253,7 +254,7 @@ class Settings(BaseSettings):
         return self.data_dir / "index"
 
 
-class SettingsError(Exception):
+class SettingsError(ConfigurationError):
     """Raised with a readable message naming the ``CHM_*`` variable at fault."""
 
 

@@ -14,6 +14,7 @@ import logging
 import uuid
 
 from record_catalogue.db import one_line
+from record_catalogue.errors import OUTCOMES, Cause
 from record_catalogue.logs import REQUEST_ID
 from search_api.asgi import ASGIApp, Message, Receive, Scope, Send, error_message
 
@@ -49,12 +50,13 @@ class ErrorBoundary:
             if started:
                 return  # the response is under way: nothing better to do than end it
             if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
-                status, code = 503, "storage_unavailable"
+                outcome = OUTCOMES[Cause.STORAGE_FAILED]
                 message = f"the service's storage failed ({one_line(exc)}); try again later"
-                headers = {"Retry-After": "30"}
+                headers = {"Retry-After": str(outcome.retry_after)}
             else:
-                status, code = 500, "internal_error"
+                outcome = OUTCOMES[Cause.INTERNAL]
                 message = f"an unexpected error; the operators can find it in the log under request id {request_id}"
                 headers = {}
+            status, code = outcome.status, outcome.code
             for part in error_message(status, code, message, headers, request_id=request_id):
                 await send(part)

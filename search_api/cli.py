@@ -18,6 +18,7 @@ from rich.markup import escape
 from ingest import cli as ingest_cli
 from ingest.records_cli import records_app
 from record_catalogue.db import CatalogueUnavailable
+from record_catalogue.errors import ChmSearchError
 from record_catalogue.keys import ROLES, KeyProblem, KeyStore, parse_presets
 from record_catalogue.logs import configure_logging, logging_config
 from record_catalogue.settings import SettingsError, get_settings
@@ -182,16 +183,11 @@ def _configure_logging() -> None:
 
 
 def main() -> None:
-    """Console-script entry: run the CLI, turning known failures into one clear line."""
+    """Console-script entry: run the CLI, turning known failures into one clear line and the exit
+    code their cause has in the one table (``record_catalogue.errors.OUTCOMES``)."""
     try:
         _configure_logging()
         app()
-    except SettingsError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
-        sys.exit(2)
-    except CatalogueUnavailable as exc:  # messages may hold brackets: pip install 'chm-search[postgres]'
-        err.print(f"[red]catalogue unavailable:[/] {escape(str(exc))}")
-        sys.exit(3)
-    except IndexUnavailable as exc:
-        err.print(f"[red]search engine unavailable:[/] {escape(str(exc))}")
-        sys.exit(4)
+    except ChmSearchError as exc:  # messages may hold brackets: pip install 'chm-search[postgres]'
+        err.print(f"[red]{exc.outcome.label}:[/] {escape(str(exc))}")
+        sys.exit(exc.exit_code)

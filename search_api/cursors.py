@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from record_catalogue.errors import BadInput
 from record_catalogue.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,10 @@ CLOCK_SKEW_SECONDS = 60
 MAX_ID_CHARS = 1000  # the id a server engine sorts on last
 
 
-class CursorError(ValueError):
+class CursorError(BadInput, ValueError):
     """A cursor this service cannot continue from; the message says why."""
+
+    error_code = "invalid_cursor"
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,17 @@
 """One error shape for every failure: ``{"error": {"code", "message"}}`` with the right status.
 
-Faults of the parts the service stands on (the catalogue locked, read-only, full or gone; the
-engine down; the disk full) are 503s a client may retry; anything else unforeseen is a 500 with
-a request id (``middleware.ErrorBoundary``), never a plain-text page.
+Every error the project raises on purpose is a ``ChmSearchError``; one handler answers them all,
+with the status and code its cause has in ``record_catalogue.errors.OUTCOMES`` (bad input 422, not
+found 404, a part down 503 with ``Retry-After`` …), so no route catches an error only to say the
+same thing again. Faults of the parts the service stands on that are not ours (SQLAlchemy's, the
+file system's) are 503s a client may retry, by the same table; anything else unforeseen is a 500
+with a request id (``boundary.ErrorBoundary``), never a plain-text page. The OAI-PMH and
+LibreTranslate routes answer in their protocols' own error formats, not this one.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,21 +22,22 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from record_catalogue.db import CatalogueBusy, CatalogueUnavailable, busy_fault, locked_out, one_line
+from record_catalogue.db import busy_fault, locked_out, one_line
+from record_catalogue.errors import OUTCOMES, Cause, ChmSearchError, Outcome
 from record_catalogue.logs import REQUEST_ID
-from search_index.base import IndexUnavailable
 
-# A writer's lock is held for one batch or transaction: a client may retry in a few seconds.
-BUSY_RETRY_AFTER = "2"
+log = logging.getLogger("search_api.errors")
 
 
-class ApiError(Exception):
-    """Raised by routes for a client-facing error with a stable code."""
+class ApiError(ChmSearchError):
+    """Raised by routes for a client-facing error with a stable code and a status of its own."""
+
+    cause = Cause.BAD_INPUT
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
-        self.status = status
-        self.code = code
+        self.status = self.http_status = status
+        self.code = self.error_code = code
         self.message = message
 
 
@@ -63,12 +69,34 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{where}: {error.get('msg')}"
 
 
+def _retry(outcome: Outcome) -> dict[str, str] | None:
+    return {"Retry-After": str(outcome.retry_after)} if outcome.retry_after is not None else None
+
+
+def _message(outcome: Outcome, detail: str) -> str:
+    """The message a client reads: the cause's label first where it says more than "error"."""
+    return detail if outcome.label == "error" else f"{outcome.label}: {detail}"
+
+
+def known_error_response(request: Request, exc: ChmSearchError) -> JSONResponse:
+    """The answer to any ``ChmSearchError``, from its cause's row of the one table."""
+    outcome = exc.outcome
+    status = exc.api_status
+    headers = _retry(outcome) if status == outcome.status else None
+    if status >= 500 and status != 503:
+        # Not the request's fault and not a part being down: logged (with the request's id, which
+        # the body carries too), as the boundary does for exceptions nobody handled.
+        log.error("%s %s failed: %s", request.method, request.url.path, one_line(exc), exc_info=exc)
+    message = str(exc) if exc.http_status is not None else _message(outcome, str(exc))
+    return error_response(status, exc.api_code, message, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every exception the routes can raise onto the one error shape."""
 
-    @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+    @app.exception_handler(ChmSearchError)
+    async def _known(request: Request, exc: ChmSearchError) -> JSONResponse:
+        return known_error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -80,35 +108,19 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {400: "invalid_body", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail))
 
-    @app.exception_handler(IndexUnavailable)
-    async def _index_down(_request: Request, exc: IndexUnavailable) -> JSONResponse:
-        return error_response(
-            503, "search_unavailable", f"the search engine is unavailable: {exc}", headers={"Retry-After": "30"}
-        )
-
-    @app.exception_handler(CatalogueUnavailable)
-    async def _catalogue_down(_request: Request, exc: CatalogueUnavailable) -> JSONResponse:
-        return error_response(
-            503, "catalogue_unavailable", f"the catalogue is unavailable: {exc}", headers={"Retry-After": "30"}
-        )
-
-    @app.exception_handler(CatalogueBusy)
-    async def _catalogue_busy(_request: Request, exc: CatalogueBusy) -> JSONResponse:
-        return error_response(503, "catalogue_busy", str(exc), headers={"Retry-After": BUSY_RETRY_AFTER})
-
     @app.exception_handler(OSError)
     async def _storage_failed(_request: Request, exc: OSError) -> JSONResponse:
         # A read-only or full disk, a file gone from under the service: its storage, not the request.
-        return error_response(
-            503, "storage_unavailable", f"the service's storage failed: {one_line(exc)}", headers={"Retry-After": "30"}
-        )
+        outcome = OUTCOMES[Cause.STORAGE_FAILED]
+        message = f"the service's storage failed: {one_line(exc)}"
+        return error_response(outcome.status, outcome.code, message, headers=_retry(outcome))
 
     @app.exception_handler(SQLAlchemyError)
     async def _catalogue_failed(_request: Request, exc: SQLAlchemyError) -> JSONResponse:
         # Whatever the database answered that no route handles (connection lost, server shutting
         # down, out of disk) is not the request's fault: a 503 the client may retry, not a 500.
         if busy_fault(exc):  # another writer's lock, waited for CHM_API_BUSY_TIMEOUT seconds
-            return await _catalogue_busy(_request, locked_out(exc))
-        return error_response(
-            503, "catalogue_error", f"the catalogue failed: {one_line(exc)}; try again", headers={"Retry-After": "30"}
-        )
+            return known_error_response(_request, locked_out(exc))
+        outcome = OUTCOMES[Cause.CATALOGUE_FAILED]
+        message = f"the catalogue failed: {one_line(exc)}; try again"
+        return error_response(outcome.status, outcome.code, message, headers=_retry(outcome))

@@ -46,6 +46,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from record_catalogue.codes import Realm, TranslationStatus
+from record_catalogue.errors import Cause, Unavailable
 
 if TYPE_CHECKING:
     from search_index.query_text import ParsedText
@@ -102,8 +103,10 @@ SNIPPET_MAX_CHARS = 240
 HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE = "<mark>", "</mark>"
 
 
-class IndexUnavailable(Exception):
+class IndexUnavailable(Unavailable):
     """The engine cannot be reached or its index cannot be opened; the message says what to try."""
+
+    cause = Cause.SEARCH_UNAVAILABLE
 
 
 class IndexBusy(IndexUnavailable):

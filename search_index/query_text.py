@@ -31,6 +31,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from record_catalogue.errors import BadInput
+
 DEFAULT_MAX_CLAUSES = 32
 
 # An opening quote and the characters that close it.
@@ -50,8 +52,10 @@ _OR = "OR"
 _KEEP_FORMAT = frozenset("\u200c\u200d")
 
 
-class QueryTextError(ValueError):
+class QueryTextError(BadInput, ValueError):
     """The text cannot be searched as typed (too many terms); the message says what to change."""
+
+    error_code = "invalid_query"
 
 
 @dataclass(frozen=True)

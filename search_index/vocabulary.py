@@ -77,6 +77,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from analyzers.folding import fold_tokens, fold_word, is_han, normalise
+from record_catalogue.errors import ConfigurationError
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from search_index.query_text import Clause, ParsedText, Term
 
@@ -94,7 +95,7 @@ _STEMMED = "\x01"  # prefix of the keys of Russian terms by their stems
 _STEM_MIN_LETTERS = 5
 
 
-class VocabularyError(ValueError):
+class VocabularyError(ConfigurationError, ValueError):
     """The vocabulary file is not valid; the message names the file and line."""
 
 

@@ -39,6 +39,7 @@ from sqlalchemy import ColumnElement, Label, Subquery, and_, exists, func, or_, 
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from analyzers.detect import LanguageDetector
+from record_catalogue.errors import BadInput, Conflict, NotFound
 from record_catalogue.event_models import ReaderEvent
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
 from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
@@ -67,16 +68,16 @@ _TM = TranslationMemoryEntry
 _USE = TranslationUse
 
 
-class NotFound(LookupError):
-    """No segment with that id (model answers are not curation items)."""
-
-
-class InvalidEdit(ValueError):
+class InvalidEdit(BadInput, ValueError):
     """An edit that cannot be applied as asked (unknown status, empty text)."""
 
+    error_code = "invalid_edit"
 
-class VersionConflict(Exception):
+
+class VersionConflict(Conflict):
     """The segment changed since the curator read it; ``current`` is what it is now."""
+
+    error_code = "version_conflict"
 
     def __init__(self, current: Item, expected: int) -> None:
         super().__init__(
@@ -86,8 +87,10 @@ class VersionConflict(Exception):
         self.current = current
 
 
-class BulkMismatch(Exception):
+class BulkMismatch(Conflict):
     """The filtered set is not the one the curator confirmed (it changed meanwhile)."""
+
+    error_code = "queue_changed"
 
     def __init__(self, found: int, expected: int) -> None:
         super().__init__(

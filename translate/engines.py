@@ -17,11 +17,15 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from record_catalogue.errors import Cause, Unavailable
+
 PIVOT_LANGUAGE = "en"
 
 
-class TranslationError(Exception):
+class TranslationError(Unavailable):
     """A translation could not be made; the message says why in words an operator can act on."""
+
+    cause = Cause.TRANSLATION_UNAVAILABLE
 
 
 class ModelLoadError(TranslationError):

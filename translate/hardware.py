@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from record_catalogue.errors import ConfigurationError
 from record_catalogue.settings import Settings
 
 
-class HardwareError(ValueError):
+class HardwareError(ConfigurationError, ValueError):
     """A translation setting this machine cannot honour; the message names the setting."""
 
 

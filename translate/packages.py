@@ -33,14 +33,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from record_catalogue.errors import Cause, Unavailable
 from record_catalogue.settings import Settings, get_settings
 
 TIMEOUT_SECONDS = 20
 _install_lock = threading.Lock()
 
 
-class PackageError(Exception):
+class PackageError(Unavailable):
     """A package cannot be listed, installed or removed; the message says why and what to do."""
+
+    cause = Cause.TRANSLATION_UNAVAILABLE
 
 
 class IndexUnreachable(PackageError):

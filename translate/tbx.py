@@ -26,6 +26,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from record_catalogue.errors import BadInput
 from record_catalogue.languages import UN_LANGUAGES
 from translate.glossary import Glossary
 
@@ -35,7 +36,7 @@ FORMATS = (".tbx", ".csv")
 HEAD_ORDER = ("en", *(language for language in UN_LANGUAGES if language != "en"))
 
 
-class TermbaseError(ValueError):
+class TermbaseError(BadInput, ValueError):
     """A file that cannot be read as a glossary at all (nothing was imported)."""
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from record_catalogue.errors import BadInput
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.memory_models import TranslationMemoryEntry
 from record_catalogue.models import utcnow
@@ -50,7 +51,7 @@ MAX_DEPTH = 64  # element nesting: <tmx><body><tu><tuv><seg><hi>… needs six or
 _DATE = "%Y%m%dT%H%M%SZ"
 
 
-class TmxError(ValueError):
+class TmxError(BadInput, ValueError):
     """The file is not a TMX document this import can read at all (nothing was imported)."""
 
 

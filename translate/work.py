@@ -39,6 +39,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.db import in_chunks, retrying
+from record_catalogue.errors import Busy
 from record_catalogue.work_models import TranslationClaim, TranslationWork
 from translate.memory import text_hash
 
@@ -66,7 +67,7 @@ def _insert_ignore(
     return sqlite_insert(table).values(values).on_conflict_do_nothing()
 
 
-class WorkerLockError(Exception):
+class WorkerLockError(Busy):
     """Another worker already runs on this SQLite catalogue; the message says which and what to do."""
 
 

@@ -34,6 +34,7 @@ from ingest.harvest.http_client import FetchError, PoliteClient
 from ingest.harvest.runner import HarvestRun
 from ingest.sources import SourceError
 from ingest.sources.cbd_json import record_from_json
+from record_catalogue.errors import Cause, Unavailable
 from record_catalogue.harvest_state import ItemState
 from record_catalogue.realms import realm_catalog
 from record_catalogue.record import Record
@@ -52,8 +53,10 @@ UID = re.compile(r"^[A-Za-z0-9\-_]{11,128}$")  # the documented pattern of a doc
 REALMS = ("ABS", "BCH", "CHM")
 
 
-class ListingError(Exception):
+class ListingError(Unavailable):
     """The index listing cannot go on: its URL and why."""
+
+    cause = Cause.SOURCE_FAILED
 
     def __init__(self, url: str, reason: str, transient: bool) -> None:
         super().__init__(f"{url}: {reason}")

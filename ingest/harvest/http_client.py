@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from record_catalogue.errors import Cause, Unavailable
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "chm-search-harvester/1 (+https://www.cbd.int)"
 
@@ -42,13 +44,15 @@ class Politeness:
     max_bytes: int = 20_000_000  # a larger response is refused
 
 
-class FetchError(Exception):
+class FetchError(Unavailable):
     """A request that failed for good: the URL and why, in one line.
 
     ``transient``: the source may answer next time (down, busy, slow, a maintenance page in HTML),
     so a harvest must read this item again; otherwise the answer itself is wrong (malformed, too
     large, refused) and will be until the source changes it (and with it its update date).
     """
+
+    cause = Cause.SOURCE_FAILED
 
     def __init__(self, url: str, reason: str, *, transient: bool = False, status: int | None = None) -> None:
         super().__init__(f"{url}: {reason}")

@@ -38,6 +38,7 @@ from ingest.harvest.http_client import FetchError, PoliteClient
 from ingest.harvest.runner import HarvestRun
 from ingest.harvest.xml_safe import XmlProblem, language_of, parse_xml, text_of
 from ingest.sources import SourceError
+from record_catalogue.errors import Cause, Unavailable
 from record_catalogue.harvest_state import Resumption
 from record_catalogue.languages import UNDETERMINED
 from record_catalogue.record import Record
@@ -145,8 +146,10 @@ def dc_record(record: Element, url: str, realm: str, schema: str) -> Record | So
         return SourceError(url, identifier[:100], f"{'.'.join(map(str, first['loc']))}: {first['msg']}", rid)
 
 
-class OaiProblem(Exception):
+class OaiProblem(Unavailable):
     """The repository's answer cannot be read as OAI-PMH: the URL and why."""
+
+    cause = Cause.SOURCE_FAILED
 
     def __init__(self, url: str, reason: str, codes: tuple[str, ...] = ()) -> None:
         super().__init__(f"{url}: {reason}")

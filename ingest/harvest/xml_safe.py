@@ -12,10 +12,12 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
+from record_catalogue.errors import BadInput
+
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-class XmlProblem(ValueError):
+class XmlProblem(BadInput, ValueError):
     """The body is not XML this harvester can read; the message says why."""
 
 

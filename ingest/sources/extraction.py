@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
 
+from record_catalogue.errors import BadInput
 from record_catalogue.settings import Settings, get_settings
 
 W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -82,7 +83,7 @@ class Extracted:
     pages: int
 
 
-class ExtractionError(Exception):
+class ExtractionError(BadInput):
     """The document cannot be read; the message says why, for the ingest error report."""
 
 

@@ -42,6 +42,7 @@ from starlette.datastructures import FormData
 
 from analyzers.detect import Detection
 from record_catalogue.db import CatalogueBusy, CatalogueUnavailable, one_line
+from record_catalogue.errors import ChmSearchError
 from record_catalogue.keys import KeyInfo, KeyStore
 from record_catalogue.languages import language_label
 from search_api.auth import API_KEY_HEADER, KeyCache
@@ -65,12 +66,12 @@ router = APIRouter(tags=["LibreTranslate-compatible"])
 _translating = threading.Lock()
 
 
-class LtError(Exception):
+class LtError(ChmSearchError):
     """An answer in LibreTranslate's error shape."""
 
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status = status
+        self.status = self.http_status = status
         self.message = message
         self.headers = headers
 

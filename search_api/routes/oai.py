@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from record_catalogue.errors import BadInput
 from record_catalogue.feeds import START, FeedFilter, Position, changed_records, count_changed, earliest_change
 from record_catalogue.feeds import realm_schemas as catalogue_realm_schemas
 from record_catalogue.models import RecordRow
@@ -67,7 +68,7 @@ _SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _SET_SPEC = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*$")
 
 
-class OaiError(Exception):
+class OaiError(BadInput):
     """One protocol error: its code (from the protocol's list) and a message for the harvester."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -20,17 +20,14 @@ from record_catalogue.logs import request_id
 from record_catalogue.realms import realm_catalog
 from record_catalogue.review_aids import filter_values
 from search_api.auth import require_role
-from search_api.errors import ApiError, ErrorDetail
+from search_api.errors import ErrorDetail
 from search_api.routes.search import facet_label
 from search_api.services import Services, get_services
 from translate.curation import (
     BULK_MAX,
     MAX_SIZE,
-    BulkMismatch,
     Curation,
-    InvalidEdit,
     Item,
-    NotFound,
     QueueFilter,
     Version,
     VersionConflict,
@@ -388,14 +385,9 @@ async def approve_translations(
         q=approval.q.strip() if approval.q and approval.q.strip() else None,
     )
     curation = _curation(services)
-    try:
-        done = await run_in_threadpool(
-            lambda: curation.approve_matching(wanted, expected=approval.expected, actor=key.name)
-        )
-    except InvalidEdit as exc:
-        raise ApiError(422, "invalid_edit", str(exc)) from None
-    except BulkMismatch as exc:
-        raise ApiError(409, "queue_changed", str(exc)) from None
+    done = await run_in_threadpool(
+        lambda: curation.approve_matching(wanted, expected=approval.expected, actor=key.name)
+    )
     return BulkApprovalOut(approved=done.approved, skipped=done.skipped, records=done.records)
 
 
@@ -408,10 +400,7 @@ def get_translation(
     services: Annotated[Services, Depends(get_services)], _key: Curator, entry_id: EntryId
 ) -> TranslationItem:
     """One translated sentence."""
-    try:
-        return items_out(services, [_curation(services).item(entry_id)])[0]
-    except NotFound as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
+    return items_out(services, [_curation(services).item(entry_id)])[0]
 
 
 @router.put(
@@ -436,13 +425,9 @@ async def edit_translation(
         item = await run_in_threadpool(
             lambda: curation.review(entry_id, status=edit.status, text=edit.text, version=edit.version, actor=key.name)
         )
-    except NotFound as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
-    except InvalidEdit as exc:
-        raise ApiError(422, "invalid_edit", str(exc)) from None
-    except VersionConflict as exc:
+    except VersionConflict as exc:  # the one error whose body says more than the table's: what the text is now
         body = ConflictOut(
-            error=ErrorDetail(code="version_conflict", message=str(exc), request_id=request_id()),
+            error=ErrorDetail(code=exc.api_code, message=str(exc), request_id=request_id()),
             current=item_out(exc.current),
         )
         return JSONResponse(body.model_dump(mode="json", by_alias=True), status_code=409)
@@ -458,8 +443,5 @@ def translation_history(
     services: Annotated[Services, Depends(get_services)], _key: Curator, entry_id: EntryId
 ) -> HistoryOut:
     """Every version of a sentence's translation: text, status, who, when, and from which version."""
-    try:
-        versions = _curation(services).history(entry_id)
-    except NotFound as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
+    versions = _curation(services).history(entry_id)
     return HistoryOut(id=entry_id, versions=[_version_out(v) for v in versions])

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
+from record_catalogue.errors import Cause, Unavailable
 from record_catalogue.settings import Settings
 
 Flavour = Literal["elasticsearch", "opensearch"]
@@ -43,8 +44,10 @@ _ES_JSON = "application/vnd.elasticsearch+json; compatible-with=9"
 _ES_NDJSON = "application/vnd.elasticsearch+x-ndjson; compatible-with=9"
 
 
-class EngineError(Exception):
+class EngineError(Unavailable):
     """A request the engine did not answer with success."""
+
+    cause = Cause.SEARCH_UNAVAILABLE
 
 
 class ApiFailure(EngineError):
