@@ -330,7 +330,7 @@ class ElasticBackend(SearchBackend):
 
     def search(self, query: SearchQuery) -> SearchResults:
         if query.search_after is None:
-            body = build_search_body(query)
+            body = build_search_body(query, flavour=self.engine)
             with self._calling("searching"):
                 answer = self.client.request("POST", f"/{self.alias}/_search", body=encode_json(body))
             return search_results(answer, query)
@@ -342,7 +342,7 @@ class ElasticBackend(SearchBackend):
         The first cursor page opens the point in time; its id travels in the cursor. An expired
         one is reopened (the reader's paging goes on, at worst seeing the index as it is now).
         """
-        body = build_search_body(query)  # built (and checked) before a point in time is opened
+        body = build_search_body(query, flavour=self.engine)  # built (and checked) before a point in time is opened
         with self._calling("searching"):
             pit = query.point_in_time or self.client.open_point_in_time(self.alias, PIT_KEEP_ALIVE)
             try:

@@ -230,12 +230,23 @@ def build_sort(sort: str) -> list[dict[str, Any]]:
     raise ValueError(f"unknown sort {sort!r}; use relevance or newest")
 
 
-def build_highlight() -> dict[str, Any]:
+# The highlight option bounding how far into a text snippets are looked for: OpenSearch (2.2+)
+# and Elasticsearch (7.12+) each added one, under different names.
+WINDOW_OPTION = {"opensearch": "max_analyzer_offset", "elasticsearch": "max_analyzed_offset"}
+
+
+def build_highlight(window: int = 20_000, flavour: str = "opensearch") -> dict[str, Any]:
     """Snippets from whichever language versions the query matched (the reader's is picked first
     from the answer); ``encoder: html`` escapes the text so that only the highlight tags are markup.
-    Titles are highlighted whole (``number_of_fragments: 0``): a card shows the title it highlights."""
+    Titles are highlighted whole (``number_of_fragments: 0``): a card shows the title it highlights.
+
+    Only the first ``window`` characters of a text are highlighted (``CHM_SNIPPET_WINDOW_CHARS``, as
+    on Tantivy): the highlighter visits every occurrence of every matched word and breaks the text
+    into sentences around each, so a record of a million characters repeating the searched words
+    held a search for minutes (issue 13). The record is still found by any of its words."""
     per_field = {"fragment_size": SNIPPET_MAX_CHARS, "number_of_fragments": 1}
     return {
+        WINDOW_OPTION[flavour]: int(window),
         "pre_tags": [HIGHLIGHT_OPEN],
         "post_tags": [HIGHLIGHT_CLOSE],
         "encoder": "html",
@@ -282,7 +293,7 @@ def in_point_in_time(body: Mapping[str, Any], pit: str) -> dict[str, Any]:
     return {**body, "pit": {"id": pit, "keep_alive": PIT_KEEP_ALIVE}}
 
 
-def build_search_body(query: SearchQuery, pit: str | None = None) -> dict[str, Any]:
+def build_search_body(query: SearchQuery, pit: str | None = None, flavour: str = "opensearch") -> dict[str, Any]:
     """The search request for a validated query.
 
     Multi-select facets: every filter goes in ``post_filter`` (it narrows the hits, not the
@@ -330,7 +341,7 @@ def build_search_body(query: SearchQuery, pit: str | None = None) -> dict[str, A
     if aggs:
         body["aggs"] = aggs
     if query.highlight and query.text.strip():
-        body["highlight"] = build_highlight()
+        body["highlight"] = build_highlight(query.snippet_window, flavour)
         body["script_fields"] = build_text_edges(EDGE_CHARS + 16)
     return body
 

@@ -178,3 +178,20 @@ def test_a_version_deleted_during_a_write_is_not_auto_created(settings: Any, mon
     assert all("require_alias" in reason or settings.index_name in reason for _, reason in result.errors), result
     assert not _index_exists(backend, lost) and not _index_exists(backend, settings.index_name)
     backend.destroy()
+
+
+def test_snippets_come_from_the_window_of_a_huge_text(settings: Any) -> None:
+    """A word found only past the snippet window finds the record; its snippet comes from the
+    window (before: the whole text was highlighted, so that word was marked, at any length)."""
+    backend = ElasticBackend(settings)
+    backend.ensure_index()
+    text = "forest " * 3000 + "zanzibarite"
+    assert backend.bulk([make_doc("huge", "en", "A huge record", text)]).indexed == 1
+    backend.refresh()
+    [far] = backend.search(SearchQuery(text="zanzibarite", snippet_window=1000)).hits
+    assert far.id == "huge" and "<mark>zanzibarite</mark>" not in (far.snippet or "")
+    [near] = backend.search(SearchQuery(text="forest", snippet_window=1000)).hits
+    assert near.id == "huge" and "<mark>forest</mark>" in (near.snippet or "")
+    [whole] = backend.search(SearchQuery(text="zanzibarite", snippet_window=30_000)).hits
+    assert "<mark>zanzibarite</mark>" in (whole.snippet or "")
+    backend.destroy()

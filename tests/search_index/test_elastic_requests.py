@@ -297,6 +297,13 @@ def test_highlight_is_escaped_html_with_mark_tags_in_every_language_version() ->
     assert "highlight" not in build_search_body(SearchQuery(text="x", highlight=False))
 
 
+def test_snippets_are_looked_for_within_the_window_under_each_engines_name() -> None:
+    """Before: no bound, so the highlighter visited every occurrence in a text of any length."""
+    query = SearchQuery(text="forest", snippet_window=1234)
+    assert build_search_body(query)["highlight"]["max_analyzer_offset"] == 1234  # OpenSearch
+    assert build_search_body(query, flavour="elasticsearch")["highlight"]["max_analyzed_offset"] == 1234
+
+
 def test_selected_facet_values_are_counted_even_at_zero() -> None:
     body = build_search_body(SearchQuery(text="x", filters={"realm": ["CHM"], "entity": ["country:br"]}))
     selected = body["aggs"]["realm"]["aggs"]["selected"]["terms"]
