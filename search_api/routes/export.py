@@ -5,12 +5,18 @@ A reader who found what they need takes it away as a file: the same parameters a
 ``CHM_EXPORT_MAX_ROWS``, streamed a page at a time (the response starts at once and memory stays
 flat whatever the total). CSV has a header row and starts with a UTF-8 byte-order mark, so Excel
 reads the six languages' scripts instead of guessing a code page.
+
+Once the first rows are sent the status (200) cannot change: a failure while reading a later page
+(the engine gone, its point in time expired) ends the file with a visible marker instead of
+silently — a last CSV row starting with ``#`` saying the file is incomplete and why, or in JSON an
+``error`` object (``{"code", "message", "request_id"}``) beside ``exported`` — and is logged.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Annotated, Literal
@@ -21,6 +27,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from analyzers.entities import entity_label
+from record_catalogue.db import one_line
+from record_catalogue.logs import REQUEST_ID
 from search_api.routes.search import (
     MAX_QUERY_CHARS,
     CountryCode,
@@ -36,9 +44,10 @@ from search_api.routes.search import (
     present,
 )
 from search_api.services import Services, get_services
-from search_index.base import SearchQuery
+from search_index.base import IndexUnavailable, SearchQuery
 
 router = APIRouter(tags=["search"])
+log = logging.getLogger("search_api.export")
 
 PAGE_SIZE = 100
 COLUMNS = (
@@ -79,6 +88,38 @@ def rows(services: Services, query: SearchQuery, limit: int) -> Iterator[tuple[S
         query = replace(query, search_after=results.hits[-1].sort, point_in_time=results.point_in_time, offset=0)
 
 
+class Interrupted:
+    """Where an export stopped short, and why (the last item a guarded stream yields)."""
+
+    def __init__(self, exc: Exception) -> None:
+        self.request_id = REQUEST_ID.get()
+        if isinstance(exc, IndexUnavailable):
+            detail = (str(exc).strip().splitlines() or ["no detail"])[0][:200]
+            self.code, reason = "search_unavailable", f"the search engine became unavailable ({detail})"
+        else:
+            self.code, reason = "export_failed", "an unexpected error"
+        reference = f" (request id {self.request_id})" if self.request_id else ""
+        self.message = f"{reason}{reference}; this file is incomplete: export again"
+
+    def as_dict(self) -> dict[str, str]:
+        found = {"code": self.code, "message": self.message}
+        if self.request_id:
+            found["request_id"] = self.request_id
+        return found
+
+
+Row = tuple[SearchResult, dict[str, str]]
+
+
+def guarded(found: Iterator[Row]) -> Iterator[Row | Interrupted]:
+    """``found``, then an :class:`Interrupted` if reading it failed part way (logged with its traceback)."""
+    try:
+        yield from found
+    except Exception as exc:
+        log.exception("export stopped part way: %s", one_line(exc))
+        yield Interrupted(exc)
+
+
 def record_page(result: SearchResult, lang: str) -> str:
     """The record's own page on this server (a path: the file may be opened anywhere)."""
     return f"/record/{quote(result.id, safe='')}?lang={lang}"
@@ -94,15 +135,20 @@ def _values(result: SearchResult, labels: dict[str, str], lang: str) -> list[str
     return [values.get(column, "") for column in COLUMNS]
 
 
-def csv_stream(found: Iterator[tuple[SearchResult, dict[str, str]]], lang: str) -> Iterator[bytes]:
+def csv_stream(found: Iterator[Row], lang: str) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     yield b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
-    for result, labels in found:
+    count = 0
+    for item in guarded(found):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([_spreadsheet_safe(value) for value in _values(result, labels, lang)])
+        if isinstance(item, Interrupted):
+            writer.writerow([f"# ERROR: the export stopped after {count} rows: {item.message}"])
+        else:
+            writer.writerow([_spreadsheet_safe(value) for value in _values(*item, lang)])
+            count += 1
         yield buffer.getvalue().encode("utf-8")
 
 
@@ -111,14 +157,22 @@ def _spreadsheet_safe(value: str) -> str:
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def json_stream(found: Iterator[tuple[SearchResult, dict[str, str]]], lang: str, limit: int) -> Iterator[bytes]:
+def json_stream(found: Iterator[Row], lang: str, limit: int) -> Iterator[bytes]:
     yield b'{"lang":' + orjson.dumps(lang) + b',"results":['
     count = 0
-    for result, labels in found:
-        item = {**result.model_dump(by_alias=True), **labels, "record_page": record_page(result, lang)}
-        yield (b"," if count else b"") + orjson.dumps(item)
+    stopped: Interrupted | None = None
+    for item in guarded(found):
+        if isinstance(item, Interrupted):
+            stopped = item
+            break
+        result, labels = item
+        data = {**result.model_dump(by_alias=True), **labels, "record_page": record_page(result, lang)}
+        yield (b"," if count else b"") + orjson.dumps(data)
         count += 1
-    yield b'],"exported":' + orjson.dumps(count) + b',"max_rows":' + orjson.dumps(limit) + b"}"
+    end = b'],"exported":' + orjson.dumps(count) + b',"max_rows":' + orjson.dumps(limit)
+    if stopped is not None:
+        end += b',"error":' + orjson.dumps(stopped.as_dict())
+    yield end + b"}"
 
 
 @router.get(
@@ -169,7 +223,7 @@ def export(
     found = rows(services, query, limit)
     first = next(found, None)
 
-    def everything() -> Iterator[tuple[SearchResult, dict[str, str]]]:
+    def everything() -> Iterator[Row]:
         if first is not None:
             yield first
             yield from found

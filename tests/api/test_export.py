@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from record_catalogue.settings import Settings
 from search_api.app import create_app
 from search_api.routes.export import COLUMNS
+from search_index.base import IndexUnavailable
 
 
 def search_ids(client: TestClient, **params: Any) -> list[str]:
@@ -99,3 +100,44 @@ def test_pages_are_followed_to_the_end(client: TestClient, monkeypatch: pytest.M
         "/api/v1/search/export", params={"format": "json", "q": "biodiversity", "sort": "relevance"}
     ).json()
     assert [r["id"] for r in body["results"]] == search_ids(client, q="biodiversity", sort="relevance")
+
+
+@pytest.mark.parametrize("failure", ["engine", "unexpected"])
+def test_a_failure_after_the_first_page_ends_the_file_with_a_visible_error(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    """The 200 has been sent with the first page: the file must say it is incomplete, not just end."""
+    monkeypatch.setattr("search_api.routes.export.PAGE_SIZE", 4)
+    backend = client.app.state.services.backend  # type: ignore[attr-defined]
+    real_search = backend.search
+    calls: list[int] = []
+
+    def search(query: Any) -> Any:
+        calls.append(1)
+        if len(calls) > 1:  # the engine fails while the second page is read
+            if failure == "engine":
+                raise IndexUnavailable("connection refused")
+            raise RuntimeError("something nobody foresaw")
+        return real_search(query)
+
+    monkeypatch.setattr(backend, "search", search)
+    response = client.get("/api/v1/search/export", params={"format": "csv", "lang": "fr"})
+    assert response.status_code == 200
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert tuple(table[0]) == COLUMNS and len(table) == 1 + 4 + 1
+    [marker] = table[-1]
+    assert marker.startswith("# ERROR: the export stopped after 4 rows: ") and "this file is incomplete" in marker
+    assert response.headers["x-request-id"] in marker
+    if failure == "engine":
+        assert "search engine became unavailable (connection refused)" in marker
+    else:
+        assert "unexpected error" in marker and "nobody foresaw" not in marker
+
+    calls.clear()
+    body = client.get("/api/v1/search/export", params={"format": "json"}).json()
+    assert body["exported"] == len(body["results"]) == 4
+    assert body["error"]["code"] == ("search_unavailable" if failure == "engine" else "export_failed")
+    assert "this file is incomplete" in body["error"]["message"] and body["error"]["request_id"]
+    # A complete export has no error.
+    monkeypatch.setattr(backend, "search", real_search)
+    assert "error" not in client.get("/api/v1/search/export", params={"format": "json"}).json()
