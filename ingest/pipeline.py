@@ -32,10 +32,12 @@ from ingest.sources import SourceItem
 from record_catalogue.db import CatalogueUnavailable, busy_fault, input_fault, locked_out, one_line
 from record_catalogue.logs import PROGRESS_SECONDS, Every
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
+from record_catalogue.term_labels import KEYWORD, apply_term_labels
 from search_index.base import BulkResult, Document, IndexBusy, SearchBackend
 from search_index.documents import RecordLike, build_document
 from search_index.restore import ensure_index
 
+KEYWORD_PREFIX = f"{KEYWORD}:"
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 # Records sent to the index between two commits: readers of a long ingest see new records every
@@ -342,6 +344,17 @@ class Pipeline:
         # which knows each group's records (``record_catalogue.duplicates``).
         for row in self.catalogue.iter_records(ids=sorted(regrouped)):
             documents[row.id] = build_document(row)
+        # Thesaurus keywords: their labels (harvested earlier) join the records' rows, so that
+        # the documents sent carry them (``record_catalogue.term_labels``).
+        with_keywords = [
+            doc_id
+            for doc_id, document in documents.items()
+            if any(str(entity).startswith(KEYWORD_PREFIX) for entity in _entities(document))
+        ]
+        if with_keywords:
+            labelled = apply_term_labels(self.catalogue, record_ids=with_keywords)
+            for row in self.catalogue.iter_records(ids=labelled):
+                documents[row.id] = build_document(row)
         report.errors += len(errors)
         self.catalogue.add_errors(errors)
         return [batch.new[n].position for n in taken]
@@ -521,3 +534,9 @@ def _raise_unless_input_fault(exc: SQLAlchemyError) -> None:
 
 def _not_stored(exc: SQLAlchemyError) -> str:
     return f"not stored: {str(exc).splitlines()[0]}"
+
+
+def _entities(document: Document) -> list[object]:
+    """A document's entity keys (a marker of a grouped record has none)."""
+    found = document.get("entities")
+    return list(found) if isinstance(found, list) else []

@@ -2,14 +2,16 @@
 
 Adapts ``analyzers.entities.EntityTagger`` to what the pipeline stores (``EntityMention``), and
 adds entities from CBD term ids (``aichiTargets: [{"identifier": "AICHI-TARGET-11"}]``) so that a
-record pointing at a target by reference lands on the same facet value as one naming it.
+record pointing at a target by reference lands on the same facet value as one naming it; its
+other terms (keywords, thematic areas) become ``keyword:<id>`` entities, whose thesaurus labels
+``record_catalogue.term_labels`` adds once the thesaurus has given them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from analyzers.entities import EntityTagger, entities_from_term_ids
+from analyzers.entities import EntityTagger, entities_from_term_ids, keyword_entities
 from record_catalogue.record import Record
 from record_catalogue.store import EntityMention
 
@@ -41,5 +43,9 @@ class RecordTagger:
             for key in entities_from_term_ids(record.terms):
                 kind, _, ident = key.partition(":")
                 mentions.append(EntityMention(TERMS_FIELD, "", kind, ident, key, 0, 0))
+            for term in record.terms:  # the identifier as written, for its thesaurus labels (term_labels)
+                for key in keyword_entities([term]):
+                    kind, _, ident = key.partition(":")
+                    mentions.append(EntityMention(TERMS_FIELD, "", kind, ident, term, 0, 0))
             out.append(mentions)
         return out

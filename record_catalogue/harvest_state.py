@@ -280,11 +280,15 @@ class HarvestState:
                     found[row.identifier] = ThesaurusTermLabels(row.identifier, row.domain, dict(row.labels or {}))
         return found
 
-    def labelled_terms(self, domains: Sequence[str]) -> list[ThesaurusTermLabels]:
-        """Every stored term of these domains that has labels."""
+    def labelled_terms(self, domains: Sequence[str] | None = None) -> list[ThesaurusTermLabels]:
+        """Every stored term (of these domains, when given) that has labels."""
+        stmt = select(ThesaurusTerm)
+        if domains is not None:
+            stmt = stmt.where(ThesaurusTerm.domain.in_(list(domains)))
         with self.sessions() as session:
-            rows = session.scalars(select(ThesaurusTerm).where(ThesaurusTerm.domain.in_(list(domains))))
-            return [ThesaurusTermLabels(r.identifier, r.domain, dict(r.labels)) for r in rows if r.labels]
+            return [
+                ThesaurusTermLabels(r.identifier, r.domain, dict(r.labels)) for r in session.scalars(stmt) if r.labels
+            ]
 
     def save_terms(self, terms: Sequence[ThesaurusTermLabels]) -> None:
         if not terms:

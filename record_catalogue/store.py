@@ -125,6 +125,8 @@ class StoredText(NamedTuple):
 class StoredEntity(NamedTuple):
     type: str
     entity_id: str
+    language: str = ""
+    text: str = ""
 
 
 class StoredRecord(NamedTuple):
@@ -322,7 +324,7 @@ def stored_record(item: Upsert, now: datetime) -> StoredRecord:
         texts=tuple(
             StoredText(t.field, t.language, t.text, Provenance.ORIGINAL, TextStatus.CURRENT) for t in item.texts
         ),
-        entities=tuple(StoredEntity(e.type, e.entity_id) for e in item.entities or []),
+        entities=tuple(StoredEntity(e.type, e.entity_id, e.language, e.text) for e in item.entities or []),
     )
 
 

@@ -18,6 +18,8 @@ from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.record import TEXT_FIELDS
 from search_index.base import Document, SourceRef
 
+KEYWORD = "keyword"  # the entity type of a thesaurus keyword (``analyzers.entities.keyword_entities``)
+
 
 class TextLike(Protocol):
     """One language version of a field (a ``FieldText`` row, or a freshly stored copy)."""
@@ -35,10 +37,18 @@ class TextLike(Protocol):
 
 
 class EntityLike(Protocol):
+    """An entity of a record: ``type:id`` is the facet value; a keyword's rows in a language carry
+    its thesaurus label as ``text`` (``record_catalogue.term_labels``), which the document makes
+    searchable."""
+
     @property
     def type(self) -> str: ...
     @property
     def entity_id(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def text(self) -> str: ...
 
 
 class RecordLike(Protocol):
@@ -166,7 +176,10 @@ def build_document(row: RecordLike) -> Document:
     symbols: list[str] = []
     for text in originals:
         symbols.extend(find_symbols(text))
-    names = " ".join(dict.fromkeys([*(r.id for r in every), *fields["title"].values(), *symbols]))
+    # Keywords' thesaurus labels, in every language the thesaurus has: found whatever the reader's
+    # language, and never a language version of the record (they do not make it "translated").
+    keywords = [e.text for record in every for e in record.entities if e.type == KEYWORD and e.language]
+    names = " ".join(dict.fromkeys([*(r.id for r in every), *fields["title"].values(), *symbols, *keywords]))
     languages = sorted({lang for by_lang in fields.values() for lang in by_lang})
     return {
         "id": row.id,

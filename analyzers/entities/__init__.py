@@ -36,7 +36,7 @@ from analyzers.entities.references import (
 from analyzers.entities.references import _DECISIONS as _DECISIONS
 from analyzers.entities.references import _PREFIXED_DECISION as _PREFIXED_DECISION
 from analyzers.entities.species import _species
-from analyzers.entities.targets import _TARGET_CUES, _targets, entities_from_term_ids
+from analyzers.entities.targets import _TARGET_CUES, _targets, entities_from_term_ids, keyword_entities
 from analyzers.entities.targets import _TARGETS as _TARGETS
 from analyzers.entities.zh_tokenizer import _ChineseCharTokenizer as _ChineseCharTokenizer
 from analyzers.symbols import DOCUMENT_SYMBOL
@@ -50,6 +50,7 @@ __all__ = [
     "entities_from_term_ids",
     "entity_label",
     "installed_ner_model",
+    "keyword_entities",
 ]
 
 # spaCy refuses texts over nlp.max_length (1,000,000) and a Doc costs ~100 bytes a token; texts

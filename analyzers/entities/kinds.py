@@ -16,6 +16,9 @@ entity is ``type:id``:
 - ``org:unep``, ``org:fao``, ...: PhraseMatcher (gazetteer); with a statistical model installed,
   its ORG entities too, with a slug of their text as id (:mod:`.ner`).
 - ``species:zea-mays``: a conservative binomial regex (:mod:`.species`).
+- ``keyword:5b6177dd-5e5e-434e-8cb7-d63d67d5ebed``: a thesaurus term a CBD record refers to by
+  identifier (keywords, thematic areas), not found in text; labelled from the harvested
+  thesaurus (:func:`.targets.keyword_entities`).
 
 Every finder proposes candidates of one shape with a priority, so that overlaps between what
 different finders saw are settled in one place (:mod:`.overlaps`).
@@ -27,7 +30,7 @@ from typing import NamedTuple
 
 from analyzers import gazetteer
 
-ENTITY_TYPES = ("country", "symbol", "decision", "target", "treaty", "org", "species")
+ENTITY_TYPES = ("country", "symbol", "decision", "target", "treaty", "org", "species", "keyword")
 AICHI_TARGETS = range(1, 21)
 GBF_TARGETS = range(1, 24)
 MEETINGS = range(1, 31)

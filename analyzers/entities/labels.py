@@ -106,4 +106,8 @@ def entity_label(key: str, lang: str, thesaurus: Mapping[str, Mapping[str, str]]
     elif kind == "species":
         genus, _, epithet = ident.partition("-")
         label = f"{genus.capitalize()} {epithet}" if epithet else None
+    if label is None and thesaurus is not None:
+        # A keyword has no label of our own: the thesaurus's in English, else in any language.
+        given_labels = thesaurus.get(key, {})
+        label = given_labels.get("en") or next((text for _lang, text in sorted(given_labels.items()) if text), None)
     return label or ident

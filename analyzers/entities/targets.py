@@ -221,3 +221,22 @@ def entities_from_term_ids(ids: Iterable[str]) -> list[str]:
         if value in (AICHI_TARGETS if kind == "aichi" else GBF_TARGETS):
             out.append(f"target:{kind}-{value}")
     return list(dict.fromkeys(out))
+
+
+# A thesaurus keyword's identifier (a GUID or an upper-case slug); a reference to another record
+# (``GUID@2``) is not one.
+_KEYWORD_TERM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.]{0,127}$")
+_TARGET_SERIES = re.compile(r"^(AICHI|GBF)-TARGET", re.IGNORECASE)
+
+
+def keyword_entities(ids: Iterable[str]) -> list[str]:
+    """Entity keys (``keyword:<identifier, lower case>``) of the thesaurus terms a record refers to
+    that are neither countries nor targets: its keywords, thematic areas and other terms, a
+    facet of their own (``entity_keyword``) labelled and searchable by their thesaurus labels."""
+    out: list[str] = []
+    for raw in ids:
+        term = raw.strip()
+        if _COUNTRY_TERM.match(term) or _TARGET_SERIES.match(term) or not _KEYWORD_TERM.match(term):
+            continue
+        out.append(f"keyword:{term.lower()}")
+    return list(dict.fromkeys(out))

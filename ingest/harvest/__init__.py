@@ -19,7 +19,7 @@ from ingest.harvest.feeds import harvest_feed
 from ingest.harvest.http_client import PoliteClient, Politeness
 from ingest.harvest.oai import OaiRequest, harvest_oai
 from ingest.harvest.runner import HarvestCounts, HarvestRun
-from ingest.harvest.thesaurus import label_terms
+from ingest.harvest.thesaurus import label_keywords, label_terms
 from ingest.pipeline import Pipeline
 from record_catalogue.harvest_state import HarvestState, SourceConfig
 from record_catalogue.realms import realm_catalog
@@ -116,6 +116,7 @@ def _run(
             start = since or (parse_since(source.high_water) if source.high_water else None)
             harvest_cbd(run, api, start, sweep=params.get("sweep", True))
             label_terms(run, http, source.url, run.terms)
+            label_keywords(run)
         elif source.kind == "oai":
             start_day = since.date().isoformat() if since else (source.high_water or params.get("from"))
             request = OaiRequest(source.url, params["prefix"], params.get("set"), start_day, params.get("until"))

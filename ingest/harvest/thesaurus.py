@@ -21,11 +21,14 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from analyzers.entities import entities_from_term_ids
+from analyzers.entities import entities_from_term_ids, keyword_entities
 from ingest.harvest.http_client import FetchError, PoliteClient
 from ingest.harvest.runner import HarvestRun
 from record_catalogue.harvest_state import HarvestState, ThesaurusTermLabels
 from record_catalogue.languages import UN_LANGUAGES
+from record_catalogue.term_labels import apply_term_labels
+from search_index.base import IndexUnavailable
+from search_index.sync import reindex
 
 DOMAINS_PATH = "/api/v2013/thesaurus/domains/"
 TERMS_PATH = "/api/v2013/thesaurus/terms/"
@@ -104,20 +107,40 @@ def label_terms(run: HarvestRun, client: PoliteClient, base_url: str, identifier
     return stored
 
 
+def label_keywords(run: HarvestRun) -> int:
+    """Give the records referring to the run's terms their keywords' labels, and index them.
+
+    The run stores records before it fetches the labels of the terms they refer to, so the
+    records' documents went to the index without those labels: the ones whose labels changed
+    are indexed again now. How many were."""
+    changed = apply_term_labels(run.pipeline.catalogue, term_ids=run.terms)
+    if changed:
+        try:
+            reindex(run.pipeline.catalogue, run.pipeline.backend, changed)
+        except IndexUnavailable as exc:  # their needs_index flag stays: the next run or reindex sends them
+            run.error("index", f"{len(changed)} records with new keyword labels not indexed: {exc}")
+    return len(changed)
+
+
 # The domains whose terms are entity facets (``country:br``, ``target:aichi-11``, ``target:gbf-3``).
 ENTITY_DOMAINS = ("countries", "AICHI-TARGETS", "GBF-TARGETS")
 
 
 def entity_term_labels(state: HarvestState) -> dict[str, dict[str, str]]:
-    """Facet labels from the thesaurus, by entity key (``country:br`` -> ``{"en": "Brazil", ...}``).
+    """Facet labels from the thesaurus, by entity key (``country:br`` -> ``{"en": "Brazil", ...}``,
+    ``keyword:<id>`` -> the keyword's labels).
 
     Only a term that is the entity itself labels it: ``AICHI-TARGET-01`` labels ``target:aichi-1``,
     its component ``AICHI-TARGET-01-C2`` does not."""
     out: dict[str, dict[str, str]] = {}
-    for term in state.labelled_terms(ENTITY_DOMAINS):
-        if COMPONENT.search(term.identifier):
+    for term in state.labelled_terms():
+        if term.domain in ENTITY_DOMAINS:
+            if COMPONENT.search(term.identifier):
+                continue
+            keys = entities_from_term_ids([term.identifier])
+            if len(keys) == 1:
+                out[keys[0]] = term.labels
             continue
-        keys = entities_from_term_ids([term.identifier])
-        if len(keys) == 1:
-            out[keys[0]] = term.labels
+        for key in keyword_entities([term.identifier]):
+            out.setdefault(key, term.labels)
     return out
