@@ -246,8 +246,9 @@ def report(
         f"{engine}, {os.cpu_count()} cores"
     )
     print(
-        f"an API request sends the engine the query and, for its interpretation, {probes:.2f} one-hit "
-        "searches on average (one per vocabulary widening): counted in ours, not in direct"
+        f"an API request sends the engine the query and, for its interpretation, asks how many records "
+        f"each vocabulary widening finds ({probes:.2f} a request on average; counted once per index "
+        "snapshot, search_api/match_counts.py): counted in ours, not in direct"
     )
     for name, (p50, p95, p99), rate in (
         (direct_name, (d50, d95, d99), d_rate),
