@@ -16,7 +16,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Language(StrEnum):
+class LanguageCode(StrEnum):
     """The six official languages of the United Nations (ISO 639-1), the system's languages."""
 
     AR = "ar"

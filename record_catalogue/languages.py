@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from record_catalogue.codes import UNDETERMINED, Language
+from record_catalogue.codes import UNDETERMINED, LanguageCode
 
-UN_LANGUAGES: tuple[str, ...] = tuple(code.value for code in Language)
+UN_LANGUAGES: tuple[str, ...] = tuple(code.value for code in LanguageCode)
 
 # Names of each language in each UN language, for facet labels and the language switch.
 LANGUAGE_NAMES: dict[str, dict[str, str]] = {

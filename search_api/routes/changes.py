@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from record_catalogue.codes import LanguageCode
 from record_catalogue.feeds import START, Position, changed_records, position_of
 from search_api.errors import ApiError
 from search_api.routes.records import RecordOut, record_out
@@ -84,7 +85,7 @@ async def changes(
     services: Annotated[Services, Depends(get_services)],
     since: Annotated[str | None, Query(max_length=MAX_TOKEN_CHARS, description="The last response's next")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    lang: Literal["ar", "en", "es", "fr", "ru", "zh"] = "en",
+    lang: LanguageCode = LanguageCode.EN,
 ) -> Changes:
     """Records changed or deleted since ``since`` (from the beginning without it), oldest change first."""
     after = START if since is None else decode_token(since)

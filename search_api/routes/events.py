@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.concurrency import run_in_threadpool
 
 from record_catalogue import reader_events
+from record_catalogue.codes import LanguageCode
 from record_catalogue.reader_events import NewEvent
 from search_api.auth import require_role
 from search_api.errors import ApiError
@@ -43,7 +44,6 @@ MAX_BODY = 32 * 1024
 MAX_EVENTS = 50
 MAX_QUERY = 200
 FILTER_NAMES = ("realm", "schema", "government", "original_language", "entity", "year_from", "year_to", "sort")
-LanguageCode = Literal["ar", "en", "es", "fr", "ru", "zh"]
 
 
 class EventIn(BaseModel):
@@ -144,7 +144,7 @@ async def post_events(request: Request, services: Annotated[Services, Depends(ge
             rejected.append(Rejected(index=index, reason=_reason(exc)))
             continue
         if event.lang not in languages:
-            rejected.append(Rejected(index=index, reason=f"lang {event.lang!r} is not a language of this service"))
+            rejected.append(Rejected(index=index, reason=f"lang '{event.lang}' is not a language of this service"))
             continue
         valid.append((index, event))
     retention = services.settings.events_retention_days

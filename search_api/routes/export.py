@@ -27,13 +27,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from analyzers.entities import entity_label
+from record_catalogue.codes import LanguageCode
 from record_catalogue.db import one_line
 from record_catalogue.logs import REQUEST_ID
 from search_api.routes.search import (
     MAX_QUERY_CHARS,
     CountryCode,
     EntityRef,
-    LanguageCode,
     LanguageFilter,
     RealmCode,
     SchemaName,
@@ -185,7 +185,7 @@ def export(
     services: Annotated[Services, Depends(get_services)],
     format: Annotated[Literal["csv", "json"], Query(description="csv (UTF-8 with BOM, header row) or json.")] = "csv",
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="As for /search.")] = "",
-    lang: Annotated[LanguageCode, Query(description="The reader's language.")] = "en",
+    lang: Annotated[LanguageCode, Query(description="The reader's language.")] = LanguageCode.EN,
     realm: Annotated[list[RealmCode] | None, Query()] = None,
     schema: Annotated[list[SchemaName] | None, Query()] = None,
     government: Annotated[list[CountryCode] | None, Query()] = None,

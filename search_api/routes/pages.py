@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
-from typing import Annotated, Final, get_args
+from typing import Annotated, Final
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
@@ -20,16 +20,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from record_catalogue.codes import LanguageCode
 from search_api.errors import ApiError
 from search_api.record_page import STRINGS, render_missing, render_record
-from search_api.routes.search import MAX_SIZE, LanguageCode, RealmCode
+from search_api.routes.search import MAX_SIZE, RealmCode
 from search_api.services import Services, get_services
 
 router = APIRouter(include_in_schema=False)
 
 STATIC_DIR: Final = Path(__file__).resolve().parent.parent / "static"
-LANGUAGES: Final = get_args(LanguageCode)
-REALMS: Final = get_args(RealmCode)
+LANGUAGES: Final = tuple(code.value for code in LanguageCode)
+REALMS: Final = tuple(code.value for code in RealmCode)
 RTL_LANGUAGES: Final = frozenset({"ar"})
 
 #: What /static/ serves, by suffix. widget.js is served at /widget.js only (its imports are relative to that).
@@ -140,7 +141,7 @@ def _values(name: str, raw: list[str] | None, check: re.Pattern[str] | tuple[str
 def record_page(
     services: Annotated[Services, Depends(get_services)],
     record_id: Annotated[str, PathParam(max_length=200)],
-    lang: Annotated[LanguageCode, Query(description="The reader's language.")] = "en",
+    lang: Annotated[LanguageCode, Query(description="The reader's language.")] = LanguageCode.EN,
 ) -> Response:
     """One record as a page of its own: shareable, indexable, the original one click away."""
     headers = _html_headers(_csp(connect="'self'", frame_ancestors="'none'"))

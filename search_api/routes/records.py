@@ -13,6 +13,7 @@ from ingest.pipeline import Pipeline
 from ingest.sources import SourceItem
 from ingest.sources.cbd_json import record_from_json
 from ingest.withdraw import withdraw
+from record_catalogue.codes import DISPLAY_PRIORITY, LanguageCode, Provenance, Realm, TextStatus
 from record_catalogue.keys import KeyInfo
 from record_catalogue.models import FieldText, RecordRow
 from search_api.auth import require_role
@@ -23,15 +24,14 @@ from search_index.sync import reindex
 
 router = APIRouter(tags=["records"])
 MAX_PUSH = 1000
-LanguageCode = Literal["ar", "en", "es", "fr", "ru", "zh"]
 
 
 class TextVersionOut(BaseModel):
     """One language version of one field and where it came from."""
 
     text: str
-    provenance: str = Field(description="original | machine | reviewed")
-    status: str
+    provenance: Provenance
+    status: TextStatus
     status_reason: str | None = None
     declared_language: str | None = None
     detection_confidence: float | None = None
@@ -58,7 +58,7 @@ class RecordOut(BaseModel):
     """A record as the catalogue holds it: every version of every field, with provenance."""
 
     id: str
-    realm: str
+    realm: Realm
     schema_name: str
     government: str | None
     url: str | None
@@ -98,7 +98,7 @@ def _version(text: FieldText) -> TextVersionOut:
 def get_record(
     services: Annotated[Services, Depends(get_services)],
     record_id: Annotated[str, Path(max_length=200)],
-    lang: LanguageCode = "en",
+    lang: LanguageCode = LanguageCode.EN,
 ) -> RecordOut:
     """One record with every language version of every field (best first: reviewed, original, machine)."""
     row = services.catalogue.get(record_id)
@@ -113,10 +113,10 @@ def get_record(
 
 def record_out(row: RecordRow, lang: str) -> RecordOut:
     """A catalogue row as the API shows it, displayed in ``lang`` (also used by the changes feed)."""
-    order = {"reviewed": 0, "original": 1, "machine": 2}
     fields: dict[str, dict[str, list[TextVersionOut]]] = {}
     for text in sorted(
-        row.texts, key=lambda t: (t.field, t.language, t.status != "current", order.get(t.provenance, 3))
+        row.texts,
+        key=lambda t: (t.field, t.language, t.status != TextStatus.CURRENT, DISPLAY_PRIORITY.get(t.provenance, 3)),
     ):
         fields.setdefault(text.field, {}).setdefault(text.language, []).append(_version(text))
 
@@ -125,7 +125,7 @@ def record_out(row: RecordRow, lang: str) -> RecordOut:
         best = {
             code: current[0]
             for code, versions in fields.get(field, {}).items()
-            if (current := [v for v in versions if v.status == "current" and v.text])
+            if (current := [v for v in versions if v.status == TextStatus.CURRENT and v.text])
         }
         code = reader_language({code: version.provenance for code, version in best.items()}, lang)
         return (best[code].text, code) if code else (None, None)

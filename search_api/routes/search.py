@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from analyzers.entities import entity_label
-from record_catalogue.codes import Realm, TranslationStatus
+from record_catalogue.codes import LanguageCode, Realm, TranslationStatus
 from record_catalogue.languages import language_label
 from record_catalogue.realms import REALM_NAMES, realm_catalog
 from record_catalogue.record import REALMS
@@ -28,8 +28,8 @@ router = APIRouter(tags=["search"])
 
 MAX_QUERY_CHARS = 1000
 MAX_SIZE = 100
-LanguageCode = Literal["ar", "en", "es", "fr", "ru", "zh"]
-RealmCode = Literal["CHM", "ABS", "BCH"]
+# The API's names for the codes (record_catalogue.codes): OpenAPI lists each as a named enum.
+RealmCode = Realm
 SchemaName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,100}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}$")]
 LanguageFilter = Annotated[str, StringConstraints(pattern=r"^([a-z]{2}|und)$")]
@@ -285,7 +285,7 @@ def build_query(
         raise ApiError(
             422,
             "invalid_parameter",
-            f"lang: {lang!r} is not enabled; enabled: {', '.join(services.settings.languages)}",
+            f"lang: '{lang}' is not enabled; enabled: {', '.join(services.settings.languages)}",
         )
     if year_from is not None and year_to is not None and year_from > year_to:
         raise ApiError(422, "invalid_parameter", f"year_from: {year_from} is after year_to ({year_to})")
@@ -358,7 +358,7 @@ def search(
             },
         ),
     ] = "",
-    lang: Annotated[LanguageCode, Query(description="The reader's language.")] = "en",
+    lang: Annotated[LanguageCode, Query(description="The reader's language.")] = LanguageCode.EN,
     realm: Annotated[list[RealmCode] | None, Query(description="Clearing-house(s).")] = None,
     schema: Annotated[list[SchemaName] | None, Query(description="Record type(s), e.g. absPermit.")] = None,
     government: Annotated[list[CountryCode] | None, Query(description="ISO 3166 alpha-2 code(s).")] = None,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from record_catalogue.codes import LanguageCode
 from search_api.services import Services, get_services
 
 router = APIRouter(tags=["search"])
@@ -40,7 +41,7 @@ class Suggestions(BaseModel):
 def suggest(
     services: Annotated[Services, Depends(get_services)],
     q: Annotated[str, Query(max_length=200, description="What the reader has typed so far.")] = "",
-    lang: Literal["ar", "en", "es", "fr", "ru", "zh"] = "en",
+    lang: LanguageCode = LanguageCode.EN,
     size: Annotated[int, Query(ge=1, le=20)] = 8,
     format: Annotated[
         Literal["json", "opensearch"],

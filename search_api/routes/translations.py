@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
+from record_catalogue.codes import LanguageCode, Realm
 from record_catalogue.keys import KeyInfo
 from record_catalogue.logs import request_id
 from record_catalogue.realms import realm_catalog
@@ -38,8 +39,7 @@ from translate.queue_hints import why_empty
 from translate.review_notes import ReviewWarning, SentenceNotes, notes_for
 
 router = APIRouter(tags=["curation"])
-LanguageCode = Literal["ar", "en", "es", "fr", "ru", "zh"]
-RealmCode = Literal["CHM", "ABS", "BCH"]
+RealmCode = Realm
 SchemaName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,100}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}$")]
 QueueStatus = Literal["machine", "reviewed", "rejected", "stale", "failed"]
@@ -333,7 +333,7 @@ def list_translations(
 def translation_filters(
     services: Annotated[Services, Depends(get_services)],
     _key: Curator,
-    lang: Annotated[LanguageCode, Query(description="The language of the labels.")] = "en",
+    lang: Annotated[LanguageCode, Query(description="The language of the labels.")] = LanguageCode.EN,
 ) -> FilterValues:
     """The values the queue's filters can take in this catalogue (languages of its sentences, its
     clearing-houses, record types and countries), labelled in ``lang``, for the page's dropdowns."""

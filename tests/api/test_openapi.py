@@ -54,3 +54,23 @@ def test_suggest_documents_the_opensearch_content_type(client: TestClient) -> No
     spec = client.get("/openapi.json").json()
     content = spec["paths"]["/api/v1/suggest"]["get"]["responses"]["200"]["content"]
     assert {"application/json", "application/x-suggestions+json"} <= set(content)
+
+
+def test_the_vocabularies_are_named_enums(client: TestClient) -> None:
+    """record_catalogue.codes: partners' generated clients get one enum per vocabulary, with the
+    values the API has always sent."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert schemas["LanguageCode"]["enum"] == ["ar", "en", "es", "fr", "ru", "zh"]
+    assert schemas["Realm"]["enum"] == ["CHM", "ABS", "BCH"]
+    assert schemas["Provenance"]["enum"] == ["original", "machine", "reviewed"]
+    assert schemas["TextStatus"]["enum"] == ["current", "stale", "failed", "rejected", "pending"]
+    assert schemas["TranslationStatus"]["enum"] == ["original", "machine", "reviewed", "pending"]
+    assert "code" in schemas["Language"]["properties"]  # /languages' own model keeps its name
+    result = schemas["SearchResult"]["properties"]
+    assert result["translation_status"] == {"$ref": "#/components/schemas/TranslationStatus"}
+    assert result["realm"] == {"$ref": "#/components/schemas/Realm"}
+    version = schemas["TextVersionOut"]["properties"]
+    assert version["provenance"] == {"$ref": "#/components/schemas/Provenance"}
+    [lang] = [p for p in spec["paths"]["/api/v1/search"]["get"]["parameters"] if p["name"] == "lang"]
+    assert lang["schema"]["$ref"] == "#/components/schemas/LanguageCode" and lang["schema"]["default"] == "en"

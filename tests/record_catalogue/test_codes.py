@@ -9,7 +9,7 @@ import orjson
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from record_catalogue.codes import Language, Provenance, Realm, TextStatus, TranslationStatus
+from record_catalogue.codes import LanguageCode, Provenance, Realm, TextStatus, TranslationStatus
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.models import FieldText, RecordRow
 from record_catalogue.record import REALMS, Record
@@ -18,7 +18,7 @@ from search_index.documents import build_document
 
 # The strings as they were written in the code, the catalogue and the API before the enums.
 BEFORE = {
-    Language: ["ar", "en", "es", "fr", "ru", "zh"],
+    LanguageCode: ["ar", "en", "es", "fr", "ru", "zh"],
     Realm: ["CHM", "ABS", "BCH"],
     Provenance: ["original", "machine", "reviewed"],
     TextStatus: ["current", "stale", "failed", "rejected", "pending"],
