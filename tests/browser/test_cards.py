@@ -14,9 +14,9 @@ import pytest
 from record_catalogue.models import FieldText
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
-from tests.browser.conftest import CLI, ROOT, SERVER, Site, Tab, _environment, _wait_for, free_port
+from tests.browser.conftest import AXE, CLI, ROOT, SERVER, Site, Tab, _environment, _wait_for, free_port
 from tests.browser.helpers import api_search, settle
-from tests.browser.test_accessibility import AXE, violations
+from tests.browser.helpers import axe_violations as violations
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
