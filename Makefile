@@ -46,6 +46,15 @@ $(AXE): devtools/axe/package.json devtools/axe/package-lock.json
 	npm ci --prefix devtools/axe --no-audit --no-fund --silent
 	touch $@
 
+# The cards' country flags: flag-icons from npm (pinned by devtools/flags/package-lock.json), its
+# SVGs copied into search_api/static/flags by devtools/vendor_flags.py. The copies are committed
+# (the server needs no npm); run this after moving the pin.
+.PHONY: flags
+flags: setup
+	command -v npm >/dev/null || ./scripts/system-packages.sh npm
+	npm ci --prefix devtools/flags --no-audit --no-fund --silent
+	$(BIN)/python devtools/vendor_flags.py
+
 test: setup system-packages $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
