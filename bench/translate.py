@@ -40,12 +40,12 @@ sys.path.insert(0, str(ROOT))
 
 from analyzers.detect import LanguageDetector  # noqa: E402
 from devtools.argos_models import LEXICON, SIZES, Lexicon, build_package  # noqa: E402
+from record_catalogue.memory_store import TranslationMemory  # noqa: E402
 from record_catalogue.record import Record  # noqa: E402
 from record_catalogue.store import Catalogue, TextVersion  # noqa: E402
 from search_index.tantivy_backend import TantivyBackend  # noqa: E402
 from translate.argos_engine import ArgosEngine  # noqa: E402
 from translate.glossary import Glossary  # noqa: E402
-from translate.memory import TranslationMemory  # noqa: E402
 from translate.packages import install_file  # noqa: E402
 from translate.segment import split_text  # noqa: E402
 from translate.translator import TextRequest, Translator  # noqa: E402

@@ -15,8 +15,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from record_catalogue.audit import AuditAction, audit
 from record_catalogue.errors import BadInput
-from record_catalogue.models import ApiKey, AuditEntry, utcnow
+from record_catalogue.models import ApiKey, utcnow
 from record_catalogue.store import Catalogue
 
 ROLES: tuple[str, ...] = ("partner", "ingest", "curator", "translator", "admin")
@@ -142,7 +143,7 @@ class KeyStore:
                     )
                 )
                 detail = {"name": name, "role": role, "presets": presets or {}, "origins": origins}
-                session.add(AuditEntry(actor=actor, action="key.created", detail=detail))
+                audit(session, AuditAction.KEY_CREATED, actor, detail=detail)
         except IntegrityError:
             raise KeyProblem(f"a key named {name!r} exists already; revoke it or choose another name") from None
         return key
@@ -171,4 +172,4 @@ class KeyStore:
                 raise KeyProblem(f"no key named {name!r}")
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
-                session.add(AuditEntry(actor=actor, action="key.revoked", detail={"name": name}))
+                audit(session, AuditAction.KEY_REVOKED, actor, detail={"name": name})

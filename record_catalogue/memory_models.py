@@ -2,7 +2,7 @@
 
 Why in the catalogue: the memory is as much the truth as the records are (curated segments must
 survive everything), it has to be shared by every worker and the API, and it must be backed up
-with the catalogue. The ``translate`` package reads and writes it (``translate.memory``).
+with the catalogue. Its reads and writes are ``record_catalogue.memory_store``'s; ``translate`` uses them.
 
 One row is one segment (a sentence, or a piece of one) translated from one language into
 another, keyed by (source text, source language, target language, engine, model version): the

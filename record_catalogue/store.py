@@ -19,6 +19,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from record_catalogue.audit import AuditAction, audit
 from record_catalogue.bulk_insert import RowEncoder, insert_new_rows, insert_rows
 from record_catalogue.changes import note_changed, track_changes
 from record_catalogue.codes import Provenance, Realm, TextStatus
@@ -294,7 +295,7 @@ class RowMaker:
             self.record(record_row),
             text_rows,
             entity_rows,
-            self.audit((now, actor, "record.created", record.id, detail)),
+            self.audit((now, actor, AuditAction.RECORD_CREATED.value, record.id, detail)),
             tuple((record.id, key) for key in sorted(document_keys(record))),
         )
 
@@ -551,13 +552,12 @@ class Catalogue:
                 )
                 for e in item.entities
             ]
-        session.add(
-            AuditEntry(
-                actor=actor,
-                action="record.restored" if restored else f"record.{outcome}",
-                record_id=record.id,
-                detail=audit_detail(item, changed_fields),
-            )
+        audit(
+            session,
+            AuditAction.RECORD_RESTORED if restored else AuditAction(f"record.{outcome}"),
+            actor,
+            record.id,
+            audit_detail(item, changed_fields),
         )
         return outcome, row
 
@@ -750,8 +750,7 @@ class Catalogue:
                         detail: dict[str, Any] = {"source": row.source}
                         if reason:
                             detail["reason"] = reason
-                        entry = AuditEntry(actor=actor, action="record.deleted", record_id=record_id, detail=detail)
-                        session.add(entry)
+                        audit(session, AuditAction.RECORD_DELETED, actor, record_id, detail)
                         outcomes[record_id] = "deleted"
                 gone = [record_id for record_id, outcome in outcomes.items() if outcome == "deleted"]
                 if gone:
@@ -777,8 +776,8 @@ class Catalogue:
                 previous = row.group_id
                 row.group_split = split
                 detail = {"group": previous} if previous else {}
-                action = "record.split" if split else "record.unsplit"
-                session.add(AuditEntry(actor=actor, action=action, record_id=record_id, detail=detail))
+                action = AuditAction.RECORD_SPLIT if split else AuditAction.RECORD_UNSPLIT
+                audit(session, action, actor, record_id, detail)
                 session.flush()
                 return regroup(session, [record_id])
 
@@ -861,9 +860,9 @@ class Catalogue:
         with self.sessions.begin() as session:
             return int(session.execute(delete(IngestError)).rowcount or 0)  # type: ignore[attr-defined]
 
-    def audit(self, actor: str, action: str, record_id: str | None = None, **detail: Any) -> None:
+    def audit(self, actor: str, action: AuditAction, record_id: str | None = None, **detail: Any) -> None:
         with self.sessions.begin() as session:
-            session.add(AuditEntry(actor=actor, action=action, record_id=record_id, detail=detail))
+            audit(session, action, actor, record_id, detail)
 
     def audit_trail(self, record_id: str) -> list[AuditEntry]:
         with self.sessions() as session:

@@ -19,6 +19,7 @@ from ingest.harvest.thesaurus import entity_term_labels
 from ingest.prepare import Tagger
 from record_catalogue.db import CatalogueUnavailable
 from record_catalogue.harvest_state import HarvestState
+from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
 from search_api.match_counts import MatchCounts
@@ -27,7 +28,6 @@ from search_index.factory import get_backend
 from search_index.vocabulary import Vocabulary, catalogue_concepts, glossary_concepts
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
-from translate.memory import TranslationMemory
 from translate.query import QueryTranslator
 from translate.translator import Translator
 

@@ -25,9 +25,9 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from record_catalogue.memory_models import TranslationMemoryEntry
+from record_catalogue.memory_store import SEGMENT_ENGINE
 from record_catalogue.models import FieldText
 from record_catalogue.work_models import TranslationWork
-from translate.memory import SEGMENT_ENGINE
 
 WINDOW_SECONDS = 600.0
 CACHE_SECONDS = 10.0

@@ -32,6 +32,7 @@ from rich.progress import (
 from rich.table import Table
 
 from record_catalogue.languages import UN_LANGUAGES
+from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.record import REALMS
 from record_catalogue.settings import Settings, get_settings
 from record_catalogue.store import Catalogue
@@ -41,7 +42,6 @@ from translate.backlog import backlog_status
 from translate.curation import Curation
 from translate.glossary import Glossary, glossary_path, writable_glossary_path
 from translate.hardware import EngineOptions, HardwareError, engine_options
-from translate.memory import TranslationMemory
 from translate.packages import (
     PackageError,
     install_entry,

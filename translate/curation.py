@@ -1,6 +1,6 @@
 """Translation curation: the review queue, edits against a version, corrections that spread, history.
 
-What curators review is a **segment** (``translate.memory``): one source sentence and its
+What curators review is a **segment** (``record_catalogue.memory_store``): one source sentence and its
 translation into one language, wherever it occurs. Approving or correcting it once fixes every
 record containing the sentence; that is why the queue lists sentences, not record fields.
 
@@ -42,16 +42,17 @@ from analyzers.detect import LanguageDetector
 from record_catalogue.errors import BadInput, Conflict, NotFound
 from record_catalogue.event_models import ReaderEvent
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
+from record_catalogue.memory_store import SEGMENT_ENGINE, load_states, lock_for_write, record_version, text_hash
 from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
 from record_catalogue.record import NUL
+from record_catalogue.segment_uses import replace_uses
 from record_catalogue.store import Catalogue, locked_rows
 from search_index.base import SearchBackend
 from search_index.sync import reindex
 from translate.assembly import segments_of
-from translate.fields import assemble, replace_uses, write_outcome
+from translate.fields import assemble, write_outcome
 from translate.gate import check_language
 from translate.glossary import Glossary
-from translate.memory import SEGMENT_ENGINE, load_states, lock_for_write, record_version, text_hash
 
 QUEUE_STATUSES = ("machine", "reviewed", "rejected", "stale", "failed")
 ORDERS = ("used", "recent", "impact")

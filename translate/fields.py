@@ -10,23 +10,20 @@ translation into one language; doing it in one place keeps the rules the same wh
 - every change bumps the version; the caller marks the record for re-indexing;
 - the field's uses (the sentences it is made of) are replaced, and a reviewed sentence that no
   record contains any more because the texts it was in changed becomes ``stale``: kept, listed
-  for curators, and current again as soon as a text contains the sentence again.
+  for curators, and current again as soon as a text contains the sentence again
+  (``record_catalogue.segment_uses``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from record_catalogue.codes import TextStatus
-from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
+from record_catalogue.memory_store import SegmentState
 from record_catalogue.models import FieldText, RecordRow
 from translate.assembly import Layout
-from translate.memory import SEGMENT_ENGINE, SegmentState, record_version, text_hash
 
 LanguageCheck = Callable[[str, str], str | None]
 """``check(plain_text, target)``: why the text is not in ``target``, or None (``translate.gate``)."""
@@ -174,94 +171,3 @@ def write_outcome(row: RecordRow, field: str, target: str, outcome: FieldOutcome
         reviewed.updated_at = now
         changed = visible = True
     return changed, visible
-
-
-def replace_uses(
-    session: Session,
-    record_id: str,
-    field: str,
-    source: str,
-    target: str,
-    segments: Sequence[str],
-    actor: str,
-    now: datetime,
-) -> None:
-    """Record that the field's translation into ``target`` is made of ``segments`` (from ``source``).
-
-    Reviewed sentences no record uses any more become ``stale``; stale ones used again become
-    ``current`` (both are new versions of the segment, by ``actor``).
-    """
-    old = list(
-        session.scalars(
-            select(TranslationUse).where(
-                TranslationUse.record_id == record_id,
-                TranslationUse.field == field,
-                TranslationUse.target_language == target,
-            )
-        )
-    )
-    wanted = {(source, text_hash(segment)) for segment in dict.fromkeys(segments)}
-    have = {(use.source_language, use.source_hash) for use in old}
-    if wanted == have and len(old) == len(have):
-        return
-    for use in old:
-        session.delete(use)
-    session.flush()
-    for language, digest in sorted(wanted):
-        session.add(
-            TranslationUse(
-                record_id=record_id, field=field, source_language=language, target_language=target, source_hash=digest
-            )
-        )
-    session.flush()
-    for language, digest in sorted(have - wanted):
-        _mark_unused(session, language, target, digest, f"{record_id} ({field})", actor, now)
-    for language, digest in sorted(wanted - have):
-        _mark_used(session, language, target, digest, actor, now)
-
-
-def _reviewed_row(session: Session, source: str, target: str, digest: str) -> TranslationMemoryEntry | None:
-    return session.scalar(
-        select(TranslationMemoryEntry).where(
-            TranslationMemoryEntry.source_hash == digest,
-            TranslationMemoryEntry.source_language == source,
-            TranslationMemoryEntry.target_language == target,
-            TranslationMemoryEntry.engine == SEGMENT_ENGINE,
-            TranslationMemoryEntry.provenance == "reviewed",
-        )
-    )
-
-
-def _uses(session: Session, source: str, target: str, digest: str) -> int:
-    stmt = select(func.count()).where(
-        TranslationUse.source_hash == digest,
-        TranslationUse.source_language == source,
-        TranslationUse.target_language == target,
-    )
-    return int(session.scalar(stmt) or 0)
-
-
-def _mark_unused(
-    session: Session, source: str, target: str, digest: str, where: str, actor: str, now: datetime
-) -> None:
-    row = _reviewed_row(session, source, target, digest)
-    if row is None or row.status != "current" or _uses(session, source, target, digest):
-        return
-    previous = row.version
-    row.status = "stale"
-    row.status_reason = f"no record contains this sentence any more: the source text of {where} changed"
-    row.version = previous + 1
-    row.updated_at = now
-    record_version(session, row, actor, previous)
-
-
-def _mark_used(session: Session, source: str, target: str, digest: str, actor: str, now: datetime) -> None:
-    row = _reviewed_row(session, source, target, digest)
-    if row is None or row.status != "stale":
-        return
-    previous = row.version
-    row.status = "current"
-    row.status_reason = None
-    row.version = previous + 1
-    row.updated_at = now
-    record_version(session, row, actor, previous)

@@ -20,12 +20,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from record_catalogue.memory_store import SEGMENT_ENGINE, text_hash
 from record_catalogue.review_aids import pair_length_ratios, sentence_places
 from record_catalogue.store import Catalogue
 from translate.assembly import segments_of
 from translate.curation import Item
 from translate.gate import RATIO_SLACK, check_copied_run, check_identical, length_units
-from translate.memory import SEGMENT_ENGINE, text_hash
 
 #: Output this many times longer (or shorter) than the usual ratio for its pair is flagged.
 LENGTH_WARNING_FACTOR = 2.0

@@ -34,15 +34,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from record_catalogue.errors import BadInput
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.memory_models import TranslationMemoryEntry
-from record_catalogue.models import utcnow
-from translate.assembly import segments_of
-from translate.memory import (
+from record_catalogue.memory_store import (
     SEGMENT_ENGINE,
     add_segment,
     lock_for_write,
     segment_row,
     write_reviewed,
 )
+from record_catalogue.models import utcnow
+from translate.assembly import segments_of
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EXPORT_STATUSES = ("current", "reviewed", "machine", "all")

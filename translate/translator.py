@@ -34,11 +34,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analyzers.detect import LanguageDetector
+from record_catalogue.memory_store import MachineSegment, NewSegment, Remembered, SegmentState, TranslationMemory
 from translate.assembly import Layout
 from translate.engines import Route, Routes, TranslationEngine
 from translate.gate import check_language, check_segment
 from translate.glossary import Glossary, Protected
-from translate.memory import MachineSegment, NewSegment, Remembered, SegmentState, TranslationMemory
 from translate.work import SentenceClaims
 
 COPIED = "already in the target language"

@@ -40,8 +40,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.db import in_chunks, retrying
 from record_catalogue.errors import Busy
+from record_catalogue.memory_store import text_hash
 from record_catalogue.work_models import TranslationClaim, TranslationWork
-from translate.memory import text_hash
 
 CHANNEL = "chm_translate_work"
 DEFAULT_LEASE_SECONDS = 120.0

@@ -50,16 +50,17 @@ from sqlalchemy.orm import Session, selectinload
 from record_catalogue.db import CatalogueUnavailable, one_line
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.logs import PROGRESS_SECONDS, Every
+from record_catalogue.memory_store import SegmentState, load_states, lock_for_write
 from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
+from record_catalogue.segment_uses import replace_uses
 from record_catalogue.store import Catalogue, locked_rows
 from record_catalogue.work_models import TranslationWork
 from search_index.base import IndexUnavailable, SearchBackend
 from search_index.restore import ensure_index
 from search_index.sync import reindex
 from translate.engines import PIVOT_LANGUAGE
-from translate.fields import FieldOutcome, assemble, replace_uses, write_outcome
+from translate.fields import FieldOutcome, assemble, write_outcome
 from translate.gate import check_language
-from translate.memory import SegmentState, load_states, lock_for_write
 from translate.translator import Stats, TextRequest, TextResult, Translator
 from translate.work import Backlog, Heartbeat, Lease, Waker, clear_rows
 

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from record_catalogue.codes import LanguageCode, Realm
 from record_catalogue.keys import KeyInfo
 from record_catalogue.logs import request_id
+from record_catalogue.memory_store import SEGMENT_ENGINE
 from record_catalogue.realms import realm_catalog
 from record_catalogue.review_aids import filter_values
 from search_api.auth import require_role
@@ -34,7 +35,6 @@ from translate.curation import (
     VersionConflict,
 )
 from translate.glossary import Glossary
-from translate.memory import SEGMENT_ENGINE
 from translate.queue_hints import why_empty
 from translate.review_notes import ReviewWarning, SentenceNotes, notes_for
 

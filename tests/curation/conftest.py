@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from analyzers.detect import LanguageDetector
 from ingest.pipeline import Pipeline
 from record_catalogue.keys import KeyStore
+from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.models import FieldText
 from record_catalogue.record import Record
 from record_catalogue.settings import Settings, load_settings
@@ -31,7 +32,6 @@ from tests.translate import conftest as translate_fixtures
 from translate.argos_engine import ArgosEngine
 from translate.curation import Curation
 from translate.glossary import Glossary
-from translate.memory import TranslationMemory
 from translate.translator import Translator
 from translate.worker import TranslateReport, TranslateWorker
 

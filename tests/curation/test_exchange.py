@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.store import Catalogue
 from tests.curation.conftest import Doc, World, eventually
 from tests.engines import engine_environment
@@ -18,7 +19,6 @@ from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
 from translate.curation import Curation, QueueFilter
 from translate.glossary import DEFAULT_PATH, Glossary
-from translate.memory import TranslationMemory
 from translate.tbx import Entry, TermbaseError, export_glossary, import_glossary, read_csv, read_tbx
 from translate.tmx import XML_LANG, TmxError, Unit, apply_units, export_tmx, read_tmx
 from translate.translator import TextRequest, Translator

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from devtools.argos_models import cached_package
+from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.store import Catalogue
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
-from translate.memory import TranslationMemory
 from translate.packages import install_file
 from translate.translator import Translator
 

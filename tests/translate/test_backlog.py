@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.record import Record
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue, TextVersion
@@ -22,7 +23,6 @@ from tests.conftest import ROOT
 from translate.argos_engine import ArgosEngine
 from translate.backlog import backlog_status
 from translate.glossary import Glossary
-from translate.memory import TranslationMemory
 from translate.translator import Translator
 from translate.work import Backlog
 from translate.worker import TranslateWorker

@@ -15,6 +15,7 @@ from analyzers.detect import LanguageDetector
 from devtools.argos_models import cached_package
 from ingest.pipeline import Pipeline
 from ingest.sources.files import read_path
+from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
@@ -22,7 +23,6 @@ from search_index.factory import get_backend
 from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
-from translate.memory import TranslationMemory
 from translate.packages import install_file
 from translate.query import QueryTranslator
 from translate.translator import Translator

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from devtools.argos_models import Lexicon
+from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.store import Catalogue
 from translate.argos_engine import ArgosEngine
 from translate.curation import Curation
 from translate.glossary import Glossary
-from translate.memory import TranslationMemory
 from translate.translator import COPIED, TextRequest, Translator
 
 EN_FR = Lexicon.for_pair("en", "fr")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.models import FieldText
 from record_catalogue.record import Record
 from record_catalogue.settings import Settings, get_settings, load_settings
@@ -21,7 +22,6 @@ from tests.engines import drop_server_index
 from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
-from translate.memory import TranslationMemory
 from translate.translator import Translator
 from translate.worker import TranslateWorker
 

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from devtools.argos_models import LEXICON, Lexicon
 from record_catalogue.keys import KeyStore
+from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.models import AuditEntry, FieldText
 from record_catalogue.record import Record
 from record_catalogue.settings import load_settings
@@ -37,7 +38,6 @@ from tests.conftest import ROOT, catalogue_database
 from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
-from translate.memory import TranslationMemory
 from translate.translator import Translator
 from translate.work import Backlog
 from translate.worker import TranslateWorker

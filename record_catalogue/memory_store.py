@@ -1,4 +1,4 @@
-"""The translation memory: every segment the engine was given, and what it answered, in the catalogue.
+"""The translation memory's reads and writes: every segment the engine was given, and what it answered.
 
 Model answers are keyed by (source text, source language, target language, engine, model
 version), so the same segment is never sent to the same model twice, whichever record it comes
@@ -12,7 +12,8 @@ row but never overwrites a curator's decision; every change of a segment row bum
 ``version`` and is kept in the history table, so concurrent edits are caught and nothing is lost.
 
 Reads and writes are in bulk (one query per few hundred segments) because the worker asks about
-thousands of segments per batch of records.
+thousands of segments per batch of records. The ``translate`` package works with what this module
+returns (``SegmentState``, ``Remembered``) and never writes SQL itself.
 """
 
 from __future__ import annotations
@@ -23,17 +24,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.db import in_chunks
+from record_catalogue.dialect import lock_translation_writers
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion
 from record_catalogue.models import utcnow
 
 CHUNK = 400
 SEGMENT_ENGINE = "segment"
-WRITE_LOCK_KEY = 0x43484D5452  # "CHMTR": the advisory lock of translation writers on PostgreSQL
 REVIEWED_ENGINE = SEGMENT_ENGINE  # the name curated rows had before segments held machine text too
 
 
@@ -43,21 +44,9 @@ def text_hash(text: str) -> str:
 
 
 def lock_for_write(session: Session) -> None:
-    """Serialise the transaction with every other writer of segments and translations, from here on.
-
-    Why: a curator's approval and the worker's storing of a field both read segment rows and
-    then write field texts; each must see what the other committed, or a correction could be
-    overwritten by a translation made just before it. On SQLite a write issued first takes the
-    database's write lock (waiting for the busy timeout), so later reads see everything
-    committed. On PostgreSQL a transaction-scoped advisory lock does the same for these writers
-    only (read committed: each later statement sees what the previous holder committed), and
-    one lock for all of them cannot deadlock however many records and segments each touches.
-    """
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        session.execute(text("UPDATE translation_memory SET id = id WHERE 0 = 1"))
-    elif dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+    """Serialise the transaction with every other writer of segments and translations, from here on
+    (``record_catalogue.dialect.lock_translation_writers`` says why and how on each database)."""
+    lock_translation_writers(session)
 
 
 @dataclass(frozen=True)

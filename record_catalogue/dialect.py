@@ -1,0 +1,117 @@
+"""What differs between the catalogue's two databases (SQLite, PostgreSQL), in one place.
+
+Why one module: the rest of the catalogue (and nothing outside it) writes portable statements;
+where SQLite and PostgreSQL need different SQL — locks, ``INSERT … ON CONFLICT``, LIKE against
+ILIKE, the position of a substring, window counts, ``LISTEN`` — the choice is made here, so a
+third database (or a change of plan on one of them) is one module's work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import URL, ColumnElement, Connection, Engine, func, make_url, or_, text
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+POSTGRESQL = "postgresql"
+SQLITE = "sqlite"
+TRANSLATION_WRITERS_LOCK = 0x43484D5452  # "CHMTR": the advisory lock of translation writers on PostgreSQL
+
+
+def dialect_of(bind: Session | Engine | Connection) -> str:
+    """The database's name (``sqlite``, ``postgresql``) behind a session, engine or connection."""
+    if isinstance(bind, Session):
+        return bind.get_bind().dialect.name
+    return bind.dialect.name
+
+
+def is_postgresql(bind: Session | Engine | Connection) -> bool:
+    return dialect_of(bind) == POSTGRESQL
+
+
+def lock_translation_writers(session: Session) -> None:
+    """Serialise the transaction with every other writer of segments and translations, from here on.
+
+    Why: a curator's approval and the worker's storing of a field both read segment rows and
+    then write field texts; each must see what the other committed, or a correction could be
+    overwritten by a translation made just before it. On SQLite a write issued first takes the
+    database's write lock (waiting for the busy timeout), so later reads see everything
+    committed. On PostgreSQL a transaction-scoped advisory lock does the same for these writers
+    only (read committed: each later statement sees what the previous holder committed), and
+    one lock for all of them cannot deadlock however many records and segments each touches.
+    """
+    dialect = dialect_of(session)
+    if dialect == SQLITE:
+        session.execute(text("UPDATE translation_memory SET id = id WHERE 0 = 1"))
+    elif dialect == POSTGRESQL:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TRANSLATION_WRITERS_LOCK})
+
+
+def insert_ignore(session: Session, table: Any, values: Sequence[dict[str, object]]) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect (rows present stay as they are)."""
+    if dialect_of(session) == POSTGRESQL:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).values(list(values)).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).values(list(values)).on_conflict_do_nothing()
+
+
+def contains_text(dialect: str, columns: Sequence[InstrumentedAttribute[str]], needle: str) -> ColumnElement[bool]:
+    """Plain text in any of ``columns``, any case (no wildcards, no syntax).
+
+    SQLite's LIKE already ignores case (for the letters its ``lower`` folds too), so it is used as
+    it is there: wrapping both sides in ``lower`` cost a third of the curators' queue's time.
+    PostgreSQL's LIKE does not, so it gets ILIKE.
+    """
+    if dialect == SQLITE:
+        return or_(*(column.contains(needle, autoescape=True) for column in columns))
+    return or_(*(column.icontains(needle, autoescape=True) for column in columns))
+
+
+def holds(dialect: str, haystack: Any, needle: Any) -> ColumnElement[bool]:
+    """Whether the text ``haystack`` contains the text ``needle`` (both columns: no pattern)."""
+    if dialect == POSTGRESQL:
+        return func.strpos(haystack, needle) > 0
+    return func.instr(haystack, needle) > 0
+
+
+def counts_in_window(dialect: str) -> bool:
+    """Whether a page's total is best counted in the same pass (a window count): PostgreSQL.
+    On SQLite a window count costs as much as the ranking again, so it counts apart."""
+    return dialect == POSTGRESQL
+
+
+def joins_use_counts(dialect: str) -> bool:
+    """Whether per-sentence record counts are computed in one pass and hash-joined (PostgreSQL,
+    which would run a correlated subquery as a plan of its own per row) rather than one index
+    seek per row (SQLite's fastest plan)."""
+    return dialect == POSTGRESQL
+
+
+def sqlite_file(dsn: str | URL) -> str | None:
+    """The database file of a SQLite catalogue (for lock files beside it); None for any other
+    database and for an in-memory one."""
+    url = make_url(dsn)
+    database = url.database
+    if url.get_backend_name() != SQLITE or not database or database == ":memory:":
+        return None
+    return database
+
+
+def listen_conninfo(dsn: str | URL) -> str | None:
+    """A libpq connection string to ``LISTEN`` on, for a PostgreSQL catalogue; None for any other
+    (SQLite has no notifications: its workers poll)."""
+    url = make_url(dsn)
+    if url.get_backend_name() != POSTGRESQL:
+        return None
+    return url.set(drivername=POSTGRESQL).render_as_string(hide_password=False)
+
+
+def listen(connection: Any, channel: str) -> None:
+    """``LISTEN channel`` on a psycopg connection (PostgreSQL only; ``channel`` is ours, never input)."""
+    if not channel.isidentifier():
+        raise ValueError(f"not a channel name: {channel!r}")
+    connection.execute(f"LISTEN {channel}")
