@@ -32,12 +32,11 @@ from ingest.sources import SourceItem
 from record_catalogue.db import CatalogueUnavailable, busy_fault, input_fault, locked_out, one_line
 from record_catalogue.logs import PROGRESS_SECONDS, Every
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
-from record_catalogue.term_labels import KEYWORD, apply_term_labels
+from record_catalogue.term_labels import apply_term_labels, thesaurus_has_labels
 from search_index.base import BulkResult, Document, IndexBusy, SearchBackend
 from search_index.documents import RecordLike, build_document
 from search_index.restore import ensure_index
 
-KEYWORD_PREFIX = f"{KEYWORD}:"
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 # Records sent to the index between two commits: readers of a long ingest see new records every
@@ -136,6 +135,7 @@ class Pipeline:
         self.index_busy_wait = index_busy_wait
         self.waiting = waiting
         self._uncommitted: list[str] = []  # ids sent to the index writer since its last commit
+        self._thesaurus: bool | None = None  # whether the catalogue holds thesaurus terms (asked once a run)
         # Batches are prepared ahead of storing; what a batch's preparation saw of the catalogue
         # may be changed by the batches stored before it. Ids written by each stored batch of
         # the run, kept while a batch prepared before it is still to be stored.
@@ -171,6 +171,7 @@ class Pipeline:
         each batch is prepared here before the one before it is stored, as a worker would.
         """
         report = IngestReport(run_id=run_id or self.catalogue.new_run_id(), total=total)
+        self._thesaurus = None  # asked again each run: a harvest may have brought labels since
         run = {"run_id": report.run_id}
         log.info(
             "ingest run %s started%s",
@@ -346,13 +347,10 @@ class Pipeline:
             documents[row.id] = build_document(row)
         # Thesaurus keywords: their labels (harvested earlier) join the records' rows, so that
         # the documents sent carry them (``record_catalogue.term_labels``).
-        with_keywords = [
-            doc_id
-            for doc_id, document in documents.items()
-            if any(str(entity).startswith(KEYWORD_PREFIX) for entity in _entities(document))
-        ]
-        if with_keywords:
-            labelled = apply_term_labels(self.catalogue, record_ids=with_keywords)
+        if self._thesaurus is None:  # asked once a run: before a first harvest there are no labels
+            self._thesaurus = thesaurus_has_labels(self.catalogue)
+        if self._thesaurus and documents:
+            labelled = apply_term_labels(self.catalogue, record_ids=list(documents))
             for row in self.catalogue.iter_records(ids=labelled):
                 documents[row.id] = build_document(row)
         report.errors += len(errors)
@@ -534,9 +532,3 @@ def _raise_unless_input_fault(exc: SQLAlchemyError) -> None:
 
 def _not_stored(exc: SQLAlchemyError) -> str:
     return f"not stored: {str(exc).splitlines()[0]}"
-
-
-def _entities(document: Document) -> list[object]:
-    """A document's entity keys (a marker of a grouped record has none)."""
-    found = document.get("entities")
-    return list(found) if isinstance(found, list) else []

@@ -43,6 +43,12 @@ def apply_term_labels(
     return retrying(lambda: _apply(catalogue, sorted(set(record_ids)), keys))
 
 
+def thesaurus_has_labels(catalogue: Catalogue) -> bool:
+    """Whether the catalogue holds any thesaurus term (none before a first harvest: nothing to apply)."""
+    with catalogue.sessions() as session:
+        return session.scalar(select(ThesaurusTerm.identifier).limit(1)) is not None
+
+
 def _apply(catalogue: Catalogue, record_ids: list[str], keys: list[str]) -> list[str]:
     changed: list[str] = []
     with catalogue.sessions.begin() as session:

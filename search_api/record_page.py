@@ -20,7 +20,7 @@ from urllib.parse import quote
 from analyzers.entities import entity_label
 from record_catalogue.languages import LANGUAGE_NAMES, UN_LANGUAGES
 from record_catalogue.realms import REALM_NAMES, realm_catalog
-from search_index.documents import TextLike, best_texts, reader_language
+from search_index.documents import KEYWORD, TextLike, best_texts, reader_language
 
 RTL_LANGUAGES = frozenset({"ar"})
 FIELDS = ("title", "summary", "text")
@@ -37,6 +37,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "government": "Country",
         "date": "Date",
         "identifier": "Identifier",
+        "keywords": "Keywords",
         "original_language": "Original language",
         "summary": "Summary",
         "text": "Full text",
@@ -58,6 +59,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "government": "Pays",
         "date": "Date",
         "identifier": "Identifiant",
+        "keywords": "Mots-clés",
         "original_language": "Langue originale",
         "summary": "Résumé",
         "text": "Texte intégral",
@@ -81,6 +83,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "government": "País",
         "date": "Fecha",
         "identifier": "Identificador",
+        "keywords": "Palabras clave",
         "original_language": "Idioma original",
         "summary": "Resumen",
         "text": "Texto completo",
@@ -104,6 +107,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "government": "Страна",
         "date": "Дата",
         "identifier": "Идентификатор",
+        "keywords": "Ключевые слова",
         "original_language": "Язык оригинала",
         "summary": "Резюме",
         "text": "Полный текст",
@@ -125,6 +129,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "government": "国家",
         "date": "日期",
         "identifier": "标识符",
+        "keywords": "关键词",
         "original_language": "原文语言",
         "summary": "摘要",
         "text": "全文",
@@ -146,6 +151,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "government": "البلد",
         "date": "التاريخ",
         "identifier": "المعرّف",
+        "keywords": "الكلمات المفتاحية",
         "original_language": "اللغة الأصلية",
         "summary": "الملخص",
         "text": "النص الكامل",
@@ -287,6 +293,24 @@ def _language_switch(lang: str, available: Sequence[str]) -> str:
     return f'<nav class="record-languages"><ul>{"".join(links)}</ul></nav>'
 
 
+LIST_SEPARATORS = {"ar": "، ", "zh": "、"}
+
+
+def keyword_labels(entities: Any, lang: str) -> list[str]:
+    """The record's thesaurus keywords in ``lang`` (its stored labels, ``record_catalogue.term_labels``):
+    English where the thesaurus has not that language, else any; unlabelled references are left out."""
+    by_keyword: dict[str, dict[str, str]] = {}
+    for entity in entities:
+        if entity.type == KEYWORD:
+            by_keyword.setdefault(entity.entity_id, {})[entity.language] = entity.text
+    labels = []
+    for _key, texts in sorted(by_keyword.items()):
+        named = {code: text for code, text in texts.items() if code and text}
+        if named:  # a reference the thesaurus has not labelled (another record, a meeting) is no keyword
+            labels.append(named.get(lang) or named.get("en") or sorted(named.items())[0][1])
+    return labels
+
+
 def render_record(row: Any, lang: str) -> str:
     """The page of one catalogue record for a reader of ``lang``."""
     s = STRINGS[lang]
@@ -306,6 +330,9 @@ def render_record(row: Any, lang: str) -> str:
         rows.append(("date", row.date.isoformat()))
     rows.append(("identifier", row.id))
     rows.append(("original_language", language_name(row.original_language, lang)))
+    keywords = keyword_labels(row.entities, lang)
+    if keywords:
+        rows.append(("keywords", LIST_SEPARATORS.get(lang, ", ").join(keywords)))
     meta = "".join(f"<dt>{_e(s[key])}</dt><dd><bdi>{_e(value)}</bdi></dd>" for key, value in rows)
     # The heading keeps the page's direction; the title is isolated in its own language and direction.
     inner = _block("bdi", title, "") if title else f"<bdi>{_e(row.id)}</bdi>"

@@ -179,6 +179,9 @@ def build_document(row: RecordLike) -> Document:
     # Keywords' thesaurus labels, in every language the thesaurus has: found whatever the reader's
     # language, and never a language version of the record (they do not make it "translated").
     keywords = [e.text for record in every for e in record.entities if e.type == KEYWORD and e.language]
+    # A term reference is a keyword facet once the thesaurus has labelled it: records also refer to
+    # other records and meetings by identifier, which the thesaurus does not know (no GUID facets).
+    labelled = {e.entity_id for record in every for e in record.entities if e.type == KEYWORD and e.language}
     names = " ".join(dict.fromkeys([*(r.id for r in every), *fields["title"].values(), *symbols, *keywords]))
     languages = sorted({lang for by_lang in fields.values() for lang in by_lang})
     return {
@@ -193,7 +196,14 @@ def build_document(row: RecordLike) -> Document:
         "text": fields["text"],
         "status": language_status(chosen, row.original_language),
         "names": names,
-        "entities": sorted({f"{e.type}:{e.entity_id}" for record in every for e in record.entities}),
+        "entities": sorted(
+            {
+                f"{e.type}:{e.entity_id}"
+                for record in every
+                for e in record.entities
+                if e.type != KEYWORD or e.entity_id in labelled
+            }
+        ),
         "date": row.date.isoformat() if row.date else None,
         "year": row.date.year if row.date else None,
         "url": row.url,

@@ -22,7 +22,7 @@ from search_api.errors import ApiError
 from search_api.services import Services, get_services
 from search_api.understanding import Understood, interpretation, understand
 from search_index.base import Hit, SearchQuery
-from search_index.documents import reader_language
+from search_index.documents import KEYWORD, reader_language
 
 router = APIRouter(tags=["search"])
 
@@ -61,6 +61,16 @@ class SourceRecord(BaseModel):
     url: str | None
 
 
+KEYWORD_PREFIX = f"{KEYWORD}:"
+
+
+class KeywordLabel(BaseModel):
+    """A thesaurus keyword of a record: its facet value and its label in the reader's language."""
+
+    value: str = Field(description="The entity facet value, keyword:<thesaurus identifier>.")
+    label: str
+
+
 class SearchResult(BaseModel):
     """One hit, shown in the reader's language where a version exists, and saying which."""
 
@@ -88,6 +98,10 @@ class SearchResult(BaseModel):
     machine_translated: bool
     translation_status: TranslationStatus
     entities: list[str]
+    keywords: list[KeywordLabel] = Field(
+        default_factory=list,
+        description="The record's thesaurus keywords (the entity_keyword facet), labelled in the reader's language.",
+    )
     realms: list[Realm] = Field(description="Every clearing-house listing this document.")
     sources: list[SourceRecord] = Field(
         description="Every record this document is listed under (one per clearing-house or file), shown one first."
@@ -189,9 +203,11 @@ def _original(source: Mapping[str, Any], shown: dict[str, str | None]) -> Origin
     return OriginalText(title=title, summary=summary, language=language)
 
 
-def present(hit: Hit, lang: str) -> SearchResult:
-    """A search hit as the API shows it: in the reader's language where we have it, and saying so."""
+def present(hit: Hit, lang: str, thesaurus: Mapping[str, Mapping[str, str]] | None = None) -> SearchResult:
+    """A search hit as the API shows it: in the reader's language where we have it, and saying so;
+    ``thesaurus``: the harvested labels (``Services.term_labels``) its keywords are shown with."""
     source = hit.source
+    entities = source.get("entities") or []
     title, title_lang = _display(source, "title", lang)
     summary, summary_lang = _display(source, "summary", lang)
     # Engines that return no full text (results never show it) still list the languages a record has.
@@ -219,7 +235,12 @@ def present(hit: Hit, lang: str) -> SearchResult:
         display_language=display_language,
         machine_translated=has_lang and status == TranslationStatus.MACHINE,
         translation_status=TranslationStatus(status),
-        entities=source.get("entities") or [],
+        entities=entities,
+        keywords=[
+            KeywordLabel(value=key, label=entity_label(key, lang, thesaurus))
+            for key in entities
+            if key.startswith(KEYWORD_PREFIX)
+        ],
         original=_original(source, {"title": title_lang, "summary": summary_lang}),
         realms=source.get("realms") or [source["realm"]],
         sources=[SourceRecord.model_validate(one) for one in source.get("sources") or []]
@@ -424,6 +445,7 @@ def search(
     next_cursor = None
     if results.hits and len(results.hits) == size and depth < signer.max_depth:
         next_cursor = signer.encode(query_key, Cursor(list(results.hits[-1].sort), results.point_in_time, depth))
+    thesaurus = services.term_labels()
     facets: dict[str, list[FacetValue]] = {}
     for name, values in results.facets.items():
         if name == "entity":
@@ -431,7 +453,7 @@ def search(
             for value, count in values:
                 kind = value.partition(":")[0]
                 facets.setdefault(f"entity_{kind}", []).append(
-                    FacetValue(value=value, label=entity_label(value, lang, services.term_labels()), count=count)
+                    FacetValue(value=value, label=entity_label(value, lang, thesaurus), count=count)
                 )
             continue
         facets[name] = [
@@ -444,7 +466,7 @@ def search(
         size=size,
         lang=lang,
         took_ms=round(results.took_ms, 2),
-        results=[present(hit, lang) for hit in results.hits],
+        results=[present(hit, lang, thesaurus) for hit in results.hits],
         facets=facets,
         next_cursor=next_cursor,
     )

@@ -238,6 +238,17 @@ export function renderResult(result, ctx) {
     badges.append(originalToggle(original, titleNode, body, t));
   }
 
+  // The record's thesaurus keywords, labelled in the reader's language by the API.
+  let keywords = null;
+  if (Array.isArray(result.keywords) && result.keywords.length) {
+    keywords = h(
+      "p",
+      { class: "chm-keywords" },
+      srOnly(`${t("keywords")}: `),
+      ...result.keywords.map((keyword) => h("span", { class: "chm-keyword", "data-value": keyword.value }, h("bdi", {}, keyword.label))),
+    );
+  }
+
   let actions = null;
   if (recordHref) {
     const link = h("a", { class: "chm-details", href: recordHref(result), "aria-describedby": titleId }, t("details"));
@@ -247,7 +258,7 @@ export function renderResult(result, ctx) {
   return h(
     "li",
     { class: "chm-result", "data-id": result.id, "data-realm": result.realm },
-    h("article", { "aria-labelledby": titleId }, title, meta, badges.childNodes.length ? badges : null, body, actions),
+    h("article", { "aria-labelledby": titleId }, title, meta, badges.childNodes.length ? badges : null, body, keywords, actions),
   );
 }
 

@@ -22,6 +22,7 @@ RESULT_FIELDS = {
     "machine_translated",
     "translation_status",
     "entities",
+    "keywords",
     "title_highlighted",
     "original",
     "cbd_id",
@@ -46,6 +47,7 @@ def test_finds_the_sample_document_by_a_word_of_its_text(client: TestClient) -> 
     assert [r["id"] for r in body["results"]] == [COP_RECORD]
     result = body["results"][0]
     assert set(result) == RESULT_FIELDS
+    assert result["keywords"] == []  # its COP-12 reference is no thesaurus keyword (no thesaurus harvested)
     assert (result["realm"], result["schema"], result["original_language"]) == ("CHM", "meetingDocument", "ar")
     assert result["title"] == "Technical and scientific cooperation and the clearing-house mechanism"
     assert [s["id"] for s in result["sources"]] == [COP_RECORD, "UNEP-CBD-COP-12-11"]

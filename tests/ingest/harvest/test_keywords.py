@@ -39,6 +39,7 @@ MARINE_LABELS = six(
     "海洋生物勘探",
 )
 TRADITIONAL = "A1F1B2C3-D4E5-4F60-8A9B-0C1D2E3F4A5B"
+RELATED = "62352A59-805B-46AB-B767-74A97D50ADF1"
 TRADITIONAL_LABELS = {"en": "Traditional knowledge", "fr": "Connaissances traditionnelles"}
 
 
@@ -46,6 +47,7 @@ def keyword_world() -> World:
     world = World()
     body = targets_record()
     body["keywords"] = [{"identifier": MARINE}, {"identifier": TRADITIONAL}]
+    body["relatedRecords"] = [{"identifier": RELATED}]  # a reference the thesaurus does not know: no facet
     world.docs[TARGETS_RECORD] = Doc(TARGETS_RECORD, "absPermit", "2023-05-02T09:00:00Z", body)
     world.terms = {"keywords": [term(MARINE, MARINE_LABELS, 901), term(TRADITIONAL, TRADITIONAL_LABELS, 902)]}
     return world
@@ -112,6 +114,7 @@ def test_keywords_are_searchable_and_facets_in_every_language(
     assert labels[(marine, "")] == MARINE  # the reference, as the record wrote it
     assert {lang: labels[(marine, lang)] for lang in MARINE_LABELS} == MARINE_LABELS
     assert {lang for (entity, lang) in labels if entity == traditional} == {"", "en", "fr"}
+    assert {lang for (entity, lang) in labels if entity == RELATED.lower()} == {""}  # kept, never labelled
 
     # found by a keyword's label in any of the six languages, whatever the reader's language
     for lang, label in MARINE_LABELS.items():
@@ -133,6 +136,18 @@ def test_keywords_are_searchable_and_facets_in_every_language(
     }
     narrowed = search(settings, q="", lang="en", entity=f"keyword:{marine}")
     assert narrowed["total"] == 1 and narrowed["results"][0]["id"] == TARGETS_RECORD
+
+    # shown on the card (the result's keywords) and on the record's page, in the reader's language
+    card = search(settings, q="sponges", lang="fr")["results"][0]
+    assert card["keywords"] == [
+        {"value": f"keyword:{marine}", "label": "Bioprospection marine"},
+        {"value": f"keyword:{traditional}", "label": "Connaissances traditionnelles"},
+    ]
+    with TestClient(create_app(settings)) as client:
+        page = client.get(f"/record/{TARGETS_RECORD}", params={"lang": "ar"}).text
+        french = client.get(f"/record/{TARGETS_RECORD}", params={"lang": "fr"}).text
+    assert "<dt>الكلمات المفتاحية</dt><dd><bdi>التنقيب البيولوجي البحري، Traditional knowledge</bdi></dd>" in page
+    assert "<dt>Mots-clés</dt><dd><bdi>Bioprospection marine, Connaissances traditionnelles</bdi></dd>" in french
 
     # changed at the source: the update keeps its keywords' labels (the thesaurus is not asked again)
     world.log.clear()
