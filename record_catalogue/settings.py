@@ -58,7 +58,7 @@ class Settings(BaseSettings):
         default=10, ge=1, description="Requests with an invalid X-API-Key per minute per IP before 429."
     )
     api_busy_timeout: float = Field(
-        default=2.0,
+        default=5.0,
         ge=0.0,
         le=60.0,
         description="Seconds an API request waits for another writer's catalogue lock before a 503 (commands: 30).",

@@ -3,13 +3,14 @@ withdrawing one (DELETE)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from ingest.pipeline import Pipeline
+from ingest.pipeline import IngestReport, Pipeline
 from ingest.sources import SourceItem
 from ingest.sources.cbd_json import record_from_json
 from ingest.withdraw import withdraw
@@ -177,6 +178,18 @@ class PushResult(BaseModel):
     errors: list[PushError]
 
 
+# On SQLite, one writer at a time: this process's pushes queue here, so that the catalogue's busy
+# timeout (CHM_API_BUSY_TIMEOUT, short) is spent waiting only for another process's lock.
+_SQLITE_PUSHES = threading.Lock()
+
+
+def _one_writer_at_a_time(services: Services, pipeline: Pipeline, items: list[SourceItem], run_id: str) -> IngestReport:
+    if services.catalogue.engine.dialect.name != "sqlite":
+        return pipeline.run(items, None, run_id)
+    with _SQLITE_PUSHES:
+        return pipeline.run(items, None, run_id)
+
+
 @router.post("/records", response_model=PushResult, responses={401: {}, 403: {}, 422: {}})
 async def push_records(
     services: Annotated[Services, Depends(get_services)],
@@ -203,7 +216,7 @@ async def push_records(
         tagger=services.tagger,
     )
     run_id = services.catalogue.new_run_id()
-    report = await run_in_threadpool(pipeline.run, items, None, run_id)
+    report = await run_in_threadpool(_one_writer_at_a_time, services, pipeline, items, run_id)
     errors = [
         PushError(position=e.position, record_id=e.record_id, reason=e.reason)
         for e in reversed(services.catalogue.errors(run_id=run_id))
