@@ -153,14 +153,26 @@ def make_engine(dsn: str, busy_timeout: float | None = None) -> Engine:
                 ) from None
         timeout = COMMAND_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
         engine = create_engine(dsn, connect_args={"timeout": timeout, "check_same_thread": False})
+        from record_catalogue.sqlite_files import SqliteFiles  # it needs this module's errors
+
+        files = SqliteFiles(Path(database)) if database and database != ":memory:" else None
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            if files is not None:
+                files.connecting()
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA mmap_size=0")  # never map the database file (see sqlite_files)
             cursor.close()
+
+        if files is not None:
+            # Before every statement: refuse what the files, as they are now, cannot take.
+            @event.listens_for(engine, "before_cursor_execute")
+            def _files_writable(_conn, _cursor, statement, _parameters, _context, _many):  # type: ignore[no-untyped-def]
+                files.check(statement)
 
         return engine
     try:

@@ -105,7 +105,7 @@ class RateLimitMiddleware:
                     await _send_error(
                         send,
                         503,
-                        "catalogue_unavailable",
+                        exc.api_code if isinstance(exc, CatalogueUnavailable) else "catalogue_unavailable",
                         f"the catalogue is unavailable, the API key cannot be checked: {message}",
                         {"Retry-After": "30"},
                     )

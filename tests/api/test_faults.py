@@ -69,7 +69,10 @@ def test_a_read_only_catalogue_keeps_keyed_reads_and_makes_writes_503(
         assert keyed.status_code == 200, keyed.text
         push = client.post("/api/v1/records", json=RECORD, headers={"X-API-Key": key})
         assert push.status_code == 503 and push.json()["error"]["code"].startswith("catalogue_")
-        assert "readonly" in push.json()["error"]["message"]
+        assert (
+            push.json()["error"]["code"] == "catalogue_read_only"
+            and "catalogue.sqlite3" in push.json()["error"]["message"]
+        )
 
 
 def test_a_locked_catalogue_does_not_hold_up_keyed_reads(sqlite_stack: tuple[Settings, str]) -> None:
