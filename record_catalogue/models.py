@@ -75,6 +75,8 @@ class RecordRow(Base):
     declared_languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     date: Mapped[dt.date | None] = mapped_column(Date)
     url: Mapped[str | None] = mapped_column(Text)
+    # The clearing-house's own identifier (the BCH's uniqueIdentifier), migration 0013.
+    unique_identifier: Mapped[str | None] = mapped_column(String(100))
     links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     source: Mapped[str] = mapped_column(Text, default="")
     source_position: Mapped[str] = mapped_column(String(100), default="")

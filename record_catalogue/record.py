@@ -14,7 +14,7 @@ from record_catalogue.codes import Realm
 REALMS: tuple[str, ...] = tuple(realm.value for realm in Realm)
 TEXT_FIELDS: tuple[str, ...] = ("title", "summary", "text")
 NUL = "\x00"
-_PLAIN_FIELDS = ("id", "schema_name", "url", "source", "source_position", "symbol")
+_PLAIN_FIELDS = ("id", "schema_name", "url", "source", "source_position", "symbol", "unique_identifier")
 MAX_ID_CHARS = 200
 # Characters that reorder how text is displayed (U+202A-U+202E, U+2066-U+2069) or are invisible
 # marks: an id holding one can look like another id (or like a path) in a link or a log line.
@@ -90,6 +90,11 @@ class Record(BaseModel):
     terms: list[str] = Field(default_factory=list, description="Identifiers of the thesaurus terms it refers to.")
     symbol: str | None = Field(
         default=None, max_length=100, description="The document's own UN symbol (``UNEP/CBD/COP/12/11``), if any."
+    )
+    unique_identifier: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The clearing-house's own identifier beside the GUID (the BCH's uniqueIdentifier: MON-ØØ81Ø-6).",
     )
     source: str = ""
     source_position: str = ""
@@ -186,7 +191,10 @@ class Record(BaseModel):
         """
         if self._hash is None:
             # ``symbol`` only when there is one: records without keep the hashes they had before it existed.
-            exclude = {"source", "source_position"} | ({"symbol"} if self.symbol is None else set())
+            # The same for ``unique_identifier``.
+            exclude = {"source", "source_position"} | {
+                name for name in ("symbol", "unique_identifier") if getattr(self, name) is None
+            }
             payload = self.model_dump(mode="json", exclude=exclude)
             # surrogatepass: a Record is validated free of lone surrogates, but hashing must never
             # be the step that stops an import.

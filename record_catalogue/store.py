@@ -146,6 +146,7 @@ class StoredRecord(NamedTuple):
     texts: tuple[StoredText, ...]
     entities: tuple[StoredEntity, ...]
     group_id: str | None = None  # a new record joins a group only once stored (``BatchStored.regrouped``)
+    unique_identifier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ _RECORD_COLUMNS = (
     "created_at",
     "updated_at",
     "needs_index",
+    "unique_identifier",
 )
 _TEXT_COLUMNS = (
     "record_id",
@@ -266,6 +268,7 @@ class RowMaker:
             now,
             now,
             True,
+            record.unique_identifier,
         )
         text_rows = [
             self.text(
@@ -321,6 +324,7 @@ def stored_record(item: Upsert, now: datetime) -> StoredRecord:
         original_language=item.original_language,
         date=record.date,
         url=record.url,
+        unique_identifier=record.unique_identifier,
         updated_at=now,
         texts=tuple(
             StoredText(t.field, t.language, t.text, Provenance.ORIGINAL, TextStatus.CURRENT) for t in item.texts
@@ -529,6 +533,7 @@ class Catalogue:
         row.declared_languages = list(record.declared_languages)
         row.date = record.date
         row.url = record.url
+        row.unique_identifier = record.unique_identifier
         row.links = [link.model_dump() for link in record.links]
         row.source = record.source
         row.source_position = record.source_position

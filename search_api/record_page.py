@@ -20,7 +20,7 @@ from urllib.parse import quote
 from analyzers.entities import entity_label
 from record_catalogue.languages import LANGUAGE_NAMES, UN_LANGUAGES
 from record_catalogue.realms import REALM_NAMES, realm_catalog
-from search_index.documents import KEYWORD, TextLike, best_texts, reader_language
+from search_index.documents import KEYWORD, TextLike, best_texts, cbd_identifier, reader_language
 
 RTL_LANGUAGES = frozenset({"ar"})
 FIELDS = ("title", "summary", "text")
@@ -328,7 +328,8 @@ def render_record(row: Any, lang: str) -> str:
         rows.append(("government", entity_label(f"country:{row.government.lower()}", lang)))
     if row.date:
         rows.append(("date", row.date.isoformat()))
-    rows.append(("identifier", row.id))
+    # The identifier readers know it by (the BCH's uniqueIdentifier, a document symbol), else the id.
+    rows.append(("identifier", cbd_identifier(row) or row.id))
     rows.append(("original_language", language_name(row.original_language, lang)))
     keywords = keyword_labels(row.entities, lang)
     if keywords:

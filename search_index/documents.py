@@ -130,8 +130,12 @@ _GUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4
 
 
 def cbd_identifier(row: RecordLike) -> str | None:
-    """The identifier readers of the clearing-house know the record by: its document symbol (the
-    first in its original title, then summary, then text), else its id unless that is a GUID."""
+    """The identifier readers of the clearing-house know the record by: the clearing-house's own
+    (the BCH's uniqueIdentifier, kept by the catalogue), else its document symbol (the first in
+    its original title, then summary, then text), else its id unless that is a GUID."""
+    own = getattr(row, "unique_identifier", None)  # a RecordRow or StoredRecord has it
+    if own:
+        return str(own)
     originals = [t for t in row.texts if t.provenance == Provenance.ORIGINAL and t.text]
     for field in TEXT_FIELDS:
         for text in originals:

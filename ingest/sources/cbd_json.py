@@ -160,6 +160,7 @@ def record_from_json(doc: Any, source: str, position: str, realm_hint: str | Non
             links=_links(doc),
             terms=_terms(doc),
             symbol=_symbol(doc),
+            unique_identifier=_unique_identifier(doc),
             source=source,
             source_position=position,
         )
@@ -171,6 +172,15 @@ def _symbol(doc: dict[str, Any]) -> str | None:
     """A meeting document's own symbol (``"symbol": "UNEP/CBD/COP/12/11"``): it names the document
     wherever it is listed, so copies of it are recognised (``record_catalogue.duplicates``)."""
     value = doc.get("symbol")
+    if isinstance(value, str) and 0 < len(value.strip()) <= 100:
+        return value.strip()
+    return None
+
+
+def _unique_identifier(doc: dict[str, Any]) -> str | None:
+    """The clearing-house's own identifier (the BCH's ``"uniqueIdentifier": "MON-ØØ81Ø-6"``):
+    what its readers call the record by, shown on cards instead of the GUID."""
+    value = doc.get("uniqueIdentifier")
     if isinstance(value, str) and 0 < len(value.strip()) <= 100:
         return value.strip()
     return None

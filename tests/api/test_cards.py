@@ -176,3 +176,8 @@ def test_the_cbd_identifier_is_the_document_symbol_not_the_guid(client: TestClie
     assert "UNEP-CBD-COP-12-11" in [s["id"] for s in meeting["sources"]]
     permit = by_id["B5F49425-6551-483C-9C00-1E7B8E529121"]
     assert permit["cbd_id"] is None  # a GUID is not shown as the CBD's identifier
+    # A BCH record keeps the clearing-house's own identifier (its uniqueIdentifier) from ingest.
+    lmo = by_id["9F828CDC-B20C-44BD-8980-CDD0EDC77D2F"]
+    assert lmo["realm"] == "BCH" and lmo["cbd_id"] == "MON-ØØ81Ø-6"
+    export = client.get("/api/v1/search/export", params={"format": "json", "realm": "BCH"}).json()
+    assert {r["id"]: r["cbd_id"] for r in export["results"]}["9F828CDC-B20C-44BD-8980-CDD0EDC77D2F"] == "MON-ØØ81Ø-6"

@@ -135,3 +135,26 @@ def test_the_page_has_every_string_in_every_language() -> None:
     assert {lang: sorted(keys ^ set(strings)) for lang, strings in STRINGS.items()} == {
         lang: [] for lang in ("en", "fr", "es", "ru", "zh", "ar")
     }
+
+
+def test_the_page_names_the_record_by_the_clearing_houses_identifier(settings: Settings) -> None:
+    """A BCH record is shown with its uniqueIdentifier (kept by the catalogue), not its GUID; the
+    update path stores it as the insert path does."""
+    guid = "9F828CDC-B20C-44BD-8980-CDD0EDC77D2F"
+    catalogue = Catalogue(settings.catalogue_dsn)
+    record = Record.model_validate(
+        {"id": guid, "realm": "BCH", "schema_name": "modifiedOrganism", "title": {"en": "Maize YieldGard"}}
+    )
+    catalogue.upsert(record, [TextVersion("title", "en", "Maize YieldGard", "en", 0.99)], "en")
+    with TestClient(create_app(settings)) as client:
+        page = client.get(f"/record/{guid}", params={"lang": "fr"})
+        # Without one, the page falls back to the record's id.
+        assert page.status_code == 200 and f"<dt>Identifiant</dt><dd><bdi>{guid}</bdi></dd>" in page.text
+        kept = Record.model_validate({**record.model_dump(), "unique_identifier": "MON-ØØ81Ø-6"})
+        assert kept.content_hash() != record.content_hash()  # a new identifier is a change
+        catalogue.upsert(kept, [TextVersion("title", "en", "Maize YieldGard", "en", 0.99)], "en")
+        page = client.get(f"/record/{guid}", params={"lang": "fr"})
+        assert "<dt>Identifiant</dt><dd><bdi>MON-ØØ81Ø-6</bdi></dd>" in page.text
+    row = catalogue.get(guid)
+    assert row is not None and row.unique_identifier == "MON-ØØ81Ø-6"
+    catalogue.close()
