@@ -30,6 +30,7 @@ class AuditAction(StrEnum):
     TRANSLATION_MACHINE = "translation.machine"  # the worker stored fields' machine translations
     TRANSLATION_REVIEWED = "translation.reviewed"  # a curator approved or corrected a segment
     TRANSLATION_REJECTED = "translation.rejected"  # a curator rejected a segment
+    TRANSLATION_BULK_REVIEWED = "translation.bulk_reviewed"  # a curator approved a filtered set at once
     TRANSLATION_CURATED = "translation.curated"  # fields re-assembled after a curator's change
 
 

@@ -10,12 +10,12 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from importlib import resources
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import URL, Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.errors import Cause, Unavailable
@@ -35,6 +35,11 @@ MIGRATION_LOCK_KEY = 0x43484D4D49  # "CHMMI": the advisory lock of processes mig
 # 503 + Retry-After at once can retry, one kept waiting half a minute holds a connection and a
 # worker thread meanwhile.
 COMMAND_BUSY_TIMEOUT = 30.0
+
+Sessions: TypeAlias = sessionmaker[Session]
+"""How the rest of the project names a catalogue's sessions: it hands them to the catalogue's
+functions and classes (``record_catalogue.memory_store``, ``work_queue``…), never opens one."""
+
 IN_LIST_SIZE = 500  # values in one IN (...) list: within what every database accepts
 
 
@@ -56,6 +61,22 @@ class CatalogueBusy(CatalogueUnavailable):
 
     cause = Cause.BUSY
     error_code = "catalogue_busy"
+
+
+def catalogue_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the catalogue cannot be reached now (a restart, a network cut): the
+    operation is worth running again in a moment, and nothing about the data was wrong."""
+    return isinstance(exc, OperationalError | CatalogueUnavailable)
+
+
+def connection_trouble(exc: BaseException) -> str | None:
+    """How the catalogue failed ``exc``'s operation if the database (not the data) is at fault:
+    ``unreachable``, ``connection lost`` (a connection dropped mid-transaction); None otherwise."""
+    if catalogue_unreachable(exc):
+        return "unreachable"
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return "connection lost"
+    return None
 
 
 def sqlstate(exc: BaseException) -> str | None:

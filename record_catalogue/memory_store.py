@@ -19,12 +19,12 @@ returns (``SegmentState``, ``Remembered``) and never writes SQL itself.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -458,3 +458,36 @@ class TranslationMemory:
                     TranslationMemoryEntry.provenance == provenance, TranslationMemoryEntry.engine == SEGMENT_ENGINE
                 )
             return int(session.scalar(stmt) or 0)
+
+
+EXPORT_STATUSES = ("current", "reviewed", "machine", "all")
+
+
+def _exported(status: str) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [TranslationMemoryEntry.engine == SEGMENT_ENGINE]
+    if status == "reviewed":
+        conditions += [TranslationMemoryEntry.provenance == "reviewed", TranslationMemoryEntry.status != "rejected"]
+    elif status == "machine":
+        conditions += [TranslationMemoryEntry.provenance == "machine", TranslationMemoryEntry.status == "current"]
+    elif status == "current":
+        conditions.append(TranslationMemoryEntry.status.in_(("current", "stale")))
+    elif status != "all":
+        raise ValueError(f"status must be one of {', '.join(EXPORT_STATUSES)}, not {status!r}")
+    return conditions
+
+
+def segments_to_export(
+    sessions: sessionmaker[Session], status: str = "current", languages: Sequence[str] = ()
+) -> Iterator[TranslationMemoryEntry]:
+    """The segment rows of ``status`` (one of EXPORT_STATUSES), into ``languages`` if any, by id.
+
+    ``current`` is what readers may get: reviewed translations (stale ones too: still right for
+    their sentence) and current machine ones; ``reviewed`` and ``machine`` those alone; ``all``
+    adds rejected and failed ones. Read a few hundred rows at a time (a memory may be large).
+    """
+    conditions = _exported(status)
+    with sessions() as session:
+        stmt = select(TranslationMemoryEntry).where(*conditions).order_by(TranslationMemoryEntry.id)
+        if languages:
+            stmt = stmt.where(TranslationMemoryEntry.target_language.in_(list(languages)))
+        yield from session.scalars(stmt.execution_options(yield_per=500))

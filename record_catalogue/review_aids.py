@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from record_catalogue.db import Sessions
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
 from record_catalogue.models import FieldText, RecordRow
 
@@ -78,7 +79,7 @@ class SentencePlace:
 
 
 def sentence_places(
-    session: Session, segments: Sequence[tuple[str, str, str]]
+    sessions: Sessions, segments: Sequence[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], SentencePlace]:
     """For each ``(source_hash, source_language, target_language)``, the first (by record id and
     field) live record field that uses it, with that field's original text; segments used by no
@@ -86,52 +87,53 @@ def sentence_places(
     wanted = list(dict.fromkeys(segments))
     if not wanted:
         return {}
-    first = (
-        select(
+    with sessions() as session:
+        first = (
+            select(
+                _USE.source_hash,
+                _USE.source_language,
+                _USE.target_language,
+                func.min(_USE.record_id).label("record_id"),
+            )
+            .where(_USE.source_hash.in_(sorted({digest for digest, _s, _t in wanted})))
+            .group_by(_USE.source_hash, _USE.source_language, _USE.target_language)
+        )
+        records: dict[tuple[str, str, str], str] = {}
+        for digest, source, target, record_id in session.execute(first):
+            key = (str(digest), str(source), str(target))
+            if key in wanted:
+                records[key] = str(record_id)
+        if not records:
+            return {}
+        fields = select(
             _USE.source_hash,
             _USE.source_language,
             _USE.target_language,
-            func.min(_USE.record_id).label("record_id"),
+            _USE.record_id,
+            _USE.field,
+            FieldText.text,
+        ).join(
+            FieldText,
+            and_(
+                FieldText.record_id == _USE.record_id,
+                FieldText.field == _USE.field,
+                FieldText.language == _USE.source_language,
+                FieldText.provenance == "original",
+            ),
         )
-        .where(_USE.source_hash.in_(sorted({digest for digest, _s, _t in wanted})))
-        .group_by(_USE.source_hash, _USE.source_language, _USE.target_language)
-    )
-    records: dict[tuple[str, str, str], str] = {}
-    for digest, source, target, record_id in session.execute(first):
-        key = (str(digest), str(source), str(target))
-        if key in wanted:
-            records[key] = str(record_id)
-    if not records:
-        return {}
-    fields = select(
-        _USE.source_hash,
-        _USE.source_language,
-        _USE.target_language,
-        _USE.record_id,
-        _USE.field,
-        FieldText.text,
-    ).join(
-        FieldText,
-        and_(
-            FieldText.record_id == _USE.record_id,
-            FieldText.field == _USE.field,
-            FieldText.language == _USE.source_language,
-            FieldText.provenance == "original",
-        ),
-    )
-    fields = fields.where(
-        _USE.record_id.in_(sorted(set(records.values()))),
-        _USE.source_hash.in_(sorted({digest for digest, _s, _t in records})),
-    ).order_by(_USE.record_id, _USE.field)
-    places: dict[tuple[str, str, str], SentencePlace] = {}
-    for digest, source, target, record_id, field, text in session.execute(fields):
-        key = (str(digest), str(source), str(target))
-        if records.get(key) == record_id and key not in places:
-            places[key] = SentencePlace(str(record_id), str(field), str(text))
-    return places
+        fields = fields.where(
+            _USE.record_id.in_(sorted(set(records.values()))),
+            _USE.source_hash.in_(sorted({digest for digest, _s, _t in records})),
+        ).order_by(_USE.record_id, _USE.field)
+        places: dict[tuple[str, str, str], SentencePlace] = {}
+        for digest, source, target, record_id, field, text in session.execute(fields):
+            key = (str(digest), str(source), str(target))
+            if records.get(key) == record_id and key not in places:
+                places[key] = SentencePlace(str(record_id), str(field), str(text))
+        return places
 
 
-def pair_length_ratios(session: Session, segment_engine: str) -> dict[tuple[str, str], float]:
+def pair_length_ratios(sessions: Sessions, segment_engine: str) -> dict[tuple[str, str], float]:
     """Per (source, target) language pair, the total length of current translations over the total
     length of their sources (characters), for pairs with at least MIN_RATIO_SAMPLES of them.
 
@@ -148,8 +150,9 @@ def pair_length_ratios(session: Session, segment_engine: str) -> dict[tuple[str,
         .where(_TM.engine == segment_engine, _TM.status == "current")
         .group_by(_TM.source_language, _TM.target_language)
     )
-    ratios: dict[tuple[str, str], float] = {}
-    for source, target, count, source_length, target_length in session.execute(stmt):
-        if int(count or 0) >= MIN_RATIO_SAMPLES and source_length:
-            ratios[(str(source), str(target))] = float(target_length or 0) / float(source_length)
-    return ratios
+    with sessions() as session:
+        ratios: dict[tuple[str, str], float] = {}
+        for source, target, count, source_length, target_length in session.execute(stmt):
+            if int(count or 0) >= MIN_RATIO_SAMPLES and source_length:
+                ratios[(str(source), str(target))] = float(target_length or 0) / float(source_length)
+        return ratios

@@ -1,7 +1,7 @@
 """The translation backlog's tables, declared on the catalogue's ``Base`` (migration 0008).
 
 Why in the catalogue: several ``chm-search translate --worker`` processes, on one machine or
-many, share one backlog, and the catalogue is the one thing they all reach. ``translate.work``
+many, share one backlog, and the catalogue is the one thing they all reach. ``record_catalogue.work_queue``
 reads and writes these tables.
 
 - ``translation_work``: one row per record whose original texts changed since a worker last went

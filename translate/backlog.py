@@ -8,26 +8,21 @@ model or a curator does. A field with originals in two languages counts once per
 language. The rate is what the workers stored over the last ``window`` seconds (field versions
 and model segments), and the ETA divides what is left by it.
 
-The counting queries are aggregates over ``field_texts`` (index-backed anti-joins); the health
-route calls :func:`cached_backlog`, which keeps a result for a few seconds.
+The counting queries are aggregates over ``field_texts`` (index-backed anti-joins,
+``record_catalogue.backlog_counts``); the health route calls :func:`cached_backlog`, which keeps a
+result for a few seconds.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased, sessionmaker
-
-from record_catalogue.memory_models import TranslationMemoryEntry
-from record_catalogue.memory_store import SEGMENT_ENGINE
-from record_catalogue.models import FieldText
-from record_catalogue.work_models import TranslationWork
+from record_catalogue.backlog_counts import count_backlog
+from record_catalogue.db import Sessions
 
 WINDOW_SECONDS = 600.0
 CACHE_SECONDS = 10.0
@@ -101,79 +96,28 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes % 60:02d} min" if hours < 48 else f"{hours // 24} days {hours % 24} h"
 
 
-def backlog_status(
-    sessions: sessionmaker[Session], languages: Sequence[str], window: float = WINDOW_SECONDS
-) -> BacklogStatus:
+def backlog_status(sessions: Sessions, languages: Sequence[str], window: float = WINDOW_SECONDS) -> BacklogStatus:
     """The backlog of a catalogue for the configured ``languages``."""
-    status = BacklogStatus(window_seconds=window)
-    original = aliased(FieldText)
-    other = aliased(FieldText)
-    now = time.time()
-    since = dt.datetime.fromtimestamp(now - window, dt.UTC)
-    with sessions() as session:
-        for target in languages:
-            done = exists().where(
-                other.record_id == original.record_id,
-                other.field == original.field,
-                other.language == target,
-                or_(other.provenance == "original", other.status != "stale"),
-            )
-            stmt = (
-                select(original.language, func.count())
-                .where(
-                    original.provenance == "original",
-                    original.language != target,
-                    original.language.in_(list(languages)),
-                    func.length(func.trim(original.text)) > 0,
-                    ~done,
-                )
-                .group_by(original.language)
-            )
-            for source, count in session.execute(stmt):
-                status.pairs.append(PairBacklog(str(source), target, int(count)))
-        stuck = (
-            select(FieldText.language, FieldText.status, func.count())
-            .where(FieldText.provenance == "machine", FieldText.status.in_(["failed", "pending"]))
-            .group_by(FieldText.language, FieldText.status)
-        )
-        for language, state, count in session.execute(stuck):
-            (status.failed if state == "failed" else status.pending)[str(language)] = int(count)
-        status.queued_records = int(session.scalar(select(func.count()).select_from(TranslationWork)) or 0)
-        live = and_(TranslationWork.leased_by.is_not(None), TranslationWork.leased_until >= now)
-        status.leased_records = int(session.scalar(select(func.count()).where(live)) or 0)
-        status.workers = int(
-            session.scalar(select(func.count(func.distinct(TranslationWork.leased_by))).where(live)) or 0
-        )
-        status.held_back_records = int(
-            session.scalar(
-                select(func.count()).where(TranslationWork.last_error.is_not(None), TranslationWork.leased_by.is_(None))
-            )
-            or 0
-        )
-        fields_done = session.scalar(
-            select(func.count()).where(
-                FieldText.provenance == "machine",
-                FieldText.status.in_(["current", "failed"]),
-                FieldText.updated_at >= since,
-            )
-        )
-        segments_done = session.scalar(
-            select(func.count()).where(
-                TranslationMemoryEntry.engine != SEGMENT_ENGINE,
-                TranslationMemoryEntry.updated_at >= since,
-            )
-        )
-    status.pairs.sort(key=lambda pair: (pair.source, pair.target))
-    status.fields_per_second = int(fields_done or 0) / window
-    status.segments_per_second = int(segments_done or 0) / window
-    return status
+    counts = count_backlog(sessions, languages, window)
+    return BacklogStatus(
+        pairs=[PairBacklog(*pair) for pair in sorted(counts.to_translate)],
+        failed=counts.failed,
+        pending=counts.pending,
+        queued_records=counts.queued_records,
+        leased_records=counts.leased_records,
+        held_back_records=counts.held_back_records,
+        workers=counts.workers,
+        fields_per_second=counts.fields_done / window,
+        segments_per_second=counts.segments_done / window,
+        window_seconds=window,
+    )
 
 
 _cache: dict[tuple[str, tuple[str, ...]], tuple[float, BacklogStatus]] = {}
 _cache_lock = threading.Lock()
 
 
-def cached_backlog(sessions: sessionmaker[Session], key: str, languages: Sequence[str]) -> BacklogStatus:
+def cached_backlog(sessions: Sessions, key: str, languages: Sequence[str]) -> BacklogStatus:
     """:func:`backlog_status`, kept for CACHE_SECONDS per catalogue (health checks come often)."""
     cache_key = (key, tuple(languages))
     with _cache_lock:

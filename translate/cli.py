@@ -31,11 +31,21 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from record_catalogue.dialect import is_postgresql
 from record_catalogue.languages import UN_LANGUAGES
-from record_catalogue.memory_store import TranslationMemory
+from record_catalogue.memory_store import EXPORT_STATUSES, TranslationMemory
 from record_catalogue.record import REALMS
 from record_catalogue.settings import Settings, get_settings
 from record_catalogue.store import Catalogue
+from record_catalogue.work_queue import (
+    Backlog,
+    Heartbeat,
+    SentenceClaims,
+    Waker,
+    WorkerLockError,
+    single_worker,
+    worker_name,
+)
 from search_index.factory import get_backend
 from translate.argos_engine import ArgosEngine
 from translate.backlog import backlog_status
@@ -53,9 +63,8 @@ from translate.packages import (
 )
 from translate.status import reach_by_package
 from translate.tbx import TermbaseError, export_glossary, import_glossary
-from translate.tmx import EXPORT_STATUSES, TmxError, apply_units, export_tmx, read_tmx
+from translate.tmx import TmxError, apply_units, export_tmx, read_tmx
 from translate.translator import Translator
-from translate.work import Backlog, Heartbeat, SentenceClaims, Waker, WorkerLockError, single_worker, worker_name
 from translate.worker import TranslateReport, TranslateWorker
 
 console = Console(stderr=True)
@@ -119,7 +128,7 @@ def translate(
     except (OSError, ValueError) as exc:
         raise _fail(f"glossary: {exc}", 2) from None
     catalogue = Catalogue(settings.catalogue_dsn)
-    postgres = catalogue.engine.dialect.name == "postgresql"
+    postgres = is_postgresql(catalogue.engine)  # workers share the backlog and claim sentences
     try:
         with single_worker(settings.catalogue_dsn):
             report = _translate_with(

@@ -120,8 +120,7 @@ def typical_ratios(catalogue: Catalogue) -> dict[tuple[str, str], float]:
         hit = _ratios.get(catalogue.dsn)
         if hit is not None and time.monotonic() - hit[0] < RATIO_CACHE_SECONDS:
             return hit[1]
-    with catalogue.sessions() as session:
-        ratios = pair_length_ratios(session, SEGMENT_ENGINE)
+    ratios = pair_length_ratios(catalogue.sessions, SEGMENT_ENGINE)
     with _ratios_lock:
         _ratios[catalogue.dsn] = (time.monotonic(), ratios)
     return ratios
@@ -133,8 +132,7 @@ def notes_for(catalogue: Catalogue, sentences: Sequence[Item]) -> dict[int, Sent
         return {}
     ratios = typical_ratios(catalogue)
     keys = {s.id: (text_hash(s.source_text), s.source_language, s.target_language) for s in sentences}
-    with catalogue.sessions() as session:
-        places = sentence_places(session, list(keys.values()))
+    places = sentence_places(catalogue.sessions, list(keys.values()))
     notes: dict[int, SentenceNotes] = {}
     for sentence in sentences:
         place = places.get(keys[sentence.id])

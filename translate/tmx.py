@@ -28,24 +28,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session, sessionmaker
-
+from record_catalogue.db import Sessions
 from record_catalogue.errors import BadInput
 from record_catalogue.languages import UN_LANGUAGES
-from record_catalogue.memory_models import TranslationMemoryEntry
-from record_catalogue.memory_store import (
-    SEGMENT_ENGINE,
-    add_segment,
-    lock_for_write,
-    segment_row,
-    write_reviewed,
-)
+from record_catalogue.memory_store import segments_to_export
 from record_catalogue.models import utcnow
+from record_catalogue.translation_writes import translation_writes
 from translate.assembly import segments_of
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-EXPORT_STATUSES = ("current", "reviewed", "machine", "all")
 IMPORT_ENGINE = "import"
 MAX_DEPTH = 64  # element nesting: <tmx><body><tu><tuv><seg><hi>… needs six or so
 _DATE = "%Y%m%dT%H%M%SZ"
@@ -104,22 +95,7 @@ def _prop(parent: ET.Element, kind: str, value: str | int | None) -> None:
         ET.SubElement(parent, "prop", type=f"x-chm-{kind}").text = str(value)
 
 
-def _selected(status: str) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [TranslationMemoryEntry.engine == SEGMENT_ENGINE]
-    if status == "reviewed":
-        conditions += [TranslationMemoryEntry.provenance == "reviewed", TranslationMemoryEntry.status != "rejected"]
-    elif status == "machine":
-        conditions += [TranslationMemoryEntry.provenance == "machine", TranslationMemoryEntry.status == "current"]
-    elif status == "current":
-        conditions.append(TranslationMemoryEntry.status.in_(("current", "stale")))
-    elif status != "all":
-        raise ValueError(f"status must be one of {', '.join(EXPORT_STATUSES)}, not {status!r}")
-    return conditions
-
-
-def export_tmx(
-    sessions: sessionmaker[Session], path: Path, status: str = "current", languages: tuple[str, ...] = ()
-) -> int:
+def export_tmx(sessions: Sessions, path: Path, status: str = "current", languages: tuple[str, ...] = ()) -> int:
     """Write the memory's segments (``status``: current, reviewed, machine or all) to ``path``; count them.
 
     ``current`` is what readers may get: reviewed translations (stale ones too: still right for
@@ -139,34 +115,30 @@ def export_tmx(
     ET.SubElement(root, "header", header)
     body = ET.SubElement(root, "body")
     count = 0
-    with sessions() as session:
-        stmt = select(TranslationMemoryEntry).where(*_selected(status)).order_by(TranslationMemoryEntry.id)
-        if languages:
-            stmt = stmt.where(TranslationMemoryEntry.target_language.in_(languages))
-        for row in session.scalars(stmt.execution_options(yield_per=500)):
-            unit = ET.SubElement(
-                body,
-                "tu",
-                tuid=str(row.id),
-                srclang=row.source_language,
-                creationdate=_stamp(row.created_at),
-                changedate=_stamp(row.updated_at),
-            )
-            creator = row.machine_engine or row.actor
-            if creator:
-                unit.set("creationid", creator)
-            if row.actor:
-                unit.set("changeid", row.actor)
-            _prop(unit, "provenance", row.provenance)
-            _prop(unit, "status", row.status)
-            _prop(unit, "version", row.version)
-            _prop(unit, "engine", row.machine_engine)
-            _prop(unit, "model", row.machine_model)
-            _prop(unit, "pivot", row.pivot)
-            for language, text in ((row.source_language, row.source_text), (row.target_language, row.target_text)):
-                variant = ET.SubElement(unit, "tuv", {XML_LANG: language})
-                ET.SubElement(variant, "seg").text = text
-            count += 1
+    for row in segments_to_export(sessions, status, languages):
+        unit = ET.SubElement(
+            body,
+            "tu",
+            tuid=str(row.id),
+            srclang=row.source_language,
+            creationdate=_stamp(row.created_at),
+            changedate=_stamp(row.updated_at),
+        )
+        creator = row.machine_engine or row.actor
+        if creator:
+            unit.set("creationid", creator)
+        if row.actor:
+            unit.set("changeid", row.actor)
+        _prop(unit, "provenance", row.provenance)
+        _prop(unit, "status", row.status)
+        _prop(unit, "version", row.version)
+        _prop(unit, "engine", row.machine_engine)
+        _prop(unit, "model", row.machine_model)
+        _prop(unit, "pivot", row.pivot)
+        for language, text in ((row.source_language, row.source_text), (row.target_language, row.target_text)):
+            variant = ET.SubElement(unit, "tuv", {XML_LANG: language})
+            ET.SubElement(variant, "seg").text = text
+        count += 1
     ET.indent(root)
     ET.ElementTree(root).write(path, encoding="UTF-8", xml_declaration=True)
     return count
@@ -302,23 +274,16 @@ def _units(
         )
 
 
-def apply_units(sessions: sessionmaker[Session], units: list[Unit], origin: str) -> ImportReport:
+def apply_units(sessions: Sessions, units: list[Unit], origin: str) -> ImportReport:
     """Write the units into the memory in one transaction (see the module's rules)."""
     report = ImportReport()
-    with sessions.begin() as session:
-        lock_for_write(session)
+    with translation_writes(sessions) as tx:
         for unit in units:
+            key = (unit.source, unit.target, unit.source_text)
             if unit.reviewed:
-                existing = segment_row(session, unit.source, unit.target, unit.source_text)
-                was_new = existing is None
-                _row, changed = write_reviewed(
-                    session,
-                    unit.source,
-                    unit.target,
-                    unit.source_text,
-                    unit.target_text,
-                    unit.actor or IMPORT_ENGINE,
-                    (unit.engine, unit.model),
+                was_new = tx.segment(key) is None
+                _row, changed = tx.write_reviewed(
+                    key, unit.target_text, unit.actor or IMPORT_ENGINE, (unit.engine, unit.model)
                 )
                 if not changed:
                     report.unchanged += 1
@@ -327,16 +292,13 @@ def apply_units(sessions: sessionmaker[Session], units: list[Unit], origin: str)
                     report.reviewed_new += 1
                 else:
                     report.reviewed_changed += 1
-                report.reviewed_segments.append((unit.source, unit.target, unit.source_text))
+                report.reviewed_segments.append(key)
                 continue
-            if segment_row(session, unit.source, unit.target, unit.source_text) is not None:
+            if tx.segment(key) is not None:
                 report.kept += 1
                 continue
-            add_segment(
-                session,
-                unit.source,
-                unit.target,
-                unit.source_text,
+            tx.add_segment(
+                key,
                 unit.actor or IMPORT_ENGINE,
                 utcnow(),
                 target_text=unit.target_text,

@@ -35,11 +35,11 @@ from dataclasses import dataclass
 
 from analyzers.detect import LanguageDetector
 from record_catalogue.memory_store import MachineSegment, NewSegment, Remembered, SegmentState, TranslationMemory
+from record_catalogue.work_queue import SentenceClaims
 from translate.assembly import Layout
 from translate.engines import Route, Routes, TranslationEngine
 from translate.gate import check_language, check_segment
 from translate.glossary import Glossary, Protected
-from translate.work import SentenceClaims
 
 COPIED = "already in the target language"
 COPY_MIN_LETTERS = 30

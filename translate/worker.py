@@ -31,30 +31,27 @@ answered by the translation memory without calling the model. A source text chan
 Two ways to find the work: :meth:`TranslateWorker.run` reads every record (``chm-search
 translate``: the whole catalogue, e.g. after installing a model); :meth:`TranslateWorker.work`
 takes leased batches from the shared backlog (``chm-search translate --worker``, any number of
-processes on PostgreSQL: ``translate.work``), and with ``follow`` keeps waiting for new work.
+processes on PostgreSQL: ``record_catalogue.work_queue``), and with ``follow`` keeps waiting for new work.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, selectinload
-
-from record_catalogue.db import CatalogueUnavailable, one_line
+from record_catalogue.audit import AuditAction
+from record_catalogue.db import catalogue_unreachable, connection_trouble, one_line
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.logs import PROGRESS_SECONDS, Every
-from record_catalogue.memory_store import SegmentState, load_states, lock_for_write
-from record_catalogue.models import AuditEntry, FieldText, RecordRow, utcnow
-from record_catalogue.segment_uses import replace_uses
-from record_catalogue.store import Catalogue, locked_rows
-from record_catalogue.work_models import TranslationWork
+from record_catalogue.memory_store import SegmentState
+from record_catalogue.models import FieldText, RecordRow, utcnow
+from record_catalogue.record_reads import count_live_records, record_pages, records_pending_a_model, records_with_texts
+from record_catalogue.store import Catalogue
+from record_catalogue.translation_writes import TranslationWrite, translation_writes
+from record_catalogue.work_queue import Backlog, Heartbeat, Lease, Waker, clear_rows
 from search_index.base import IndexUnavailable, SearchBackend
 from search_index.restore import ensure_index
 from search_index.sync import reindex
@@ -62,7 +59,6 @@ from translate.engines import PIVOT_LANGUAGE
 from translate.fields import FieldOutcome, assemble, write_outcome
 from translate.gate import check_language
 from translate.translator import Stats, TextRequest, TextResult, Translator
-from translate.work import Backlog, Heartbeat, Lease, Waker, clear_rows
 
 log = logging.getLogger(__name__)
 BATCH_RECORDS = 64
@@ -296,34 +292,28 @@ class TranslateWorker:
                             continue
                         break
                     self._work_leases(backlog, leases, targets, models, report)
-                except (OperationalError, CatalogueUnavailable) as exc:
+                except Exception as exc:
+                    trouble = connection_trouble(exc)
+                    if trouble is None:
+                        raise
                     report.catalogue_errors += 1
-                    say(f"catalogue unreachable, retrying in 2s: {one_line(exc)}")
+                    say(f"catalogue {trouble}, retrying in 2s: {one_line(exc)}")
                     stop.wait(2.0)
-                except DBAPIError as exc:
-                    if exc.connection_invalidated:
-                        report.catalogue_errors += 1
-                        say(f"catalogue connection lost, retrying in 2s: {one_line(exc)}")
-                        stop.wait(2.0)
+                    if trouble != "unreachable":
                         continue
-                    raise
                 if progress is not None:
                     progress(report)
-        with contextlib.suppress(OperationalError, CatalogueUnavailable):
+        try:
             backlog.release()  # else the leases run out by themselves
+        except Exception as exc:
+            if not catalogue_unreachable(exc):
+                raise
         _finished("translate worker", report)
         return report
 
     def _requeue_pending(self, backlog: Backlog) -> None:
         """Queue the records with fields pending for want of a model (a model may have been installed)."""
-        with self.catalogue.sessions() as session:
-            ids = list(
-                session.scalars(
-                    select(FieldText.record_id)
-                    .where(FieldText.provenance == "machine", FieldText.status == "pending")
-                    .distinct()
-                )
-            )
+        ids = records_pending_a_model(self.catalogue.sessions)
         if ids:
             backlog.enqueue(ids)
 
@@ -347,14 +337,9 @@ class TranslateWorker:
         try:
             if jobs:
                 self._process(jobs, report)
-        except (OperationalError, CatalogueUnavailable):
-            raise
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise
-            self._split_or_fail(backlog, leases, rows, jobs, targets, models, report, exc)
-            return
         except Exception as exc:  # a model or a record that breaks the batch: find which, keep the rest
+            if connection_trouble(exc) is not None:
+                raise  # the catalogue's fault, not the batch's: ``work`` waits for it
             self._split_or_fail(backlog, leases, rows, jobs, targets, models, report, exc)
             return
         backlog.done(leases)
@@ -390,48 +375,16 @@ class TranslateWorker:
         backlog.failed(leases[0].record_id, reason)
 
     def _rows(self, ids: Sequence[str]) -> list[RecordRow]:
-        with self.catalogue.sessions() as session:
-            stmt = select(RecordRow).options(selectinload(RecordRow.texts)).where(RecordRow.id.in_(list(ids)))
-            return sorted(session.scalars(stmt), key=lambda row: row.id)
+        return records_with_texts(self.catalogue.sessions, ids)
 
     # -- what to do ----------------------------------------------------------------------------
     def _count(self, realms: Sequence[str]) -> int:
-        with self.catalogue.sessions() as session:
-            stmt = select(func.count()).select_from(RecordRow).where(RecordRow.deleted_at.is_(None))
-            if realms:
-                stmt = stmt.where(RecordRow.realm.in_(list(realms)))
-            return int(session.scalar(stmt) or 0)
+        return count_live_records(self.catalogue.sessions, realms)
 
-    def _records(
-        self, realms: Sequence[str], queued: dict[str, int] | None = None, page: int = 500
-    ) -> Iterator[RecordRow]:
-        """Records (with texts) in id order, a page per session, optionally of some realms.
-
-        ``queued`` receives the queue generation of each record read that is in the backlog and
-        held by no worker, read in the same session as the record (so a later change is not lost).
-        """
-        last = ""
-        while True:
-            with self.catalogue.sessions() as session:
-                stmt = (
-                    select(RecordRow)
-                    .options(selectinload(RecordRow.texts))
-                    .where(RecordRow.id > last)
-                    .order_by(RecordRow.id)
-                    .limit(page)
-                )
-                if realms:
-                    stmt = stmt.where(RecordRow.realm.in_(list(realms)))
-                rows = list(session.scalars(stmt))
-                if queued is not None and rows:
-                    generations = select(TranslationWork.record_id, TranslationWork.generation).where(
-                        TranslationWork.record_id.in_([row.id for row in rows]), TranslationWork.leased_by.is_(None)
-                    )
-                    queued.update({str(rid): int(generation) for rid, generation in session.execute(generations)})
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1].id
+    def _records(self, realms: Sequence[str], queued: dict[str, int] | None = None) -> Iterator[RecordRow]:
+        """Records (with texts) in id order; ``queued`` receives the queue generations of those in
+        the backlog and held by no worker (``record_catalogue.record_reads.record_pages``)."""
+        return record_pages(self.catalogue.sessions, realms, queued)
 
     def jobs_for(
         self, row: RecordRow, targets: Sequence[str], models: dict[tuple[str, str], object] | None = None
@@ -500,10 +453,9 @@ class TranslateWorker:
         ids = sorted({job.record_id for job in jobs})
         changed: set[str] = set()
         now = utcnow()
-        with self.catalogue.sessions.begin() as session:
-            lock_for_write(session)
-            rows = locked_rows(session, ids, selectinload(RecordRow.texts))
-            states = self._states(session, jobs, results)
+        with translation_writes(self.catalogue.sessions) as tx:
+            rows = tx.records(ids)
+            states = self._states(tx, jobs, results)
             touched: dict[str, list[str]] = {}
             for job, result in zip(jobs, results, strict=True):
                 row = rows.get(job.record_id)
@@ -521,7 +473,7 @@ class TranslateWorker:
                     continue  # the source changed meanwhile: the next run translates the new text
                 outcome = self._outcome(job, result, states.get((job.source, job.target), {}))
                 self._tally(outcome, job, report)
-                replace_uses(session, row.id, job.field, job.source, job.target, outcome.segments, self.actor, now)
+                tx.replace_uses((row.id, job.field, job.target), job.source, outcome.segments, self.actor, now)
                 stored, visible = write_outcome(row, job.field, job.target, outcome, now)
                 if not stored:
                     continue
@@ -531,28 +483,19 @@ class TranslateWorker:
                     row.needs_index = True
                     changed.add(row.id)
             for record_id, fields in touched.items():
-                session.add(
-                    AuditEntry(
-                        actor=self.actor,
-                        action="translation.machine",
-                        record_id=record_id,
-                        detail={"fields": fields},
-                    )
-                )
+                tx.audit(AuditAction.TRANSLATION_MACHINE, self.actor, record_id, {"fields": fields})
         return sorted(changed)
 
     @staticmethod
     def _states(
-        session: Session, jobs: list[Job], results: list[TextResult]
+        tx: TranslationWrite, jobs: list[Job], results: list[TextResult]
     ) -> dict[tuple[str, str], dict[str, SegmentState]]:
         """The segment rows the results are made of, as committed now (locked where the database can)."""
         wanted: dict[tuple[str, str], set[str]] = {}
         for job, result in zip(jobs, results, strict=True):
             wanted.setdefault((job.source, job.target), set()).update(result.segments)
         return {
-            pair: load_states(session, pair[0], pair[1], sorted(texts), for_update=True)
-            for pair, texts in wanted.items()
-            if texts
+            pair: tx.states(pair[0], pair[1], sorted(texts), for_update=True) for pair, texts in wanted.items() if texts
         }
 
     def _outcome(self, job: Job, result: TextResult, states: dict[str, SegmentState]) -> FieldOutcome:

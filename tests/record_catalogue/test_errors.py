@@ -12,6 +12,7 @@ from record_catalogue.errors import OUTCOMES, BadInput, Cause, ChmSearchError, C
 from record_catalogue.harvest_state import SourceBusy, SourceProblem
 from record_catalogue.keys import KeyProblem
 from record_catalogue.settings import SettingsError
+from record_catalogue.work_queue import WorkerLockError
 from search_api.cursors import CursorError
 from search_api.errors import ApiError
 from search_index.base import IndexBusy, IndexUnavailable
@@ -23,7 +24,6 @@ from translate.hardware import HardwareError
 from translate.packages import IndexUnreachable
 from translate.tbx import TermbaseError
 from translate.tmx import TmxError
-from translate.work import WorkerLockError
 
 # (error, HTTP status, API code, exit code): the exit codes README documented before the table.
 EXPECTED = [

@@ -17,6 +17,7 @@ from record_catalogue.record import Record
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue, TextVersion
 from record_catalogue.work_models import TranslationWork
+from record_catalogue.work_queue import Backlog
 from search_api.app import create_app
 from search_index.factory import get_backend
 from tests.conftest import ROOT
@@ -24,7 +25,6 @@ from translate.argos_engine import ArgosEngine
 from translate.backlog import backlog_status
 from translate.glossary import Glossary
 from translate.translator import Translator
-from translate.work import Backlog
 from translate.worker import TranslateWorker
 
 

@@ -32,6 +32,7 @@ from record_catalogue.record import Record
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue, TextVersion
 from record_catalogue.work_models import TranslationClaim, TranslationWork
+from record_catalogue.work_queue import Backlog
 from search_index.factory import get_backend
 from search_index.sync import BUSY_WAIT_SECONDS
 from tests.conftest import ROOT, catalogue_database
@@ -39,7 +40,6 @@ from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
 from translate.translator import Translator
-from translate.work import Backlog
 from translate.worker import TranslateWorker
 
 EN_FR = Lexicon.for_pair("en", "fr")

@@ -18,6 +18,8 @@ sentence is translated once across all workers, unless its worker dies before st
 
 SQLite allows one worker (a lock file beside the database says which process holds it): the
 same code runs, and there is nobody to share with.
+
+The translate worker (``translate.worker``) uses these classes and never sees a statement.
 """
 
 from __future__ import annotations
@@ -35,10 +37,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.db import in_chunks, retrying
+from record_catalogue.dialect import insert_ignore, listen, listen_conninfo, sqlite_file
 from record_catalogue.errors import Busy
 from record_catalogue.memory_store import text_hash
 from record_catalogue.work_models import TranslationClaim, TranslationWork
@@ -54,19 +56,6 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def _insert_ignore(
-    session: Session, table: type[TranslationWork] | type[TranslationClaim], values: list[dict[str, object]]
-) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect (rows present stay as they are)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).values(values).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).values(values).on_conflict_do_nothing()
-
-
 class WorkerLockError(Busy):
     """Another worker already runs on this SQLite catalogue; the message says which and what to do."""
 
@@ -78,9 +67,8 @@ def single_worker(dsn: str) -> Iterator[None]:
     SQLite has one writer at a time, so a second worker would only wait for the first; and it
     has no ``SKIP LOCKED`` to share rows. The second process is told so at once instead.
     """
-    url = make_url(dsn)
-    database = url.database
-    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+    database = sqlite_file(dsn)
+    if database is None:
         yield
         return
     path = Path(f"{database}.translate-lock")
@@ -257,7 +245,7 @@ class Backlog:
             with self.sessions.begin() as session:
                 for chunk in in_chunks(sorted(set(record_ids))):
                     values = [{"record_id": rid, "generation": 1, "queued_at": now, "attempts": 0} for rid in chunk]
-                    session.execute(_insert_ignore(session, TranslationWork, values))
+                    session.execute(insert_ignore(session, TranslationWork, values))
 
         retrying(attempt)
 
@@ -374,7 +362,7 @@ class SentenceClaims:
     @staticmethod
     def _insert_new(session: Session, values: list[dict[str, object]]) -> list[str]:
         """Insert the claims nobody holds; a row another worker inserted meanwhile stays theirs."""
-        stmt = _insert_ignore(session, TranslationClaim, values).returning(TranslationClaim.source_hash)
+        stmt = insert_ignore(session, TranslationClaim, values).returning(TranslationClaim.source_hash)
         return [str(h) for h in session.execute(stmt).scalars()]
 
     def release(self, source: str, target: str, engine: str, model_version: str, texts: Sequence[str]) -> None:
@@ -419,18 +407,15 @@ class Waker:
     @classmethod
     def for_catalogue(cls, dsn: str, poll_seconds: float) -> Waker:
         """LISTEN on a PostgreSQL catalogue, polling on any other."""
-        url = make_url(dsn)
-        if url.get_backend_name() != "postgresql":
-            return cls.polling(poll_seconds)
-        plain = url.set(drivername="postgresql")
-        return cls(plain.render_as_string(hide_password=False), poll_seconds)
+        conninfo = listen_conninfo(dsn)
+        return cls.polling(poll_seconds) if conninfo is None else cls(conninfo, poll_seconds)
 
     def _listening(self) -> Any:
         if self._connection is None or self._connection.closed:
             import psycopg
 
             self._connection = psycopg.connect(self.conninfo or "", autocommit=True, connect_timeout=10)
-            self._connection.execute(f"LISTEN {CHANNEL}")
+            listen(self._connection, CHANNEL)
         return self._connection
 
     def wait(self, stop: threading.Event) -> None:
