@@ -23,13 +23,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table, insert
 
+from record_catalogue.dialect import copies_rows, encodes_rows, inserts_with_driver
+
 _UNSET = object()
-ENCODED_DIALECTS = ("sqlite", "postgresql")  # rows are encoded for their drivers (see insert_rows)
-
-
-def copies(dialect: Dialect) -> bool:
-    """Whether rows go in with COPY (PostgreSQL through psycopg 3)."""
-    return dialect.name == "postgresql" and dialect.driver == "psycopg"
 
 
 class RowEncoder:
@@ -37,7 +33,7 @@ class RowEncoder:
 
     def __init__(self, dialect: Dialect, table: Table, columns: Sequence[str]) -> None:
         self.processors: list[tuple[int, Callable[[Any], Any]]] = []
-        if dialect.name in ENCODED_DIALECTS:  # other databases get plain values (see insert_rows)
+        if encodes_rows(dialect):  # other databases get plain values (see insert_rows)
             for position, name in enumerate(columns):
                 bind = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
                 if bind is not None:
@@ -66,10 +62,10 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
     if not rows:
         return
     dialect = connection.dialect
-    if copies(dialect):
+    if copies_rows(dialect):
         _copy(connection, dialect.identifier_preparer.format_table(table), columns, rows)
         return
-    if dialect.name != "sqlite":
+    if not inserts_with_driver(dialect):
         connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
     preparer = dialect.identifier_preparer
@@ -93,7 +89,7 @@ def insert_new_rows(
         return set()
     dialect = connection.dialect
     position = list(columns).index(key)
-    if not copies(dialect):
+    if not copies_rows(dialect):
         insert_rows(connection, table, columns, rows)
         return {row[position] for row in rows}
     preparer = dialect.identifier_preparer

@@ -24,6 +24,7 @@ from record_catalogue.event_models import ReaderEvent
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
 from record_catalogue.memory_store import SEGMENT_ENGINE
 from record_catalogue.models import FieldText, RecordRow
+from record_catalogue.segment_uses import original_of_use
 
 QUEUE_STATUSES = ("machine", "reviewed", "rejected", "stale", "failed")
 ORDERS = ("used", "recent", "impact")
@@ -283,15 +284,7 @@ class CurationQueries:
         """Used by records, none of whose source texts still contains the sentence (re-ingested, not yet translated)."""
         live = (
             select(_USE.id)
-            .join(
-                FieldText,
-                and_(
-                    FieldText.record_id == _USE.record_id,
-                    FieldText.field == _USE.field,
-                    FieldText.language == _USE.source_language,
-                    FieldText.provenance == "original",
-                ),
-            )
+            .join(FieldText, original_of_use())
             .where(self._use_of(), holds(self.dialect, FieldText.text, _TM.source_text))
         )
         return and_(exists().where(self._use_of()), ~exists(live))

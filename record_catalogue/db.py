@@ -18,6 +18,7 @@ from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from record_catalogue.dialect import advisory_xact_lock, is_postgresql, sqlite_file
 from record_catalogue.errors import Cause, Unavailable
 
 T = TypeVar("T")
@@ -216,8 +217,8 @@ def alembic_config() -> Config:
 def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
     """Processes starting at once on a new SQLite catalogue migrate one after the other: SQLite
     runs DDL outside transactions, and the second would create tables the first just made."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    database = sqlite_file(engine.url)
+    if database is None:
         yield
         return
     try:
@@ -239,8 +240,8 @@ def migrate(engine: Engine) -> None:
     config = alembic_config()
     try:
         with _sqlite_migration_lock(engine), engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            if is_postgresql(connection):
+                advisory_xact_lock(connection, MIGRATION_LOCK_KEY)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:

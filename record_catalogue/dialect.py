@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import URL, ColumnElement, Connection, Engine, func, make_url, or_, text
+from sqlalchemy import URL, ColumnElement, Connection, Dialect, Engine, func, make_url, or_, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 POSTGRESQL = "postgresql"
 SQLITE = "sqlite"
 TRANSLATION_WRITERS_LOCK = 0x43484D5452  # "CHMTR": the advisory lock of translation writers on PostgreSQL
+ENCODED_DIALECTS = (SQLITE, POSTGRESQL)  # rows are encoded for their drivers (``bulk_insert``)
 
 
 def dialect_of(bind: Session | Engine | Connection) -> str:
@@ -28,6 +29,20 @@ def dialect_of(bind: Session | Engine | Connection) -> str:
 
 def is_postgresql(bind: Session | Engine | Connection) -> bool:
     return dialect_of(bind) == POSTGRESQL
+
+
+def advisory_xact_lock(bind: Session | Connection, key: int) -> None:
+    """PostgreSQL: wait for the transaction-scoped advisory lock ``key`` (released at commit)."""
+    bind.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def lock_record_writers(session: Session) -> None:
+    """SQLite: take the database's write lock now, at the start of the transaction, so that what it
+    reads next (which ids are stored) stays true until it commits; SQLite has one writer at a time,
+    and a later writer waits (busy timeout). PostgreSQL: nothing; writers lock the rows they change
+    (``store.lock_records``) and insert new records with ``ON CONFLICT DO NOTHING``."""
+    if dialect_of(session) == SQLITE:
+        session.execute(text("UPDATE records SET needs_index = needs_index WHERE 0 = 1"))
 
 
 def lock_translation_writers(session: Session) -> None:
@@ -45,7 +60,24 @@ def lock_translation_writers(session: Session) -> None:
     if dialect == SQLITE:
         session.execute(text("UPDATE translation_memory SET id = id WHERE 0 = 1"))
     elif dialect == POSTGRESQL:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TRANSLATION_WRITERS_LOCK})
+        advisory_xact_lock(session, TRANSLATION_WRITERS_LOCK)
+
+
+def copies_rows(dialect: Dialect) -> bool:
+    """Whether many new rows go in with ``COPY … FROM STDIN`` (PostgreSQL through psycopg 3; the
+    mechanics are ``record_catalogue.bulk_insert``'s)."""
+    return dialect.name == POSTGRESQL and dialect.driver == "psycopg"
+
+
+def encodes_rows(dialect: Dialect) -> bool:
+    """Whether bulk rows are encoded beforehand for the driver (SQLite, PostgreSQL); other
+    databases take SQLAlchemy Core's path with plain values."""
+    return dialect.name in ENCODED_DIALECTS
+
+
+def inserts_with_driver(dialect: Dialect) -> bool:
+    """Whether bulk rows go to the driver's own ``executemany`` as tuples (SQLite)."""
+    return dialect.name == SQLITE
 
 
 def insert_ignore(session: Session, table: Any, values: Sequence[dict[str, object]]) -> Any:

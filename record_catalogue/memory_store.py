@@ -270,6 +270,24 @@ def write_reviewed(
     return row, True
 
 
+def _answers(
+    session: Session, hashes: Sequence[str], key: tuple[str, str, str, str], *also: ColumnElement[bool]
+) -> Iterator[TranslationMemoryEntry]:
+    """The model answers under ``key`` (source, target, engine, model version) whose source hash is
+    among ``hashes`` (and that meet ``also``), a few hundred hashes a query, oldest change first."""
+    source, target, engine, model_version = key
+    for chunk in in_chunks(hashes, CHUNK):
+        stmt = select(TranslationMemoryEntry).where(
+            TranslationMemoryEntry.source_hash.in_(chunk),
+            TranslationMemoryEntry.source_language == source,
+            TranslationMemoryEntry.target_language == target,
+            TranslationMemoryEntry.engine == engine,
+            TranslationMemoryEntry.model_version == model_version,
+            *also,
+        )
+        yield from session.scalars(stmt.order_by(TranslationMemoryEntry.updated_at))
+
+
 class TranslationMemory:
     """Bulk lookups and writes of translated segments, on the catalogue's database."""
 
@@ -296,23 +314,15 @@ class TranslationMemory:
         unique = list(dict.fromkeys(texts))
         by_hash = {text_hash(text): text for text in unique}
         found: dict[str, Remembered] = {}
+        key = (source, target, engine, model_version)
         with self.sessions() as session:
-            for hashes in in_chunks(list(by_hash), CHUNK):
-                stmt = select(TranslationMemoryEntry).where(
-                    TranslationMemoryEntry.source_hash.in_(hashes),
-                    TranslationMemoryEntry.source_language == source,
-                    TranslationMemoryEntry.target_language == target,
-                    TranslationMemoryEntry.engine == engine,
-                    TranslationMemoryEntry.model_version == model_version,
-                    TranslationMemoryEntry.provenance == "machine",
+            for row in _answers(session, list(by_hash), key, TranslationMemoryEntry.provenance == "machine"):
+                text = by_hash.get(row.source_hash)
+                if text is None or row.source_text != text:
+                    continue  # a hash collision would need a different text: never trust it
+                found[text] = Remembered(
+                    row.source_text, row.target_text, row.provenance, row.status, row.status_reason, row.pivot
                 )
-                for row in session.scalars(stmt.order_by(TranslationMemoryEntry.updated_at)):
-                    text = by_hash.get(row.source_hash)
-                    if text is None or row.source_text != text:
-                        continue  # a hash collision would need a different text: never trust it
-                    found[text] = Remembered(
-                        row.source_text, row.target_text, row.provenance, row.status, row.status_reason, row.pivot
-                    )
         return found
 
     def store(self, source: str, target: str, engine: str, model_version: str, segments: Sequence[NewSegment]) -> None:
@@ -335,16 +345,8 @@ class TranslationMemory:
         session: Session, source: str, target: str, engine: str, model_version: str, segments: list[NewSegment]
     ) -> None:
         by_hash = {text_hash(s.source_text): s for s in segments}
-        existing: dict[str, TranslationMemoryEntry] = {}
-        for hashes in in_chunks(list(by_hash), CHUNK):
-            stmt = select(TranslationMemoryEntry).where(
-                TranslationMemoryEntry.source_hash.in_(hashes),
-                TranslationMemoryEntry.source_language == source,
-                TranslationMemoryEntry.target_language == target,
-                TranslationMemoryEntry.engine == engine,
-                TranslationMemoryEntry.model_version == model_version,
-            )
-            existing.update({row.source_hash: row for row in session.scalars(stmt)})
+        key = (source, target, engine, model_version)
+        existing = {row.source_hash: row for row in _answers(session, list(by_hash), key)}
         now = utcnow()
         for digest, segment in by_hash.items():
             row = existing.get(digest)

@@ -21,6 +21,7 @@ import time
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from record_catalogue.dialect import is_postgresql
 from record_catalogue.models import Base, RateBucket
 from record_catalogue.store import Catalogue
 
@@ -30,7 +31,7 @@ PRUNE_CHANCE = 0.001  # of a request pruning such rows (clients seen once, from 
 
 def shares_limits(catalogue: Catalogue) -> bool:
     """Whether the buckets can live in this catalogue (PostgreSQL)."""
-    return catalogue.engine.dialect.name == "postgresql"
+    return is_postgresql(catalogue.engine)
 
 
 class SharedBuckets:

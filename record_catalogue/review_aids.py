@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from record_catalogue.db import Sessions
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
 from record_catalogue.models import FieldText, RecordRow
+from record_catalogue.segment_uses import original_of_use
 
 _TM = TranslationMemoryEntry
 _USE = TranslationUse
@@ -112,15 +113,7 @@ def sentence_places(
             _USE.record_id,
             _USE.field,
             FieldText.text,
-        ).join(
-            FieldText,
-            and_(
-                FieldText.record_id == _USE.record_id,
-                FieldText.field == _USE.field,
-                FieldText.language == _USE.source_language,
-                FieldText.provenance == "original",
-            ),
-        )
+        ).join(FieldText, original_of_use())
         fields = fields.where(
             _USE.record_id.in_(sorted(set(records.values()))),
             _USE.source_hash.in_(sorted({digest for digest, _s, _t in records})),

@@ -13,11 +13,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
 from record_catalogue.memory_store import SEGMENT_ENGINE, record_version, text_hash
+from record_catalogue.models import FieldText
+
+
+def original_of_use() -> ColumnElement[bool]:
+    """Joins a use to the original text of the field it was made from (its source language's)."""
+    return and_(
+        FieldText.record_id == TranslationUse.record_id,
+        FieldText.field == TranslationUse.field,
+        FieldText.language == TranslationUse.source_language,
+        FieldText.provenance == "original",
+    )
 
 
 def replace_uses(

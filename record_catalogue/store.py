@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Dialect, Engine, Table, delete, func, make_url, select, update
-from sqlalchemy import text as sql_text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -33,6 +32,7 @@ from record_catalogue.db import (
     retrying,
     session_factory,
 )
+from record_catalogue.dialect import lock_record_writers
 from record_catalogue.duplicates import document_keys, regroup, replace_keys
 from record_catalogue.models import (
     AuditEntry,
@@ -358,15 +358,6 @@ def locked_rows(session: Session, ids: Sequence[str], *load: Any) -> dict[str, R
     return {row.id: row for row in session.scalars(stmt)}
 
 
-def take_write_lock(session: Session) -> None:
-    """SQLite: take the database's write lock now, at the start of the transaction, so that what it
-    reads next (which ids are stored) stays true until it commits; SQLite has one writer at a time,
-    and a later writer waits (busy timeout). PostgreSQL: nothing; writers lock the rows they change
-    (``lock_records``) and insert new records with ``ON CONFLICT DO NOTHING``."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(sql_text("UPDATE records SET needs_index = needs_index WHERE 0 = 1"))
-
-
 def _insert_records(session: Session, new: Sequence[NewRecord]) -> list[NewRecord]:
     """Insert new records with one statement per table; return those inserted: on PostgreSQL a
     record another transaction inserted meanwhile is left out (with its texts), not an error.
@@ -438,7 +429,7 @@ class Catalogue:
         same input, or by another writer) is not inserted: its position is in ``taken``, for the
         caller to prepare it again as an update.
 
-        Concurrent writers: on SQLite the transaction takes the write lock first (``take_write_lock``).
+        Concurrent writers: on SQLite the transaction takes the write lock first (``dialect.lock_record_writers``).
         On PostgreSQL the records to update are locked in id order, as every writer of records does
         (``lock_records``), and new records are inserted with ``ON CONFLICT DO NOTHING``: one another
         writer inserted meanwhile is ``taken`` (from ``new``) or updated (from ``items``), never a
@@ -450,7 +441,7 @@ class Catalogue:
         ids = sorted(dict.fromkeys(item.record.id for item in items))
         result = BatchStored()
         with self.sessions.begin() as session:
-            take_write_lock(session)
+            lock_record_writers(session)
             if new:
                 held = self._existing_ids(session, [n.id for n in new])
                 fresh: dict[str, int] = {}

@@ -21,9 +21,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from record_catalogue.db import in_chunks, retrying
+from record_catalogue.dialect import lock_record_writers
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.models import RecordEntity, RecordRow, ThesaurusTerm
-from record_catalogue.store import Catalogue, take_write_lock
+from record_catalogue.store import Catalogue
 
 KEYWORD = "keyword"
 TERMS_FIELD = "terms"
@@ -52,7 +53,7 @@ def thesaurus_has_labels(catalogue: Catalogue) -> bool:
 def _apply(catalogue: Catalogue, record_ids: list[str], keys: list[str]) -> list[str]:
     changed: list[str] = []
     with catalogue.sessions.begin() as session:
-        take_write_lock(session)
+        lock_record_writers(session)
         referring = _keyword_rows(session, record_ids, keys)
         if not referring:
             return []

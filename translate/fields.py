@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from record_catalogue.codes import TextStatus
+from record_catalogue.field_versions import add_version, update_version
 from record_catalogue.memory_store import SegmentState
-from record_catalogue.models import FieldText, RecordRow
+from record_catalogue.models import RecordRow
 from translate.assembly import Layout
 
 LanguageCheck = Callable[[str, str], str | None]
@@ -99,17 +100,6 @@ def assemble(
     return outcome("failed", wrong) if wrong else outcome("current", None)
 
 
-def _set(text: FieldText, values: Mapping[str, object], now: datetime) -> bool:
-    """Apply ``values`` to a version; bump it if anything changed."""
-    if all(getattr(text, key) == value for key, value in values.items()):
-        return False
-    for key, value in values.items():
-        setattr(text, key, value)
-    text.version += 1
-    text.updated_at = now
-    return True
-
-
 def write_outcome(row: RecordRow, field: str, target: str, outcome: FieldOutcome, now: datetime) -> tuple[bool, bool]:
     """Store ``outcome`` as the field's version in ``target``; return (changed, readers see a change)."""
     versions = [t for t in row.texts if t.field == field and t.language == target]
@@ -126,11 +116,9 @@ def write_outcome(row: RecordRow, field: str, target: str, outcome: FieldOutcome
             "actor": outcome.actor,
         }
         if reviewed is None:
-            row.texts.append(
-                FieldText(field=field, language=target, provenance="reviewed", created_at=now, updated_at=now, **values)
-            )
+            add_version(row, field, target, "reviewed", now, **values)
             return True, True
-        changed = _set(reviewed, values, now)
+        changed = update_version(reviewed, values, now)
         return changed, changed
     values = {
         "text": outcome.text if outcome.status != "pending" else "",
@@ -142,22 +130,11 @@ def write_outcome(row: RecordRow, field: str, target: str, outcome: FieldOutcome
     }
     changed = visible = False
     if machine is None:
-        row.texts.append(
-            FieldText(
-                field=field,
-                language=target,
-                provenance="machine",
-                actor=outcome.actor,
-                created_at=now,
-                updated_at=now,
-                **values,
-            )
-        )
+        add_version(row, field, target, "machine", now, actor=outcome.actor, **values)
         changed, visible = True, outcome.status == "current"
     else:
         was = machine.status
-        if _set(machine, values, now):
-            machine.actor = outcome.actor
+        if update_version(machine, values, now, actor=outcome.actor):
             changed, visible = True, "current" in (was, outcome.status)
     if (
         outcome.status == "rejected"
@@ -165,9 +142,6 @@ def write_outcome(row: RecordRow, field: str, target: str, outcome: FieldOutcome
         and reviewed.status == "current"
         and any(rejected and rejected in reviewed.text for rejected in outcome.rejected_reviews)
     ):
-        reviewed.status = TextStatus.REJECTED
-        reviewed.status_reason = outcome.reason
-        reviewed.version += 1
-        reviewed.updated_at = now
+        update_version(reviewed, {"status": TextStatus.REJECTED, "status_reason": outcome.reason}, now)
         changed = visible = True
     return changed, visible

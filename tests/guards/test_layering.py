@@ -141,6 +141,25 @@ def test_only_the_catalogue_writes_sql() -> None:
     assert crossings == []
 
 
+def test_only_the_catalogue_makes_table_rows() -> None:
+    """Rows (inserts) are made by the catalogue's functions; other packages change the typed
+    records it returns, never construct a mapped class themselves."""
+    import record_catalogue.event_models
+    import record_catalogue.memory_models
+    import record_catalogue.work_models  # noqa: F401 - every table's class registered
+    from record_catalogue.models import Base
+
+    tables = {mapper.class_.__name__ for mapper in Base.registry.mappers}
+    assert {"FieldText", "TranslationMemoryEntry", "TranslationUse", "TranslationWork"} <= tables
+    makers = [
+        f"{path.relative_to(ROOT)}:{node.lineno} makes a {node.func.id}"
+        for path in _sql_free_modules()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in tables
+    ]
+    assert makers == []
+
+
 def test_the_sql_check_can_fail() -> None:
     """Each kind of crossing is seen; prose about SQL in a docstring is not one."""
     source = (
