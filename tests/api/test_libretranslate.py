@@ -346,3 +346,21 @@ def test_a_pair_without_a_model_is_answered_from_the_reviewed_memory(
     assert status == 200 and body["translatedText"] == BOSQUE and body["provenance"]["kind"] == "reviewed"
     # and a model's pair is unchanged
     assert client.translate(FOREST, "en", "fr") == CORRECTED
+
+
+def test_the_worker_fills_a_pair_without_a_model_from_the_reviewed_memory(world: World, models: Models) -> None:
+    """The worker's path is the same: a field whose sentences curators translated becomes a reviewed
+    translation though no en→es model is installed; a field with one sentence missing stays pending."""
+    world.ingest(Doc("covered", f"{FOREST} {RIVER}"), Doc("partly", f"{FOREST} {CAT}"))
+    world.translator.memory.add_reviewed("en", "es", FOREST, BOSQUE, "Carla (Secretariat)")
+    world.translator.memory.add_reviewed("en", "es", RIVER, RIO, "Dan (Secretariat)")
+    report = world.translate(("es",))
+    covered = world.texts("covered")[("title", "es", "reviewed")]
+    assert (covered.text, covered.status) == (f"{BOSQUE} {RIO}", "current")
+    assert covered.actor == "Carla (Secretariat), Dan (Secretariat)"
+    partly = world.texts("partly")[("title", "es", "machine")]
+    assert (partly.status, partly.text) == ("pending", "")
+    assert partly.status_reason is not None and partly.status_reason.startswith("no translation model for en→es")
+    assert (report.fields_current, report.fields_pending) == (1, 1)
+    # readers of Spanish find the record by the curators' words
+    assert [hit["id"] for hit in world.search("bosque protegido río", lang="es")] == ["covered"]
