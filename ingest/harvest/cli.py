@@ -243,7 +243,7 @@ def sources_add(
 
 @sources_app.command("list")
 def sources_list() -> None:
-    """Every configured source: kind, URL, settings, high-water mark, last run."""
+    """Every configured source: kind, URL, settings, high-water mark, last run, an unfinished list."""
     state = _sources()
     sources = state.sources()
     if not sources:
@@ -253,6 +253,13 @@ def sources_list() -> None:
         settings = ", ".join(f"{k}={v}" for k, v in sorted(s.params.items()) if v not in (None, [], ""))
         last = f"last run {s.last_run_at[:19]} {s.last_status} ({s.last_run_id})" if s.last_run_at else "never run"
         out.print(f"{s.name}  {s.kind}  {s.url}  [{settings}]  mark {s.high_water or '-'}  {last}", markup=False)
+        resumption = state.resumption(s.name)
+        if resumption is not None:  # an OAI-PMH list stopped half-way: the next run continues it
+            out.print(
+                f"  list stopped at {resumption.saved_at}: the next run continues from resumptionToken "
+                f"{resumption.token[:60]!r}",
+                markup=False,
+            )
 
 
 @sources_app.command("run")

@@ -296,7 +296,7 @@ def oai_asked(world: World) -> list[dict[str, list[str]]]:
 
 
 def test_a_list_stopped_half_way_continues_from_its_saved_token(
-    pipeline: Pipeline, serve: Callable[[World], FixtureServer]
+    settings: Settings, pipeline: Pipeline, serve: Callable[[World], FixtureServer]
 ) -> None:
     world = World()
     world.oai_pages = three_pages(broken_middle=True)
@@ -308,6 +308,8 @@ def test_a_list_stopped_half_way_continues_from_its_saved_token(
     saved = state.resumption("partner")
     assert saved is not None and saved.token == "page-1" and saved.first_date == "2026-12-02T10:00:00Z"
     assert state.source("partner").high_water is None  # type: ignore[union-attr]
+    listing = chm(settings, "sources", "list").stdout
+    assert f"list stopped at {saved.saved_at}: the next run continues from resumptionToken 'page-1'" in listing
 
     # the repository is fixed: the next run asks for page-1 first, not the list's beginning
     world.log.clear()
@@ -324,6 +326,7 @@ def test_a_list_stopped_half_way_continues_from_its_saved_token(
     assert state.source("partner").high_water == "2026-12-02"  # type: ignore[union-attr]
     assert state.resumption("partner") is None
     assert sorted(r.id for r in pipeline.catalogue.iter_records()) == ["oai:p:1", "oai:p:2", "oai:p:3"]
+    assert "resumptionToken" not in chm(settings, "sources", "list").stdout
 
 
 def test_a_refused_token_starts_the_list_again_from_its_date(
