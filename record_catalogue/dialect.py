@@ -8,7 +8,8 @@ third database (or a change of plan on one of them) is one module's work.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import URL, ColumnElement, Connection, Dialect, Engine, func, make_url, or_, text
@@ -34,6 +35,22 @@ def is_postgresql(bind: Session | Engine | Connection) -> bool:
 def advisory_xact_lock(bind: Session | Connection, key: int) -> None:
     """PostgreSQL: wait for the transaction-scoped advisory lock ``key`` (released at commit)."""
     bind.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+@contextmanager
+def session_advisory_lock(engine: Engine, key: int) -> Iterator[bool]:
+    """PostgreSQL: try the session-level advisory lock ``key`` on a connection of its own, without
+    waiting; yield whether it was taken, and release it when the block ends. The server releases it
+    too if the process dies, however it dies."""
+    with engine.connect() as connection:
+        taken = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+        connection.commit()
+        try:
+            yield taken
+        finally:
+            if taken:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
 
 
 def lock_record_writers(session: Session) -> None:

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from record_catalogue.db import in_chunks
+from record_catalogue.dialect import is_postgresql, session_advisory_lock
 from record_catalogue.errors import BadInput, Cause
 from record_catalogue.models import HarvestItem, HarvestSource, ThesaurusTerm, utcnow
 from record_catalogue.store import Catalogue
@@ -147,19 +148,12 @@ class HarvestState:
         ends, however it ends; SourceBusy at once when another process holds it."""
         busy = f"source {name!r} is being harvested by another process; this run of it is skipped"
         engine = self.catalogue.engine
-        if engine.dialect.name == "postgresql":
+        if is_postgresql(engine):
             digest = hashlib.sha256(f"chm-search harvest {name}".encode()).digest()
-            key = int.from_bytes(digest[:8], "big", signed=True)
-            with engine.connect() as connection:
-                taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
-                connection.commit()
+            with session_advisory_lock(engine, int.from_bytes(digest[:8], "big", signed=True)) as taken:
                 if not taken:
                     raise SourceBusy(busy)
-                try:
-                    yield
-                finally:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                    connection.commit()
+                yield
             return
         database = engine.url.database
         if not database or database == ":memory:":

@@ -41,7 +41,7 @@ class SharedBuckets:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.engine = catalogue.engine.execution_options(isolation_level="AUTOCOMMIT")
-        self.postgresql = catalogue.engine.dialect.name == "postgresql"
+        self.postgresql = is_postgresql(catalogue.engine)
         self.bucket = Base.metadata.tables[RateBucket.__tablename__]
 
     def _available(self, per_minute: int, now: float) -> ColumnElement[float]:
