@@ -282,7 +282,8 @@ def measure(url: str, rounds: int, postmaster: int | None = None) -> dict[str, t
         "machine fr, page 50": QueueFilter(lang="fr", page=50),
         "machine, newest": QueueFilter(order="recent"),
         "machine ABS, most used": QueueFilter(realm="ABS"),
-        "machine, text 'forest'": QueueFilter(q="forest"),
+        "machine, text 'forest'": QueueFilter(q="forest"),  # in a fifth of the sentences
+        "machine, text '12345'": QueueFilter(q="12345"),  # in one sentence: what a curator's search often is
         "reviewed, newest": QueueFilter(status="reviewed", order="recent"),
         "failed": QueueFilter(status="failed"),
     }
