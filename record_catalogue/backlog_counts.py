@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.memory_models import TranslationMemoryEntry
 from record_catalogue.memory_store import SEGMENT_ENGINE
 from record_catalogue.models import FieldText
@@ -53,12 +54,12 @@ def count_backlog(sessions: sessionmaker[Session], languages: Sequence[str], win
                 other.record_id == original.record_id,
                 other.field == original.field,
                 other.language == target,
-                or_(other.provenance == "original", other.status != "stale"),
+                or_(other.provenance == Provenance.ORIGINAL, other.status != TextStatus.STALE),
             )
             stmt = (
                 select(original.language, func.count())
                 .where(
-                    original.provenance == "original",
+                    original.provenance == Provenance.ORIGINAL,
                     original.language != target,
                     original.language.in_(list(languages)),
                     func.length(func.trim(original.text)) > 0,
@@ -70,7 +71,7 @@ def count_backlog(sessions: sessionmaker[Session], languages: Sequence[str], win
                 counts.to_translate.append((str(source), target, int(count)))
         stuck = (
             select(FieldText.language, FieldText.status, func.count())
-            .where(FieldText.provenance == "machine", FieldText.status.in_(["failed", "pending"]))
+            .where(FieldText.provenance == Provenance.MACHINE, FieldText.status.in_(["failed", "pending"]))
             .group_by(FieldText.language, FieldText.status)
         )
         for language, state, count in session.execute(stuck):
@@ -90,7 +91,7 @@ def count_backlog(sessions: sessionmaker[Session], languages: Sequence[str], win
         counts.fields_done = int(
             session.scalar(
                 select(func.count()).where(
-                    FieldText.provenance == "machine",
+                    FieldText.provenance == Provenance.MACHINE,
                     FieldText.status.in_(["current", "failed"]),
                     FieldText.updated_at >= since,
                 )

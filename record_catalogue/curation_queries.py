@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Label, Subquery, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
+from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.dialect import contains_text, counts_in_window, holds, joins_use_counts
 from record_catalogue.event_models import ReaderEvent
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
@@ -186,7 +187,7 @@ class CurationQueries:
         records = {r.id: r for r in session.scalars(select(RecordRow).where(RecordRow.id.in_(ids)))}
         titles: dict[str, str] = {}
         stmt = select(FieldText.record_id, FieldText.language, FieldText.text).where(
-            FieldText.record_id.in_(ids), FieldText.field == "title", FieldText.provenance == "original"
+            FieldText.record_id.in_(ids), FieldText.field == "title", FieldText.provenance == Provenance.ORIGINAL
         )
         for record_id, language, title in session.execute(stmt):
             record = records.get(record_id)
@@ -294,14 +295,17 @@ class CurationQueries:
         """The rows of a queue status; ``machine`` and ``failed`` rows must also be used by a
         record, which the caller adds (its test depends on how the database ranks)."""
         if status == "failed":
-            return [_TM.status == "failed"]
+            return [_TM.status == TextStatus.FAILED]
         if status == "rejected":
-            return [_TM.status == "rejected"]
+            return [_TM.status == TextStatus.REJECTED]
         if status == "reviewed":
-            return [_TM.provenance == "reviewed", _TM.status == "current", ~gone]
+            return [_TM.provenance == Provenance.REVIEWED, _TM.status == TextStatus.CURRENT, ~gone]
         if status == "stale":
-            return [_TM.provenance == "reviewed", or_(_TM.status == "stale", and_(_TM.status == "current", gone))]
-        return [_TM.provenance == "machine", _TM.status == "current"]
+            return [
+                _TM.provenance == Provenance.REVIEWED,
+                or_(_TM.status == TextStatus.STALE, and_(_TM.status == TextStatus.CURRENT, gone)),
+            ]
+        return [_TM.provenance == Provenance.MACHINE, _TM.status == TextStatus.CURRENT]
 
     def _in_records(self, wanted: QueueFilter) -> ColumnElement[bool]:
         """Sentences used by records of the wanted clearing-house, type or country: the set of

@@ -34,7 +34,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from record_catalogue.models import Base, utcnow
+from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.models import Base, Code, utcnow
 
 
 class TranslationMemoryEntry(Base):
@@ -73,8 +74,8 @@ class TranslationMemoryEntry(Base):
     engine: Mapped[str] = mapped_column(String(40))
     model_version: Mapped[str] = mapped_column(String(200))
     target_text: Mapped[str] = mapped_column(Text)
-    provenance: Mapped[str] = mapped_column(String(16), default="machine")
-    status: Mapped[str] = mapped_column(String(16), default="current")
+    provenance: Mapped[Provenance] = mapped_column(Code(Provenance, 16), default=Provenance.MACHINE)
+    status: Mapped[TextStatus] = mapped_column(Code(TextStatus, 16), default=TextStatus.CURRENT)
     status_reason: Mapped[str | None] = mapped_column(Text)
     pivot: Mapped[str | None] = mapped_column(String(40))
     actor: Mapped[str | None] = mapped_column(String(200))
@@ -102,8 +103,8 @@ class TranslationMemoryVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     from_version: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
-    provenance: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))
+    provenance: Mapped[Provenance] = mapped_column(Code(Provenance, 16))
+    status: Mapped[TextStatus] = mapped_column(Code(TextStatus, 16))
     status_reason: Mapped[str | None] = mapped_column(Text)
     engine: Mapped[str | None] = mapped_column(String(40))
     model: Mapped[str | None] = mapped_column(String(200))

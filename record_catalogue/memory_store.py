@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.db import in_chunks
 from record_catalogue.dialect import lock_translation_writers
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion
@@ -67,7 +68,7 @@ class NewSegment:
 
     source_text: str
     target_text: str
-    status: str = "current"
+    status: TextStatus = TextStatus.CURRENT
     status_reason: str | None = None
     pivot: str | None = None
 
@@ -78,7 +79,7 @@ class MachineSegment:
 
     source_text: str
     target_text: str
-    status: str  # current | failed
+    status: TextStatus  # current or failed
     status_reason: str | None
     engine: str
     model: str
@@ -110,11 +111,11 @@ class SegmentState:
         A reviewed segment whose records changed (``stale``) is still a correct translation of
         its sentence, so it is used wherever the sentence occurs again.
         """
-        if self.status == "rejected":
+        if self.status == TextStatus.REJECTED:
             return "rejected"
-        if self.provenance == "reviewed":
+        if self.provenance == Provenance.REVIEWED:
             return "reviewed"
-        if self.status == "failed":
+        if self.status == TextStatus.FAILED:
             return "failed"
         return "machine"
 
@@ -249,8 +250,8 @@ def write_reviewed(
             actor,
             now,
             target_text=target_text,
-            provenance="reviewed",
-            status="current",
+            provenance=Provenance.REVIEWED,
+            status=TextStatus.CURRENT,
             actor=actor,
             machine_engine=origin[0],
             machine_model=origin[1],
@@ -260,8 +261,8 @@ def write_reviewed(
         return row, False
     previous = row.version
     row.target_text = target_text
-    row.provenance = "reviewed"
-    row.status = "current"
+    row.provenance = Provenance.REVIEWED
+    row.status = TextStatus.CURRENT
     row.status_reason = None
     row.actor = actor
     row.version = previous + 1
@@ -316,7 +317,7 @@ class TranslationMemory:
         found: dict[str, Remembered] = {}
         key = (source, target, engine, model_version)
         with self.sessions() as session:
-            for row in _answers(session, list(by_hash), key, TranslationMemoryEntry.provenance == "machine"):
+            for row in _answers(session, list(by_hash), key, TranslationMemoryEntry.provenance == Provenance.MACHINE):
                 text = by_hash.get(row.source_hash)
                 if text is None or row.source_text != text:
                     continue  # a hash collision would need a different text: never trust it
@@ -360,7 +361,7 @@ class TranslationMemory:
                         engine=engine,
                         model_version=model_version,
                         target_text=segment.target_text,
-                        provenance="machine",
+                        provenance=Provenance.MACHINE,
                         status=segment.status,
                         status_reason=segment.status_reason,
                         pivot=segment.pivot,
@@ -408,9 +409,11 @@ class TranslationMemory:
                 "pivot": segment.pivot,
             }
             if state is None:
-                add_segment(session, source, target, source_text, segment.engine, now, provenance="machine", **values)
+                add_segment(
+                    session, source, target, source_text, segment.engine, now, provenance=Provenance.MACHINE, **values
+                )
                 continue
-            if state.provenance != "machine" or state.status == "rejected":
+            if state.provenance != Provenance.MACHINE or state.status == TextStatus.REJECTED:
                 continue
             current = (
                 state.target_text,
@@ -427,8 +430,8 @@ class TranslationMemory:
                 .where(
                     TranslationMemoryEntry.id == state.id,
                     TranslationMemoryEntry.version == state.version,
-                    TranslationMemoryEntry.provenance == "machine",
-                    TranslationMemoryEntry.status != "rejected",
+                    TranslationMemoryEntry.provenance == Provenance.MACHINE,
+                    TranslationMemoryEntry.status != TextStatus.REJECTED,
                 )
                 .values(version=state.version + 1, updated_at=now, **values)
             )
@@ -453,7 +456,8 @@ class TranslationMemory:
             stmt = select(func.count()).select_from(TranslationMemoryEntry)
             if provenance == "machine":
                 stmt = stmt.where(
-                    TranslationMemoryEntry.provenance == "machine", TranslationMemoryEntry.engine != SEGMENT_ENGINE
+                    TranslationMemoryEntry.provenance == Provenance.MACHINE,
+                    TranslationMemoryEntry.engine != SEGMENT_ENGINE,
                 )
             elif provenance is not None:
                 stmt = stmt.where(
@@ -468,9 +472,15 @@ EXPORT_STATUSES = ("current", "reviewed", "machine", "all")
 def _exported(status: str) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [TranslationMemoryEntry.engine == SEGMENT_ENGINE]
     if status == "reviewed":
-        conditions += [TranslationMemoryEntry.provenance == "reviewed", TranslationMemoryEntry.status != "rejected"]
+        conditions += [
+            TranslationMemoryEntry.provenance == Provenance.REVIEWED,
+            TranslationMemoryEntry.status != TextStatus.REJECTED,
+        ]
     elif status == "machine":
-        conditions += [TranslationMemoryEntry.provenance == "machine", TranslationMemoryEntry.status == "current"]
+        conditions += [
+            TranslationMemoryEntry.provenance == Provenance.MACHINE,
+            TranslationMemoryEntry.status == TextStatus.CURRENT,
+        ]
     elif status == "current":
         conditions.append(TranslationMemoryEntry.status.in_(("current", "stale")))
     elif status != "all":

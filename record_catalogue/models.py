@@ -52,10 +52,17 @@ class Code(TypeDecorator[E]):
         self._members: dict[str, E] = {member.value: member for member in codes}
 
     def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
-        return None if value is None else self._members[value].value
+        return None if value is None else self._member(value).value
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
-        return None if value is None else self._members[value]
+        return None if value is None else self._member(value)
+
+    def _member(self, value: str) -> E:
+        member = self._members.get(value)
+        if member is None:
+            known = ", ".join(self._members)
+            raise ValueError(f"{value!r} is not a {self.codes.__name__} (one of {known})")
+        return member
 
 
 class Base(DeclarativeBase):

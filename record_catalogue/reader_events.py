@@ -190,7 +190,7 @@ def overview(catalogue: Catalogue, lang: str, days: int, limit: int = 10, now: d
             .join(TranslationMemoryEntry, TranslationMemoryEntry.id == TranslationMemoryVersion.entry_id)
             .where(
                 TranslationMemoryEntry.target_language == lang,
-                TranslationMemoryVersion.provenance == "reviewed",
+                TranslationMemoryVersion.provenance == Provenance.REVIEWED,
                 TranslationMemoryVersion.at >= since,
             )
         )

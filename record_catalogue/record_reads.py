@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.models import FieldText, RecordRow
 from record_catalogue.work_models import TranslationWork
 
@@ -75,7 +76,7 @@ def records_pending_a_model(sessions: sessionmaker[Session]) -> list[str]:
         return list(
             session.scalars(
                 select(FieldText.record_id)
-                .where(FieldText.provenance == "machine", FieldText.status == "pending")
+                .where(FieldText.provenance == Provenance.MACHINE, FieldText.status == TextStatus.PENDING)
                 .distinct()
             )
         )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from record_catalogue.codes import TextStatus
 from record_catalogue.db import Sessions
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
 from record_catalogue.models import FieldText, RecordRow
@@ -140,7 +141,7 @@ def pair_length_ratios(sessions: Sessions, segment_engine: str) -> dict[tuple[st
             func.sum(func.length(_TM.source_text)),
             func.sum(func.length(_TM.target_text)),
         )
-        .where(_TM.engine == segment_engine, _TM.status == "current")
+        .where(_TM.engine == segment_engine, _TM.status == TextStatus.CURRENT)
         .group_by(_TM.source_language, _TM.target_language)
     )
     with sessions() as session:

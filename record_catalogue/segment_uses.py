@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
+from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
 from record_catalogue.memory_store import SEGMENT_ENGINE, record_version, text_hash
 from record_catalogue.models import FieldText
@@ -27,7 +28,7 @@ def original_of_use() -> ColumnElement[bool]:
         FieldText.record_id == TranslationUse.record_id,
         FieldText.field == TranslationUse.field,
         FieldText.language == TranslationUse.source_language,
-        FieldText.provenance == "original",
+        FieldText.provenance == Provenance.ORIGINAL,
     )
 
 
@@ -82,7 +83,7 @@ def _reviewed_row(session: Session, source: str, target: str, digest: str) -> Tr
             TranslationMemoryEntry.source_language == source,
             TranslationMemoryEntry.target_language == target,
             TranslationMemoryEntry.engine == SEGMENT_ENGINE,
-            TranslationMemoryEntry.provenance == "reviewed",
+            TranslationMemoryEntry.provenance == Provenance.REVIEWED,
         )
     )
 
@@ -100,10 +101,10 @@ def _mark_unused(
     session: Session, source: str, target: str, digest: str, where: str, actor: str, now: datetime
 ) -> None:
     row = _reviewed_row(session, source, target, digest)
-    if row is None or row.status != "current" or _uses(session, source, target, digest):
+    if row is None or row.status != TextStatus.CURRENT or _uses(session, source, target, digest):
         return
     previous = row.version
-    row.status = "stale"
+    row.status = TextStatus.STALE
     row.status_reason = f"no record contains this sentence any more: the source text of {where} changed"
     row.version = previous + 1
     row.updated_at = now
@@ -112,10 +113,10 @@ def _mark_unused(
 
 def _mark_used(session: Session, source: str, target: str, digest: str, actor: str, now: datetime) -> None:
     row = _reviewed_row(session, source, target, digest)
-    if row is None or row.status != "stale":
+    if row is None or row.status != TextStatus.STALE:
         return
     previous = row.version
-    row.status = "current"
+    row.status = TextStatus.CURRENT
     row.status_reason = None
     row.version = previous + 1
     row.updated_at = now

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from record_catalogue.audit import AuditAction, audit
+from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
 from record_catalogue.memory_store import (
     SEGMENT_ENGINE,
@@ -91,11 +92,11 @@ class TranslationWrite:
         previous = row.version
         if status == "reviewed":
             row.target_text = text if text is not None else row.target_text
-            row.provenance = "reviewed"
-            row.status = "current"
+            row.provenance = Provenance.REVIEWED
+            row.status = TextStatus.CURRENT
             row.status_reason = None
         else:
-            row.status = "rejected"
+            row.status = TextStatus.REJECTED
             row.status_reason = f"rejected by {actor}"
         row.actor = actor
         row.version = previous + 1

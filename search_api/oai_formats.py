@@ -20,6 +20,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from record_catalogue.codes import Provenance
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.models import FieldText, RecordRow
 from record_catalogue.realms import REALM_NAMES, realm_catalog
@@ -118,7 +119,7 @@ def oai_dc(row: RecordRow, identifier: str) -> ET.Element:
     sub(root, q(DC_NS, "identifier"), identifier)
     if row.url:
         sub(root, q(DC_NS, "identifier"), row.url)
-    languages = sorted({t.language for t in row.texts if t.provenance == "original"})
+    languages = sorted({t.language for t in row.texts if t.provenance == Provenance.ORIGINAL})
     for lang in [row.original_language, *[code for code in languages if code != row.original_language]]:
         sub(root, q(DC_NS, "language"), lang)
     if row.government:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from analyzers.entities import entity_label
+from record_catalogue.codes import Provenance
 from record_catalogue.languages import LANGUAGE_NAMES, UN_LANGUAGES
 from record_catalogue.realms import REALM_NAMES, realm_catalog
 from search_index.documents import KEYWORD, TextLike, best_texts, cbd_identifier, reader_language
@@ -196,7 +197,7 @@ def _pick(by_lang: Mapping[str, TextLike], lang: str) -> TextLike | None:
 
 
 def _original(by_lang: Mapping[str, TextLike], original_language: str) -> TextLike | None:
-    originals = [v for v in by_lang.values() if v.provenance == "original"]
+    originals = [v for v in by_lang.values() if v.provenance == Provenance.ORIGINAL]
     preferred = [v for v in originals if v.language == original_language]
     return next(iter(preferred or originals), None)
 
@@ -226,7 +227,7 @@ def _field(name: str, by_lang: Mapping[str, TextLike], lang: str, original_langu
         note = s[shown.provenance].format(language=source_name)
     if note:
         parts.append(f'<p class="record-provenance" data-provenance="{_e(shown.provenance)}">{_e(note)}</p>')
-    if shown.provenance != "original" and original is not None and original is not shown:
+    if shown.provenance != Provenance.ORIGINAL and original is not None and original is not shown:
         label = s["show_original"].format(language=language_name(original.language, lang))
         parts.append(
             f'<details class="record-original"><summary>{_e(label)}</summary>'

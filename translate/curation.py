@@ -36,6 +36,7 @@ from datetime import datetime
 
 from analyzers.detect import LanguageDetector
 from record_catalogue.audit import AuditAction
+from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.curation_queries import (
     MAX_SIZE,
     ORDERS,
@@ -281,9 +282,9 @@ class Curation:
             now = utcnow()
             for entry_id in ids:
                 row = tx.segment_by_id(entry_id)
-                if row is None or row.provenance != "machine":
+                if row is None or row.provenance != Provenance.MACHINE:
                     continue
-                if row.status != "current":
+                if row.status != TextStatus.CURRENT:
                     continue  # rejected or failed meanwhile: a curator's decision stands
                 tx.review_segment(row, "reviewed", None, actor, now)
                 approved.append((row.source_language, row.target_language, row.source_text))
@@ -348,7 +349,7 @@ class Curation:
             tx.replace_uses((record_id, field, target), source, outcome.segments, actor, now)
             stored, visible = write_outcome(row, field, target, outcome, now)
             if stored:
-                kind = "reviewed" if outcome.provenance == "reviewed" else f"machine:{outcome.status}"
+                kind = "reviewed" if outcome.provenance == Provenance.REVIEWED else f"machine:{outcome.status}"
                 touched.setdefault(record_id, []).append(f"{field}.{target}:{kind}")
             if visible:
                 row.needs_index = True
@@ -362,7 +363,11 @@ class Curation:
     @staticmethod
     def _original(row: RecordRow, field: str, language: str) -> FieldText | None:
         return next(
-            (t for t in row.texts if t.field == field and t.language == language and t.provenance == "original"),
+            (
+                t
+                for t in row.texts
+                if t.field == field and t.language == language and t.provenance == Provenance.ORIGINAL
+            ),
             None,
         )
 
@@ -372,7 +377,7 @@ class Curation:
     def _item(self, listing: SegmentListing) -> Item:
         row = listing.row
         status = queue_status(row.provenance, row.status, listing.gone)
-        reason = STALE_REASON if status == "stale" and row.status != "stale" else row.status_reason
+        reason = STALE_REASON if status == "stale" and row.status != TextStatus.STALE else row.status_reason
         terms = self.glossary.terms_in(row.source_text, row.source_language, row.target_language)
         return Item(
             id=row.id,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from record_catalogue.codes import TextStatus
+from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.field_versions import add_version, update_version
 from record_catalogue.memory_store import SegmentState
 from record_catalogue.models import RecordRow
@@ -35,8 +35,8 @@ class FieldOutcome:
     """What one field becomes in one language, and which sentences it is made of."""
 
     text: str
-    provenance: str  # machine | reviewed
-    status: str  # current | failed | rejected | pending
+    provenance: Provenance  # machine or reviewed
+    status: TextStatus  # current, failed, rejected or pending
     reason: str | None
     engine: str | None
     model: str | None
@@ -72,14 +72,18 @@ def assemble(
     filled, plain = layout.fill(target, lambda segment: states[segment].target_text)
     if chosen and all(s.kind == "reviewed" for s in chosen):
         curators = ", ".join(sorted({s.actor or "curator" for s in chosen}))
-        return FieldOutcome(filled, "reviewed", "current", None, None, None, None, curators[:200], tuple(segments))
+        return FieldOutcome(
+            filled, Provenance.REVIEWED, TextStatus.CURRENT, None, None, None, None, curators[:200], tuple(segments)
+        )
     machine = next((s for s in chosen if s.kind != "reviewed" and s.machine_engine), None)
-    rejected_reviews = tuple(s.target_text for s in chosen if s.kind == "rejected" and s.provenance == "reviewed")
+    rejected_reviews = tuple(
+        s.target_text for s in chosen if s.kind == "rejected" and s.provenance == Provenance.REVIEWED
+    )
 
-    def outcome(status: str, reason: str | None) -> FieldOutcome:
+    def outcome(status: TextStatus, reason: str | None) -> FieldOutcome:
         return FieldOutcome(
             filled,
-            "machine",
+            Provenance.MACHINE,
             status,
             reason,
             machine.machine_engine if machine else None,
@@ -95,17 +99,17 @@ def assemble(
         if bad:
             first = bad[0]
             why = f"{len(bad)} of {layout.translatable} segments {kind}; first {_excerpt(first.source_text)!r}: "
-            return outcome(kind, why + (first.status_reason or kind))
+            return outcome(TextStatus(kind), why + (first.status_reason or kind))
     wrong = check(plain, target) if check is not None else None
-    return outcome("failed", wrong) if wrong else outcome("current", None)
+    return outcome(TextStatus.FAILED, wrong) if wrong else outcome(TextStatus.CURRENT, None)
 
 
 def write_outcome(row: RecordRow, field: str, target: str, outcome: FieldOutcome, now: datetime) -> tuple[bool, bool]:
     """Store ``outcome`` as the field's version in ``target``; return (changed, readers see a change)."""
     versions = [t for t in row.texts if t.field == field and t.language == target]
-    reviewed = next((t for t in versions if t.provenance == "reviewed"), None)
-    machine = next((t for t in versions if t.provenance == "machine"), None)
-    if outcome.provenance == "reviewed":
+    reviewed = next((t for t in versions if t.provenance == Provenance.REVIEWED), None)
+    machine = next((t for t in versions if t.provenance == Provenance.MACHINE), None)
+    if outcome.provenance == Provenance.REVIEWED:
         values: dict[str, object] = {
             "text": outcome.text,
             "status": "current",
@@ -121,7 +125,7 @@ def write_outcome(row: RecordRow, field: str, target: str, outcome: FieldOutcome
         changed = update_version(reviewed, values, now)
         return changed, changed
     values = {
-        "text": outcome.text if outcome.status != "pending" else "",
+        "text": outcome.text if outcome.status != TextStatus.PENDING else "",
         "status": outcome.status,
         "status_reason": outcome.reason,
         "engine": outcome.engine,
@@ -131,15 +135,15 @@ def write_outcome(row: RecordRow, field: str, target: str, outcome: FieldOutcome
     changed = visible = False
     if machine is None:
         add_version(row, field, target, "machine", now, actor=outcome.actor, **values)
-        changed, visible = True, outcome.status == "current"
+        changed, visible = True, outcome.status == TextStatus.CURRENT
     else:
         was = machine.status
         if update_version(machine, values, now, actor=outcome.actor):
             changed, visible = True, "current" in (was, outcome.status)
     if (
-        outcome.status == "rejected"
+        outcome.status == TextStatus.REJECTED
         and reviewed is not None
-        and reviewed.status == "current"
+        and reviewed.status == TextStatus.CURRENT
         and any(rejected and rejected in reviewed.text for rejected in outcome.rejected_reviews)
     ):
         update_version(reviewed, {"status": TextStatus.REJECTED, "status_reason": outcome.reason}, now)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.db import Sessions
 from record_catalogue.errors import BadInput
 from record_catalogue.languages import UN_LANGUAGES
@@ -302,10 +303,10 @@ def apply_units(sessions: Sessions, units: list[Unit], origin: str) -> ImportRep
                 unit.actor or IMPORT_ENGINE,
                 utcnow(),
                 target_text=unit.target_text,
-                provenance="machine",
+                provenance=Provenance.MACHINE,
                 status=unit.status,
-                status_reason=f"{unit.status} in {origin}"[:500] if unit.status != "current" else None,
-                actor=unit.actor if unit.status != "current" else None,  # who rejected it
+                status_reason=f"{unit.status} in {origin}"[:500] if unit.status != TextStatus.CURRENT else None,
+                actor=unit.actor if unit.status != TextStatus.CURRENT else None,  # who rejected it
                 machine_engine=(unit.engine or IMPORT_ENGINE)[:40],
                 machine_model=(unit.model or origin)[:200],
             )

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analyzers.detect import LanguageDetector
+from record_catalogue.codes import TextStatus
 from record_catalogue.memory_store import MachineSegment, NewSegment, Remembered, SegmentState, TranslationMemory
 from record_catalogue.work_queue import SentenceClaims
 from translate.assembly import Layout
@@ -80,7 +81,7 @@ class TextResult:
     """
 
     text: str
-    status: str  # current | failed | rejected | pending
+    status: TextStatus  # current, failed, rejected or pending
     reason: str | None = None
     engine: str | None = None
     model: str | None = None
@@ -203,7 +204,7 @@ class Translator:
         for index, request in enumerate(requests):
             self.stats.texts += 1
             if not request.text.strip() or request.source == request.target:
-                results[index] = TextResult(request.text, "current")
+                results[index] = TextResult(request.text, TextStatus.CURRENT)
                 continue
             route = routes.find(request.source, request.target)
             if route is None:
@@ -253,7 +254,7 @@ class Translator:
             missing = [segment for segment in wanted if segment not in found]
             if missing or not wanted:  # nothing a curator reviewed (numbers only): still the model's job
                 self.stats.pending_texts += 1
-                answered[index] = TextResult("", "pending", routes.why_not(request.source, request.target))
+                answered[index] = TextResult("", TextStatus.PENDING, routes.why_not(request.source, request.target))
                 continue
             for segment in wanted:
                 if (*pair, segment) not in counted:
@@ -264,7 +265,7 @@ class Translator:
             text, _plain = layout.fill(request.target, texts.__getitem__)
             parts = tuple(Part(segment, texts[segment], "reviewed") for segment in wanted)
             actors = tuple(sorted({found[segment].actor or "curator" for segment in wanted}))
-            answered[index] = TextResult(text, "current", parts=parts, reviewed_by=actors)
+            answered[index] = TextResult(text, TextStatus.CURRENT, parts=parts, reviewed_by=actors)
         return answered
 
     def _assemble(self, plan: _Plan, outcomes: dict[tuple[Route, str], _Outcome]) -> TextResult:
@@ -273,7 +274,7 @@ class Translator:
         chosen = {segment: outcomes[(route, segment)] for segment in plan.layout.segments()}
         parts = tuple(Part(segment, outcome.text, outcome.kind) for segment, outcome in chosen.items())
 
-        def result(status: str, why: str | None, reviewed_by: tuple[str, ...] = ()) -> TextResult:
+        def result(status: TextStatus, why: str | None, reviewed_by: tuple[str, ...] = ()) -> TextResult:
             model = self.provenance_model(route)
             return TextResult(text, status, why, self.engine.name, model, route.pivot, parts, reviewed_by)
 
@@ -284,14 +285,18 @@ class Translator:
                 self.stats.failed_texts += 1
                 first, first_reason = bad[0]
                 excerpt = first if len(first) <= 60 else first[:57] + "..."
-                return result(kind, f"{len(bad)} of {total} segments {kind}; first {excerpt!r}: {first_reason}")
+                return result(
+                    TextStatus(kind), f"{len(bad)} of {total} segments {kind}; first {excerpt!r}: {first_reason}"
+                )
         if chosen and all(outcome.kind == "reviewed" for outcome in chosen.values()):
-            return result("current", None, tuple(sorted({outcome.actor or "curator" for outcome in chosen.values()})))
+            return result(
+                TextStatus.CURRENT, None, tuple(sorted({outcome.actor or "curator" for outcome in chosen.values()}))
+            )
         wrong = check_language(plain, request.target, self.detector.detect)
         if wrong:
             self.stats.failed_texts += 1
-            return result("failed", wrong)
-        return result("current", None)
+            return result(TextStatus.FAILED, wrong)
+        return result(TextStatus.CURRENT, None)
 
     # -- segments ------------------------------------------------------------------------------
     def _segments(self, route: Route, segments: list[str]) -> dict[str, _Outcome]:
@@ -347,7 +352,9 @@ class Translator:
             if reason:
                 self.stats.failed_segments += 1
             outcomes[segment] = _Outcome(text, reason, "failed" if reason else "machine")
-            status, status_reason = ("failed", reason) if reason else ("current", COPIED if copied else None)
+            status, status_reason = (
+                (TextStatus.FAILED, reason) if reason else (TextStatus.CURRENT, COPIED if copied else None)
+            )
             offered.append(MachineSegment(segment, text, status, status_reason, self.engine.name, model, route.pivot))
         self.memory.offer(source, target, offered)
         return outcomes
@@ -368,7 +375,7 @@ class Translator:
         for text in misses:
             if self._already_in(text, target):
                 answers[text] = _EngineAnswer(text, "copied")
-                new.append(NewSegment(text, text, "current", COPIED, route.pivot))
+                new.append(NewSegment(text, text, TextStatus.CURRENT, COPIED, route.pivot))
             else:
                 todo.append(text)
         self.memory.store(source, target, self.engine.name, route.model_version, new)
@@ -403,7 +410,9 @@ class Translator:
     @staticmethod
     def _remembered(found: Remembered) -> _EngineAnswer:
         origin = "copied" if found.status_reason == COPIED else "memory"
-        return _EngineAnswer(found.target_text, origin, found.status_reason if found.status == "failed" else None)
+        return _EngineAnswer(
+            found.target_text, origin, found.status_reason if found.status == TextStatus.FAILED else None
+        )
 
     def _translate_now(self, route: Route, texts: list[str]) -> dict[str, _EngineAnswer]:
         """Run the route's model(s) on ``texts``, gate each answer and remember it."""
@@ -414,7 +423,8 @@ class Translator:
         answers: dict[str, _EngineAnswer] = {}
         for text, output in zip(texts, outputs, strict=True):
             reason = step_reasons.get(text) or check_segment(text, output, route.target)
-            new.append(NewSegment(text, output, "failed" if reason else "current", reason, route.pivot))
+            status = TextStatus.FAILED if reason else TextStatus.CURRENT
+            new.append(NewSegment(text, output, status, reason, route.pivot))
             answers[text] = _EngineAnswer(output, "model", reason)
         self.memory.store(route.source, route.target, self.engine.name, route.model_version, new)
         return answers

@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from record_catalogue.audit import AuditAction
+from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.db import catalogue_unreachable, connection_trouble, one_line
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.logs import PROGRESS_SECONDS, Every
@@ -396,19 +397,23 @@ class TranslateWorker:
         fields = sorted({t.field for t in row.texts})
         for name in fields:
             texts = [t for t in row.texts if t.field == name]
-            originals = {t.language: t for t in texts if t.provenance == "original" and t.text.strip()}
+            originals = {t.language: t for t in texts if t.provenance == Provenance.ORIGINAL and t.text.strip()}
             if not originals:
                 continue
             for target in targets:
                 if target in originals:
                     continue
-                others = [t for t in texts if t.language == target and t.provenance != "original"]
-                if any(t.provenance == "reviewed" and t.status == "current" for t in others):
+                others = [t for t in texts if t.language == target and t.provenance != Provenance.ORIGINAL]
+                if any(t.provenance == Provenance.REVIEWED and t.status == TextStatus.CURRENT for t in others):
                     continue
-                machine = next((t for t in others if t.provenance == "machine"), None)
-                if machine is not None and machine.status == "current":
+                machine = next((t for t in others if t.provenance == Provenance.MACHINE), None)
+                if machine is not None and machine.status == TextStatus.CURRENT:
                     continue
-                if machine is not None and machine.status == "rejected" and not self._changed_since(originals, machine):
+                if (
+                    machine is not None
+                    and machine.status == TextStatus.REJECTED
+                    and not self._changed_since(originals, machine)
+                ):
                     continue  # waits for a curator's correction, which reaches it without the worker
                 source = self._best_source(originals, target, row.original_language, models)
                 jobs.append(Job(row.id, name, source.language, target, source.text))
@@ -465,7 +470,7 @@ class TranslateWorker:
                     (
                         t
                         for t in row.texts
-                        if t.field == job.field and t.language == job.source and t.provenance == "original"
+                        if t.field == job.field and t.language == job.source and t.provenance == Provenance.ORIGINAL
                     ),
                     None,
                 )
@@ -477,7 +482,7 @@ class TranslateWorker:
                 stored, visible = write_outcome(row, job.field, job.target, outcome, now)
                 if not stored:
                     continue
-                kind = "reviewed" if outcome.provenance == "reviewed" else outcome.status
+                kind = "reviewed" if outcome.provenance == Provenance.REVIEWED else outcome.status
                 touched.setdefault(row.id, []).append(f"{job.field}.{job.target}:{kind}")
                 if visible:
                     row.needs_index = True
@@ -500,15 +505,15 @@ class TranslateWorker:
 
     def _outcome(self, job: Job, result: TextResult, states: dict[str, SegmentState]) -> FieldOutcome:
         """The result as a field outcome, assembled again from the memory if a curator changed a sentence since."""
-        if result.status != "pending" and not self._as_translated(result, states):
+        if result.status != TextStatus.PENDING and not self._as_translated(result, states):
             again = assemble(job.text, job.source, job.target, states, self.actor, self._check_language)
             if again is not None:
                 return again
         if result.reviewed:
             return FieldOutcome(
                 text=result.text,
-                provenance="reviewed",
-                status="current",
+                provenance=Provenance.REVIEWED,
+                status=TextStatus.CURRENT,
                 reason=None,
                 engine=None,
                 model=None,
@@ -519,11 +524,11 @@ class TranslateWorker:
         rejected_reviews = tuple(
             states[part.source_text].target_text
             for part in result.parts
-            if part.kind == "rejected" and states[part.source_text].provenance == "reviewed"
+            if part.kind == "rejected" and states[part.source_text].provenance == Provenance.REVIEWED
         )
         return FieldOutcome(
             text=result.text,
-            provenance="machine",
+            provenance=Provenance.MACHINE,
             status=result.status,
             reason=result.reason,
             engine=result.engine,
@@ -548,11 +553,11 @@ class TranslateWorker:
 
     @staticmethod
     def _tally(outcome: FieldOutcome, job: Job, report: TranslateReport) -> None:
-        if outcome.status == "current":
+        if outcome.status == TextStatus.CURRENT:
             report.fields_current += 1
-        elif outcome.status == "failed":
+        elif outcome.status == TextStatus.FAILED:
             report.fields_failed += 1
-        elif outcome.status == "rejected":
+        elif outcome.status == TextStatus.REJECTED:
             report.fields_rejected += 1
         else:
             report.fields_pending += 1

@@ -41,6 +41,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from analyzers.detect import Detection
+from record_catalogue.codes import TextStatus
 from record_catalogue.db import CatalogueBusy, CatalogueUnavailable, one_line
 from record_catalogue.errors import ChmSearchError
 from record_catalogue.keys import KeyInfo, KeyStore
@@ -268,7 +269,7 @@ def _items(texts: list[str], source: str, services: Services) -> list[Item]:
 
 def _provenance(result: TextResult | None, why: str | None) -> dict[str, Any]:
     """Where an answer came from, for the ``provenance`` field."""
-    if result is None or result.status != "current":
+    if result is None or result.status != TextStatus.CURRENT:
         reason = why or (result.reason if result is not None else None) or "not translated"
         return {"kind": "untranslated", "reason": reason}
     kinds = {part.kind for part in result.parts}
@@ -312,7 +313,7 @@ def _translate_items(items: list[Item], target: str, html: bool, services: Servi
             results = services.translator.translate(requests)
         for index, result in zip(positions, results, strict=True):
             item = items[index]
-            text = result.text if result.status == "current" else item.text
+            text = result.text if result.status == TextStatus.CURRENT else item.text
             answers[index] = (text, _provenance(result, None))
     return [answer for answer in answers if answer is not None]
 

@@ -177,7 +177,9 @@ def _kinds(source: Mapping[str, Any], field: str) -> dict[str, str]:
     status = source.get("status") or {}
     original = source.get("original_language")
     return {
-        code: "original" if code == original else status.get(code, "machine") for code, text in values.items() if text
+        code: TranslationStatus.ORIGINAL if code == original else status.get(code, TranslationStatus.MACHINE)
+        for code, text in values.items()
+        if text
     }
 
 
@@ -190,10 +192,11 @@ def _display(source: Mapping[str, Any], field: str, lang: str) -> tuple[str | No
 def _original(source: Mapping[str, Any], shown: dict[str, str | None]) -> OriginalText | None:
     """The record's own title and summary when a shown one (``{field: language}``) is a translation."""
     kinds = {field: _kinds(source, field) for field in shown}
-    if all(code is None or kinds[field].get(code) == "original" for field, code in shown.items()):
+    if all(code is None or kinds[field].get(code) == TranslationStatus.ORIGINAL for field, code in shown.items()):
         return None
     originals = {
-        field: {code: kind for code, kind in by_lang.items() if kind == "original"} for field, by_lang in kinds.items()
+        field: {code: kind for code, kind in by_lang.items() if kind == TranslationStatus.ORIGINAL}
+        for field, by_lang in kinds.items()
     }
     language = reader_language(originals["title"], "en") or reader_language(originals["summary"], "en")
     if language is None:
@@ -214,7 +217,10 @@ def present(hit: Hit, lang: str, thesaurus: Mapping[str, Mapping[str, str]] | No
     has_lang = (
         lang in (title_lang, summary_lang)
         or bool((source.get("text") or {}).get(lang))
-        or (lang in (source.get("languages") or []) and (source.get("status") or {}).get(lang) != "pending")
+        or (
+            lang in (source.get("languages") or [])
+            and (source.get("status") or {}).get(lang) != TranslationStatus.PENDING
+        )
     )
     display_language = lang if has_lang else (title_lang or summary_lang or source["original_language"])
     status = (source.get("status") or {}).get(lang, TranslationStatus.PENDING)
