@@ -19,6 +19,7 @@ from record_catalogue.keys import KeyInfo
 from record_catalogue.models import FieldText, RecordRow
 from search_api.auth import require_role
 from search_api.errors import ApiError
+from search_api.record_page import shown_versions
 from search_api.services import Services, get_services
 from search_index.documents import reader_language
 from search_index.sync import reindex
@@ -121,13 +122,10 @@ def record_out(row: RecordRow, lang: str) -> RecordOut:
     ):
         fields.setdefault(text.field, {}).setdefault(text.language, []).append(_version(text))
 
+    visible = shown_versions(row.texts)  # what the record page shows too: the one display policy
+
     def shown(field: str) -> tuple[str | None, str | None]:
-        # Each language's best current version (the lists are sorted best first).
-        best = {
-            code: current[0]
-            for code, versions in fields.get(field, {}).items()
-            if (current := [v for v in versions if v.status == TextStatus.CURRENT and v.text])
-        }
+        best = visible.get(field, {})
         code = reader_language({code: version.provenance for code, version in best.items()}, lang)
         return (best[code].text, code) if code else (None, None)
 
