@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from sqlalchemy import make_url
 
 from analyzers.detect import LanguageDetector
@@ -18,15 +17,14 @@ from ingest.disk_full import disk_full
 from ingest.pipeline import IngestReport, Pipeline
 from ingest.prepare import Tagger
 from ingest.sources.files import count_items, read_path
+from record_catalogue.cli_output import JsonOption, emit_json, fail, note, progress, say
+from record_catalogue.errors import EXIT_INTERRUPTED, EXIT_PARTIAL, DiskFull
 from record_catalogue.settings import get_settings
 from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
 
-EXIT_DISK_FULL = 4  # as a search engine that cannot be written: README, exit codes
 PARALLEL_FROM = 5_000  # below this, starting worker processes costs more than it saves
 INDEX_BUSY_WAIT = 3600.0  # another run writing the embedded index holds it until it commits
-console = Console(stderr=True)
-out = Console()
 
 
 def make_tagger(languages: Sequence[str]) -> Tagger:
@@ -48,7 +46,7 @@ def open_pipeline() -> Pipeline:
         settings.languages,
         tagger=make_tagger(settings.languages),
         index_busy_wait=INDEX_BUSY_WAIT,
-        waiting=lambda _busy: console.print(
+        waiting=lambda _busy: note(
             "another process is writing the index (an ingest or translate run); waiting for it to finish"
         ),
     )
@@ -76,11 +74,7 @@ def ingest(
         reason = disk_full(exc, storage_places())
         if reason is None:
             raise
-        console.print(
-            f"[red]disk full:[/] {escape(reason)}; free some space, then carry on with: chm-search ingest --resume",
-            soft_wrap=True,
-        )
-        raise typer.Exit(EXIT_DISK_FULL) from None
+        raise fail(DiskFull(f"{reason}; free some space, then carry on with: chm-search ingest --resume")) from None
 
 
 def storage_places() -> list[Path]:
@@ -103,11 +97,11 @@ def _ingest(paths: list[Path] | None, realm: str | None, resume: bool, workers: 
             raise typer.BadParameter("--resume carries on with the interrupted run's own paths; give none")
         run = catalogue.unfinished_run()
         if run is None:
-            out.print("nothing to resume: every ingest run finished")
+            say("nothing to resume: every ingest run finished")
             return
         run_id, sources, hint, skip = run.id, [Path(p) for p in run.paths], run.realm, run.checkpoint
         crashed = run.status == "running"  # an interrupted run (Ctrl-C) says "interrupted"
-        out.print(f"resuming run {run_id} after {skip} items: {' '.join(run.paths)}")
+        say(f"resuming run {run_id} after {skip} items: {' '.join(run.paths)}")
     else:
         if not paths:
             raise typer.BadParameter("give files or directories to ingest, or --resume")
@@ -120,7 +114,7 @@ def _ingest(paths: list[Path] | None, realm: str | None, resume: bool, workers: 
         # The last attempt died rather than stopped: if a record killed it (a crash in a library
         # while preparing it), preparing in workers makes that record its error, not a crash again.
         workers = 2
-        out.print("its last attempt ended without a word (killed or crashed): preparing records in worker processes")
+        say("its last attempt ended without a word (killed or crashed): preparing records in worker processes")
     if workers <= 1 and total - skip >= PARALLEL_FROM:
         pipeline.settle()  # a long run in this process (one core, or --workers 1)
     items = (item for path in sources for item in read_path(path, hint, defer=True))
@@ -134,7 +128,7 @@ def _ingest(paths: list[Path] | None, realm: str | None, resume: bool, workers: 
         TextColumn("ETA"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as bar:
+    with progress(*columns) as bar:
         task = bar.add_task("ingest", total=total, completed=skip, rate=0.0, errors=0)
 
         def show(report: IngestReport) -> None:
@@ -144,30 +138,34 @@ def _ingest(paths: list[Path] | None, realm: str | None, resume: bool, workers: 
             report = pipeline.run(items, progress=show, run_id=run_id, skip=skip, total=total, workers=workers)
         except KeyboardInterrupt:
             catalogue.finish_run(run_id, "interrupted", {})
-            console.print(f"interrupted; carry on with: chm-search ingest --resume (run {run_id})")
-            raise typer.Exit(130) from None
+            note(f"interrupted; carry on with: chm-search ingest --resume (run {run_id})")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         finally:
             pipeline.backend.close()
     catalogue.finish_run(run_id, "finished", report.counts())
-    out.print(report.summary())
+    say(report.summary())
     if report.errors:
-        out.print(f"see the errors with: chm-search errors --run {report.run_id}")
+        say(f"see the errors with: chm-search errors --run {report.run_id}")
 
 
 def errors(
     run: Annotated[str | None, typer.Option(help="Only this run's errors.")] = None,
     limit: Annotated[int, typer.Option(min=1)] = 100,
+    as_json: JsonOption = False,
 ) -> None:
     """List ingest errors: file, position, record and reason."""
     settings = get_settings()
     reports = Catalogue(settings.catalogue_dsn).errors(run_id=run, limit=limit)
+    if as_json:
+        emit_json(dataclasses.asdict(e) for e in reports)
+        return
     if not reports:
-        out.print("no ingest errors")
+        say("no ingest errors")
         return
     for e in reports:
         where = f"{e.source}:{e.position}" if e.position else e.source
         record = f" [{e.record_id}]" if e.record_id else ""
-        out.print(f"{e.created_at[:19]} run {e.run_id} {where}{record}: {e.reason}", soft_wrap=True, highlight=False)
+        say(f"{e.created_at[:19]} run {e.run_id} {where}{record}: {e.reason}")
 
 
 def reindex() -> None:
@@ -181,17 +179,17 @@ def reindex() -> None:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console) as bar:
+    with progress(*columns) as bar:
         task = bar.add_task("reindex", total=total)
         try:
             version, result = pipeline.rebuild_index(progress=lambda n: bar.update(task, completed=n))
         finally:
             pipeline.backend.close()
-    out.print(f"index version {version} now live: {result.indexed} documents, {len(result.errors)} errors")
+    say(f"index version {version} now live: {result.indexed} documents, {len(result.errors)} errors")
     for doc_id, reason in result.errors:
-        out.print(f"  {doc_id}: {reason}")
+        say(f"  {doc_id}: {reason}")
     if result.errors:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from ingest.withdraw import withdraw
+from record_catalogue.cli_output import fail, say
+from record_catalogue.errors import EXIT_PARTIAL, NotFound
 from record_catalogue.settings import get_settings
 from record_catalogue.store import Catalogue
 from search_index.factory import get_backend
 
 records_app = typer.Typer(no_args_is_help=True, help="Withdraw records, split wrongly matched duplicates.")
-out = Console(highlight=False, soft_wrap=True)
 
 
 @records_app.command("delete")
@@ -40,11 +40,11 @@ def delete(
             "not_found": "no such record",
             "not_yours": "not deleted",
         }[outcome]
-        out.print(f"{record_id}: {message}")
+        say(f"{record_id}: {message}")
     if not done.index_updated:
-        out.print("the search engine could not be reached: the next ingest or translate run removes them from it")
+        say("the search engine could not be reached: the next ingest or translate run removes them from it")
     if any(outcome == "not_found" for outcome in done.outcomes.values()):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @records_app.command("split")
@@ -63,14 +63,13 @@ def split(
     try:
         regrouped = catalogue.split_record(record_id, actor, split=not undo)
         if regrouped is None:
-            out.print(f"{record_id}: no such record")
-            raise typer.Exit(1)
+            raise fail(NotFound(f"{record_id}: no such record"))
         result = reindex(catalogue, backend, sorted(regrouped), tolerate_down=True)
         group = catalogue.group_of(record_id)
     finally:
         backend.close()
         catalogue.close()
     shown = ", ".join(f"{r.id} ({r.realm})" for r in group)
-    out.print(f"{record_id}: {'may be grouped again' if undo else 'split'}; shown with: {shown}")
+    say(f"{record_id}: {'may be grouped again' if undo else 'split'}; shown with: {shown}")
     if result is None:
-        out.print("the search engine could not be reached: the next ingest or translate run updates it")
+        say("the search engine could not be reached: the next ingest or translate run updates it")

@@ -109,9 +109,16 @@ def one_line(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {message[0]}" if message else exc.__class__.__name__
 
 
+class CatalogueLocked(CatalogueBusy):
+    """Another writer's lock refused a statement: it holds it for one batch or transaction, so a
+    client may retry in a few seconds (``Retry-After`` of the table's ``locked`` row)."""
+
+    cause = Cause.LOCKED
+
+
 def locked_out(exc: BaseException) -> CatalogueBusy:
     """The error for a statement another writer's lock refused (see ``busy_fault``)."""
-    return CatalogueBusy(
+    return CatalogueLocked(
         "the catalogue is locked by another writer (an ingest, a translate run, a backup?); "
         f"nothing was changed, try again shortly ({one_line(getattr(exc, 'orig', None) or exc)})"
     )

@@ -33,6 +33,7 @@ class Cause(StrEnum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     BUSY = "busy"
+    LOCKED = "locked"
     CONFIGURATION = "configuration"
     CATALOGUE_UNAVAILABLE = "catalogue_unavailable"
     SEARCH_UNAVAILABLE = "search_unavailable"
@@ -62,7 +63,8 @@ OUTCOMES: dict[Cause, Outcome] = {
     Cause.BAD_INPUT: Outcome(422, "invalid_parameter", 2, "error"),
     Cause.NOT_FOUND: Outcome(404, "not_found", 1, "error"),
     Cause.CONFLICT: Outcome(409, "conflict", 1, "error"),
-    Cause.BUSY: Outcome(503, "busy", 3, "error", retry_after=2),
+    Cause.BUSY: Outcome(503, "busy", 3, "error", retry_after=1),
+    Cause.LOCKED: Outcome(503, "locked", 3, "error", retry_after=2),
     Cause.CONFIGURATION: Outcome(500, "configuration_error", 2, "error"),
     Cause.CATALOGUE_UNAVAILABLE: Outcome(503, "catalogue_unavailable", 3, "catalogue unavailable", retry_after=30),
     Cause.SEARCH_UNAVAILABLE: Outcome(503, "search_unavailable", 4, "search engine unavailable", retry_after=30),
@@ -128,6 +130,13 @@ class Busy(ChmSearchError):
     """Another process holds what this one needs (a lock, a worker slot); trying later succeeds."""
 
     cause = Cause.BUSY
+
+
+class Locked(Busy):
+    """Another process holds a lock this one needs for as long as its batch or run lasts (another
+    writer of the catalogue, another worker on SQLite, another harvest of the same source)."""
+
+    cause = Cause.LOCKED
 
 
 class ConfigurationError(ChmSearchError):

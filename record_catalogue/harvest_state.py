@@ -34,7 +34,7 @@ class SourceProblem(BadInput, ValueError):
 class SourceBusy(SourceProblem):
     """Another process is harvesting the source now (a scheduled run overlapping a long one)."""
 
-    cause = Cause.BUSY
+    cause = Cause.LOCKED
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.db import in_chunks, retrying
 from record_catalogue.dialect import insert_ignore, listen, listen_conninfo, sqlite_file
-from record_catalogue.errors import Busy
+from record_catalogue.errors import Locked
 from record_catalogue.memory_store import text_hash
 from record_catalogue.work_models import TranslationClaim, TranslationWork
 
@@ -56,7 +56,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-class WorkerLockError(Busy):
+class WorkerLockError(Locked):
     """Another worker already runs on this SQLite catalogue; the message says which and what to do."""
 
 

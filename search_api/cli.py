@@ -12,13 +12,12 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from ingest import cli as ingest_cli
 from ingest.records_cli import records_app
+from record_catalogue.cli_output import JsonOption, emit_json, fail, note, say
 from record_catalogue.db import CatalogueUnavailable
-from record_catalogue.errors import ChmSearchError
+from record_catalogue.errors import EXIT_DEGRADED, EXIT_PARTIAL, ChmSearchError
 from record_catalogue.keys import ROLES, KeyProblem, KeyStore, parse_presets
 from record_catalogue.logs import configure_logging, logging_config
 from record_catalogue.settings import SettingsError, get_settings
@@ -37,7 +36,6 @@ app = typer.Typer(
 )
 ingest_cli.register(app)
 translate_cli.register(app)
-err = Console(stderr=True, soft_wrap=True)
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for partners, ingest clients, curators and admins.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(records_app, name="records")
@@ -65,20 +63,36 @@ def keys_create(
     try:
         key = _key_store().create(name, role, rate_limit, presets=parse_presets(preset or []), origins=origin or [])
     except KeyProblem as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    typer.echo(key)
-    err.print(f"key for {name!r} with role {role!r} created; keep it now, it will not be shown again")
+        raise fail(exc) from None
+    say(key)
+    note(f"key for {name!r} with role {role!r} created; keep it now, it will not be shown again")
 
 
 @keys_app.command("list")
-def keys_list() -> None:
+def keys_list(as_json: JsonOption = False) -> None:
     """Every key: name, role, the key's first characters, limits, use, revocation."""
-    for info in _key_store().list():
+    keys = _key_store().list()
+    if as_json:
+        emit_json(
+            {
+                "name": info.name,
+                "role": info.role,
+                "prefix": info.prefix,
+                "rate_limit": info.rate_limit,
+                "created_at": info.created_at,
+                "last_used_at": info.last_used_at,
+                "revoked_at": info.revoked_at,
+                "presets": info.presets,
+                "origins": list(info.origins),
+            }
+            for info in keys
+        )
+        return
+    for info in keys:
         state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
         used = f"last used {info.last_used_at:%Y-%m-%d %H:%M}" if info.last_used_at else "never used"
         limit = f"{info.rate_limit}/min" if info.rate_limit else "default limit"
-        typer.echo(f"{info.name}\t{info.role}\t{info.prefix}…\t{limit}\t{used}\t{state}")
+        say(f"{info.name}\t{info.role}\t{info.prefix}…\t{limit}\t{used}\t{state}")
 
 
 @keys_app.command("revoke")
@@ -87,9 +101,8 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
     try:
         _key_store().revoke(name)
     except KeyProblem as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    typer.echo(f"key {name!r} revoked")
+        raise fail(exc) from None
+    say(f"key {name!r} revoked")
 
 
 @app.command()
@@ -138,7 +151,7 @@ def migrate() -> None:
     """Bring the catalogue schema up to date (also done automatically on start)."""
     settings = get_settings()
     Catalogue(settings.catalogue_dsn).close()
-    typer.echo("catalogue is up to date")
+    say("catalogue is up to date")
 
 
 @app.command()
@@ -160,14 +173,14 @@ def health() -> None:
     except IndexUnavailable as exc:
         backend = str(exc)
     report = check_health(catalogue, backend, settings.es_flavour if settings.es_url else "tantivy")
-    typer.echo(f"catalogue: {report.catalogue.detail}")
+    say(f"catalogue: {report.catalogue.detail}")
     state = "" if report.search_engine.status == "ok" else f"{report.search_engine.status}: "
-    typer.echo(f"search engine ({report.engine}): {state}{report.search_engine.detail}")
-    typer.echo(f"status: {report.status}")
+    say(f"search engine ({report.engine}): {state}{report.search_engine.detail}")
+    say(f"status: {report.status}")
     if report.status == "down":
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_PARTIAL)
     if report.status != "ok":
-        raise typer.Exit(5)
+        raise typer.Exit(EXIT_DEGRADED)
 
 
 def _configure_logging() -> None:
@@ -188,6 +201,5 @@ def main() -> None:
     try:
         _configure_logging()
         app()
-    except ChmSearchError as exc:  # messages may hold brackets: pip install 'chm-search[postgres]'
-        err.print(f"[red]{exc.outcome.label}:[/] {escape(str(exc))}")
-        sys.exit(exc.exit_code)
+    except ChmSearchError as exc:
+        sys.exit(fail(exc).exit_code)

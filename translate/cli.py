@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -31,7 +30,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from record_catalogue.cli_output import JsonOption, emit_json, fail, note, out, progress, say, warn
 from record_catalogue.dialect import is_postgresql
+from record_catalogue.errors import EXIT_PARTIAL
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.memory_store import EXPORT_STATUSES, TranslationMemory
 from record_catalogue.record import REALMS
@@ -67,22 +68,15 @@ from translate.tmx import TmxError, apply_units, export_tmx, read_tmx
 from translate.translator import Translator
 from translate.worker import TranslateReport, TranslateWorker
 
-console = Console(stderr=True)
-out = Console()
 models_app = typer.Typer(no_args_is_help=True, help="List, install and remove translation models (Argos packages).")
 memory_app = typer.Typer(no_args_is_help=True, help="Export and import the translation memory (TMX 1.4).")
 glossary_app = typer.Typer(no_args_is_help=True, help="Export and import the CBD glossary (TBX or CSV).")
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/] {message}", soft_wrap=True, highlight=False)
-    return typer.Exit(code)
-
-
 def _language(code: str) -> str:
     code = code.strip().lower()
     if code not in UN_LANGUAGES:
-        raise _fail(f"unknown language {code!r}; known: {', '.join(UN_LANGUAGES)}", 2)
+        raise fail(f"unknown language {code!r}; known: {', '.join(UN_LANGUAGES)}")
     return code
 
 
@@ -110,7 +104,7 @@ def translate(
     realms = [r.upper() for r in realm or []]
     unknown = [r for r in realms if r not in REALMS]
     if unknown:
-        raise _fail(f"unknown realm(s) {', '.join(unknown)}; known: {', '.join(REALMS)}", 2)
+        raise fail(f"unknown realm(s) {', '.join(unknown)}; known: {', '.join(REALMS)}")
     targets = [_language(code) for code in lang or []]
     settings = get_settings()
     if status:
@@ -118,15 +112,15 @@ def translate(
         return
     worker = worker or follow
     if worker and (realms or limit):
-        raise _fail("--realm and --limit select records of a whole-catalogue run; a --worker takes the backlog", 2)
+        raise fail("--realm and --limit select records of a whole-catalogue run; a --worker takes the backlog")
     try:
         options = engine_options(settings)
     except HardwareError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(exc) from None
     try:
         terms = Glossary.load(glossary)
     except (OSError, ValueError) as exc:
-        raise _fail(f"glossary: {exc}", 2) from None
+        raise fail(f"glossary: {exc}") from None
     catalogue = Catalogue(settings.catalogue_dsn)
     postgres = is_postgresql(catalogue.engine)  # workers share the backlog and claim sentences
     try:
@@ -135,20 +129,20 @@ def translate(
                 settings, catalogue, terms, options, postgres, batch, realms, targets, limit, follow, worker
             )
     except WorkerLockError as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(exc) from None
     finally:
         catalogue.close()
-    out.print(report.summary(), soft_wrap=True, highlight=False)
+    say(report.summary())
     for reason, count in sorted(report.pending_reasons.items()):
-        out.print(f"pending ({count} fields): {reason}", soft_wrap=True, highlight=False)
+        say(f"pending ({count} fields): {reason}")
     for record_id, reason in report.record_errors:
-        console.print(f"[red]not translated:[/] {record_id}: {reason}", soft_wrap=True, highlight=False)
+        warn(f"not translated: {record_id}: {reason}")
     for doc_id, reason in report.index_errors:
-        console.print(f"[red]not indexed:[/] {doc_id}: {reason}", soft_wrap=True, highlight=False)
+        warn(f"not indexed: {doc_id}: {reason}")
     for pair, reason in sorted(report.model_errors.items()):
-        console.print(f"[red]model {pair} failed to load:[/] {reason}", soft_wrap=True, highlight=False)
+        warn(f"model {pair} failed to load: {reason}")
     if report.model_errors or report.index_errors or report.record_errors:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 def _translate_with(
@@ -168,10 +162,10 @@ def _translate_with(
     backend = get_backend(settings)
     engine = ArgosEngine(settings.models_path, options=options)
     if not engine.models():
-        console.print(
-            f"[yellow]no translation model installed in {engine.directory}[/]: every text stays pending; "
-            "install one with `chm-search models install FROM TO` (or `--file X.argosmodel`)",
-            soft_wrap=True,
+        note(
+            f"[yellow]no translation model installed in {escape(str(engine.directory))}[/]: every text stays "
+            "pending; install one with `chm-search models install FROM TO` (or `--file X.argosmodel`)",
+            markup=True,
         )
     name = worker_name()
     claims = SentenceClaims(catalogue.sessions, name, settings.translate_lease_seconds) if postgres else None
@@ -183,11 +177,9 @@ def _translate_with(
         if worker:
             backlog = Backlog(catalogue.sessions, name, settings.translate_lease_seconds)
             waker = Waker.for_catalogue(settings.catalogue_dsn, settings.translate_poll_seconds)
-            console.print(
+            note(
                 f"translate worker {name} on {options.describe()}"
-                + (", following new records" if follow else ", until the backlog is empty"),
-                soft_wrap=True,
-                highlight=False,
+                + (", following new records" if follow else ", until the backlog is empty")
             )
             try:
                 return runner.work(
@@ -197,7 +189,7 @@ def _translate_with(
                     waker=waker,
                     stop=stop,
                     progress=_progress_line if follow else None,
-                    notice=lambda message: console.print(f"[yellow]{message}[/]", soft_wrap=True, highlight=False),
+                    notice=lambda message: note(f"[yellow]{escape(message)}[/]", markup=True),
                 )
             finally:
                 waker.close()
@@ -220,10 +212,7 @@ def _progress_line(report: TranslateReport) -> None:
     now = time.monotonic()
     if now - _last_line[0] >= 60 and report.records_seen:
         _last_line[0] = now
-        console.print(
-            f"{report.records_seen} records, {report.stats.segments} segments, {report.stats.translated} translated",
-            highlight=False,
-        )
+        note(f"{report.records_seen} records, {report.stats.segments} segments, {report.stats.translated} translated")
 
 
 def _run_with_bar(runner: TranslateWorker, realms: list[str], targets: list[str], limit: int | None) -> TranslateReport:
@@ -238,7 +227,7 @@ def _run_with_bar(runner: TranslateWorker, realms: list[str], targets: list[str]
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console) as bar:
+    with progress(*columns) as bar:
         task = bar.add_task("translate", total=None, segments=0, rate=0.0)
 
         def show(report: TranslateReport) -> None:
@@ -273,42 +262,54 @@ def _show_status(settings: Settings) -> None:
         if found.failed.get(language) or found.pending.get(language)
     ]
     for line in stuck:
-        out.print(line, highlight=False)
-    out.print(
+        say(line)
+    say(
         f"queue: {found.queued_records} records ({found.leased_records} leased by {found.workers} workers, "
         f"{found.held_back_records} held back after errors)",
-        highlight=False,
     )
-    out.print(
+    say(
         f"rate over the last {found.window_seconds / 60:.0f} min: {found.fields_per_second * 60:.1f} fields/min, "
         f"{found.segments_per_second:.1f} segments/s; ETA {found.eta_text()}",
-        highlight=False,
     )
 
 
 @models_app.command("list")
-def list_models() -> None:
+def list_models(as_json: JsonOption = False) -> None:
     """The installed packages, and the language pairs each one serves, directly or through English."""
     settings = get_settings()
     directory = settings.models_path
     found = installed(directory)
-    if not found:
-        out.print(f"no translation models installed in {directory}", highlight=False)
-        return
     reach = reach_by_package(found, settings.languages)
+    if as_json:
+        emit_json(
+            {
+                "source": package.source,
+                "target": package.target,
+                "name": package.name,
+                "version": package.version,
+                "path": package.path,
+                "problem": package.problem,
+                "through_english": [
+                    {"source": route.source, "target": route.target} for route in reach.get(package.path, [])
+                ],
+            }
+            for package in found
+        )
+        return
+    if not found:
+        say(f"no translation models installed in {directory}")
+        return
     for package in found:
         head = f"{package.source} → {package.target}  {package.name} {package.version}"
         if package.problem:
-            out.print(f"{head}  [red]BROKEN: {package.problem}[/]", highlight=False)
+            say(f"{escape(head)}  [red]BROKEN: {escape(package.problem)}[/]", markup=True)
             continue
         via = reach.get(package.path, [])
         through = ", ".join(f"{route.source}→{route.target}" for route in via) or "none"
-        out.print(
+        say(
             f"{head}; also serves through English: {through}",
-            highlight=False,
-            soft_wrap=True,
         )
-    out.print(f"({len(found)} in {directory})", highlight=False)
+    say(f"({len(found)} in {directory})")
 
 
 @models_app.command("update")
@@ -318,13 +319,12 @@ def update_models() -> None:
     try:
         pending = updates(directory)
     except PackageError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(exc) from None
     newer = [u for u in pending if u.available is not None]
     for update in pending:
         if update.available is None:
-            out.print(
+            say(
                 f"{update.installed.source} → {update.installed.target} {update.installed.version}: up to date",
-                highlight=False,
             )
     failed = 0
     for update in newer:
@@ -333,14 +333,13 @@ def update_models() -> None:
             package = install_entry(update.available, directory)
         except PackageError as exc:
             failed += 1
-            console.print(f"[red]error:[/] {exc}", soft_wrap=True, highlight=False)
+            warn(f"error: {exc}")
             continue
-        out.print(
+        say(
             f"updated {package.source} → {package.target}: {update.installed.version} → {package.version}",
-            highlight=False,
         )
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @models_app.command("install")
@@ -353,17 +352,15 @@ def install_model(
     try:
         if file is not None:
             if source or target:
-                raise _fail("give either FROM TO (from the index) or --file (a local package), not both", 2)
+                raise fail("give either FROM TO (from the index) or --file (a local package), not both")
             package = install_file(file, get_settings().models_path)
         elif source and target:
             package = install_from_index(_language(source), _language(target), get_settings().models_path)
         else:
-            raise _fail("give FROM TO (e.g. `models install en fr`) or --file X.argosmodel", 2)
+            raise fail("give FROM TO (e.g. `models install en fr`) or --file X.argosmodel")
     except PackageError as exc:
-        raise _fail(str(exc)) from None
-    out.print(
-        f"installed {package.source} → {package.target}: {package.name} {package.version} in {package.path.parent}"
-    )
+        raise fail(exc) from None
+    say(f"installed {package.source} → {package.target}: {package.name} {package.version} in {package.path.parent}")
 
 
 @models_app.command("remove")
@@ -375,14 +372,14 @@ def remove_model(
     try:
         removed = remove(source.strip().lower(), target.strip().lower(), get_settings().models_path)
     except PackageError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(exc) from None
     for package in removed:
-        out.print(f"removed {package.source} → {package.target}: {package.name} {package.version}")
+        say(f"removed {package.source} → {package.target}: {package.name} {package.version}")
 
 
 def _refused(entries: list[tuple[str, str]], label: str = "refused") -> None:
     for position, reason in entries:
-        out.print(f"{label}: {position}: {reason}", soft_wrap=True, highlight=False)
+        say(f"{label}: {position}: {reason}")
 
 
 @memory_app.command("export")
@@ -395,16 +392,16 @@ def memory_export(
 ) -> None:
     """Write the translation memory's sentences to a TMX 1.4 file (for CAT tools)."""
     if status not in EXPORT_STATUSES:
-        raise _fail(f"--status must be one of {', '.join(EXPORT_STATUSES)}", 2)
+        raise fail(f"--status must be one of {', '.join(EXPORT_STATUSES)}")
     languages = tuple(_language(code) for code in lang or [])
     catalogue = Catalogue(get_settings().catalogue_dsn)
     try:
         count = export_tmx(catalogue.sessions, file, status, languages)
     except OSError as exc:
-        raise _fail(f"cannot write {file}: {exc.strerror}", 2) from None
+        raise fail(f"cannot write {file}: {exc.strerror}") from None
     finally:
         catalogue.close()
-    out.print(f"{count} translation units written to {file}", highlight=False)
+    say(f"{count} translation units written to {file}")
 
 
 @memory_app.command("import")
@@ -417,11 +414,11 @@ def memory_import(
 ) -> None:
     """Import a TMX file into the translation memory; reviewed translations reach every record at once."""
     if as_reviewed and not (actor and actor.strip()):
-        raise _fail("--as-reviewed needs --actor NAME: every reviewed translation is attributed to someone", 2)
+        raise fail("--as-reviewed needs --actor NAME: every reviewed translation is attributed to someone")
     try:
         units, bad = read_tmx(file, as_reviewed, actor.strip() if actor else None)
     except TmxError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(exc) from None
     settings = get_settings()
     catalogue = Catalogue(settings.catalogue_dsn)
     backend = get_backend(settings)
@@ -434,10 +431,10 @@ def memory_import(
     finally:
         backend.close()
         catalogue.close()
-    out.print(report.summary(), soft_wrap=True, highlight=False)
+    say(report.summary())
     _refused(report.bad)
     if report.bad:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @glossary_app.command("export")
@@ -449,10 +446,10 @@ def glossary_export(
     try:
         count = export_glossary(glossary or glossary_path(), file)
     except TermbaseError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(exc) from None
     except OSError as exc:
-        raise _fail(f"cannot write {file}: {exc.strerror}", 2) from None
-    out.print(f"{count} concepts written to {file}", highlight=False)
+        raise fail(f"cannot write {file}: {exc.strerror}") from None
+    say(f"{count} concepts written to {file}")
 
 
 @glossary_app.command("import")
@@ -467,14 +464,14 @@ def glossary_import(
     try:
         report = import_glossary(file, glossary or writable_glossary_path(), replace)
     except (TermbaseError, ValueError) as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"cannot write the glossary: {exc.strerror}", 2) from None
-    out.print(report.summary(), soft_wrap=True, highlight=False)
+        raise fail(f"cannot write the glossary: {exc.strerror}") from None
+    say(report.summary())
     _refused(report.conflicts, "conflict")
     _refused(report.bad)
     if report.bad:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,23 +8,22 @@ failing not stopping the rest. Every failure is in ``chm-search errors`` with it
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from ingest.harvest import check_params, run_source, source_name
 from ingest.harvest.cbd_api import parse_since
+from record_catalogue.cli_output import USAGE_EXIT, JsonOption, emit_json, say
 from record_catalogue.db import CatalogueUnavailable
+from record_catalogue.errors import EXIT_PARTIAL
 from record_catalogue.harvest_state import SOURCE_KINDS, HarvestState, SourceBusy, SourceConfig, SourceProblem
 from record_catalogue.settings import get_settings
 from record_catalogue.store import Catalogue
 
 CBD_API = "https://api.cbd.int"
-console = Console(stderr=True)
-out = Console(soft_wrap=True, highlight=False)
 
 harvest_app = typer.Typer(
     invoke_without_command=True,
@@ -71,26 +70,26 @@ def _run(sources: list[SourceConfig], since: datetime | None = None) -> None:
             except CatalogueUnavailable:
                 raise
             except SourceBusy as exc:  # an overlapping scheduled run: the other one does the work
-                out.print(f"{escape(source.name)}: {escape(str(exc))}")
+                say(f"{source.name}: {exc!s}")
                 continue
             except Exception as exc:  # one source's fault must not stop the others
                 reason = f"harvest stopped: {exc.__class__.__name__}: {exc}"
                 pipeline.catalogue.add_error(run_id, source.url, "", reason)
-                out.print(f"{escape(source.name)}: {escape(reason)}")
+                say(f"{source.name}: {reason}")
                 failed = True
                 continue
-            out.print(f"{escape(source.name)}: {run.counts.summary()}")
+            say(f"{source.name}: {run.counts.summary()}")
             for note in run.notes:
-                out.print(f"  {escape(note)}")
+                say(f"  {note}")
             if run.stopped:
                 failed = True
-                out.print(f"  stopped: {escape(run.stopped)}")
+                say(f"  stopped: {run.stopped}")
             if run.counts.errors:
-                out.print(f"  see the errors with: chm-search errors --run {run_id}")
+                say(f"  see the errors with: chm-search errors --run {run_id}")
     finally:
         pipeline.backend.close()
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 def _configure(name: str, kind: str, url: str, params: dict[str, Any]) -> SourceConfig:
@@ -117,12 +116,12 @@ def harvest(
             raise typer.BadParameter("--all runs every configured source; give it without a subcommand")
         return
     if not all_sources:
-        out.print(ctx.get_help())
-        raise typer.Exit(2)
+        say(ctx.get_help())
+        raise typer.Exit(USAGE_EXIT)
     state = _sources()
     sources = state.sources()
     if not sources:
-        out.print("no sources configured (chm-search sources add ...)")
+        say("no sources configured (chm-search sources add ...)")
         return
     _run(sources)
 
@@ -238,27 +237,43 @@ def sources_add(
         state.add_source(name, kind, url, checked)
     except SourceProblem as exc:
         raise typer.BadParameter(str(exc)) from None
-    out.print(f"source {escape(name)} added ({kind} {escape(url)}); run it with: chm-search sources run {escape(name)}")
+    say(f"source {name} added ({kind} {url}); run it with: chm-search sources run {name}")
 
 
 @sources_app.command("list")
-def sources_list() -> None:
+def sources_list(as_json: JsonOption = False) -> None:
     """Every configured source: kind, URL, settings, high-water mark, last run, an unfinished list."""
     state = _sources()
     sources = state.sources()
+    if as_json:
+        emit_json(
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "url": s.url,
+                "params": s.params,
+                "high_water": s.high_water,
+                "last_run_id": s.last_run_id,
+                "last_run_at": s.last_run_at,
+                "last_status": s.last_status,
+                "last_counts": s.last_counts,
+                "resumption": dataclasses.asdict(r) if (r := state.resumption(s.name)) is not None else None,
+            }
+            for s in sources
+        )
+        return
     if not sources:
-        out.print("no sources configured")
+        say("no sources configured")
         return
     for s in sources:
         settings = ", ".join(f"{k}={v}" for k, v in sorted(s.params.items()) if v not in (None, [], ""))
         last = f"last run {s.last_run_at[:19]} {s.last_status} ({s.last_run_id})" if s.last_run_at else "never run"
-        out.print(f"{s.name}  {s.kind}  {s.url}  [{settings}]  mark {s.high_water or '-'}  {last}", markup=False)
+        say(f"{s.name}  {s.kind}  {s.url}  [{settings}]  mark {s.high_water or '-'}  {last}")
         resumption = state.resumption(s.name)
         if resumption is not None:  # an OAI-PMH list stopped half-way: the next run continues it
-            out.print(
+            say(
                 f"  list stopped at {resumption.saved_at}: the next run continues from resumptionToken "
-                f"{resumption.token[:60]!r}",
-                markup=False,
+                f"{resumption.token[:60]!r}"
             )
 
 
@@ -285,7 +300,7 @@ def sources_remove(names: Annotated[list[str], typer.Argument(help="Sources to f
     for name in names:
         if not state.remove_source(name):
             raise typer.BadParameter(f"no source named {name!r}")
-        out.print(f"source {escape(name)} removed")
+        say(f"source {name} removed")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from ingest.harvest.http_client import FetchError
 from ingest.sources.extraction import ExtractionError
-from record_catalogue.db import CatalogueBusy, CatalogueUnavailable
+from record_catalogue.db import CatalogueBusy, CatalogueUnavailable, locked_out
 from record_catalogue.errors import OUTCOMES, BadInput, Cause, ChmSearchError, ConfigurationError, NotFound
 from record_catalogue.harvest_state import SourceBusy, SourceProblem
 from record_catalogue.keys import KeyProblem
@@ -41,8 +41,9 @@ EXPECTED = [
     (NotFound("no translation with id 9"), 404, "not_found", 1),
     (CatalogueUnavailable("cannot connect"), 503, "catalogue_unavailable", 3),
     (CatalogueBusy("deadlocks"), 503, "catalogue_busy", 3),
-    (WorkerLockError("another worker runs"), 503, "busy", 3),
-    (SourceBusy("harvesting now"), 503, "busy", 3),
+    (WorkerLockError("another worker runs"), 503, "locked", 3),
+    (SourceBusy("harvesting now"), 503, "locked", 3),
+    (locked_out(Exception("database is locked")), 503, "catalogue_busy", 3),
     (IndexUnavailable("connection refused"), 503, "search_unavailable", 4),
     (IndexBusy("writer lock held"), 503, "search_unavailable", 4),
     (ModelLoadError("broken model"), 503, "translation_unavailable", 1),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -95,3 +96,18 @@ def test_bad_arguments_are_one_line(tmp_path: Path, models: Models) -> None:
     assert result.returncode == 2 and "give FROM TO" in result.stderr
     result = run(tmp_path, models, tmp_path / "p", "models", "install", "--file", str(tmp_path / "nope.argosmodel"))
     assert result.returncode == 1 and "no such file" in result.stderr
+
+
+def test_models_list_json(tmp_path: Path, models: Models) -> None:
+    """``models list --json``: one object per installed package, with the pairs it serves through English."""
+    packages = tmp_path / "packages"
+    for pair in ("en_fr", "es_en"):
+        done = run(tmp_path, models, packages, "models", "install", "--file", str(models.archives[pair]))
+        assert done.returncode == 0, done.stderr
+    listed = run(tmp_path, models, packages, "models", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {(row["source"], row["target"]): row for row in json.loads(listed.stdout)}
+    assert set(rows) == {("en", "fr"), ("es", "en")}
+    assert rows[("en", "fr")]["name"] == "translate-en_fr" and rows[("en", "fr")]["problem"] is None
+    assert {"source": "es", "target": "fr"} in rows[("en", "fr")]["through_english"]
+    assert Path(rows[("es", "en")]["path"]).is_dir()
