@@ -17,15 +17,15 @@ import datetime as dt
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from record_catalogue.codes import LanguageCode
 from record_catalogue.feeds import START, Position, changed_records, position_of
+from search_api.dependencies import ServicesDep
 from search_api.errors import ApiError
 from search_api.routes.records import RecordOut, record_out
-from search_api.services import Services, get_services
 
 router = APIRouter(tags=["records"])
 MAX_TOKEN_CHARS = 600
@@ -82,7 +82,7 @@ def decode_token(token: str) -> Position:
 
 @router.get("/changes", response_model=Changes, responses={400: {"description": "A token this API did not issue"}})
 async def changes(
-    services: Annotated[Services, Depends(get_services)],
+    services: ServicesDep,
     since: Annotated[str | None, Query(max_length=MAX_TOKEN_CHARS, description="The last response's next")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     lang: LanguageCode = LanguageCode.EN,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from search_api.dependencies import ServicesDep
 from search_api.errors import ApiError
-from search_api.services import Services, get_services
 
 router = APIRouter(tags=["languages"])
 
@@ -27,9 +25,7 @@ class DetectedLanguage(BaseModel):
 
 
 @router.post("/detect", response_model=list[DetectedLanguage])
-async def detect(
-    request: DetectRequest, services: Annotated[Services, Depends(get_services)]
-) -> list[DetectedLanguage]:
+async def detect(request: DetectRequest, services: ServicesDep) -> list[DetectedLanguage]:
     """Detect the language of each text (anonymous callers too: the number and size are limited)."""
     limits = services.settings
     if len(request.texts) > limits.max_detect_texts:

@@ -25,7 +25,7 @@ import json
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
@@ -33,9 +33,8 @@ from starlette.concurrency import run_in_threadpool
 from record_catalogue import reader_events
 from record_catalogue.codes import LanguageCode
 from record_catalogue.reader_events import NewEvent
-from search_api.auth import require_role
+from search_api.dependencies import CuratorKey, ServicesDep
 from search_api.errors import ApiError
-from search_api.services import Services, get_services
 from translate.curation import Curation, QueueFilter
 from translate.glossary import Glossary
 
@@ -112,7 +111,7 @@ def _reason(error: ValidationError | ValueError) -> str:
 
 
 @router.post("/events", response_model=EventsAccepted, status_code=202)
-async def post_events(request: Request, services: Annotated[Services, Depends(get_services)]) -> JSONResponse:
+async def post_events(request: Request, services: ServicesDep) -> JSONResponse:
     """Readers' events in a batch (up to 50): searches, record views, result clicks. No personal data."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
@@ -206,8 +205,8 @@ class OverviewOut(BaseModel):
 
 @router.get("/events/overview", response_model=OverviewOut)
 def events_overview(
-    services: Annotated[Services, Depends(get_services)],
-    _key: Annotated[Any, Depends(require_role("curator"))],
+    services: ServicesDep,
+    _key: CuratorKey,
     lang: Annotated[LanguageCode, Query(description="The readers' (and translations') language.")],
     days: Annotated[int, Query(ge=1, le=366, description="How many days back, today included.")] = 30,
 ) -> OverviewOut:

@@ -23,13 +23,14 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from analyzers.entities import entity_label
 from record_catalogue.codes import LanguageCode
 from record_catalogue.db import one_line
 from record_catalogue.logs import REQUEST_ID
+from search_api.dependencies import ServicesDep
 from search_api.routes.search import (
     MAX_QUERY_CHARS,
     CountryCode,
@@ -43,7 +44,7 @@ from search_api.routes.search import (
     key_presets,
     present,
 )
-from search_api.services import Services, get_services
+from search_api.services import Services
 from search_index.base import IndexUnavailable, SearchQuery
 
 router = APIRouter(tags=["search"])
@@ -182,7 +183,7 @@ def json_stream(found: Iterator[Row], lang: str, limit: int) -> Iterator[bytes]:
 )
 def export(
     request: Request,
-    services: Annotated[Services, Depends(get_services)],
+    services: ServicesDep,
     format: Annotated[Literal["csv", "json"], Query(description="csv (UTF-8 with BOM, header row) or json.")] = "csv",
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="As for /search.")] = "",
     lang: Annotated[LanguageCode, Query(description="The reader's language.")] = LanguageCode.EN,

@@ -9,15 +9,15 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from record_catalogue.db import CatalogueUnavailable
 from record_catalogue.store import Catalogue
+from search_api.dependencies import ServicesDep
 from search_api.health_check import check_health
-from search_api.services import Services, get_services
 from search_index.base import IndexUnavailable, SearchBackend
 from translate.backlog import cached_backlog
 from translate.status import overview
@@ -40,7 +40,7 @@ class HealthResponse(BaseModel):
 
 
 @router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
-def health(services: Services = Depends(get_services)) -> JSONResponse:
+def health(services: ServicesDep) -> JSONResponse:
     """Check the search engine, the catalogue and that the index holds every record; 503 when
     the engine or the catalogue is down."""
     engine_name = services.settings.es_flavour if services.settings.es_url else "tantivy"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from record_catalogue.languages import language_label
-from search_api.services import Services, get_services
+from search_api.dependencies import ServicesDep
 from translate.status import overview
 
 router = APIRouter(tags=["languages"])
@@ -42,7 +42,7 @@ class LanguagesResponse(BaseModel):
 
 
 @router.get("/languages", response_model=LanguagesResponse, response_model_by_alias=True)
-def languages(services: Services = Depends(get_services)) -> LanguagesResponse:
+def languages(services: ServicesDep) -> LanguagesResponse:
     """The configured languages, the installed translation models, and the pairs they reach."""
     codes = list(services.settings.languages)
     found = overview(codes)

@@ -34,7 +34,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -47,8 +47,9 @@ from record_catalogue.errors import ChmSearchError
 from record_catalogue.keys import KeyInfo, KeyStore
 from record_catalogue.languages import language_label
 from search_api.auth import API_KEY_HEADER, KeyCache
+from search_api.dependencies import ServicesDep
 from search_api.limits import ClientLimits, RateLimiter
-from search_api.services import Services, get_services
+from search_api.services import Services
 from translate.engines import TranslationError
 from translate.status import overview
 from translate.translator import TextRequest, TextResult
@@ -401,7 +402,7 @@ async def _answer(request: Request, services: Services, work: Any) -> JSONRespon
     summary="Translate text (LibreTranslate-compatible)",
     responses={400: {"description": "Invalid request"}, 403: {"description": "Invalid API key"}, 429: {}},
 )
-async def translate(request: Request, services: Services = Depends(get_services)) -> JSONResponse:
+async def translate(request: Request, services: ServicesDep) -> JSONResponse:
     """``q`` (a text or a list), ``source`` (a language or ``auto``), ``target``, ``format``
     (``text``/``html``), ``api_key``: reviewed translations first, else the machine's through the
     glossary and the gate; ``provenance`` says which."""
@@ -409,13 +410,13 @@ async def translate(request: Request, services: Services = Depends(get_services)
 
 
 @router.post("/detect", summary="Detect the language of a text (LibreTranslate-compatible)")
-async def detect(request: Request, services: Services = Depends(get_services)) -> JSONResponse:
+async def detect(request: Request, services: ServicesDep) -> JSONResponse:
     """``q``, ``api_key`` → ``[{"confidence": 0-100, "language": code}]`` (``und`` when unsure)."""
     return await _answer(request, services, _detect)
 
 
 @router.get("/languages", summary="Languages and their targets (LibreTranslate-compatible)")
-def languages(request: Request, services: Services = Depends(get_services)) -> JSONResponse:
+def languages(request: Request, services: ServicesDep) -> JSONResponse:
     """Each configured language with the targets the installed models reach (directly or through English)."""
     try:
         _anonymous_limit(request, services)

@@ -24,10 +24,9 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from importlib import resources
-from typing import Annotated
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from record_catalogue.errors import BadInput
@@ -35,6 +34,7 @@ from record_catalogue.feeds import START, FeedFilter, Position, changed_records,
 from record_catalogue.feeds import realm_schemas as catalogue_realm_schemas
 from record_catalogue.models import RecordRow
 from record_catalogue.record import REALMS
+from search_api.dependencies import ServicesDep
 from search_api.oai_formats import (
     CHM_SCHEMA_FILE,
     OAI_NS,
@@ -48,7 +48,7 @@ from search_api.oai_formats import (
     set_specs,
     sub,
 )
-from search_api.services import Services, get_services
+from search_api.services import Services
 
 router = APIRouter(tags=["oai-pmh"])
 IDENTIFIER_PREFIX = "oai:chm-search:"
@@ -355,7 +355,7 @@ async def _handle(request: Request, services: Services, pairs: list[tuple[str, s
 
 
 @router.get("/oai", response_class=Response, responses={200: {"content": {"text/xml": {}}}})
-async def oai_get(request: Request, services: Annotated[Services, Depends(get_services)]) -> Response:
+async def oai_get(request: Request, services: ServicesDep) -> Response:
     """OAI-PMH 2.0 (``verb=Identify`` to start); see the README for sets and metadata formats."""
     raw = request.url.query
     if len(raw) > MAX_REQUEST_BYTES:
@@ -364,7 +364,7 @@ async def oai_get(request: Request, services: Annotated[Services, Depends(get_se
 
 
 @router.post("/oai", response_class=Response, responses={200: {"content": {"text/xml": {}}}})
-async def oai_post(request: Request, services: Annotated[Services, Depends(get_services)]) -> Response:
+async def oai_post(request: Request, services: ServicesDep) -> Response:
     """OAI-PMH 2.0 by POST (``application/x-www-form-urlencoded``), as the protocol allows."""
     body = b""
     async for chunk in request.stream():

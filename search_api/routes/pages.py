@@ -16,15 +16,15 @@ from typing import Annotated, Final
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from record_catalogue.codes import LanguageCode
+from search_api.dependencies import ServicesDep
 from search_api.errors import ApiError
 from search_api.record_page import STRINGS, render_missing, render_record
 from search_api.routes.search import MAX_SIZE, RealmCode
-from search_api.services import Services, get_services
 
 router = APIRouter(include_in_schema=False)
 
@@ -139,7 +139,7 @@ def _values(name: str, raw: list[str] | None, check: re.Pattern[str] | tuple[str
 
 @router.get("/record/{record_id}", response_class=HTMLResponse)
 def record_page(
-    services: Annotated[Services, Depends(get_services)],
+    services: ServicesDep,
     record_id: Annotated[str, PathParam(max_length=200)],
     lang: Annotated[LanguageCode, Query(description="The reader's language.")] = LanguageCode.EN,
 ) -> Response:

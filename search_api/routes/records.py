@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path
+from fastapi import APIRouter, Body, Path
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -15,12 +15,11 @@ from ingest.sources import SourceItem
 from ingest.sources.cbd_json import record_from_json
 from ingest.withdraw import withdraw
 from record_catalogue.codes import DISPLAY_PRIORITY, LanguageCode, Provenance, Realm, TextStatus
-from record_catalogue.keys import KeyInfo
 from record_catalogue.models import FieldText, RecordRow
-from search_api.auth import require_role
+from search_api.dependencies import CuratorKey, IngestKey, ServicesDep
 from search_api.errors import ApiError
 from search_api.record_page import shown_versions
-from search_api.services import Services, get_services
+from search_api.services import Services
 from search_index.documents import reader_language
 from search_index.sync import reindex
 
@@ -98,7 +97,7 @@ def _version(text: FieldText) -> TextVersionOut:
     responses={404: {"description": "No such record"}, 410: {"description": "Deleted"}},
 )
 def get_record(
-    services: Annotated[Services, Depends(get_services)],
+    services: ServicesDep,
     record_id: Annotated[str, Path(max_length=200)],
     lang: LanguageCode = LanguageCode.EN,
 ) -> RecordOut:
@@ -190,8 +189,8 @@ def _one_writer_at_a_time(services: Services, pipeline: Pipeline, items: list[So
 
 @router.post("/records", response_model=PushResult, responses={401: {}, 403: {}, 422: {}})
 async def push_records(
-    services: Annotated[Services, Depends(get_services)],
-    key: Annotated[KeyInfo, Depends(require_role("ingest"))],
+    services: ServicesDep,
+    key: IngestKey,
     payload: Annotated[Any, Body(description="One CBD-format record, or an array of up to 1,000.")],
 ) -> PushResult:
     """Push records (national CHMs, partners): stored, indexed and searchable when this returns."""
@@ -245,8 +244,8 @@ class DeleteResult(BaseModel):
     responses={401: {}, 403: {"description": "Not the key's record"}, 404: {"description": "No such record"}},
 )
 async def delete_record(
-    services: Annotated[Services, Depends(get_services)],
-    key: Annotated[KeyInfo, Depends(require_role("ingest"))],
+    services: ServicesDep,
+    key: IngestKey,
     record_id: Annotated[str, Path(max_length=200)],
 ) -> DeleteResult:
     """Withdraw a record: gone from search at once, kept in the catalogue as a tombstone (who, when;
@@ -302,8 +301,8 @@ class SplitRequest(BaseModel):
     responses={401: {}, 403: {}, 404: {"description": "No such record"}},
 )
 async def split_record(
-    services: Annotated[Services, Depends(get_services)],
-    key: Annotated[KeyInfo, Depends(require_role("curator"))],
+    services: ServicesDep,
+    key: CuratorKey,
     record_id: Annotated[str, Path(max_length=200)],
     body: Annotated[SplitRequest | None, Body()] = None,
 ) -> SplitResult:

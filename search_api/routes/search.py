@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from analyzers.entities import entity_label
@@ -18,8 +18,9 @@ from record_catalogue.languages import language_label
 from record_catalogue.realms import REALM_NAMES, realm_catalog
 from record_catalogue.record import REALMS
 from search_api.cursors import Cursor, CursorError, CursorSigner
+from search_api.dependencies import ServicesDep
 from search_api.errors import ApiError
-from search_api.services import Services, get_services
+from search_api.services import Services
 from search_api.understanding import Understood, interpretation, understand
 from search_index.base import Hit, SearchQuery
 from search_index.documents import KEYWORD, reader_language
@@ -367,7 +368,7 @@ def build_query(
 @router.get("/search", response_model=SearchResponse)
 def search(
     request: Request,
-    services: Annotated[Services, Depends(get_services)],
+    services: ServicesDep,
     q: Annotated[
         str,
         Query(

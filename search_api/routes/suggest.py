@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from record_catalogue.codes import LanguageCode
-from search_api.services import Services, get_services
+from search_api.dependencies import ServicesDep
 
 router = APIRouter(tags=["search"])
 
@@ -39,7 +39,7 @@ class Suggestions(BaseModel):
     },
 )
 def suggest(
-    services: Annotated[Services, Depends(get_services)],
+    services: ServicesDep,
     q: Annotated[str, Query(max_length=200, description="What the reader has typed so far.")] = "",
     lang: LanguageCode = LanguageCode.EN,
     size: Annotated[int, Query(ge=1, le=20)] = 8,

@@ -10,21 +10,20 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Literal, cast
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from record_catalogue.codes import LanguageCode, Realm
-from record_catalogue.keys import KeyInfo
 from record_catalogue.logs import request_id
 from record_catalogue.memory_store import SEGMENT_ENGINE
 from record_catalogue.realms import realm_catalog
 from record_catalogue.review_aids import filter_values
-from search_api.auth import require_role
+from search_api.dependencies import CuratorKey, ServicesDep
 from search_api.errors import ErrorDetail
 from search_api.routes.search import facet_label
-from search_api.services import Services, get_services
+from search_api.services import Services
 from translate.curation import (
     BULK_MAX,
     MAX_SIZE,
@@ -48,7 +47,6 @@ WarningCode = Literal["source_words", "too_long", "too_short"]
 EmptyReason = Literal["no_records", "no_models", "not_translated", "filtered", "all_reviewed", "none"]
 # The ids are INTEGER columns: a larger number can name no entry (PostgreSQL would refuse it outright).
 EntryId = Annotated[int, Path(alias="id", ge=1, le=2**31 - 1, description="The translation's id.")]
-Curator = Annotated[KeyInfo, Depends(require_role("curator"))]
 AUTH_ERRORS: dict[int | str, dict[str, str]] = {
     401: {"description": "No API key, or not a valid one"},
     403: {"description": "The key has no curator role"},
@@ -287,8 +285,8 @@ def _version_out(version: Version) -> VersionOut:
 
 @router.get("/translations", response_model=TranslationPage, responses=AUTH_ERRORS)
 def list_translations(
-    services: Annotated[Services, Depends(get_services)],
-    _key: Curator,
+    services: ServicesDep,
+    _key: CuratorKey,
     status: Annotated[QueueStatus, Query(description="Which queue.")] = "machine",
     lang: Annotated[LanguageCode | None, Query(description="The translation's language.")] = None,
     source_lang: Annotated[LanguageCode | None, Query(description="The source sentence's language.")] = None,
@@ -331,8 +329,8 @@ def list_translations(
 
 @router.get("/translations/filters", response_model=FilterValues, response_model_by_alias=True, responses=AUTH_ERRORS)
 def translation_filters(
-    services: Annotated[Services, Depends(get_services)],
-    _key: Curator,
+    services: ServicesDep,
+    _key: CuratorKey,
     lang: Annotated[LanguageCode, Query(description="The language of the labels.")] = LanguageCode.EN,
 ) -> FilterValues:
     """The values the queue's filters can take in this catalogue (languages of its sentences, its
@@ -368,9 +366,7 @@ def translation_filters(
         422: {"description": "Invalid filters, or more translations than one approval may take"},
     },
 )
-async def approve_translations(
-    services: Annotated[Services, Depends(get_services)], key: Curator, approval: BulkApproval
-) -> BulkApprovalOut:
+async def approve_translations(services: ServicesDep, key: CuratorKey, approval: BulkApproval) -> BulkApprovalOut:
     """Approve, as they are, every machine translation the filters select (at most BULK_MAX), after
     one confirmation: ``expected`` is the number the curator was shown. Reviewed and rejected
     translations are never touched; every approval is in each sentence's history and the audit
@@ -396,9 +392,7 @@ async def approve_translations(
     response_model=TranslationItem,
     responses={**AUTH_ERRORS, 404: {"description": "No such translation"}},
 )
-def get_translation(
-    services: Annotated[Services, Depends(get_services)], _key: Curator, entry_id: EntryId
-) -> TranslationItem:
+def get_translation(services: ServicesDep, _key: CuratorKey, entry_id: EntryId) -> TranslationItem:
     """One translated sentence."""
     return items_out(services, [_curation(services).item(entry_id)])[0]
 
@@ -414,8 +408,8 @@ def get_translation(
     },
 )
 async def edit_translation(
-    services: Annotated[Services, Depends(get_services)],
-    key: Curator,
+    services: ServicesDep,
+    key: CuratorKey,
     entry_id: EntryId,
     edit: TranslationEdit,
 ) -> TranslationItem | JSONResponse:
@@ -439,9 +433,7 @@ async def edit_translation(
     response_model=HistoryOut,
     responses={**AUTH_ERRORS, 404: {"description": "No such translation"}},
 )
-def translation_history(
-    services: Annotated[Services, Depends(get_services)], _key: Curator, entry_id: EntryId
-) -> HistoryOut:
+def translation_history(services: ServicesDep, _key: CuratorKey, entry_id: EntryId) -> HistoryOut:
     """Every version of a sentence's translation: text, status, who, when, and from which version."""
     versions = _curation(services).history(entry_id)
     return HistoryOut(id=entry_id, versions=[_version_out(v) for v in versions])
