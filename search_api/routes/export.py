@@ -74,13 +74,16 @@ def rows(services: Services, query: SearchQuery, limit: int) -> Iterator[tuple[S
     """Every hit of ``query`` up to ``limit``, a page at a time (search_after, in one point in time
     where the engine has one), each with its labels in the reader's language."""
     sent = 0
+    thesaurus = services.term_labels()  # the harvested keyword labels, as the search's cards use them
     while sent < limit:
         results = services.backend.search(query)
         for hit in results.hits[: limit - sent]:
-            result = present(hit, query.lang)
+            result = present(hit, query.lang, thesaurus)
             labels = {
                 "record_type": facet_label("schema", result.schema_name, query.lang),
-                "country": entity_label(f"country:{result.government}", query.lang) if result.government else "",
+                "country": (
+                    entity_label(f"country:{result.government}", query.lang, thesaurus) if result.government else ""
+                ),
             }
             yield result, labels
             sent += 1

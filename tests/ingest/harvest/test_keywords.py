@@ -144,6 +144,9 @@ def test_keywords_are_searchable_and_facets_in_every_language(
         {"value": f"keyword:{traditional}", "label": "Connaissances traditionnelles"},
     ]
     with TestClient(create_app(settings)) as client:
+        exported = client.get("/api/v1/search/export", params={"q": "sponges", "lang": "fr", "format": "json"})
+        assert exported.status_code == 200, exported.text
+        assert exported.json()["results"][0]["keywords"] == card["keywords"]  # the export labels them too
         page = client.get(f"/record/{TARGETS_RECORD}", params={"lang": "ar"}).text
         french = client.get(f"/record/{TARGETS_RECORD}", params={"lang": "fr"}).text
     assert "<dt>الكلمات المفتاحية</dt><dd><bdi>التنقيب البيولوجي البحري، Traditional knowledge</bdi></dd>" in page
