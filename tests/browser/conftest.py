@@ -7,6 +7,7 @@ one hostile record (markup in its title and summary) through the real ``chm-sear
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -94,13 +96,17 @@ def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
     return environment
 
 
-def _wait_for(url: str, server: subprocess.Popen[str], timeout: float = 30) -> None:
+def _wait_for(url: str, server: subprocess.Popen[str], timeout: float = 30, any_answer: bool = False) -> None:
+    """Until ``url`` answers 200 (``any_answer``: or any HTTP status, e.g. a degraded health)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
+        except urllib.error.HTTPError:
+            if any_answer:
+                return
         except OSError:
             pass
         if server.poll() is not None:
@@ -139,16 +145,29 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     other_origin = f"http://127.0.0.1:{other.server_address[1]}"
     threading.Thread(target=other.serve_forever, daemon=True).start()
 
+    environment = _environment(
+        data_dir,
+        # The widget's page is on another origin: allow exactly that one (and nothing else).
+        CHM_CORS_ORIGINS=other_origin,
+        # A browser test makes many requests from one IP in a few seconds.
+        CHM_RATE_LIMIT_ANONYMOUS="100000",
+    )
+    try:
+        with served(environment) as base:
+            yield Site(base=base, other_origin=other_origin, other_dir=other_dir, data_dir=data_dir)
+    finally:
+        other.shutdown()
+        other.server_close()
+
+
+@contextlib.contextmanager
+def served(environment: dict[str, str], any_answer: bool = False) -> Iterator[str]:
+    """``chm-search``'s app served by a real uvicorn subprocess on a free port with ``environment``;
+    yields its base URL once its health answers, and stops it (killed if it will not stop)."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(port)],
-        env=_environment(
-            data_dir,
-            # The widget's page is on another origin: allow exactly that one (and nothing else).
-            CHM_CORS_ORIGINS=other_origin,
-            # A browser test makes many requests from one IP in a few seconds.
-            CHM_RATE_LIMIT_ANONYMOUS="100000",
-        ),
+        env=environment,
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -156,8 +175,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{base}/api/v1/health", server)
-        yield Site(base=base, other_origin=other_origin, other_dir=other_dir, data_dir=data_dir)
+        _wait_for(f"{base}/api/v1/health", server, any_answer=any_answer)
+        yield base
     finally:
         server.terminate()
         try:
@@ -165,8 +184,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        other.shutdown()
-        other.server_close()
 
 
 @pytest.fixture(scope="session")

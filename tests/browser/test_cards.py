@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from record_catalogue.models import FieldText
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
-from tests.browser.conftest import AXE, CLI, ROOT, SERVER, Site, Tab, _environment, _wait_for, free_port
+from tests.browser.conftest import AXE, CLI, ROOT, Site, Tab, _environment, served
 from tests.browser.helpers import api_search, settle
 from tests.browser.helpers import axe_violations as violations
 
@@ -176,22 +175,8 @@ def translated_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     catalogue.close()
     reindex = subprocess.run([*CLI, "reindex"], capture_output=True, text=True, env=environment, cwd=ROOT)
     assert reindex.returncode == 0, reindex.stderr + reindex.stdout
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(port)],
-        env=environment,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{base}/api/v1/health", server)
+    with served(environment) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_a_machine_translated_card_switches_to_its_original_in_place(tab: Tab, translated_site: str) -> None:

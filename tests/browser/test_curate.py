@@ -14,8 +14,6 @@ import json
 import os
 import re
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from devtools.argos_models import cached_package
-from tests.browser.conftest import CLI, DESKTOP, PHONE, SERVER, Tab, free_port, open_tab
+from tests.browser.conftest import CLI, DESKTOP, PHONE, Tab, open_tab, served
 from tests.browser.helpers import axe_violations, screenshot
 from tests.conftest import ROOT
 
@@ -148,23 +146,6 @@ def _cli(environment: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _wait_for(url: str, server: subprocess.Popen[str], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers (a degraded health is still an answer)
-        except OSError:
-            pass
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited: {server.stdout.read() if server.stdout else ''}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the server did not answer {url} within {timeout} s")
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def curation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Curation]:
     root = tmp_path_factory.mktemp("curate")
@@ -184,26 +165,10 @@ def curation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         for name, role in ((CURATOR, "curator"), (SECOND, "curator"), ("Ingest Robot", "ingest"))
     }
 
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(port)],
-        env={**environment, "CHM_RATE_LIMIT_ANONYMOUS": "100000", "CHM_RATE_LIMIT_KEY": "100000"},
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{base}/api/v1/health", server)
+    limits = {"CHM_RATE_LIMIT_ANONYMOUS": "100000", "CHM_RATE_LIMIT_KEY": "100000"}
+    # any answer will do: a degraded health is still a server answering
+    with served({**environment, **limits}, any_answer=True) as base:
         yield Curation(base, keys)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 # ---- helpers ------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from record_catalogue.harvest_state import HarvestState, ThesaurusTermLabels
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
-from tests.browser.conftest import CLI, ROOT, SERVER, Tab, _environment, _wait_for, free_port
+from tests.browser.conftest import CLI, ROOT, Tab, _environment, served
 from tests.browser.helpers import settle
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
@@ -51,22 +50,8 @@ def keyword_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     catalogue.close()
     ingest = subprocess.run([*CLI, "ingest", str(source)], capture_output=True, text=True, env=environment, cwd=ROOT)
     assert ingest.returncode == 0, ingest.stderr + ingest.stdout
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(port)],
-        env=environment,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{base}/api/v1/health", server)
+    with served(environment) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_a_cards_keywords_are_chips_in_the_readers_language(tab: Tab, keyword_site: str) -> None:
