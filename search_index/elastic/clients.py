@@ -22,7 +22,7 @@ from __future__ import annotations
 import abc
 import logging
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
@@ -124,23 +124,23 @@ def encode_ndjson(lines: list[Mapping[str, Any]]) -> bytes:
     return b"".join(orjson.dumps(line) + b"\n" for line in lines)
 
 
+class RequestOptions(TypedDict, total=False):
+    """How one request goes out; every option may be left out."""
+
+    params: Mapping[str, str] | None  # the query string
+    body: bytes | None  # ready bytes (``encode_json``/``encode_ndjson``)
+    ndjson: bool  # the body is newline-delimited JSON (bulk)
+    admin: bool  # an admin write: through the client that never retries (see the module's docstring)
+    timeout: float | None  # instead of the client's own
+
+
 class EngineClient(abc.ABC):
     """Sends ready requests to one engine and speaks its dialect where the two differ."""
 
     flavour: Flavour
 
     @abc.abstractmethod
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: bytes | None = None,
-        ndjson: bool = False,
-        admin: bool = False,
-        timeout: float | None = None,
-    ) -> Any:
+    def request(self, method: str, path: str, **options: Unpack[RequestOptions]) -> Any:
         """Send one request; the parsed JSON answer, or ``ApiFailure``/``Unreachable``."""
 
     @abc.abstractmethod
@@ -182,10 +182,66 @@ def _connection_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
-class ElasticsearchClient(EngineClient):
+class _TransportClient(EngineClient):
+    """What both adapters share: a retrying reader and a non-retrying admin client, one
+    ``request`` front, the point-in-time calls and the version check, each driven by the
+    flavour's dialect below; a subclass only builds its clients and sends one request."""
+
+    product: str  # the engine's name in messages
+    majors: tuple[str, ...]  # the major versions this backend accepts ...
+    majors_wanted: str  # ... as a message says them
+    pit_path: str  # where a point in time is opened (below the index) and closed (at the root)
+    pit_id_key: str  # the id's key in the answer to the open
+
+    _reader: Any
+    _admin: Any
+
+    def request(self, method: str, path: str, **options: Unpack[RequestOptions]) -> Any:
+        return self._send(self._admin if options.get("admin") else self._reader, method, path, options)
+
+    @abc.abstractmethod
+    def _send(self, client: Any, method: str, path: str, options: RequestOptions) -> Any:
+        """One request through this flavour's client, its errors as ``ApiFailure``/``Unreachable``."""
+
+    @abc.abstractmethod
+    def _pit_close_body(self, pit_id: str) -> dict[str, Any]:
+        """The body that names a point in time to release."""
+
+    def supported_version(self, info: Mapping[str, Any]) -> str | None:
+        version = info.get("version", {})
+        number = str(version.get("number", "?"))
+        node: Flavour = "opensearch" if version.get("distribution") == "opensearch" else "elasticsearch"
+        if node != self.flavour:
+            return f"the node is {_PRODUCTS[node]} {number}, not {self.product}: set CHM_ES_FLAVOUR={node}"
+        if number.split(".")[0] not in self.majors:
+            return f"{self.product} {number}; this backend needs {self.majors_wanted}"
+        return None
+
+    def open_point_in_time(self, index: str, keep_alive: str) -> str:
+        answer = self.request("POST", f"/{index}{self.pit_path}", params={"keep_alive": keep_alive})
+        return str(answer[self.pit_id_key])
+
+    def close_point_in_time(self, pit_id: str) -> None:
+        try:
+            self.request("DELETE", self.pit_path, body=encode_json(self._pit_close_body(pit_id)))
+        except ApiFailure as exc:
+            if exc.status != 404:
+                raise
+
+    def close(self) -> None:
+        self._reader.close()
+        self._admin.close()
+
+
+class ElasticsearchClient(_TransportClient):
     """Elasticsearch 9 through the official client (its major must match the server's)."""
 
     flavour: Flavour = "elasticsearch"
+    product = "Elasticsearch"
+    majors = ("9",)
+    majors_wanted = "9.x (the client's major must match the server's)"
+    pit_path = "/_pit"
+    pit_id_key = "id"
 
     def __init__(self, settings: Settings) -> None:
         from elasticsearch import Elasticsearch
@@ -196,28 +252,18 @@ class ElasticsearchClient(EngineClient):
         self._reader = Elasticsearch(url, max_retries=TRANSPORT_RETRIES, retry_on_timeout=True, **common)
         self._admin = Elasticsearch(url, max_retries=0, retry_on_timeout=False, **common)
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: bytes | None = None,
-        ndjson: bool = False,
-        admin: bool = False,
-        timeout: float | None = None,
-    ) -> Any:
+    def _send(self, client: Any, method: str, path: str, options: RequestOptions) -> Any:
+        params, body, timeout = dict(options.get("params") or {}), options.get("body"), options.get("timeout")
         from elastic_transport import ConnectionTimeout
         from elasticsearch import ApiError, TransportError
 
-        client = self._admin if admin else self._reader
         if timeout is not None:
             client = client.options(request_timeout=timeout)
         headers = {"accept": _ES_JSON}
         if body is not None:
-            headers["content-type"] = _ES_NDJSON if ndjson else _ES_JSON
+            headers["content-type"] = _ES_NDJSON if options.get("ndjson") else _ES_JSON
         try:
-            response = client.perform_request(method, path, params=dict(params or {}), headers=headers, body=body)
+            response = client.perform_request(method, path, params=params, headers=headers, body=body)
         except ApiError as exc:
             raise ApiFailure(exc.meta.status, exc.body) from None
         except ConnectionTimeout as exc:
@@ -226,29 +272,8 @@ class ElasticsearchClient(EngineClient):
             raise Unreachable(_es_transport_reason(exc)) from None
         return response.body
 
-    def supported_version(self, info: Mapping[str, Any]) -> str | None:
-        version = info.get("version", {})
-        number = str(version.get("number", "?"))
-        if version.get("distribution") == "opensearch":
-            return f"the node is OpenSearch {number}, not Elasticsearch: set CHM_ES_FLAVOUR=opensearch"
-        if not number.startswith("9."):
-            return f"Elasticsearch {number}; this backend needs 9.x (the client's major must match the server's)"
-        return None
-
-    def open_point_in_time(self, index: str, keep_alive: str) -> str:
-        answer = self.request("POST", f"/{index}/_pit", params={"keep_alive": keep_alive})
-        return str(answer["id"])
-
-    def close_point_in_time(self, pit_id: str) -> None:
-        try:
-            self.request("DELETE", "/_pit", body=encode_json({"id": pit_id}))
-        except ApiFailure as exc:
-            if exc.status != 404:
-                raise
-
-    def close(self) -> None:
-        self._reader.close()
-        self._admin.close()
+    def _pit_close_body(self, pit_id: str) -> dict[str, Any]:
+        return {"id": pit_id}
 
 
 def _es_transport_reason(exc: Exception) -> str:
@@ -262,10 +287,15 @@ def _es_transport_reason(exc: Exception) -> str:
     return " ".join(text.split()) or type(inner).__name__
 
 
-class OpenSearchClient(EngineClient):
+class OpenSearchClient(_TransportClient):
     """OpenSearch 2.x/3.x through ``opensearch-py``."""
 
     flavour: Flavour = "opensearch"
+    product = "OpenSearch"
+    majors = ("2", "3")
+    majors_wanted = "2.x or 3.x"
+    pit_path = "/_search/point_in_time"
+    pit_id_key = "pit_id"
 
     def __init__(self, settings: Settings) -> None:
         from opensearchpy import OpenSearch
@@ -283,25 +313,15 @@ class OpenSearchClient(EngineClient):
         self._reader = OpenSearch(url, max_retries=TRANSPORT_RETRIES, retry_on_timeout=True, **common)
         self._admin = OpenSearch(url, max_retries=0, retry_on_timeout=False, **common)
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: bytes | None = None,
-        ndjson: bool = False,
-        admin: bool = False,
-        timeout: float | None = None,
-    ) -> Any:
+    def _send(self, client: Any, method: str, path: str, options: RequestOptions) -> Any:
+        params, body, timeout = dict(options.get("params") or {}), options.get("body"), options.get("timeout")
         from opensearchpy.exceptions import ConnectionError as OsConnectionError
         from opensearchpy.exceptions import ConnectionTimeout, TransportError
 
-        client = self._admin if admin else self._reader
-        headers = {"content-type": "application/x-ndjson" if ndjson else "application/json"}
+        headers = {"content-type": "application/x-ndjson" if options.get("ndjson") else "application/json"}
         try:
             answer = client.transport.perform_request(
-                method, path, params=dict(params or {}), body=body, headers=headers, timeout=timeout
+                method, path, params=params, body=body, headers=headers, timeout=timeout
             )
         except ConnectionTimeout as exc:
             raise Unreachable(_os_reason(exc), timeout=True) from None
@@ -315,29 +335,11 @@ class OpenSearchClient(EngineClient):
             raise ApiFailure(404, None)
         return answer
 
-    def supported_version(self, info: Mapping[str, Any]) -> str | None:
-        version = info.get("version", {})
-        number = str(version.get("number", "?"))
-        if version.get("distribution") != "opensearch":
-            return f"the node is Elasticsearch {number}, not OpenSearch: set CHM_ES_FLAVOUR=elasticsearch"
-        if number.split(".")[0] not in ("2", "3"):
-            return f"OpenSearch {number}; this backend needs 2.x or 3.x"
-        return None
+    def _pit_close_body(self, pit_id: str) -> dict[str, Any]:
+        return {"pit_id": [pit_id]}
 
-    def open_point_in_time(self, index: str, keep_alive: str) -> str:
-        answer = self.request("POST", f"/{index}/_search/point_in_time", params={"keep_alive": keep_alive})
-        return str(answer["pit_id"])
 
-    def close_point_in_time(self, pit_id: str) -> None:
-        try:
-            self.request("DELETE", "/_search/point_in_time", body=encode_json({"pit_id": [pit_id]}))
-        except ApiFailure as exc:
-            if exc.status != 404:
-                raise
-
-    def close(self) -> None:
-        self._reader.close()
-        self._admin.close()
+_PRODUCTS: dict[Flavour, str] = {"elasticsearch": ElasticsearchClient.product, "opensearch": OpenSearchClient.product}
 
 
 def _os_reason(exc: Exception) -> str:
