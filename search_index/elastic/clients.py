@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypedDict, Unpack
 from urllib.parse import urlsplit, urlunsplit
 
@@ -196,6 +196,12 @@ class _TransportClient(EngineClient):
     _reader: Any
     _admin: Any
 
+    def _open(self, client_class: Callable[..., Any], settings: Settings, options: dict[str, Any]) -> None:
+        """The reader, which retries, and the admin client, which never does, on the same nodes."""
+        url = node_urls(settings)
+        self._reader = client_class(url, max_retries=TRANSPORT_RETRIES, retry_on_timeout=True, **options)
+        self._admin = client_class(url, max_retries=0, retry_on_timeout=False, **options)
+
     def request(self, method: str, path: str, **options: Unpack[RequestOptions]) -> Any:
         return self._send(self._admin if options.get("admin") else self._reader, method, path, options)
 
@@ -246,17 +252,13 @@ class ElasticsearchClient(_TransportClient):
     def __init__(self, settings: Settings) -> None:
         from elasticsearch import Elasticsearch
 
-        options = _connection_options(settings)
-        url = node_urls(settings)
-        common = {"request_timeout": REQUEST_TIMEOUT, **options}
-        self._reader = Elasticsearch(url, max_retries=TRANSPORT_RETRIES, retry_on_timeout=True, **common)
-        self._admin = Elasticsearch(url, max_retries=0, retry_on_timeout=False, **common)
+        self._open(Elasticsearch, settings, {"request_timeout": REQUEST_TIMEOUT, **_connection_options(settings)})
 
     def _send(self, client: Any, method: str, path: str, options: RequestOptions) -> Any:
-        params, body, timeout = dict(options.get("params") or {}), options.get("body"), options.get("timeout")
         from elastic_transport import ConnectionTimeout
         from elasticsearch import ApiError, TransportError
 
+        params, body, timeout = dict(options.get("params") or {}), options.get("body"), options.get("timeout")
         if timeout is not None:
             client = client.options(request_timeout=timeout)
         headers = {"accept": _ES_JSON}
@@ -308,16 +310,13 @@ class OpenSearchClient(_TransportClient):
             options["http_auth"] = options.pop("basic_auth")
         if "api_key" in options:
             options["headers"] = {"authorization": f"ApiKey {options.pop('api_key')}"}
-        url = node_urls(settings)
-        common = {"timeout": REQUEST_TIMEOUT, **options}
-        self._reader = OpenSearch(url, max_retries=TRANSPORT_RETRIES, retry_on_timeout=True, **common)
-        self._admin = OpenSearch(url, max_retries=0, retry_on_timeout=False, **common)
+        self._open(OpenSearch, settings, {"timeout": REQUEST_TIMEOUT, **options})
 
     def _send(self, client: Any, method: str, path: str, options: RequestOptions) -> Any:
-        params, body, timeout = dict(options.get("params") or {}), options.get("body"), options.get("timeout")
         from opensearchpy.exceptions import ConnectionError as OsConnectionError
         from opensearchpy.exceptions import ConnectionTimeout, TransportError
 
+        params, body, timeout = dict(options.get("params") or {}), options.get("body"), options.get("timeout")
         headers = {"content-type": "application/x-ndjson" if options.get("ndjson") else "application/json"}
         try:
             answer = client.transport.perform_request(
