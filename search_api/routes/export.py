@@ -27,17 +27,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from analyzers.entities import entity_label
-from record_catalogue.codes import LanguageCode
 from record_catalogue.db import one_line
 from record_catalogue.logs import REQUEST_ID
 from search_api.dependencies import ServicesDep
 from search_api.routes.search import (
-    MAX_QUERY_CHARS,
-    CountryCode,
-    EntityRef,
-    LanguageFilter,
-    RealmCode,
-    SchemaName,
+    SearchParamsDep,
     SearchResult,
     build_query,
     facet_label,
@@ -187,36 +181,14 @@ def json_stream(found: Iterator[Row], lang: str, limit: int) -> Iterator[bytes]:
 def export(
     request: Request,
     services: ServicesDep,
+    params: SearchParamsDep,
     format: Annotated[Literal["csv", "json"], Query(description="csv (UTF-8 with BOM, header row) or json.")] = "csv",
-    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="As for /search.")] = "",
-    lang: Annotated[LanguageCode, Query(description="The reader's language.")] = LanguageCode.EN,
-    realm: Annotated[list[RealmCode] | None, Query()] = None,
-    schema: Annotated[list[SchemaName] | None, Query()] = None,
-    government: Annotated[list[CountryCode] | None, Query()] = None,
-    original_language: Annotated[list[LanguageFilter] | None, Query()] = None,
-    entity: Annotated[list[EntityRef] | None, Query()] = None,
-    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-    sort: Annotated[Literal["relevance", "newest"] | None, Query()] = None,
-    translate: Annotated[bool, Query()] = True,
 ) -> StreamingResponse:
     """Every result of a search (the same parameters), up to CHM_EXPORT_MAX_ROWS rows, streamed."""
     limit = services.settings.export_max_rows
     query, _, _ = build_query(
         services,
-        q=q,
-        lang=lang,
-        filters={
-            "realm": realm,
-            "schema": schema,
-            "government": government,
-            "original_language": original_language,
-            "entity": entity,
-        },
-        year_from=year_from,
-        year_to=year_to,
-        sort=sort,
-        translate=translate,
+        params,
         size=min(PAGE_SIZE, limit),
         facets=(),
         highlight=False,
@@ -232,6 +204,7 @@ def export(
             yield first
             yield from found
 
+    lang = params.lang
     name = f"chm-search-{lang}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Export-Max-Rows": str(limit)}
     if format == "csv":

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from analyzers.entities import entity_label
@@ -27,7 +27,6 @@ from search_index.documents import KEYWORD, reader_language
 
 router = APIRouter(tags=["search"])
 
-MAX_QUERY_CHARS = 1000
 MAX_SIZE = 100
 # The API's names for the codes (record_catalogue.codes): OpenAPI lists each as a named enum.
 RealmCode = Realm
@@ -287,16 +286,73 @@ def key_presets(request: Request) -> dict[str, list[str]]:
     return dict(info.presets) if info is not None else {}
 
 
+@dataclass(frozen=True)
+class SearchParams:
+    """What a reader asks of a search, as ``/search`` and ``/search/export`` both take it (one
+    definition: the export gives the very results the search shows). Paging is each route's own."""
+
+    q: Annotated[
+        str,
+        Query(
+            description=(
+                "Words to find, in any language; empty to browse. Every word must occur in the record; "
+                '"an exact phrase", -excluded and a OR b are understood; nothing else is syntax. '
+                "At most CHM_MAX_QUERY_CHARS characters (default 1,000)."
+            ),
+            openapi_examples={
+                "words": {"summary": "Words", "value": "protected areas"},
+                "phrase": {"summary": "A phrase, an exclusion", "value": '"living modified organism" -maize'},
+                "symbol": {"summary": "A document symbol", "value": "UNEP/CBD/COP/12/11"},
+                "french": {"summary": "French (with lang=fr)", "value": "espèces protégées"},
+                "browse": {"summary": "Browse everything", "value": ""},
+            },
+        ),
+    ] = ""
+    lang: Annotated[LanguageCode, Query(description="The reader's language.")] = LanguageCode.EN
+    realm: Annotated[list[RealmCode] | None, Query(description="Clearing-house(s).")] = None
+    schema: Annotated[list[SchemaName] | None, Query(description="Record type(s), e.g. absPermit.")] = None
+    government: Annotated[list[CountryCode] | None, Query(description="ISO 3166 alpha-2 code(s).")] = None
+    original_language: Annotated[list[LanguageFilter] | None, Query()] = None
+    entity: Annotated[
+        list[EntityRef] | None,
+        Query(
+            description="Entities the records talk about, as type:id (repeatable).",
+            openapi_examples={
+                "country": {"summary": "Brazil", "value": ["country:br"]},
+                "target": {"summary": "Aichi Target 11", "value": ["target:aichi-11"]},
+                "decision": {"summary": "Decision XI/2", "value": ["decision:cop-xi-2"]},
+            },
+        ),
+    ] = None
+    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None
+    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None
+    sort: Annotated[
+        Literal["relevance", "newest"] | None,
+        Query(description="relevance (the default with words to find) or newest (the default when browsing)."),
+    ] = None
+    translate: Annotated[
+        bool, Query(description="Also search the query translated into the other languages (where models exist).")
+    ] = True
+
+    def filters(self) -> dict[str, Sequence[str] | None]:
+        """The facet filters asked for, by facet name (None where not asked)."""
+        return {
+            "realm": self.realm,
+            "schema": self.schema,
+            "government": self.government,
+            "original_language": self.original_language,
+            "entity": self.entity,
+        }
+
+
+SearchParamsDep = Annotated[SearchParams, Depends()]
+"""A search's query parameters, validated by FastAPI (the rest is checked by ``build_query``)."""
+
+
 def build_query(
     services: Services,
+    params: SearchParams,
     *,
-    q: str,
-    lang: str,
-    filters: dict[str, Sequence[str] | None],
-    year_from: int | None,
-    year_to: int | None,
-    sort: Literal["relevance", "newest"] | None,
-    translate: bool,
     size: int,
     offset: int = 0,
     cursor: str | None = None,
@@ -305,10 +361,11 @@ def build_query(
     highlight: bool = True,
     presets: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[SearchQuery, Understood, str]:
-    """The engine query for validated search parameters (shared by the search and its export),
+    """The engine query for a search's parameters (shared by the search and its export),
     with how the text was understood and the key a cursor must carry (a cursor is checked by
     ``signer``: issued by this service for this very search, see ``search_api.cursors``). A partner
     key's ``presets`` hold the search to their values: a filter may narrow them, never widen them."""
+    q, lang, year_from, year_to, translate = params.q, params.lang, params.year_from, params.year_to, params.translate
     if lang not in services.settings.languages:
         raise ApiError(
             422,
@@ -320,10 +377,10 @@ def build_query(
     if q.strip() == "*":
         q = ""  # what readers type to mean "everything": a browse, not a search for the character
     # Browsing has no relevance to rank by: the newest records first unless asked otherwise.
-    order: Literal["relevance", "newest"] = sort or ("relevance" if q.strip() else "newest")
+    order: Literal["relevance", "newest"] = params.sort or ("relevance" if q.strip() else "newest")
     chosen = {
         name: [value.lower() for value in values] if name == "government" else list(values)
-        for name, values in filters.items()
+        for name, values in params.filters().items()
         if values
     }
     for name, allowed in (presets or {}).items():
@@ -369,71 +426,18 @@ def build_query(
 def search(
     request: Request,
     services: ServicesDep,
-    q: Annotated[
-        str,
-        Query(
-            description=(
-                "Words to find, in any language; empty to browse. Every word must occur in the record; "
-                '"an exact phrase", -excluded and a OR b are understood; nothing else is syntax. '
-                "At most CHM_MAX_QUERY_CHARS characters (default 1,000)."
-            ),
-            openapi_examples={
-                "words": {"summary": "Words", "value": "protected areas"},
-                "phrase": {"summary": "A phrase, an exclusion", "value": '"living modified organism" -maize'},
-                "symbol": {"summary": "A document symbol", "value": "UNEP/CBD/COP/12/11"},
-                "french": {"summary": "French (with lang=fr)", "value": "espèces protégées"},
-                "browse": {"summary": "Browse everything", "value": ""},
-            },
-        ),
-    ] = "",
-    lang: Annotated[LanguageCode, Query(description="The reader's language.")] = LanguageCode.EN,
-    realm: Annotated[list[RealmCode] | None, Query(description="Clearing-house(s).")] = None,
-    schema: Annotated[list[SchemaName] | None, Query(description="Record type(s), e.g. absPermit.")] = None,
-    government: Annotated[list[CountryCode] | None, Query(description="ISO 3166 alpha-2 code(s).")] = None,
-    original_language: Annotated[list[LanguageFilter] | None, Query()] = None,
-    entity: Annotated[
-        list[EntityRef] | None,
-        Query(
-            description="Entities the records talk about, as type:id (repeatable).",
-            openapi_examples={
-                "country": {"summary": "Brazil", "value": ["country:br"]},
-                "target": {"summary": "Aichi Target 11", "value": ["target:aichi-11"]},
-                "decision": {"summary": "Decision XI/2", "value": ["decision:cop-xi-2"]},
-            },
-        ),
-    ] = None,
-    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    params: SearchParamsDep,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 10,
     cursor: Annotated[
         str | None,
         Query(max_length=4000, description="The next_cursor of the previous page, for the same search (deep paging)."),
     ] = None,
-    sort: Annotated[
-        Literal["relevance", "newest"] | None,
-        Query(description="relevance (the default with words to find) or newest (the default when browsing)."),
-    ] = None,
-    translate: Annotated[
-        bool, Query(description="Also search the query translated into the other languages (where models exist).")
-    ] = True,
 ) -> Response:
     """Search every clearing-house in the reader's language, with facets."""
     query, understood, query_key = build_query(
         services,
-        q=q,
-        lang=lang,
-        filters={
-            "realm": realm,
-            "schema": schema,
-            "government": government,
-            "original_language": original_language,
-            "entity": entity,
-        },
-        year_from=year_from,
-        year_to=year_to,
-        sort=sort,
-        translate=translate,
+        params,
         size=size,
         offset=(page - 1) * size,
         cursor=cursor,
@@ -452,6 +456,7 @@ def search(
     next_cursor = None
     if results.hits and len(results.hits) == size and depth < signer.max_depth:
         next_cursor = signer.encode(query_key, Cursor(list(results.hits[-1].sort), results.point_in_time, depth))
+    lang = params.lang
     thesaurus = services.term_labels()
     facets: dict[str, list[FacetValue]] = {}
     for name, values in results.facets.items():
