@@ -114,6 +114,18 @@ class BadInput(ChmSearchError):
     cause = Cause.BAD_INPUT
 
 
+class InvalidCursor(BadInput, ValueError):
+    """A paging cursor a search cannot continue from (forged, expired, issued for another search
+    or engine). The index refuses one whose values it cannot use, the API one it did not sign:
+    either way the client is told why and to start again without it, by the one handler."""
+
+    error_code = "invalid_cursor"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"cursor: {reason}; start again without it")
+        self.reason = reason
+
+
 class NotFound(ChmSearchError, LookupError):
     """The thing asked for does not exist (a record, a translation, a source)."""
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from record_catalogue.errors import BadInput
+from record_catalogue.errors import ConfigurationError, InvalidCursor
 from record_catalogue.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,8 @@ CLOCK_SKEW_SECONDS = 60
 MAX_ID_CHARS = 1000  # the id a server engine sorts on last
 
 
-class CursorError(BadInput, ValueError):
-    """A cursor this service cannot continue from; the message says why."""
-
-    error_code = "invalid_cursor"
+class CursorError(InvalidCursor):
+    """A cursor this service did not issue for this search, or no longer accepts; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,9 @@ def _read_key(path: Path) -> bytes | None:
     except ValueError:
         key = b""
     if len(key) < 16:
-        raise CursorError(f"{path} does not hold a cursor key; delete it (a new one is made) or set CHM_CURSOR_SECRET")
+        raise ConfigurationError(
+            f"{path} does not hold a cursor key; delete it (a new one is made) or set CHM_CURSOR_SECRET"
+        )
     return key
 
 

@@ -32,6 +32,7 @@ from analyzers.analysis import (
     tantivy_analyzer,
     tantivy_analyzers,
 )
+from record_catalogue.errors import InvalidCursor
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from search_index.base import (
     FILTER_FIELDS,
@@ -786,7 +787,7 @@ def arabic_snippet(text: str, wanted: set[str]) -> str | None:
 def _cursor_position(search_after: Sequence[Any]) -> int:
     """The position a cursor continues after; anything else is an invalid cursor, never an offset."""
     if len(search_after) != 1 or type(search_after[0]) is not int or not 0 <= search_after[0] < MAX_CURSOR_POSITION:
-        raise ValueError("invalid cursor for this search")
+        raise InvalidCursor("invalid cursor for this search")
     return int(search_after[0])
 
 

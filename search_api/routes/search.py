@@ -17,7 +17,7 @@ from record_catalogue.codes import LanguageCode, Realm, TranslationStatus
 from record_catalogue.languages import language_label
 from record_catalogue.realms import REALM_NAMES, realm_catalog
 from record_catalogue.record import REALMS
-from search_api.cursors import Cursor, CursorError, CursorSigner
+from search_api.cursors import Cursor, CursorSigner
 from search_api.dependencies import ServicesDep
 from search_api.errors import ApiError
 from search_api.services import Services
@@ -274,10 +274,7 @@ def resume(signer: CursorSigner | None, cursor: str, query_key: str, order: str)
     """Where ``cursor`` continues; 422 naming ``cursor`` when this service did not issue it for this search."""
     if signer is None:
         raise ApiError(422, "invalid_cursor", "cursor: not accepted here")
-    try:
-        return signer.decode(cursor, query_key, order)
-    except CursorError as exc:
-        raise ApiError(422, "invalid_cursor", f"cursor: {exc}; start again without it") from None
+    return signer.decode(cursor, query_key, order)
 
 
 def key_presets(request: Request) -> dict[str, list[str]]:
@@ -444,13 +441,8 @@ def search(
         presets=key_presets(request),
         signer=request.app.state.cursor_signer,
     )
-    try:
-        results = services.backend.search(query)
-    except ValueError as exc:
-        if cursor is None:
-            raise
-        # Only the cursor can be wrong here: every other part of the query was validated above.
-        raise ApiError(422, "invalid_cursor", f"cursor: {exc}; start again without it") from None
+    # A cursor whose values the engine cannot use is an InvalidCursor (422, by the error table).
+    results = services.backend.search(query)
     signer: CursorSigner = request.app.state.cursor_signer
     depth = (resume(signer, cursor, query_key, query.sort).depth if cursor else query.offset) + len(results.hits)
     next_cursor = None

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from record_catalogue.errors import InvalidCursor
 from record_catalogue.settings import Settings
 from search_index.base import (
     BulkResult,
@@ -352,7 +353,7 @@ class ElasticBackend(SearchBackend):
                     pit = self.client.open_point_in_time(self.alias, PIT_KEEP_ALIVE)
                     answer = self._pit_search(body, pit)
                 elif exc.status == 400 and _about_the_cursor(exc):
-                    raise ValueError(f"invalid cursor for this search: {exc.reason}") from None
+                    raise InvalidCursor(f"invalid cursor for this search: {exc.reason}") from None
                 else:
                     raise
         results = search_results(answer, query)

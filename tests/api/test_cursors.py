@@ -135,3 +135,15 @@ def test_query_length_is_a_setting(client: TestClient, loaded_settings: Settings
         response = limited.get("/api/v1/search", params={"q": "a" * 21})
         assert response.status_code == 422 and response.json()["error"]["message"].startswith("q:")
         assert limited.get("/api/v1/search", params={"q": "a" * 20}).status_code == 200
+
+
+def test_a_damaged_key_file_is_a_setup_error_naming_it(tmp_path: Any, loaded_settings: Settings) -> None:
+    """The operator's to fix (500 configuration_error, exit 2), not the client's cursor (was 422 invalid_cursor)."""
+    from record_catalogue.errors import ConfigurationError
+    from search_api.cursors import KEY_FILE, cursor_key
+
+    settings = loaded_settings.model_copy(update={"data_dir": tmp_path, "cursor_secret": None})
+    (tmp_path / KEY_FILE).write_text("not hex\n", encoding="ascii")
+    with pytest.raises(ConfigurationError, match=KEY_FILE) as raised:
+        cursor_key(settings)
+    assert (raised.value.api_status, raised.value.api_code, raised.value.exit_code) == (500, "configuration_error", 2)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from record_catalogue.errors import InvalidCursor
 from search_index.base import SearchBackend, SearchQuery
 from search_index.query_text import Clause, ParsedText, Term
 from tests.engines import ES_SKIP_REASON, ES_URL, backend_on, drop_all, make_doc
@@ -438,7 +439,7 @@ class BackendTests:
 
     def test_bad_cursor_values_are_refused_as_invalid(self, backend: SearchBackend) -> None:
         for after in ([10_000_000_000], ["x"], [None], [{}]):
-            with pytest.raises(ValueError, match="cursor"):
+            with pytest.raises(InvalidCursor, match="cursor"):  # a ValueError, and the API's 422 invalid_cursor
                 backend.search(SearchQuery(sort="newest", size=2, search_after=after))
 
     # -- writes ---------------------------------------------------------------------------------

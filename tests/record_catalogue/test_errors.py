@@ -8,7 +8,15 @@ import pytest
 from ingest.harvest.http_client import FetchError
 from ingest.sources.extraction import ExtractionError
 from record_catalogue.db import CatalogueBusy, CatalogueUnavailable, locked_out
-from record_catalogue.errors import OUTCOMES, BadInput, Cause, ChmSearchError, ConfigurationError, NotFound
+from record_catalogue.errors import (
+    OUTCOMES,
+    BadInput,
+    Cause,
+    ChmSearchError,
+    ConfigurationError,
+    InvalidCursor,
+    NotFound,
+)
 from record_catalogue.harvest_state import SourceBusy, SourceProblem
 from record_catalogue.keys import KeyProblem
 from record_catalogue.settings import SettingsError
@@ -37,6 +45,7 @@ EXPECTED = [
     (ExtractionError("encrypted PDF"), 422, "invalid_parameter", 2),
     (QueryTextError("too many terms"), 422, "invalid_query", 2),
     (CursorError("expired"), 422, "invalid_cursor", 2),
+    (InvalidCursor("invalid cursor for this search"), 422, "invalid_cursor", 2),
     (InvalidEdit("empty text"), 422, "invalid_edit", 2),
     (NotFound("no translation with id 9"), 404, "not_found", 1),
     (CatalogueUnavailable("cannot connect"), 503, "catalogue_unavailable", 3),
