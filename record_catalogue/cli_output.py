@@ -3,10 +3,11 @@ failures as one line with the exit code their cause has in the error table, ``--
 
 Every command module (``ingest/cli.py``, ``ingest/records_cli.py``, ``ingest/harvest/cli.py``,
 ``translate/cli.py``, ``search_api/cli.py``) prints through this module, so that a script can
-rely on the same things everywhere: stdout holds only what the command was asked for (and with
-``--json`` one JSON array a program can read), stderr what a person watching needs, and the exit
-code says what went wrong (``record_catalogue.errors.OUTCOMES``). It lives beside the error table
-in the lowest package because the ingest and translate commands may not import ``search_api``.
+rely on the same things everywhere: stdout holds only what the command was asked for (with
+``--json``, one JSON array a program can read for a listing, one JSON object for a status
+report), stderr what a person watching needs, and the exit code says what went wrong
+(``record_catalogue.errors.OUTCOMES``). It lives beside the error table in the lowest package
+because the ingest and translate commands may not import ``search_api``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ err = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
 USAGE_EXIT = OUTCOMES[Cause.BAD_INPUT].exit_code  # a command called the wrong way
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON array of objects (for scripts) instead of lines.")
+]
+ReportJsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the report as one JSON object (for scripts) instead of lines.")
 ]
 
 
@@ -83,3 +87,8 @@ def _plain(value: Any) -> Any:
 def emit_json(rows: Iterable[Mapping[str, Any]]) -> None:
     """A listing as one JSON array on stdout (dates in ISO 8601, paths as strings)."""
     typer.echo(json.dumps([dict(row) for row in rows], ensure_ascii=False, default=_plain, indent=1))
+
+
+def emit_json_report(report: Mapping[str, Any]) -> None:
+    """A status report (``health``, ``translate --status``) as one JSON object on stdout."""
+    typer.echo(json.dumps(dict(report), ensure_ascii=False, default=_plain, indent=1))

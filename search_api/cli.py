@@ -15,7 +15,7 @@ import typer
 
 from ingest import cli as ingest_cli
 from ingest.records_cli import records_app
-from record_catalogue.cli_output import JsonOption, emit_json, fail, note, say
+from record_catalogue.cli_output import JsonOption, ReportJsonOption, emit_json, emit_json_report, fail, note, say
 from record_catalogue.db import CatalogueUnavailable
 from record_catalogue.errors import EXIT_DEGRADED, EXIT_PARTIAL, ChmSearchError
 from record_catalogue.keys import ROLES, KeyProblem, KeyStore, parse_presets
@@ -155,11 +155,11 @@ def migrate() -> None:
 
 
 @app.command()
-def health() -> None:
+def health(as_json: ReportJsonOption = False) -> None:
     """Check the catalogue and the search engine, and that the index holds the catalogue's records.
 
     Exit 0 when everything is ok, 1 when a part is down, 5 when degraded (a cluster short of a
-    node, an index missing records the catalogue holds).
+    node, an index missing records the catalogue holds); the same with --json.
     """
     settings = get_settings()
     catalogue: Catalogue | str
@@ -173,10 +173,13 @@ def health() -> None:
     except IndexUnavailable as exc:
         backend = str(exc)
     report = check_health(catalogue, backend, settings.es_flavour if settings.es_url else "tantivy")
-    say(f"catalogue: {report.catalogue.detail}")
-    state = "" if report.search_engine.status == "ok" else f"{report.search_engine.status}: "
-    say(f"search engine ({report.engine}): {state}{report.search_engine.detail}")
-    say(f"status: {report.status}")
+    if as_json:
+        emit_json_report(report.as_dict())
+    else:
+        say(f"catalogue: {report.catalogue.detail}")
+        state = "" if report.search_engine.status == "ok" else f"{report.search_engine.status}: "
+        say(f"search engine ({report.engine}): {state}{report.search_engine.detail}")
+        say(f"status: {report.status}")
     if report.status == "down":
         raise typer.Exit(EXIT_PARTIAL)
     if report.status != "ok":

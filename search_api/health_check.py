@@ -9,8 +9,8 @@ counted against the catalogue's records, every one of which should be indexed; a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -40,6 +40,10 @@ class StoresHealth:
     def status(self) -> Status:
         states = {self.search_engine.status, self.catalogue.status}
         return "down" if "down" in states else "degraded" if "degraded" in states else "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as ``chm-search health --json`` prints it (the parts named as the API's /health names them)."""
+        return {"status": self.status, "engine": self.engine, **asdict(self)}
 
 
 def _index_gap(records: int, documents: int) -> str:

@@ -30,7 +30,18 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from record_catalogue.cli_output import JsonOption, emit_json, fail, note, out, progress, say, warn
+from record_catalogue.cli_output import (
+    JsonOption,
+    ReportJsonOption,
+    emit_json,
+    emit_json_report,
+    fail,
+    note,
+    out,
+    progress,
+    say,
+    warn,
+)
 from record_catalogue.dialect import is_postgresql
 from record_catalogue.errors import EXIT_PARTIAL
 from record_catalogue.languages import UN_LANGUAGES
@@ -99,6 +110,7 @@ def translate(
         bool,
         typer.Option("--status", help="Show the backlog per language pair, the rate and the ETA; translate nothing."),
     ] = False,
+    as_json: ReportJsonOption = False,
 ) -> None:
     """Fill the missing UN-language versions of every record's texts with machine translation, then re-index."""
     realms = [r.upper() for r in realm or []]
@@ -106,9 +118,11 @@ def translate(
     if unknown:
         raise fail(f"unknown realm(s) {', '.join(unknown)}; known: {', '.join(REALMS)}")
     targets = [_language(code) for code in lang or []]
+    if as_json and not status:
+        raise fail("--json goes with --status (a run reports its progress on stderr and its outcome as lines)")
     settings = get_settings()
     if status:
-        _show_status(settings)
+        _show_status(settings, as_json)
         return
     worker = worker or follow
     if worker and (realms or limit):
@@ -242,12 +256,15 @@ def _run_with_bar(runner: TranslateWorker, realms: list[str], targets: list[str]
         return runner.run(realms, targets, limit, progress=show)
 
 
-def _show_status(settings: Settings) -> None:
+def _show_status(settings: Settings, as_json: bool = False) -> None:
     catalogue = Catalogue(settings.catalogue_dsn)
     try:
         found = backlog_status(catalogue.sessions, settings.languages)
     finally:
         catalogue.close()
+    if as_json:  # the object /api/v1/health carries as translation_backlog
+        emit_json_report(found.as_dict())
+        return
     table = Table(title="translation backlog", title_justify="left")
     for column in ("pair", "to translate"):
         table.add_column(column, justify="right" if column != "pair" else "left")

@@ -141,3 +141,27 @@ def test_kill_9_mid_ingest_resumes_without_duplicates(tmp_path: Path) -> None:
     health = run(tmp_path, "health")
     assert "1300 documents" in health.stdout
     assert "nothing to resume" in run(tmp_path, "ingest", "--resume").stdout
+
+
+def test_health_json_is_one_object_with_the_same_exit_codes(tmp_path: Path) -> None:
+    from search_index.tantivy_backend import TantivyBackend
+
+    assert run(tmp_path, "ingest", str(SAMPLES / "shared")).returncode == 0
+    ok = run(tmp_path, "health", "--json")
+    assert ok.returncode == 0, ok.stderr
+    report = json.loads(ok.stdout)  # stdout holds the object and nothing else
+    assert report == {
+        "status": "ok",
+        "engine": "tantivy",
+        "search_engine": {"status": "ok", "detail": report["search_engine"]["detail"]},
+        "catalogue": {"status": "ok", "detail": "ok (3 records)"},
+    }
+    backend = TantivyBackend(tmp_path / "data" / "index")
+    backend.delete(["UNEP-CBD-COP-12-11"])
+    backend.refresh()
+    backend.close()
+    short = run(tmp_path, "health", "--json")
+    assert short.returncode == 5, short.stderr
+    degraded = json.loads(short.stdout)
+    assert degraded["status"] == "degraded" and degraded["search_engine"]["status"] == "degraded"
+    assert "(1 missing)" in degraded["search_engine"]["detail"]

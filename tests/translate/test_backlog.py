@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -103,6 +104,25 @@ def test_status_in_the_cli_and_in_health(settings_fr: Settings, catalogue: Catal
     assert "en → fr" in result.stdout and "en → es" in result.stdout
     assert "queue: 1 records (0 leased by 0 workers" in result.stdout
     assert "ETA unknown" in result.stdout
+    as_json = subprocess.run(
+        [sys.executable, "-c", "from search_api.cli import main; main()", "translate", "--status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    report = json.loads(as_json.stdout)  # one object on stdout: the backlog /api/v1/health carries
+    assert report["to_translate"] == 4 and report["queued_records"] == 1 and report["eta_seconds"] is None
+    assert {"source": "en", "target": "fr", "to_translate": 2} in report["pairs"]
+    wrong = subprocess.run(
+        [sys.executable, "-c", "from search_api.cli import main; main()", "translate", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert wrong.returncode == 2 and "--json goes with --status" in wrong.stderr and wrong.stdout == ""
 
     with TestClient(create_app(settings_fr)) as client:
         body = client.get("/api/v1/health").json()
