@@ -6,6 +6,7 @@ latency-sensitive API, and before the app has read (or parsed) anything.
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -17,6 +18,28 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class HttpMiddleware(abc.ABC):
+    """A plain ASGI middleware over the HTTP requests it ``handles``: anything else (lifespan,
+    websockets, a request it leaves alone) passes straight through to ``app``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def handles(self, scope: Scope) -> bool:
+        """Whether this HTTP request is this middleware's to handle (every one unless narrowed)."""
+        return True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.handles(scope):
+            await self.handle(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    @abc.abstractmethod
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request this middleware handles (passing it on to ``self.app`` as it sees fit)."""
 
 
 def header(scope: Scope, name: bytes) -> str | None:

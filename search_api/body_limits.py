@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from record_catalogue.settings import Settings
-from search_api.asgi import ASGIApp, Message, Receive, Scope, Send, header, send_error
+from search_api.asgi import ASGIApp, HttpMiddleware, Message, Receive, Scope, Send, header, send_error
 from search_api.auth import API_KEY_HEADER
 
 API = "/api/v1"
@@ -52,22 +52,19 @@ def is_json(content_type: str | None) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(HttpMiddleware):
     """413 for a body over its route's limit, 415 for a body that is not JSON, 401 for a keyed
     endpoint without a key: each before the body is read."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+        super().__init__(app)
         self.settings = settings
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def handles(self, scope: Scope) -> bool:
+        return not str(scope.get("path", "")).startswith(SELF_LIMITED)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope.get("method", ""), scope.get("path", "")
-        if path.startswith(SELF_LIMITED):
-            await self.app(scope, receive, send)
-            return
         rule = body_rule(self.settings, method, path)
         if rule.needs_key and not header(scope, KEY_HEADER):
             await send_error(

@@ -16,22 +16,16 @@ import uuid
 from record_catalogue.db import one_line
 from record_catalogue.errors import OUTCOMES, Cause
 from record_catalogue.logs import REQUEST_ID
-from search_api.asgi import ASGIApp, Message, Receive, Scope, Send, error_message
+from search_api.asgi import HttpMiddleware, Message, Receive, Scope, Send, error_message
 
 log = logging.getLogger("search_api.errors")
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO, errno.ENOENT, errno.EACCES})
 
 
-class ErrorBoundary:
+class ErrorBoundary(HttpMiddleware):
     """Turns an unhandled exception into a JSON 500/503 naming the request id."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = scope.get("state", {}).get("request_id") or REQUEST_ID.get() or uuid.uuid4().hex
         started = False
 

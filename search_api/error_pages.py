@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from urllib.parse import parse_qs
 
 from record_catalogue.languages import UN_LANGUAGES
-from search_api.asgi import ASGIApp, Message, Receive, Scope, Send, header
+from search_api.asgi import HttpMiddleware, Message, Receive, Scope, Send, header
 from search_api.security_headers import STRICT_CSP
 
 MACHINE_PREFIXES = ("/api/", "/libretranslate", "/oai")
@@ -272,16 +272,13 @@ def render(status: int, error: Mapping[str, object], lang: str, root: str, retry
 """
 
 
-class HtmlErrorPages:
+class HtmlErrorPages(HttpMiddleware):
     """Turns the API's JSON error into an HTML page for a browser's page request."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def handles(self, scope: Scope) -> bool:
+        return wants_html(scope)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not wants_html(scope):
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         held: Message | None = None
         chunks: list[bytes] = []
         size = 0

@@ -7,20 +7,16 @@ on the way out, so no route needs to know.
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from search_api.asgi import HttpMiddleware, Message, Receive, Scope, Send
 
 
-class HeadAsGet:
+class HeadAsGet(HttpMiddleware):
     """ASGI middleware: a HEAD request is answered as its GET, without the body."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def handles(self, scope: Scope) -> bool:
+        return bool(scope["method"] == "HEAD")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def headers_only(message: Message) -> None:
             if message["type"] != "http.response.body":
                 await send(message)

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from record_catalogue.db import CatalogueUnavailable, one_line
 from record_catalogue.keys import KeyInfo, KeyStore
-from search_api.asgi import ASGIApp, Message, Receive, Scope, Send
+from search_api.asgi import ASGIApp, HttpMiddleware, Message, Receive, Scope, Send
 from search_api.asgi import header as _header
 from search_api.asgi import send_error as _send_error
 from search_api.auth import API_KEY_HEADER, KeyCache
@@ -57,7 +57,7 @@ def _with_key_cors(scope: Scope, send: Send, info: KeyInfo) -> Send:
     return with_cors
 
 
-class RateLimitMiddleware:
+class RateLimitMiddleware(HttpMiddleware):
     """Per key (its own limit) or per client IP (the anonymous limit); health is never limited.
 
     With a PostgreSQL catalogue the buckets are shared by every API process (``SharedBuckets``);
@@ -66,22 +66,17 @@ class RateLimitMiddleware:
     """
 
     def __init__(self, app: ASGIApp, services: Services, cache: KeyCache, limits: ClientLimits) -> None:
-        self.app = app
+        super().__init__(app)
         self.services = services
         self.cache = cache
         self.limits = limits
         self.failed_keys = ClientLimits(services, everywhere=True)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def handles(self, scope: Scope) -> bool:
         path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or not path.startswith("/api/")
-            or path in UNLIMITED_PATHS
-            or scope.get("method") == "OPTIONS"
-        ):
-            await self.app(scope, receive, send)
-            return
+        return path.startswith("/api/") and path not in UNLIMITED_PATHS and scope.get("method") != "OPTIONS"
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         # A partner's page (the widget, /embed) names its key in the address: ?key=
         header_key = _header(scope, KEY_HEADER)
         key = header_key or _query_key(scope)
@@ -168,22 +163,14 @@ class RateLimitMiddleware:
 STREAMED_PATHS = frozenset({"/api/v1/search/export"})
 
 
-class ETagMiddleware:
+class ETagMiddleware(HttpMiddleware):
     """A weak ETag on successful GET responses under /api/, and 304 when the client has it."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def handles(self, scope: Scope) -> bool:
         path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or scope.get("method") != "GET"
-            or not path.startswith("/api/")
-            or path in STREAMED_PATHS
-        ):
-            await self.app(scope, receive, send)
-            return
+        return scope.get("method") == "GET" and path.startswith("/api/") and path not in STREAMED_PATHS
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
 

@@ -19,7 +19,7 @@ import uuid
 from urllib.parse import parse_qsl
 
 from record_catalogue.logs import REQUEST_ID
-from search_api.asgi import ASGIApp, Message, Receive, Scope, Send
+from search_api.asgi import HttpMiddleware, Message, Receive, Scope, Send
 
 log = logging.getLogger("search_api.access")
 REQUEST_ID_HEADER = b"x-request-id"
@@ -31,16 +31,10 @@ def parameter_names(query_string: bytes) -> str:
     return ",".join(sorted({name for name, _ in pairs}))
 
 
-class RequestLog:
+class RequestLog(HttpMiddleware):
     """Gives each HTTP request an id (scope state, context, ``X-Request-ID``) and logs it when done."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         token = REQUEST_ID.set(request_id)

@@ -9,7 +9,7 @@ has no value meaning "anyone", so that page alone goes without it.
 
 from __future__ import annotations
 
-from search_api.asgi import ASGIApp, Message, Receive, Scope, Send
+from search_api.asgi import HttpMiddleware, Message, Receive, Scope, Send
 
 STRICT_CSP = (
     b"default-src 'none'; img-src 'self' data:; style-src 'self'; base-uri 'none'; "
@@ -17,15 +17,8 @@ STRICT_CSP = (
 )
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+class SecurityHeadersMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def secured(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
