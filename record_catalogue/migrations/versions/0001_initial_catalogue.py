@@ -10,16 +10,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from record_catalogue.migrations.shapes import create_column_indexes, drop_column_indexes, surrogate_key
+
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
     op.create_table(
         "audit",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        surrogate_key(),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
@@ -27,13 +27,11 @@ def upgrade() -> None:
         sa.Column("detail", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("audit", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_audit_at"), ["at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_audit_record_id"), ["record_id"], unique=False)
+    create_column_indexes("audit", "at", "record_id")
 
     op.create_table(
         "ingest_errors",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        surrogate_key(),
         sa.Column("run_id", sa.String(length=40), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("position", sa.String(length=100), nullable=False),
@@ -42,8 +40,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("ingest_errors", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_ingest_errors_run_id"), ["run_id"], unique=False)
+    create_column_indexes("ingest_errors", "run_id")
 
     op.create_table(
         "records",
@@ -63,15 +60,11 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("records", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_records_government"), ["government"], unique=False)
-        batch_op.create_index(batch_op.f("ix_records_realm"), ["realm"], unique=False)
-        batch_op.create_index(batch_op.f("ix_records_schema_name"), ["schema_name"], unique=False)
-        batch_op.create_index(batch_op.f("ix_records_updated_at"), ["updated_at"], unique=False)
+    create_column_indexes("records", "government", "realm", "schema_name", "updated_at")
 
     op.create_table(
         "field_texts",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        surrogate_key(),
         sa.Column("record_id", sa.String(length=200), nullable=False),
         sa.Column("field", sa.String(length=40), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
@@ -92,30 +85,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("record_id", "field", "language", "provenance", name="uq_field_text"),
     )
-    with op.batch_alter_table("field_texts", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_field_texts_record_id"), ["record_id"], unique=False)
-        batch_op.create_index("ix_field_texts_status", ["provenance", "status", "language"], unique=False)
+    create_column_indexes("field_texts", "record_id")
+    op.create_index("ix_field_texts_status", "field_texts", ["provenance", "status", "language"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("field_texts", schema=None) as batch_op:
-        batch_op.drop_index("ix_field_texts_status")
-        batch_op.drop_index(batch_op.f("ix_field_texts_record_id"))
-
+    op.drop_index("ix_field_texts_status", table_name="field_texts")
+    drop_column_indexes("field_texts", "record_id")
     op.drop_table("field_texts")
-    with op.batch_alter_table("records", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_records_updated_at"))
-        batch_op.drop_index(batch_op.f("ix_records_schema_name"))
-        batch_op.drop_index(batch_op.f("ix_records_realm"))
-        batch_op.drop_index(batch_op.f("ix_records_government"))
-
+    drop_column_indexes("records", "updated_at", "schema_name", "realm", "government")
     op.drop_table("records")
-    with op.batch_alter_table("ingest_errors", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_ingest_errors_run_id"))
-
+    drop_column_indexes("ingest_errors", "run_id")
     op.drop_table("ingest_errors")
-    with op.batch_alter_table("audit", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_record_id"))
-        batch_op.drop_index(batch_op.f("ix_audit_at"))
-
+    drop_column_indexes("audit", "record_id", "at")
     op.drop_table("audit")

@@ -10,16 +10,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from record_catalogue.migrations.shapes import create_column_indexes, drop_column_indexes, surrogate_key
+
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
     op.create_table(
         "api_keys",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        surrogate_key(),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
@@ -46,7 +46,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "record_entities",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        surrogate_key(),
         sa.Column("record_id", sa.String(length=200), nullable=False),
         sa.Column("field", sa.String(length=40), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
@@ -58,24 +58,21 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["record_id"], ["records.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("record_entities", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_record_entities_record_id"), ["record_id"], unique=False)
-        batch_op.create_index("ix_record_entities_type_id", ["type", "entity_id"], unique=False)
+    create_column_indexes("record_entities", "record_id")
+    op.create_index("ix_record_entities_type_id", "record_entities", ["type", "entity_id"], unique=False)
 
     with op.batch_alter_table("records", schema=None) as batch_op:
         batch_op.add_column(sa.Column("needs_index", sa.Boolean(), server_default=sa.true(), nullable=False))
-        batch_op.create_index(batch_op.f("ix_records_needs_index"), ["needs_index"], unique=False)
+    create_column_indexes("records", "needs_index")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("records", schema=None) as batch_op:
+    with op.batch_alter_table("records", schema=None) as batch_op:  # one copy of the table on SQLite
         batch_op.drop_index(batch_op.f("ix_records_needs_index"))
         batch_op.drop_column("needs_index")
 
-    with op.batch_alter_table("record_entities", schema=None) as batch_op:
-        batch_op.drop_index("ix_record_entities_type_id")
-        batch_op.drop_index(batch_op.f("ix_record_entities_record_id"))
-
+    op.drop_index("ix_record_entities_type_id", table_name="record_entities")
+    drop_column_indexes("record_entities", "record_id")
     op.drop_table("record_entities")
     op.drop_table("ingest_runs")
     op.drop_table("api_keys")

@@ -10,16 +10,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from record_catalogue.migrations.shapes import surrogate_key
+
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
     op.create_table(
         "translation_memory",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        surrogate_key(),
         sa.Column("source_hash", sa.String(length=64), nullable=False),
         sa.Column("source_text", sa.Text(), nullable=False),
         sa.Column("source_language", sa.String(length=8), nullable=False),

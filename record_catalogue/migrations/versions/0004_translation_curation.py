@@ -13,16 +13,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from record_catalogue.migrations.shapes import create_column_indexes, drop_column_indexes, surrogate_key
+
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
     op.create_table(
         "translation_memory_history",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        surrogate_key(),
         sa.Column("entry_id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("from_version", sa.Integer(), nullable=True),
@@ -38,12 +38,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("entry_id", "version", name="uq_translation_memory_history"),
     )
-    with op.batch_alter_table("translation_memory_history", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_translation_memory_history_entry_id"), ["entry_id"], unique=False)
+    create_column_indexes("translation_memory_history", "entry_id")
 
     op.create_table(
         "translation_uses",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        surrogate_key(),
         sa.Column("record_id", sa.String(length=200), nullable=False),
         sa.Column("field", sa.String(length=40), nullable=False),
         sa.Column("source_language", sa.String(length=8), nullable=False),
@@ -90,7 +89,5 @@ def downgrade() -> None:
         batch_op.drop_index("ix_translation_uses_field")
 
     op.drop_table("translation_uses")
-    with op.batch_alter_table("translation_memory_history", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_translation_memory_history_entry_id"))
-
+    drop_column_indexes("translation_memory_history", "entry_id")
     op.drop_table("translation_memory_history")

@@ -16,10 +16,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from record_catalogue.migrations.shapes import create_column_indexes, drop_column_indexes
+
 revision = "0009"
 down_revision = "0008"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -30,9 +30,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("group_id", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("group_split", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.create_index(batch_op.f("ix_records_change_seq"), ["change_seq"], unique=False)
-        batch_op.create_index(batch_op.f("ix_records_changed_at"), ["changed_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_records_group_id"), ["group_id"], unique=False)
+    create_column_indexes("records", "change_seq", "changed_at", "group_id")
     op.execute("UPDATE records SET changed_at = updated_at")
     op.create_table(
         "change_counter",
@@ -48,16 +46,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["record_id"], ["records.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("record_id", "key"),
     )
-    with op.batch_alter_table("document_keys", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_document_keys_key"), ["key"], unique=False)
+    create_column_indexes("document_keys", "key")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("document_keys", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_document_keys_key"))
+    drop_column_indexes("document_keys", "key")
     op.drop_table("document_keys")
     op.drop_table("change_counter")
-    with op.batch_alter_table("records", schema=None) as batch_op:
+    with op.batch_alter_table("records", schema=None) as batch_op:  # one copy of the table on SQLite
         batch_op.drop_index(batch_op.f("ix_records_group_id"))
         batch_op.drop_index(batch_op.f("ix_records_changed_at"))
         batch_op.drop_index(batch_op.f("ix_records_change_seq"))

@@ -17,17 +17,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from record_catalogue.migrations.shapes import surrogate_key
+
 revision = "0010"
 down_revision = "0009"
-branch_labels = None
-depends_on = None
 QUEUE_COLUMNS = ["engine", "status", "provenance", "target_language", "source_language", "source_hash", "updated_at"]
 
 
 def upgrade() -> None:
     op.create_table(
         "reader_events",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        surrogate_key(),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("lang", sa.String(length=8), nullable=False),

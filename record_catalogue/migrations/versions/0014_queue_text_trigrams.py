@@ -23,8 +23,6 @@ from alembic import op
 
 revision = "0014"
 down_revision = "0013"
-branch_labels = None
-depends_on = None
 
 log = logging.getLogger("alembic.runtime.migration")
 INDEXES = {"ix_translation_memory_source_trgm": "source_text", "ix_translation_memory_target_trgm": "target_text"}
