@@ -36,6 +36,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from ingest.lifeline import alive
+
 INSTALL_HINT = "PostgreSQL is not installed: run ./scripts/system-packages.sh (it installs Debian's postgresql)"
 SUPERUSER = "postgres"  # the cluster's superuser, and the system user that owns it when we run as root
 PREFIX = "chm-postgres-"  # temporary directories of clusters started here
@@ -119,16 +121,6 @@ def _as_owner(argv: Sequence[str]) -> list[str]:
     raise PostgresUnavailable(
         "running as root, PostgreSQL must run as the postgres user, but runuser and su are missing"
     )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _traversable(path: Path) -> bool:
@@ -364,7 +356,7 @@ def reap_abandoned(bindir: Path, parent: Path | None = None) -> list[Path]:
             owner = int((root / OWNER_FILE).read_text(encoding="utf-8").strip())
         except (OSError, ValueError):
             continue  # being set up right now, or not ours
-        if _alive(owner):
+        if alive(owner):
             continue
         data = root / "data"
         if (data / "postmaster.pid").exists():

@@ -43,18 +43,19 @@ def exit_when_gone(owner: int) -> None:
         except ProcessLookupError:
             os._exit(1)
         except (OSError, AttributeError):
-            while _alive(owner):
+            while alive(owner):
                 time.sleep(1.0)
             os._exit(1)
         select.select([handle], [], [])
         os._exit(1)
 
-    if not _alive(owner):
+    if not alive(owner):
         os._exit(1)
     threading.Thread(target=watch, name=f"exit-when-{owner}-gone", daemon=True).start()
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (one that runs as another user counts: it exists)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
