@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ingest.html_text import html_to_text
 from ingest.sources import SourceError, SourceItem, read_text_file
-from ingest.sources.extraction import ExtractionError, extract
+from ingest.sources.extraction import Extracted, ExtractionError, extract
 from ingest.sources.plain_text import text_record
 from record_catalogue.settings import get_settings
 
@@ -40,30 +40,32 @@ def producer_default(title: str | None, path: Path) -> bool:
     return bool(_DEFAULT_TITLES.match(name)) or not stems.isdisjoint(file_names)
 
 
+def _extracted(kind: str, path: Path, no_text: str) -> Extracted | SourceError:
+    """What ``extract`` read from ``path``, or why there is nothing to index: the extraction failed
+    (the error says how), or it found no text (``no_text``, which may name the ``{pages}``)."""
+    try:
+        found = extract(kind, path)
+    except ExtractionError as exc:
+        return SourceError(str(path), "", str(exc))
+    if not found.text.strip():
+        return SourceError(str(path), "", no_text.format(pages=found.pages))
+    return found
+
+
 def read_pdf(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
     """The text layer of a PDF, page by page (read in a child process, within a budget)."""
-    source = str(path)
-    try:
-        found = extract("pdf", path)
-    except ExtractionError as exc:
-        yield SourceError(source, "", str(exc))
-        return
-    if not found.text.strip():
-        yield SourceError(source, "", f"PDF has no text layer ({found.pages} page(s) of images?); OCR it first")
+    found = _extracted("pdf", path, "PDF has no text layer ({pages} page(s) of images?); OCR it first")
+    if isinstance(found, SourceError):
+        yield found
         return
     yield text_record(path, found.text, realm_hint, title=None if producer_default(found.title, path) else found.title)
 
 
 def read_docx(path: Path, realm_hint: str | None = None) -> Iterator[SourceItem]:
     """The paragraphs of a Word document (its XML read directly, in a child process, within a budget)."""
-    source = str(path)
-    try:
-        found = extract("docx", path)
-    except ExtractionError as exc:
-        yield SourceError(source, "", str(exc))
-        return
-    if not found.text.strip():
-        yield SourceError(source, "", "DOCX has no text")
+    found = _extracted("docx", path, "DOCX has no text")
+    if isinstance(found, SourceError):
+        yield found
         return
     yield text_record(path, found.text, realm_hint)
 
