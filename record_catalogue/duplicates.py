@@ -27,10 +27,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from record_catalogue.codes import Provenance
 from record_catalogue.db import in_chunks
@@ -81,23 +81,25 @@ def replace_keys(session: Session, record_id: str, keys: Iterable[str]) -> None:
         session.execute(Base.metadata.tables[DocumentKey.__tablename__].insert(), rows)
 
 
+def _key_rows(session: Session, column: InstrumentedAttribute[str], values: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(record id, key) of every document key whose ``column`` holds one of ``values``."""
+    for chunk in in_chunks(sorted(set(values))):
+        yield from session.execute(select(DocumentKey.record_id, DocumentKey.key).where(column.in_(chunk))).tuples()
+
+
 def _keys_of(session: Session, ids: Iterable[str]) -> dict[str, set[str]]:
+    """The keys of each record."""
     found: dict[str, set[str]] = {}
-    for chunk in in_chunks(sorted(set(ids))):
-        for record_id, key in session.execute(
-            select(DocumentKey.record_id, DocumentKey.key).where(DocumentKey.record_id.in_(chunk))
-        ):
-            found.setdefault(record_id, set()).add(key)
+    for record_id, key in _key_rows(session, DocumentKey.record_id, ids):
+        found.setdefault(record_id, set()).add(key)
     return found
 
 
 def _holders(session: Session, keys: Iterable[str]) -> dict[str, set[str]]:
+    """The records holding each key."""
     found: dict[str, set[str]] = {}
-    for chunk in in_chunks(sorted(set(keys))):
-        for record_id, key in session.execute(
-            select(DocumentKey.record_id, DocumentKey.key).where(DocumentKey.key.in_(chunk))
-        ):
-            found.setdefault(key, set()).add(record_id)
+    for record_id, key in _key_rows(session, DocumentKey.key, keys):
+        found.setdefault(key, set()).add(record_id)
     return found
 
 
