@@ -7,6 +7,7 @@ notice on their next search, so searches answer throughout a rebuild.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import shutil
@@ -62,6 +63,7 @@ from search_index.query_plan import (
     max_edits,
     spelling_word,
 )
+from search_index.snapshot_memo import SnapshotMemo
 from search_index.snippets import cut_at_word, highlight, with_ellipsis
 from search_index.tantivy_query import (
     SPELLING_SOURCES,
@@ -87,6 +89,11 @@ POINT_IN_TIME_LIMIT = 64
 # A cursor holds the position of the last hit; a deeper position is refused, not allocated.
 MAX_CURSOR_POSITION = 1_000_000
 TOTAL_AGGREGATION = "_total"
+# Facet counts and totals kept per index snapshot (one entry: a query's every facet, at most a few
+# hundred values): a query asked again, or asked with one of its filters left out, costs no pass.
+COUNT_MEMO_ENTRIES = 512
+
+FacetCounts = tuple[dict[str, dict[str, int]], int]  # {facet: {value: count}}, total
 
 
 def build_schema() -> tantivy.Schema:
@@ -182,6 +189,7 @@ class TantivyBackend(SearchBackend):
         self._points_in_time: dict[str, tuple[float, tantivy.Searcher]] = {}
         self._pointer: tuple[tuple[int, int, int], str | None] | None = None  # (stat key, version)
         self._snapshot: tuple[str, int, int, int] | None = None  # the last commit readers were moved to
+        self.counts: SnapshotMemo[FacetCounts] = SnapshotMemo(COUNT_MEMO_ENTRIES)
 
     # -- versions ----------------------------------------------------------------------------
     def _open(self, version: str) -> tantivy.Index:
@@ -360,7 +368,12 @@ class TantivyBackend(SearchBackend):
 
     # -- reads -------------------------------------------------------------------------------
     def _reader(self) -> tantivy.Index:
-        """The index the alias points at, reopened when a swap happened since the last search.
+        """The index the alias points at, reopened when a swap happened since the last search."""
+        return self._reader_at()[0]
+
+    def _reader_at(self) -> tuple[tantivy.Index, tuple[str, int, int, int] | None]:
+        """The index the alias points at and its snapshot token (see ``_follow``), reopened when a
+        swap happened since the last search.
 
         A swap may retire the version we just read from the pointer before we open it (another
         thread or process rebuilt the index): then the pointer has moved on, so read it again.
@@ -379,8 +392,7 @@ class TantivyBackend(SearchBackend):
                     self._reader_version = version
                     if old is not None and old not in self._writers:
                         self._indexes.pop(old, None)
-            self._follow(version, index)
-            return index
+            return index, self._follow(version, index)
         raise IndexUnavailable(f"the embedded index under {self.root} keeps changing; try again")
 
     def snapshot(self) -> tuple[str, int, int, int] | None:
@@ -470,10 +482,13 @@ class TantivyBackend(SearchBackend):
     # -- search ------------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResults:
         started = time.perf_counter()
-        index = self._reader()
+        # The token is taken before the searcher: what is remembered under it was counted on that
+        # state or a newer one.
+        index, snapshot = self._reader_at()
         point_in_time = None
         if query.search_after is not None:
             point_in_time, searcher = self._point_in_time(query.point_in_time, index)
+            snapshot = None  # a cursor's pages may run on an older snapshot: counted afresh
         else:
             searcher = index.searcher()
         compiled = TantivyQueryCompiler(self.schema).compile(query)
@@ -516,7 +531,7 @@ class TantivyBackend(SearchBackend):
                     title_highlights=titles,
                 )
             )
-        facets, total = self._facets(searcher, base, filters, query)
+        facets, total = self._facets(searcher, base, filters, query, snapshot)
         return SearchResults(total, hits, facets, (time.perf_counter() - started) * 1000, point_in_time)
 
     def _point_in_time(self, token: str | None, index: tantivy.Index) -> tuple[str, tantivy.Searcher]:
@@ -645,34 +660,51 @@ class TantivyBackend(SearchBackend):
         base: tantivy.Query | None,
         filters: dict[str, tantivy.Query],
         query: SearchQuery,
+        snapshot: tuple[str, int, int, int] | None,
     ) -> tuple[dict[str, list[tuple[str, int]]], int]:
         """Facet counts, and the total of matches (counted in the same pass over them as the
         facets that take every filter); a facet (an entity type) with a selection is counted
-        without its own filter (multi-select), and a selected value is always listed."""
+        without its own filter (multi-select), and a selected value is always listed.
 
-        def aggregate(names: Sequence[str], keep: Sequence[str], total: bool = False) -> dict[str, Any]:
-            aggs: dict[str, Any] = {
-                name: {"terms": {"field": FILTER_TO_FIELD.get(name, name), "size": query.facet_limit(name)}}
-                for name in names
-            }
-            if total:  # every document has date_days (NO_DATE when undated): a count of the matches
+        Each pass (the query under some of its filters) is remembered for the snapshot
+        (``self.counts``): the same query asked again costs no pass, and a selected facet's counts
+        come from its query's pass without the selection when that query was asked before (a
+        reader's search, then a facet clicked)."""
+        spec = tuple((name, query.facet_limit(name)) for name in query.facets)
+
+        def counts(keep: Sequence[str], only: str | None = None) -> FacetCounts:
+            """The facets' counts and the total of ``base`` under the filters ``keep``: every
+            facet, or ``only`` one (unless every facet is already known)."""
+            composed = self._compose(base, [filters[k] for k in keep])
+            key = _query_key(composed)
+            if only is not None:
+                known = self.counts.peek(snapshot, ("facets", key, spec))
+                if known is not None:
+                    return known
+            wanted = spec if only is None else tuple((name, limit) for name, limit in spec if name == only)
+
+            def aggregate() -> FacetCounts:
+                aggs: dict[str, Any] = {
+                    name: {"terms": {"field": FILTER_TO_FIELD.get(name, name), "size": limit}} for name, limit in wanted
+                }
+                # Every document has date_days (NO_DATE when undated): a count of the matches.
                 aggs[TOTAL_AGGREGATION] = {"value_count": {"field": "date_days"}}
-            return dict(searcher.aggregate(self._compose(base, [filters[k] for k in keep]), aggs))
+                raw = dict(searcher.aggregate(composed, aggs))
+                total = int(raw.get(TOTAL_AGGREGATION, {}).get("value") or 0)
+                return {name: _buckets(raw, name) for name, _limit in wanted}, total
 
-        counted: dict[str, dict[str, int]] = {name: {} for name in query.facets}
-        shared = [name for name in query.facets if name not in filters]
-        raw = aggregate(shared, list(filters), total=True)
-        total = int(raw.get(TOTAL_AGGREGATION, {}).get("value") or 0)
-        for name in shared:
-            counted[name] = _buckets(raw, name)
+            return self.counts.get(snapshot, ("facets", key, wanted), aggregate)
+
+        main, total = counts(list(filters))
+        counted: dict[str, dict[str, int]] = {name: dict(main.get(name, {})) for name in query.facets}
         for key in filters:
             kind = entity_kind(key)
             facet = "entity" if kind is not None else key
             if facet not in query.facets:
                 continue
-            values = _buckets(aggregate([facet], [k for k in filters if k != key]), facet)
+            values = counts([k for k in filters if k != key], only=facet)[0].get(facet, {})
             if kind is None:
-                counted[facet] = values
+                counted[facet] = dict(values)
                 continue
             counted[facet] = {v: c for v, c in counted[facet].items() if not v.startswith(f"{kind}:")}
             counted[facet].update({v: c for v, c in values.items() if v.startswith(f"{kind}:")})
@@ -685,12 +717,21 @@ class TantivyBackend(SearchBackend):
                 if value not in counted[facet]:
                     others = [q for k, q in filters.items() if k != key]
                     chosen = tantivy.Query.term_set_query(self.schema, FILTER_TO_FIELD[name], [value])
-                    hits = searcher.search(self._compose(base, [*others, chosen]), 1, count=True)
-                    counted[facet][value] = int(getattr(hits, "count", 0) or 0)
+                    counted[facet][value] = self._count(searcher, self._compose(base, [*others, chosen]), snapshot)
         ordered = {
             name: sorted(values.items(), key=lambda pair: (-pair[1], pair[0])) for name, values in counted.items()
         }
         return ordered, total
+
+    def _count(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, snapshot: tuple[str, int, int, int] | None
+    ) -> int:
+        """How many records ``query`` matches, remembered for the snapshot."""
+
+        def count() -> FacetCounts:
+            return {}, int(getattr(searcher.search(query, 1, count=True), "count", 0) or 0)
+
+        return self.counts.get(snapshot, ("count", _query_key(query)), count)[1]
 
     def spelling(self, words: Sequence[str]) -> dict[str, str]:
         """Corrections from the spelling fields' term dictionaries (terms sharing the word's first
@@ -749,6 +790,12 @@ class TantivyBackend(SearchBackend):
             if len(seen) >= size:
                 break
         return list(seen)
+
+
+def _query_key(query: tantivy.Query) -> bytes:
+    """A short key naming a query exactly: a digest of Tantivy's own description of it (every
+    clause, field, term, boost and bound)."""
+    return hashlib.blake2b(repr(query).encode("utf-8"), digest_size=16).digest()
 
 
 def _buckets(raw: dict[str, Any], name: str) -> dict[str, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import tantivy
 
@@ -45,6 +46,8 @@ from search_index.query_text import Term
 SPELLING_SOURCES: tuple[str, ...] = ("title", "summary")
 # A phrase with more alternatives than this (Arabic words starting with و) keeps the first of each.
 MAX_PHRASE_VARIANTS = 16
+# Analysed query words kept (a word and a language: a few short strings each).
+ANALYSED_CACHE = 4096
 
 
 def field_name(name: str, lang: str | None) -> str:
@@ -62,14 +65,17 @@ def spelling_field_name(lang: str) -> str:
     return f"spelling_{lang}"
 
 
-def analyse(text: str, lang: str | None) -> list[tuple[str, ...]]:
+@lru_cache(maxsize=ANALYSED_CACHE)
+def analyse(text: str, lang: str | None) -> tuple[tuple[str, ...], ...]:
     """The index terms of ``text`` in a language's fields (``None``: the neutral field), position
-    by position: one term each, or two for an Arabic word starting with و."""
+    by position: one term each, or two for an Arabic word starting with و. Remembered: a query
+    asks each language's analyzer once per field of that language (title, summary, text), and
+    readers' words recur."""
     if lang is None or lang == UNDETERMINED:
-        return [(token,) for token in tantivy_analyzer(NEUTRAL_ANALYZER).analyze(text)]
+        return tuple((token,) for token in tantivy_analyzer(NEUTRAL_ANALYZER).analyze(text))
     if preanalysed(lang):
-        return arabic.positions(text)
-    return [(token,) for token in tantivy_analyzer(analyzer_name(lang)).analyze(text)]
+        return tuple(arabic.positions(text))
+    return tuple((token,) for token in tantivy_analyzer(analyzer_name(lang)).analyze(text))
 
 
 @dataclass
@@ -92,7 +98,7 @@ class TantivyQueryCompiler:
         queries = [tantivy.Query.term_query(self.schema, name, term) for term in alternatives]
         return queries[0] if len(queries) == 1 else self._any(queries)
 
-    def _in_field(self, term: Term, name: str, tokens: list[tuple[str, ...]]) -> tantivy.Query:
+    def _in_field(self, term: Term, name: str, tokens: Sequence[tuple[str, ...]]) -> tantivy.Query:
         """A term's tokens in one field: adjacent for a phrase, all (or, for Chinese typed
         without spaces, most) of them otherwise."""
         if len(tokens) == 1:
