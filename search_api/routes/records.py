@@ -20,6 +20,7 @@ from search_api.dependencies import CuratorKey, IngestKey, ServicesDep
 from search_api.errors import ApiError
 from search_api.record_page import shown_versions
 from search_api.services import Services
+from search_api.timestamps import IsoDateTime
 from search_index.documents import reader_language
 from search_index.sync import reindex
 
@@ -41,7 +42,7 @@ class TextVersionOut(BaseModel):
     pivot: str | None = None
     actor: str | None = None
     version: int
-    updated_at: str
+    updated_at: IsoDateTime
 
 
 class EntityOut(BaseModel):
@@ -75,20 +76,7 @@ class RecordOut(BaseModel):
 
 
 def _version(text: FieldText) -> TextVersionOut:
-    return TextVersionOut(
-        text=text.text,
-        provenance=text.provenance,
-        status=text.status,
-        status_reason=text.status_reason,
-        declared_language=text.declared_language,
-        detection_confidence=text.detection_confidence,
-        engine=text.engine,
-        model=text.model,
-        pivot=text.pivot,
-        actor=text.actor,
-        version=text.version,
-        updated_at=text.updated_at.isoformat(),
-    )
+    return TextVersionOut.model_validate(text, from_attributes=True)
 
 
 @router.get(

@@ -24,6 +24,7 @@ from search_api.dependencies import CuratorKey, ServicesDep
 from search_api.errors import ErrorDetail
 from search_api.routes.search import facet_label
 from search_api.services import Services
+from search_api.timestamps import IsoDateTime
 from translate.curation import (
     BULK_MAX,
     MAX_SIZE,
@@ -205,7 +206,7 @@ class VersionOut(BaseModel):
     engine: str | None
     model: str | None
     actor: str
-    at: str
+    at: IsoDateTime
     from_version: int | None
 
 
@@ -269,18 +270,7 @@ def items_out(services: Services, items: list[Item]) -> list[TranslationItem]:
 
 
 def _version_out(version: Version) -> VersionOut:
-    return VersionOut(
-        version=version.version,
-        text=version.text,
-        status=version.status,
-        provenance=version.provenance,
-        status_reason=version.status_reason,
-        engine=version.engine,
-        model=version.model,
-        actor=version.actor,
-        at=version.at.isoformat(),
-        from_version=version.from_version,
-    )
+    return VersionOut.model_validate(version, from_attributes=True)
 
 
 @router.get("/translations", response_model=TranslationPage, responses=AUTH_ERRORS)
