@@ -28,6 +28,15 @@ class _Bucket:
     tokens: float
     updated: float
 
+    def tokens_at(self, now: float, per_minute: int) -> float:
+        """The tokens by ``now``: refilled at ``per_minute`` a minute since ``updated``, up to ``per_minute``."""
+        return min(float(per_minute), self.tokens + (now - self.updated) * (per_minute / 60.0))
+
+
+def _wait(tokens: float, per_minute: int) -> float:
+    """0 with a token to take, else the seconds until there is one."""
+    return 0.0 if tokens >= 1.0 else (1.0 - tokens) / (per_minute / 60.0)
+
 
 class RateLimiter:
     """Allows ``per_minute`` requests per client on average, with bursts up to that many."""
@@ -39,30 +48,27 @@ class RateLimiter:
     def take(self, client: str, per_minute: int) -> float:
         """0 if the request may go ahead, else the seconds to wait before retrying."""
         now = time.monotonic()
-        rate = per_minute / 60.0
         with self._lock:
             bucket = self._buckets.get(client)
             if bucket is None:
                 if len(self._buckets) > 100_000:
                     self._buckets.clear()
                 bucket = self._buckets[client] = _Bucket(tokens=float(per_minute), updated=now)
-            bucket.tokens = min(float(per_minute), bucket.tokens + (now - bucket.updated) * rate)
-            bucket.updated = now
-            if bucket.tokens >= 1.0:
+            bucket.tokens, bucket.updated = bucket.tokens_at(now, per_minute), now
+            wait = _wait(bucket.tokens, per_minute)
+            if wait == 0.0:
                 bucket.tokens -= 1.0
-                return 0.0
-            return (1.0 - bucket.tokens) / rate
+            return wait
 
     def waiting(self, client: str, per_minute: int) -> float:
         """What ``take`` would answer, without taking: 0 while the client has a token left."""
         now = time.monotonic()
-        rate = per_minute / 60.0
         with self._lock:
             bucket = self._buckets.get(client)
             if bucket is None:
                 return 0.0
-            tokens = min(float(per_minute), bucket.tokens + (now - bucket.updated) * rate)
-        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / rate
+            tokens = bucket.tokens_at(now, per_minute)
+        return _wait(tokens, per_minute)
 
     @staticmethod
     def retry_after(seconds: float) -> str:

@@ -211,27 +211,23 @@ def _caller(request: Request, fields: dict[str, Any], services: Services) -> Key
         raise LtError(
             403, f"Invalid API key for translation: the key {info.name!r} has role {info.role!r}, not {ROLE!r}"
         )
-    limits: ClientLimits = request.app.state.limits
-    per_minute = info.rate_limit or services.settings.rate_limit_key
-    wait = limits.take(f"key:{info.name}", per_minute)
-    if wait > 0:
-        raise LtError(
-            429,
-            f"Slowdown: too many requests: {per_minute} per minute allowed for this key; retry after the given seconds",
-            {"Retry-After": RateLimiter.retry_after(wait)},
-        )
+    _take(request, f"key:{info.name}", info.rate_limit or services.settings.rate_limit_key, " for this key")
     return info
 
 
 def _anonymous_limit(request: Request, services: Services) -> None:
     host = request.client.host if request.client else "unknown"
+    _take(request, f"ip:{host}", services.settings.rate_limit_anonymous, "")
+
+
+def _take(request: Request, bucket: str, per_minute: int, whose: str) -> None:
+    """Count the request against ``bucket``; LibreTranslate's 429 (``whose`` says for whom) when it is spent."""
     limits: ClientLimits = request.app.state.limits
-    per_minute = services.settings.rate_limit_anonymous
-    wait = limits.take(f"ip:{host}", per_minute)
+    wait = limits.take(bucket, per_minute)
     if wait > 0:
         raise LtError(
             429,
-            f"Slowdown: too many requests: {per_minute} per minute allowed; retry after the given seconds",
+            f"Slowdown: too many requests: {per_minute} per minute allowed{whose}; retry after the given seconds",
             {"Retry-After": RateLimiter.retry_after(wait)},
         )
 
