@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from record_catalogue.db import in_chunks
 from record_catalogue.dialect import is_postgresql, session_advisory_lock
@@ -171,8 +172,7 @@ class HarvestState:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def set_high_water(self, name: str, value: str | None) -> None:
-        with self.sessions.begin() as session:
-            session.execute(update(HarvestSource).where(HarvestSource.name == name).values(high_water=value))
+        self._update_source(name, high_water=value)
 
     def resumption(self, name: str) -> Resumption | None:
         """Where the source's unfinished OAI-PMH list stopped, if it did."""
@@ -198,36 +198,28 @@ class HarvestState:
                 "first_date": resumption.first_date,
                 "saved_at": resumption.saved_at or utcnow().isoformat(timespec="seconds"),
             }
-        with self.sessions.begin() as session:
-            session.execute(update(HarvestSource).where(HarvestSource.name == name).values(resumption=value))
+        self._update_source(name, resumption=value)
 
     def finish_list(self, name: str, high_water: str | None) -> None:
         """A list read to its end: move the mark (when given) and forget the token, in one step."""
         values: dict[str, Any] = {"resumption": None}
         if high_water is not None:
             values["high_water"] = high_water
-        with self.sessions.begin() as session:
-            session.execute(update(HarvestSource).where(HarvestSource.name == name).values(**values))
+        self._update_source(name, **values)
 
     def set_validators(self, name: str, validators: dict[str, Any]) -> None:
-        with self.sessions.begin() as session:
-            session.execute(update(HarvestSource).where(HarvestSource.name == name).values(validators=validators))
+        self._update_source(name, validators=validators)
 
     def run_started(self, name: str, run_id: str) -> None:
-        with self.sessions.begin() as session:
-            session.execute(
-                update(HarvestSource)
-                .where(HarvestSource.name == name)
-                .values(last_run_id=run_id, last_run_at=utcnow(), last_status="running")
-            )
+        self._update_source(name, last_run_id=run_id, last_run_at=utcnow(), last_status="running")
 
     def run_finished(self, name: str, status: str, counts: dict[str, Any]) -> None:
+        self._update_source(name, last_status=status, last_counts=counts, last_run_at=utcnow())
+
+    def _update_source(self, name: str, **values: Any) -> None:
+        """Set these columns of source ``name``."""
         with self.sessions.begin() as session:
-            session.execute(
-                update(HarvestSource)
-                .where(HarvestSource.name == name)
-                .values(last_status=status, last_counts=counts, last_run_at=utcnow())
-            )
+            session.execute(update(HarvestSource).where(HarvestSource.name == name).values(**values))
 
     # -- items ---------------------------------------------------------------------------------
     def items(self, name: str) -> dict[str, ItemState]:
@@ -243,8 +235,7 @@ class HarvestState:
         latest = {item.item_id: item for item in items}
         ids = list(latest)
         with self.sessions.begin() as session:
-            for chunk in in_chunks(ids):
-                session.execute(delete(HarvestItem).where(HarvestItem.source == name, HarvestItem.item_id.in_(chunk)))
+            _delete_items(session, name, ids)
             session.add_all(
                 HarvestItem(
                     source=name,
@@ -260,8 +251,7 @@ class HarvestState:
     def drop_items(self, name: str, item_ids: Iterable[str]) -> None:
         ids = list(item_ids)
         with self.sessions.begin() as session:
-            for chunk in in_chunks(ids):
-                session.execute(delete(HarvestItem).where(HarvestItem.source == name, HarvestItem.item_id.in_(chunk)))
+            _delete_items(session, name, ids)
 
     # -- thesaurus -----------------------------------------------------------------------------
     def terms(self, identifiers: Iterable[str]) -> dict[str, ThesaurusTermLabels]:
@@ -296,6 +286,12 @@ class HarvestState:
                 ThesaurusTerm(identifier=t.identifier, domain=t.domain, labels=t.labels, fetched_at=utcnow())
                 for t in latest.values()
             )
+
+
+def _delete_items(session: Session, name: str, item_ids: list[str]) -> None:
+    """Forget what source ``name`` gave for these items."""
+    for chunk in in_chunks(item_ids):
+        session.execute(delete(HarvestItem).where(HarvestItem.source == name, HarvestItem.item_id.in_(chunk)))
 
 
 @dataclass(frozen=True)
