@@ -462,9 +462,7 @@ function signOut(message = "") {
   client = null;
   queue = { total: 0, page: 1, size: pageSize, items: [], empty: null };
   filterValues = null;
-  current = -1;
-  editing = false;
-  conflict = null;
+  setCurrent(-1);
   historyFor = null;
   el.queue.replaceChildren();
   renderEditor();
@@ -606,6 +604,13 @@ async function loadQueue({ select = null, focus = false } = {}) {
   }
 }
 
+/** Make the item at `index` of the page the open one (-1: none), with no edit or conflict left from another. */
+function setCurrent(index) {
+  current = index;
+  editing = false;
+  conflict = null;
+}
+
 function receiveQueue(data, { select = null, focus = false } = {}) {
   const openId = current >= 0 ? queue.items[current]?.id : null;
   queue = {
@@ -623,9 +628,7 @@ function receiveQueue(data, { select = null, focus = false } = {}) {
     index = queue.items.findIndex((item) => item.id === openId);
   }
   if (index < 0 && queue.items.length) index = 0;
-  current = index;
-  editing = false;
-  conflict = null;
+  setCurrent(index);
   renderQueue();
   renderEditor();
   if (focus) focusCurrent();
@@ -716,9 +719,7 @@ function markCurrent() {
 /** Open the item at `index` of the page; `prefix` goes before the announcement. */
 function open(index, { focus = true, prefix = "" } = {}) {
   if (index < 0 || index >= queue.items.length) return;
-  current = index;
-  editing = false;
-  conflict = null;
+  setCurrent(index);
   markCurrent();
   renderEditor();
   if (focus) focusCurrent();
