@@ -67,10 +67,12 @@ from search_index.snapshot_memo import SnapshotMemo
 from search_index.snippets import cut_at_word, highlight, with_ellipsis
 from search_index.tantivy_query import (
     SPELLING_SOURCES,
+    NearOnlyItself,
     TantivyQueryCompiler,
     analyse,
     exact_field_name,
     field_name,
+    near_query,
     spelling_field_name,
 )
 
@@ -92,6 +94,9 @@ TOTAL_AGGREGATION = "_total"
 # Facet counts and totals kept per index snapshot (one entry: a query's every facet, at most a few
 # hundred values): a query asked again, or asked with one of its filters left out, costs no pass.
 COUNT_MEMO_ENTRIES = 512
+
+# Per snapshot, (field, word) pairs whose typo tolerance finds nothing more than the word does.
+NEAR_MEMO_ENTRIES = 65536
 
 FacetCounts = tuple[dict[str, dict[str, int]], int]  # {facet: {value: count}}, total
 
@@ -190,6 +195,7 @@ class TantivyBackend(SearchBackend):
         self._pointer: tuple[tuple[int, int, int], str | None] | None = None  # (stat key, version)
         self._snapshot: tuple[str, int, int, int] | None = None  # the last commit readers were moved to
         self.counts: SnapshotMemo[FacetCounts] = SnapshotMemo(COUNT_MEMO_ENTRIES)
+        self.near_terms: SnapshotMemo[bool] = SnapshotMemo(NEAR_MEMO_ENTRIES)
 
     # -- versions ----------------------------------------------------------------------------
     def _open(self, version: str) -> tantivy.Index:
@@ -491,7 +497,13 @@ class TantivyBackend(SearchBackend):
             snapshot = None  # a cursor's pages may run on an older snapshot: counted afresh
         else:
             searcher = index.searcher()
-        compiled = TantivyQueryCompiler(self.schema).compile(query)
+        near: NearOnlyItself | None = None
+        if snapshot is not None and self.near_terms.max_entries > 0:  # else asking each time costs more
+
+            def near(name: str, token: str) -> bool:
+                return self._near_only_itself(searcher, snapshot, name, token)
+
+        compiled = TantivyQueryCompiler(self.schema, near).compile(query)
         base = compiled.query
         if compiled.no_tokens:
             return SearchResults(0, [], {name: [] for name in query.facets}, (time.perf_counter() - started) * 1000)
@@ -722,6 +734,24 @@ class TantivyBackend(SearchBackend):
             name: sorted(values.items(), key=lambda pair: (-pair[1], pair[0])) for name, values in counted.items()
         }
         return ordered, total
+
+    def _near_only_itself(
+        self, searcher: tantivy.Searcher, snapshot: tuple[str, int, int, int], name: str, token: str
+    ) -> bool:
+        """Whether no record holds a term one edit from ``token`` in field ``name`` but not the
+        token itself (then typo tolerance there matches what the token does): asked once per
+        snapshot, a search of the records the fuzzy query finds and the term does not."""
+
+        def ask() -> bool:
+            extra = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, near_query(self.schema, name, token)),
+                    (tantivy.Occur.MustNot, tantivy.Query.term_query(self.schema, name, token)),
+                ]
+            )
+            return not searcher.search(extra, 1, count=False).hits
+
+        return self.near_terms.get(snapshot, (name, token), ask)
 
     def _count(
         self, searcher: tantivy.Searcher, query: tantivy.Query, snapshot: tuple[str, int, int, int] | None

@@ -7,7 +7,7 @@ query parser never sees user text.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -78,6 +78,12 @@ def analyse(text: str, lang: str | None) -> tuple[tuple[str, ...], ...]:
     return tuple((token,) for token in tantivy_analyzer(analyzer_name(lang)).analyze(text))
 
 
+def near_query(schema: tantivy.Schema, name: str, token: str) -> tantivy.Query:
+    """Typo tolerance: the records holding a term at most one edit (an adjacent swap is one) from
+    ``token`` in field ``name``, the token itself included, all with one constant score."""
+    return tantivy.Query.fuzzy_term_query(schema, name, token, 1, True, False)
+
+
 @dataclass
 class Compiled:
     """The scoring query (None: browse), whether the text had no token at all, and the terms
@@ -88,11 +94,30 @@ class Compiled:
     highlight_terms: dict[str, set[str]] = field(default_factory=dict)
 
 
-class TantivyQueryCompiler:
-    """Compiles one ``SearchQuery`` against one schema."""
+# Whether a word's typo tolerance in a field finds nothing the word itself does not:
+# ``(field, token) -> bool``, asked of the index the query will run on.
+NearOnlyItself = Callable[[str, str], bool]
 
-    def __init__(self, schema: tantivy.Schema) -> None:
+
+class TantivyQueryCompiler:
+    """Compiles one ``SearchQuery`` against one schema.
+
+    ``near_only_itself``, when given, tells for a word and a field whether the field holds no
+    other term one edit away that any record has: the word's typo tolerance there is then
+    compiled as what it matches, the word itself with the fuzzy clause's constant score, without
+    the automaton Tantivy would otherwise run over the field's whole term dictionary in each pass
+    (about a third of a search's time). Same records, same scores."""
+
+    def __init__(self, schema: tantivy.Schema, near_only_itself: NearOnlyItself | None = None) -> None:
         self.schema = schema
+        self.near_only_itself = near_only_itself
+
+    def _near(self, name: str, token: str) -> tantivy.Query:
+        """The records holding ``token`` or a term one edit away from it in field ``name``, all
+        with one constant score (as Tantivy's fuzzy query scores them)."""
+        if self.near_only_itself is not None and self.near_only_itself(name, token):
+            return tantivy.Query.const_score_query(tantivy.Query.term_query(self.schema, name, token), 1.0)
+        return near_query(self.schema, name, token)
 
     def _term(self, name: str, alternatives: tuple[str, ...]) -> tantivy.Query:
         queries = [tantivy.Query.term_query(self.schema, name, term) for term in alternatives]
@@ -139,8 +164,7 @@ class TantivyQueryCompiler:
             compiled.highlight_terms.setdefault(name, set()).update(t for alternatives in tokens for t in alternatives)
             per_field.append(tantivy.Query.boost_query(self._in_field(term, name, tokens), spec.boost))
             if near and len(tokens) == 1 and fuzzy(term) and len(tokens[0][0]) >= FUZZY_MIN_LENGTH:
-                similar = tantivy.Query.fuzzy_term_query(self.schema, name, tokens[0][0], 1, True, False)
-                per_field.append(tantivy.Query.boost_query(similar, spec.boost * FUZZY_BOOST))
+                per_field.append(tantivy.Query.boost_query(self._near(name, tokens[0][0]), spec.boost * FUZZY_BOOST))
         for facet, value in keyword_matches(term):
             per_field.append(tantivy.Query.term_query(self.schema, facet, value))
         if not per_field:

@@ -154,3 +154,33 @@ def test_a_cursors_pages_are_counted_on_their_own_snapshot(indexed: Path) -> Non
     third = page(second, second.point_in_time)
     assert third.total == second.total == first.total
     backend.close()
+
+
+def _scored(results: SearchResults) -> list[tuple[str, float]]:
+    return [(hit.id, round(hit.score or 0.0, 5)) for hit in results.hits]
+
+
+def test_typo_tolerance_follows_the_terms_each_commit_brings(indexed: Path) -> None:
+    """Where no other term is one edit from a word, its typo tolerance is compiled as the word
+    itself (no automaton): same records, same scores; a commit that brings such a term brings
+    the automaton back."""
+    backend = TantivyBackend(indexed)
+    plain = TantivyBackend(indexed)
+    plain.near_terms.max_entries = 0  # Tantivy's fuzzy query in every field, as compiled before
+    query = SearchQuery(text="amazon", lang="en")
+    first = backend.search(query)
+    assert [hit.id for hit in first.hits] == ["A-1"]
+    assert backend.near_terms.hits + backend.near_terms.misses > 0  # the fields were asked
+    assert _scored(backend.search(query)) == _scored(plain.search(query)) == _scored(first)
+    writer = TantivyBackend(indexed)
+    writer.bulk([_doc("T-1", "CHM", "Wetlands of the Amazan (a typo in the record)")])
+    writer.refresh()
+    writer.close()
+    found = backend.search(query)
+    assert {hit.id for hit in found.hits} == {"A-1", "T-1"}
+    assert _scored(found) == _scored(plain.search(query))
+    typed = SearchQuery(text="amazan", lang="en")  # and the other way round
+    assert _scored(backend.search(typed)) == _scored(plain.search(typed))
+    assert {hit.id for hit in backend.search(typed).hits} == {"A-1", "T-1"}
+    backend.close()
+    plain.close()
