@@ -35,6 +35,7 @@ from record_catalogue.codes import LanguageCode
 from record_catalogue.reader_events import NewEvent
 from search_api.dependencies import CuratorKey, ServicesDep
 from search_api.errors import ApiError
+from search_api.timestamps import IsoDate, IsoDateTime
 from translate.curation import Curation, QueueFilter
 from translate.glossary import Glossary
 
@@ -181,11 +182,11 @@ class ViewedOut(BaseModel):
 class MissedOut(BaseModel):
     query: str
     searches: int
-    last: str
+    last: IsoDateTime
 
 
 class DayOut(BaseModel):
-    day: str
+    day: IsoDate
     searches: int
     zero_results: int
     views: int
@@ -222,19 +223,7 @@ def events_overview(
         days=days,
         retention_days=services.settings.events_retention_days,
         backlog=BacklogOut(**backlog),
-        most_viewed=[ViewedOut(id=r.id, title=r.title, views=r.views, clicks=r.clicks) for r in found.most_viewed],
-        zero_results=[
-            MissedOut(query=m.query, searches=m.searches, last=m.last.isoformat()) for m in found.zero_results
-        ],
-        trend=[
-            DayOut(
-                day=d.day.isoformat(),
-                searches=d.searches,
-                zero_results=d.zero_results,
-                views=d.views,
-                clicks=d.clicks,
-                reviewed=d.reviewed,
-            )
-            for d in found.trend
-        ],
+        most_viewed=[ViewedOut.model_validate(r, from_attributes=True) for r in found.most_viewed],
+        zero_results=[MissedOut.model_validate(m, from_attributes=True) for m in found.zero_results],
+        trend=[DayOut.model_validate(d, from_attributes=True) for d in found.trend],
     )
