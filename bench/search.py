@@ -282,7 +282,7 @@ def report(engine: str, sides: list[Side], args: argparse.Namespace, probes: flo
         rate_goal = "met" if o_rate >= 0.8 * d_rate else "NOT met"
         print(
             f"ours / {base.label.strip(': ')}: p50 {o50 / d50:.2f}, p95 {o95 / d95:.2f} (goal <= 1.5: {ratio_goal}), "
-            f"req/s {o_rate / d_rate:.2f} (goal >= 0.8: {rate_goal})"
+            f"req/s {o_rate / d_rate:.3f} (goal >= 0.8: {rate_goal})"
         )
     latency_goal = "met" if o95 < 100 else "NOT met"
     print(f"p95 ours {o95:.0f} ms (goal < 100 ms: {latency_goal})")
