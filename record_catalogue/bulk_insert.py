@@ -18,10 +18,12 @@ id order cannot deadlock against each other. Other databases take Core's path wi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table, insert
+from sqlalchemy.exc import DBAPIError
 
 from record_catalogue.dialect import copies_rows, encodes_rows, inserts_with_driver
 
@@ -98,7 +100,7 @@ def insert_new_rows(
     names = ", ".join(preparer.quote(name) for name in columns)
     quoted_key = preparer.quote(key)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
+    with contextlib.closing(cursor), driver_errors(connection, f"INSERT INTO {target} ... SELECT ... FROM {stage}"):
         # A temporary table lives as long as the connection; its rows only until the transaction ends.
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
@@ -111,8 +113,6 @@ def insert_new_rows(
         )
         inserted = {found[0] for found in cursor.fetchall()}
         cursor.execute(f"DELETE FROM {stage}")
-    finally:
-        cursor.close()
     return inserted
 
 
@@ -121,9 +121,22 @@ def _copy(connection: Connection, target: str, columns: Sequence[str], rows: Seq
     preparer = connection.dialect.identifier_preparer
     names = ", ".join(preparer.quote(name) for name in columns)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    statement = f"COPY {target} ({names}) FROM STDIN"
+    with contextlib.closing(cursor), driver_errors(connection, statement), cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+@contextlib.contextmanager
+def driver_errors(connection: Connection, statement: str) -> Iterator[None]:
+    """The driver's errors raised by statements run on its own cursor (COPY has no SQLAlchemy
+    form) as SQLAlchemy's, as ``connection.execute`` would raise them: so that the catalogue's
+    callers tell a lock timeout, a deadlock or a refused value apart the same way on every path
+    (``record_catalogue.db.busy_fault``, ``retrying``, ``input_fault``). Before, a lock timeout
+    met while copying new records escaped as a bare ``psycopg`` error: an API 500, never retried.
+    """
+    error = connection.dialect.loaded_dbapi.Error
     try:
-        with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    finally:
-        cursor.close()
+        yield
+    except error as exc:
+        raise DBAPIError.instance(statement, None, exc, error) from exc

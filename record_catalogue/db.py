@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import random
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from importlib import resources
@@ -26,6 +27,7 @@ POSTGRES_EXTRA = "pip install 'chm-search[postgres]'"
 # SQLSTATEs of a transaction refused because of other transactions, not because of what it does:
 # run again, it succeeds (PostgreSQL: serialization failure, deadlock, lock not available).
 TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03"})
+LOCK_TIMEOUT = "55P03"  # lock_not_available: a lock held longer than the connection's lock_timeout
 UNIQUE_VIOLATION = "23505"  # another writer inserted the same key first: run again, it becomes an update
 RETRY_ATTEMPTS = 8
 MIGRATION_LOCK_KEY = 0x43484D4D49  # "CHMMI": the advisory lock of processes migrating a PostgreSQL catalogue
@@ -124,6 +126,27 @@ def locked_out(exc: BaseException) -> CatalogueBusy:
     )
 
 
+class _Writers:
+    """How many ``retrying`` operations this process is running now (see ``retrying``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.running = 0
+
+    @contextlib.contextmanager
+    def one(self) -> Iterator[None]:
+        with self._lock:
+            self.running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+_WRITERS = _Writers()
+
+
 def retrying(operation: Callable[[], T], *, also: Collection[str] = (), attempts: int = RETRY_ATTEMPTS) -> T:
     """Run ``operation`` (one whole transaction) again when concurrent transactions made the
     database refuse it (deadlock, serialization failure; and the SQLSTATEs in ``also``), with a
@@ -133,21 +156,31 @@ def retrying(operation: Callable[[], T], *, also: Collection[str] = (), attempts
     can deadlock however carefully each orders them (an insert waits for another transaction's
     uncommitted row of the same key; foreign keys lock the rows they point to). PostgreSQL then
     aborts one of them; running it again is the documented answer.
+
+    A lock wait over the connection's ``lock_timeout`` (the API's ``CHM_API_BUSY_TIMEOUT``) is
+    run again only while another writer of this process is running: the lock is likely its, and
+    this process's writers queue for each other (as SQLite's pushes do). Alone, the lock is
+    another process's (an ingest, a backup): the caller asked to wait that long once, so it is
+    :class:`CatalogueLocked` at once (it used to be run again eight times, then called "busy").
     """
-    for attempt in range(attempts):
-        try:
-            return operation()
-        except DBAPIError as exc:
-            state = sqlstate(exc)
-            if state not in TRANSIENT_STATES and state not in also:
-                raise
-            if attempt + 1 == attempts:
-                if state in TRANSIENT_STATES:
-                    raise CatalogueBusy(
-                        f"the catalogue is busy with concurrent writers ({one_line(exc.orig or exc)}); try again"
-                    ) from None
-                raise
-            time.sleep(random.uniform(0.0, 0.02 * 2**attempt))
+    with _WRITERS.one():
+        for attempt in range(attempts):
+            try:
+                return operation()
+            except DBAPIError as exc:
+                state = sqlstate(exc)
+                if state not in TRANSIENT_STATES and state not in also:
+                    raise
+                if state == LOCK_TIMEOUT and state not in also:
+                    if _WRITERS.running < 2 or attempt + 1 == attempts:
+                        raise locked_out(exc) from None
+                elif attempt + 1 == attempts:
+                    if state in TRANSIENT_STATES:
+                        raise CatalogueBusy(
+                            f"the catalogue is busy with concurrent writers ({one_line(exc.orig or exc)}); try again"
+                        ) from None
+                    raise
+                time.sleep(random.uniform(0.0, 0.02 * 2**attempt))
     raise AssertionError("unreachable")
 
 
