@@ -222,6 +222,11 @@ def build(url: str, sentences: int, seed: int = 7) -> dict[str, int]:
             table: Table = tables[name]
             for start in range(0, len(rows), 5000):
                 connection.execute(insert(table), rows[start : start + 5000])
+        if "use_count" in tables["translation_memory"].c:  # what the writers of uses keep (segment_uses)
+            from record_catalogue.memory_store import records_using
+
+            memory = tables["translation_memory"]
+            connection.execute(memory.update().where(memory.c.engine == "segment").values(use_count=records_using()))
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("ANALYZE")  # as a long-running catalogue has: plans use statistics
     if catalogue.engine.dialect.name == "postgresql":  # what autovacuum does (index-only scans need it)

@@ -1,9 +1,10 @@
 """The curators' reads: the review queue's pages, one segment with its records, a segment's history.
 
 Why in the catalogue: these are the heaviest queries the API runs (every sentence of a status
-ranked by how many records use it, or by readers' attention), tuned per database
-(``record_catalogue.dialect``: window counts, joined counts, LIKE against ILIKE) and backed by
-migration 0010's indexes. ``translate.curation`` turns what they return into the queue's items
+ranked by how many records use it, or by readers' attention), backed by the catalogue's indexes:
+the default orders read migration 0015's in order (``use_count`` is kept by the writers of uses,
+``record_catalogue.segment_uses``), the text filter migration 0014's trigrams on PostgreSQL
+(``record_catalogue.dialect``: LIKE against ILIKE). ``translate.curation`` turns what they return into the queue's items
 (its status words, glossary terms) and owns the rules of editing.
 
 Statuses, as the queue filters them (``translate.curation`` explains each): ``machine``,
@@ -16,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Label, Subquery, and_, exists, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Subquery, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.codes import Provenance, TextStatus
-from record_catalogue.dialect import contains_text, counts_in_window, holds, joins_use_counts
+from record_catalogue.dialect import contains_text, holds
 from record_catalogue.event_models import ReaderEvent
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
 from record_catalogue.memory_store import SEGMENT_ENGINE
@@ -86,9 +87,9 @@ class CurationQueries:
         one of ORDERS, ``wanted.page`` ≥ 1, ``wanted.size`` within MAX_SIZE: the caller's checks).
 
         In two steps, so that a page costs its ranking plus what its 20 items cost: the page's
-        ids and the total first, from index-only reads (migration 0010), counting sentences'
-        records only when the order needs them; then those 20 rows with their record counts,
-        whether their records still contain them, their records.
+        ids (most used and newest in an index's order, migration 0015: no sentence is ranked
+        that the page does not show) and the total (an index count); then those 20 rows with
+        their record counts, whether their records still contain them, and their records.
         """
         size, page, order_name = wanted.size, wanted.page, wanted.order
         conditions = [_TM.engine == SEGMENT_ENGINE, *self._status_conditions(wanted.status, self._gone())]
@@ -100,42 +101,34 @@ class CurationQueries:
             conditions.append(self._in_records(wanted))
         if wanted.q and wanted.q.strip():
             conditions.append(contains_text(self.dialect, [_TM.source_text, _TM.target_text], wanted.q.strip()))
+        if wanted.status in ("machine", "failed"):
+            # "!= 0", not "> 0": no index range on it, so "newest" keeps its own index's order on SQLite
+            conditions.append(_TM.use_count != 0)
         source: Any = _TM.__table__
-        columns: list[Any] = [_TM.id]
         order: list[Any] = []
         if order_name == "impact":
             impact = self._impact(wanted)
             source = source.outerjoin(impact, self._key_of(impact))
             order.append(func.coalesce(impact.c.impact, 0).desc())
-        used: ColumnElement[bool] = exists().where(self._use_of())
         if order_name in ("used", "impact"):
-            source, uses, joined = self._use_ranking(wanted, source)
-            columns.append(uses)
-            order.append(uses.desc())
-            used = joined if joined is not None else used  # the joined counts say it without a second pass
-        if wanted.status in ("machine", "failed"):
-            conditions.append(used)
-        windowed = counts_in_window(self.dialect)
-        if windowed:
-            columns.append(func.count().over().label("total"))
+            order.append(_TM.use_count.desc())
         order += [_TM.updated_at.desc(), _TM.id.desc()]
-        stmt = select(*columns).select_from(source).where(*conditions).order_by(*order)
+        stmt = select(_TM.id).select_from(source).where(*conditions).order_by(*order)
         stmt = stmt.offset((page - 1) * size).limit(size)
         with self.sessions() as session:
-            found = list(session.execute(stmt))
-            ids = [int(row[0]) for row in found]
-            if windowed and found:
-                total = int(found[0][-1])
-            else:  # SQLite, or past the last page (no row carries the window count)
-                counted = select(func.count()).select_from(source if windowed else _TM.__table__)
-                total = int(session.scalar(counted.where(*conditions)) or 0)
+            ids = [int(entry_id) for entry_id in session.scalars(stmt)]
+            total = int(session.scalar(select(func.count()).select_from(_TM).where(*conditions)) or 0)
             rows: dict[int, tuple[TranslationMemoryEntry, int, bool]] = {}
             if ids:
                 record_count = select(func.count(func.distinct(_USE.record_id))).where(self._use_of())
                 page_rows = select(_TM, record_count.scalar_subquery(), self._gone()).where(_TM.id.in_(ids))
                 for row, uses_count, is_gone in session.execute(page_rows):
                     rows[row.id] = (row, int(uses_count or 0), bool(is_gone))
-            listings = [self._listing(session, *rows[entry_id]) for entry_id in ids if entry_id in rows]
+            shown = self._records(session, [rows[entry_id][0] for entry_id in ids if entry_id in rows])
+            listings = [
+                SegmentListing(row, uses_count, is_gone, shown.get(row.id, ()))
+                for row, uses_count, is_gone in (rows[entry_id] for entry_id in ids if entry_id in rows)
+            ]
         return total, listings
 
     def segment(self, entry_id: int) -> SegmentListing | None:
@@ -148,7 +141,7 @@ class CurationQueries:
             if found is None:
                 return None
             row, uses, gone = found
-            return self._listing(session, row, int(uses or 0), bool(gone))
+            return SegmentListing(row, int(uses or 0), bool(gone), self._records(session, [row]).get(row.id, ()))
 
     def history(self, entry_id: int) -> list[TranslationMemoryVersion] | None:
         """Every version the segment ever had, oldest first; None if there is no segment with that id."""
@@ -164,26 +157,33 @@ class CurationQueries:
             return list(session.scalars(stmt))
 
     # -- internals -----------------------------------------------------------------------------
-    def _listing(self, session: Session, row: TranslationMemoryEntry, uses: int, gone: bool) -> SegmentListing:
-        return SegmentListing(row, uses, gone, self._records(session, row))
-
     @staticmethod
-    def _records(session: Session, row: TranslationMemoryEntry) -> tuple[RecordRef, ...]:
-        ids = list(
-            session.scalars(
-                select(_USE.record_id)
-                .where(
-                    _USE.source_hash == row.source_hash,
-                    _USE.source_language == row.source_language,
-                    _USE.target_language == row.target_language,
-                )
-                .group_by(_USE.record_id)
-                .order_by(_USE.record_id)
-                .limit(RECORDS_SHOWN)
-            )
+    def _records(session: Session, rows: list[TranslationMemoryEntry]) -> dict[int, tuple[RecordRef, ...]]:
+        """The first RECORDS_SHOWN records (by id) using each of ``rows``, with their original
+        titles: three statements for a whole page, not three per item."""
+        if not rows:
+            return {}
+        keys = {(row.source_hash, row.source_language, row.target_language): row.id for row in rows}
+        pairs = (
+            select(_USE.source_hash, _USE.source_language, _USE.target_language, _USE.record_id)
+            .where(tuple_(_USE.source_hash, _USE.source_language, _USE.target_language).in_(list(keys)))
+            .distinct()
+            .subquery("pairs")
         )
+        rank = func.row_number().over(
+            partition_by=(pairs.c.source_hash, pairs.c.source_language, pairs.c.target_language),
+            order_by=pairs.c.record_id,
+        )
+        ranked = select(pairs, rank.label("rank")).subquery("ranked")
+        first = select(ranked.c.source_hash, ranked.c.source_language, ranked.c.target_language, ranked.c.record_id)
+        using: dict[int, list[str]] = {}
+        for digest, source, target, record_id in session.execute(
+            first.where(ranked.c.rank <= RECORDS_SHOWN).order_by(ranked.c.record_id)
+        ):
+            using.setdefault(keys[(digest, source, target)], []).append(record_id)
+        ids = sorted({record_id for found in using.values() for record_id in found})
         if not ids:
-            return ()
+            return {}
         records = {r.id: r for r in session.scalars(select(RecordRow).where(RecordRow.id.in_(ids)))}
         titles: dict[str, str] = {}
         stmt = select(FieldText.record_id, FieldText.language, FieldText.text).where(
@@ -193,42 +193,13 @@ class CurationQueries:
             record = records.get(record_id)
             if record_id not in titles or (record is not None and language == record.original_language):
                 titles[record_id] = title
-        return tuple(
-            RecordRef(r.id, titles.get(r.id), r.realm, r.schema_name, r.government)
-            for r in (records[i] for i in ids if i in records)
-        )
-
-    def _use_ranking(self, wanted: QueueFilter, source: Any) -> tuple[Any, Label[Any], ColumnElement[bool] | None]:
-        """``source`` with what each row's record count needs, that count (labelled ``uses``), and
-        "used by a record" when the counts are joined (None: ask the use index).
-
-        Both read indexes only. SQLite counts a row's records with one seek in the use index (a
-        correlated subquery, ~1 µs a row: its fastest plan). PostgreSQL counts every sentence's
-        records in one pass over that index, made distinct first (a ``count(DISTINCT)`` per group
-        sorts each group), and hash-joins the counts (it would run a correlated subquery as a
-        plan of its own per row).
-        """
-        if joins_use_counts(self.dialect):
-            counts = self._use_counts(wanted)
-            joined = source.outerjoin(counts, self._key_of(counts))
-            return joined, func.coalesce(counts.c.uses, 0).label("uses"), counts.c.uses.is_not(None)
-        count = select(func.count(func.distinct(_USE.record_id))).where(self._use_of()).scalar_subquery()
-        return source, count.label("uses"), None
-
-    @staticmethod
-    def _use_counts(wanted: QueueFilter) -> Subquery:
-        """How many distinct records use each sentence (of the wanted languages), all at once."""
-        pairs = select(_USE.source_hash, _USE.source_language, _USE.target_language, _USE.record_id).distinct()
-        if wanted.lang:
-            pairs = pairs.where(_USE.target_language == wanted.lang)
-        if wanted.source_lang:
-            pairs = pairs.where(_USE.source_language == wanted.source_lang)
-        used = pairs.subquery("sentence_records")
-        return (
-            select(used.c.source_hash, used.c.source_language, used.c.target_language, func.count().label("uses"))
-            .group_by(used.c.source_hash, used.c.source_language, used.c.target_language)
-            .subquery("use_counts")
-        )
+        return {
+            entry_id: tuple(
+                RecordRef(r.id, titles.get(r.id), r.realm, r.schema_name, r.government)
+                for r in (records[i] for i in found if i in records)
+            )
+            for entry_id, found in using.items()
+        }
 
     @staticmethod
     def _impact(wanted: QueueFilter) -> Subquery:

@@ -127,19 +127,6 @@ def holds(dialect: str, haystack: Any, needle: Any) -> ColumnElement[bool]:
     return func.instr(haystack, needle) > 0
 
 
-def counts_in_window(dialect: str) -> bool:
-    """Whether a page's total is best counted in the same pass (a window count): PostgreSQL.
-    On SQLite a window count costs as much as the ranking again, so it counts apart."""
-    return dialect == POSTGRESQL
-
-
-def joins_use_counts(dialect: str) -> bool:
-    """Whether per-sentence record counts are computed in one pass and hash-joined (PostgreSQL,
-    which would run a correlated subquery as a plan of its own per row) rather than one index
-    seek per row (SQLite's fastest plan)."""
-    return dialect == POSTGRESQL
-
-
 def sqlite_file(dsn: str | URL) -> str | None:
     """The database file of a SQLite catalogue (for lock files beside it); None for any other
     database and for an in-memory one."""

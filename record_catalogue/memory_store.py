@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.db import in_chunks
 from record_catalogue.dialect import lock_translation_writers
-from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion
+from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
 from record_catalogue.models import utcnow
 
 CHUNK = 400
@@ -196,6 +196,20 @@ def segment_row(session: Session, source: str, target: str, source_text: str) ->
     return row if row is not None and row.source_text == source_text else None
 
 
+def records_using() -> ColumnElement[int]:
+    """How many distinct records use the segment row of the enclosing query (a scalar subquery
+    that reads ``ix_translation_uses_segment`` alone)."""
+    return (
+        select(func.count(func.distinct(TranslationUse.record_id)))
+        .where(
+            TranslationUse.source_hash == TranslationMemoryEntry.source_hash,
+            TranslationUse.source_language == TranslationMemoryEntry.source_language,
+            TranslationUse.target_language == TranslationMemoryEntry.target_language,
+        )
+        .scalar_subquery()
+    )
+
+
 def add_segment(
     session: Session,
     source: str,
@@ -219,6 +233,13 @@ def add_segment(
         updated_at=now,
         **values,
     )
+    # uses written before the row existed (``segment_uses.recount_uses`` found no row to count on)
+    used_by = select(func.count(func.distinct(TranslationUse.record_id))).where(
+        TranslationUse.source_hash == row.source_hash,
+        TranslationUse.source_language == source,
+        TranslationUse.target_language == target,
+    )
+    row.use_count = int(session.scalar(used_by) or 0)
     session.add(row)
     session.flush()
     record_version(session, row, history_actor, None)
@@ -396,6 +417,7 @@ class TranslationMemory:
 
     @staticmethod
     def _offer(session: Session, source: str, target: str, latest: Mapping[str, MachineSegment]) -> None:
+        lock_for_write(session)  # a new row counts its uses (``add_segment``) as the uses' writers last left them
         states = load_states(session, source, target, latest)
         now = utcnow()
         for source_text, segment in latest.items():
@@ -447,6 +469,7 @@ class TranslationMemory:
         every record containing the segment up to date.
         """
         with self.sessions.begin() as session:
+            lock_for_write(session)
             row, _changed = write_reviewed(session, source, target, source_text, target_text, actor)
             return row.id
 

@@ -6,19 +6,24 @@ record containing the sentence. Replacing a field's uses is also where a reviewe
 no record contains any more (its records' source texts changed) becomes ``stale`` — kept, listed
 for curators — and where a stale one used again becomes ``current``: both new versions of the
 segment, with history.
+
+It is also where a segment row's ``use_count`` (distinct records using the sentence, which the
+review queue ranks by from an index) is brought up to date: every writer of uses holds the
+translation writers' lock (``record_catalogue.translation_writes``), so each recount sees every
+use committed before it and the counts stay exact without a trigger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
-from record_catalogue.memory_store import SEGMENT_ENGINE, record_version, text_hash
+from record_catalogue.memory_store import SEGMENT_ENGINE, record_version, records_using, text_hash
 from record_catalogue.models import FieldText
 
 
@@ -70,10 +75,29 @@ def replace_uses(
             )
         )
     session.flush()
+    recount_uses(session, target, sorted(have ^ wanted))
     for language, digest in sorted(have - wanted):
         _mark_unused(session, language, target, digest, f"{record_id} ({field})", actor, now)
     for language, digest in sorted(wanted - have):
         _mark_used(session, language, target, digest, actor, now)
+
+
+def recount_uses(session: Session, target: str, keys: Iterable[tuple[str, str]]) -> None:
+    """Recount the records using each (source language, source hash) sentence into ``target``
+    and store it on its segment row (a sentence with no segment row yet gets its count when
+    ``memory_store.add_segment`` makes the row)."""
+    for language, digest in keys:
+        session.execute(
+            update(TranslationMemoryEntry)
+            .where(
+                TranslationMemoryEntry.source_hash == digest,
+                TranslationMemoryEntry.source_language == language,
+                TranslationMemoryEntry.target_language == target,
+                TranslationMemoryEntry.engine == SEGMENT_ENGINE,
+            )
+            .values(use_count=records_using())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _reviewed_row(session: Session, source: str, target: str, digest: str) -> TranslationMemoryEntry | None:
