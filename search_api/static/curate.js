@@ -49,6 +49,8 @@ const el = {
   signinButton: $("signin-button"),
   workspace: $("workspace"),
   filters: $("filters"),
+  filtersToggle: $("filters-toggle"),
+  filtersCount: $("filters-count"),
   reset: $("f-reset"),
   queueHeading: $("queue-heading"),
   queueStatus: $("queue-status"),
@@ -530,6 +532,10 @@ function syncFilterForm() {
     const control = el.filters.elements.namedItem(name);
     if (control) control.value = filters[name];
   }
+  // The filters button says how many narrow the queue (the order is not one of them).
+  const active = FILTER_NAMES.filter((name) => name !== "order" && filters[name] !== DEFAULT_FILTERS[name]).length;
+  el.filtersCount.hidden = !active;
+  el.filtersCount.textContent = active ? `(${t.number(active)})` : "";
 }
 
 function readFilterForm() {
@@ -546,13 +552,35 @@ function readFilterForm() {
 function applyFilters(next) {
   filters = next;
   page = 1;
+  syncFilterForm();
   history.replaceState(null, "", pageUrl());
   loadQueue({ select: 0 });
 }
 
+// On a phone (as on the search page) the form folds away behind a button, the queue first.
+const narrow = matchMedia("(max-width: 48rem)");
+
+function showFilters(open, { focus = false } = {}) {
+  el.filters.classList.toggle("filters-open", open);
+  el.filtersToggle.setAttribute("aria-expanded", String(open));
+  if (focus) (open ? el.filters.elements.namedItem("status") : el.filtersToggle).focus();
+}
+
+el.filtersToggle.addEventListener("click", () => {
+  showFilters(el.filtersToggle.getAttribute("aria-expanded") !== "true", { focus: true });
+});
+
+el.filters.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && narrow.matches) {
+    event.stopPropagation();
+    showFilters(false, { focus: true });
+  }
+});
+
 el.filters.addEventListener("submit", (event) => {
   event.preventDefault();
   applyFilters(readFilterForm());
+  if (narrow.matches) showFilters(false, { focus: true });
 });
 
 el.filters.addEventListener("change", (event) => {

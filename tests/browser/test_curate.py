@@ -698,3 +698,52 @@ def test_bulk_approval_of_the_filtered_set_after_one_confirmation(tab: Tab, cura
     assert {item["id"] for item in reviewed["items"]} >= {item["id"] for item in sweden["items"]}
     assert {item["actor"] for item in reviewed["items"]} == {CURATOR}
     shot(page, "bulk-done")
+
+
+def test_on_a_phone_the_queue_comes_first_and_the_filters_are_behind_a_button(
+    browser: Browser, curation: Curation
+) -> None:
+    """At 390×844 the first queue item is whole on the first screen; the filters open from a button
+    (aria-expanded), apply at once, say how many are active, and close on Apply; 44 px targets."""
+    tab = open_tab(browser, viewport=PHONE)
+    page = tab.page
+    try:
+        sign_in(page, curation)
+        screenshot(page, "curate-phone-first-screen")
+        first = page.locator("#queue .queue-item").first.bounding_box()
+        assert first is not None and first["y"] + first["height"] <= PHONE["height"], first
+        form, toggle = page.locator("#filters"), page.locator("#filters-toggle")
+        expect(form).to_be_hidden()
+        expect(toggle).to_be_visible()
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        expect(page.locator("#filters-count")).to_be_hidden()
+
+        toggle.click()
+        expect(form).to_be_visible()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        screenshot(page, "curate-phone-filters")
+        small = page.evaluate(
+            """(min) => [...document.querySelectorAll('#workspace button, #workspace select, #workspace input')]
+               .filter((el) => el.offsetParent !== null)
+               .map((el) => ({ what: el.id || el.className, h: el.getBoundingClientRect().height }))
+               .filter((box) => box.h < min)""",
+            43.5,
+        )
+        assert small == []
+        page.select_option("#f-realm", "ABS")  # a select still applies at once
+        expect(page).to_have_url(re.compile(r"realm=ABS"))
+        settled(page)
+        expect(page.locator("#filters-count")).to_have_text("(1)")
+        page.locator("#filters button[type=submit]").click()
+        expect(form).to_be_hidden()
+        expect(toggle).to_be_focused()
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        first = page.locator("#queue .queue-item").first.bounding_box()
+        assert first is not None and first["y"] + first["height"] <= PHONE["height"], first
+        # On a wide screen the form is simply there, without the button.
+        page.set_viewport_size(DESKTOP)
+        expect(form).to_be_visible()
+        expect(toggle).to_be_hidden()
+        assert not tab.errors, tab.errors
+    finally:
+        page.context.close()
