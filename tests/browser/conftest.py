@@ -227,7 +227,7 @@ class Tab:
     errors: list[str] = field(default_factory=list)
 
 
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1280, "height": 800}  # a laptop screen; PHONE a common phone
 PHONE = {"width": 390, "height": 844}
 
 
