@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from analyzers.symbols import find_symbols
 from record_catalogue.codes import DISPLAY_PRIORITY, Provenance, Realm, TextStatus, TranslationStatus
@@ -98,15 +98,38 @@ def reader_language(kinds: Mapping[str, str], lang: str) -> str | None:
     order of ``UN_LANGUAGES``. ``kinds`` maps a language to ``reviewed``, ``original`` or
     ``machine``; anything else (``pending``) is not shown.
     """
-    if kinds.get(lang) in DISPLAY_PRIORITY:
-        return lang
-    shown = [code for code, kind in kinds.items() if kind in DISPLAY_PRIORITY]
+    return next(iter(display_order(kinds, lang)), None)
+
+
+def display_order(kinds: Mapping[str, str], lang: str) -> list[str]:
+    """Every shown language of ``kinds``, the one ``reader_language`` picks first, then the others
+    in the order the same policy would fall back to them."""
     order = {code: index for index, code in enumerate(UN_LANGUAGES)}
-    return min(
-        shown,
-        key=lambda code: (DISPLAY_PRIORITY[kinds[code]], code != "en", order.get(code, len(order)), code),
-        default=None,
+    return sorted(
+        (code for code, kind in kinds.items() if kind in DISPLAY_PRIORITY),
+        key=lambda code: (code != lang, DISPLAY_PRIORITY[kinds[code]], code != "en", order.get(code, len(order)), code),
     )
+
+
+def version_kinds(source: Mapping[str, Any], field: str) -> dict[str, str]:
+    """Each language version of an index document's ``field``: original, reviewed or machine."""
+    values = source.get(field) or {}
+    status = source.get("status") or {}
+    original = source.get("original_language")
+    return {
+        code: TranslationStatus.ORIGINAL if code == original else status.get(code, TranslationStatus.MACHINE)
+        for code, text in values.items()
+        if text
+    }
+
+
+def snippet_languages(source: Mapping[str, Any], lang: str) -> list[str]:
+    """The languages a result's snippet is looked for in: the reader's, then the one the card shows
+    (the summary's, else the title's, by the display policy) and its fallbacks, then any other.
+    A reader without a version of their own reads the snippet in the card's language, not in
+    whichever other language the query also matched."""
+    kinds = version_kinds(source, "summary") or version_kinds(source, "title")
+    return list(dict.fromkeys([lang, *display_order(kinds, lang), *UN_LANGUAGES]))
 
 
 def language_status(chosen: dict[str, dict[str, TextLike]], original_language: str) -> dict[str, TranslationStatus]:

@@ -54,6 +54,7 @@ from search_index.base import (
     validate_document,
     versions,
 )
+from search_index.documents import snippet_languages
 from search_index.query_plan import (
     SEARCHED_LANGUAGES,
     SPELLING_PREFIX,
@@ -622,9 +623,10 @@ class TantivyBackend(SearchBackend):
         window: int,
     ) -> str | None:
         """A highlighted fragment from the text, summary or title: in the reader's language first,
-        then in any other language version the query matched; ellipses where it was cut. Cut from the
-        first ``window`` characters of each (re-analysing a huge text whole would cost seconds a hit)."""
-        languages = [lang, *(code for code in UN_LANGUAGES if code != lang)]
+        then in the language the card shows, then in any other language version the query matched;
+        ellipses where it was cut. Cut from the first ``window`` characters of each (re-analysing a
+        huge text whole would cost seconds a hit)."""
+        languages = snippet_languages(source, lang)
         for code, name in ((code, name) for code in languages for name in ("text", "summary", "title")):
             whole = versions(source, name).get(code) or ""
             value = whole[:window]
@@ -639,8 +641,10 @@ class TantivyBackend(SearchBackend):
             found = self._highlighted(searcher, query, cache, field, value, SNIPPET_MAX_CHARS)
             if found is not None:
                 start, end, ranges = found
+                if not any(char.isalnum() for char in whole[end:]):
+                    end = len(whole.rstrip())  # only the closing "." is left: the text's end, with it
                 shifted = [(a - start, b - start) for a, b in ranges]
-                return with_ellipsis(highlight(value[start:end], shifted), start == 0, not whole[end:].strip())
+                return with_ellipsis(highlight(whole[start:end], shifted), start == 0, end >= len(whole.rstrip()))
         return None
 
     def _titles(

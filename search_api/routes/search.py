@@ -23,7 +23,7 @@ from search_api.errors import ApiError
 from search_api.services import Services
 from search_api.understanding import Understood, interpretation, understand
 from search_index.base import Hit, SearchQuery
-from search_index.documents import KEYWORD, reader_language
+from search_index.documents import KEYWORD, reader_language, version_kinds
 
 router = APIRouter(tags=["search"])
 
@@ -171,27 +171,15 @@ class SearchResponse(BaseModel):
     interpretation: Interpretation
 
 
-def _kinds(source: Mapping[str, Any], field: str) -> dict[str, str]:
-    """Each language version of ``field``: original, reviewed or machine (pending ones are not shown)."""
-    values = source.get(field) or {}
-    status = source.get("status") or {}
-    original = source.get("original_language")
-    return {
-        code: TranslationStatus.ORIGINAL if code == original else status.get(code, TranslationStatus.MACHINE)
-        for code, text in values.items()
-        if text
-    }
-
-
 def _display(source: Mapping[str, Any], field: str, lang: str) -> tuple[str | None, str | None]:
     """The field as a reader of ``lang`` sees it (``reader_language``: the one display policy)."""
-    code = reader_language(_kinds(source, field), lang)
+    code = reader_language(version_kinds(source, field), lang)
     return ((source.get(field) or {})[code], code) if code else (None, None)
 
 
 def _original(source: Mapping[str, Any], shown: dict[str, str | None]) -> OriginalText | None:
     """The record's own title and summary when a shown one (``{field: language}``) is a translation."""
-    kinds = {field: _kinds(source, field) for field in shown}
+    kinds = {field: version_kinds(source, field) for field in shown}
     if all(code is None or kinds[field].get(code) == TranslationStatus.ORIGINAL for field, code in shown.items()):
         return None
     originals = {

@@ -8,6 +8,7 @@ from typing import Any
 from analyzers.analysis import SPELLING_LANGUAGES
 from record_catalogue.languages import UNDETERMINED
 from search_index.base import Hit, SearchQuery, SearchResults
+from search_index.documents import snippet_languages
 from search_index.elastic.clients import describe_error
 from search_index.elastic.query_compiler import (
     TEXT_EDGES_FIELD,
@@ -78,9 +79,10 @@ def snippet_of(
     edges: Mapping[str, tuple[str, str]] | None = None,
 ) -> str | None:
     """The first fragment from the text, then the summary, then the title; the reader's language
-    first, then any other language version the query matched; ellipses where the field goes on
-    (told from the source's summary and title, and from the text's ``edges``)."""
-    languages = [lang, *sorted({key.rpartition(".")[2] for key in highlight} - {lang})]
+    first, then the one the card shows (``snippet_languages``), then any other the query matched;
+    ellipses where the field goes on (told from the source's summary and title, and from the text's ``edges``)."""
+    preferred = snippet_languages(source or {}, lang)
+    languages = [*preferred, *sorted({key.rpartition(".")[2] for key in highlight} - set(preferred))]
     for code in languages:
         for name in ("text", "summary", "title"):
             fragments = highlight.get(f"{name}.{code}")

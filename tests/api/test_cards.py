@@ -181,3 +181,13 @@ def test_the_cbd_identifier_is_the_document_symbol_not_the_guid(client: TestClie
     assert lmo["realm"] == "BCH" and lmo["cbd_id"] == "MON-ØØ81Ø-6"
     export = client.get("/api/v1/search/export", params={"format": "json", "realm": "BCH"}).json()
     assert {r["id"]: r["cbd_id"] for r in export["results"]}["9F828CDC-B20C-44BD-8980-CDD0EDC77D2F"] == "MON-ØØ81Ø-6"
+
+
+@pytest.mark.parametrize("lang", ["zh", "ar", "ru"])
+def test_the_snippet_is_in_the_language_the_card_shows(translated_client: TestClient, lang: str) -> None:
+    """A reader with no version of their own sees the record in the language the display policy
+    picks (here the reviewed Spanish): the snippet comes from that version too, not from whichever
+    other language the query also matched (the English original, the French machine text)."""
+    result = search(translated_client, q="Bertholletia", lang=lang)["results"][0]
+    assert result["display_language"] == "es"
+    assert result["snippet"] == "Acceso a semillas de <mark>Bertholletia</mark> excelsa."
