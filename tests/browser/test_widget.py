@@ -176,6 +176,16 @@ def test_the_iframe_grows_with_its_content(tab: Tab, site: Site) -> None:
     inner = page.frames[1].evaluate("() => document.documentElement.getBoundingClientRect().height")
     outer = page.evaluate("() => document.getElementById('chm').getBoundingClientRect().height")
     assert abs(outer - inner) <= 2, (outer, inner)
+    # And shrinks with it: a search that finds nothing leaves no tall empty frame behind.
+    frame.locator("input[type=search]").fill(XSS_WORD)  # a CHM record's word: nothing in ABS
+    frame.locator("input[type=search]").press("Enter")
+    expect(frame.locator("li.chm-result")).to_have_count(0)
+    page.wait_for_function(
+        "(tall) => document.getElementById('chm').getBoundingClientRect().height < tall - 100", arg=outer
+    )
+    inner = page.frames[1].evaluate("() => document.documentElement.getBoundingClientRect().height")
+    small = page.evaluate("() => document.getElementById('chm').getBoundingClientRect().height")
+    assert abs(small - inner) <= 2, (small, inner)
 
 
 def test_embed_searches_this_server_only(tab: Tab, site: Site) -> None:
