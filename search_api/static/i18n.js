@@ -17,6 +17,22 @@ export const AUTONYMS = {
 const RTL = new Set(["ar", "fa", "he", "ur"]);
 
 /**
+ * The six languages' names in each of them, as the API labels its facets with them
+ * (record_catalogue/languages.py; a browser test holds the two the same), so that one page never
+ * names a language two ways (the browser's own names differ: 英语 for 英文, الإنجليزية for الإنكليزية).
+ */
+const LANGUAGE_NAMES = {
+  ar: { ar: "العربية", en: "Arabic", es: "Árabe", fr: "Arabe", ru: "Арабский", zh: "阿拉伯文" },
+  en: { ar: "الإنكليزية", en: "English", es: "Inglés", fr: "Anglais", ru: "Английский", zh: "英文" },
+  es: { ar: "الإسبانية", en: "Spanish", es: "Español", fr: "Espagnol", ru: "Испанский", zh: "西班牙文" },
+  fr: { ar: "الفرنسية", en: "French", es: "Francés", fr: "Français", ru: "Французский", zh: "法文" },
+  ru: { ar: "الروسية", en: "Russian", es: "Ruso", fr: "Russe", ru: "Русский", zh: "俄文" },
+  zh: { ar: "الصينية", en: "Chinese", es: "Chino", fr: "Chinois", ru: "Китайский", zh: "中文" },
+};
+/** Languages that write a language's name in lower case inside a sentence ("l'original (anglais)"). */
+const LOWERCASE_NAMES = new Set(["es", "fr", "ru"]);
+
+/**
  * Plural strings are objects keyed by Intl.PluralRules categories (zero, one, two, few, many,
  * other); `other` is always present. `{name}` placeholders are filled by `t(key, vars)`.
  */
@@ -1385,6 +1401,8 @@ export function translator(lang) {
   };
   t.languageName = (lang2) => {
     if (!lang2 || lang2 === "und") return lang2 || "";
+    const own = LANGUAGE_NAMES[lang2]?.[code];
+    if (own) return LOWERCASE_NAMES.has(code) ? own.toLocaleLowerCase(code) : own;
     try {
       return languages?.of(lang2) ?? lang2;
     } catch {

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from record_catalogue.languages import UN_LANGUAGES, language_label
+from search_api.record_page import LOWERCASE_NAMES
 from tests.browser.conftest import XSS_ID, XSS_WORD, Site, Tab, open_tab
 from tests.browser.helpers import api_search, focused, settle, shown_total
 
@@ -313,3 +315,24 @@ def test_every_language_has_every_ui_string(tab: Tab, site: Site) -> None:
         }"""
     )
     assert missing == []
+
+
+def test_the_page_names_languages_as_the_api_labels_them(tab: Tab, site: Site) -> None:
+    """One name for a language on one page: the sentences the page writes ("show the original
+    (English)", "also searched: … (French)") use the names the API's facets label with
+    (record_catalogue.languages), in lower case where the language writes them so mid-sentence;
+    not the browser's own (英语 beside the facet's 英文, الإنجليزية beside الإنكليزية)."""
+    page = tab.page
+    page.goto(f"{site.base}/?lang=en")
+    names = page.evaluate(
+        """async (codes) => {
+          const { translator } = await import('/static/i18n.js');
+          return Object.fromEntries(codes.map((ui) => [ui, Object.fromEntries(codes.map((code) =>
+            [code, translator(ui).languageName(code)]))]));
+        }""",
+        list(UN_LANGUAGES),
+    )
+    for ui in UN_LANGUAGES:
+        for code in UN_LANGUAGES:
+            label = language_label(code, ui)
+            assert names[ui][code] == (label.lower() if ui in LOWERCASE_NAMES else label), (ui, code)

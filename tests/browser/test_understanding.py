@@ -96,7 +96,7 @@ def test_also_searched_shows_the_vocabulary_for_diversite_biologique(tab: Tab, s
     settle(page)
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(line.locator(".understood-label")).to_have_text("شمل البحث أيضًا:")
-    expect(line.locator('.term[data-language="en"]').first).to_contain_text("(الإنجليزية)")
+    expect(line.locator('.term[data-language="en"]').first).to_contain_text("(الإنكليزية)")
     assert line.locator(".term bdi").count() == line.locator(".term").count() == len(everything)  # still open
     first, second = line.locator(".term").all()[:2]
     first_box, second_box = first.bounding_box(), second.bounding_box()
