@@ -291,7 +291,7 @@ def test_highlight_is_escaped_html_with_mark_tags_in_every_language_version() ->
         expected = (
             {"number_of_fragments": 0}
             if name.startswith("title.")
-            else {"fragment_size": 240, "number_of_fragments": 1}
+            else {"type": "plain", "fragmenter": "span", "fragment_size": 240, "number_of_fragments": 1}
         )
         assert spec == expected
     assert "highlight" not in build_search_body(SearchQuery(text="x", highlight=False))
