@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from sqlalchemy import make_url
 
 from analyzers.detect import LanguageDetector
 from ingest.disk_full import disk_full
@@ -18,6 +17,7 @@ from ingest.pipeline import IngestReport, Pipeline
 from ingest.prepare import Tagger
 from ingest.sources.files import count_items, read_path
 from record_catalogue.cli_output import JsonOption, emit_json, fail, note, progress, say
+from record_catalogue.dialect import sqlite_file
 from record_catalogue.errors import EXIT_INTERRUPTED, EXIT_PARTIAL, DiskFull
 from record_catalogue.settings import get_settings
 from record_catalogue.store import Catalogue
@@ -81,9 +81,9 @@ def storage_places() -> list[Path]:
     """Where ingest writes: the data directory, the index, a SQLite catalogue's directory."""
     settings = get_settings()
     places = [settings.data_dir, settings.index_dir]
-    url = make_url(settings.catalogue_dsn)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        places.append(Path(str(url.database)).parent)
+    database = sqlite_file(settings.catalogue_dsn)
+    if database is not None:
+        places.append(Path(database).parent)
     return places
 
 

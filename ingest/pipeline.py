@@ -24,12 +24,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from analyzers.detect import LanguageDetector
 from ingest.prepare import BatchResult, PendingBatch, PreparedNew, PreparePool, Tagger, prepare_batch
 from ingest.sources import SourceItem
-from record_catalogue.db import CatalogueUnavailable, busy_fault, input_fault, locked_out, one_line
+from record_catalogue.db import CatalogueUnavailable, RowsRefused
 from record_catalogue.logs import PROGRESS_SECONDS, Every
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
 from record_catalogue.term_labels import apply_term_labels, thesaurus_has_labels
@@ -398,7 +396,7 @@ class Pipeline:
             return [], [], set()
         try:
             done = self.catalogue.store_batch([n.rows for n in new], upserts, self.actor)
-        except SQLAlchemyError:
+        except (RowsRefused, CatalogueUnavailable):  # record by record: which one, or the catalogue's?
             pass
         else:
             return self._outcomes(new, done.taken, upserts, done.upserted), done.taken, done.regrouped
@@ -408,9 +406,8 @@ class Pipeline:
         for index, one in enumerate(new):
             try:
                 done = self.catalogue.store_batch([one.rows], [], self.actor)
-            except SQLAlchemyError as exc:
-                _raise_unless_input_fault(exc)
-                stored.append(Stored(one.rows.id, one.source, one.source_position, "unchanged", None, _not_stored(exc)))
+            except RowsRefused as exc:  # any other error is the catalogue's: it stops the run
+                stored.append(Stored(one.rows.id, one.source, one.source_position, "unchanged", None, str(exc)))
                 continue
             if done.taken:  # found stored by now: to be prepared again, as an update
                 taken.append(index)
@@ -420,11 +417,8 @@ class Pipeline:
             record = upsert.record
             try:
                 done = self.catalogue.store_batch([], [upsert], self.actor)
-            except SQLAlchemyError as exc:
-                _raise_unless_input_fault(exc)
-                stored.append(
-                    Stored(record.id, record.source, record.source_position, "unchanged", None, _not_stored(exc))
-                )
+            except RowsRefused as exc:
+                stored.append(Stored(record.id, record.source, record.source_position, "unchanged", None, str(exc)))
                 continue
             regrouped |= done.regrouped
             stored.extend(self._outcomes([], [], [upsert], done.upserted))
@@ -521,14 +515,3 @@ class Pipeline:
                     progress(count)
 
         return self.backend.rebuild(documents())
-
-
-def _raise_unless_input_fault(exc: SQLAlchemyError) -> None:
-    if busy_fault(exc):
-        raise locked_out(exc) from exc
-    if not input_fault(exc):
-        raise CatalogueUnavailable(f"the catalogue failed while storing records: {one_line(exc)}") from exc
-
-
-def _not_stored(exc: SQLAlchemyError) -> str:
-    return f"not stored: {str(exc).splitlines()[0]}"

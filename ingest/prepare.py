@@ -19,13 +19,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import make_url
-
 from analyzers.detect import LanguageDetector
 from ingest.languages import ResolvedLanguages, resolve_languages
 from ingest.lifeline import exit_when_gone, kill_me_with_parent
 from ingest.sources import SourceError, SourceItem, Unparsed
 from ingest.sources.cbd_json import parse_item
+from record_catalogue.dialect import in_memory
 from record_catalogue.models import utcnow
 from record_catalogue.record import Record
 from record_catalogue.store import (
@@ -212,7 +211,7 @@ def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str, actor: str
     kill_me_with_parent()
     if owner is not None:
         exit_when_gone(owner)
-    shared = make_url(dsn).database not in (None, "", ":memory:")  # in-memory: the writer's alone
+    shared = not in_memory(dsn)  # in-memory: the writer's alone
     known: KnownHashes = Catalogue(dsn, auto_migrate=False).content_hashes if shared else _nothing_known
     tagger = RecordTagger(languages) if tagging else None
     if tagger is not None:

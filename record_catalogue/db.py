@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import random
 import threading
 import time
@@ -11,7 +12,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from importlib import resources
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TypeAlias, TypeVar
+from typing import ParamSpec, TypeAlias, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -20,9 +21,10 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.dialect import advisory_xact_lock, is_postgresql, sqlite_file
-from record_catalogue.errors import Cause, Unavailable
+from record_catalogue.errors import BadInput, Cause, ChmSearchError, Unavailable
 
 T = TypeVar("T")
+P = ParamSpec("P")
 POSTGRES_EXTRA = "pip install 'chm-search[postgres]'"
 # SQLSTATEs of a transaction refused because of other transactions, not because of what it does:
 # run again, it succeeds (PostgreSQL: serialization failure, deadlock, lock not available).
@@ -116,6 +118,62 @@ class CatalogueLocked(CatalogueBusy):
     client may retry in a few seconds (``Retry-After`` of the table's ``locked`` row)."""
 
     cause = Cause.LOCKED
+
+
+class CatalogueFailed(Unavailable):
+    """The catalogue's database failed an operation for a reason of its own (a connection lost
+    mid-request, the server shutting down, out of disk), not because of the data: the same
+    request may succeed later. ``fault`` is the database's own error, in one line."""
+
+    cause = Cause.CATALOGUE_FAILED
+
+    def __init__(self, fault: str) -> None:
+        super().__init__(f"{fault}; try again")
+        self.fault = fault
+
+
+class RowsRefused(BadInput):
+    """The database refused what was written (a constraint, a value a column cannot hold): the
+    record at fault is reported against it, and the rest of the batch goes on."""
+
+
+# What the catalogue's database raises (SQLAlchemy wraps the drivers' errors in these). Only this
+# package names them: the layers above catch the project's errors ``database_error`` makes of
+# them, and the API registers its handler for these classes through this name.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError,)
+
+
+def database_error(exc: BaseException) -> ChmSearchError:
+    """The project's error for ``exc``, raised by the catalogue's database: another writer's lock
+    (``CatalogueLocked``, retry shortly), or the database's own failure (``CatalogueFailed``).
+    A project error is returned as it is."""
+    if isinstance(exc, ChmSearchError):
+        return exc
+    if busy_fault(exc):
+        return locked_out(exc)
+    return CatalogueFailed(one_line(exc))
+
+
+@contextlib.contextmanager
+def database_faults() -> Iterator[None]:
+    """Within this block, the database's errors come out as the project's (``database_error``),
+    so that callers above the catalogue catch those alone."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise database_error(exc) from exc
+
+
+def translating_faults(function: Callable[P, T]) -> Callable[P, T]:
+    """``function`` raising the project's errors for the database's (``database_faults``): for the
+    catalogue's functions the API and the commands call directly."""
+
+    @functools.wraps(function)
+    def translated(*args: P.args, **kwargs: P.kwargs) -> T:
+        with database_faults():
+            return function(*args, **kwargs)
+
+    return translated
 
 
 def locked_out(exc: BaseException) -> CatalogueBusy:

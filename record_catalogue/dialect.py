@@ -137,6 +137,12 @@ def sqlite_file(dsn: str | URL) -> str | None:
     return database
 
 
+def in_memory(dsn: str | URL) -> bool:
+    """Whether ``dsn`` names a database held in one process's memory (SQLite's ``:memory:`` or no
+    file): other processes cannot open it."""
+    return make_url(dsn).database in (None, "", ":memory:")
+
+
 def listen_conninfo(dsn: str | URL) -> str | None:
     """A libpq connection string to ``LISTEN`` on, for a PostgreSQL catalogue; None for any other
     (SQLite has no notifications: its workers poll)."""

@@ -24,11 +24,16 @@ from record_catalogue.changes import note_changed, track_changes
 from record_catalogue.codes import Provenance, Realm, TextStatus
 from record_catalogue.db import (
     CatalogueUnavailable,
+    RowsRefused,
+    busy_fault,
     catalogue_url,
     check,
     in_chunks,
+    input_fault,
+    locked_out,
     make_engine,
     migrate,
+    one_line,
     retrying,
     session_factory,
 )
@@ -434,8 +439,16 @@ class Catalogue:
         (``lock_records``), and new records are inserted with ``ON CONFLICT DO NOTHING``: one another
         writer inserted meanwhile is ``taken`` (from ``new``) or updated (from ``items``), never a
         unique violation. A transaction refused for a deadlock all the same is run again (``retrying``).
+
+        The database's errors come out as the project's: ``RowsRefused`` when the data written
+        caused it (the caller stores record by record to find which), ``CatalogueLocked`` for
+        another writer's lock, ``CatalogueUnavailable`` for anything else (the catalogue's fault:
+        stop, resume later).
         """
-        return retrying(lambda: self._store_batch(new, items, actor))
+        try:
+            return retrying(lambda: self._store_batch(new, items, actor))
+        except SQLAlchemyError as exc:
+            raise _storing_error(exc) from exc
 
     def _store_batch(self, new: Sequence[NewRecord], items: Sequence[Upsert], actor: str) -> BatchStored:
         ids = sorted(dict.fromkeys(item.record.id for item in items))
@@ -864,3 +877,12 @@ class Catalogue:
         with self.sessions() as session:
             stmt = select(AuditEntry).where(AuditEntry.record_id == record_id).order_by(AuditEntry.id)
             return list(session.scalars(stmt))
+
+
+def _storing_error(exc: SQLAlchemyError) -> CatalogueUnavailable | RowsRefused:
+    """What a failed ``store_batch`` raises for the database's ``exc`` (see there)."""
+    if busy_fault(exc):
+        return locked_out(exc)
+    if input_fault(exc):
+        return RowsRefused(f"not stored: {(str(exc).splitlines() or [''])[0]}")
+    return CatalogueUnavailable(f"the catalogue failed while storing records: {one_line(exc)}")

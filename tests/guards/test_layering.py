@@ -79,7 +79,7 @@ SQL_STATEMENT = re.compile(
 )
 # Calls only a database session or statement has: a module that makes them is running queries.
 SESSION_CALLS = frozenset({"execute", "scalars", "scalar", "with_for_update", "get_bind", "execution_options"})
-SQL_FREE_PACKAGES = ("analyzers", "search_index", "translate")  # ingest and search_api: not yet
+SQL_FREE_PACKAGES = ("analyzers", "search_index", "translate", "ingest")  # search_api: not yet
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

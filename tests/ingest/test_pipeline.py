@@ -108,6 +108,8 @@ def test_record_by_record_after_a_failed_batch_keeps_taken_records(
     prepared again as an update, the others are created."""
     from sqlalchemy.exc import OperationalError
 
+    from record_catalogue.db import locked_out
+
     pipe = pipeline(settings, catalogue)
     doc, changed, path = stored_target(pipe, tmp_path)
     other = json.loads(json.dumps(doc))
@@ -118,7 +120,7 @@ def test_record_by_record_after_a_failed_batch_keeps_taken_records(
 
     def store_one_at_a_time(new, items, actor="ingest"):  # type: ignore[no-untyped-def]
         if len(new) + len(items) > 1:
-            raise OperationalError("INSERT", {}, Exception("database is locked"))
+            raise locked_out(OperationalError("INSERT", {}, Exception("database is locked")))  # as store_batch does
         return real_store(new, items, actor)
 
     monkeypatch.setattr(catalogue, "store_batch", store_one_at_a_time)
