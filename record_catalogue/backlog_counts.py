@@ -16,6 +16,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.db import translating_faults
 from record_catalogue.memory_models import TranslationMemoryEntry
 from record_catalogue.memory_store import SEGMENT_ENGINE
 from record_catalogue.models import FieldText
@@ -37,6 +38,7 @@ class BacklogCounts:
     segments_done: int = 0  # model answers stored since ``since``
 
 
+@translating_faults
 def count_backlog(sessions: sessionmaker[Session], languages: Sequence[str], window: float) -> BacklogCounts:
     """The counts for the configured ``languages``, the rates over the last ``window`` seconds.
 

@@ -32,6 +32,12 @@ def is_postgresql(bind: Session | Engine | Connection) -> bool:
     return dialect_of(bind) == POSTGRESQL
 
 
+def one_writer_at_a_time(bind: Session | Engine | Connection) -> bool:
+    """Whether the database takes one writing transaction at a time (SQLite's write lock), so
+    that a process does best to queue its own writers rather than wait on the database's lock."""
+    return dialect_of(bind) == SQLITE
+
+
 def advisory_xact_lock(bind: Session | Connection, key: int) -> None:
     """PostgreSQL: wait for the transaction-scoped advisory lock ``key`` (released at commit)."""
     bind.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from record_catalogue.db import in_chunks
+from record_catalogue.db import in_chunks, translating_faults
 from record_catalogue.dialect import is_postgresql, session_advisory_lock
 from record_catalogue.errors import BadInput, Cause
 from record_catalogue.models import HarvestItem, HarvestSource, ThesaurusTerm, utcnow
@@ -264,6 +264,7 @@ class HarvestState:
                     found[row.identifier] = ThesaurusTermLabels(row.identifier, row.domain, dict(row.labels or {}))
         return found
 
+    @translating_faults  # read by the API for its facet labels
     def labelled_terms(self, domains: Sequence[str] | None = None) -> list[ThesaurusTermLabels]:
         """Every stored term (of these domains, when given) that has labels."""
         stmt = select(ThesaurusTerm)

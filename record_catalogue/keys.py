@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from record_catalogue.audit import AuditAction, audit
+from record_catalogue.db import translating_faults
 from record_catalogue.errors import BadInput
 from record_catalogue.models import ApiKey, utcnow
 from record_catalogue.store import Catalogue
@@ -104,11 +105,13 @@ def _info(row: ApiKey) -> KeyInfo:
 
 
 class KeyStore:
-    """Key operations on the catalogue."""
+    """Key operations on the catalogue (the database's errors raised as the project's:
+    ``db.translating_faults``; the API checks keys on every request)."""
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
+    @translating_faults
     def create(
         self,
         name: str,
@@ -148,6 +151,7 @@ class KeyStore:
             raise KeyProblem(f"a key named {name!r} exists already; revoke it or choose another name") from None
         return key
 
+    @translating_faults
     def verify(self, key: str) -> KeyInfo | None:
         """The key's details if it is valid and not revoked, else None."""
         with self.catalogue.sessions() as session:
@@ -156,15 +160,18 @@ class KeyStore:
                 return None
             return _info(row)
 
+    @translating_faults
     def touch(self, name: str) -> None:
         """Remember when a key was last used (cheap, best effort)."""
         with self.catalogue.sessions.begin() as session:
             session.execute(update(ApiKey).where(ApiKey.name == name).values(last_used_at=utcnow()))
 
+    @translating_faults
     def list(self) -> list[KeyInfo]:
         with self.catalogue.sessions() as session:
             return [_info(row) for row in session.scalars(select(ApiKey).order_by(ApiKey.created_at))]
 
+    @translating_faults
     def revoke(self, name: str, actor: str = "cli") -> None:
         with self.catalogue.sessions.begin() as session:
             row = session.scalars(select(ApiKey).where(ApiKey.name == name)).first()

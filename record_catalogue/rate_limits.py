@@ -21,6 +21,7 @@ import time
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from record_catalogue.db import translating_faults
 from record_catalogue.dialect import is_postgresql
 from record_catalogue.models import Base, RateBucket
 from record_catalogue.store import Catalogue
@@ -50,6 +51,7 @@ class SharedBuckets:
         stored = self.bucket.c.tokens + greatest(0.0, now - self.bucket.c.updated) * (per_minute / 60.0)
         return least(float(per_minute), stored)
 
+    @translating_faults
     def waiting(self, client: str, per_minute: int, now: float | None = None) -> float:
         """What ``take`` would answer, without taking: 0 while the client has a token left."""
         now = time.time() if now is None else now
@@ -58,6 +60,7 @@ class SharedBuckets:
             tokens = left.scalar()
         return 0.0 if tokens is None or tokens >= 1.0 else (1.0 - float(tokens)) / (per_minute / 60.0)
 
+    @translating_faults
     def take(self, client: str, per_minute: int, now: float | None = None) -> float:
         """0 if the request may go ahead (a token taken), else the seconds to wait before retrying."""
         now = time.time() if now is None else now

@@ -1,4 +1,5 @@
-"""Records as the translate worker reads them: with their text versions, by id, in pages, counted.
+"""Records as the translate worker reads them: with their text versions, by id, in pages, counted
+(and how many documents the index should hold, for the health check).
 
 Why here: the worker decides what to translate from a record's text versions (``translate.worker``);
 how they are fetched (in id order, a page per session, with their queue generations read in the
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.db import translating_faults
 from record_catalogue.models import FieldText, RecordRow
 from record_catalogue.work_models import TranslationWork
 
@@ -33,6 +35,16 @@ def count_live_records(sessions: sessionmaker[Session], realms: Sequence[str] = 
         if realms:
             stmt = stmt.where(RecordRow.realm.in_(list(realms)))
         return int(session.scalar(stmt) or 0)
+
+
+@translating_faults
+def count_indexed_records(sessions: sessionmaker[Session]) -> int:
+    """How many documents the index should hold: live records, a group of copies of one document
+    counting once (``record_catalogue.duplicates``: its members are indexed as their primary)."""
+    with sessions() as session:
+        shown = or_(RecordRow.group_id.is_(None), RecordRow.group_id == RecordRow.id)
+        live = RecordRow.deleted_at.is_(None)
+        return int(session.scalar(select(func.count()).select_from(RecordRow).where(live, shown)) or 0)
 
 
 def record_pages(

@@ -44,6 +44,12 @@ class FilterValues:
     governments: tuple[str, ...]
 
 
+def read_filter_values(sessions: Sessions, segment_engine: str) -> FilterValues:
+    """``filter_values`` in a session of its own (for the API's filters route)."""
+    with sessions() as session:
+        return filter_values(session, segment_engine)
+
+
 def filter_values(session: Session, segment_engine: str) -> FilterValues:
     """Distinct languages of the memory's segments (rows of ``segment_engine``) and the realms,
     record types and countries of live records."""

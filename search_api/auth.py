@@ -14,9 +14,8 @@ from collections.abc import Callable
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
-from sqlalchemy.exc import SQLAlchemyError
 
-from record_catalogue.db import CatalogueUnavailable, one_line
+from record_catalogue.db import CatalogueFailed, CatalogueUnavailable, one_line
 from record_catalogue.keys import KeyInfo, KeyStore, hash_key
 from search_api.errors import ApiError
 from search_api.services import Services, get_services
@@ -89,7 +88,7 @@ class KeyCache:
     def _touch(store: KeyStore, name: str) -> None:
         try:
             store.touch(name)
-        except (CatalogueUnavailable, SQLAlchemyError, OSError) as exc:
+        except (CatalogueUnavailable, CatalogueFailed, OSError) as exc:
             log.warning("cannot record the use of key %r: %s", name, one_line(exc))
 
 

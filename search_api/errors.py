@@ -3,8 +3,9 @@
 Every error the project raises on purpose is a ``ChmSearchError``; one handler answers them all,
 with the status and code its cause has in ``record_catalogue.errors.OUTCOMES`` (bad input 422, not
 found 404, a part down 503 with ``Retry-After`` …), so no route catches an error only to say the
-same thing again. Faults of the parts the service stands on that are not ours (SQLAlchemy's, the
-file system's) are 503s a client may retry, by the same table; anything else unforeseen is a 500
+same thing again. Faults of the parts the service stands on that are not ours are 503s a client
+may retry, by the same table: the database's, as the error the catalogue makes of them
+(``record_catalogue.db.database_error``), and the file system's; anything else unforeseen is a 500
 with a request id (``boundary.ErrorBoundary``), never a plain-text page. The OAI-PMH and
 LibreTranslate routes answer in their protocols' own error formats, not this one.
 """
@@ -19,10 +20,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from record_catalogue.db import busy_fault, locked_out, one_line
+from record_catalogue.db import DATABASE_ERRORS, database_error, one_line
 from record_catalogue.errors import OUTCOMES, Cause, ChmSearchError, Outcome
 from record_catalogue.logs import REQUEST_ID
 
@@ -78,17 +78,24 @@ def _message(outcome: Outcome, detail: str) -> str:
     return detail if outcome.label == "error" else f"{outcome.label}: {detail}"
 
 
-def known_error_response(request: Request, exc: ChmSearchError) -> JSONResponse:
-    """The answer to any ``ChmSearchError``, from its cause's row of the one table."""
+def known_error(exc: ChmSearchError) -> tuple[int, str, str, dict[str, str] | None]:
+    """``exc``'s status, error code, message and headers (``Retry-After``), from its cause's row
+    of the one table: for the handler below and for the middlewares, which answer outside it."""
     outcome = exc.outcome
     status = exc.api_status
     headers = _retry(outcome) if status == outcome.status else None
+    message = str(exc) if exc.http_status is not None else _message(outcome, str(exc))
+    return status, exc.api_code, message, headers
+
+
+def known_error_response(request: Request, exc: ChmSearchError) -> JSONResponse:
+    """The answer to any ``ChmSearchError``, from its cause's row of the one table."""
+    status, code, message, headers = known_error(exc)
     if status >= 500 and status != 503:
         # Not the request's fault and not a part being down: logged (with the request's id, which
         # the body carries too), as the boundary does for exceptions nobody handled.
         log.error("%s %s failed: %s", request.method, request.url.path, one_line(exc), exc_info=exc)
-    message = str(exc) if exc.http_status is not None else _message(outcome, str(exc))
-    return error_response(status, exc.api_code, message, headers=headers)
+    return error_response(status, code, message, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -115,12 +122,11 @@ def install_error_handlers(app: FastAPI) -> None:
         message = f"the service's storage failed: {one_line(exc)}"
         return error_response(outcome.status, outcome.code, message, headers=_retry(outcome))
 
-    @app.exception_handler(SQLAlchemyError)
-    async def _catalogue_failed(_request: Request, exc: SQLAlchemyError) -> JSONResponse:
-        # Whatever the database answered that no route handles (connection lost, server shutting
-        # down, out of disk) is not the request's fault: a 503 the client may retry, not a 500.
-        if busy_fault(exc):  # another writer's lock, waited for CHM_API_BUSY_TIMEOUT seconds
-            return known_error_response(_request, locked_out(exc))
-        outcome = OUTCOMES[Cause.CATALOGUE_FAILED]
-        message = f"the catalogue failed: {one_line(exc)}; try again"
-        return error_response(outcome.status, outcome.code, message, headers=_retry(outcome))
+    async def _catalogue_failed(request: Request, exc: Exception) -> JSONResponse:
+        # Whatever the database answered that no route handles is not the request's fault: another
+        # writer's lock (waited for CHM_API_BUSY_TIMEOUT seconds) or the database's own failure
+        # (connection lost, server shutting down, out of disk), each a 503 the client may retry.
+        return known_error_response(request, database_error(exc))
+
+    for kind in DATABASE_ERRORS:  # the catalogue names them: no layer above it imports its database's
+        app.add_exception_handler(kind, _catalogue_failed)

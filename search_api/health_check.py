@@ -12,11 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import SQLAlchemyError
-
-from record_catalogue.db import CatalogueUnavailable, one_line
-from record_catalogue.models import RecordRow
+from record_catalogue.db import CatalogueFailed, CatalogueUnavailable, one_line
+from record_catalogue.record_reads import count_indexed_records
 from record_catalogue.store import Catalogue
 from search_index.base import IndexUnavailable, SearchBackend
 from search_index.restore import index_present
@@ -51,15 +48,6 @@ def _index_gap(records: int, documents: int) -> str:
     return f"the index holds {documents} documents for the catalogue's {records} records ({gap})"
 
 
-def indexed_records(catalogue: Catalogue) -> int:
-    """How many documents the index should hold: live records, a group of copies of one document
-    counting once (``record_catalogue.duplicates``: its members are indexed as their primary)."""
-    with catalogue.sessions() as session:
-        shown = or_(RecordRow.group_id.is_(None), RecordRow.group_id == RecordRow.id)
-        live = RecordRow.deleted_at.is_(None)
-        return int(session.scalar(select(func.count()).select_from(RecordRow).where(live, shown)) or 0)
-
-
 def _present(backend: SearchBackend) -> bool:
     try:
         return index_present(backend)
@@ -86,8 +74,8 @@ def check_health(catalogue: Catalogue | str, backend: SearchBackend | str, engin
         try:
             ok, detail = catalogue.health()
             catalogue_part = Part("ok" if ok else "down", detail)
-        except (CatalogueUnavailable, SQLAlchemyError) as exc:
-            catalogue_part = Part("down", str(exc) if isinstance(exc, CatalogueUnavailable) else one_line(exc))
+        except (CatalogueUnavailable, CatalogueFailed) as exc:
+            catalogue_part = Part("down", exc.fault if isinstance(exc, CatalogueFailed) else str(exc))
     if isinstance(backend, str) or isinstance(catalogue, str):
         return StoresHealth(engine, search_engine, catalogue_part)
     if search_engine.status != "down" and not _present(backend):
@@ -98,9 +86,10 @@ def check_health(catalogue: Catalogue | str, backend: SearchBackend | str, engin
         )
     if search_engine.status != "down" and catalogue_part.status == "ok":
         try:
-            records, documents = indexed_records(catalogue), backend.count()
-        except (IndexUnavailable, CatalogueUnavailable, SQLAlchemyError) as exc:
-            search_engine = Part("down", f"counting the index's documents failed: {one_line(exc)}")
+            records, documents = count_indexed_records(catalogue.sessions), backend.count()
+        except (IndexUnavailable, CatalogueUnavailable, CatalogueFailed) as exc:
+            detail = exc.fault if isinstance(exc, CatalogueFailed) else one_line(exc)
+            search_engine = Part("down", f"counting the index's documents failed: {detail}")
         else:
             if records != documents:
                 search_engine = Part(

@@ -14,9 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from record_catalogue.db import CatalogueUnavailable, one_line
+from record_catalogue.db import CatalogueFailed, CatalogueUnavailable, one_line
 from record_catalogue.rate_limits import SharedBuckets
 from search_api.services import Services
 
@@ -98,7 +96,7 @@ class ClientLimits:
             if self._shared is None:
                 self._shared = SharedBuckets(self.services.catalogue)
             return self._shared.take(client, per_minute)
-        except (CatalogueUnavailable, SQLAlchemyError) as exc:
+        except (CatalogueUnavailable, CatalogueFailed) as exc:
             log.warning("shared rate limits unavailable (%s); limiting in this process", one_line(exc))
             return self.local.take(client, per_minute)
 
@@ -110,6 +108,6 @@ class ClientLimits:
             if self._shared is None:
                 self._shared = SharedBuckets(self.services.catalogue)
             return max(self._shared.waiting(client, per_minute), self.local.waiting(client, per_minute))
-        except (CatalogueUnavailable, SQLAlchemyError) as exc:
+        except (CatalogueUnavailable, CatalogueFailed) as exc:
             log.warning("shared rate limits unavailable (%s); limiting in this process", one_line(exc))
             return self.local.waiting(client, per_minute)

@@ -10,15 +10,15 @@ import hashlib
 import re
 from urllib.parse import parse_qsl
 
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from record_catalogue.db import CatalogueUnavailable, one_line
+from record_catalogue.db import CatalogueFailed, CatalogueUnavailable
 from record_catalogue.keys import KeyInfo, KeyStore
 from search_api.asgi import ASGIApp, HttpMiddleware, Message, Receive, Scope, Send
 from search_api.asgi import header as _header
 from search_api.asgi import send_error as _send_error
 from search_api.auth import API_KEY_HEADER, KeyCache
+from search_api.errors import known_error
 from search_api.limits import ClientLimits, RateLimiter
 from search_api.services import Services
 
@@ -94,16 +94,11 @@ class RateLimitMiddleware(HttpMiddleware):
                     return
                 try:
                     info = await run_in_threadpool(self._verify, key)
-                except (CatalogueUnavailable, SQLAlchemyError) as exc:
-                    # Outside the app's exception handlers: answer here, as they would (never a 500).
-                    message = str(exc) if isinstance(exc, CatalogueUnavailable) else one_line(exc)
-                    await _send_error(
-                        send,
-                        503,
-                        exc.api_code if isinstance(exc, CatalogueUnavailable) else "catalogue_unavailable",
-                        f"the catalogue is unavailable, the API key cannot be checked: {message}",
-                        {"Retry-After": "30"},
-                    )
+                except (CatalogueUnavailable, CatalogueFailed) as exc:
+                    # Outside the app's exception handlers: answered here as they would, from the
+                    # error table (503 and the cause's code and Retry-After; never a 500).
+                    status, code, message, headers = known_error(exc)
+                    await _send_error(send, status, code, f"the API key cannot be checked: {message}", headers)
                     return
             if info is None:
                 # Invalid keys cost a lookup each: an address that keeps trying is limited, in the

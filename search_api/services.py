@@ -11,13 +11,12 @@ import time
 from dataclasses import dataclass, field
 
 from fastapi import Request
-from sqlalchemy.exc import SQLAlchemyError
 
 from analyzers.detect import LanguageDetector
 from ingest.cli import make_tagger
 from ingest.harvest.thesaurus import entity_term_labels
 from ingest.prepare import Tagger
-from record_catalogue.db import CatalogueUnavailable
+from record_catalogue.db import CatalogueFailed, CatalogueUnavailable
 from record_catalogue.harvest_state import HarvestState
 from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.settings import Settings
@@ -120,7 +119,7 @@ class Services:
             return cached[1]
         try:
             labels = entity_term_labels(HarvestState(self.catalogue))
-        except (CatalogueUnavailable, SQLAlchemyError):
+        except (CatalogueUnavailable, CatalogueFailed):
             labels = cached[1] if cached is not None else {}
         self._term_labels = (now, labels)
         return labels

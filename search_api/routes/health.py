@@ -12,9 +12,8 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import SQLAlchemyError
 
-from record_catalogue.db import CatalogueUnavailable
+from record_catalogue.db import CatalogueFailed, CatalogueUnavailable
 from record_catalogue.store import Catalogue
 from search_api.dependencies import ServicesDep
 from search_api.health_check import check_health
@@ -60,7 +59,7 @@ def health(services: ServicesDep) -> JSONResponse:
     translation_ok, translation_detail = overview(services.settings.languages).health
     backlog = None
     if catalogue.status == "ok":
-        with contextlib.suppress(SQLAlchemyError, CatalogueUnavailable):
+        with contextlib.suppress(CatalogueUnavailable, CatalogueFailed):
             found = cached_backlog(services.catalogue.sessions, services.catalogue.dsn, services.settings.languages)
             backlog = found.as_dict()
             translation_detail += f"; backlog: {found.summary()}"

@@ -36,13 +36,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from analyzers.detect import Detection
 from record_catalogue.codes import TextStatus
-from record_catalogue.db import CatalogueBusy, CatalogueUnavailable, one_line
+from record_catalogue.db import CatalogueBusy, CatalogueFailed, CatalogueUnavailable, database_faults, one_line
 from record_catalogue.errors import ChmSearchError
 from record_catalogue.keys import KeyInfo, KeyStore
 from record_catalogue.languages import language_label
@@ -232,11 +231,13 @@ def _take(request: Request, bucket: str, per_minute: int, whose: str) -> None:
         )
 
 
-def _catalogue_failure(exc: Exception) -> LtError:
+def _catalogue_failure(exc: CatalogueUnavailable | CatalogueFailed) -> LtError:
+    """LibreTranslate's error body, with the status and ``Retry-After`` of the error table."""
+    retry = {"Retry-After": str(exc.outcome.retry_after)} if exc.outcome.retry_after is not None else None
     if isinstance(exc, CatalogueBusy):
-        return LtError(503, str(exc), {"Retry-After": "1"})
-    message = str(exc) if isinstance(exc, CatalogueUnavailable) else one_line(exc)
-    return LtError(503, f"the catalogue is unavailable: {message}; try again", {"Retry-After": "30"})
+        return LtError(exc.api_status, str(exc), retry)
+    message = exc.fault if isinstance(exc, CatalogueFailed) else str(exc)
+    return LtError(exc.api_status, f"the catalogue is unavailable: {message}; try again", retry)
 
 
 # -- answering -----------------------------------------------------------------------------------
@@ -386,10 +387,11 @@ def _detect(request: Request, fields: dict[str, Any], services: Services) -> lis
 async def _answer(request: Request, services: Services, work: Any) -> JSONResponse:
     try:
         fields = await _fields(request, services)
-        return JSONResponse(await run_in_threadpool(work, request, fields, services))
+        with database_faults():  # the translation memory's reads: the catalogue's errors, as ours
+            return JSONResponse(await run_in_threadpool(work, request, fields, services))
     except LtError as exc:
         return _error(exc)
-    except (CatalogueUnavailable, CatalogueBusy, SQLAlchemyError) as exc:
+    except (CatalogueUnavailable, CatalogueFailed) as exc:
         return _error(_catalogue_failure(exc))
 
 
@@ -418,7 +420,7 @@ def languages(request: Request, services: ServicesDep) -> JSONResponse:
         _anonymous_limit(request, services)
     except LtError as exc:
         return _error(exc)
-    except (CatalogueUnavailable, CatalogueBusy, SQLAlchemyError) as exc:
+    except (CatalogueUnavailable, CatalogueFailed) as exc:
         return _error(_catalogue_failure(exc))
     codes = list(services.settings.languages)
     reach = overview(codes).reachable

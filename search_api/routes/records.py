@@ -15,6 +15,7 @@ from ingest.sources import SourceItem
 from ingest.sources.cbd_json import record_from_json
 from ingest.withdraw import withdraw
 from record_catalogue.codes import DISPLAY_PRIORITY, LanguageCode, Provenance, Realm, TextStatus
+from record_catalogue.dialect import one_writer_at_a_time
 from record_catalogue.models import FieldText, RecordRow
 from search_api.dependencies import CuratorKey, IngestKey, ServicesDep
 from search_api.errors import ApiError
@@ -169,7 +170,7 @@ _SQLITE_PUSHES = threading.Lock()
 
 
 def _one_writer_at_a_time(services: Services, pipeline: Pipeline, items: list[SourceItem], run_id: str) -> IngestReport:
-    if services.catalogue.engine.dialect.name != "sqlite":
+    if not one_writer_at_a_time(services.catalogue.engine):
         return pipeline.run(items, None, run_id)
     with _SQLITE_PUSHES:
         return pipeline.run(items, None, run_id)

@@ -19,7 +19,7 @@ from record_catalogue.codes import LanguageCode, Realm
 from record_catalogue.logs import request_id
 from record_catalogue.memory_store import SEGMENT_ENGINE
 from record_catalogue.realms import realm_catalog
-from record_catalogue.review_aids import filter_values
+from record_catalogue.review_aids import read_filter_values
 from search_api.dependencies import CuratorKey, ServicesDep
 from search_api.errors import ErrorDetail
 from search_api.routes.search import facet_label
@@ -325,8 +325,7 @@ def translation_filters(
 ) -> FilterValues:
     """The values the queue's filters can take in this catalogue (languages of its sentences, its
     clearing-houses, record types and countries), labelled in ``lang``, for the page's dropdowns."""
-    with services.catalogue.sessions() as session:
-        found = filter_values(session, SEGMENT_ENGINE)
+    found = read_filter_values(services.catalogue.sessions, SEGMENT_ENGINE)
 
     def labelled(facet: str, values: tuple[str, ...]) -> list[FilterValue]:
         out = [FilterValue(value=v, label=facet_label(facet, v, lang)) for v in values]

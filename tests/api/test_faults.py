@@ -155,3 +155,44 @@ def test_a_full_disk_is_a_503(failing_search: TestClient) -> None:
 def test_every_response_has_a_request_id(client: TestClient) -> None:
     ids = {client.get("/api/v1/languages").headers["x-request-id"] for _ in range(3)}
     assert len(ids) == 3
+
+
+def _renamed(settings: Settings, table: str) -> None:
+    """The catalogue loses ``table`` under the running API (a real database failure, not the request's)."""
+    with sqlite3.connect(settings.catalogue_dsn.removeprefix("sqlite:///")) as connection:
+        connection.execute(f"ALTER TABLE {table} RENAME TO {table}_gone")
+
+
+def test_a_database_failure_no_route_handles_is_a_503_from_the_error_table(sqlite_stack: tuple[Settings, str]) -> None:
+    """The catalogue makes the project's error of it (CatalogueFailed); the one handler answers
+    with the table's row: 503 catalogue_error, Retry-After 30, the database's own words."""
+    settings, _key = sqlite_stack
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert client.get("/api/v1/records/FAULT-1").status_code == 404  # the catalogue opened, and answering
+        _renamed(settings, "records")
+        response = client.get("/api/v1/records/FAULT-1")
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "30"
+    error = response.json()["error"]
+    assert error["code"] == "catalogue_error" and error["request_id"]
+    assert (
+        error["message"].startswith("catalogue failed: OperationalError: ")
+        and "no such table: records" in error["message"]
+    )
+    assert error["message"].endswith("; try again")
+
+
+def test_a_key_the_catalogue_cannot_check_is_a_503_from_the_error_table(sqlite_stack: tuple[Settings, str]) -> None:
+    """The rate-limit middleware answers outside the app's handlers, but from the same table row
+    (it made its own 503 before, with a code and Retry-After of its own)."""
+    settings, key = sqlite_stack
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert client.get("/api/v1/languages").status_code == 200
+        _renamed(settings, "api_keys")
+        response = client.get("/api/v1/languages", headers={"X-API-Key": key})
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "30"
+    error = response.json()["error"]
+    assert error["code"] == "catalogue_error"
+    assert error["message"].startswith("the API key cannot be checked: catalogue failed: OperationalError: ")
+    assert "no such table: api_keys" in error["message"]
