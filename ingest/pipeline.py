@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from analyzers.detect import LanguageDetector
 from ingest.prepare import BatchResult, PendingBatch, PreparedNew, PreparePool, Tagger, prepare_batch
 from ingest.sources import SourceItem
-from record_catalogue.db import CatalogueUnavailable, RowsRefused
+from record_catalogue.db import CatalogueUnavailable, RowsRefused, raised_by_database
 from record_catalogue.logs import PROGRESS_SECONDS, Every
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
 from record_catalogue.term_labels import apply_term_labels, thesaurus_has_labels
@@ -396,8 +396,10 @@ class Pipeline:
             return [], [], set()
         try:
             done = self.catalogue.store_batch([n.rows for n in new], upserts, self.actor)
-        except (RowsRefused, CatalogueUnavailable):  # record by record: which one, or the catalogue's?
-            pass
+        except (RowsRefused, CatalogueUnavailable) as exc:
+            if not raised_by_database(exc):  # the catalogue's verdict after waiting (another writer's lock)
+                raise
+            # record by record: which one was refused, or was it the catalogue's?
         else:
             return self._outcomes(new, done.taken, upserts, done.upserted), done.taken, done.regrouped
         stored: list[Stored] = []

@@ -143,6 +143,14 @@ class RowsRefused(BadInput):
 DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError,)
 
 
+def raised_by_database(exc: BaseException) -> bool:
+    """Whether ``exc`` was made of an error the database raised (``database_error``,
+    ``Catalogue.store_batch``), rather than being the catalogue's own verdict (``retrying``'s
+    ``CatalogueLocked`` or ``CatalogueBusy`` after waiting): a writer may try a failed batch again
+    record by record in the first case, and stops at once in the second."""
+    return isinstance(exc.__cause__, SQLAlchemyError)
+
+
 def database_error(exc: BaseException) -> ChmSearchError:
     """The project's error for ``exc``, raised by the catalogue's database: another writer's lock
     (``CatalogueLocked``, retry shortly), or the database's own failure (``CatalogueFailed``).

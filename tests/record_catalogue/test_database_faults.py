@@ -20,6 +20,8 @@ from record_catalogue.db import (
     RowsRefused,
     database_error,
     database_faults,
+    locked_out,
+    raised_by_database,
     translating_faults,
 )
 from record_catalogue.dialect import in_memory
@@ -130,3 +132,14 @@ def test_in_memory_databases_are_told_apart(tmp_path: Path) -> None:
     assert in_memory("sqlite://") and in_memory("sqlite:///:memory:")
     assert not in_memory(f"sqlite:///{tmp_path / 'c.db'}")
     assert not in_memory("postgresql+psycopg://chm:secret@db:5432/chm")
+
+
+def test_a_writer_tells_the_databases_errors_from_the_catalogues_verdicts(database: str) -> None:
+    """A batch the database failed is tried again record by record; a verdict the catalogue
+    reached after waiting (``retrying``: another writer's lock) stops the writer at once."""
+    fault = _raised(database, "SELECT * FROM no_such_table")
+    with pytest.raises(CatalogueFailed) as raised, database_faults():
+        raise fault
+    assert raised_by_database(raised.value)
+    assert not raised_by_database(locked_out(fault))  # as retrying raises it: from None
+    assert not raised_by_database(ValueError("x"))
