@@ -336,3 +336,21 @@ def test_the_page_names_languages_as_the_api_labels_them(tab: Tab, site: Site) -
         for code in UN_LANGUAGES:
             label = language_label(code, ui)
             assert names[ui][code] == (label.lower() if ui in LOWERCASE_NAMES else label), (ui, code)
+
+
+def test_facet_titles_are_distinct_in_every_language(tab: Tab, site: Site) -> None:
+    """Two facets never share a title ("Pays" twice, "国家" twice): the record's country and the
+    countries a record mentions, and every other facet, read differently in each language."""
+    page = tab.page
+    page.goto(f"{site.base}/?lang=en")
+    titles = page.evaluate(
+        """async () => {
+          const { STRINGS, LANGUAGES } = await import('/static/i18n.js');
+          const keys = Object.keys(STRINGS.en).filter((key) => /^(facet|entity)_/.test(key) && key !== 'facet_entity');
+          return Object.fromEntries(LANGUAGES.map((lang) => [lang, keys.map((key) => STRINGS[lang][key])]));
+        }"""
+    )
+    assert len(titles) == 6
+    for lang, names in titles.items():
+        assert len(names) >= 13 and all(names), (lang, names)
+        assert len({name.casefold() for name in names}) == len(names), (lang, names)
