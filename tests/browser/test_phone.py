@@ -136,6 +136,28 @@ def test_an_inverted_year_range_names_the_parameter(tab: Tab, site: Site) -> Non
     assert shown_total(page) > 0
 
 
+@pytest.mark.parametrize(
+    ("lang", "name"), [("es", "«Año»"), ("zh", "“年份”"), ("ar", "«السنة»"), ("fr", "« Clearing-house »")]
+)
+def test_a_refused_parameter_is_named_in_the_readers_language(tab: Tab, site: Site, lang: str, name: str) -> None:
+    """The page says in the reader's language which of its controls holds the refused value (by
+    the title the reader sees on it); the API's own English detail follows, marked as English."""
+    page = tab.page
+    query = "year_from=2020&year_to=2010" if lang != "fr" else "realm=XYZ"
+    page.goto(f"{site.base}/?lang={lang}&{query}")
+    settle(page)
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-state", "invalid")
+    title = page.evaluate(
+        """async ([lang, key]) => (await import('/static/i18n.js')).translator(lang)(key)""",
+        [lang, "facet_year" if lang != "fr" else "facet_realm"],
+    )
+    expect(status).to_contain_text(name.replace("Clearing-house", title))
+    detail = status.locator('[lang="en"]')
+    expect(detail).to_contain_text("year_from" if lang != "fr" else "realm")
+    expect(detail).to_have_attribute("dir", "ltr")
+
+
 def test_a_rate_limit_says_how_long_and_retries_by_itself(tab: Tab, site: Site) -> None:
     page = tab.page
     refused: list[str] = []
