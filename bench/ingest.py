@@ -14,17 +14,22 @@ On a generated JSON-lines dump (devtools/corpus.py: three realms, six languages)
    alternating which goes first. Prints records/s of each, the ratio 2 workers / 1 worker per
    round and over all rounds (goal >= 1.8), how many cores the rest of the machine used during
    each run, and the CPU per record of all our processes (this one, all threads, and the
-   workers, from /proc).
+   workers, from /proc), with the machine's load average at the start and end of each run, so
+   that a reader can judge what the other work on the machine left to us; and, since CPU time is
+   what load moves least, the speed-up 2 workers could reach on the machine's cores left idle,
+   from the CPU each run cost.
 2. **The library calls the pipeline must make, each measured alone** on the same records, with
-   everything not part of the call prepared beforehand: the language detector
-   (``LanguageDetector.detect`` on every text version), spaCy (``nlp.pipe`` and the gazetteer's two
-   ``PhraseMatcher``s on the texts the tagger feeds it), the catalogue driver (``sqlite3``
-   ``executemany`` of the rows the pipeline makes, a commit per 500-record batch; on PostgreSQL,
-   psycopg ``COPY`` of the same rows), and the engine (Tantivy: ``add_document`` of the same
-   documents, made into Tantivy documents before the clock starts, and a commit; OpenSearch:
-   the same documents as NDJSON, POSTed to ``_bulk`` in 500-document chunks with
-   ``http.client``, and a refresh). Their sum is the floor; the goal is
-   our CPU per record <= 1.25x that sum.
+   everything not part of the call prepared beforehand: reading (``json.loads`` of each line of
+   the dump, ``hashlib.sha256`` of each record's content, the bytes made beforehand), the language
+   detector (``LanguageDetector.detect`` on every text version), spaCy (``nlp.pipe`` and the
+   gazetteer's two ``PhraseMatcher``s on the texts the tagger feeds it), the catalogue driver
+   (``sqlite3`` ``executemany`` of every row the pipeline inserts: records, texts, entities, audit
+   entries and document keys, a commit per 500-record batch; on PostgreSQL, psycopg ``COPY`` of
+   the same rows), and the engine (Tantivy: ``delete_documents_by_term`` + ``add_document`` of the
+   same documents, its upsert, made into Tantivy documents before the clock starts, a commit every
+   ``COMMIT_EVERY`` and at the end; OpenSearch: the same documents as NDJSON, POSTed to ``_bulk``
+   in 500-document chunks with ``http.client``, a refresh every ``COMMIT_EVERY`` and at the end).
+   Their sum is the floor; the goal is our CPU per record <= 1.25x that sum.
 3. Beside each call, the same stage of our code, run in this process on the same records, so that
    the gap can be placed; and the raw engine bulk rate (information: what the engine alone takes).
 
@@ -38,7 +43,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import http.client
+import json
 import multiprocessing
 import os
 import shutil
@@ -71,7 +78,7 @@ from ingest.pipeline import BATCH_SIZE, COMMIT_EVERY, Pipeline  # noqa: E402
 from ingest.prepare import PreparePool  # noqa: E402
 from ingest.sources.files import read_path  # noqa: E402
 from record_catalogue.languages import UN_LANGUAGES  # noqa: E402
-from record_catalogue.models import AuditEntry, FieldText, RecordEntity, RecordRow, utcnow  # noqa: E402
+from record_catalogue.models import AuditEntry, DocumentKey, FieldText, RecordEntity, RecordRow, utcnow  # noqa: E402
 from record_catalogue.record import Record  # noqa: E402
 from record_catalogue.store import (  # noqa: E402
     _AUDIT_COLUMNS,
@@ -87,6 +94,8 @@ from record_catalogue.store import (  # noqa: E402
 from search_index.base import Document, SearchBackend  # noqa: E402
 from search_index.documents import build_document  # noqa: E402
 
+_KEY_COLUMNS = ("record_id", "key")  # as store._insert_records inserts a new record's document keys
+
 
 class TableSpec(NamedTuple):
     name: str
@@ -100,8 +109,8 @@ class TableSpec(NamedTuple):
 
 
 def table_specs() -> list[TableSpec]:
-    """The four tables a new record's rows go to, with the columns the pipeline's rows fill, in
-    the order ``NewRecord`` holds them: records, field texts, entities, audit."""
+    """The five tables a new record's rows go to, with the columns the pipeline's rows fill, in
+    the order ``NewRecord`` holds them: records, field texts, entities, audit, document keys."""
     from sqlalchemy import JSON
 
     out = []
@@ -110,6 +119,7 @@ def table_specs() -> list[TableSpec]:
         (FieldText, _TEXT_COLUMNS),
         (RecordEntity, _ENTITY_COLUMNS),
         (AuditEntry, _AUDIT_COLUMNS),
+        (DocumentKey, _KEY_COLUMNS),
     ):
         table = _table(model)
         positions = [n for n, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
@@ -124,6 +134,7 @@ def table_rows(batch: Sequence[NewRecord]) -> list[list[tuple[Any, ...]]]:
         [row for new in batch for row in new.text_rows],
         [row for new in batch for row in new.entity_rows],
         [new.audit_row for new in batch],
+        [row for new in batch for row in new.key_rows],
     ]
 
 
@@ -193,7 +204,7 @@ class Engine:
 
 class TantivyEngine(Engine):
     name = "Tantivy (embedded)"
-    raw_call = "Tantivy add_document + commit"
+    raw_call = "Tantivy delete + add_document, commit"
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
@@ -205,7 +216,9 @@ class TantivyEngine(Engine):
         return TantivyBackend(self.tmp / label / "index")
 
     def raw_bulk(self, docs: list[Document], label: str) -> Cost:
-        """Tantivy alone: the same documents into an index with the same schema and analyzers, committed."""
+        """Tantivy alone: the same documents into an index with the same schema and analyzers, each
+        as the pipeline must send it (delete by id, then add: Tantivy's upsert), committed every
+        ``COMMIT_EVERY`` documents and at the end, as the pipeline commits."""
         import tantivy
 
         from analyzers.analysis import tantivy_analyzers
@@ -218,19 +231,21 @@ class TantivyEngine(Engine):
             index.register_tokenizer(name, analyzer)
         # The Tantivy documents are made before the clock starts: making them (Arabic analysed in
         # Python, the stored JSON) is our code, counted in our index stage, not the library's.
-        prepared = [to_tantivy(doc) for doc in docs]
+        prepared = [(str(doc["id"]), to_tantivy(doc)) for doc in docs]
         with measured() as cost:
-            writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
-            for tdoc in prepared:
-                writer.add_document(tdoc)
-            writer.commit()
-            writer.wait_merging_threads()
+            for chunk in batches(prepared, COMMIT_EVERY):
+                writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
+                for doc_id, tdoc in chunk:
+                    writer.delete_documents_by_term("id", doc_id)
+                    writer.add_document(tdoc)
+                writer.commit()
+                writer.wait_merging_threads()
         return cost
 
 
 class OpenSearchEngine(Engine):
     name = "OpenSearch"
-    raw_call = "_bulk over http.client + refresh"
+    raw_call = "_bulk over http.client, refresh"
 
     def __init__(self, url: str, tmp: Path, server_pid: int | None) -> None:
         self.url = url.rstrip("/")
@@ -261,8 +276,9 @@ class OpenSearchEngine(Engine):
         print(f"OpenSearch warmed up: {len(docs):,} documents indexed (not measured) in {seconds:.0f} s", flush=True)
 
     def raw_bulk(self, docs: list[Document], label: str) -> Cost:
-        """The same documents as NDJSON, POSTed to ``_bulk`` in chunks of 500, then a refresh: what
-        a client that does nothing else must do. The index is made by our backend (same mapping)."""
+        """The same documents as NDJSON, POSTed to ``_bulk`` in chunks of 500, a refresh every
+        ``COMMIT_EVERY`` documents and at the end (as the pipeline refreshes): what a client that
+        does nothing else must do. The index is made by our backend (same mapping)."""
         import orjson
 
         backend = self.backend(label)
@@ -272,6 +288,7 @@ class OpenSearchEngine(Engine):
         headers = {"content-type": "application/x-ndjson"}
         try:
             with measured(self.servers) as cost:
+                sent = 0
                 for chunk in batches(docs, backend.bulk_chunk_size):
                     body = b"".join(
                         orjson.dumps({"index": {"_index": target, "_id": doc["id"]}})
@@ -285,6 +302,10 @@ class OpenSearchEngine(Engine):
                     answer = orjson.loads(response.read())
                     if response.status != 200 or answer.get("errors"):
                         raise RuntimeError(f"raw _bulk failed: HTTP {response.status}")
+                    sent += len(chunk)
+                    if sent % COMMIT_EVERY == 0 and sent < len(docs):
+                        connection.request("POST", f"/{target}/_refresh")
+                        connection.getresponse().read()
                 connection.request("POST", f"/{target}/_refresh")
                 response = connection.getresponse()
                 response.read()
@@ -455,6 +476,7 @@ class PipelineRun(NamedTuple):
     workers_cpu: float  # the worker processes, their start-up excluded
     servers_cpu: dict[str, float]
     others_cpu: float  # CPU seconds the rest of the machine used meanwhile (other work, steal)
+    load: tuple[float, float]  # the machine's 1-minute load average when the run started and ended
 
     @property
     def rate(self) -> float:
@@ -494,7 +516,13 @@ def run_pipeline(
             waits = [self.executor.submit(procs.wait_for_workers, probe, count) for _ in range(count)]
             for wait in waits:
                 wait.result()
-            marks["ready"] = (time.perf_counter(), time.process_time(), servers_cpu(servers), procs.machine_busy())
+            marks["ready"] = (
+                time.perf_counter(),
+                time.process_time(),
+                servers_cpu(servers),
+                procs.machine_busy(),
+                os.getloadavg()[0],
+            )
 
         def close(self) -> None:
             workers_cpu = {pid: procs.process_cpu(pid) - init for pid, init in procs.started_workers(probe).items()}
@@ -514,15 +542,17 @@ def run_pipeline(
         with mock.patch.object(ingest.pipeline, "PreparePool", MeasuredPool):
             wall, cpu, server = time.perf_counter(), time.process_time(), servers_cpu(servers)
             busy = procs.machine_busy()
+            load = os.getloadavg()[0]
             report = runner.run(read_path(dump, defer=True), workers=workers)
             end_wall, end_cpu, end_server = time.perf_counter(), time.process_time(), servers_cpu(servers)
             end_busy = procs.machine_busy()
+            end_load = os.getloadavg()[0]
     finally:
         catalogue.close()
         engine.drop(backend)
         shutil.rmtree(probe, ignore_errors=True)
     if "ready" in marks:
-        ready_wall, cpu, server, busy = marks["ready"]
+        ready_wall, cpu, server, busy, load = marks["ready"]
         startup += ready_wall - wall
         wall = ready_wall
     if report.created != expected or report.errors or report.indexed != expected:
@@ -540,6 +570,7 @@ def run_pipeline(
         workers_cpu,
         servers_used,
         max(others, 0.0),
+        (load, end_load),
     )
 
 
@@ -552,6 +583,16 @@ class Stage:
     library_call: str = ""
     library: Cost | None = None
     ours: Cost = field(default_factory=Cost)
+
+
+def content_bytes(record: Record) -> bytes:
+    """What ``Record.content_hash`` hashes (made here, untimed, for the library call alone:
+    ``stages`` checks that both agree)."""
+    exclude = {"source", "source_position"} | {
+        name for name in ("symbol", "unique_identifier") if getattr(record, name) is None
+    }
+    payload = record.model_dump(mode="json", exclude=exclude)
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
 def fresh_spacy_pipelines() -> None:
@@ -572,13 +613,23 @@ def stages(dump: Path, engine: Engine, catalogues: CatalogueKind) -> tuple[list[
 
     out: list[Stage] = []
 
-    read = Stage("read (parse JSON, strip HTML, hash)")
+    read = Stage("read (parse JSON, strip HTML, hash)", "json.loads + hashlib.sha256")
     with measured() as read.ours:
         records = [item for item in read_path(dump) if isinstance(item, Record)]
         for record in records:
             record.content_hash()
-    out.append(read)
     count = len(records)
+    lines = dump.read_text(encoding="utf-8").splitlines()
+    hashed = [content_bytes(record) for record in records]
+    if hashlib.sha256(hashed[0]).hexdigest() != records[0].content_hash():
+        raise RuntimeError("content_bytes no longer makes what Record.content_hash hashes: update it")
+    with measured() as read.library:
+        for line in lines:
+            json.loads(line)
+        for content in hashed:
+            hashlib.sha256(content).hexdigest()
+    del lines, hashed
+    out.append(read)
 
     detect = Stage("detect languages", "LanguageDetector.detect")
     texts = [text for record in records for versions in record.texts().values() for text in versions.values()]
@@ -688,6 +739,7 @@ def main() -> None:
         help="pipeline runs with 1 and with 2 workers, alternating which goes first (default 2: 1,2 then 2,1)",
     )
     args = parser.parse_args()
+    args.load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         work = Path(tmp)
         dump = write_jsonl(work / "corpus.jsonl", args.records)
@@ -724,10 +776,11 @@ def print_report(
     print()
     print(
         f"{count:,} generated records (devtools/corpus.py); engine {engine_name}; catalogue {catalogues.name}; "
-        f"{os.cpu_count()} cores"
+        f"{os.cpu_count()} cores; load average {args.load_at_start:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end (1 min)"
     )
     print("CPU per record (ms) of our processes; each stage on every record, in this process:")
-    print(f"  {'stage':36s} {'library call alone':>18s}  {'':34s} {'our stage':>9s}")
+    print(f"  {'stage':36s} {'library call alone':>18s}  {'':38s} {'our stage':>9s}")
     library_sum = 0.0
     ours_sum = 0.0
     for stage in measured_stages:
@@ -738,8 +791,8 @@ def print_report(
         extra = ""
         if stage.library is not None and stage.library.servers:
             extra = f"   [server CPU: {servers_note(stage.library, count)} vs {servers_note(stage.ours, count)}]"
-        print(f"  {stage.name:36s} {show(library, 18)}  {stage.library_call:34s} {show(ours, 9)}{extra}")
-    print(f"  {'sum':36s} {library_sum:18.3f}  {'':34s} {ours_sum:9.3f}")
+        print(f"  {stage.name:36s} {show(library, 18)}  {stage.library_call:38s} {show(ours, 9)}{extra}")
+    print(f"  {'sum':36s} {library_sum:18.3f}  {'':38s} {ours_sum:9.3f}")
     print("the whole pipeline (Pipeline.run as chm-search ingest runs it; start-up not counted, its time beside):")
     for run in runs:
         who = "1 worker (in this process)" if run.workers == 1 else f"{run.workers} workers + the writer"
@@ -759,7 +812,8 @@ def print_report(
             print(f"  {'':28s} server CPU per record (ms, not ours, not in the ratio): {note}")
         print(
             f"  {'':28s} meanwhile the rest of the machine used {run.others_cpu / run.seconds:.2f} of its "
-            f"{os.cpu_count()} cores (other work, hypervisor steal)"
+            f"{os.cpu_count()} cores (other work, hypervisor steal); load average (1 min) "
+            f"{run.load[0]:.1f} at the start, {run.load[1]:.1f} at the end"
         )
     ones = [run for run in runs if run.workers == 1]
     twos = [run for run in runs if run.workers == 2]
@@ -767,7 +821,7 @@ def print_report(
         print(
             f"  round {number}: {one.rate:,.0f} -> {two.rate:,.0f} records/s = {two.rate / one.rate:.2f}x "
             f"(the rest of the machine used {one.others_cpu / one.seconds:.2f} and {two.others_cpu / two.seconds:.2f} "
-            "cores meanwhile)"
+            f"cores meanwhile; load average {max(one.load):.1f} and {max(two.load):.1f})"
         )
     one_rate = sum(run.stored for run in ones) / sum(run.seconds for run in ones)
     two_rate = sum(run.stored for run in twos) / sum(run.seconds for run in twos)
@@ -775,6 +829,14 @@ def print_report(
     print(
         f"  throughput 2 workers / 1 worker, all rounds: {scaling:.2f} "
         f"(goal >= 1.8: {'met' if scaling >= 1.8 else 'NOT met'})"
+    )
+    one_cpu = sum(run.cpu_ms * run.stored for run in ones) / sum(run.stored for run in ones)
+    two_cpu = sum(run.cpu_ms * run.stored for run in twos) / sum(run.stored for run in twos)
+    cores = os.cpu_count() or 1
+    print(
+        f"  CPU per record, 2 workers / 1 worker: {two_cpu:.3f} / {one_cpu:.3f} ms = {two_cpu / one_cpu:.2f}; with "
+        f"{cores} cores left idle, CPU alone would cap the speed-up at {min(cores, 2) * one_cpu / two_cpu:.2f}x "
+        "(the 1-worker run takes at least one core's time per record)"
     )
     busiest = max(run.others_cpu / run.seconds for run in runs)
     if busiest > 0.25:
