@@ -340,9 +340,11 @@ class Pipeline:
             if result.document is not None:
                 documents[result.record_id] = result.document
         # Duplicate groups formed, changed or dissolved: those documents come from the catalogue,
-        # which knows each group's records (``record_catalogue.duplicates``).
-        for row in self.catalogue.iter_records(ids=sorted(regrouped)):
-            documents[row.id] = build_document(row)
+        # which knows each group's records (``record_catalogue.duplicates``). Usually none: then
+        # no read at all (a session and a query a batch otherwise).
+        if regrouped:
+            for row in self.catalogue.iter_records(ids=sorted(regrouped)):
+                documents[row.id] = build_document(row)
         # Thesaurus keywords: their labels (harvested earlier) join the records' rows, so that
         # the documents sent carry them (``record_catalogue.term_labels``).
         if self._thesaurus is None:  # asked once a run: before a first harvest there are no labels

@@ -152,17 +152,28 @@ def language_status(chosen: dict[str, dict[str, TextLike]], original_language: s
 _GUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 
 
-def cbd_identifier(row: RecordLike) -> str | None:
+SYMBOL_SCAN_CHARS = 5000  # where cbd_identifier looks for a symbol in each text
+
+
+def cbd_identifier(row: RecordLike, symbols: Mapping[str, list[str]] | None = None) -> str | None:
     """The identifier readers of the clearing-house know the record by: the clearing-house's own
     (the BCH's uniqueIdentifier, kept by the catalogue), else its document symbol (the first in
-    its original title, then summary, then text), else its id unless that is a GUID."""
+    its original title, then summary, then text), else its id unless that is a GUID.
+
+    ``symbols``: ``find_symbols`` of texts already scanned whole (``build_document`` has them),
+    used for texts no longer than the part scanned here, rather than scanning them again."""
     own = getattr(row, "unique_identifier", None)  # a RecordRow or StoredRecord has it
     if own:
         return str(own)
     originals = [t for t in row.texts if t.provenance == Provenance.ORIGINAL and t.text]
+    known = symbols or {}
     for field in TEXT_FIELDS:
         for text in originals:
-            found = find_symbols(text.text[:5000]) if text.field == field else []
+            if text.field != field:
+                continue
+            found = known.get(text.text) if len(text.text) <= SYMBOL_SCAN_CHARS else None
+            if found is None:
+                found = find_symbols(text.text[:SYMBOL_SCAN_CHARS])
             if found:
                 return found[0]
     return None if _GUID.match(row.id) else row.id
@@ -201,8 +212,12 @@ def build_document(row: RecordLike) -> Document:
     every = [row, *members]
     originals = [t.text for record in every for t in record.texts if t.provenance == Provenance.ORIGINAL]
     symbols: list[str] = []
+    found: dict[str, list[str]] = {}  # each text scanned once; cbd_identifier reuses them
     for text in originals:
-        symbols.extend(find_symbols(text))
+        in_text = found.get(text)
+        if in_text is None:
+            in_text = found[text] = find_symbols(text)
+        symbols.extend(in_text)
     # Keywords' thesaurus labels, in every language the thesaurus has: found whatever the reader's
     # language, and never a language version of the record (they do not make it "translated").
     keywords = [e.text for record in every for e in record.entities if e.type == KEYWORD and e.language]
@@ -234,7 +249,7 @@ def build_document(row: RecordLike) -> Document:
         "date": row.date.isoformat() if row.date else None,
         "year": row.date.year if row.date else None,
         "url": row.url,
-        "cbd_id": cbd_identifier(row),
+        "cbd_id": cbd_identifier(row, found),
         "updated_at": row.updated_at.isoformat(),
         "realms": sorted({r.realm for r in every}),
         "sources": [SourceRef(id=r.id, realm=r.realm, schema=r.schema_name, url=r.url) for r in every if members],

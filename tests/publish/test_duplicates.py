@@ -135,6 +135,32 @@ def test_keys_follow_the_cbd_rules() -> None:
     assert not document_keys(record(id="x")) & document_keys(other)
 
 
+def test_content_key_ignores_case_and_every_kind_of_space_and_keeps_its_stored_value() -> None:
+    """Keys are stored (``document_keys`` table): the same content must give the same key as the
+    catalogue already holds, whatever spaces (tabs, em, no-break, ideographic, line and
+    paragraph separators) and case the copy has."""
+    from record_catalogue.duplicates import document_keys
+
+    spaced = Record(
+        id="x",
+        realm="BCH",
+        schema_name="resource",
+        government="br",
+        title={"en": "  A\tmanual on\u2003risk\u00a0assessment \n\n of LMOs\u3000"},
+        summary={"fr": "Un  manuel\x1cde\u2028ÉVALUATION des risques\x85"},
+    )
+    plain = Record(
+        id="y",
+        realm="ABS",
+        schema_name="resource",
+        government="br",
+        title={"en": "A manual on risk assessment of LMOs"},
+        summary={"fr": "Un manuel de évaluation des risques"},
+    )
+    expected = {"content:1441df5d092d830772bc2b9012c91234a173ff19a82e7228b2a01c609d77c5ff"}
+    assert document_keys(spaced) == document_keys(plain) == expected
+
+
 def test_cli_splits_a_record(tmp_path: Path) -> None:
     assert run(tmp_path, "ingest", str(SAMPLES / "shared"), str(SAMPLES / "records")).returncode == 0
     result = run(tmp_path, "records", "split", COP_FILE)
