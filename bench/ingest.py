@@ -16,8 +16,8 @@ On a generated JSON-lines dump (devtools/corpus.py: three realms, six languages)
    each run, and the CPU per record of all our processes (this one, all threads, and the
    workers, from /proc), with the machine's load average at the start and end of each run, so
    that a reader can judge what the other work on the machine left to us; and, since CPU time is
-   what load moves least, the speed-up 2 workers could reach on the machine's cores left idle,
-   from the CPU each run cost.
+   what load moves least, the speed-up that CPU alone allows 2 workers on idle cores when the
+   1-worker run is CPU-bound, from the CPU each run cost.
 2. **The library calls the pipeline must make, each measured alone** on the same records, with
    everything not part of the call prepared beforehand: reading (``json.loads`` of each line of
    the dump, ``hashlib.sha256`` of each record's content, the bytes made beforehand), the language
@@ -834,9 +834,10 @@ def print_report(
     two_cpu = sum(run.cpu_ms * run.stored for run in twos) / sum(run.stored for run in twos)
     cores = os.cpu_count() or 1
     print(
-        f"  CPU per record, 2 workers / 1 worker: {two_cpu:.3f} / {one_cpu:.3f} ms = {two_cpu / one_cpu:.2f}; with "
-        f"{cores} cores left idle, CPU alone would cap the speed-up at {min(cores, 2) * one_cpu / two_cpu:.2f}x "
-        "(the 1-worker run takes at least one core's time per record)"
+        f"  CPU per record, 2 workers / 1 worker: {two_cpu:.3f} / {one_cpu:.3f} ms = {two_cpu / one_cpu:.2f}; on "
+        f"{cores} idle cores that caps the speed-up at {min(cores, 2) * one_cpu / two_cpu:.2f}x when the 1-worker run "
+        "is CPU-bound (it then takes at least one core's time per record; one that waits for a server, as for "
+        "OpenSearch's answers, can scale past it)"
     )
     busiest = max(run.others_cpu / run.seconds for run in runs)
     if busiest > 0.25:
