@@ -45,9 +45,7 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -69,6 +67,7 @@ from devtools.corpus import (  # noqa: E402
     iter_index_documents,
     write_jsonl,
 )
+from devtools.served import SERVE, serving  # noqa: E402
 from record_catalogue.settings import Settings, load_settings  # noqa: E402
 from search_index.base import SearchQuery  # noqa: E402
 
@@ -169,12 +168,6 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return q[49], q[94], q[98]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class KeepAlive:
     """One keep-alive HTTP connection per client thread to ``host:port``."""
 
@@ -200,33 +193,11 @@ def api_path(params: dict[str, object]) -> str:
 
 
 @contextmanager
-def served(argv: list[str], env: dict[str, str], port: int) -> Iterator[KeepAlive]:
-    """A server (``argv``, listening on loopback ``port``) in a subprocess, until the block ends."""
-    # The server's log goes to a file: a pipe nobody reads while the load runs fills up and then
-    # blocks the server.
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                if server.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"the server stopped: {log.read().decode(errors='replace')[-2000:]}")
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            yield KeepAlive("127.0.0.1", port, server.pid)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+def served(command: list[str], env: dict[str, str]) -> Iterator[KeepAlive]:
+    """A server (``command``, its port appended) on a free loopback port in a subprocess, until the
+    block ends (``devtools.served``: its log goes to a file, never a pipe that fills up under load)."""
+    with serving(command, {**os.environ, **env}, ready=None, timeout=120) as server:
+        yield KeepAlive("127.0.0.1", server.port, server.process.pid)
 
 
 @contextmanager
@@ -234,10 +205,8 @@ def api_server(env: dict[str, str]) -> Iterator[KeepAlive]:
     """``chm-search serve`` in a subprocess on a free loopback port, until the block ends."""
     # No translation models: no query translation. The server logs a line per request.
     with tempfile.TemporaryDirectory() as models:
-        port = free_port()
         full_env = {**env, "CHM_RATE_LIMIT_ANONYMOUS": "100000000", "CHM_MODELS_DIR": models}
-        argv = [sys.executable, "-c", "from search_api.cli import main; main()", "serve", "--port", str(port)]
-        with served(argv, full_env, port) as api:
+        with served(SERVE, full_env) as api:
             yield api
 
 
@@ -363,14 +332,13 @@ def bench_tantivy(args: argparse.Namespace, tmp: Path) -> None:
     mix = query_mix(args.requests)
     to_query = Queries(mix, load_settings(data_dir=data))
     position = {id(params): n for n, params in enumerate(mix)}
-    direct_port = free_port()
     direct_argv = [
         sys.executable,
         str(ROOT / "bench" / "direct_server.py"),
-        *("--data-dir", str(data), "--requests", str(args.requests), "--port", str(direct_port)),
+        *("--data-dir", str(data), "--requests", str(args.requests), "--port"),
     ]
     try:
-        with api_server({"CHM_DATA_DIR": str(data)}) as api, served(direct_argv, {}, direct_port) as direct:
+        with api_server({"CHM_DATA_DIR": str(data)}) as api, served(direct_argv, {}) as direct:
 
             def api_call(params: dict[str, object]) -> None:
                 api.request("GET", api_path(params))

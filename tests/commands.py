@@ -6,14 +6,32 @@ Shared by every suite that drives the CLI (its own tests, the catalogue's, inges
 from __future__ import annotations
 
 import os
-import socket
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import ROOT
 
 CLI = [sys.executable, "-c", "from search_api.cli import main; main()"]
+
+
+def wait_for_checkpoint(database: Path, process: subprocess.Popen[Any], records: int, timeout: float) -> None:
+    """Until the ingest ``process`` has committed ``records`` records (its run's checkpoint in the
+    SQLite catalogue ``database``), has ended, or ``timeout`` seconds have passed: the moment to kill
+    it mid-run."""
+    deadline = time.monotonic() + timeout
+    checkpoint = 0
+    while checkpoint < records and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+        try:
+            with sqlite3.connect(database, timeout=1) as connection:
+                row = connection.execute("SELECT checkpoint FROM ingest_runs").fetchone()
+                checkpoint = row[0] if row else 0
+        except sqlite3.Error:
+            continue
 
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -27,9 +45,3 @@ def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
         timeout=120,
         cwd=ROOT,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

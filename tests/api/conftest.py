@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -74,3 +75,11 @@ def loaded_settings(
 def client(loaded_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(loaded_settings)) as test_client:
         yield test_client
+
+
+def search(client: TestClient, **params: Any) -> dict[str, Any]:
+    """``GET /api/v1/search`` with ``params``: its body, once it has answered 200."""
+    response = client.get("/api/v1/search", params=params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

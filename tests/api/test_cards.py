@@ -6,27 +6,19 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from record_catalogue.models import FieldText
-from record_catalogue.record import Record
 from record_catalogue.settings import load_settings
-from record_catalogue.store import Catalogue, TextVersion
+from record_catalogue.store import Catalogue
 from search_api.app import create_app
 from search_index.documents import build_document
 from search_index.factory import get_backend
 from search_index.snippets import ELLIPSIS, plain
+from tests.api.conftest import search
+from tests.catalogue_rows import add_texts, machine, permit, reviewed, store
 from tests.conftest import SAMPLES
-
-
-def search(client: TestClient, **params: Any) -> dict[str, Any]:
-    response = client.get("/api/v1/search", params=params)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def only_marks(fragment: str) -> bool:
@@ -90,38 +82,14 @@ def translated_client(
         rate_limit_anonymous=100_000,
     )
     catalogue = Catalogue(settings.catalogue_dsn)
-    record = Record.model_validate(
-        {
-            "id": TRANSLATED,
-            "realm": "ABS",
-            "schema_name": "absPermit",
-            "government": "pe",
-            "title": {"en": "Permit for Brazil nut research"},
-            "summary": {"en": "Access to Bertholletia excelsa seeds in Madre de Dios."},
-            "source": "test.json",
-        }
+    store(catalogue, permit(id=TRANSLATED, summary={"en": "Access to Bertholletia excelsa seeds in Madre de Dios."}))
+    add_texts(
+        catalogue,
+        machine(TRANSLATED, "title", "fr", "Permis pour la recherche sur la noix du Brésil"),
+        machine(TRANSLATED, "summary", "fr", "Accès aux graines de Bertholletia excelsa."),
+        reviewed(TRANSLATED, "title", "es", "Permiso para investigar la castaña", actor="curator-ana"),
+        reviewed(TRANSLATED, "summary", "es", "Acceso a semillas de Bertholletia excelsa.", actor="curator-ana"),
     )
-    texts = [TextVersion(f, lang, text, lang, 0.99) for f, by in record.texts().items() for lang, text in by.items()]
-    catalogue.upsert(record, texts, "en")
-    with catalogue.sessions.begin() as session:
-        for field, lang, text, provenance in (
-            ("title", "fr", "Permis pour la recherche sur la noix du Brésil", "machine"),
-            ("summary", "fr", "Accès aux graines de Bertholletia excelsa.", "machine"),
-            ("title", "es", "Permiso para investigar la castaña", "reviewed"),
-            ("summary", "es", "Acceso a semillas de Bertholletia excelsa.", "reviewed"),
-        ):
-            session.add(
-                FieldText(
-                    record_id=TRANSLATED,
-                    field=field,
-                    language=lang,
-                    text=text,
-                    provenance=provenance,
-                    status="current",
-                    engine="argos" if provenance == "machine" else None,
-                    actor="curator-ana" if provenance == "reviewed" else None,
-                )
-            )
     backend = get_backend(settings)
     backend.ensure_index()
     result = backend.bulk(build_document(row) for row in catalogue.iter_records(ids=[TRANSLATED]))

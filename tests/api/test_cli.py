@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.commands import CLI, free_port, run
+from devtools.served import SERVE, serving
+from tests.commands import CLI, run, wait_for_checkpoint
 from tests.conftest import ROOT, SAMPLES
 
 
@@ -53,35 +53,16 @@ def test_elasticsearch_unreachable_is_one_line(tmp_path: Path) -> None:
 
 def test_serve_answers_health_and_search(tmp_path: Path) -> None:
     assert run(tmp_path, "ingest", str(SAMPLES / "shared")).returncode == 0
-    port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
     environment["CHM_DATA_DIR"] = str(tmp_path / "data")
-    server = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}/api/v1"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
-                    health = json.load(response)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+    with serving(SERVE, environment, timeout=30) as server:
+        base = f"{server.url}/api/v1"
+        with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+            health = json.load(response)
         assert health["status"] == "ok"
         with urllib.request.urlopen(f"{base}/search?q=technology+transfer&lang=en", timeout=5) as response:
             body = json.load(response)
         assert "UNEP-CBD-COP-12-11" in [r["id"] for r in body["results"]]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_keys_create_list_revoke(tmp_path: Path) -> None:
@@ -114,16 +95,7 @@ def test_kill_9_mid_ingest_resumes_without_duplicates(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     database = tmp_path / "data" / "catalogue.sqlite3"
-    deadline = time.monotonic() + 120
-    checkpoint = 0
-    while checkpoint < 500 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.1)
-        try:
-            with sqlite3.connect(database, timeout=1) as connection:
-                row = connection.execute("SELECT checkpoint FROM ingest_runs").fetchone()
-                checkpoint = row[0] if row else 0
-        except sqlite3.Error:
-            continue
+    wait_for_checkpoint(database, process, records=500, timeout=120)
     assert process.poll() is None, "ingest finished before it could be killed; make the corpus bigger"
     process.send_signal(signal.SIGKILL)
     process.wait()

@@ -7,8 +7,8 @@ Two real `chm-search serve` processes on one catalogue, SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -17,30 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from devtools.served import SERVE, serving
 from record_catalogue.keys import KeyStore
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
-from tests.commands import CLI, free_port
 
 ALLOWED_FAILURES = 3
-
-
-def _serve(environment: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2):
-                return process, base
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise
-            time.sleep(0.2)
 
 
 @pytest.fixture
@@ -55,13 +37,9 @@ def two_servers(tmp_path: Path, catalogue_url: str | None) -> Iterator[tuple[lis
         {"CHM_DATA_DIR": str(tmp_path / "data"), "CHM_RATE_LIMIT_FAILED_KEYS": str(ALLOWED_FAILURES)},
         **({"CHM_CATALOGUE_URL": catalogue_url} if catalogue_url else {}),
     )
-    servers = [_serve(environment) for _ in range(2)]
-    try:
-        yield [base for _, base in servers], key
-    finally:
-        for process, _ in servers:
-            process.terminate()
-            process.wait(timeout=10)
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(serving(SERVE, environment)) for _ in range(2)]
+        yield [server.url for server in servers], key
 
 
 def _status(url: str, key: str) -> int:

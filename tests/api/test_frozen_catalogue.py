@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,10 +21,11 @@ from typing import Any
 
 import pytest
 
+from devtools.served import SERVE, serving
+from devtools.served import Server as Served
 from record_catalogue.keys import KeyStore
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
-from tests.commands import CLI, free_port
 
 
 def _record(n: int) -> dict[str, Any]:
@@ -54,28 +54,15 @@ def frozen(*paths: Path) -> Iterator[None]:
 
 
 class Server:
-    def __init__(self, data: Path, key: str) -> None:
-        self.data, self.key = data, key
-        self.port = free_port()
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-        environment["CHM_DATA_DIR"] = str(data)
-        self.process = subprocess.Popen(
-            [*CLI, "serve", "--port", str(self.port)],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while self.call("GET", "/api/v1/health")[0] == 0:
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                self.process.kill()
-                raise RuntimeError("the server did not start")
-            time.sleep(0.2)
+    """``chm-search serve`` on a data directory, called with an ingest key."""
+
+    def __init__(self, data: Path, key: str, running: Served) -> None:
+        self.data, self.key, self.url, self.process = data, key, running.url, running.process
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """``(status, JSON body)``; status 0 when nothing answered (the process is gone)."""
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}",
+            f"{self.url}{path}",
             method=method,
             data=None if body is None else json.dumps(body).encode(),
             headers={"X-API-Key": self.key, "Content-Type": "application/json"},
@@ -88,9 +75,13 @@ class Server:
         except OSError:
             return 0, None
 
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
+
+@contextlib.contextmanager
+def started(data: Path, key: str) -> Iterator[Server]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment["CHM_DATA_DIR"] = str(data)
+    with serving(SERVE, environment, any_answer=True) as running:
+        yield Server(data, key, running)
 
 
 @pytest.fixture
@@ -99,11 +90,8 @@ def server(tmp_path: Path) -> Iterator[Server]:
     catalogue = Catalogue(load_settings(data_dir=data).catalogue_dsn)
     key = KeyStore(catalogue).create("frozen test", "ingest")
     catalogue.close()
-    served = Server(data, key)
-    try:
-        yield served
-    finally:
-        served.stop()
+    with started(data, key) as server:
+        yield server
 
 
 def test_an_immutable_database_file_keeps_reads_and_refuses_writes_naming_it(server: Server) -> None:
@@ -139,10 +127,7 @@ def test_catalogue_files_frozen_under_the_server_are_a_503_not_a_sigbus(server: 
         assert server.call("POST", "/api/v1/records", _record(2))[0] == 503
         assert server.process.poll() is None  # alive (before: killed by SIGBUS)
         # A process started on the frozen catalogue reads it.
-        fresh = Server(server.data, server.key)
-        try:
+        with started(server.data, server.key) as fresh:
             status, body = fresh.call("GET", "/api/v1/records/FROZEN-1")
             assert status == 200 and body["id"] == "FROZEN-1"
             assert fresh.call("POST", "/api/v1/records", _record(3))[0] == 503
-        finally:
-            fresh.stop()

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,10 +21,11 @@ from typing import Any
 import pytest
 from libretranslatepy import LibreTranslateAPI  # type: ignore[import-untyped]
 
+from devtools.served import SERVE, serving
 from record_catalogue.keys import KeyStore
 from record_catalogue.settings import get_settings
 from tests.curation import conftest as curation
-from tests.curation.conftest import Doc, World
+from tests.curation.conftest import CAT, CORRECTED, DIVERSITY, FOREST, MACHINE, RIVER, Doc, World
 from tests.engines import engine_environment
 from tests.translate.conftest import Models
 
@@ -36,20 +35,7 @@ models = curation.models
 engine = curation.engine
 world = curation.world
 
-FOREST = "The forest is protected."
-MACHINE = "La forêt est protégée."
-CORRECTED = "La forêt est strictement protégée."
-RIVER = "The river is green."
-CAT = "The cat eats the fish."
-DIVERSITY = "The biological diversity is protected."
 TRANSLATE = "/libretranslate/translate"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -80,37 +66,8 @@ def server(reviewed: World, models: Models) -> Iterator[str]:
         CHM_CATALOGUE_URL=reviewed.settings.catalogue_dsn,
         **engine_environment(reviewed.settings),
     )
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from search_api.cli import main; main()", "serve", "--port", str(port)],
-        env=environment,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/libretranslate/languages", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited: {process.stdout.read() if process.stdout else ''}")
-            assert time.monotonic() < deadline, "the server did not start within 60 s"
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serving(SERVE, environment, "/libretranslate/languages") as served:
+        yield served.url
 
 
 def post_json(url: str, body: dict[str, Any]) -> tuple[int, Any]:

@@ -9,16 +9,18 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from record_catalogue.models import FieldText
 from record_catalogue.record import Record
 from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue, TextVersion
 from search_api.app import create_app
 from search_api.record_page import STRINGS
+from tests.catalogue_rows import add_texts, machine, permit, reviewed, store
 
 ID = "PERMIT-PE-1"
 ORIGINAL_TITLE = "Permit for Brazil nut research </script><script>alert(1)</script>"
 ORIGINAL_SUMMARY = "Access to Bertholletia excelsa seeds in Madre de Dios."
+MODEL = "translate-en_fr-1_0"
+NO_MODEL = "no translation model for en→ar; install one with: chm-search models install en ar"
 
 
 @pytest.fixture
@@ -26,43 +28,15 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """A record written in English, machine-translated into French (a pending Arabic row beside it,
     as the worker leaves when it has no model) and with a curator-reviewed Spanish summary."""
     catalogue = Catalogue(settings.catalogue_dsn)
-    record = Record.model_validate(
-        {
-            "id": ID,
-            "realm": "ABS",
-            "schema_name": "absPermit",
-            "government": "pe",
-            "title": {"en": ORIGINAL_TITLE},
-            "summary": {"en": ORIGINAL_SUMMARY},
-            "url": "https://absch.cbd.int/database/ABSPERMIT/PERMIT-PE-1",
-            "source": "test.json",
-        }
+    url = "https://absch.cbd.int/database/ABSPERMIT/PERMIT-PE-1"
+    store(catalogue, permit(id=ID, title={"en": ORIGINAL_TITLE}, summary={"en": ORIGINAL_SUMMARY}, url=url))
+    add_texts(
+        catalogue,
+        machine(ID, "title", "fr", "Permis pour la recherche sur la noix du Brésil", model=MODEL),
+        machine(ID, "summary", "fr", "Accès aux graines de Bertholletia excelsa.", model=MODEL),
+        reviewed(ID, "summary", "es", "Acceso a semillas de Bertholletia excelsa.", actor="curator-ana"),
+        machine(ID, "title", "ar", "", model=MODEL, status="pending", status_reason=NO_MODEL),
     )
-    texts = [TextVersion(f, lang, text, lang, 0.99) for f, by in record.texts().items() for lang, text in by.items()]
-    catalogue.upsert(record, texts, "en")
-    with catalogue.sessions.begin() as session:
-        for field, lang, text, provenance, status in (
-            ("title", "fr", "Permis pour la recherche sur la noix du Brésil", "machine", "current"),
-            ("summary", "fr", "Accès aux graines de Bertholletia excelsa.", "machine", "current"),
-            ("summary", "es", "Acceso a semillas de Bertholletia excelsa.", "reviewed", "current"),
-            ("title", "ar", "", "machine", "pending"),
-        ):
-            session.add(
-                FieldText(
-                    record_id=ID,
-                    field=field,
-                    language=lang,
-                    text=text,
-                    provenance=provenance,
-                    status=status,
-                    status_reason="no translation model for en→ar; install one with: chm-search models install en ar"
-                    if status == "pending"
-                    else None,
-                    engine="argos" if provenance == "machine" else None,
-                    model="translate-en_fr-1_0" if provenance == "machine" else None,
-                    actor="curator-ana" if provenance == "reviewed" else None,
-                )
-            )
     catalogue.close()
     with TestClient(create_app(settings)) as test_client:
         yield test_client

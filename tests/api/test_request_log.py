@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +14,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from devtools.served import SERVE, serving
 from record_catalogue.keys import KeyStore
 from record_catalogue.logs import configure_logging
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
-from tests.commands import CLI, free_port, run
-from tests.conftest import ROOT, SAMPLES
+from tests.commands import run
+from tests.conftest import SAMPLES
 from tests.logging_state import logging_restored
 
 TITLE = "Quokkaberry restoration in the Zyxwiv wetlands"
@@ -117,25 +116,14 @@ def test_a_served_api_logs_json_lines_through_uvicorn(tmp_path: Path) -> None:
     access log (which wrote whole query strings) off."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
     environment.update(CHM_DATA_DIR=str(tmp_path / "data"), CHM_LOG_FORMAT="json")
-    port = free_port()
     log_file = tmp_path / "serve.log"
-    with log_file.open("w") as sink:
-        process = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=environment, stderr=sink, cwd=ROOT)
-        try:
-            url = f"http://127.0.0.1:{port}/api/v1/search?q=quokkaberry&lang=fr"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(url, timeout=2) as response:
-                        request_id = response.headers["X-Request-ID"]
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise
-                    time.sleep(0.2)
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+    search = "/api/v1/search?q=quokkaberry&lang=fr"
+    with (
+        log_file.open("w") as sink,
+        serving(SERVE, environment, any_answer=True, output=sink) as server,
+        urllib.request.urlopen(f"{server.url}{search}", timeout=10) as response,
+    ):
+        request_id = response.headers["X-Request-ID"]
     lines = logged(log_file.read_text(encoding="utf-8"))
     assert any(line["logger"].startswith("uvicorn") for line in lines)
     # Every line of the request carries its id (the catalogue opened on first use logs under it too).

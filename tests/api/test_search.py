@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.api.conftest import search
+
 RESULT_FIELDS = {
     "id",
     "realm",
@@ -31,13 +33,6 @@ RESULT_FIELDS = {
 }
 
 COP_RECORD = "CC914A09-3A83-4801-A9B5-242138F95406"  # samples/records/meetingDocument-cop12-11-chm.json
-
-
-def search(client: TestClient, **params: Any) -> dict[str, Any]:
-    response = client.get("/api/v1/search", params=params)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def test_finds_the_sample_document_by_a_word_of_its_text(client: TestClient) -> None:

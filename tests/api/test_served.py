@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.served import SERVE, serving
 from search_index.tantivy_backend import TantivyBackend
-from tests.commands import CLI, free_port, run
+from tests.commands import run
 from tests.conftest import SAMPLES
 
 
@@ -26,28 +25,10 @@ from tests.conftest import SAMPLES
 def server(tmp_path: Path) -> Iterator[str]:
     """`chm-search serve` on the shared samples, anonymous limit 2 a minute; its base URL."""
     assert run(tmp_path, "ingest", str(SAMPLES / "shared")).returncode == 0
-    port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
     environment.update({"CHM_DATA_DIR": str(tmp_path / "data"), "CHM_RATE_LIMIT_ANONYMOUS": "2"})
-    process = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2):
-                break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise
-            time.sleep(0.2)
-    try:
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving(SERVE, environment) as served:
+        yield served.url
 
 
 def _status(url: str, headers: dict[str, str]) -> int:

@@ -12,13 +12,9 @@ import functools
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from devtools.served import serving
 from tests.conftest import ROOT, SAMPLES
 
 if TYPE_CHECKING:
@@ -73,13 +70,6 @@ XSS_RECORD = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class Site:
     """The API server and the third-party site that embeds the widget."""
@@ -96,25 +86,18 @@ def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
     return environment
 
 
-def _wait_for(url: str, server: subprocess.Popen[str], timeout: float = 30, any_answer: bool = False) -> None:
-    """Until ``url`` answers 200 (``any_answer``: or any HTTP status, e.g. a degraded health)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except urllib.error.HTTPError:
-            if any_answer:
-                return
-        except OSError:
-            pass
-        if server.poll() is not None:
-            output = server.stdout.read() if server.stdout else ""
-            raise RuntimeError(f"the server exited: {output}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the server did not answer {url} within {timeout} s")
-        time.sleep(0.2)
+def chm(environment: dict[str, str], *args: str) -> str:
+    """``chm-search *args`` run in ``environment``; what it printed, once it has succeeded."""
+    done = subprocess.run([*CLI, *args], capture_output=True, text=True, env=environment, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, f"chm-search {' '.join(args)}: {done.stderr}{done.stdout}"
+    return done.stdout
+
+
+def record_source(folder: Path, record: dict[str, Any]) -> Path:
+    """``folder`` (made here) holding ``record`` as a CBD-style JSON file, for ``chm-search ingest``."""
+    folder.mkdir()
+    (folder / "record.json").write_text(json.dumps(record), encoding="utf-8")
+    return folder
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -126,18 +109,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("browser")
     data_dir = root / "data"
-    hostile = root / "hostile"
-    hostile.mkdir()
-    (hostile / "xss.json").write_text(json.dumps(XSS_RECORD), encoding="utf-8")
-    ingest = subprocess.run(
-        [*CLI, "ingest", str(SAMPLES / "shared"), str(SAMPLES / "records"), str(hostile)],
-        capture_output=True,
-        text=True,
-        env=_environment(data_dir),
-        cwd=ROOT,
-        timeout=180,
-    )
-    assert ingest.returncode == 0, ingest.stderr + ingest.stdout
+    hostile = record_source(root / "hostile", XSS_RECORD)
+    chm(_environment(data_dir), "ingest", str(SAMPLES / "shared"), str(SAMPLES / "records"), str(hostile))
 
     other_dir = root / "other-site"
     other_dir.mkdir()
@@ -163,27 +136,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 @contextlib.contextmanager
 def served(environment: dict[str, str], any_answer: bool = False) -> Iterator[str]:
     """``chm-search``'s app served by a real uvicorn subprocess on a free port with ``environment``;
-    yields its base URL once its health answers, and stops it (killed if it will not stop)."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(port)],
-        env=environment,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{base}/api/v1/health", server, any_answer=any_answer)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    yields its base URL once its health answers (``any_answer``: even degraded)."""
+    with serving([sys.executable, "-c", SERVER], environment, timeout=30, any_answer=any_answer) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")

@@ -3,19 +3,17 @@ badge, a country flag, the external-link mark and its accessible name (headless 
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 
-from record_catalogue.models import FieldText
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
-from tests.browser.conftest import AXE, CLI, ROOT, Site, Tab, _environment, served
+from tests.browser.conftest import AXE, Site, Tab, _environment, chm, record_source, served
 from tests.browser.helpers import api_search, settle
 from tests.browser.helpers import axe_violations as violations
+from tests.catalogue_rows import add_texts, machine
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
@@ -152,29 +150,16 @@ def translated_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Its own server: one English record with a machine translation into French, indexed."""
     root = tmp_path_factory.mktemp("cards-toggle")
     data_dir = root / "data"
-    source = root / "in"
-    source.mkdir()
-    (source / "record.json").write_text(json.dumps(TRANSLATED_RECORD), encoding="utf-8")
     environment = _environment(data_dir, CHM_RATE_LIMIT_ANONYMOUS="100000")
-    ingest = subprocess.run([*CLI, "ingest", str(source)], capture_output=True, text=True, env=environment, cwd=ROOT)
-    assert ingest.returncode == 0, ingest.stderr + ingest.stdout
+    chm(environment, "ingest", str(record_source(root / "in", TRANSLATED_RECORD)))
     catalogue = Catalogue(load_settings(data_dir=data_dir).catalogue_dsn)
-    with catalogue.sessions.begin() as session:
-        for field, text in (("title", FRENCH_TITLE), ("summary", FRENCH_SUMMARY)):
-            session.add(
-                FieldText(
-                    record_id="CARD-TOGGLE-1",
-                    field=field,
-                    language="fr",
-                    text=text,
-                    provenance="machine",
-                    status="current",
-                    engine="argos",
-                )
-            )
+    add_texts(
+        catalogue,
+        machine("CARD-TOGGLE-1", "title", "fr", FRENCH_TITLE),
+        machine("CARD-TOGGLE-1", "summary", "fr", FRENCH_SUMMARY),
+    )
     catalogue.close()
-    reindex = subprocess.run([*CLI, "reindex"], capture_output=True, text=True, env=environment, cwd=ROOT)
-    assert reindex.returncode == 0, reindex.stderr + reindex.stdout
+    chm(environment, "reindex")
     with served(environment) as base:
         yield base
 
@@ -210,15 +195,8 @@ def test_a_machine_translated_card_switches_to_its_original_in_place(tab: Tab, t
 def test_a_widget_with_a_partner_key_shows_only_what_the_key_allows(tab: Tab, site: Site) -> None:
     """The key's presets hold the widget's searches though the widget itself sets none."""
     scope = ["--preset", "realm=ABS", "--preset", "government=pe", "--origin", site.other_origin]
-    made = subprocess.run(
-        [*CLI, "keys", "create", "--role", "partner", "--name", "widget partner", *scope],
-        capture_output=True,
-        text=True,
-        env=_environment(site.other_dir.parent / "data"),
-        cwd=ROOT,
-    )
-    assert made.returncode == 0, made.stderr
-    key = made.stdout.strip()
+    made = chm(_environment(site.data_dir), "keys", "create", "--role", "partner", "--name", "widget partner", *scope)
+    key = made.strip()
     (site.other_dir / "keyed.html").write_text(
         f'<!doctype html><html lang="en"><head><title>Partner</title>'
         f'<script type="module" src="{site.base}/widget.js"></script></head>'

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,9 +24,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from devtools.argos_models import cached_package
-from tests.browser.conftest import CLI, DESKTOP, PHONE, Tab, open_tab, served
+from tests.browser.conftest import DESKTOP, PHONE, Tab, chm, open_tab, served
 from tests.browser.helpers import axe_violations, screenshot
-from tests.conftest import ROOT
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
@@ -140,12 +138,6 @@ def _environment(data_dir: Path, argos_home: Path, **extra: str) -> dict[str, st
     return environment
 
 
-def _cli(environment: dict[str, str], *args: str) -> str:
-    done = subprocess.run([*CLI, *args], capture_output=True, text=True, env=environment, cwd=ROOT, timeout=300)
-    assert done.returncode == 0, f"chm-search {' '.join(args)}: {done.stderr}{done.stdout}"
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def curation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Curation]:
     root = tmp_path_factory.mktemp("curate")
@@ -157,11 +149,11 @@ def curation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     cache = Path(pytest_cache.mkdir("chm-test-models")) if pytest_cache else root / "built"
     environment = _environment(data_dir, argos_home)
 
-    _cli(environment, "models", "install", "--file", str(cached_package("en", "fr", cache)))
-    _cli(environment, "ingest", str(records))
-    _cli(environment, "translate", "--lang", "fr")
+    chm(environment, "models", "install", "--file", str(cached_package("en", "fr", cache)))
+    chm(environment, "ingest", str(records))
+    chm(environment, "translate", "--lang", "fr")
     keys = {
-        name: _cli(environment, "keys", "create", "--role", role, "--name", name).strip().splitlines()[-1]
+        name: chm(environment, "keys", "create", "--role", role, "--name", name).strip().splitlines()[-1]
         for name, role in ((CURATOR, "curator"), (SECOND, "curator"), ("Ingest Robot", "ingest"))
     }
 
@@ -212,6 +204,13 @@ def open_item(page: Page, item_id: int) -> None:
     expect(page.locator(f'#queue .queue-item[data-id="{item_id}"]')).to_have_count(1)
     page.locator(f'#queue .queue-item[data-id="{item_id}"]').click()
     expect(page.locator("#editor")).to_have_attribute("data-id", str(item_id))
+
+
+def open_found(page: Page, curation: Curation, item_id: int, words: str) -> None:
+    """Sign in, filter the queue by ``words`` and open item ``item_id`` in the editor."""
+    sign_in(page, curation)
+    filter_text(page, words)
+    open_item(page, item_id)
 
 
 def queue_ids(page: Page) -> list[int]:
@@ -473,9 +472,7 @@ def test_edit_and_approve_with_the_keyboard_reaches_search_and_history(tab: Tab,
 def test_a_concurrent_edit_shows_the_conflict_and_the_reload_retries(tab: Tab, curation: Curation) -> None:
     page = tab.page
     item = curation.item(STRATEGY)
-    sign_in(page, curation)
-    filter_text(page, "national strategy")
-    open_item(page, item["id"])
+    open_found(page, curation, item["id"], "national strategy")
 
     page.keyboard.press("e")
     page.keyboard.press("Control+A")
@@ -516,9 +513,7 @@ def test_a_concurrent_edit_shows_the_conflict_and_the_reload_retries(tab: Tab, c
 def test_reject_with_the_keyboard(tab: Tab, curation: Curation) -> None:
     page = tab.page
     item = curation.item(CAT)
-    sign_in(page, curation)
-    filter_text(page, "cat eats")
-    open_item(page, item["id"])
+    open_found(page, curation, item["id"], "cat eats")
     page.keyboard.press("r")
     expect(page.locator(f'.queue-item[data-id="{item["id"]}"]')).to_have_attribute("data-status", "rejected")
     expect(page.locator("#announce")).to_contain_text("Rejected")
@@ -565,9 +560,7 @@ def test_markup_in_records_and_translations_is_shown_as_text(tab: Tab, curation:
     item = found["items"][0]
     # The record's title holds literal markup (the sentence itself is split around it).
     assert "<img" in item["records"][0]["title"], item
-    sign_in(page, curation)
-    filter_text(page, HOSTILE_WORD)
-    open_item(page, item["id"])
+    open_found(page, curation, item["id"], HOSTILE_WORD)
     expect(page.locator("#source-text")).to_have_text(item["source_text"])
     expect(page.locator("#target-text")).to_have_text(item["text"])
     expect(page.locator("#records-list a.record-link")).to_have_text(item["records"][0]["title"])

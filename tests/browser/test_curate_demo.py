@@ -5,14 +5,12 @@ empty queue must say so in one line, with the commands that fill it."""
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.conftest import CLI, DESKTOP, PHONE, Site, _environment, open_tab
+from tests.browser.conftest import DESKTOP, PHONE, Site, _environment, chm, open_tab
 from tests.browser.helpers import axe_violations, screenshot
-from tests.conftest import ROOT
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
@@ -22,16 +20,8 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def curator_key(site: Site) -> str:
-    made = subprocess.run(
-        [*CLI, "keys", "create", "--role", "curator", "--name", "Demo Curator"],
-        capture_output=True,
-        text=True,
-        env=_environment(site.data_dir),
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert made.returncode == 0, made.stderr
-    return made.stdout.strip().splitlines()[-1]
+    made = chm(_environment(site.data_dir), "keys", "create", "--role", "curator", "--name", "Demo Curator")
+    return made.strip().splitlines()[-1]
 
 
 @pytest.mark.parametrize(("lang", "viewport"), [("en", DESKTOP), ("fr", PHONE), ("ar", PHONE)])

@@ -3,8 +3,6 @@ page's language, a facet that narrows to it, and the record page's Keywords row.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from record_catalogue.harvest_state import HarvestState, ThesaurusTermLabels
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
-from tests.browser.conftest import CLI, ROOT, Tab, _environment, served
+from tests.browser.conftest import Tab, _environment, chm, record_source, served
 from tests.browser.helpers import settle
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
@@ -41,15 +39,11 @@ def keyword_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     record referring to it ingested with ``chm-search ingest``."""
     root = tmp_path_factory.mktemp("cards-keywords")
     data_dir = root / "data"
-    source = root / "in"
-    source.mkdir()
-    (source / "record.json").write_text(json.dumps(RECORD), encoding="utf-8")
     environment = _environment(data_dir, CHM_RATE_LIMIT_ANONYMOUS="100000")
     catalogue = Catalogue(load_settings(data_dir=data_dir).catalogue_dsn)
     HarvestState(catalogue).save_terms([ThesaurusTermLabels(MARINE, None, LABELS)])
     catalogue.close()
-    ingest = subprocess.run([*CLI, "ingest", str(source)], capture_output=True, text=True, env=environment, cwd=ROOT)
-    assert ingest.returncode == 0, ingest.stderr + ingest.stdout
+    chm(environment, "ingest", str(record_source(root / "in", RECORD)))
     with served(environment) as base:
         yield base
 

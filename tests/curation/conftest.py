@@ -36,6 +36,14 @@ from translate.translator import Translator
 from translate.worker import TranslateReport, TranslateWorker
 
 LANGUAGES = "en,fr,es"
+# Sentences the test model translates word by word (MACHINE is FOREST in French) and a curator's
+# correction of it: what the curation suites and the LibreTranslate suite translate and review.
+FOREST = "The forest is protected."
+MACHINE = "La forêt est protégée."
+CORRECTED = "La forêt est strictement protégée."
+RIVER = "The river is green."
+CAT = "The cat eats the fish."
+DIVERSITY = "The biological diversity is protected."
 # The session's Argos fixtures, shared with tests/translate (the package is built once, cached).
 models = translate_fixtures.models
 engine = translate_fixtures.engine

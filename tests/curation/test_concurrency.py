@@ -15,14 +15,11 @@ from typing import Any
 import pytest
 
 from record_catalogue.settings import load_settings
-from tests.curation.conftest import LANGUAGES, Doc, World, eventually
+from tests.curation.conftest import CORRECTED, FOREST, LANGUAGES, Doc, World, eventually
 from tests.engines import drop_server_index
 from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
 from translate.worker import TranslateReport, TranslateWorker
-
-FOREST = "The forest is protected."
-CORRECTED = "La forêt est strictement protégée."
 
 
 class PausingEngine(ArgosEngine):

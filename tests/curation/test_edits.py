@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from tests.curation.conftest import Doc, World
-
-FOREST = "The forest is protected."
-MACHINE = "La forêt est protégée."
-CAT = "The cat eats the fish."
+from tests.curation.conftest import CAT, FOREST, MACHINE, Doc, World
 
 
 def test_two_curators_editing_the_same_translation(world: World) -> None:

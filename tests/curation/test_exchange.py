@@ -13,7 +13,7 @@ import pytest
 
 from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.store import Catalogue
-from tests.curation.conftest import Doc, World, eventually
+from tests.curation.conftest import CAT, FOREST, Doc, World, eventually
 from tests.engines import engine_environment
 from tests.translate.conftest import Models
 from translate.argos_engine import ArgosEngine
@@ -24,9 +24,7 @@ from translate.tmx import XML_LANG, TmxError, Unit, apply_units, export_tmx, rea
 from translate.translator import TextRequest, Translator
 
 ROOT = Path(__file__).resolve().parents[2]
-FOREST = "The forest is protected."
 AMPERSAND = "Forests & rivers are protected."
-CAT = "The cat eats the fish."
 TRICKY = "La forêt est « protégée » & <surveillée>."
 
 

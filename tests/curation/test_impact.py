@@ -9,11 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.curation.conftest import Doc, World
+from tests.curation.conftest import CAT, FOREST, RIVER, Doc, World
 
-FOREST = "The forest is protected."
-RIVER = "The river is green."
-CAT = "The cat eats the fish."
 WATER = "The water is protected."
 
 

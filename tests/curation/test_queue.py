@@ -7,12 +7,8 @@ from typing import Any
 import pytest
 
 from record_catalogue.memory_models import TranslationMemoryEntry
-from tests.curation.conftest import Doc, World
+from tests.curation.conftest import CAT, DIVERSITY, FOREST, RIVER, Doc, World
 
-FOREST = "The forest is protected."
-RIVER = "The river is green."
-DIVERSITY = "The biological diversity is protected."
-CAT = "The cat eats the fish."
 BROKEN = "The cat will hallucinate today."
 
 

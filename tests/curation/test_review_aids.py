@@ -11,15 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from record_catalogue.models import AuditEntry
-from tests.curation.conftest import Doc, World
+from tests.curation.conftest import CAT, FOREST, RIVER, Doc, World
 from tests.translate.conftest import Models
 from translate.curation import InvalidEdit, QueueFilter
 from translate.queue_hints import why_empty
 from translate.review_notes import length_ratio, review_warnings
 
-FOREST = "The forest is protected."
-RIVER = "The river is green."
-CAT = "The cat eats the fish."
 # Three words outside the model's lexicon in a row: copied through, below the gate's five.
 KEPT = "The forest hosts quokkas wombats numbats."
 PERMIT = "The permit is adopted."

@@ -6,9 +6,8 @@ comes from it.
 
 from __future__ import annotations
 
-from tests.curation.conftest import Doc, World
+from tests.curation.conftest import FOREST, Doc, World
 
-FOREST = "The forest is protected."
 FISH = "The cat eats the fish."
 BIRD = "The cat eats the bird."
 FISH_FR = "Le chat mange le poisson."

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands import CLI, run
+from tests.commands import CLI, run, wait_for_checkpoint
 from tests.conftest import ROOT, SAMPLES
 
 
@@ -153,16 +153,7 @@ def test_a_worker_killed_mid_run_costs_nothing(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     database = tmp_path / "data" / "catalogue.sqlite3"
-    deadline = time.monotonic() + 180
-    checkpoint = 0
-    while checkpoint < 500 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.2)
-        try:
-            with sqlite3.connect(database, timeout=1) as connection:
-                row = connection.execute("SELECT checkpoint FROM ingest_runs").fetchone()
-                checkpoint = row[0] if row else 0
-        except sqlite3.Error:
-            continue
+    wait_for_checkpoint(database, process, records=500, timeout=180)
     children = _children()
     workers = [pid for helper in children.get(process.pid, []) for pid in children.get(helper, [])]
     assert process.poll() is None and workers, "the run ended before a worker could be killed"

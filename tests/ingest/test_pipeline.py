@@ -19,8 +19,16 @@ from search_index.tantivy_backend import TantivyBackend
 from tests.conftest import SAMPLES
 
 
-def pipeline(settings: Settings, catalogue: Catalogue) -> Pipeline:
-    return Pipeline(catalogue, TantivyBackend(settings.index_dir), LanguageDetector(), settings.languages)
+def pipeline(
+    settings: Settings, catalogue: Catalogue, index_dir: Path | None = None, tagged: bool = False, **options: Any
+) -> Pipeline:
+    """The pipeline on ``catalogue`` and an embedded index (the settings' own unless ``index_dir``);
+    ``tagged``: with the entity tagger, as the ingest command runs it."""
+    from ingest.tagging import RecordTagger
+
+    tagger = RecordTagger(settings.languages) if tagged else None
+    backend = TantivyBackend(index_dir or settings.index_dir)
+    return Pipeline(catalogue, backend, LanguageDetector(), settings.languages, tagger=tagger, **options)
 
 
 def test_samples_are_stored_indexed_and_found(settings: Settings, catalogue: Catalogue) -> None:
@@ -215,15 +223,7 @@ def test_a_50_mb_field_is_refused_and_the_rest_goes_on(
 
 
 def test_entities_are_stored_with_spans_and_indexed(settings: Settings, catalogue: Catalogue) -> None:
-    from ingest.tagging import RecordTagger
-
-    pipe = Pipeline(
-        catalogue,
-        TantivyBackend(settings.index_dir),
-        LanguageDetector(),
-        settings.languages,
-        tagger=RecordTagger(settings.languages),
-    )
+    pipe = pipeline(settings, catalogue, tagged=True)
     pipe.run(read_path(SAMPLES / "records" / "absPermit-pe-castana.json"))
     [row] = list(catalogue.iter_records())
     keys = {f"{e.type}:{e.entity_id}" for e in row.entities}
@@ -243,17 +243,9 @@ def test_entities_are_stored_with_spans_and_indexed(settings: Settings, catalogu
 
 def test_worker_processes_give_the_same_result(settings: Settings, catalogue: Catalogue, tmp_path: Path) -> None:
     from devtools.corpus import write_jsonl
-    from ingest.tagging import RecordTagger
 
     dump = write_jsonl(tmp_path / "dump.jsonl", 120)
-    parallel = Pipeline(
-        catalogue,
-        TantivyBackend(settings.index_dir),
-        LanguageDetector(),
-        settings.languages,
-        tagger=RecordTagger(settings.languages),
-        batch_size=25,
-    )
+    parallel = pipeline(settings, catalogue, tagged=True, batch_size=25)
     report = parallel.run(read_path(dump, defer=True), workers=2)  # lines parsed in the workers
     assert (report.created, report.errors, report.indexed) == (120, 0, 120)
     rows = {row.id: row for row in catalogue.iter_records()}
@@ -261,14 +253,7 @@ def test_worker_processes_give_the_same_result(settings: Settings, catalogue: Ca
     assert (again.unchanged, again.created, again.updated, again.indexed) == (120, 0, 0, 0)
 
     other = Catalogue(f"sqlite:///{tmp_path / 'serial.sqlite3'}")
-    serial = Pipeline(
-        other,
-        TantivyBackend(tmp_path / "serial-index"),
-        LanguageDetector(),
-        settings.languages,
-        tagger=RecordTagger(settings.languages),
-        batch_size=25,
-    )
+    serial = pipeline(settings, other, index_dir=tmp_path / "serial-index", tagged=True, batch_size=25)
     serial.run(read_path(dump))
     backend = parallel.backend
     for row in catalogue.iter_records():  # workers built the documents: what a rebuild would index
@@ -322,7 +307,7 @@ def test_index_commits_every_n_records_and_flags_only_committed_ones(
     # second prepared, not stored yet; the last five were still being read
     assert len(catalogue.ids_needing_index()) == 10
     backend.close()
-    fresh = Pipeline(catalogue, TantivyBackend(settings.index_dir), LanguageDetector(), settings.languages)
+    fresh = pipeline(settings, catalogue)
     assert fresh.index_pending() == 10
     assert catalogue.ids_needing_index() == []
     hits = fresh.backend.search(SearchQuery(text="crash test", lang="en", size=50)).hits

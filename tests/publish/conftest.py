@@ -4,7 +4,6 @@ real server on loopback over the samples (``served``)."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,15 +16,16 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from analyzers.detect import LanguageDetector
+from devtools.served import free_port
 from ingest.pipeline import Pipeline
 from ingest.sources.files import read_path
 from record_catalogue.keys import KeyStore
-from record_catalogue.models import FieldText
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
 from search_index.base import SearchBackend
 from search_index.factory import get_backend
+from tests.catalogue_rows import add_texts, machine, reviewed
 from tests.conftest import SAMPLES
 
 COP_RECORD = "CC914A09-3A83-4801-A9B5-242138F95406"  # samples/records/meetingDocument-cop12-11-chm.json
@@ -74,12 +74,6 @@ class Served:
     backend: SearchBackend
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path, stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     """Samples ingested, one machine and one reviewed translation added, OAI pages of five records."""
@@ -91,29 +85,12 @@ def served(tmp_path: Path, stack: dict[str, Any], monkeypatch: pytest.MonkeyPatc
     Pipeline(catalogue, backend, LanguageDetector(), settings.languages).run(
         item for path in (SAMPLES / "shared", SAMPLES / "records") for item in read_path(path)
     )
-    with catalogue.sessions.begin() as session:
-        session.add_all(
-            [
-                FieldText(
-                    record_id=COP_RECORD,
-                    field="summary",
-                    language="es",
-                    text="Nota del Secretario Ejecutivo.",
-                    provenance="machine",
-                    engine="argos",
-                    model="translate-en_es 1.0",
-                ),
-                FieldText(
-                    record_id=COP_RECORD,
-                    field="summary",
-                    language="ru",
-                    text="Записка Исполнительного секретаря.",
-                    provenance="reviewed",
-                    actor="Ana (curator)",
-                ),
-            ]
-        )
-    port = _free_port()
+    add_texts(
+        catalogue,
+        machine(COP_RECORD, "summary", "es", "Nota del Secretario Ejecutivo.", model="translate-en_es 1.0"),
+        reviewed(COP_RECORD, "summary", "ru", "Записка Исполнительного секретаря.", actor="Ana (curator)"),
+    )
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -9,11 +9,11 @@ from analyzers.detect import LanguageDetector
 from ingest.pipeline import Pipeline
 from ingest.sources.files import read_path
 from ingest.withdraw import withdraw
-from record_catalogue.models import FieldText
 from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
 from search_index.base import SearchQuery
 from search_index.tantivy_backend import TantivyBackend
+from tests.catalogue_rows import add_texts, reviewed
 from tests.commands import run
 from tests.conftest import SAMPLES
 from tests.publish.conftest import Api
@@ -82,17 +82,7 @@ def test_tombstones_keep_reviewed_translations_and_leave_every_index_path(
     settings: Settings, catalogue: Catalogue
 ) -> None:
     pipe = _loaded(settings, catalogue)
-    with catalogue.sessions.begin() as session:
-        session.add(
-            FieldText(
-                record_id=PERMIT_ID,
-                field="title",
-                language="fr",
-                text="Permis de récolte de noix du Brésil",
-                provenance="reviewed",
-                actor="Ana",
-            )
-        )
+    add_texts(catalogue, reviewed(PERMIT_ID, "title", "fr", "Permis de récolte de noix du Brésil", actor="Ana"))
     before = catalogue.count()
     done = withdraw(catalogue, pipe.backend, [PERMIT_ID, "NOPE"], "harvester", reason="withdrawn at the source")
     assert done.outcomes == {PERMIT_ID: "deleted", "NOPE": "not_found"} and done.index_updated

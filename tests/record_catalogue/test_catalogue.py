@@ -8,29 +8,8 @@ import pytest
 from sqlalchemy import inspect
 
 from record_catalogue.db import CatalogueUnavailable
-from record_catalogue.models import FieldText
-from record_catalogue.record import Record
-from record_catalogue.store import Catalogue, TextVersion, Upsert
-
-
-def record(**overrides: object) -> Record:
-    values: dict[str, object] = {
-        "id": "REC-1",
-        "realm": "ABS",
-        "schema_name": "absPermit",
-        "government": "pe",
-        "title": {"en": "Permit for Brazil nut research"},
-        "summary": {"en": "Access to Bertholletia excelsa seeds."},
-        "source": "test.json",
-    }
-    values.update(overrides)
-    return Record.model_validate(values)
-
-
-def texts(rec: Record) -> list[TextVersion]:
-    return [
-        TextVersion(field, lang, text, lang, 0.99) for field, by in rec.texts().items() for lang, text in by.items()
-    ]
+from record_catalogue.store import Catalogue, Upsert
+from tests.catalogue_rows import add_texts, machine, originals, permit, reviewed
 
 
 def test_migrations_create_every_table(catalogue: Catalogue) -> None:
@@ -39,11 +18,11 @@ def test_migrations_create_every_table(catalogue: Catalogue) -> None:
 
 
 def test_upsert_created_unchanged_updated(catalogue: Catalogue) -> None:
-    rec = record()
-    assert catalogue.upsert(rec, texts(rec), "en") == "created"
-    assert catalogue.upsert(rec, texts(rec), "en") == "unchanged"
-    changed = record(summary={"en": "Access to Brazil nut seeds and leaves."})
-    assert catalogue.upsert(changed, texts(changed), "en") == "updated"
+    rec = permit()
+    assert catalogue.upsert(rec, originals(rec), "en") == "created"
+    assert catalogue.upsert(rec, originals(rec), "en") == "unchanged"
+    changed = permit(summary={"en": "Access to Brazil nut seeds and leaves."})
+    assert catalogue.upsert(changed, originals(changed), "en") == "updated"
     row = catalogue.get("REC-1")
     assert row is not None
     summary = next(t for t in row.texts if t.field == "summary")
@@ -54,39 +33,20 @@ def test_upsert_created_unchanged_updated(catalogue: Catalogue) -> None:
 
 
 def test_changed_source_marks_translations_stale_and_keeps_them(catalogue: Catalogue) -> None:
-    rec = record()
-    catalogue.upsert(rec, texts(rec), "en")
-    with catalogue.sessions.begin() as session:
-        session.add(
-            FieldText(
-                record_id="REC-1",
-                field="summary",
-                language="fr",
-                text="Accès aux graines.",
-                provenance="reviewed",
-                status="current",
-                actor="curator-ana",
-            )
-        )
-        session.add(
-            FieldText(
-                record_id="REC-1",
-                field="title",
-                language="fr",
-                text="Permis de recherche",
-                provenance="machine",
-                status="current",
-                engine="argos",
-                model="en-fr 1.9",
-            )
-        )
-    changed = record(summary={"en": "Access to seeds and leaves."})
-    catalogue.upsert(changed, texts(changed), "en")
+    rec = permit()
+    catalogue.upsert(rec, originals(rec), "en")
+    add_texts(
+        catalogue,
+        reviewed("REC-1", "summary", "fr", "Accès aux graines.", actor="curator-ana"),
+        machine("REC-1", "title", "fr", "Permis de recherche", model="en-fr 1.9"),
+    )
+    changed = permit(summary={"en": "Access to seeds and leaves."})
+    catalogue.upsert(changed, originals(changed), "en")
     row = catalogue.get("REC-1")
     assert row is not None
     by_field = {(t.field, t.language, t.provenance): t for t in row.texts}
-    reviewed = by_field[("summary", "fr", "reviewed")]
-    assert reviewed.status == "stale" and reviewed.text == "Accès aux graines." and reviewed.actor == "curator-ana"
+    curated = by_field[("summary", "fr", "reviewed")]
+    assert curated.status == "stale" and curated.text == "Accès aux graines." and curated.actor == "curator-ana"
     # the title did not change, so its translation stays current
     assert by_field[("title", "fr", "machine")].status == "current"
 
@@ -104,8 +64,8 @@ def test_errors_are_kept_with_reason(catalogue: Catalogue) -> None:
 
 def test_iter_records_pages_through_everything(catalogue: Catalogue) -> None:
     for n in range(7):
-        rec = record(id=f"REC-{n}")
-        catalogue.upsert(rec, texts(rec), "en")
+        rec = permit(id=f"REC-{n}")
+        catalogue.upsert(rec, originals(rec), "en")
     assert [row.id for row in catalogue.iter_records(batch_size=3)] == [f"REC-{n}" for n in range(7)]
     assert [row.id for row in catalogue.iter_records(batch_size=2, ids=["REC-5", "REC-1", "REC-3"])] == [
         "REC-1",
@@ -123,10 +83,14 @@ def test_unreachable_catalogue_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_batch_with_the_same_record_twice(catalogue: Catalogue) -> None:
-    first = record()
-    second = record(summary={"en": "A second, corrected summary."})
+    first = permit()
+    second = permit(summary={"en": "A second, corrected summary."})
     results = catalogue.upsert_many(
-        [Upsert(first, texts(first), "en"), Upsert(second, texts(second), "en"), Upsert(second, texts(second), "en")]
+        [
+            Upsert(first, originals(first), "en"),
+            Upsert(second, originals(second), "en"),
+            Upsert(second, originals(second), "en"),
+        ]
     )
     assert [outcome for _, outcome, _ in results] == ["created", "updated", "unchanged"]
     row = catalogue.get("REC-1")
@@ -137,16 +101,16 @@ def test_new_records_prepared_elsewhere_are_inserted_unless_taken(catalogue: Cat
     """``store_batch`` inserts rows made by ``RowMaker``; an id stored meanwhile is handed back."""
     from record_catalogue.models import utcnow
 
-    first = record()
-    catalogue.upsert_many([Upsert(first, texts(first), "en")])
-    other = record(id="REC-2", title={"en": "Permit for pollinator surveys"})
+    first = permit()
+    catalogue.upsert_many([Upsert(first, originals(first), "en")])
+    other = permit(id="REC-2", title={"en": "Permit for pollinator surveys"})
     now = utcnow()
-    rows = [catalogue.rows.new_record(Upsert(r, texts(r), "en"), "tester", now) for r in (first, other, other)]
+    rows = [catalogue.rows.new_record(Upsert(r, originals(r), "en"), "tester", now) for r in (first, other, other)]
     done = catalogue.store_batch(rows, [])
     assert done.taken == [0, 2]  # REC-1 was stored before; REC-2 twice: the second one
     stored = catalogue.get("REC-2")
     assert stored is not None and stored.needs_index and stored.content_hash == other.content_hash()
-    assert {(t.field, t.text) for t in stored.texts} == {(t.field, t.text) for t in texts(other)}
+    assert {(t.field, t.text) for t in stored.texts} == {(t.field, t.text) for t in originals(other)}
     assert [(a.actor, a.action) for a in catalogue.audit_trail("REC-2")] == [("tester", "record.created")]
     assert len(catalogue.audit_trail("REC-1")) == 1 and catalogue.count() == 2
 
@@ -209,8 +173,8 @@ def test_bulk_inserts_on_postgresql_use_copy(catalogue: Catalogue, monkeypatch: 
         real_copy(connection, target, columns, rows)
 
     monkeypatch.setattr(bulk_insert, "_copy", spy)
-    recs = [record(id=f"REC-{n}") for n in range(3)]
-    results = catalogue.upsert_many([Upsert(r, texts(r), "en") for r in recs])
+    recs = [permit(id=f"REC-{n}") for n in range(3)]
+    results = catalogue.upsert_many([Upsert(r, originals(r), "en") for r in recs])
     assert [outcome for _, outcome, _ in results] == ["created"] * 3 and catalogue.count() == 3
     if catalogue.engine.dialect.name == "postgresql":
         assert copied == [("records_incoming", 3), ("field_texts", 6), ("audit", 3), ("document_keys", 3)]

@@ -4,11 +4,11 @@ clear message; never a traceback, a lost record or a 500."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from analyzers.detect import LanguageDetector
 from devservers.postgres import TemplateDatabases
+from devtools.served import SERVE, serving
 from ingest.pipeline import Pipeline
 from ingest.sources.cbd_json import record_from_json
 from record_catalogue.db import CatalogueUnavailable, catalogue_url, make_engine
@@ -27,7 +28,6 @@ from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
 from search_index.tantivy_backend import TantivyBackend
-from tests.commands import CLI, free_port
 from tests.conftest import ROOT
 
 NUL_RECORD = {
@@ -146,38 +146,12 @@ def two_servers(postgres: TemplateDatabases, tmp_path: Path) -> Iterator[tuple[s
     name, dsn = postgres.create("api")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
     environment.update(CHM_DATA_DIR=str(tmp_path / "data"), CHM_CATALOGUE_URL=dsn, CHM_RATE_LIMIT_ANONYMOUS="4")
-    ports = [free_port(), free_port()]
-    servers = [
-        subprocess.Popen(
-            [*CLI, "serve", "--port", str(port)],
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=ROOT,
-        )
-        for port in ports
-    ]
-    bases = [f"http://127.0.0.1:{port}/api/v1" for port in ports]
     try:
-        for base, server in zip(bases, servers, strict=True):
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/health", timeout=2):
-                        break
-                except urllib.error.HTTPError:
-                    break  # answering (503: the index is empty)
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise
-                    time.sleep(0.2)
-        yield dsn, bases
+        with contextlib.ExitStack() as stack:
+            # any answer: their health is a 503 until the empty index has records
+            servers = [stack.enter_context(serving(SERVE, environment, any_answer=True)) for _ in range(2)]
+            yield dsn, [f"{server.url}/api/v1" for server in servers]
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=10)
         postgres.drop(name)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from record_catalogue.work_models import TranslationWork
 from record_catalogue.work_queue import Backlog
 from search_api.app import create_app
 from search_index.factory import get_backend
+from tests.commands import CLI
 from tests.conftest import ROOT
 from translate.argos_engine import ArgosEngine
 from translate.backlog import backlog_status
@@ -93,35 +93,21 @@ def test_status_in_the_cli_and_in_health(settings_fr: Settings, catalogue: Catal
     )
     if settings_fr.catalogue_url:
         env["CHM_CATALOGUE_URL"] = settings_fr.catalogue_url
-    result = subprocess.run(
-        [sys.executable, "-c", "from search_api.cli import main; main()", "translate", "--status"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def translate(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*CLI, "translate", *args], env=env, capture_output=True, text=True, timeout=120)
+
+    result = translate("--status")
     assert result.returncode == 0, result.stderr
     assert "en → fr" in result.stdout and "en → es" in result.stdout
     assert "queue: 1 records (0 leased by 0 workers" in result.stdout
     assert "ETA unknown" in result.stdout
-    as_json = subprocess.run(
-        [sys.executable, "-c", "from search_api.cli import main; main()", "translate", "--status", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    as_json = translate("--status", "--json")
     assert as_json.returncode == 0, as_json.stderr
     report = json.loads(as_json.stdout)  # one object on stdout: the backlog /api/v1/health carries
     assert report["to_translate"] == 4 and report["queued_records"] == 1 and report["eta_seconds"] is None
     assert {"source": "en", "target": "fr", "to_translate": 2} in report["pairs"]
-    wrong = subprocess.run(
-        [sys.executable, "-c", "from search_api.cli import main; main()", "translate", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    wrong = translate("--json")
     assert wrong.returncode == 2 and "--json goes with --status" in wrong.stderr and wrong.stdout == ""
 
     with TestClient(create_app(settings_fr)) as client:

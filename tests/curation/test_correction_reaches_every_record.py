@@ -1,4 +1,4 @@
-"""The issue's done-when scenario, end to end: real catalogue, real Tantivy index, real Argos model.
+"""A curator's correction, end to end: real catalogue, real Tantivy index, real Argos model.
 
 A curator corrects the French machine translation of a sentence that occurs in three records;
 all three show the correction in search at once, marked reviewed; re-ingesting the records and
@@ -12,13 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.curation.conftest import Doc, World
+from tests.curation.conftest import CORRECTED, MACHINE, Doc, World
 from tests.engines import engine_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 SENTENCE = "The forest is protected."
-MACHINE = "La forêt est protégée."
-CORRECTED = "La forêt est strictement protégée."
 THREE = ("chm-1", "abs-1", "bch-1")
 
 
