@@ -34,14 +34,26 @@ def wait_for_checkpoint(database: Path, process: subprocess.Popen[Any], records:
             continue
 
 
+def environment(tmp_path: Path, **env: str) -> dict[str, str]:
+    """The user's environment without their CHM_ settings, the data directory in ``tmp_path``, ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    clean.update({"CHM_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}, **env)
+    return clean
+
+
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    environment.update({"CHM_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}, **env)
     return subprocess.run(
         [*CLI, *args],
         capture_output=True,
         text=True,
-        env=environment,
+        env=environment(tmp_path, **env),
         timeout=120,
         cwd=ROOT,
     )
+
+
+def start(tmp_path: Path, *args: str, capture: bool = False) -> subprocess.Popen[str]:
+    """``chm-search *args`` started in the background as ``run`` runs it (``capture``: its output
+    kept for ``communicate``, else dropped): for the tests that kill it mid-run."""
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
+    return subprocess.Popen([*CLI, *args], env=environment(tmp_path), stdout=output, stderr=output, text=True, cwd=ROOT)

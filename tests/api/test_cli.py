@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from devtools.served import SERVE, serving
-from tests.commands import CLI, run, wait_for_checkpoint
-from tests.conftest import ROOT, SAMPLES
+from tests.commands import environment, run, start, wait_for_checkpoint
+from tests.conftest import SAMPLES
 
 
 def test_ingest_errors_reindex_health(tmp_path: Path) -> None:
@@ -53,9 +51,7 @@ def test_elasticsearch_unreachable_is_one_line(tmp_path: Path) -> None:
 
 def test_serve_answers_health_and_search(tmp_path: Path) -> None:
     assert run(tmp_path, "ingest", str(SAMPLES / "shared")).returncode == 0
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    environment["CHM_DATA_DIR"] = str(tmp_path / "data")
-    with serving(SERVE, environment, timeout=30) as server:
+    with serving(SERVE, environment(tmp_path), timeout=30) as server:
         base = f"{server.url}/api/v1"
         with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
             health = json.load(response)
@@ -85,15 +81,7 @@ def test_kill_9_mid_ingest_resumes_without_duplicates(tmp_path: Path) -> None:
     from devtools.corpus import write_jsonl
 
     dump = write_jsonl(tmp_path / "dump.jsonl", 1300)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    environment["CHM_DATA_DIR"] = str(tmp_path / "data")
-    process = subprocess.Popen(
-        [*CLI, "ingest", str(dump)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
+    process = start(tmp_path, "ingest", str(dump))
     database = tmp_path / "data" / "catalogue.sqlite3"
     wait_for_checkpoint(database, process, records=500, timeout=120)
     assert process.poll() is None, "ingest finished before it could be killed; make the corpus bigger"

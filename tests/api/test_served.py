@@ -6,7 +6,6 @@ Before: uvicorn believed ``X-Forwarded-For`` from loopback, so a local client pi
 
 from __future__ import annotations
 
-import os
 import shutil
 import urllib.error
 import urllib.request
@@ -17,7 +16,7 @@ import pytest
 
 from devtools.served import SERVE, serving
 from search_index.tantivy_backend import TantivyBackend
-from tests.commands import run
+from tests.commands import environment, run
 from tests.conftest import SAMPLES
 
 
@@ -25,9 +24,7 @@ from tests.conftest import SAMPLES
 def server(tmp_path: Path) -> Iterator[str]:
     """`chm-search serve` on the shared samples, anonymous limit 2 a minute; its base URL."""
     assert run(tmp_path, "ingest", str(SAMPLES / "shared")).returncode == 0
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    environment.update({"CHM_DATA_DIR": str(tmp_path / "data"), "CHM_RATE_LIMIT_ANONYMOUS": "2"})
-    with serving(SERVE, environment) as served:
+    with serving(SERVE, environment(tmp_path, CHM_RATE_LIMIT_ANONYMOUS="2")) as served:
         yield served.url
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands import CLI, run, wait_for_checkpoint
+from tests.commands import CLI, run, start, wait_for_checkpoint
 from tests.conftest import ROOT, SAMPLES
 
 
@@ -105,15 +105,7 @@ def test_worker_processes_end_when_ingest_is_killed(tmp_path: Path) -> None:
     from devtools.corpus import write_jsonl
 
     dump = write_jsonl(tmp_path / "dump.jsonl", 3000)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    environment["CHM_DATA_DIR"] = str(tmp_path / "data")
-    process = subprocess.Popen(
-        [*CLI, "ingest", "--workers", "2", str(dump)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
+    process = start(tmp_path, "ingest", "--workers", "2", str(dump))
     helpers: set[int] = set()
     deadline = time.monotonic() + 120
     while len(helpers) < 3 and time.monotonic() < deadline and process.poll() is None:  # fork server + 2 workers
@@ -142,16 +134,7 @@ def test_a_worker_killed_mid_run_costs_nothing(tmp_path: Path) -> None:
     from devtools.corpus import write_jsonl
 
     dump = write_jsonl(tmp_path / "dump.jsonl", 3000)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    environment.update({"CHM_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"})
-    process = subprocess.Popen(
-        [*CLI, "ingest", "--workers", "2", str(dump)],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    process = start(tmp_path, "ingest", "--workers", "2", str(dump), capture=True)
     database = tmp_path / "data" / "catalogue.sqlite3"
     wait_for_checkpoint(database, process, records=500, timeout=180)
     children = _children()
