@@ -51,7 +51,7 @@ def test_elasticsearch_unreachable_is_one_line(tmp_path: Path) -> None:
 
 def test_serve_answers_health_and_search(tmp_path: Path) -> None:
     assert run(tmp_path, "ingest", str(SAMPLES / "shared")).returncode == 0
-    with serving(SERVE, environment(tmp_path), timeout=30) as server:
+    with serving(SERVE, environment(tmp_path)) as server:
         base = f"{server.url}/api/v1"
         with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
             health = json.load(response)

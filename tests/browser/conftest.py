@@ -137,7 +137,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def served(environment: dict[str, str], any_answer: bool = False) -> Iterator[str]:
     """``chm-search``'s app served by a real uvicorn subprocess on a free port with ``environment``;
     yields its base URL once its health answers (``any_answer``: even degraded)."""
-    with serving([sys.executable, "-c", SERVER], environment, timeout=30, any_answer=any_answer) as server:
+    with serving([sys.executable, "-c", SERVER], environment, any_answer=any_answer) as server:
         yield server.url
 
 
