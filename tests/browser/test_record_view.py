@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
-from record_catalogue.models import FieldText
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
-from tests.browser.conftest import CLI, DESKTOP, PHONE, _environment, open_tab, served
+from tests.browser.conftest import DESKTOP, PHONE, _environment, chm, open_tab, record_source, served
 from tests.browser.helpers import axe_violations, screenshot, settle
-from tests.conftest import ROOT
+from tests.catalogue_rows import add_texts, machine
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
@@ -47,35 +45,19 @@ OPERATOR_TEXT = ("pending", "chm-search", "models install", "argos", "translate-
 @pytest.fixture(scope="module")
 def arabic_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("record-view")
-    data_dir, source = root / "data", root / "in"
-    source.mkdir()
-    (source / "record.json").write_text(json.dumps(RECORD), encoding="utf-8")
+    data_dir = root / "data"
     environment = _environment(data_dir, CHM_RATE_LIMIT_ANONYMOUS="100000")
-    ingest = subprocess.run([*CLI, "ingest", str(source)], capture_output=True, text=True, env=environment, cwd=ROOT)
-    assert ingest.returncode == 0, ingest.stderr + ingest.stdout
+    chm(environment, "ingest", str(record_source(root / "in", RECORD)))
     catalogue = Catalogue(load_settings(data_dir=data_dir).catalogue_dsn)
-    with catalogue.sessions.begin() as session:
-        for field, language, text, status in (
-            ("title", "ar", ARABIC_TITLE, "current"),
-            ("summary", "ar", ARABIC_SUMMARY, "current"),
-            ("title", "fr", "", "pending"),
-        ):
-            session.add(
-                FieldText(
-                    record_id=ID,
-                    field=field,
-                    language=language,
-                    text=text,
-                    provenance="machine",
-                    status=status,
-                    status_reason=PENDING_HINT if status == "pending" else None,
-                    engine="argos",
-                    model="translate-en_ar-1_0",
-                )
-            )
+    model = "translate-en_ar-1_0"
+    add_texts(
+        catalogue,
+        machine(ID, "title", "ar", ARABIC_TITLE, model=model),
+        machine(ID, "summary", "ar", ARABIC_SUMMARY, model=model),
+        machine(ID, "title", "fr", "", model=model, status="pending", status_reason=PENDING_HINT),
+    )
     catalogue.close()
-    reindex = subprocess.run([*CLI, "reindex"], capture_output=True, text=True, env=environment, cwd=ROOT)
-    assert reindex.returncode == 0, reindex.stderr + reindex.stdout
+    chm(environment, "reindex")
     with served(environment) as base:
         yield base
 
