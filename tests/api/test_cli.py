@@ -53,10 +53,10 @@ def test_serve_answers_health_and_search(tmp_path: Path) -> None:
     assert run(tmp_path, "ingest", str(SAMPLES / "shared")).returncode == 0
     with serving(SERVE, environment(tmp_path)) as server:
         base = f"{server.url}/api/v1"
-        with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+        with urllib.request.urlopen(f"{base}/health", timeout=30) as response:
             health = json.load(response)
         assert health["status"] == "ok"
-        with urllib.request.urlopen(f"{base}/search?q=technology+transfer&lang=en", timeout=5) as response:
+        with urllib.request.urlopen(f"{base}/search?q=technology+transfer&lang=en", timeout=30) as response:
             body = json.load(response)
         assert "UNEP-CBD-COP-12-11" in [r["id"] for r in body["results"]]
 
