@@ -391,6 +391,15 @@ async function loadFilterValues() {
     filterValues = null; // the lists fall back to the six languages and three realms
   }
   fillFilterSelects();
+  const item = current >= 0 ? queue.items[current] : null;
+  if (item) renderRecords(item); // their types and countries, now in words
+}
+
+/** A filter value in words (the catalogue's labels, in the UI language); a country by its name. */
+function valueLabel(kind, value) {
+  const label = filterValues?.[kind]?.find((one) => one.value === value)?.label;
+  if (label) return label;
+  return kind === "government" && value ? t.regionName(value) : value;
 }
 
 function applyLanguage() {
@@ -559,6 +568,8 @@ function applyFilters(next) {
 
 // On a phone (as on the search page) the form folds away behind a button, the queue first.
 const narrow = matchMedia("(max-width: 48rem)");
+// Where the queue and the editor stand in one column (curate.css).
+const oneColumn = matchMedia("(max-width: 56rem)");
 
 function showFilters(open, { focus = false } = {}) {
   el.filters.classList.toggle("filters-open", open);
@@ -689,7 +700,11 @@ function queueEntry(item, index) {
       item.text ? truncate(item.text, PREVIEW_CHARS) : t("cur_no_text"),
     ),
   );
-  button.addEventListener("click", () => open(index, { focus: false }));
+  button.addEventListener("click", () => {
+    open(index, { focus: false });
+    // One column (a phone): the editor is under the queue; take the curator to it.
+    if (oneColumn.matches) el.editor.scrollIntoView({ block: "start" });
+  });
   return h("li", {}, button);
 }
 
@@ -881,7 +896,7 @@ function renderRecords(item) {
   const count = Math.max(Number(item.record_count) || 0, records.length);
   el.recordsHeading.textContent = t.plural("cur_used_in", count);
   const entries = records.map((record) => {
-    const meta = [record.id, record.realm, record.schema, record.government ? t.regionName(record.government) : null].filter(Boolean);
+    const meta = [record.id, record.realm, valueLabel("schema", record.schema), valueLabel("government", record.government)].filter(Boolean);
     const original = safeHref(record.url);
     return h(
       "li",
@@ -1206,12 +1221,11 @@ el.historyClose.addEventListener("click", closeHistory);
 /** The active filters in words, for the confirmation. */
 function filterSummary() {
   const lines = [];
-  const named = (kind, value) => filterValues?.[kind]?.find((one) => one.value === value)?.label ?? value;
   if (filters.source_lang) lines.push(`${t("cur_source_lang")}: ${t.languageName(filters.source_lang)}`);
   if (filters.lang) lines.push(`${t("cur_target_lang")}: ${t.languageName(filters.lang)}`);
-  if (filters.realm) lines.push(`${t("cur_realm")}: ${named("realm", filters.realm)}`);
-  if (filters.schema) lines.push(`${t("cur_schema")}: ${named("schema", filters.schema)}`);
-  if (filters.government) lines.push(`${t("cur_government")}: ${named("government", filters.government)}`);
+  if (filters.realm) lines.push(`${t("cur_realm")}: ${valueLabel("realm", filters.realm)}`);
+  if (filters.schema) lines.push(`${t("cur_schema")}: ${valueLabel("schema", filters.schema)}`);
+  if (filters.government) lines.push(`${t("cur_government")}: ${valueLabel("government", filters.government)}`);
   if (filters.q) lines.push(`${t("cur_text")}: ${filters.q}`);
   return lines;
 }

@@ -317,6 +317,31 @@ def test_queue_lists_machine_translations_with_filters_and_paging(tab: Tab, cura
     shot(page, "queue")
 
 
+def test_on_a_phone_a_tapped_item_brings_its_editor_into_view(browser: Browser, curation: Curation) -> None:
+    """One column on a phone: the editor is under the queue, so tapping an item scrolls to it
+    (the keyboard's j/k keep the queue where it is)."""
+    tab = open_tab(browser, viewport=PHONE)
+    page = tab.page
+    try:
+        sign_in(page, curation)
+        items = page.locator("#queue .queue-item")
+        assert items.count() >= 2  # this runs before any item is approved or rejected
+        second = items.nth(1)
+        wanted = second.get_attribute("data-id")
+        expect(page.locator("#editor-heading")).not_to_be_in_viewport()
+        second.tap()
+        expect(page.locator("#editor")).to_have_attribute("data-id", str(wanted))
+        expect(page.locator("#source-text")).to_be_in_viewport()
+        # The records using it say their type and country in words, as the filters do.
+        meta = page.locator("#records-list .record-meta").first
+        expect(meta).to_contain_text("National Target")
+        expect(meta).not_to_contain_text("nationalTarget")
+        screenshot(page, "curate-phone-item-tapped")
+        assert not tab.errors, tab.errors
+    finally:
+        page.context.close()
+
+
 def test_shortcuts_are_listed_and_do_not_fire_while_typing(tab: Tab, curation: Curation) -> None:
     page = tab.page
     sign_in(page, curation)
