@@ -17,6 +17,7 @@ from ingest.pipeline import IngestReport, Pipeline
 from ingest.prepare import Tagger
 from ingest.sources.files import count_items, read_path
 from record_catalogue.cli_output import JsonOption, emit_json, fail, note, progress, say
+from record_catalogue.codes import RunStatus
 from record_catalogue.dialect import sqlite_file
 from record_catalogue.errors import EXIT_INTERRUPTED, EXIT_PARTIAL, DiskFull
 from record_catalogue.settings import get_settings
@@ -100,7 +101,7 @@ def _ingest(paths: list[Path] | None, realm: str | None, resume: bool, workers: 
             say("nothing to resume: every ingest run finished")
             return
         run_id, sources, hint, skip = run.id, [Path(p) for p in run.paths], run.realm, run.checkpoint
-        crashed = run.status == "running"  # an interrupted run (Ctrl-C) says "interrupted"
+        crashed = run.status == RunStatus.RUNNING  # an interrupted run (Ctrl-C) says "interrupted"
         say(f"resuming run {run_id} after {skip} items: {' '.join(run.paths)}")
     else:
         if not paths:
@@ -137,12 +138,12 @@ def _ingest(paths: list[Path] | None, realm: str | None, resume: bool, workers: 
         try:
             report = pipeline.run(items, progress=show, run_id=run_id, skip=skip, total=total, workers=workers)
         except KeyboardInterrupt:
-            catalogue.finish_run(run_id, "interrupted", {})
+            catalogue.finish_run(run_id, RunStatus.INTERRUPTED, {})
             note(f"interrupted; carry on with: chm-search ingest --resume (run {run_id})")
             raise typer.Exit(EXIT_INTERRUPTED) from None
         finally:
             pipeline.backend.close()
-    catalogue.finish_run(run_id, "finished", report.counts())
+    catalogue.finish_run(run_id, RunStatus.FINISHED, report.counts())
     say(report.summary())
     if report.errors:
         say(f"see the errors with: chm-search errors --run {report.run_id}")

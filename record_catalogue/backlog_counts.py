@@ -73,11 +73,14 @@ def count_backlog(sessions: sessionmaker[Session], languages: Sequence[str], win
                 counts.to_translate.append((str(source), target, int(count)))
         stuck = (
             select(FieldText.language, FieldText.status, func.count())
-            .where(FieldText.provenance == Provenance.MACHINE, FieldText.status.in_(["failed", "pending"]))
+            .where(
+                FieldText.provenance == Provenance.MACHINE,
+                FieldText.status.in_([TextStatus.FAILED, TextStatus.PENDING]),
+            )
             .group_by(FieldText.language, FieldText.status)
         )
         for language, state, count in session.execute(stuck):
-            (counts.failed if state == "failed" else counts.pending)[str(language)] = int(count)
+            (counts.failed if state == TextStatus.FAILED else counts.pending)[str(language)] = int(count)
         counts.queued_records = int(session.scalar(select(func.count()).select_from(TranslationWork)) or 0)
         live = and_(TranslationWork.leased_by.is_not(None), TranslationWork.leased_until >= now)
         counts.leased_records = int(session.scalar(select(func.count()).where(live)) or 0)

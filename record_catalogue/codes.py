@@ -66,5 +66,61 @@ class TranslationStatus(StrEnum):
     PENDING = "pending"  # nothing in that language yet
 
 
+class SegmentKind(StrEnum):
+    """What a reader gets from one sentence of the translation memory (``SegmentState.kind``), or
+    from one sentence of a text translated now (its parts' ``kind``)."""
+
+    REVIEWED = "reviewed"  # a curator's (a stale one too: still right for its sentence)
+    MACHINE = "machine"
+    REJECTED = "rejected"  # refused by a curator: never given again
+    FAILED = "failed"  # the gate refused the machine's output
+
+
+class QueueStatus(StrEnum):
+    """The curators' review queues (``GET /api/v1/translations?status=``)."""
+
+    MACHINE = "machine"  # machine translations records use: to review
+    REVIEWED = "reviewed"
+    REJECTED = "rejected"
+    STALE = "stale"  # reviewed, but the records' source text changed since
+    FAILED = "failed"  # machine output the gate refused, used by a record
+
+
+class EditStatus(StrEnum):
+    """What a curator's edit makes of a sentence (``PUT /api/v1/translations/{id}``)."""
+
+    REVIEWED = "reviewed"  # approved as it is, or corrected
+    REJECTED = "rejected"
+
+
+class MemoryExport(StrEnum):
+    """Which sentences of the translation memory ``chm-search memory export --status`` writes."""
+
+    CURRENT = "current"  # what readers may get: reviewed (stale ones too) and current machine ones
+    REVIEWED = "reviewed"
+    MACHINE = "machine"
+    ALL = "all"  # rejected and failed ones too
+
+
+class RunStatus(StrEnum):
+    """An ingest run's state (``ingest_runs.status``), and how a harvest source's last run ended."""
+
+    RUNNING = "running"  # or killed: ``chm-search ingest --resume`` carries on with it
+    FINISHED = "finished"
+    INTERRUPTED = "interrupted"  # stopped with Ctrl-C
+    FAILED = "failed"  # a harvest that stopped on an error
+
+
+class TranslatedKind(StrEnum):
+    """Where a text translated on request came from (``/libretranslate/translate``'s
+    ``provenance.kind``)."""
+
+    UNTRANSLATED = "untranslated"
+    UNCHANGED = "unchanged"  # nothing to translate in it
+    REVIEWED = "reviewed"  # every sentence a curator's
+    MIXED = "mixed"  # some sentences a curator's, the others the machine's
+    MACHINE = "machine"
+
+
 # Which version of a field a reader sees, best first (``search_index.documents.best_texts``).
 DISPLAY_PRIORITY: dict[str, int] = {Provenance.REVIEWED: 0, Provenance.ORIGINAL: 1, Provenance.MACHINE: 2}

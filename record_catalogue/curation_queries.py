@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Subquery, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
-from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.codes import Provenance, QueueStatus, TextStatus
 from record_catalogue.dialect import contains_text, holds
 from record_catalogue.event_models import ReaderEvent
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
@@ -28,7 +28,7 @@ from record_catalogue.memory_store import SEGMENT_ENGINE
 from record_catalogue.models import FieldText, RecordRow
 from record_catalogue.segment_uses import original_of_use
 
-QUEUE_STATUSES = ("machine", "reviewed", "rejected", "stale", "failed")
+QUEUE_STATUSES = tuple(QueueStatus)
 ORDERS = ("used", "recent", "impact")
 READER_EVENTS = ("view", "click")  # what counts as readers' attention to a record, for order=impact
 MAX_SIZE = 100
@@ -42,7 +42,7 @@ _USE = TranslationUse
 class QueueFilter:
     """What to list: validated by the caller (the API) against the constants above."""
 
-    status: str = "machine"
+    status: str = QueueStatus.MACHINE
     lang: str | None = None
     source_lang: str | None = None
     realm: str | None = None
@@ -101,7 +101,7 @@ class CurationQueries:
             conditions.append(self._in_records(wanted))
         if wanted.q and wanted.q.strip():
             conditions.append(contains_text(self.dialect, [_TM.source_text, _TM.target_text], wanted.q.strip()))
-        if wanted.status in ("machine", "failed"):
+        if wanted.status in (QueueStatus.MACHINE, QueueStatus.FAILED):
             # "!= 0", not "> 0": no index range on it, so "newest" keeps its own index's order on SQLite
             conditions.append(_TM.use_count != 0)
         source: Any = _TM.__table__
@@ -265,13 +265,13 @@ class CurationQueries:
     def _status_conditions(status: str, gone: ColumnElement[bool]) -> list[ColumnElement[bool]]:
         """The rows of a queue status; ``machine`` and ``failed`` rows must also be used by a
         record, which the caller adds (its test depends on how the database ranks)."""
-        if status == "failed":
+        if status == QueueStatus.FAILED:
             return [_TM.status == TextStatus.FAILED]
-        if status == "rejected":
+        if status == QueueStatus.REJECTED:
             return [_TM.status == TextStatus.REJECTED]
-        if status == "reviewed":
+        if status == QueueStatus.REVIEWED:
             return [_TM.provenance == Provenance.REVIEWED, _TM.status == TextStatus.CURRENT, ~gone]
-        if status == "stale":
+        if status == QueueStatus.STALE:
             return [
                 _TM.provenance == Provenance.REVIEWED,
                 or_(_TM.status == TextStatus.STALE, and_(_TM.status == TextStatus.CURRENT, gone)),

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from record_catalogue.codes import RunStatus
 from record_catalogue.db import in_chunks, translating_faults
 from record_catalogue.dialect import is_postgresql, session_advisory_lock
 from record_catalogue.errors import BadInput, Cause
@@ -211,7 +212,7 @@ class HarvestState:
         self._update_source(name, validators=validators)
 
     def run_started(self, name: str, run_id: str) -> None:
-        self._update_source(name, last_run_id=run_id, last_run_at=utcnow(), last_status="running")
+        self._update_source(name, last_run_id=run_id, last_run_at=utcnow(), last_status=RunStatus.RUNNING)
 
     def run_finished(self, name: str, status: str, counts: dict[str, Any]) -> None:
         self._update_source(name, last_status=status, last_counts=counts, last_run_at=utcnow())

@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.codes import MemoryExport, Provenance, SegmentKind, TextStatus
 from record_catalogue.db import in_chunks
 from record_catalogue.dialect import lock_translation_writers
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
@@ -105,19 +105,19 @@ class SegmentState:
     pivot: str | None
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> SegmentKind:
         """What a reader gets from it: ``reviewed``, ``machine``, or nothing (``rejected``, ``failed``).
 
         A reviewed segment whose records changed (``stale``) is still a correct translation of
         its sentence, so it is used wherever the sentence occurs again.
         """
         if self.status == TextStatus.REJECTED:
-            return "rejected"
+            return SegmentKind.REJECTED
         if self.provenance == Provenance.REVIEWED:
-            return "reviewed"
+            return SegmentKind.REVIEWED
         if self.status == TextStatus.FAILED:
-            return "failed"
-        return "machine"
+            return SegmentKind.FAILED
+        return SegmentKind.MACHINE
 
 
 def state_of(row: TranslationMemoryEntry) -> SegmentState:
@@ -278,7 +278,7 @@ def write_reviewed(
             machine_model=origin[1],
         )
         return row, True
-    if (row.provenance, row.status, row.target_text) == ("reviewed", "current", target_text):
+    if (row.provenance, row.status, row.target_text) == (Provenance.REVIEWED, TextStatus.CURRENT, target_text):
         return row, False
     previous = row.version
     row.target_text = target_text
@@ -321,7 +321,7 @@ class TranslationMemory:
         return {
             text: Remembered(s.source_text, s.target_text, s.provenance, s.status, s.status_reason, s.pivot)
             for text, s in self.states(source, target, texts).items()
-            if s.kind == "reviewed"
+            if s.kind == SegmentKind.REVIEWED
         }
 
     def states(self, source: str, target: str, texts: Iterable[str]) -> dict[str, SegmentState]:
@@ -477,7 +477,7 @@ class TranslationMemory:
         """How many entries the memory holds: ``machine`` counts model answers, ``reviewed`` curated segments."""
         with self.sessions() as session:
             stmt = select(func.count()).select_from(TranslationMemoryEntry)
-            if provenance == "machine":
+            if provenance == Provenance.MACHINE:
                 stmt = stmt.where(
                     TranslationMemoryEntry.provenance == Provenance.MACHINE,
                     TranslationMemoryEntry.engine != SEGMENT_ENGINE,
@@ -489,24 +489,24 @@ class TranslationMemory:
             return int(session.scalar(stmt) or 0)
 
 
-EXPORT_STATUSES = ("current", "reviewed", "machine", "all")
+EXPORT_STATUSES = tuple(MemoryExport)
 
 
 def _exported(status: str) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [TranslationMemoryEntry.engine == SEGMENT_ENGINE]
-    if status == "reviewed":
+    if status == MemoryExport.REVIEWED:
         conditions += [
             TranslationMemoryEntry.provenance == Provenance.REVIEWED,
             TranslationMemoryEntry.status != TextStatus.REJECTED,
         ]
-    elif status == "machine":
+    elif status == MemoryExport.MACHINE:
         conditions += [
             TranslationMemoryEntry.provenance == Provenance.MACHINE,
             TranslationMemoryEntry.status == TextStatus.CURRENT,
         ]
-    elif status == "current":
-        conditions.append(TranslationMemoryEntry.status.in_(("current", "stale")))
-    elif status != "all":
+    elif status == MemoryExport.CURRENT:
+        conditions.append(TranslationMemoryEntry.status.in_((TextStatus.CURRENT, TextStatus.STALE)))
+    elif status != MemoryExport.ALL:
         raise ValueError(f"status must be one of {', '.join(EXPORT_STATUSES)}, not {status!r}")
     return conditions
 

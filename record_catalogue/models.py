@@ -28,7 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from record_catalogue.codes import Provenance, Realm, TextStatus
+from record_catalogue.codes import Provenance, Realm, RunStatus, TextStatus
 
 
 def utcnow() -> datetime:
@@ -248,7 +248,7 @@ class IngestRun(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    status: Mapped[RunStatus] = mapped_column(Code(RunStatus, 16), default=RunStatus.RUNNING)
     paths: Mapped[list[str]] = mapped_column(JSON, default=list)
     realm: Mapped[str | None] = mapped_column(String(8))
     checkpoint: Mapped[int] = mapped_column(Integer, default=0)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from record_catalogue.audit import AuditAction, audit
 from record_catalogue.bulk_insert import RowEncoder, insert_new_rows, insert_rows
 from record_catalogue.changes import note_changed, track_changes
-from record_catalogue.codes import Provenance, Realm, TextStatus
+from record_catalogue.codes import Provenance, Realm, RunStatus, TextStatus
 from record_catalogue.db import (
     CatalogueUnavailable,
     RowsRefused,
@@ -840,14 +840,14 @@ class Catalogue:
     # -- runs (for --resume) -----------------------------------------------------------------
     def start_run(self, run_id: str, paths: Sequence[str], realm: str | None) -> None:
         with self.sessions.begin() as session:
-            session.add(IngestRun(id=run_id, paths=list(paths), realm=realm, status="running", checkpoint=0))
+            session.add(IngestRun(id=run_id, paths=list(paths), realm=realm, status=RunStatus.RUNNING, checkpoint=0))
 
     def checkpoint_run(self, run_id: str, consumed: int, counts: dict[str, int]) -> None:
         """Everything up to item ``consumed`` is safely stored and indexed."""
         with self.sessions.begin() as session:
             session.execute(update(IngestRun).where(IngestRun.id == run_id).values(checkpoint=consumed, counts=counts))
 
-    def finish_run(self, run_id: str, status: str, counts: dict[str, int]) -> None:
+    def finish_run(self, run_id: str, status: RunStatus, counts: dict[str, int]) -> None:
         with self.sessions.begin() as session:
             session.execute(
                 update(IngestRun)
@@ -858,7 +858,7 @@ class Catalogue:
     def unfinished_run(self) -> IngestRun | None:
         """The most recent run that did not finish (killed, crashed), to resume."""
         with self.sessions() as session:
-            stmt = select(IngestRun).where(IngestRun.status != "finished").order_by(IngestRun.started_at.desc())
+            stmt = select(IngestRun).where(IngestRun.status != RunStatus.FINISHED).order_by(IngestRun.started_at.desc())
             return session.scalars(stmt.limit(1)).first()
 
     def errors(self, run_id: str | None = None, limit: int = 1000) -> list[ErrorReport]:

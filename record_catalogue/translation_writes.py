@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from record_catalogue.audit import AuditAction, audit
-from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.codes import EditStatus, Provenance, TextStatus
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
 from record_catalogue.memory_store import (
     SEGMENT_ENGINE,
@@ -90,7 +90,7 @@ class TranslationWrite:
         """One new version of the segment: approved or corrected (``reviewed``, ``text`` None keeps
         its text) or ``rejected`` by ``actor``, with its history and audit entry; the version it replaced."""
         previous = row.version
-        if status == "reviewed":
+        if status == EditStatus.REVIEWED:
             row.target_text = text if text is not None else row.target_text
             row.provenance = Provenance.REVIEWED
             row.status = TextStatus.CURRENT
@@ -102,7 +102,7 @@ class TranslationWrite:
         row.version = previous + 1
         row.updated_at = now
         record_version(self._session, row, actor, previous)
-        action = AuditAction.TRANSLATION_REVIEWED if status == "reviewed" else AuditAction.TRANSLATION_REJECTED
+        action = AuditAction.TRANSLATION_REVIEWED if status == EditStatus.REVIEWED else AuditAction.TRANSLATION_REJECTED
         audit(
             self._session,
             action,

@@ -223,7 +223,7 @@ def _field(name: str, by_lang: Mapping[str, TextLike], lang: str, original_langu
     note = None
     if shown.language != lang:
         note = s["untranslated"].format(language=language_name(shown.language, lang, in_sentence=True))
-    elif shown.provenance in ("machine", "reviewed"):
+    elif shown.provenance in (Provenance.MACHINE, Provenance.REVIEWED):
         note = s[shown.provenance].format(language=source_name)
     if note:
         parts.append(f'<p class="record-provenance" data-provenance="{_e(shown.provenance)}">{_e(note)}</p>')

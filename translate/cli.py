@@ -408,7 +408,7 @@ def memory_export(
     lang: Annotated[list[str] | None, typer.Option(help="Only translations into this language; repeatable.")] = None,
 ) -> None:
     """Write the translation memory's sentences to a TMX 1.4 file (for CAT tools)."""
-    if status not in EXPORT_STATUSES:
+    if status not in EXPORT_STATUSES:  # MemoryExport
         raise fail(f"--status must be one of {', '.join(EXPORT_STATUSES)}")
     languages = tuple(_language(code) for code in lang or [])
     catalogue = Catalogue(get_settings().catalogue_dsn)

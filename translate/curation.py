@@ -36,7 +36,7 @@ from datetime import datetime
 
 from analyzers.detect import LanguageDetector
 from record_catalogue.audit import AuditAction
-from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.codes import EditStatus, Provenance, QueueStatus, TextStatus
 from record_catalogue.curation_queries import (
     MAX_SIZE,
     ORDERS,
@@ -64,7 +64,7 @@ from translate.glossary import Glossary
 # curators' front door; they are the catalogue's queries' own.
 __all__ = ["MAX_SIZE", "ORDERS", "QUEUE_STATUSES", "QueueFilter", "RecordRef"]
 
-EDIT_STATUSES = ("reviewed", "rejected")
+EDIT_STATUSES = tuple(EditStatus)
 BULK_MAX = 500  # sentences approved in one bulk approval (more: narrow the filters)
 STALE_REASON = (
     "the source text of the records using it changed; the next `chm-search translate` translates the new text"
@@ -160,13 +160,13 @@ class Version:
     from_version: int | None
 
 
-def queue_status(provenance: str, status: str, gone: bool) -> str:
+def queue_status(provenance: str, status: str, gone: bool) -> QueueStatus:
     """A segment row's status in the queue's words (see the module's docstring)."""
-    if status in ("rejected", "failed"):
-        return status
-    if provenance == "reviewed":
-        return "stale" if status == "stale" or gone else "reviewed"
-    return "machine"
+    if status in (TextStatus.REJECTED, TextStatus.FAILED):
+        return QueueStatus(status)
+    if provenance == Provenance.REVIEWED:
+        return QueueStatus.STALE if status == TextStatus.STALE or gone else QueueStatus.REVIEWED
+    return QueueStatus.MACHINE
 
 
 class Curation:
@@ -233,7 +233,7 @@ class Curation:
         if status not in EDIT_STATUSES:
             raise InvalidEdit(f"status must be one of {', '.join(EDIT_STATUSES)}, not {status!r}")
         corrected = text.strip() if text is not None else None
-        if status == "reviewed" and corrected is not None and not corrected:
+        if status == EditStatus.REVIEWED and corrected is not None and not corrected:
             raise InvalidEdit("text is empty; send the corrected translation, or null to approve it as it is")
         if corrected is not None and NUL in corrected:  # PostgreSQL's text cannot hold it; no catalogue does
             raise InvalidEdit("text holds a NUL character (U+0000), which the catalogue does not store; remove it")
@@ -263,7 +263,7 @@ class Curation:
         translation is overwritten. Each approved sentence gets its version and audit entry as a
         single approval does, the bulk approval one more; the records are re-indexed after.
         """
-        if wanted.status != "machine":
+        if wanted.status != QueueStatus.MACHINE:
             raise InvalidEdit(f"only machine translations are approved in bulk, not {wanted.status!r} ones")
         first = self.queue(replace(wanted, order="recent", page=1, size=MAX_SIZE))
         if first.total > limit:
@@ -377,7 +377,7 @@ class Curation:
     def _item(self, listing: SegmentListing) -> Item:
         row = listing.row
         status = queue_status(row.provenance, row.status, listing.gone)
-        reason = STALE_REASON if status == "stale" and row.status != TextStatus.STALE else row.status_reason
+        reason = STALE_REASON if status == QueueStatus.STALE and row.status != TextStatus.STALE else row.status_reason
         terms = self.glossary.terms_in(row.source_text, row.source_language, row.target_language)
         return Item(
             id=row.id,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.codes import Provenance, SegmentKind, TextStatus
 from record_catalogue.field_versions import add_version, update_version
 from record_catalogue.memory_store import SegmentState
 from record_catalogue.models import RecordRow
@@ -70,14 +70,14 @@ def assemble(
         return None
     chosen = [states[segment] for segment in segments]
     filled, plain = layout.fill(target, lambda segment: states[segment].target_text)
-    if chosen and all(s.kind == "reviewed" for s in chosen):
+    if chosen and all(s.kind == SegmentKind.REVIEWED for s in chosen):
         curators = ", ".join(sorted({s.actor or "curator" for s in chosen}))
         return FieldOutcome(
             filled, Provenance.REVIEWED, TextStatus.CURRENT, None, None, None, None, curators[:200], tuple(segments)
         )
-    machine = next((s for s in chosen if s.kind != "reviewed" and s.machine_engine), None)
+    machine = next((s for s in chosen if s.kind != SegmentKind.REVIEWED and s.machine_engine), None)
     rejected_reviews = tuple(
-        s.target_text for s in chosen if s.kind == "rejected" and s.provenance == Provenance.REVIEWED
+        s.target_text for s in chosen if s.kind == SegmentKind.REJECTED and s.provenance == Provenance.REVIEWED
     )
 
     def outcome(status: TextStatus, reason: str | None) -> FieldOutcome:
@@ -139,7 +139,7 @@ def write_outcome(row: RecordRow, field: str, target: str, outcome: FieldOutcome
     else:
         was = machine.status
         if update_version(machine, values, now, actor=outcome.actor):
-            changed, visible = True, "current" in (was, outcome.status)
+            changed, visible = True, TextStatus.CURRENT in (was, outcome.status)
     if (
         outcome.status == TextStatus.REJECTED
         and reviewed is not None

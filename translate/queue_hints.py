@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from record_catalogue.codes import QueueStatus
 from translate.backlog import backlog_status
 from translate.curation import Curation, QueueFilter
 from translate.status import overview
@@ -39,7 +40,7 @@ def why_empty(
     filtered = any(getattr(wanted, name) for name in FILTERS)
     unfiltered = QueueFilter(status=wanted.status, order="recent", size=1)
     everything = curation.queue(unfiltered).total if filtered else 0
-    if wanted.status == "machine" and not everything:
+    if wanted.status == QueueStatus.MACHINE and not everything:
         usable = [pair for pair in overview(languages, models_dir).installed if not pair.problem]
         if not usable:
             return EmptyQueue(

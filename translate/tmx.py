@@ -253,9 +253,9 @@ def _units(
         bad.append((position, "no translation (only the source language)"))
         return
     props = _props(unit)
-    marked = props.get("x-chm-status", "current")
-    status = marked if marked in ("failed", "rejected") else "current"
-    reviewed = as_reviewed or (props.get("x-chm-provenance") == "reviewed" and status == "current")
+    marked = props.get("x-chm-status", TextStatus.CURRENT)
+    status = marked if marked in (TextStatus.FAILED, TextStatus.REJECTED) else TextStatus.CURRENT
+    reviewed = as_reviewed or (props.get("x-chm-provenance") == Provenance.REVIEWED and status == TextStatus.CURRENT)
     who = actor if as_reviewed else (unit.get("changeid") or unit.get("creationid"))
     if reviewed and not who:
         bad.append((position, "a reviewed translation without a curator (changeid); use --as-reviewed --actor NAME"))

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analyzers.detect import LanguageDetector
-from record_catalogue.codes import TextStatus
+from record_catalogue.codes import SegmentKind, TextStatus
 from record_catalogue.memory_store import MachineSegment, NewSegment, Remembered, SegmentState, TranslationMemory
 from record_catalogue.work_queue import SentenceClaims
 from translate.assembly import Layout
@@ -156,7 +156,7 @@ class _EngineAnswer:
 class _Outcome:
     text: str
     reason: str | None
-    kind: str = "machine"  # machine | failed | reviewed | rejected
+    kind: SegmentKind = SegmentKind.MACHINE
     actor: str | None = None
 
 
@@ -243,7 +243,7 @@ class Translator:
         reviewed: dict[tuple[str, str], dict[str, SegmentState]] = {}
         for pair, segments in by_pair.items():
             states = self.memory.states(pair[0], pair[1], list(segments))
-            reviewed[pair] = {text: state for text, state in states.items() if state.kind == "reviewed"}
+            reviewed[pair] = {text: state for text, state in states.items() if state.kind == SegmentKind.REVIEWED}
         counted: set[tuple[str, str, str]] = set()
         answered: dict[int, TextResult] = {}
         for index, layout in layouts.items():
@@ -279,7 +279,7 @@ class Translator:
             return TextResult(text, status, why, self.engine.name, model, route.pivot, parts, reviewed_by)
 
         total = plan.layout.translatable
-        for kind in ("rejected", "failed"):
+        for kind in (SegmentKind.REJECTED, SegmentKind.FAILED):
             bad = [(segment, outcome.reason or kind) for segment, outcome in chosen.items() if outcome.kind == kind]
             if bad:
                 self.stats.failed_texts += 1
@@ -288,7 +288,7 @@ class Translator:
                 return result(
                     TextStatus(kind), f"{len(bad)} of {total} segments {kind}; first {excerpt!r}: {first_reason}"
                 )
-        if chosen and all(outcome.kind == "reviewed" for outcome in chosen.values()):
+        if chosen and all(outcome.kind == SegmentKind.REVIEWED for outcome in chosen.values()):
             return result(
                 TextStatus.CURRENT, None, tuple(sorted({outcome.actor or "curator" for outcome in chosen.values()}))
             )
@@ -304,12 +304,12 @@ class Translator:
         source, target = route.source, route.target
         outcomes: dict[str, _Outcome] = {}
         for segment, state in self.memory.states(source, target, segments).items():
-            if state.kind == "reviewed":
-                outcomes[segment] = _Outcome(state.target_text, None, "reviewed", state.actor)
+            if state.kind == SegmentKind.REVIEWED:
+                outcomes[segment] = _Outcome(state.target_text, None, SegmentKind.REVIEWED, state.actor)
                 self.stats.reviewed += 1
-            elif state.kind == "rejected":
+            elif state.kind == SegmentKind.REJECTED:
                 why = f"rejected by {state.actor}" if state.actor else "rejected by a curator"
-                outcomes[segment] = _Outcome(state.target_text, why, "rejected", state.actor)
+                outcomes[segment] = _Outcome(state.target_text, why, SegmentKind.REJECTED, state.actor)
                 self.stats.rejected_segments += 1
         rest = [s for s in segments if s not in outcomes]
         protected: dict[str, Protected] = {s: self.glossary.protect(s, source, target) for s in rest}
@@ -351,7 +351,7 @@ class Translator:
                 reason = check_segment(segment, text, target)
             if reason:
                 self.stats.failed_segments += 1
-            outcomes[segment] = _Outcome(text, reason, "failed" if reason else "machine")
+            outcomes[segment] = _Outcome(text, reason, SegmentKind.FAILED if reason else SegmentKind.MACHINE)
             status, status_reason = (
                 (TextStatus.FAILED, reason) if reason else (TextStatus.CURRENT, COPIED if copied else None)
             )

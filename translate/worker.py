@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from record_catalogue.audit import AuditAction
-from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.codes import Provenance, SegmentKind, TextStatus
 from record_catalogue.db import catalogue_unreachable, connection_trouble, one_line
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.logs import PROGRESS_SECONDS, Every
@@ -524,7 +524,7 @@ class TranslateWorker:
         rejected_reviews = tuple(
             states[part.source_text].target_text
             for part in result.parts
-            if part.kind == "rejected" and states[part.source_text].provenance == Provenance.REVIEWED
+            if part.kind == SegmentKind.REJECTED and states[part.source_text].provenance == Provenance.REVIEWED
         )
         return FieldOutcome(
             text=result.text,

@@ -21,6 +21,7 @@ from ingest.harvest.oai import OaiRequest, harvest_oai
 from ingest.harvest.runner import HarvestCounts, HarvestRun
 from ingest.harvest.thesaurus import label_keywords, label_terms
 from ingest.pipeline import Pipeline
+from record_catalogue.codes import RunStatus
 from record_catalogue.harvest_state import HarvestState, SourceConfig
 from record_catalogue.realms import realm_catalog
 
@@ -109,7 +110,7 @@ def _run(
     own = client is None
     http = client or PoliteClient(politeness_of(params))
     state.run_started(source.name, run_id)
-    status = "failed"
+    status = RunStatus.FAILED
     try:
         if source.kind == "cbd":
             api = CbdApi(http, source.url, params["realm"], params.get("schemas") or [], params.get("page_size", 100))
@@ -125,7 +126,7 @@ def _run(
             harvest_feed(run, http, source.url, params["realm"], params["schema"])
         else:
             run.error(source.url, f"unknown source kind {source.kind!r}")
-        status = "finished"
+        status = RunStatus.FINISHED
     finally:
         run.counts.requests = http.requests
         if own:

@@ -40,7 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from analyzers.detect import Detection
-from record_catalogue.codes import TextStatus
+from record_catalogue.codes import SegmentKind, TextStatus, TranslatedKind
 from record_catalogue.db import CatalogueBusy, CatalogueFailed, CatalogueUnavailable, database_faults, one_line
 from record_catalogue.errors import ChmSearchError
 from record_catalogue.keys import KeyInfo, KeyStore
@@ -269,24 +269,24 @@ def _provenance(result: TextResult | None, why: str | None) -> dict[str, Any]:
     """Where an answer came from, for the ``provenance`` field."""
     if result is None or result.status != TextStatus.CURRENT:
         reason = why or (result.reason if result is not None else None) or "not translated"
-        return {"kind": "untranslated", "reason": reason}
+        return {"kind": TranslatedKind.UNTRANSLATED, "reason": reason}
     kinds = {part.kind for part in result.parts}
     if not result.parts:
-        kind = "unchanged"
-    elif kinds == {"reviewed"}:
-        kind = "reviewed"
-    elif "reviewed" in kinds:
-        kind = "mixed"
+        kind = TranslatedKind.UNCHANGED
+    elif kinds == {SegmentKind.REVIEWED}:
+        kind = TranslatedKind.REVIEWED
+    elif SegmentKind.REVIEWED in kinds:
+        kind = TranslatedKind.MIXED
     else:
-        kind = "machine"
+        kind = TranslatedKind.MACHINE
     described: dict[str, Any] = {"kind": kind}
-    if kind in ("reviewed", "mixed"):
+    if kind in (TranslatedKind.REVIEWED, TranslatedKind.MIXED):
         described["reviewedBy"] = sorted(result.reviewed_by) if result.reviewed_by else None
         described["sentences"] = {
-            "reviewed": sum(1 for part in result.parts if part.kind == "reviewed"),
-            "machine": sum(1 for part in result.parts if part.kind != "reviewed"),
+            "reviewed": sum(1 for part in result.parts if part.kind == SegmentKind.REVIEWED),
+            "machine": sum(1 for part in result.parts if part.kind != SegmentKind.REVIEWED),
         }
-    if kind in ("machine", "mixed"):
+    if kind in (TranslatedKind.MACHINE, TranslatedKind.MIXED):
         described.update(engine=result.engine, model=result.model, pivot=result.pivot)
     return described
 
@@ -351,7 +351,7 @@ def _translate(request: Request, fields: dict[str, Any], services: Services) -> 
         answers = _translate_items(items, target, text_format == "html", services)
     except TranslationError as exc:
         raise LtError(500, f"Cannot translate text: {exc}") from None
-    if missing_model is not None and all(p.get("kind") == "untranslated" for _t, p in answers):
+    if missing_model is not None and all(p.get("kind") == TranslatedKind.UNTRANSLATED for _t, p in answers):
         # Nothing the memory could answer either: the pair is unavailable, as LibreTranslate says it.
         raise _unavailable(source, target, missing_model, len(answers))
     body: dict[str, Any]

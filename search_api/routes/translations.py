@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
-from record_catalogue.codes import LanguageCode, Realm
+from record_catalogue.codes import EditStatus, LanguageCode, QueueStatus, Realm
 from record_catalogue.logs import request_id
 from record_catalogue.memory_store import SEGMENT_ENGINE
 from record_catalogue.realms import realm_catalog
@@ -42,7 +42,6 @@ router = APIRouter(tags=["curation"])
 RealmCode = Realm
 SchemaName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,100}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}$")]
-QueueStatus = Literal["machine", "reviewed", "rejected", "stale", "failed"]
 Order = Literal["used", "recent", "impact"]
 WarningCode = Literal["source_words", "too_long", "too_short"]
 EmptyReason = Literal["no_records", "no_models", "not_translated", "filtered", "all_reviewed", "none"]
@@ -188,7 +187,7 @@ class TranslationEdit(BaseModel):
     text: Annotated[str, StringConstraints(max_length=20_000)] | None = Field(
         default=None, description="The corrected translation; null approves the current text as it is."
     )
-    status: Literal["reviewed", "rejected"]
+    status: EditStatus
     version: int = Field(ge=1, le=2**31 - 1, description="The version the curator started from.")
 
 
@@ -277,7 +276,7 @@ def _version_out(version: Version) -> VersionOut:
 def list_translations(
     services: ServicesDep,
     _key: CuratorKey,
-    status: Annotated[QueueStatus, Query(description="Which queue.")] = "machine",
+    status: Annotated[QueueStatus, Query(description="Which queue.")] = QueueStatus.MACHINE,
     lang: Annotated[LanguageCode | None, Query(description="The translation's language.")] = None,
     source_lang: Annotated[LanguageCode | None, Query(description="The source sentence's language.")] = None,
     realm: Annotated[RealmCode | None, Query(description="Only sentences of this clearing-house's records.")] = None,

@@ -6,10 +6,23 @@ from __future__ import annotations
 import json
 
 import orjson
+import pytest
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from record_catalogue.codes import LanguageCode, Provenance, Realm, TextStatus, TranslationStatus
+from record_catalogue.codes import (
+    EditStatus,
+    LanguageCode,
+    MemoryExport,
+    Provenance,
+    QueueStatus,
+    Realm,
+    RunStatus,
+    SegmentKind,
+    TextStatus,
+    TranslatedKind,
+    TranslationStatus,
+)
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.models import FieldText, RecordRow
 from record_catalogue.record import REALMS, Record
@@ -23,6 +36,12 @@ BEFORE = {
     Provenance: ["original", "machine", "reviewed"],
     TextStatus: ["current", "stale", "failed", "rejected", "pending"],
     TranslationStatus: ["original", "machine", "reviewed", "pending"],
+    SegmentKind: ["reviewed", "machine", "rejected", "failed"],
+    QueueStatus: ["machine", "reviewed", "rejected", "stale", "failed"],
+    EditStatus: ["reviewed", "rejected"],
+    MemoryExport: ["current", "reviewed", "machine", "all"],
+    RunStatus: ["running", "finished", "interrupted", "failed"],
+    TranslatedKind: ["untranslated", "unchanged", "reviewed", "mixed", "machine"],
 }
 
 
@@ -77,3 +96,16 @@ def test_the_catalogue_stores_the_strings_and_reads_back_members(catalogue: Cata
         "zh": "pending",
     }
     assert document["realm"] == "ABS" and b'"realm":"ABS"' in orjson.dumps(document)
+
+
+def test_an_ingest_runs_status_is_stored_as_its_string_and_read_back_as_a_member(catalogue: Catalogue) -> None:
+    catalogue.start_run("run-codes", ["x.json"], None)
+    unfinished = catalogue.unfinished_run()
+    assert unfinished is not None and unfinished.status is RunStatus.RUNNING
+    catalogue.finish_run("run-codes", RunStatus.INTERRUPTED, {})
+    with catalogue.engine.connect() as connection:
+        assert connection.execute(text("SELECT status FROM ingest_runs")).scalar_one() == "interrupted"
+    with pytest.raises(Exception, match="'stopped' is not a RunStatus"):
+        catalogue.finish_run("run-codes", "stopped", {})  # type: ignore[arg-type]  # outside the vocabulary
+    catalogue.finish_run("run-codes", RunStatus.FINISHED, {})
+    assert catalogue.unfinished_run() is None
