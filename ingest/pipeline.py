@@ -31,9 +31,10 @@ from record_catalogue.db import CatalogueUnavailable, RowsRefused, raised_by_dat
 from record_catalogue.logs import PROGRESS_SECONDS, Every
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
 from record_catalogue.term_labels import apply_term_labels, thesaurus_has_labels
-from search_index.base import BulkResult, Document, IndexBusy, SearchBackend
+from search_index.base import BulkResult, Document, IndexBusy, IndexRetired, SearchBackend
 from search_index.documents import RecordLike, build_document
 from search_index.restore import ensure_index
+from search_index.sync import catch_up
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
@@ -482,7 +483,12 @@ class Pipeline:
         """Commit the index, then clear ``needs_index`` of what it now holds (never before)."""
         if not self._uncommitted:
             return
-        self.backend.refresh()
+        try:
+            self.backend.refresh()
+        except IndexRetired as exc:  # a rebuild swapped versions meanwhile: write them to the live one
+            log.info("%s: writing %d records again to the live version", exc, len(self._uncommitted))
+            self.backend.bulk(build_document(row) for row in self.catalogue.iter_records(ids=self._uncommitted))
+            self.backend.refresh()
         self.catalogue.mark_indexed(self._uncommitted)
         report.indexed += len(self._uncommitted)
         self._uncommitted = []
@@ -510,7 +516,9 @@ class Pipeline:
         return result
 
     def rebuild_index(self, progress: Callable[[int], None] | None = None) -> tuple[str, BulkResult]:
-        """Fill a new index version from the whole catalogue and swap it in once complete."""
+        """Fill a new index version from the whole catalogue, swap it in once complete, then write
+        again what changed while it was being filled (``search_index.sync.catch_up``)."""
+        mark = self.catalogue.change_mark()
 
         def documents() -> Iterable[Document]:
             for count, row in enumerate(self.catalogue.iter_records(), start=1):
@@ -518,4 +526,8 @@ class Pipeline:
                 if progress is not None:
                     progress(count)
 
-        return self.backend.rebuild(documents())
+        version, result = self.backend.rebuild(documents())
+        caught_up = catch_up(self.catalogue, self.backend, mark)
+        if caught_up:
+            log.info("rebuild: %d records changed while it ran written again to %s", caught_up, version)
+        return version, result

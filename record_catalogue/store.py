@@ -43,6 +43,7 @@ from record_catalogue.duplicates import document_keys, regroup, replace_keys
 from record_catalogue.models import (
     AuditEntry,
     Base,
+    ChangeCounter,
     DocumentKey,
     FieldText,
     IngestError,
@@ -690,6 +691,24 @@ class Catalogue:
         """How many records there are (not counting deleted ones)."""
         with self.sessions() as session:
             return int(session.scalar(select(func.count()).select_from(RecordRow).where(_LIVE)) or 0)
+
+    def change_mark(self) -> int:
+        """The last committed change number: records changed after this moment get a higher one.
+
+        A rebuild reads the whole catalogue for minutes while pushes, translations and curation
+        keep writing to the version it is about to retire; it asks ``changed_since`` this mark
+        after its swap and writes those records again (``record_catalogue.changes`` says why the
+        numbers, unlike timestamps, cannot skip a transaction that committed late)."""
+        with self.sessions() as session:
+            return int(session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0)
+
+    def changed_since(self, mark: int) -> tuple[list[str], list[str]]:
+        """Records changed after ``mark``: (live ids, deleted ids), each in id order."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(RecordRow.id, RecordRow.deleted_at).where(RecordRow.change_seq > mark).order_by(RecordRow.id)
+            ).all()
+        return [r.id for r in rows if r.deleted_at is None], [r.id for r in rows if r.deleted_at is not None]
 
     def iter_records(
         self, batch_size: int = 500, ids: Sequence[str] | None = None, *, include_deleted: bool = False

@@ -113,6 +113,11 @@ class IndexBusy(IndexUnavailable):
     """Another process holds the embedded index's writer lock."""
 
 
+class IndexRetired(IndexBusy):
+    """A rebuild swapped in a new version while this writer was writing to the old one, and
+    dropped the old one: what was written must be written again, to the version now live."""
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     """A validated search: built by the API from checked parameters, never from raw query syntax."""

@@ -63,3 +63,21 @@ def reindex(
     failed = {doc_id for doc_id, _ in result.errors}
     catalogue.mark_indexed([row.id for row in rows if row.id not in failed])
     return result
+
+
+def catch_up(catalogue: Catalogue, backend: SearchBackend, mark: int) -> int:
+    """After a rebuild's swap: write again the records changed since ``mark`` (taken before the
+    rebuild read the catalogue), and take out those deleted since; how many were written.
+
+    Why: while the rebuild read the catalogue, pushes, translations and curation went on writing
+    to the version it then retired. A change committed after the rebuild read that record would
+    otherwise be missing from the new version, although the catalogue marked it indexed.
+    """
+    live, deleted = catalogue.changed_since(mark)
+    if deleted:
+        backend.delete(deleted)
+        backend.refresh()
+    if not live:
+        return 0
+    result = reindex(catalogue, backend, live)
+    return 0 if result is None else result.indexed

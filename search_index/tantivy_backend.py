@@ -7,6 +7,7 @@ notice on their next search, so searches answer throughout a rebuild.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -45,6 +46,7 @@ from search_index.base import (
     Hit,
     IndexBusy,
     IndexDocument,
+    IndexRetired,
     IndexUnavailable,
     SearchBackend,
     SearchQuery,
@@ -195,6 +197,7 @@ class TantivyBackend(SearchBackend):
         self._points_in_time: dict[str, tuple[float, tantivy.Searcher]] = {}
         self._pointer: tuple[tuple[int, int, int], str | None] | None = None  # (stat key, version)
         self._snapshot: tuple[str, int, int, int] | None = None  # the last commit readers were moved to
+        self._via_alias: set[str] = set()  # versions written through the alias since the last refresh
         self.counts: SnapshotMemo[FacetCounts] = SnapshotMemo(COUNT_MEMO_ENTRIES)
         self.near_terms: SnapshotMemo[bool] = SnapshotMemo(NEAR_MEMO_ENTRIES)
 
@@ -323,6 +326,8 @@ class TantivyBackend(SearchBackend):
     def bulk(self, docs: Iterable[Document], version: str | None = None) -> BulkResult:
         target = self._target(version)
         self._writer(target)  # busy or unavailable: say so before reading any document
+        if version is None:
+            self._via_alias.add(target)
         result = BulkResult()
         for batch in chunked(docs, self.bulk_chunk_size):
             with self._lock:
@@ -353,18 +358,42 @@ class TantivyBackend(SearchBackend):
         target = self._target(version)
         with self._lock:
             writer = self._writer(target)  # under the lock: a refresh may have consumed the last one
+            if version is None:
+                self._via_alias.add(target)
             for doc_id in ids:
                 writer.delete_documents_by_term("id", doc_id)
 
     def refresh(self, version: str | None = None) -> None:
         target = self._target(version)
         with self._lock:
-            writer = self._writers.get(target)
-            if writer is not None:
-                writer.commit()
-                writer.wait_merging_threads()
-                del self._writers[target]
-            self._open(target).reload()
+            retired: list[str] = []
+            if version is None:  # writes made through the alias to a version a rebuild has since retired
+                retired = sorted(v for v in self._via_alias if v != target and v in self._writers)
+                self._via_alias.clear()
+            for old in retired:
+                stale = self._writers.pop(old)
+                with contextlib.suppress(ValueError):  # its folder may be gone already
+                    stale.rollback()
+                self._indexes.pop(old, None)
+            writer = self._writers.pop(target, None)
+            try:
+                if writer is not None:
+                    writer.commit()
+                    writer.wait_merging_threads()
+                self._open(target).reload()
+            except ValueError as exc:
+                # A rebuild in another process may swap the alias and delete this version while
+                # we commit to it (tantivy then cannot read back the files it just wrote).
+                self._indexes.pop(target, None)
+                if version is None and self.current_version() != target:
+                    raise IndexRetired(
+                        f"embedded index version {target} was replaced by a rebuild while being written ({exc})"
+                    ) from None
+                raise IndexUnavailable(f"cannot commit the embedded index {target}: {exc}") from None
+            if retired:
+                raise IndexRetired(
+                    f"embedded index version {', '.join(retired)} was replaced by a rebuild while being written"
+                )
 
     def close(self) -> None:
         with self._lock:
