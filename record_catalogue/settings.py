@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         default=5.0,
         ge=0.0,
         le=60.0,
-        description="Seconds an API request waits for another writer's catalogue lock before a 503 (commands: 30).",
+        description="Seconds an API request waits for another writer's catalogue or index lock; then 503 (CLI: 30).",
     )
     # The HTTP service's exposure: who may speak for the client, and the URL the public sees.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(

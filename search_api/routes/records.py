@@ -200,6 +200,9 @@ async def push_records(
         services.settings.languages,
         actor=key.name,
         tagger=services.tagger,
+        # Another process may hold the embedded index's writer for a moment (a rebuild writing
+        # again what changed while it ran, a translate run's commit): wait as for a catalogue lock.
+        index_busy_wait=services.settings.api_busy_timeout,
     )
     run_id = services.catalogue.new_run_id()
     report = await run_in_threadpool(_one_writer_at_a_time, services, pipeline, items, run_id)

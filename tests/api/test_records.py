@@ -84,3 +84,36 @@ def test_push_limits(push_env: tuple[TestClient, dict[str, str]]) -> None:
     assert client.post("/api/v1/records", json=[], headers=headers).status_code == 422
     too_many = client.post("/api/v1/records", json=[{}] * 1001, headers=headers)
     assert too_many.status_code == 422 and "at most 1000" in too_many.json()["error"]["message"]
+
+
+def test_a_push_waits_for_another_writer_of_the_index(
+    push_env: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
+    """A rebuild's last step or a translate run holds the embedded index's writer for a moment:
+    a push waits for it (``CHM_API_BUSY_TIMEOUT``) instead of answering 503 at once."""
+    import threading
+    import time
+
+    from search_index.tantivy_backend import TantivyBackend
+
+    client, keys = push_env
+    first = json.loads((SAMPLES / "shared" / "abs-permit.json").read_text())
+    assert client.post("/api/v1/records", json=first, headers={"X-API-Key": keys["ingest"]}).status_code == 200
+    other = TantivyBackend(settings.index_dir)  # another process's writer, as far as the lock goes
+    version = other.current_version()
+    assert version is not None
+    other._writer(version)
+    released = threading.Event()
+
+    def release_soon() -> None:
+        time.sleep(1.0)
+        other.close()
+        released.set()
+
+    threading.Thread(target=release_soon, daemon=True).start()
+    record = json.loads((SAMPLES / "records" / "absPermit-pe-castana.json").read_text())
+    response = client.post("/api/v1/records", json=record, headers={"X-API-Key": keys["ingest"]})
+    assert released.is_set()
+    assert response.status_code == 200, response.text
+    found = client.get("/api/v1/search", params={"q": "Bertholletia", "lang": "en"}).json()
+    assert [r["id"] for r in found["results"]] == [record["header"]["identifier"]]
