@@ -30,7 +30,7 @@ from tests.browser.helpers import axe_violations, screenshot
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, FloatRect, Page
 
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 SCREENSHOTS = Path(os.environ.get("CHM_SCREENSHOTS", "")) if os.environ.get("CHM_SCREENSHOTS") else None
@@ -176,6 +176,19 @@ def shot(page: Page, name: str) -> None:
 def settled(page: Page) -> None:
     """The queue's current request has been answered and rendered."""
     page.wait_for_selector('#queue[aria-busy="false"]', state="attached")
+
+
+def first_item_box(page: Page) -> FloatRect | None:
+    """The first queue item's box, waiting while a reload replaces the list (a box of an item
+    just taken out of the page is None)."""
+    item = page.locator("#queue .queue-item").first
+    for _ in range(50):
+        expect(item).to_be_visible()
+        box = item.bounding_box()
+        if box is not None:
+            return box
+        page.wait_for_timeout(100)
+    return None
 
 
 def sign_in(page: Page, curation: Curation, path: str = "/curate", key: str | None = None) -> None:
@@ -727,8 +740,8 @@ def test_on_a_phone_the_queue_comes_first_and_the_filters_are_behind_a_button(
     page = tab.page
     try:
         sign_in(page, curation)
+        first = first_item_box(page)
         screenshot(page, "curate-phone-first-screen")
-        first = page.locator("#queue .queue-item").first.bounding_box()
         assert first is not None and first["y"] + first["height"] <= PHONE["height"], first
         form, toggle = page.locator("#filters"), page.locator("#filters-toggle")
         expect(form).to_be_hidden()
@@ -756,7 +769,9 @@ def test_on_a_phone_the_queue_comes_first_and_the_filters_are_behind_a_button(
         expect(form).to_be_hidden()
         expect(toggle).to_be_focused()
         expect(toggle).to_have_attribute("aria-expanded", "false")
-        first = page.locator("#queue .queue-item").first.bounding_box()
+        # Apply reloads the queue: measure the first item of the new list, once it is there.
+        settled(page)
+        first = first_item_box(page)
         assert first is not None and first["y"] + first["height"] <= PHONE["height"], first
         # On a wide screen the form is simply there, without the button.
         page.set_viewport_size(DESKTOP)
