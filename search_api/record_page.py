@@ -11,11 +11,14 @@ and the API. Every value is HTML-escaped; the schema.org description is JSON in 
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
+
+from babel.dates import format_date
 
 from analyzers.entities import entity_label
 from record_catalogue.codes import Provenance
@@ -229,9 +232,11 @@ def _field(name: str, by_lang: Mapping[str, TextLike], lang: str, original_langu
         parts.append(f'<p class="record-provenance" data-provenance="{_e(shown.provenance)}">{_e(note)}</p>')
     if shown.provenance != Provenance.ORIGINAL and original is not None and original is not shown:
         label = s["show_original"].format(language=language_name(original.language, lang))
+        # The box (its rule on the page's start side) keeps the page's direction; the text inside
+        # keeps the original's own.
         parts.append(
             f'<details class="record-original"><summary>{_e(label)}</summary>'
-            f"{_block('div', original, 'version-text')}</details>"
+            f'<div class="version-box">{_block("div", original, "version-text")}</div></details>'
         )
     parts.append("</section>")
     return "".join(parts)
@@ -257,6 +262,12 @@ def _json_ld(row: Any, title: TextLike | None, summary: TextLike | None, lang: s
     if row.government:
         data["spatialCoverage"] = {"@type": "Country", "identifier": row.government.upper()}
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+
+
+def reader_date(date: dt.date, lang: str) -> str:
+    """``date`` as a reader of ``lang`` writes it (CLDR's long form: "5 novembre 2012", "2012年11月5日",
+    "5 نوفمبر 2012"), in a ``<time>`` whose ``datetime`` keeps the ISO date for machines."""
+    return f'<time datetime="{date.isoformat()}">{_e(format_date(date, "long", locale=lang))}</time>'
 
 
 def _page(lang: str, title: str, head: str, body: str, s: Mapping[str, str], switch: str) -> str:
@@ -321,21 +332,22 @@ def render_record(row: Any, lang: str) -> str:
     available = sorted({code for by_lang in versions.values() for code in by_lang})
     catalog = realm_catalog()
     quoted = quote(row.id, safe="")
+    # Each value as markup, every text in it escaped.
     rows = [
-        ("realm", REALM_NAMES.get(row.realm, {}).get(lang, row.realm)),
-        ("schema", catalog.schema_label(row.realm, row.schema_name, lang)),
+        ("realm", _e(REALM_NAMES.get(row.realm, {}).get(lang, row.realm))),
+        ("schema", _e(catalog.schema_label(row.realm, row.schema_name, lang))),
     ]
     if row.government:
-        rows.append(("government", entity_label(f"country:{row.government.lower()}", lang)))
+        rows.append(("government", _e(entity_label(f"country:{row.government.lower()}", lang))))
     if row.date:
-        rows.append(("date", row.date.isoformat()))
+        rows.append(("date", reader_date(row.date, lang)))
     # The identifier readers know it by (the BCH's uniqueIdentifier, a document symbol), else the id.
-    rows.append(("identifier", cbd_identifier(row) or row.id))
-    rows.append(("original_language", language_name(row.original_language, lang)))
+    rows.append(("identifier", _e(cbd_identifier(row) or row.id)))
+    rows.append(("original_language", _e(language_name(row.original_language, lang))))
     keywords = keyword_labels(row.entities, lang)
     if keywords:
-        rows.append(("keywords", LIST_SEPARATORS.get(lang, ", ").join(keywords)))
-    meta = "".join(f"<dt>{_e(s[key])}</dt><dd><bdi>{_e(value)}</bdi></dd>" for key, value in rows)
+        rows.append(("keywords", _e(LIST_SEPARATORS.get(lang, ", ").join(keywords))))
+    meta = "".join(f"<dt>{_e(s[key])}</dt><dd><bdi>{value}</bdi></dd>" for key, value in rows)
     # The heading keeps the page's direction; the title is isolated in its own language and direction.
     inner = _block("bdi", title, "") if title else f"<bdi>{_e(row.id)}</bdi>"
     heading = f'<h1 class="record-title">{inner}</h1>'

@@ -29,7 +29,8 @@ def client(settings: Settings) -> Iterator[TestClient]:
     as the worker leaves when it has no model) and with a curator-reviewed Spanish summary."""
     catalogue = Catalogue(settings.catalogue_dsn)
     url = "https://absch.cbd.int/database/ABSPERMIT/PERMIT-PE-1"
-    store(catalogue, permit(id=ID, title={"en": ORIGINAL_TITLE}, summary={"en": ORIGINAL_SUMMARY}, url=url))
+    record = permit(id=ID, title={"en": ORIGINAL_TITLE}, summary={"en": ORIGINAL_SUMMARY}, url=url, date="2019-06-01")
+    store(catalogue, record)
     add_texts(
         catalogue,
         machine(ID, "title", "fr", "Permis pour la recherche sur la noix du Brésil", model=MODEL),
@@ -53,7 +54,7 @@ def test_a_machine_translation_says_so_with_the_original_one_click_away(client: 
     # The original behind a toggle that needs no script, in its own language.
     assert re.search(
         r'<details class="record-original"><summary>Afficher l&#x27;original \(Anglais\)</summary>'
-        r'<div class="version-text" lang="en" dir="ltr">Access to Bertholletia',
+        r'<div class="version-box"><div class="version-text" lang="en" dir="ltr">Access to Bertholletia',
         page,
     )
     # Nothing an operator would say: no pending row, no model, engine or curator, no CLI hint.
@@ -95,6 +96,23 @@ def test_the_page_links_its_language_versions_and_the_clearing_house(client: Tes
         'href="https://absch.cbd.int/database/ABSPERMIT/PERMIT-PE-1" target="_blank" rel="noopener noreferrer"' in page
     )
     assert "(يُفتح في علامة تبويب جديدة)" in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "written"),
+    [
+        ("en", "June 1, 2019"),
+        ("fr", "1 juin 2019"),
+        ("es", "1 de junio de 2019"),
+        ("ru", "1 июня 2019\u202fг."),
+        ("zh", "2019年6月1日"),
+        ("ar", "1 يونيو 2019"),
+    ],
+)
+def test_the_date_is_written_as_the_reader_writes_dates(client: TestClient, lang: str, written: str) -> None:
+    """In words of the reader's language (CLDR's long form), the ISO date kept for machines."""
+    page = client.get(f"/record/{ID}", params={"lang": lang}).text
+    assert f'<dd><bdi><time datetime="2019-06-01">{written}</time></bdi></dd>' in page
 
 
 def test_an_unknown_record_is_a_404_page(client: TestClient) -> None:

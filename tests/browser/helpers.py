@@ -55,6 +55,32 @@ def axe_violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
     return found
 
 
+# Where each line of an element's text starts and ends (the union of its text's boxes on that line),
+# and the element's own box: where its text sits in it, whatever the direction it reads in.
+LINES = """(element) => {
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  const lines = [];
+  for (const box of [...range.getClientRects()].filter((b) => b.width > 0).sort((a, b) => a.top - b.top)) {
+    const line = lines.find((l) => Math.abs(l.middle - (box.top + box.bottom) / 2) < 4);
+    if (line) {
+      line.left = Math.min(line.left, box.left);
+      line.right = Math.max(line.right, box.right);
+    } else {
+      lines.push({ middle: (box.top + box.bottom) / 2, left: box.left, right: box.right });
+    }
+  }
+  const own = element.getBoundingClientRect();
+  return { left: own.left, right: own.right, lines: lines.map(({ left, right }) => ({ left, right })) };
+}"""
+
+
+def hugs_the_right(lines: dict[str, Any], slack: float = 2) -> bool:
+    """Whether every line of a text measured with ``LINES`` ends at its box's right edge (a right
+    to left page's start side), as a block aligned to an Arabic page does whatever its own direction."""
+    return bool(lines["lines"]) and all(line["right"] >= lines["right"] - slack for line in lines["lines"])
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save what the page shows for a person to review (``build/screenshots/``; never compared pixel by pixel)."""
     from tests.conftest import ROOT

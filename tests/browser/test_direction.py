@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.browser.conftest import PHONE, Site, Tab, open_tab
-from tests.browser.helpers import screenshot, settle
+from tests.browser.helpers import LINES, hugs_the_right, screenshot, settle
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
@@ -56,6 +56,15 @@ def test_arabic_cards_run_right_to_left_with_every_part_isolated(
             if abs(start["top"] - end["top"]) < 2:
                 assert start["right"] <= end["left"] + 1, (card["id"], before, after)
     assert latin_titles >= 1  # the check above covered titles in another direction
+    # A snippet in French or English reads left to right but lines up with the page, as the title
+    # does: each of its lines ends at the card's right edge (was flush left, ragged on the right).
+    foreign = page.locator("#results .chm-snippet:not([hidden])[dir=ltr]")
+    assert foreign.count() >= 2
+    for index in range(foreign.count()):
+        snippet = foreign.nth(index)
+        lines = snippet.evaluate(LINES)
+        assert len(lines["lines"]) >= 2, lines  # wraps: a line that fills the box proves nothing alone
+        assert hugs_the_right(lines), (snippet.inner_text()[:60], lines)
     tab.page.context.close()
     assert not tab.errors, tab.errors
 

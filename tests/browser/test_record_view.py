@@ -19,7 +19,7 @@ import pytest
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
 from tests.browser.conftest import DESKTOP, PHONE, _environment, chm, open_tab, record_source, served
-from tests.browser.helpers import axe_violations, screenshot, settle
+from tests.browser.helpers import LINES, axe_violations, hugs_the_right, screenshot, settle
 from tests.catalogue_rows import add_texts, machine
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
@@ -96,6 +96,8 @@ def test_a_machine_translated_record_in_arabic_reads_right_to_left_with_the_orig
         expect(text).to_have_attribute("lang", "en")
         expect(text).to_have_attribute("dir", "ltr")
         expect(text).to_contain_text("Permit for Brazil nut research in Madre de Dios")
+        # Left to right inside, lined up with the Arabic page: it ends at the right edge.
+        assert hugs_the_right(text.evaluate(LINES)), text.evaluate(LINES)
         screenshot(page, f"record-machine-ar-original-{viewport}")
         shown = page.locator("body").inner_text()
         assert not [word for word in OPERATOR_TEXT if word in shown], shown
