@@ -9,6 +9,7 @@ import {
   fillNodes,
   h,
   joinNodes,
+  refusalText,
   renderResult,
   statusText,
 } from "./render.js";
@@ -225,7 +226,9 @@ function showError(error) {
     retryTimer = setTimeout(() => runSearch(), seconds * 1000);
   } else if (status >= 400 && status < 500) {
     kind = "invalid";
-    showInvalid(error.message || "");
+    // In the reader's words; the API's English detail goes to the console, for developers.
+    console.warn(`chm-search: the search was refused: ${error.message}`);
+    statusLine.textContent = refusalText(error, t);
   } else {
     statusLine.textContent = t("error");
     const retry = h("button", { type: "button", class: "relax-remove", id: "retry", "data-key": "retry" }, t("retry"));
@@ -245,33 +248,6 @@ function showError(error) {
     understoodBox.replaceChildren();
     understoodBox.hidden = true;
   });
-}
-
-// The page's control that holds each API parameter, by the title the reader sees on it.
-const PARAMETER_TITLES = {
-  q: "searchLabel",
-  sort: "sortLabel",
-  year_from: "facet_year",
-  year_to: "facet_year",
-  realm: "facet_realm",
-  schema: "facet_schema",
-  government: "facet_government",
-  original_language: "facet_original_language",
-  entity: "facet_entity",
-};
-
-/**
- * A refused parameter, named in the reader's language by its control's title ("the value given
- * for «Año» is not valid"), then the API's own detail, in English and marked so.
- */
-function showInvalid(message) {
-  const parameter = /^([a-z_]+)(?:\.\d+)?:/u.exec(message)?.[1];
-  const title = PARAMETER_TITLES[parameter];
-  if (!title) {
-    statusLine.textContent = t("errorInvalid", { message });
-    return;
-  }
-  statusLine.replaceChildren(t("errorInvalidNamed", { name: t(title) }), " ", h("span", { lang: "en", dir: "ltr" }, `(${message})`));
 }
 
 function render(data) {

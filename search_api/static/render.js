@@ -311,6 +311,34 @@ function originalToggle(original, titleNode, body, t) {
   return button;
 }
 
+// The control that holds each API parameter, by the title the reader sees on it (the page's
+// search box and facets; the widget's presets are the same filters).
+const PARAMETER_TITLES = {
+  q: "searchLabel",
+  lang: "languageLabel",
+  sort: "sortLabel",
+  year_from: "facet_year",
+  year_to: "facet_year",
+  realm: "facet_realm",
+  schema: "facet_schema",
+  government: "facet_government",
+  original_language: "facet_original_language",
+  entity: "facet_entity",
+};
+
+/**
+ * Why the API refused a search (an ApiError with a 4xx status), in the reader's words only: the
+ * refused parameter named by its control's title ("the value given for «Año» is not valid"), a
+ * key the service does not accept, or a value not valid. The API's own message is English, for
+ * developers (it starts with the parameter's name, "year_from: ..."): it is read, never shown.
+ */
+export function refusalText(error, t) {
+  if (error.status === 401 || error.code === "invalid_api_key") return t("errorKey");
+  const parameter = /^([a-z_]+)(?:\.\d+)?:/u.exec(String(error.message || ""))?.[1];
+  const title = Object.hasOwn(PARAMETER_TITLES, parameter) ? PARAMETER_TITLES[parameter] : null;
+  return title ? t("errorInvalidNamed", { name: t(title) }) : t("errorInvalid");
+}
+
 /** The status line: "12 results" (timings are for operators and the API, not for readers). */
 export function statusText(data, t) {
   return t.plural("results", data.total);

@@ -15,7 +15,7 @@
 
 import { ApiError, Client, emptyState, stateToParams } from "./static/api.js";
 import { isLanguage, pickLanguage, translator } from "./static/i18n.js";
-import { facetLabels, h, renderResult, statusText } from "./static/render.js";
+import { facetLabels, h, refusalText, renderResult, statusText } from "./static/render.js";
 import { Beacon } from "./static/events.js";
 
 const SCRIPT_BASE = new URL(".", import.meta.url);
@@ -238,7 +238,7 @@ export class ChmSearch extends HTMLElement {
       this.retryTimer = setTimeout(() => this.search(page), seconds * 1000);
     } else if (status >= 400 && status < 500) {
       warn(`the search was refused: ${error.message}`);
-      this.status.textContent = t("errorInvalid", { message: error.message });
+      this.status.textContent = refusalText(error, t);
     } else {
       this.status.textContent = t("error");
     }

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import XSS_ID, XSS_WORD, Site, Tab
+from tests.browser.conftest import XSS_ID, XSS_WORD, Site, Tab, _environment, chm
 from tests.browser.helpers import api_search
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
@@ -145,6 +145,44 @@ def test_widget_lists_the_latest_records_of_its_presets_before_anything_is_typed
     for bad in ('lang="xx"', 'realm="XYZ"', 'government="fra"', 'size="0"'):
         assert any(bad in warning for warning in warnings), (bad, warnings)
     assert not any('realm="abs"' in warning for warning in warnings)
+
+
+REFUSED_PAGE = """<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8" /><title>Refused</title><script type="module" src="{base}/widget.js"></script></head>
+  <body>
+    <main>
+      <h1>A partner whose key is limited to the ABS Clearing-House</h1>
+      <chm-search id="outside" lang="fr" realm="BCH" key="{key}"></chm-search>
+      <chm-search id="unknown" lang="ar" key="chm_not-a-key"></chm-search>
+    </main>
+  </body>
+</html>
+"""
+
+
+def test_a_refused_widget_search_is_said_in_the_readers_language_only(tab: Tab, site: Site) -> None:
+    """A preset outside its key's scope (the API's 403 "realm: this key's searches are limited to
+    ABS") is named by the facet's title in the widget's language; an unknown key is said to be
+    one. None of the API's English reaches the reader; it goes to the console for the partner."""
+    scope = ["--preset", "realm=ABS", "--origin", site.other_origin]
+    made = chm(_environment(site.data_dir), "keys", "create", "--role", "partner", "--name", "narrow partner", *scope)
+    (site.other_dir / "refused.html").write_text(
+        REFUSED_PAGE.format(base=site.base, key=made.strip()), encoding="utf-8"
+    )
+    page = tab.page
+    warnings: list[str] = []
+    page.on("console", lambda message: warnings.append(message.text) if message.type == "warning" else None)
+    page.goto(f"{site.other_origin}/refused.html")
+    outside = page.locator("#outside .chm-status")
+    expect(outside).to_have_text(
+        "Cette recherche ne peut pas être lancée : la valeur donnée pour « Centre d'échange » n'est pas valide."
+    )
+    expect(page.locator("#unknown .chm-status")).to_have_text(
+        "تعذّر إجراء هذا البحث: لا تقبل الخدمة مفتاح البحث الخاص بهذا الموقع."
+    )
+    expect(page.locator("#outside li.chm-result")).to_have_count(0)
+    assert any("limited to ABS" in warning for warning in warnings), warnings
 
 
 IFRAME_PAGE = """<!doctype html>
