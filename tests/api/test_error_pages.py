@@ -82,6 +82,31 @@ def test_a_429_page_says_when_to_try_again() -> None:
     assert "Vuelva a intentarlo dentro de 12 segundos." in page_text(page)
 
 
+def test_only_the_api_is_rate_limited_and_its_429_is_json_even_to_a_browser(tmp_path: Path) -> None:
+    """An address past its limit: the API's 429 stays the JSON error a script reads (with its
+    Retry-After) even when a browser's Accept asked; the pages, their errors and their files
+    are not limited, so a reader never meets a 429 page."""
+    settings = load_settings(data_dir=tmp_path / "data", rate_limit_anonymous=1)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert client.get("/api/v1/languages").status_code == 200  # the address's one request a minute
+        limited = client.get("/api/v1/search", headers={"Accept": BROWSER})
+        assert limited.status_code == 429 and limited.headers["content-type"] == "application/json"
+        assert limited.json()["error"]["code"] == "rate_limited" and int(limited.headers["retry-after"]) > 0
+        for path, status in (("/", 200), ("/static/page.css", 200), ("/record/NOT-THERE?lang=fr", 404), ("/nope", 404)):
+            for _ in range(3):
+                response = client.get(path, headers={"Accept": BROWSER})
+                assert response.status_code == status, (path, response.status_code)
+        assert "Page introuvable" in client.get("/nope?lang=fr", headers={"Accept": BROWSER}).text
+
+
+def test_a_405_page_says_the_address_does_not_take_that_request() -> None:
+    """Every route outside the machine interfaces answers GET and HEAD, so a browser's page request
+    cannot meet a 405 today; should one, its page is in the reader's language."""
+    page = render(405, {"code": "method_not_allowed", "message": "Method Not Allowed"}, "ar", "", None)
+    assert '<html lang="ar" dir="rtl">' in page and STRINGS["ar"]["405"] in page
+    assert STRINGS["ar"]["405_text"] in page
+
+
 def test_500_and_503_pages_carry_the_request_id_or_the_wait(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
