@@ -1,4 +1,4 @@
-"""The system's closed vocabularies, once: languages, realms, provenance and the two statuses.
+"""The system's closed vocabularies, once: languages, realms, provenance, statuses and kinds.
 
 Why one module: these words are stored in the catalogue, written into index documents, sent
 over the public API and compared all over the code; spelled as bare strings in each place, a
@@ -109,6 +109,15 @@ class RunStatus(StrEnum):
     FINISHED = "finished"
     INTERRUPTED = "interrupted"  # stopped with Ctrl-C
     FAILED = "failed"  # a harvest that stopped on an error
+
+
+class SourceKind(StrEnum):
+    """What a harvested source is (``harvest_sources.kind``): which reader ``chm-search sources``
+    runs on it."""
+
+    CBD = "cbd"  # a CBD clearing-house's own API
+    OAI = "oai"  # an OAI-PMH repository
+    FEED = "feed"  # an RSS or Atom feed
 
 
 class TranslatedKind(StrEnum):

@@ -19,14 +19,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from record_catalogue.codes import RunStatus
+from record_catalogue.codes import RunStatus, SourceKind
 from record_catalogue.db import in_chunks, translating_faults
 from record_catalogue.dialect import is_postgresql, session_advisory_lock
 from record_catalogue.errors import BadInput, Cause
 from record_catalogue.models import HarvestItem, HarvestSource, ThesaurusTerm, utcnow
 from record_catalogue.store import Catalogue
-
-SOURCE_KINDS = ("cbd", "oai", "feed")
 
 
 class SourceProblem(BadInput, ValueError):
@@ -39,19 +37,27 @@ class SourceBusy(SourceProblem):
     cause = Cause.LOCKED
 
 
+def source_kind(kind: str) -> SourceKind:
+    """``kind`` as a member of the vocabulary; SourceProblem naming the known kinds otherwise."""
+    try:
+        return SourceKind(kind)
+    except ValueError:
+        raise SourceProblem(f"unknown source kind {kind!r}; known: {', '.join(SourceKind)}") from None
+
+
 @dataclass(frozen=True)
 class SourceConfig:
     """One configured source, as ``chm-search sources list`` shows it."""
 
     name: str
-    kind: str
+    kind: SourceKind
     url: str
     params: dict[str, Any]
     high_water: str | None
     validators: dict[str, Any]
     last_run_id: str | None
     last_run_at: str | None
-    last_status: str | None
+    last_status: RunStatus | None
     last_counts: dict[str, Any]
 
 
@@ -90,8 +96,7 @@ class HarvestState:
     # -- sources -------------------------------------------------------------------------------
     def add_source(self, name: str, kind: str, url: str, params: dict[str, Any]) -> SourceConfig:
         """Configure a new source; SourceProblem if the name is taken or the kind unknown."""
-        if kind not in SOURCE_KINDS:
-            raise SourceProblem(f"unknown source kind {kind!r}; known: {', '.join(SOURCE_KINDS)}")
+        kind = source_kind(kind)
         try:
             with self.sessions.begin() as session:
                 row = HarvestSource(
@@ -214,7 +219,7 @@ class HarvestState:
     def run_started(self, name: str, run_id: str) -> None:
         self._update_source(name, last_run_id=run_id, last_run_at=utcnow(), last_status=RunStatus.RUNNING)
 
-    def run_finished(self, name: str, status: str, counts: dict[str, Any]) -> None:
+    def run_finished(self, name: str, status: RunStatus, counts: dict[str, Any]) -> None:
         self._update_source(name, last_status=status, last_counts=counts, last_run_at=utcnow())
 
     def _update_source(self, name: str, **values: Any) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from record_catalogue.codes import Provenance, Realm, RunStatus, TextStatus
+from record_catalogue.codes import Provenance, Realm, RunStatus, SourceKind, TextStatus
 
 
 def utcnow() -> datetime:
@@ -280,7 +280,7 @@ class HarvestSource(Base):
     __tablename__ = "harvest_sources"
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[SourceKind] = mapped_column(Code(SourceKind, 16))
     url: Mapped[str] = mapped_column(Text)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     high_water: Mapped[str | None] = mapped_column(String(40))
@@ -288,7 +288,7 @@ class HarvestSource(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_run_id: Mapped[str | None] = mapped_column(String(40))
     last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_status: Mapped[str | None] = mapped_column(String(16))
+    last_status: Mapped[RunStatus | None] = mapped_column(Code(RunStatus, 16))
     last_counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     resumption: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

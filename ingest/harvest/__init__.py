@@ -21,14 +21,14 @@ from ingest.harvest.oai import OaiRequest, harvest_oai
 from ingest.harvest.runner import HarvestCounts, HarvestRun
 from ingest.harvest.thesaurus import label_keywords, label_terms
 from ingest.pipeline import Pipeline
-from record_catalogue.codes import RunStatus
+from record_catalogue.codes import RunStatus, SourceKind
 from record_catalogue.harvest_state import HarvestState, SourceConfig
 from record_catalogue.realms import realm_catalog
 
 __all__ = ["HarvestCounts", "HarvestRun", "check_params", "politeness_of", "run_source", "source_name"]
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,99}$")
-DEFAULT_SCHEMA = {"oai": "resource", "feed": "news"}
+DEFAULT_SCHEMA = {SourceKind.OAI: "resource", SourceKind.FEED: "news"}
 POLITENESS_KEYS = ("rate", "timeout", "retries", "max_bytes")
 
 
@@ -39,16 +39,16 @@ def source_name(value: str) -> str:
     return value
 
 
-def check_params(kind: str, url: str, params: dict[str, Any]) -> dict[str, Any]:
+def check_params(kind: SourceKind, url: str, params: dict[str, Any]) -> dict[str, Any]:
     """A source's settings, checked now so that a scheduled run cannot fail on them later."""
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"{url!r} is not an http or https URL")
     out = dict(params)
-    realm = str(out.get("realm") or ("ABS" if kind == "cbd" else "CHM")).upper()
+    realm = str(out.get("realm") or ("ABS" if kind == SourceKind.CBD else "CHM")).upper()
     if realm not in realm_catalog().schemas:
         raise ValueError(f"unknown realm {realm!r}; known: {', '.join(sorted(realm_catalog().schemas))}")
     out["realm"] = realm
-    if kind == "cbd":
+    if kind == SourceKind.CBD:
         out["schemas"] = list(out.get("schemas") or [])
         check_schemas(realm, out["schemas"])
         out["page_size"] = int(out.get("page_size") or PAGE_SIZE)
@@ -58,7 +58,7 @@ def check_params(kind: str, url: str, params: dict[str, Any]) -> dict[str, Any]:
         schema = str(out.get("schema") or DEFAULT_SCHEMA[kind])
         realm_catalog().resolve(schema, realm)  # ValueError names an unknown schema
         out["schema"] = schema
-    if kind == "oai":
+    if kind == SourceKind.OAI:
         out["prefix"] = str(out.get("prefix") or "oai_dc")
         for key in ("from", "until"):
             if out.get(key):
@@ -112,17 +112,17 @@ def _run(
     state.run_started(source.name, run_id)
     status = RunStatus.FAILED
     try:
-        if source.kind == "cbd":
+        if source.kind == SourceKind.CBD:
             api = CbdApi(http, source.url, params["realm"], params.get("schemas") or [], params.get("page_size", 100))
             start = since or (parse_since(source.high_water) if source.high_water else None)
             harvest_cbd(run, api, start, sweep=params.get("sweep", True))
             label_terms(run, http, source.url, run.terms)
             label_keywords(run)
-        elif source.kind == "oai":
+        elif source.kind == SourceKind.OAI:
             start_day = since.date().isoformat() if since else (source.high_water or params.get("from"))
             request = OaiRequest(source.url, params["prefix"], params.get("set"), start_day, params.get("until"))
             harvest_oai(run, http, request, params["realm"], params["schema"])
-        elif source.kind == "feed":
+        elif source.kind == SourceKind.FEED:
             harvest_feed(run, http, source.url, params["realm"], params["schema"])
         else:
             run.error(source.url, f"unknown source kind {source.kind!r}")

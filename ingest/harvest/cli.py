@@ -17,9 +17,10 @@ import typer
 from ingest.harvest import check_params, run_source, source_name
 from ingest.harvest.cbd_api import parse_since
 from record_catalogue.cli_output import USAGE_EXIT, JsonOption, emit_json, say
+from record_catalogue.codes import SourceKind
 from record_catalogue.db import CatalogueUnavailable
 from record_catalogue.errors import EXIT_PARTIAL
-from record_catalogue.harvest_state import SOURCE_KINDS, HarvestState, SourceBusy, SourceConfig, SourceProblem
+from record_catalogue.harvest_state import HarvestState, SourceBusy, SourceConfig, SourceProblem
 from record_catalogue.settings import get_settings
 from record_catalogue.store import Catalogue
 
@@ -92,7 +93,7 @@ def _run(sources: list[SourceConfig], since: datetime | None = None) -> None:
         raise typer.Exit(EXIT_PARTIAL)
 
 
-def _configure(name: str, kind: str, url: str, params: dict[str, Any]) -> SourceConfig:
+def _configure(name: str, kind: SourceKind, url: str, params: dict[str, Any]) -> SourceConfig:
     try:
         checked = check_params(kind, url, params)
         name = source_name(name)
@@ -147,7 +148,7 @@ def harvest_cbd_command(
     params = {"realm": realm, "schemas": schema or [], "sweep": sweep, "page_size": page_size, "rate": rate}
     params["timeout"] = timeout
     params.update({"retries": retries, "max_bytes": max_bytes})
-    source = _configure(name or f"cbd-{realm.lower()}", "cbd", api_url, params)
+    source = _configure(name or f"cbd-{realm.lower()}", SourceKind.CBD, api_url, params)
     _run([source], _since(since))
 
 
@@ -169,7 +170,7 @@ def harvest_oai_command(
     """Harvest an OAI-PMH repository (ListRecords, resumption tokens, deleted records, Dublin Core)."""
     params: dict[str, Any] = {"set": set_spec, "prefix": prefix, "until": until, "realm": realm, "schema": schema}
     params.update({"rate": rate, "timeout": timeout, "retries": retries, "max_bytes": max_bytes})
-    source = _configure(name or _default_name("oai", url), "oai", url, params)
+    source = _configure(name or _default_name(SourceKind.OAI, url), SourceKind.OAI, url, params)
     _run([source], _since(from_date))
 
 
@@ -187,7 +188,7 @@ def harvest_feed_command(
     """Harvest a national site's news feed (RSS 2.0, RSS 1.0 or Atom)."""
     params = {"realm": realm, "schema": schema, "rate": rate, "timeout": timeout, "retries": retries}
     params["max_bytes"] = max_bytes
-    source = _configure(name or _default_name("feed", url), "feed", url, params)
+    source = _configure(name or _default_name(SourceKind.FEED, url), SourceKind.FEED, url, params)
     _run([source])
 
 
@@ -202,7 +203,7 @@ def _default_name(kind: str, url: str) -> str:
 @sources_app.command("add")
 def sources_add(
     name: Annotated[str, typer.Argument(help="A name to run it by.")],
-    kind: Annotated[str, typer.Option(help=f"One of: {', '.join(SOURCE_KINDS)}.")],
+    kind: Annotated[SourceKind, typer.Option(help="What the source is.")],
     url: Annotated[str, typer.Option(help="API base URL (cbd), OAI-PMH base URL (oai) or feed URL (feed).")],
     realm: Annotated[str | None, typer.Option(help="ABS, BCH or CHM.")] = None,
     schema: Annotated[list[str] | None, typer.Option(help="cbd: only these types; oai/feed: the type given.")] = None,
@@ -215,17 +216,15 @@ def sources_add(
     max_bytes: MaxBytes = None,
 ) -> None:
     """Configure a source once; `chm-search sources run NAME` or `harvest --all` runs it."""
-    if kind not in SOURCE_KINDS:
-        raise typer.BadParameter(f"unknown kind {kind!r}; one of: {', '.join(SOURCE_KINDS)}", param_hint="--kind")
     params: dict[str, Any] = {"realm": realm, "rate": rate, "timeout": timeout, "retries": retries}
     params["max_bytes"] = max_bytes
-    if kind == "cbd":
+    if kind == SourceKind.CBD:
         params["schemas"] = schema or []
     else:
         if schema and len(schema) > 1:
             raise typer.BadParameter("an oai or feed source gives its records one --schema", param_hint="--schema")
         params["schema"] = schema[0] if schema else None
-    if kind == "oai":
+    if kind == SourceKind.OAI:
         params.update({"set": set_spec, "prefix": prefix, "from": from_date})
     try:
         checked = check_params(kind, url, params)

@@ -28,6 +28,7 @@ GUARDED = (
     codes.MemoryExport,
     codes.RunStatus,
     codes.TranslatedKind,
+    codes.SourceKind,
 )
 # Also an upsert's outcome (``record_catalogue.store.Outcome``: created, updated, unchanged).
 SHARED_WORDS = frozenset({"unchanged"})
@@ -71,7 +72,7 @@ def test_the_vocabularies_are_compared_by_member_not_by_bare_string() -> None:
 
 def test_every_guarded_vocabulary_is_a_str_enum_of_codes() -> None:
     assert all(issubclass(vocabulary, StrEnum) and vocabulary.__module__ == codes.__name__ for vocabulary in GUARDED)
-    assert {"reviewed", "stale", "running", "mixed", "all"} <= WORDS
+    assert {"reviewed", "stale", "running", "mixed", "all", "feed"} <= WORDS
 
 
 def test_the_vocabulary_check_can_fail() -> None:

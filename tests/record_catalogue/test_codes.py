@@ -19,10 +19,12 @@ from record_catalogue.codes import (
     Realm,
     RunStatus,
     SegmentKind,
+    SourceKind,
     TextStatus,
     TranslatedKind,
     TranslationStatus,
 )
+from record_catalogue.harvest_state import HarvestState
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.models import FieldText, RecordRow
 from record_catalogue.record import REALMS, Record
@@ -42,6 +44,7 @@ BEFORE = {
     MemoryExport: ["current", "reviewed", "machine", "all"],
     RunStatus: ["running", "finished", "interrupted", "failed"],
     TranslatedKind: ["untranslated", "unchanged", "reviewed", "mixed", "machine"],
+    SourceKind: ["cbd", "oai", "feed"],
 }
 
 
@@ -109,3 +112,20 @@ def test_an_ingest_runs_status_is_stored_as_its_string_and_read_back_as_a_member
         catalogue.finish_run("run-codes", "stopped", {})  # type: ignore[arg-type]  # outside the vocabulary
     catalogue.finish_run("run-codes", RunStatus.FINISHED, {})
     assert catalogue.unfinished_run() is None
+
+
+def test_a_harvest_sources_kind_and_last_status_are_stored_as_strings_and_read_back_as_members(
+    catalogue: Catalogue,
+) -> None:
+    state = HarvestState(catalogue)
+    added = state.add_source("codes-feed", "feed", "https://example.org/feed", {})
+    assert added.kind is SourceKind.FEED and added.last_status is None
+    state.run_started("codes-feed", "run-1")
+    state.run_finished("codes-feed", RunStatus.FINISHED, {"records": 0})
+    with catalogue.engine.connect() as connection:
+        stored = connection.execute(text("SELECT kind, last_status FROM harvest_sources")).one()
+    assert tuple(stored) == ("feed", "finished") and all(type(v) is str for v in stored)
+    source = state.source("codes-feed")
+    assert source is not None and source.kind is SourceKind.FEED and source.last_status is RunStatus.FINISHED
+    with pytest.raises(Exception, match="'stopped' is not a RunStatus"):
+        state.run_finished("codes-feed", "stopped", {})  # type: ignore[arg-type]  # outside the vocabulary
