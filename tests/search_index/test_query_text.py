@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import random
-import time
+import re
+import sys
+from types import FrameType
+from typing import Any
 
 import pytest
 
+from search_index import query_text
 from search_index.query_text import (
     DEFAULT_MAX_CLAUSES,
     Clause,
@@ -321,8 +325,48 @@ def test_ignored_pieces_are_listed_in_the_order_typed() -> None:
     assert parse_query_text('OR " maize').ignored == ("OR", '"')
 
 
+class _CountedSearch:
+    """A closing-quote pattern that counts the characters its searches read."""
+
+    def __init__(self, pattern: re.Pattern[str], read: list[int]) -> None:
+        self.pattern, self.read = pattern, read
+
+    def search(self, text: str, pos: int) -> re.Match[str] | None:
+        found = self.pattern.search(text, pos)
+        self.read[0] += (found.start() if found else len(text)) - pos
+        return found
+
+
+def parsing_work(text: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How much work parsing ``text`` takes, counted rather than timed (a timing depends on the
+    machine and its load): the lines of ``search_index/query_text.py`` run, plus the characters
+    its closing-quote searches read (regex scans run in C, where no line is counted)."""
+    read = [0]
+    closers = {opener: _CountedSearch(pattern, read) for opener, pattern in query_text._CLOSERS.items()}
+    monkeypatch.setattr(query_text, "_CLOSERS", closers)
+    lines = 0
+
+    def trace(frame: FrameType, event: str, _arg: Any) -> Any:
+        nonlocal lines
+        if frame.f_code.co_filename != query_text.__file__:
+            return None
+        lines += event == "line"
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        parse_query_text(text)
+    finally:
+        sys.settrace(previous)
+    return lines + read[0]
+
+
 @pytest.mark.parametrize("text", ["«" * 10_000, '"' * 10_001, "- " * 5_000, "OR " * 3_333, "\ud800" * 10_000])
-def test_pathological_texts_are_read_quickly(text: str) -> None:
-    started = time.perf_counter()
-    parse_query_text(text)
-    assert time.perf_counter() - started < 1.0  # linear: ~20 ms here
+def test_pathological_texts_take_work_linear_in_their_length(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Linear: twice the text takes about twice the work (a quadratic parse, four times), and a
+    # few dozen steps a character (about 30 at most today; a quadratic parse of 10,000
+    # characters takes thousands a character).
+    work = parsing_work(text, monkeypatch)
+    assert parsing_work(text * 2, monkeypatch) <= 2.2 * work
+    assert work <= 100 * len(text)
