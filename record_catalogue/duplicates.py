@@ -86,7 +86,7 @@ def replace_keys(session: Session, record_id: str, keys: Iterable[str]) -> None:
 def _key_rows(session: Session, column: InstrumentedAttribute[str], values: Iterable[str]) -> Iterator[tuple[str, str]]:
     """(record id, key) of every document key whose ``column`` holds one of ``values``."""
     for chunk in in_chunks(sorted(set(values))):
-        yield from session.execute(select(DocumentKey.record_id, DocumentKey.key).where(column.in_(chunk))).tuples()
+        yield from session.execute(select(DocumentKey.record_id, DocumentKey.key).where(column.in_(chunk)))
 
 
 def _keys_of(session: Session, ids: Iterable[str]) -> dict[str, set[str]]:
