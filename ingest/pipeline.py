@@ -31,7 +31,7 @@ from record_catalogue.db import CatalogueUnavailable, RowsRefused, raised_by_dat
 from record_catalogue.logs import PROGRESS_SECONDS, Every
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
 from record_catalogue.term_labels import apply_term_labels, thesaurus_has_labels
-from search_index.base import BulkResult, Document, IndexBusy, IndexRetired, SearchBackend
+from search_index.base import BulkResult, Document, Indexable, IndexBusy, IndexRetired, SearchBackend, document_id
 from search_index.documents import RecordLike, build_document
 from search_index.restore import ensure_index
 from search_index.sync import catch_up
@@ -91,7 +91,7 @@ class Stored:
     source: str
     position: str
     outcome: Outcome
-    document: Document | None
+    document: Indexable | None
     error: str | None = None
 
 
@@ -140,6 +140,9 @@ class Pipeline:
         # the run, kept while a batch prepared before it is still to be stored.
         self._stored_batches = 0
         self._written: dict[int, set[str]] = {}
+        # New records' documents are made into what the index takes where they are prepared
+        # (worker processes): the writer sends them as they are, and receives a string each.
+        self._encode = backend.document_encoder()
 
     def settle(self) -> None:
         """Before a long run in this process, in a one-shot command: every language's pipeline
@@ -219,8 +222,13 @@ class Pipeline:
         self.index_pending(report)
         pool = None
         if workers > 1:
-            pool = PreparePool(workers, self.languages, self.tagger is not None, self.catalogue.dsn, self.actor)
-        ahead = workers if pool is not None else 1  # batches prepared before the oldest is stored
+            pool = PreparePool(
+                workers, self.languages, self.tagger is not None, self.catalogue.dsn, self.actor, self._encode
+            )
+        # Batches handed out before the oldest is stored: with as many as workers, a worker that
+        # finishes while the writer stores waits for the next batch to be handed out; with twice
+        # as many, the next one is already queued for it.
+        ahead = 2 * workers if pool is not None else 1
         in_flight: deque[_InFlight] = deque()
         self._stored_batches, self._written = 0, {}
         try:
@@ -237,6 +245,7 @@ class Pipeline:
                         self.languages,
                         self.catalogue.rows,
                         self.actor,
+                        self._encode,
                     )
                 in_flight.append(_InFlight(work, batch, consumed, self._stored_batches))
                 while len(in_flight) > ahead:
@@ -283,7 +292,7 @@ class Pipeline:
             if number > flight.mark:
                 since |= ids
         changed = [position for position, record_id in batch.unchanged if record_id in since]
-        documents: dict[str, Document] = {}
+        documents: dict[str, Indexable] = {}
         taken = self._store_prepared(batch, report, documents)
         report.unchanged -= len(changed)
         again = sorted(taken + changed)
@@ -309,7 +318,7 @@ class Pipeline:
         if progress is not None:
             progress(report)
 
-    def _store_prepared(self, batch: BatchResult, report: IngestReport, documents: dict[str, Document]) -> list[int]:
+    def _store_prepared(self, batch: BatchResult, report: IngestReport, documents: dict[str, Indexable]) -> list[int]:
         """Store the batch, count what happened and report what went wrong; collect the documents
         to index; return the positions of the new records another batch stored first."""
         errors = [ErrorReport(report.run_id, e.source, e.position, e.record_id, e.reason, "") for e in batch.errors]
@@ -448,11 +457,11 @@ class Pipeline:
             out.append(Stored(record.id, record.source, record.source_position, outcome, document))
         return out
 
-    def _send(self, documents: Sequence[Document], report: IngestReport) -> None:
+    def _send(self, documents: Sequence[Indexable], report: IngestReport) -> None:
         """Hand documents to the index writer; commit once ``commit_every`` are waiting."""
         result = self._bulk(documents)
         failed = {doc_id for doc_id, _ in result.errors}
-        self._uncommitted.extend(str(doc["id"]) for doc in documents if doc["id"] not in failed)
+        self._uncommitted.extend(doc_id for doc_id in map(document_id, documents) if doc_id not in failed)
         if result.errors:
             report.errors += len(result.errors)
             self.catalogue.add_errors(
@@ -464,7 +473,7 @@ class Pipeline:
         if len(self._uncommitted) >= self.commit_every:
             self._commit_index(report)
 
-    def _bulk(self, documents: Sequence[Document]) -> BulkResult:
+    def _bulk(self, documents: Sequence[Indexable]) -> BulkResult:
         """``backend.bulk``, waiting up to ``index_busy_wait`` for another process writing the index."""
         deadline = time.monotonic() + self.index_busy_wait
         told = False

@@ -37,7 +37,7 @@ from record_catalogue.store import (
     Upsert,
     stored_record,
 )
-from search_index.base import Document
+from search_index.base import DocumentEncoder, Indexable
 from search_index.documents import build_document
 
 Prepared = tuple[Upsert | None, list[str]]
@@ -123,7 +123,7 @@ class PreparedNew(NamedTuple):
     source: str
     source_position: str
     rows: NewRecord
-    document: Document
+    document: Indexable  # in the index's wire form when the pipeline was given an encoder
     problems: list[str]
 
 
@@ -152,6 +152,7 @@ def prepare_batch(
     languages: Sequence[str],
     rows: RowMaker | None = None,
     actor: str = "ingest",
+    encode: DocumentEncoder | None = None,
 ) -> BatchResult:
     """Parse, screen out unchanged records by content hash, then prepare the rest.
 
@@ -159,7 +160,8 @@ def prepare_batch(
     rows that insert them and the document that indexes them, so that the catalogue's one
     writer only writes. An id that occurs twice in the batch is stored the ordinary way, in
     input order, as is everything without ``rows``; so is it when unchanged, since an earlier
-    occurrence may change it.
+    occurrence may change it. With ``encode`` (the index's ``document_encoder``), such a
+    record's document is made into what the index takes, too.
     """
     result = BatchResult()
     parsed: list[Record | SourceError] = []
@@ -186,7 +188,9 @@ def prepare_batch(
     for (n, record), (upsert, problems) in zip(todo, prepared, strict=True):
         if rows is not None and upsert is not None and record.id not in known and occurrences[record.id] == 1:
             try:
-                document = build_document(stored_record(upsert, now))
+                built = build_document(stored_record(upsert, now))
+                # Left as it is when the encoder leaves it: the writer reports why.
+                document: Indexable = (encode(built) if encode is not None else None) or built
                 new = rows.new_record(upsert, actor, now)
             except Exception as exc:  # a bug here must cost this record only, reported
                 result.records.append(record)
@@ -199,10 +203,19 @@ def prepare_batch(
     return result
 
 
-_worker: tuple[LanguageDetector, Tagger | None, tuple[str, ...], KnownHashes, RowMaker, str] | None = None
+_worker: (
+    tuple[LanguageDetector, Tagger | None, tuple[str, ...], KnownHashes, RowMaker, str, DocumentEncoder | None] | None
+) = None
 
 
-def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str, actor: str, owner: int | None = None) -> None:
+def _init_worker(
+    languages: tuple[str, ...],
+    tagging: bool,
+    dsn: str,
+    actor: str,
+    owner: int | None = None,
+    encode: DocumentEncoder | None = None,
+) -> None:
     from ingest.tagging import RecordTagger
 
     global _worker
@@ -216,7 +229,7 @@ def _init_worker(languages: tuple[str, ...], tagging: bool, dsn: str, actor: str
     tagger = RecordTagger(languages) if tagging else None
     if tagger is not None:
         tagger.preload()  # every language's spaCy pipeline now, for gc.freeze below to cover
-    _worker = (LanguageDetector(languages), tagger, languages, known, RowMaker.for_url(dsn), actor)
+    _worker = (LanguageDetector(languages), tagger, languages, known, RowMaker.for_url(dsn), actor, encode)
     # What a worker builds at start (detector tables, spaCy pipelines, the gazetteer) lives as
     # long as it does: out of the collector's sight, collections stop walking it again and again
     # (measured on 10,000 records: preparation 17 % cheaper). Not for the writer, whose process
@@ -238,8 +251,8 @@ _ShippedBatch = tuple[list[SourceError], list[tuple[int, str]], list[Record], li
 
 def _prepare_in_worker(items: list[SourceItem]) -> _ShippedBatch:
     assert _worker is not None, "worker not initialised"
-    detector, tagger, languages, known, rows, actor = _worker
-    result = prepare_batch(items, known, detector, tagger, languages, rows, actor)
+    detector, tagger, languages, known, rows, actor, encode = _worker
+    result = prepare_batch(items, known, detector, tagger, languages, rows, actor, encode)
     shipped: list[_Shipped] = [
         (
             None if upsert is None else (upsert.texts, upsert.original_language, upsert.entities, upsert.left_out),
@@ -287,9 +300,17 @@ class PreparePool:
 
     task = staticmethod(_prepare_in_worker)  # what a worker does with a batch
 
-    def __init__(self, workers: int, languages: Sequence[str], tagging: bool, dsn: str, actor: str = "ingest") -> None:
+    def __init__(
+        self,
+        workers: int,
+        languages: Sequence[str],
+        tagging: bool,
+        dsn: str,
+        actor: str = "ingest",
+        encode: DocumentEncoder | None = None,
+    ) -> None:
         self.workers = workers
-        self.initargs = (tuple(languages), tagging, dsn, actor, os.getpid())
+        self.initargs = (tuple(languages), tagging, dsn, actor, os.getpid(), encode)
         self.executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:

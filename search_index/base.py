@@ -39,11 +39,11 @@ score, then id.
 from __future__ import annotations
 
 import abc
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypedDict, TypeVar
 
 from record_catalogue.codes import Realm, TranslationStatus
 from record_catalogue.errors import Cause, Unavailable
@@ -93,6 +93,30 @@ class MergedMarker(TypedDict):
 
 
 Document = IndexDocument | MergedMarker
+
+
+class EncodedDocument(NamedTuple):
+    """A valid index document already in one engine's wire form (``body``), made by the function
+    ``SearchBackend.document_encoder`` gives (``kind`` names it), in the process that built the
+    document: ingest's worker processes, so that the per-document work that is Python's is done
+    there, and the one writer only hands the engine what it takes."""
+
+    id: str
+    kind: str
+    body: Any  # what the backend's encoder made; only that backend reads it
+
+
+Indexable = Document | EncodedDocument
+_T = TypeVar("_T")
+DocumentEncoder = Callable[[Document], EncodedDocument | None]
+
+
+def document_id(doc: Indexable) -> str:
+    """The id of a document, encoded or not ("?" when it has none: it is reported, not indexed)."""
+    if isinstance(doc, EncodedDocument):
+        return doc.id
+    return str(doc.get("id") or "?")
+
 
 FACET_FIELDS: tuple[str, ...] = ("realm", "schema", "government", "original_language", "entity", "year")
 FILTER_FIELDS: tuple[str, ...] = ("realm", "schema", "government", "original_language", "entity")
@@ -208,7 +232,7 @@ class Health:
     degraded: bool = False
 
 
-def chunked(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
+def chunked(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
     """Split an iterable into lists of at most ``size`` items."""
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
@@ -296,8 +320,15 @@ class SearchBackend(abc.ABC):
 
     # -- writes ------------------------------------------------------------------------------
     @abc.abstractmethod
-    def bulk(self, docs: Iterable[Document], version: str | None = None) -> BulkResult:
-        """Index (insert or replace by id) documents; failures are reported per document."""
+    def bulk(self, docs: Iterable[Indexable], version: str | None = None) -> BulkResult:
+        """Index (insert or replace by id) documents; failures are reported per document. An
+        ``EncodedDocument`` must come from this backend's ``document_encoder``."""
+
+    def document_encoder(self) -> DocumentEncoder | None:
+        """A module-level function (picklable: another process runs it) that turns a document
+        into this engine's ``EncodedDocument``, or returns None for one it leaves as it is (a
+        marker, an invalid document: ``bulk`` reports it); None when the engine has none."""
+        return None
 
     @abc.abstractmethod
     def delete(self, ids: Sequence[str], version: str | None = None) -> None:

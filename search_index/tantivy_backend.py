@@ -42,8 +42,11 @@ from search_index.base import (
     TEXT_FIELD_BOOSTS,
     BulkResult,
     Document,
+    DocumentEncoder,
+    EncodedDocument,
     Health,
     Hit,
+    Indexable,
     IndexBusy,
     IndexDocument,
     IndexRetired,
@@ -52,6 +55,7 @@ from search_index.base import (
     SearchQuery,
     SearchResults,
     chunked,
+    document_id,
     merged_into,
     validate_document,
     versions,
@@ -135,51 +139,103 @@ def _date_days(value: str | None) -> int:
     return date.fromisoformat(value[:10]).toordinal()
 
 
-def to_tantivy(doc: IndexDocument) -> tantivy.Document:
-    """The Tantivy document for one index document (its JSON kept whole in ``source``)."""
-    tdoc = tantivy.Document()
-    tdoc.add_text("id", doc["id"])
+# A Tantivy document as plain data: (field, value) of every text value in the order added, a value
+# either a string or, for text stored already analysed (Arabic), the text and its tokens as
+# (term, position, start, end); the integer fields; the stored JSON. See ``tantivy_plan``.
+PreTokenized = tuple[str, list[tuple[str, int, int, int]]]
+TantivyPlan = tuple[list[tuple[str, str | PreTokenized]], list[tuple[str, int]], bytes]
+TANTIVY_PLAN = "tantivy-plan"  # EncodedDocument.kind of encode_document's documents
+
+
+def tantivy_plan(doc: IndexDocument) -> TantivyPlan:
+    """What ``to_tantivy`` adds to the Tantivy document of ``doc``, as plain data.
+
+    Why apart: everything per document that is Python's work (choosing the fields, analysing
+    Arabic, serialising the stored JSON) happens here, and this is made where the document is
+    made, in ingest's worker processes (``encode_document``); the index's one writer only turns
+    it into Tantivy's document (``_from_plan``). Plain tuples and strings cross between processes
+    cheaply, where a Tantivy document (pickled through Python values) costs more than making it.
+    """
+    texts: list[tuple[str, str | PreTokenized]] = [("id", doc["id"])]
     for name in ("schema", "government", "original_language"):
         if doc.get(name):
-            tdoc.add_text(name, str(doc[name]))
+            texts.append((name, str(doc[name])))
     for realm in doc.get("realms") or [doc["realm"]]:  # a document several clearing-houses list
-        tdoc.add_text("realm", str(realm))
+        texts.append(("realm", str(realm)))
     for lang in doc.get("languages") or []:
-        tdoc.add_text("languages", lang)
+        texts.append(("languages", lang))
     for entity in doc.get("entities") or []:
-        tdoc.add_text("entity", entity)
+        texts.append(("entity", entity))
     for name, _boost in TEXT_FIELD_BOOSTS:
         for lang, value in versions(doc, name).items():
             if not value or not (lang in UN_LANGUAGES or lang == UNDETERMINED):
                 continue
             if preanalysed(lang):
-                tdoc.add_pre_tokenized_text(field_name(name, lang), arabic_tokens(value))
+                texts.append((field_name(name, lang), (value, _arabic_terms(value))))
             else:
-                tdoc.add_text(field_name(name, lang), value)
+                texts.append((field_name(name, lang), value))
             if has_exact_form(lang):
-                tdoc.add_text(exact_field_name(name, lang), value)
+                texts.append((exact_field_name(name, lang), value))
             if name in SPELLING_SOURCES and lang in SPELLING_LANGUAGES:
-                tdoc.add_text(spelling_field_name(lang), value)
+                texts.append((spelling_field_name(lang), value))
     if doc.get("names"):
-        tdoc.add_text("names", doc["names"])
+        texts.append(("names", doc["names"]))
+    integers: list[tuple[str, int]] = []
     year = doc.get("year")
     if year is not None:
-        tdoc.add_integer("year", int(year))
-    tdoc.add_integer("date_days", _date_days(doc.get("date")))
+        integers.append(("year", int(year)))
+    integers.append(("date_days", _date_days(doc.get("date"))))
     # orjson: the same JSON as json.dumps(ensure_ascii=False) reads back, in a quarter of the time.
-    tdoc.add_bytes("source", orjson.dumps(doc))
+    return texts, integers, orjson.dumps(doc)
+
+
+def _from_plan(plan: TantivyPlan) -> tantivy.Document:
+    """The Tantivy document a ``tantivy_plan`` describes."""
+    texts, integers, source = plan
+    tdoc = tantivy.Document()
+    for name, value in texts:
+        if isinstance(value, str):
+            tdoc.add_text(name, value)
+        else:
+            text, terms = value
+            tdoc.add_pre_tokenized_text(name, tantivy.PreTokenizedString(text, [tantivy.Token(*t) for t in terms]))
+    for name, number in integers:
+        tdoc.add_integer(name, number)
+    tdoc.add_bytes("source", source)
     return tdoc
+
+
+def to_tantivy(doc: IndexDocument) -> tantivy.Document:
+    """The Tantivy document for one index document (its JSON kept whole in ``source``)."""
+    return _from_plan(tantivy_plan(doc))
+
+
+def encode_document(doc: Document) -> EncodedDocument | None:
+    """``doc`` as ``TantivyBackend.bulk`` takes it from another process (a ``tantivy_plan``); None
+    for a marker or a document that cannot be indexed, which ``bulk`` handles (and reports) itself.
+    A value Tantivy refuses (a number where a string goes) is refused, and reported, by ``bulk``."""
+    if merged_into(doc) is not None or validate_document(doc) is not None:
+        return None
+    try:
+        plan = tantivy_plan(cast(IndexDocument, doc))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return EncodedDocument(str(doc["id"]), TANTIVY_PLAN, plan)
+
+
+def _arabic_terms(text: str) -> list[tuple[str, int, int, int]]:
+    """The tokens of ``arabic_tokens(text)`` as (term, position, start, end)."""
+    return [
+        (term, position, start, end)
+        for position, (start, end, terms) in enumerate(arabic.tokens(text))
+        for term in terms
+    ]
 
 
 def arabic_tokens(text: str) -> tantivy.PreTokenizedString:
     """Arabic text as the embedded index holds it: :mod:`analyzers.arabic`'s terms, the two terms
     of a word starting with و at one position (as the server engines' multiplexer puts them)."""
-    found = [
-        tantivy.Token(term, position, start, end)
-        for position, (start, end, terms) in enumerate(arabic.tokens(text))
-        for term in terms
-    ]
-    return tantivy.PreTokenizedString(text, found)
+    return tantivy.PreTokenizedString(text, [tantivy.Token(*t) for t in _arabic_terms(text)])
 
 
 class TantivyBackend(SearchBackend):
@@ -323,7 +379,10 @@ class TantivyBackend(SearchBackend):
                 self._writers[version] = writer
             return writer
 
-    def bulk(self, docs: Iterable[Document], version: str | None = None) -> BulkResult:
+    def document_encoder(self) -> DocumentEncoder:
+        return encode_document
+
+    def bulk(self, docs: Iterable[Indexable], version: str | None = None) -> BulkResult:
         target = self._target(version)
         self._writer(target)  # busy or unavailable: say so before reading any document
         if version is None:
@@ -335,17 +394,29 @@ class TantivyBackend(SearchBackend):
                 # consumes) the writer, and the next batch goes to a new one.
                 writer = self._writer(target)
                 for doc in batch:
-                    doc_id = str(doc.get("id") or "?")
-                    if merged_into(doc) is not None:  # shown through its group's document: its own goes
-                        writer.delete_documents_by_term("id", doc_id)
-                        result.indexed += 1
-                        continue
-                    reason = validate_document(doc)
-                    if reason is not None:
-                        result.errors.append((doc_id, reason))
-                        continue
+                    if isinstance(doc, EncodedDocument):
+                        doc_id = doc.id
+                        if doc.kind != TANTIVY_PLAN:
+                            result.errors.append((doc_id, f"encoded as {doc.kind}, not for the embedded index"))
+                            continue
+                        plan = cast(TantivyPlan, doc.body)
+                    else:
+                        doc_id = document_id(doc)
+                        if merged_into(doc) is not None:  # shown through its group's document: its own goes
+                            writer.delete_documents_by_term("id", doc_id)
+                            result.indexed += 1
+                            continue
+                        reason = validate_document(doc)
+                        if reason is not None:
+                            result.errors.append((doc_id, reason))
+                            continue
+                        try:
+                            plan = tantivy_plan(cast(IndexDocument, doc))  # not a marker, and valid
+                        except (ValueError, TypeError, OverflowError) as exc:
+                            result.errors.append((doc_id, f"cannot be indexed: {exc}"))
+                            continue
                     try:
-                        tdoc = to_tantivy(cast(IndexDocument, doc))  # not a marker, and valid
+                        tdoc = _from_plan(plan)
                     except (ValueError, TypeError, OverflowError) as exc:
                         result.errors.append((doc_id, f"cannot be indexed: {exc}"))
                         continue

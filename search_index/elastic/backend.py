@@ -17,15 +17,16 @@ from record_catalogue.errors import InvalidCursor
 from record_catalogue.settings import Settings
 from search_index.base import (
     BulkResult,
-    Document,
+    DocumentEncoder,
     Health,
+    Indexable,
     IndexDocument,
     IndexUnavailable,
     SearchBackend,
     SearchQuery,
     SearchResults,
 )
-from search_index.elastic.bulk import BulkWriter
+from search_index.elastic.bulk import BulkWriter, encode_document
 from search_index.elastic.clients import (
     HEALTH_REQUEST_TIMEOUT,
     ApiFailure,
@@ -295,7 +296,10 @@ class ElasticBackend(SearchBackend):
         with self._calling("putting back the index settings after a load"):
             load.exit(failed=False)
 
-    def bulk(self, docs: Iterable[Document], version: str | None = None) -> BulkResult:
+    def document_encoder(self) -> DocumentEncoder:
+        return encode_document
+
+    def bulk(self, docs: Iterable[Indexable], version: str | None = None) -> BulkResult:
         target = self._write_target(version)
         if version is None:
             with self._calling(f"suspending refreshes of {target} for a bulk load"):

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from search_index.base import BulkResult, Document, merged_into, validate_document
+from search_index.base import BulkResult, Document, EncodedDocument, Indexable, merged_into, validate_document
 from search_index.elastic.clients import (
     BULK_REQUEST_TIMEOUT,
     ApiFailure,
@@ -50,12 +50,32 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+SOURCE_JSON = "source-json"  # EncodedDocument.kind of encode_document's documents
+
+
+def encode_document(doc: Document) -> EncodedDocument | None:
+    """``doc``'s ``_source`` as ``index_action`` serialises it; None for a marker or a document that
+    cannot be indexed, which ``index_action`` handles (and reports) itself."""
+    if not isinstance(doc, dict) or merged_into(doc) is not None or validate_document(doc) is not None:
+        return None
+    try:
+        source = orjson.dumps(doc, default=_json_default)
+    except (TypeError, ValueError):
+        return None
+    return EncodedDocument(str(doc["id"]), SOURCE_JSON, source)
+
+
 def index_action(doc: object, index_name: str, require_alias: bool = False) -> tuple[str, bytes | None, str | None]:
     """``(id, ndjson lines, None)`` for a valid document, ``(id, None, reason)`` otherwise.
 
     The document id is the engine's ``_id``: re-indexing a record replaces it. ``require_alias``:
     ``index_name`` is an alias, and a missing alias fails the action (never auto-creates an index).
+    An ``EncodedDocument`` (``encode_document``'s) is sent as it is.
     """
+    if isinstance(doc, EncodedDocument):
+        if doc.kind != SOURCE_JSON or not isinstance(doc.body, bytes):
+            return doc.id, None, f"encoded as {doc.kind}, not for this engine"
+        return doc.id, _header(doc.id, index_name, require_alias) + doc.body + b"\n", None
     doc_id = str(doc.get("id") or "?") if isinstance(doc, Mapping) else "?"
     if not isinstance(doc, dict):
         return doc_id, None, "document is not a mapping"
@@ -68,11 +88,14 @@ def index_action(doc: object, index_name: str, require_alias: bool = False) -> t
         source = orjson.dumps(doc, default=_json_default)
     except (TypeError, ValueError) as exc:
         return doc_id, None, f"document {doc_id} cannot be serialised: {exc}"
-    action: dict[str, object] = {"_index": index_name, "_id": doc["id"]}
+    return doc_id, _header(doc["id"], index_name, require_alias) + source + b"\n", None
+
+
+def _header(doc_id: str, index_name: str, require_alias: bool) -> bytes:
+    action: dict[str, object] = {"_index": index_name, "_id": doc_id}
     if require_alias:
         action["require_alias"] = True
-    header = encode_json({"index": action})
-    return doc_id, header + b"\n" + source + b"\n", None
+    return encode_json({"index": action}) + b"\n"
 
 
 def delete_lines(doc_id: str, index_name: str) -> bytes:
@@ -94,7 +117,7 @@ class BulkWriter:
         self.max_chunk_bytes = max_chunk_bytes
         self.sleep = sleep
 
-    def index(self, docs: Iterable[Document], index_name: str, *, require_alias: bool = False) -> BulkResult:
+    def index(self, docs: Iterable[Indexable], index_name: str, *, require_alias: bool = False) -> BulkResult:
         result = BulkResult()
         failures: list[tuple[int, str, str]] = []
         pending: list[_Action] = []

@@ -19,9 +19,9 @@ import pytest
 from analyzers.analysis import NEUTRAL_ANALYZER, analyzer_name, elasticsearch_analysis
 from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
 from record_catalogue.settings import load_settings
-from search_index.base import IndexUnavailable, SearchQuery
+from search_index.base import EncodedDocument, IndexUnavailable, SearchQuery
 from search_index.elastic.backend import ElasticBackend
-from search_index.elastic.bulk import delete_lines, index_action
+from search_index.elastic.bulk import delete_lines, encode_document, index_action
 from search_index.elastic.clients import redacted_url
 from search_index.elastic.mapping import index_mappings, index_settings
 from search_index.elastic.query_compiler import build_search_body, build_suggest_body
@@ -439,6 +439,20 @@ def test_invalid_documents_are_reported_and_not_sent() -> None:
     assert all(reason for _, reason in errors)
     assert "realm" in str(dict(errors)["bad-realm"])
     assert "year" in str(dict(errors)["bad-year"])
+
+
+def test_encoded_documents_send_the_same_lines() -> None:
+    """A document encoded where it was made (ingest's workers: ``encode_document``) is sent as the
+    same bytes as the document itself; one the encoder leaves (invalid, a marker) is handled as before;
+    one encoded for another engine is refused, not sent."""
+    docs: list[Any] = [make_doc("ok-1"), make_doc("bad-realm", realm=None), {"id": "m", "merged_into": "ok-1"}]
+    for doc in docs:
+        encoded = encode_document(doc)
+        assert (encoded is None) == (doc["id"] != "ok-1")
+        for require_alias in (False, True):
+            assert index_action(encoded or doc, "idx", require_alias) == index_action(doc, "idx", require_alias)
+    doc_id, lines, reason = index_action(EncodedDocument("t", "tantivy-plan", ([], [], b"{}")), "idx")
+    assert (doc_id, lines) == ("t", None) and reason
 
 
 def test_delete_actions() -> None:
