@@ -103,6 +103,19 @@ def test_controls_are_touch_sized(phone: Tab, site: Site) -> None:
         TOUCH_PX - 0.5,
     )
     assert small == []
+    # And their words sit in the middle of the box (a link made taller kept them at its top).
+    off_centre = page.evaluate(
+        """() => [...document.querySelectorAll('.chm-details, .export a, #pager a, button.relax-remove')]
+           .filter((el) => el.offsetParent !== null)
+           .map((el) => {
+             const range = document.createRange();
+             range.selectNodeContents(el);
+             const text = range.getBoundingClientRect(), box = el.getBoundingClientRect();
+             return { what: el.className, off: (text.top + text.bottom) / 2 - (box.top + box.bottom) / 2 };
+           })
+           .filter((item) => Math.abs(item.off) > 3)"""
+    )
+    assert off_centre == []
     page.click("#filters-toggle")
     labels = page.evaluate(
         "() => [...document.querySelectorAll('#filters-sheet .facet label')]"
