@@ -221,7 +221,8 @@ def render_record(row: Any, lang: str) -> str:
         realm_name = REALM_NAMES.get(row.realm, {}).get(lang, row.realm)
         body.append(
             f'<p><a class="record-source" href="{_e(row.url)}" target="_blank" rel="noopener noreferrer">'
-            f'{_e(s["original_link"].format(realm=realm_name))} <span aria-hidden="true">↗</span>'
+            f"{_e(s['original_link'].format(realm=realm_name))} "
+            f'<span class="record-external" aria-hidden="true">↗</span>'
             f'<span class="chm-sr-only"> {_e(s["new_tab"])}</span></a></p>'
         )
     for name in FIELDS[1:]:
