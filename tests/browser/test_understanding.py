@@ -75,6 +75,16 @@ def test_also_searched_shows_the_vocabulary_for_diversite_biologique(tab: Tab, s
     expect(line.locator('.term[data-language="zh"] bdi')).to_have_attribute("lang", "zh")
     expect(line.locator(".term", has_text="生物多样性")).to_contain_text("(chinois)")
     assert ("en", "biological diversity") in preview or ("en", "biodiversity") in preview
+    # Each term's language is a quiet note beside it: not larger than the term, in the muted colour.
+    note = line.locator('.term[data-language="en"]').first
+    sizes = note.evaluate(
+        """(term) => {
+             const bdi = getComputedStyle(term.querySelector('bdi'));
+             const tag = getComputedStyle(term.querySelector('.term-note'));
+             return { term: parseFloat(bdi.fontSize), note: parseFloat(tag.fontSize), colour: tag.color };
+           }"""
+    )
+    assert sizes["note"] <= sizes["term"] and sizes["colour"] == "rgb(74, 85, 96)", sizes  # --chm-muted
 
     # "+N more" opens the whole list, each term once; the query itself is not repeated.
     everything = expected_terms(interpretation, DIVERSITE)
