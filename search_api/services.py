@@ -133,7 +133,8 @@ class Services:
             self._catalogue.close()
 
 
-def get_services(request: Request) -> Services:
-    """FastAPI dependency: the app's Services."""
+async def get_services(request: Request) -> Services:
+    """FastAPI dependency: the app's Services. A coroutine, though it awaits nothing: FastAPI runs
+    a plain function dependency in a worker thread, a hop (and a wait for the GIL) per request."""
     services: Services = request.app.state.services
     return services

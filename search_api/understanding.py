@@ -85,7 +85,8 @@ def _without(query: SearchQuery, key: str) -> SearchQuery:
 
 
 def interpretation(services: Services, query: SearchQuery, understood: Understood, total: int) -> dict[str, Any]:
-    """The response's ``interpretation``, with the counts that explain each widening."""
+    """The response's ``interpretation``, with the counts that explain each widening: an
+    ``Interpretation``'s fields in its order, as the response serialises them."""
     translations = [
         {
             "language": found.language,
@@ -116,14 +117,15 @@ def interpretation(services: Services, query: SearchQuery, understood: Understoo
         for key, values in selected.items():
             without_filter.append({"filter": key, "values": values, "total": _count(services, _without(query, key))})
     languages = [*services.settings.languages, UNDETERMINED]
+    spelling = did_you_mean(services, query, understood, total) if total < SPELLING_BELOW else None
     return {
-        "did_you_mean": did_you_mean(services, query, understood, total) if total < SPELLING_BELOW else None,
         "query_language": understood.query_language,
         "languages_searched": languages if understood.parsed.required or query.alternatives else [],
         "translations": translations,
         "expansions": expansions,
         "ignored": list(understood.parsed.ignored),
         "without_filter": without_filter,
+        "did_you_mean": spelling,
     }
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import html
+import inspect
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
@@ -177,8 +178,9 @@ def _display(source: Mapping[str, Any], field: str, lang: str) -> tuple[str | No
     return ((source.get(field) or {})[code], code) if code else (None, None)
 
 
-def _original(source: Mapping[str, Any], shown: dict[str, str | None]) -> OriginalText | None:
-    """The record's own title and summary when a shown one (``{field: language}``) is a translation."""
+def _original(source: Mapping[str, Any], shown: dict[str, str | None]) -> dict[str, str | None] | None:
+    """The record's own title and summary when a shown one (``{field: language}``) is a translation
+    (an ``OriginalText``'s fields)."""
     kinds = {field: version_kinds(source, field) for field in shown}
     if all(code is None or kinds[field].get(code) == TranslationStatus.ORIGINAL for field, code in shown.items()):
         return None
@@ -191,12 +193,16 @@ def _original(source: Mapping[str, Any], shown: dict[str, str | None]) -> Origin
         return None
     title = (source.get("title") or {}).get(language) if language in originals["title"] else None
     summary = (source.get("summary") or {}).get(language) if language in originals["summary"] else None
-    return OriginalText(title=title, summary=summary, language=language)
+    return {"title": title, "summary": summary, "language": language}
 
 
-def present(hit: Hit, lang: str, thesaurus: Mapping[str, Mapping[str, str]] | None = None) -> SearchResult:
+def card(hit: Hit, lang: str, thesaurus: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """A search hit as the API shows it: in the reader's language where we have it, and saying so;
-    ``thesaurus``: the harvested labels (``Services.term_labels``) its keywords are shown with."""
+    ``thesaurus``: the harvested labels (``Services.term_labels``) its keywords are shown with.
+
+    A ``SearchResult``'s fields by alias, in its order, as plain values: what its ``model_dump``
+    would give (a test holds the two equal), without building and validating ten models and their
+    nested ones for every search, which cost more than the rest of the route's own work."""
     source = hit.source
     entities = source.get("entities") or []
     title, title_lang = _display(source, "title", lang)
@@ -213,33 +219,44 @@ def present(hit: Hit, lang: str, thesaurus: Mapping[str, Mapping[str, str]] | No
     display_language = lang if has_lang else (title_lang or summary_lang or source["original_language"])
     status = (source.get("status") or {}).get(lang, TranslationStatus.PENDING)
     highlighted = hit.title_highlights.get(title_lang or "") if title is not None else None
-    return SearchResult(
-        id=source["id"],
-        cbd_id=source.get("cbd_id"),
-        realm=source["realm"],
-        schema=source["schema"],
-        government=source.get("government"),
-        title=title,
-        title_highlighted=highlighted or (html.escape(title) if title is not None else None),
-        summary=summary,
-        snippet=hit.snippet,
-        url=source.get("url"),
-        date=source.get("date"),
-        original_language=source["original_language"],
-        display_language=display_language,
-        machine_translated=has_lang and status == TranslationStatus.MACHINE,
-        translation_status=TranslationStatus(status),
-        entities=entities,
-        keywords=[
-            KeywordLabel(value=key, label=entity_label(key, lang, thesaurus))
+    realm = Realm(source["realm"])
+    sources = source.get("sources")
+    return {
+        "id": source["id"],
+        "cbd_id": source.get("cbd_id"),
+        "realm": realm,
+        "schema": source["schema"],
+        "government": source.get("government"),
+        "title": title,
+        "title_highlighted": highlighted or (html.escape(title) if title is not None else None),
+        "summary": summary,
+        "snippet": hit.snippet,
+        "url": source.get("url"),
+        "date": source.get("date"),
+        "original_language": source["original_language"],
+        "display_language": display_language,
+        "machine_translated": has_lang and status == TranslationStatus.MACHINE,
+        "translation_status": TranslationStatus(status),
+        "entities": entities,
+        "keywords": [
+            {"value": key, "label": entity_label(key, lang, thesaurus)}
             for key in entities
             if key.startswith(KEYWORD_PREFIX)
         ],
-        original=_original(source, {"title": title_lang, "summary": summary_lang}),
-        realms=source.get("realms") or [source["realm"]],
-        sources=[SourceRecord.model_validate(one) for one in source.get("sources") or []]
-        or [SourceRecord(id=source["id"], realm=source["realm"], schema=source["schema"], url=source.get("url"))],
-    )
+        "realms": [Realm(code) for code in source.get("realms") or [realm]],
+        "sources": [
+            {"id": one["id"], "realm": Realm(one["realm"]), "schema": one["schema"], "url": one["url"]}
+            for one in sources
+        ]
+        if sources
+        else [{"id": source["id"], "realm": realm, "schema": source["schema"], "url": source.get("url")}],
+        "original": _original(source, {"title": title_lang, "summary": summary_lang}),
+    }
+
+
+def present(hit: Hit, lang: str, thesaurus: Mapping[str, Mapping[str, str]] | None = None) -> SearchResult:
+    """``card`` as a validated ``SearchResult`` (the export reads its fields by name)."""
+    return SearchResult.model_validate(card(hit, lang, thesaurus))
 
 
 def facet_label(facet: str, value: str, lang: str) -> str:
@@ -256,6 +273,45 @@ def facet_label(facet: str, value: str, lang: str) -> str:
     if facet == "government":
         return entity_label(f"country:{value}", lang)
     return value
+
+
+# Labels kept per (facet, value, language) at most; beyond, the table starts again.
+MAX_FACET_LABELS = 50_000
+_static_labels: dict[tuple[str, str, str], str] = {}
+# The entity labels depend on the harvested thesaurus too: kept with the mapping they were made
+# from, and started again when ``Services.term_labels`` gives another one (re-read once a minute).
+_entity_labels: tuple[object, dict[tuple[str, str], str]] = (None, {})
+
+
+def facet_labels(lang: str, thesaurus: Mapping[str, Mapping[str, str]] | None) -> Callable[[str, str], str]:
+    """``(facet, value) -> label`` for a response in ``lang``: ``facet_label`` and, for the
+    entity facet, ``entity_label`` with ``thesaurus``, each label made once and then looked up. A
+    search lists some fifty facet values, each label found through the realms', languages' and
+    gazetteer's tables: the same few hundred values, search after search."""
+    global _entity_labels
+    made_with, entities = _entity_labels
+    if made_with is not thesaurus:
+        entities = {}
+        _entity_labels = (thesaurus, entities)
+    static = _static_labels
+
+    def label(facet: str, value: str) -> str:
+        if facet == "entity":
+            found = entities.get((value, lang))
+            if found is None:
+                if len(entities) >= MAX_FACET_LABELS:
+                    entities.clear()
+                found = entities[(value, lang)] = entity_label(value, lang, thesaurus)
+            return found
+        key = (facet, value, lang)
+        found = static.get(key)
+        if found is None:
+            if len(static) >= MAX_FACET_LABELS:
+                static.clear()
+            found = static[key] = facet_label(facet, value, lang)
+        return found
+
+    return label
 
 
 def resume(signer: CursorSigner | None, cursor: str, query_key: str, order: str) -> Cursor:
@@ -330,7 +386,19 @@ class SearchParams:
         }
 
 
-SearchParamsDep = Annotated[SearchParams, Depends()]
+async def _search_params(**values: Any) -> SearchParams:
+    """``SearchParams`` from its validated fields. FastAPI runs a class (or a plain function) given
+    as a dependency in a worker thread, a hop (and a wait for the GIL) per request; a coroutine
+    runs in the event loop. Its parameters are the dataclass's (set below), so the query
+    parameters, their validation and the OpenAPI document are those ``Depends()`` gave."""
+    return SearchParams(**values)
+
+
+_search_params.__signature__ = inspect.signature(SearchParams, eval_str=True).replace(  # type: ignore[attr-defined]
+    return_annotation=SearchParams
+)
+
+SearchParamsDep = Annotated[SearchParams, Depends(_search_params)]
 """A search's query parameters, validated by FastAPI (the rest is checked by ``build_query``)."""
 
 
@@ -438,29 +506,29 @@ def search(
         next_cursor = signer.encode(query_key, Cursor(list(results.hits[-1].sort), results.point_in_time, depth))
     lang = params.lang
     thesaurus = services.term_labels()
-    facets: dict[str, list[FacetValue]] = {}
+    labels = facet_labels(lang, thesaurus)
+    facets: dict[str, list[dict[str, Any]]] = {}
     for name, values in results.facets.items():
         if name == "entity":
             # One facet per entity type (entity_country, entity_target, ...), values kept as type:id.
             for value, count in values:
                 kind = value.partition(":")[0]
                 facets.setdefault(f"entity_{kind}", []).append(
-                    FacetValue(value=value, label=entity_label(value, lang, thesaurus), count=count)
+                    {"value": value, "label": labels(name, value), "count": count}
                 )
             continue
-        facets[name] = [
-            FacetValue(value=value, label=facet_label(name, value, lang), count=count) for value, count in values
-        ]
-    body = SearchResponse(
-        interpretation=Interpretation(**interpretation(services, query, understood, results.total)),
-        total=results.total,
-        page=page,
-        size=size,
-        lang=lang,
-        took_ms=round(results.took_ms, 2),
-        results=[present(hit, lang, thesaurus) for hit in results.hits],
-        facets=facets,
-        next_cursor=next_cursor,
-    )
-    # Serialised here, once: the response model documents the shape; re-validating it costs time.
-    return Response(orjson.dumps(body.model_dump(by_alias=True)), media_type="application/json")
+        facets[name] = [{"value": value, "label": labels(name, value), "count": count} for value, count in values]
+    # A SearchResponse's fields in its order, as plain values (see ``card``; a test holds the body
+    # to the model), serialised once.
+    body = {
+        "total": results.total,
+        "page": page,
+        "size": size,
+        "lang": lang,
+        "took_ms": round(results.took_ms, 2),
+        "results": [card(hit, lang, thesaurus) for hit in results.hits],
+        "facets": facets,
+        "next_cursor": next_cursor,
+        "interpretation": interpretation(services, query, understood, results.total),
+    }
+    return Response(orjson.dumps(body), media_type="application/json")

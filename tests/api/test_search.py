@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -157,3 +158,24 @@ def test_a_misspelt_query_that_finds_nothing_gets_a_did_you_mean_from_the_index(
     # Words the index holds, or with no near neighbour there, get none.
     assert search(client, q="herbalists", lang="en")["interpretation"]["did_you_mean"] is None
     assert search(client, q="zzzzqqq", lang="en")["interpretation"]["did_you_mean"] is None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "biodiversity", "lang": "fr"},  # cards in another language, originals beside them
+        {"q": "diversité biologique", "lang": "fr"},  # a glossary widening in the interpretation
+        {"q": "", "lang": "es", "entity": ["country:br"]},  # browsing, entity facets
+        {"q": "biodiversty zzzqqq", "lang": "en"},  # nothing found: a did-you-mean
+        {"q": "protocol", "lang": "en", "realm": ["BCH"], "original_language": ["zh"]},  # filters to relax
+    ],
+)
+def test_the_body_is_its_documented_model_field_for_field(client: TestClient, params: dict[str, Any]) -> None:
+    """The route writes its body as plain values (``card``, not ten validated models a search):
+    it must be exactly what the documented ``SearchResponse`` gives, every field, in its order."""
+    from search_api.routes.search import SearchResponse
+
+    response = client.get("/api/v1/search", params=params)
+    assert response.status_code == 200, response.text
+    modelled = SearchResponse.model_validate_json(response.content).model_dump(by_alias=True)
+    assert response.content == orjson.dumps(modelled)
