@@ -15,7 +15,8 @@ from typing import Any
 
 from tests.conftest import ROOT
 
-CLI = [sys.executable, "-c", "from search_api.cli import main; main()"]
+CLI_ARGS = ["-c", "from search_api.cli import main; main()"]  # after the interpreter
+CLI = [sys.executable, *CLI_ARGS]
 
 
 def wait_for_checkpoint(database: Path, process: subprocess.Popen[Any], records: int, timeout: float) -> None:
@@ -34,22 +35,25 @@ def wait_for_checkpoint(database: Path, process: subprocess.Popen[Any], records:
             continue
 
 
-def environment(tmp_path: Path, **env: str) -> dict[str, str]:
-    """The user's environment without their CHM_ settings, the data directory in ``tmp_path``, ``env``."""
+def clean_environment(**env: str) -> dict[str, str]:
+    """The user's environment without their CHM_ settings, with ``env``."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    clean.update({"CHM_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}, **env)
+    clean.update(env)
     return clean
 
 
+def environment(tmp_path: Path, **env: str) -> dict[str, str]:
+    """``clean_environment`` with the data directory in ``tmp_path`` and ``env``."""
+    return clean_environment(**{"CHM_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200", **env})
+
+
+def run_python(argv: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter run with ``argv`` in ``env`` from the repository's root, its output kept."""
+    return subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
+
+
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        capture_output=True,
-        text=True,
-        env=environment(tmp_path, **env),
-        timeout=120,
-        cwd=ROOT,
-    )
+    return run_python([*CLI_ARGS, *args], environment(tmp_path, **env))
 
 
 def start(tmp_path: Path, *args: str, capture: bool = False) -> subprocess.Popen[str]:

@@ -202,6 +202,19 @@ def _limit_self(budget: Budget) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+# pypdf's limits on what one stream may inflate to, each set to the budget's inflated bytes.
+PYPDF_OUTPUT_LIMITS = (
+    "maximum_declared_stream_length",
+    "array_based_stream_maximum_output_length",
+    "jbig2_maximum_output_length",
+    "lzw_maximum_output_length",
+    "run_length_maximum_output_length",
+    "zlib_maximum_output_length",
+    "brotli_maximum_output_length",
+    "image_maximum_buffer_size",
+)
+
+
 def _pdf(path: Path, budget: Budget) -> dict[str, Any]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
@@ -210,17 +223,8 @@ def _pdf(path: Path, budget: Budget) -> dict[str, Any]:
         from pypdf import overwrite_configuration
 
         limit = budget.inflated_bytes
-        overwrite_configuration(
-            maximum_declared_stream_length=limit,
-            array_based_stream_maximum_output_length=limit,
-            jbig2_maximum_output_length=limit,
-            lzw_maximum_output_length=limit,
-            run_length_maximum_output_length=limit,
-            zlib_maximum_output_length=limit,
-            brotli_maximum_output_length=limit,
-            image_maximum_buffer_size=limit,
-            stream_decoding_work_maximum_length=max(limit, 4 * limit),
-        )
+        limits: dict[str, Any] = dict.fromkeys(PYPDF_OUTPUT_LIMITS, limit)
+        overwrite_configuration(**limits, stream_decoding_work_maximum_length=max(limit, 4 * limit))
     except ImportError:  # older pypdf: memory and time still bound it
         pass
     try:

@@ -8,15 +8,12 @@ the budgets given as ``CHM_EXTRACT_*`` settings.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.commands import run
-from tests.conftest import ROOT
+from tests.commands import clean_environment, run, run_python
 from tests.ingest import hostile
 
 READ = "import json, sys; from pathlib import Path; from ingest.sources.files import read_path; " + (
@@ -25,18 +22,8 @@ READ = "import json, sys; from pathlib import Path; from ingest.sources.files im
 
 
 def reasons(path: Path, timeout: float = 90, **settings: str) -> list[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    environment.update(settings)
     try:
-        done = subprocess.run(
-            [sys.executable, "-c", READ, str(path)],
-            capture_output=True,
-            text=True,
-            env=environment,
-            timeout=timeout,
-            cwd=ROOT,
-            check=False,
-        )
+        done = run_python(["-c", READ, str(path)], clean_environment(**settings), timeout)
     except subprocess.TimeoutExpired:
         pytest.fail(f"reading {path.name} did not end within {timeout} s", pytrace=False)
     assert done.returncode == 0, done.stderr[-2000:]
