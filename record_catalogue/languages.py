@@ -24,9 +24,20 @@ LANGUAGE_NAMES: dict[str, dict[str, str]] = {
     },
 }
 
-__all__ = ["LANGUAGE_NAMES", "UNDETERMINED", "UN_LANGUAGES", "language_label"]
+__all__ = ["LANGUAGE_NAMES", "UNDETERMINED", "UN_LANGUAGES", "known_languages", "language_label"]
 
 
 def language_label(code: str, display: str) -> str:
     """The name of language ``code`` written in language ``display`` (the code itself if unknown)."""
     return LANGUAGE_NAMES.get(code, {}).get(display, code)
+
+
+def known_languages(codes: list[str], unknown_are: str = "unknown language code(s)") -> list[str]:
+    """``codes``, each one of the six and at least one; ValueError naming the others otherwise
+    (``unknown_are`` says what they are to the one who configured them)."""
+    unknown = [code for code in codes if code not in UN_LANGUAGES]
+    if unknown:
+        raise ValueError(f"{unknown_are} {', '.join(unknown)}; known: {', '.join(UN_LANGUAGES)}")
+    if not codes:
+        raise ValueError("at least one language is needed")
+    return codes

@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from record_catalogue.errors import ConfigurationError
-from record_catalogue.languages import UN_LANGUAGES
+from record_catalogue.languages import UN_LANGUAGES, known_languages
 from record_catalogue.logs import LogFormat, LogLevel
 
 
@@ -167,12 +167,7 @@ class Settings(BaseSettings):
     @field_validator("languages")
     @classmethod
     def _known_languages(cls, value: list[str]) -> list[str]:
-        unknown = [code for code in value if code not in UN_LANGUAGES]
-        if unknown:
-            raise ValueError(f"unknown language code(s) {', '.join(unknown)}; known: {', '.join(UN_LANGUAGES)}")
-        if not value:
-            raise ValueError("at least one language is needed")
-        return value
+        return known_languages(value)
 
     @field_validator("default_language")
     @classmethod

@@ -19,7 +19,7 @@ from analyzers.analysis import (
     exact_analyzer_name,
     has_exact_form,
 )
-from record_catalogue.languages import UN_LANGUAGES, UNDETERMINED
+from record_catalogue.languages import UNDETERMINED, known_languages
 from search_index.base import TEXT_FIELD_BOOSTS
 
 # Bumped whenever settings or mappings change in a way an existing index cannot take; an index
@@ -94,13 +94,7 @@ def suggest_analyzer(lang: str) -> str:
 
 def check_languages(languages: Iterable[str]) -> list[str]:
     """The configured languages, each known; a clear error otherwise."""
-    langs = list(dict.fromkeys(languages))
-    unknown = [lang for lang in langs if lang not in UN_LANGUAGES]
-    if unknown:
-        raise ValueError(f"no analyzer for language(s) {', '.join(unknown)}; known: {', '.join(UN_LANGUAGES)}")
-    if not langs:
-        raise ValueError("at least one language is needed")
-    return langs
+    return known_languages(list(dict.fromkeys(languages)), "no analyzer for language(s)")
 
 
 def _text_field(name: str, langs: Sequence[str]) -> dict[str, Any]:
