@@ -45,6 +45,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from devservers import log_tail
+
 LAUNCHER_DIR = Path(__file__).resolve().parent / "opensearch-launcher"
 TARGET_DIR = LAUNCHER_DIR / "target"
 STAMP_FILE = TARGET_DIR / ".build-stamp"
@@ -198,10 +200,7 @@ def free_ports(count: int) -> list[int]:
 
 
 def _tail(path: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
+    return log_tail(path, lines, "(no log)")
 
 
 # -- nodes and clusters --------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from devservers import log_tail
 from ingest.lifeline import alive
 
 INSTALL_HINT = "PostgreSQL is not installed: run ./scripts/system-packages.sh (it installs Debian's postgresql)"
@@ -143,13 +144,6 @@ def cluster_parent(parent: Path | None = None) -> Path:
     if parent is None and _traversable(Path("/tmp")):
         return Path("/tmp")
     raise PostgresUnavailable(f"the postgres user cannot reach {chosen}: give a directory every user can traverse")
-
-
-def _tail(path: Path, lines: int = 8) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 class PostgresServer:
@@ -264,7 +258,7 @@ class PostgresServer:
                 )
                 return
             except PostgresUnavailable as exc:
-                log = _tail(self.log_file)
+                log = log_tail(self.log_file, 8)
                 if "already in use" in log and attempt + 1 < attempts:
                     continue  # another process took the port between our probe and the server's bind
                 raise PostgresUnavailable(f"{exc}; server log: {log}") from None

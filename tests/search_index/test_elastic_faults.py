@@ -132,16 +132,6 @@ def test_a_node_that_goes_away_is_one_clear_line(settings: Any) -> None:
     assert backend.health().ok is False
 
 
-def _index_exists(backend: ElasticBackend, name: str) -> bool:
-    try:
-        backend.client.request("HEAD", f"/{name}")
-    except ApiFailure as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
-
-
 def test_a_write_with_the_alias_gone_is_refused_not_given_an_empty_index(settings: Any) -> None:
     """Before: a write (a curator's correction, a split, a translate run's re-index) to a lost
     index made a new empty version behind the alias, and health said degraded instead of down."""
@@ -154,7 +144,7 @@ def test_a_write_with_the_alias_gone_is_refused_not_given_an_empty_index(setting
     with pytest.raises(IndexUnavailable, match=r"names no index.*chm-search reindex"):
         backend.bulk([make_doc("d-9", "en", "Document 9")])
     assert backend.list_versions() == [] and backend.current_version() is None
-    assert not _index_exists(backend, settings.index_name)  # nor anything in the alias' name
+    assert not backend.versions.exists(settings.index_name)  # nor anything in the alias' name
     assert not backend.health().ok
     backend.destroy()
 
@@ -176,7 +166,7 @@ def test_a_version_deleted_during_a_write_is_not_auto_created(settings: Any, mon
     result = backend.bulk([make_doc("d-1", "en", "Document 1"), make_doc("d-2", "en", "Document 2")])
     assert result.indexed == 0 and [doc_id for doc_id, _ in result.errors] == ["d-1", "d-2"]
     assert all("require_alias" in reason or settings.index_name in reason for _, reason in result.errors), result
-    assert not _index_exists(backend, lost) and not _index_exists(backend, settings.index_name)
+    assert not backend.versions.exists(lost) and not backend.versions.exists(settings.index_name)
     backend.destroy()
 
 
