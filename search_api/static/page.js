@@ -801,10 +801,13 @@ function renderChips(labels) {
       ...chips.map((chip) => {
         const button = h(
           "button",
-          { type: "button", class: "chip", "data-key": chip.key, "aria-label": t("removeChip", { filter: `${chip.title}: ${chip.label}` }) },
-          h("span", { class: "chip-title" }, `${chip.title}:`),
-          " ",
-          h("bdi", {}, chip.label),
+          {
+            type: "button",
+            class: "chip",
+            "data-key": chip.key,
+            "aria-label": t("removeChip", { filter: t("labelled", { title: chip.title, value: chip.label }) }),
+          },
+          fillNodes(t("labelled"), { title: h("span", { class: "chip-title" }, chip.title), value: h("bdi", {}, chip.label) }),
           h("span", { class: "chip-x", "aria-hidden": "true" }, "×"),
         );
         button.addEventListener("click", chip.remove);

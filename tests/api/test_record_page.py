@@ -15,6 +15,7 @@ from record_catalogue.store import Catalogue, TextVersion
 from search_api.app import create_app
 from search_api.record_page import STRINGS
 from tests.catalogue_rows import add_texts, machine, permit, reviewed, store
+from tests.conftest import ROOT
 
 ID = "PERMIT-PE-1"
 ORIGINAL_TITLE = "Permit for Brazil nut research </script><script>alert(1)</script>"
@@ -150,3 +151,10 @@ def test_the_page_names_the_record_by_the_clearing_houses_identifier(settings: S
     row = catalogue.get(guid)
     assert row is not None and row.unique_identifier == "MON-ØØ81Ø-6"
     catalogue.close()
+
+
+@pytest.mark.parametrize("table", ["record_page.json", "error_page.json"])
+def test_french_punctuation_stays_with_its_word(table: str) -> None:
+    """A space before : ; ? ! » and after « that never breaks (no line may begin with a lone "»")."""
+    french = json.loads((ROOT / "search_api" / "data" / table).read_text(encoding="utf-8"))["fr"]
+    assert {key: text for key, text in french.items() if re.search(r"[ \t\n][:;?!»]|«[ \t\n]", text)} == {}

@@ -297,7 +297,9 @@ def test_machine_translation_is_marked(tab: Tab, site: Site) -> None:
     settle(page)
     first = page.locator("#results > li").first
     expect(first.locator(".chm-badge-mt")).to_have_text("Traduction automatique")
-    expect(first.locator(".chm-badge-mt")).to_have_attribute("title", "Traduit automatiquement ; pas encore révisé.")
+    expect(first.locator(".chm-badge-mt")).to_have_attribute(
+        "title", "Traduit automatiquement\u00a0; pas encore révisé."
+    )
     expect(first.locator(".chm-note")).to_have_count(0)  # shown in French, so no "not yet translated" note
 
 
@@ -315,6 +317,28 @@ def test_every_language_has_every_ui_string(tab: Tab, site: Site) -> None:
         }"""
     )
     assert missing == []
+
+
+def test_french_punctuation_stays_with_its_word(tab: Tab, site: Site) -> None:
+    """French sets a space before : ; ? ! » and after «, one that never breaks (a line began with
+    a lone "»" on the phone); a chip's title and value are joined as each language writes it."""
+    page = tab.page
+    page.goto(f"{site.base}/?lang=fr&year_from=2010&year_to=2020")
+    settle(page)
+    loose = page.evaluate(
+        """async () => {
+          const { STRINGS } = await import('/static/i18n.js');
+          return Object.entries(STRINGS.fr)
+            .flatMap(([key, value]) => (typeof value === 'string' ? [value] : Object.values(value))
+              .map((v) => [key, v]))
+            .filter(([, v]) => /[ \\t\\n][:;?!»]|«[ \\t\\n]/.test(v));
+        }"""
+    )
+    assert loose == []
+    expect(page.locator("#chips .chip").first).to_have_text(re.compile("^Année\u00a0: 2010–2020"))
+    page.goto(f"{site.base}/?lang=zh&year_from=2010&year_to=2020")
+    settle(page)
+    expect(page.locator("#chips .chip").first).to_have_text(re.compile("^年份：2010–2020"))
 
 
 def test_the_page_names_languages_as_the_api_labels_them(tab: Tab, site: Site) -> None:
