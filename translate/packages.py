@@ -17,6 +17,7 @@ machines never reach it; users' machines do).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -29,6 +30,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,17 +101,26 @@ def argos_module(name: str) -> Any:
             settings = get_settings()
             os.environ.update(argos_environment(settings))
             home = settings.data_dir.resolve() / "argos"
-            saved = {key: os.environ.get(key) for key in _XDG}
-            os.environ.update({key: str(home / key.split("_")[1].lower()) for key in _XDG})
-            try:
+            with environment_set({key: str(home / key.split("_")[1].lower()) for key in _XDG}):
                 importlib.import_module("argostranslate.settings")
-            finally:
-                for key, value in saved.items():
-                    if value is None:
-                        os.environ.pop(key, None)
-                    else:
-                        os.environ[key] = value
         return importlib.import_module(f"argostranslate.{name}")
+
+
+@contextlib.contextmanager
+def environment_set(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` while the block runs; each of those variables as it was after
+    (unset if it was): for a library that reads its directories from the environment as it is
+    imported, without changing what the rest of the process sees."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def read_package(path: Path) -> InstalledPackage | None:

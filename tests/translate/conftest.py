@@ -11,7 +11,6 @@ run by other tests reads the real ones).
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -25,10 +24,8 @@ from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.store import Catalogue
 from translate.argos_engine import ArgosEngine
 from translate.glossary import Glossary
-from translate.packages import install_file
+from translate.packages import environment_set, install_file
 from translate.translator import Translator
-
-ARGOS_ENV = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "ARGOS_PACKAGES_DIR", "ARGOS_INTRA_THREADS")
 
 
 @dataclass(frozen=True)
@@ -55,27 +52,18 @@ def models(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """en→fr, es→en, a broken en→ru (corrupt model.bin) and a mislabelled en→ar (writes Spanish)."""
     home = tmp_path_factory.mktemp("argos-home")
     imported_before = "argostranslate.settings" in sys.modules
-    saved = {name: os.environ.get(name) for name in ARGOS_ENV}
-    os.environ.update(
-        {
-            "XDG_DATA_HOME": str(home / "data"),
-            "XDG_CONFIG_HOME": str(home / "config"),
-            "XDG_CACHE_HOME": str(home / "cache"),
-            "ARGOS_PACKAGES_DIR": str(home / "unused-packages"),
-        }
-    )
-    try:
+    argos_home = {
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "ARGOS_PACKAGES_DIR": str(home / "unused-packages"),
+    }
+    with environment_set(argos_home):
         from argostranslate import settings  # type: ignore[import-untyped]
 
         # Imported earlier by another test, Argos' own directories may be the user's; our code never
         # uses them (every directory is passed explicitly), so only a first import is checked.
         assert imported_before or str(settings.data_dir).startswith(str(home))
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     pytest_cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
     cache = Path(pytest_cache.mkdir("chm-test-models")) if pytest_cache else home / "built"
     archives = {
