@@ -16,6 +16,7 @@ OAI-PMH ``<error code="...">`` documents (HTTP 200) and ``/libretranslate`` Libr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -44,6 +45,8 @@ class Cause(StrEnum):
     STORAGE_FAILED = "storage_failed"
     CATALOGUE_FAILED = "catalogue_failed"
     INTERNAL = "internal"
+    UNAUTHORIZED = "unauthorized"
+    RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ OUTCOMES: dict[Cause, Outcome] = {
     Cause.STORAGE_FAILED: Outcome(503, "storage_unavailable", 4, "storage failed", retry_after=30),
     Cause.CATALOGUE_FAILED: Outcome(503, "catalogue_error", 3, "catalogue failed", retry_after=30),
     Cause.INTERNAL: Outcome(500, "internal_error", 1, "error"),
+    # The API's own refusals (its keys and rate limits); chm-search meets neither.
+    Cause.UNAUTHORIZED: Outcome(401, "invalid_api_key", 2, "error"),
+    Cause.RATE_LIMITED: Outcome(429, "rate_limited", 3, "error"),  # Retry-After: the client's own wait
 }
 
 
@@ -106,6 +112,11 @@ class ChmSearchError(Exception):
     def exit_code(self) -> int:
         """``chm-search``'s exit code for this error."""
         return self.outcome.exit_code
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds a client should wait before trying again (``Retry-After``), if waiting helps."""
+        return self.outcome.retry_after
 
 
 class BadInput(ChmSearchError):
@@ -167,3 +178,23 @@ class DiskFull(ChmSearchError):
     """Where the service writes has no room left; the message names the place and the bytes free."""
 
     cause = Cause.DISK_FULL
+
+
+class InvalidApiKey(ChmSearchError):
+    """An API key the service does not know (unknown or revoked), or one given where it may not be."""
+
+    cause = Cause.UNAUTHORIZED
+
+
+class RateLimited(ChmSearchError):
+    """More requests than a client's limit allows; ``retry_after`` says when the next one will be."""
+
+    cause = Cause.RATE_LIMITED
+
+    def __init__(self, message: str, wait_seconds: float) -> None:
+        super().__init__(message)
+        self.wait_seconds = wait_seconds
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.wait_seconds))

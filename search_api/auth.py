@@ -16,11 +16,13 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
 from record_catalogue.db import CatalogueFailed, CatalogueUnavailable, one_line
+from record_catalogue.errors import InvalidApiKey
 from record_catalogue.keys import KeyInfo, KeyStore, hash_key
 from search_api.errors import ApiError
 from search_api.services import Services, get_services
 
 API_KEY_HEADER = "X-API-Key"
+INVALID_KEY = f"the {API_KEY_HEADER} given is not a valid key (unknown or revoked)"
 CACHE_SECONDS = 1.0
 CACHE_ENTRIES = 10_000
 TOUCH_EVERY_SECONDS = 60.0
@@ -100,7 +102,7 @@ def caller_key(request: Request, services: Services) -> KeyInfo | None:
     cache: KeyCache = request.app.state.key_cache
     info = cache.verify(KeyStore(services.catalogue), key)
     if info is None:
-        raise ApiError(401, "invalid_api_key", f"the {API_KEY_HEADER} given is not a valid key (unknown or revoked)")
+        raise InvalidApiKey(INVALID_KEY)
     return info
 
 

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from record_catalogue.db import DATABASE_ERRORS, database_error, one_line
 from record_catalogue.errors import OUTCOMES, Cause, ChmSearchError, Outcome
 from record_catalogue.logs import REQUEST_ID
+from search_api.asgi import Send, send_error
 
 log = logging.getLogger("search_api.errors")
 
@@ -83,9 +84,17 @@ def known_error(exc: ChmSearchError) -> tuple[int, str, str, dict[str, str] | No
     of the one table: for the handler below and for the middlewares, which answer outside it."""
     outcome = exc.outcome
     status = exc.api_status
-    headers = _retry(outcome) if status == outcome.status else None
+    wait = exc.retry_after if status == outcome.status else None
+    headers = {"Retry-After": str(wait)} if wait is not None else None
     message = str(exc) if exc.http_status is not None else _message(outcome, str(exc))
     return status, exc.api_code, message, headers
+
+
+async def send_known_error(send: Send, exc: ChmSearchError, context: str = "") -> None:
+    """Answer ``exc`` from a middleware, outside the app's handlers, as the handler would (its
+    message after ``context``)."""
+    status, code, message, headers = known_error(exc)
+    await send_error(send, status, code, context + message, headers)
 
 
 def known_error_response(request: Request, exc: ChmSearchError) -> JSONResponse:

@@ -13,13 +13,13 @@ from urllib.parse import parse_qsl
 from starlette.concurrency import run_in_threadpool
 
 from record_catalogue.db import CatalogueFailed, CatalogueUnavailable
+from record_catalogue.errors import InvalidApiKey, RateLimited
 from record_catalogue.keys import KeyInfo, KeyStore
 from search_api.asgi import ASGIApp, HttpMiddleware, Message, Receive, Scope, Send
 from search_api.asgi import header as _header
-from search_api.asgi import send_error as _send_error
-from search_api.auth import API_KEY_HEADER, KeyCache
-from search_api.errors import known_error
-from search_api.limits import ClientLimits, RateLimiter
+from search_api.auth import API_KEY_HEADER, INVALID_KEY, KeyCache
+from search_api.errors import send_known_error
+from search_api.limits import ClientLimits
 from search_api.services import Services
 
 UNLIMITED_PATHS = ("/api/v1/health",)
@@ -97,25 +97,19 @@ class RateLimitMiddleware(HttpMiddleware):
                 except (CatalogueUnavailable, CatalogueFailed) as exc:
                     # Outside the app's exception handlers: answered here as they would, from the
                     # error table (503 and the cause's code and Retry-After; never a 500).
-                    status, code, message, headers = known_error(exc)
-                    await _send_error(send, status, code, f"the API key cannot be checked: {message}", headers)
+                    await send_known_error(send, exc, "the API key cannot be checked: ")
                     return
             if info is None:
                 # Invalid keys cost a lookup each: an address that keeps trying is limited, in the
                 # catalogue, so that N API processes do not give it N times the attempts.
                 await run_in_threadpool(self.failed_keys.take, failures, allowed_failures)
-                await _send_error(
-                    send, 401, "invalid_api_key", f"the {API_KEY_HEADER} given is not a valid key (unknown or revoked)"
-                )
+                await send_known_error(send, InvalidApiKey(INVALID_KEY))
                 return
             if header_key is None and info.role != "partner":
                 # An address ends up in logs and histories: only a partner key (public by nature,
                 # scoped to its presets and origins) may be given there.
-                await _send_error(
-                    send,
-                    401,
-                    "invalid_api_key",
-                    f"only a partner key may be given as key=; send this one as {API_KEY_HEADER}",
+                await send_known_error(
+                    send, InvalidApiKey(f"only a partner key may be given as key=; send this one as {API_KEY_HEADER}")
                 )
                 return
             client, per_minute = f"key:{info.name}", info.rate_limit or self.services.settings.rate_limit_key
@@ -130,24 +124,19 @@ class RateLimitMiddleware(HttpMiddleware):
             wait = self.limits.take(client, per_minute)
         if wait > 0:
             hint = "" if key else "; partners can ask for an API key with a higher limit"
-            await _send_error(
-                send,
-                429,
-                "rate_limited",
-                f"too many requests: {per_minute} per minute allowed; retry after the given seconds{hint}",
-                {"Retry-After": RateLimiter.retry_after(wait)},
-            )
+            message = f"too many requests: {per_minute} per minute allowed; retry after the given seconds{hint}"
+            await send_known_error(send, RateLimited(message, wait))
             return
         await self.app(scope, receive, send)
 
     async def _too_many_failures(self, send: Send, per_minute: int, wait: float) -> None:
-        await _send_error(
+        await send_known_error(
             send,
-            429,
-            "rate_limited",
-            f"too many requests with an invalid {API_KEY_HEADER} from this address ({per_minute} per minute allowed); "
-            "retry after the given seconds",
-            {"Retry-After": RateLimiter.retry_after(wait)},
+            RateLimited(
+                f"too many requests with an invalid {API_KEY_HEADER} from this address ({per_minute} per minute "
+                "allowed); retry after the given seconds",
+                wait,
+            ),
         )
 
     def _verify(self, key: str) -> KeyInfo | None:
