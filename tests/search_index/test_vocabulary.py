@@ -93,14 +93,17 @@ def test_mon810_expands_to_the_unique_identifier(vocabulary: Vocabulary) -> None
         assert expansions[0].source == "identifier"
 
 
-def test_the_unique_identifier_expands_to_the_event_name(vocabulary: Vocabulary) -> None:
-    parsed, _ = expand(vocabulary, "MON-ØØ81Ø-6")
-    assert ("MON810", "und") in options(parsed.required[0])
-
-
-def test_an_event_named_otherwise_needs_its_row(vocabulary: Vocabulary) -> None:
-    parsed, _ = expand(vocabulary, "NK603")
-    assert ("MON-ØØ6Ø3-6", "und") in options(parsed.required[0])
+@pytest.mark.parametrize(
+    ("typed", "option"),
+    [
+        pytest.param("MON-ØØ81Ø-6", ("MON810", "und"), id="the unique identifier expands to the event name"),
+        pytest.param("NK603", ("MON-ØØ6Ø3-6", "und"), id="an event named otherwise needs its row"),
+        pytest.param("живой изменённый организм", ("living modified organism", "en"), id="russian yo"),
+    ],
+)
+def test_what_is_typed_is_widened_with(vocabulary: Vocabulary, typed: str, option: tuple[str, str]) -> None:
+    parsed, _ = expand(vocabulary, typed)
+    assert option in options(parsed.required[0])
 
 
 def test_lmo_expands_to_living_modified_organism(vocabulary: Vocabulary) -> None:
@@ -172,11 +175,6 @@ def test_the_typed_form_is_not_added_again(vocabulary: Vocabulary) -> None:
     assert ("التنوع البيولوجي", "ar") not in options(parsed.required[0])
     assert all(term.text != "التنوع البيولوجي" for expansion in expansions for term in expansion.added)
     assert parsed.required[0].options[0] == Term("التنوع البيولوجي")
-
-
-def test_russian_yo(vocabulary: Vocabulary) -> None:
-    parsed, _ = expand(vocabulary, "живой изменённый организм")
-    assert ("living modified organism", "en") in options(parsed.required[0])
 
 
 def test_chinese_terms_match_as_typed(vocabulary: Vocabulary) -> None:
