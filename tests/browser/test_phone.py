@@ -50,6 +50,22 @@ def test_first_result_is_above_the_fold_and_filters_are_behind_a_button(
     assert not tab.errors, tab.errors
 
 
+@pytest.mark.parametrize("lang", ["fr", "ru", "ar"])
+def test_a_cards_date_is_never_broken_across_lines(browser: Browser, site: Site, lang: str) -> None:
+    tab = open_tab(browser, viewport=PHONE)
+    page = tab.page
+    page.goto(f"{site.base}/?lang={lang}&q=biodiversity")
+    settle(page)
+    # The lines each date's boxes lie on (an Arabic date's marks make several boxes on one line).
+    lines = page.locator("#results .chm-result-meta time").evaluate_all(
+        "times => times.map((t) => [t.textContent,"
+        " new Set([...t.getClientRects()].map((r) => Math.round(r.top))).size])"
+    )
+    assert len(lines) >= 3 and [date for date, count in lines if count != 1] == [], lines
+    tab.page.context.close()
+    assert not tab.errors, tab.errors
+
+
 def test_the_filters_sheet_selects_applies_and_gives_the_facets_back(phone: Tab, site: Site) -> None:
     page = phone.page
     page.goto(f"{site.base}/?lang=en")
