@@ -1,6 +1,7 @@
 """Search latency and throughput: our HTTP API against the same queries sent straight to the engine.
 
     python bench/search.py [--engine tantivy|opensearch] [--records 100000] [--requests 2000] [--concurrency 8]
+                           [--workers 1]
     python bench/search.py --engine opensearch [--es-url http://127.0.0.1:9200]
 
 A generated corpus (devtools/corpus.py: three realms, six languages) is indexed through our backend;
@@ -33,6 +34,9 @@ machine falls on both alike.
 
 The API server runs without translation models (an empty ``CHM_MODELS_DIR``), so its query
 carries no translations, as "direct"'s does not: query translation is measured by bench/translate.py.
+``--workers N`` serves ours with ``chm-search serve --workers N`` (N API processes; default 1, as
+the command's); the first line printed says which, with the load average at the start and end.
+A server's CPU is that of its whole process tree.
 Prints p50/p95/p99 latency and requests/s of each, the CPU each request cost, and ours against
 each baseline (goals: p95 of ours <= 1.5x direct, requests/s >= 0.8x; p95 under 100 ms at 100,000
 records).
@@ -201,12 +205,12 @@ def served(command: list[str], env: dict[str, str]) -> Iterator[KeepAlive]:
 
 
 @contextmanager
-def api_server(env: dict[str, str]) -> Iterator[KeepAlive]:
-    """``chm-search serve`` in a subprocess on a free loopback port, until the block ends."""
+def api_server(env: dict[str, str], workers: int = 1) -> Iterator[KeepAlive]:
+    """``chm-search serve --workers N`` in a subprocess on a free loopback port, until the block ends."""
     # No translation models: no query translation. The server logs a line per request.
     with tempfile.TemporaryDirectory() as models:
         full_env = {**env, "CHM_RATE_LIMIT_ANONYMOUS": "100000000", "CHM_MODELS_DIR": models}
-        with served(SERVE, full_env) as api:
+        with served([*SERVE[:-1], "--workers", str(workers), "--port"], full_env) as api:
             yield api
 
 
@@ -232,7 +236,9 @@ def report(engine: str, sides: list[Side], args: argparse.Namespace, probes: flo
     """Each side's latency and rate, and ours (the last side) against each baseline."""
     print(
         f"{len(sides[-1].latencies)} searches each, {args.concurrency} concurrent clients, {args.records:,} records, "
-        f"{engine}, {os.cpu_count()} cores"
+        f"{engine}, {os.cpu_count()} cores; ours: chm-search serve --workers {args.workers} "
+        f"({args.workers} API process{'es' if args.workers > 1 else ''}), load average at the start "
+        f"{args.load_at_start:.2f}, at the end {os.getloadavg()[0]:.2f}"
     )
     print(
         f"an API request sends the engine the query and, for its interpretation, asks how many records "
@@ -276,9 +282,11 @@ def alternate(mix: list[dict[str, object]], args: argparse.Namespace, sides: lis
         part = mix[start : start + step]
         for side in sides:
             pid = side.pid if side.pid is not None else os.getpid()
-            before, before_here = procs.process_cpu(pid), procs.process_cpu(os.getpid())
+            # A server's whole process tree: with --workers the requests are served by its children.
+            cpu = procs.process_cpu if side.pid is None else procs.tree_cpu
+            before, before_here = cpu(pid), procs.process_cpu(os.getpid())
             latencies, wall = run_load(part, args.concurrency, side.call)
-            side.cpu += procs.process_cpu(pid) - before
+            side.cpu += cpu(pid) - before
             side.client_cpu += procs.process_cpu(os.getpid()) - before_here
             side.latencies += latencies
             side.wall += wall
@@ -338,7 +346,7 @@ def bench_tantivy(args: argparse.Namespace, tmp: Path) -> None:
         *("--data-dir", str(data), "--requests", str(args.requests), "--port"),
     ]
     try:
-        with api_server({"CHM_DATA_DIR": str(data)}) as api, served(direct_argv, {}) as direct:
+        with api_server({"CHM_DATA_DIR": str(data)}, args.workers) as api, served(direct_argv, {}) as direct:
 
             def api_call(params: dict[str, object]) -> None:
                 api.request("GET", api_path(params))
@@ -427,7 +435,7 @@ def bench_opensearch(args: argparse.Namespace, tmp: Path) -> None:
                 "CHM_ES_FLAVOUR": "opensearch",
                 "CHM_INDEX_NAME": alias,
             }
-            with api_server(env) as api:
+            with api_server(env, args.workers) as api:
 
                 def api_call(params: dict[str, object]) -> None:
                     api.request("GET", api_path(params))
@@ -464,7 +472,11 @@ def main() -> None:
         help="Tantivy: keep the generated index here and reuse it on the next run with the same --records "
         "(e.g. to compare two commits on one index; its analysis version must match theirs)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="API processes: chm-search serve --workers (default 1, its default)"
+    )
     args: Any = parser.parse_args()
+    args.load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         if args.engine == "tantivy":
             bench_tantivy(args, Path(tmp))

@@ -110,6 +110,14 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Default: CHM_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: CHM_PORT.")] = None,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes sharing the port (uvicorn workers). With a PostgreSQL catalogue they share "
+            "the rate limits; with SQLite each process keeps its own (see README).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP API (and the pages) with uvicorn."""
     import uvicorn
@@ -135,6 +143,9 @@ def serve(
         host=settings.host,
         port=settings.port,
         reload=reload,
+        # Each worker is a process of its own (the app made again, its own engine readers, memos
+        # and caches); uvicorn restarts one that dies. Ignored with --reload.
+        workers=workers,
         # The one handler and format (CHM_LOG_FORMAT), in every process uvicorn starts; its own
         # access log is replaced by search_api.access (which leaves query values out).
         log_config=logging_config(settings.log_format, log_level),

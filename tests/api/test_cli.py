@@ -125,3 +125,32 @@ def test_health_json_is_one_object_with_the_same_exit_codes(tmp_path: Path) -> N
     degraded = json.loads(short.stdout)
     assert degraded["status"] == "degraded" and degraded["search_engine"]["status"] == "degraded"
     assert "(1 missing)" in degraded["search_engine"]["detail"]
+
+
+def test_serve_with_two_workers_answers_from_two_processes(tmp_path: Path) -> None:
+    assert run(tmp_path, "ingest", str(SAMPLES / "shared")).returncode == 0
+    with serving([*SERVE[:-1], "--workers", "2", "--port"], environment(tmp_path), timeout=120) as server:
+        search = f"{server.url}/api/v1/search?q=technology+transfer&lang=en"
+        with urllib.request.urlopen(search, timeout=30) as response:
+            body = json.load(response)
+        assert "UNEP-CBD-COP-12-11" in [r["id"] for r in body["results"]]
+        children = [
+            entry.name
+            for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and _parent(entry) == server.process.pid and b"spawn" in _cmdline(entry)
+        ]
+        assert len(children) == 2, children
+
+
+def _parent(entry: Path) -> int | None:
+    try:
+        return int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _cmdline(entry: Path) -> bytes:
+    try:
+        return (entry / "cmdline").read_bytes()
+    except OSError:
+        return b""
