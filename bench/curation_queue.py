@@ -9,8 +9,9 @@ sentences (25,000: 50,000 queue items) translated into French and Spanish (segme
 (some sentences shared by many records, as boilerplate is), the records' original titles, and
 readers' view events when the catalogue has the table (for ``order=impact``). Then asks
 ``translate.curation.Curation.queue`` for one page (20 items) as the curator page does: the
-default queue, one language, newest first, by impact, filtered by clearing-house and by text,
-and the reviewed queue; each the median of ``--rounds`` after one warm-up.
+default queue, one language, a language pair, newest first, by impact, filtered by
+clearing-house, record type, country (and two of them at once) and by text, and the reviewed,
+rejected, stale and failed queues; each the median of ``--rounds`` after one warm-up.
 
 Baseline, in the same run: the same page of segment rows read by primary key with no ranking,
 filter or count (what reading 20 rows costs on this database); each variant prints its ratio to
@@ -226,7 +227,12 @@ def build(url: str, sentences: int, seed: int = 7) -> dict[str, int]:
             from record_catalogue.memory_store import records_using
 
             memory = tables["translation_memory"]
-            connection.execute(memory.update().where(memory.c.engine == "segment").values(use_count=records_using()))
+            kept: dict[str, Any] = {"use_count": records_using()}
+            if "record_realms" in memory.c:  # and their records' realms, types and countries (migration 0016)
+                from record_catalogue.memory_store import record_facets
+
+                kept.update(record_facets(connection.dialect.name))
+            connection.execute(memory.update().where(memory.c.engine == "segment").values(**kept))
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("ANALYZE")  # as a long-running catalogue has: plans use statistics
     if catalogue.engine.dialect.name == "postgresql":  # what autovacuum does (index-only scans need it)
@@ -287,13 +293,23 @@ def measure(url: str, rounds: int, postmaster: int | None = None) -> dict[str, t
         "machine fr, page 50": QueueFilter(lang="fr", page=50),
         "machine, newest": QueueFilter(order="recent"),
         "machine ABS, most used": QueueFilter(realm="ABS"),
+        "machine ABS fr, most used": QueueFilter(realm="ABS", lang="fr"),
+        "machine ABS, newest": QueueFilter(realm="ABS", order="recent"),
+        "machine absPermit": QueueFilter(schema="absPermit"),  # a record type
+        "machine country br": QueueFilter(government="br"),
+        "machine ABS + br": QueueFilter(realm="ABS", government="br"),  # two: must hold of one record
+        "machine en->fr": QueueFilter(source_lang="en", lang="fr"),
         "machine, text 'forest'": QueueFilter(q="forest"),  # in a fifth of the sentences
         "machine, text '12345'": QueueFilter(q="12345"),  # in one sentence: what a curator's search often is
         "reviewed, newest": QueueFilter(status="reviewed", order="recent"),
+        "reviewed ABS": QueueFilter(status="reviewed", realm="ABS"),
+        "rejected": QueueFilter(status="rejected"),
+        "stale": QueueFilter(status="stale"),
         "failed": QueueFilter(status="failed"),
     }
     if "impact" in ORDERS:
         variants["machine fr, impact"] = QueueFilter(lang="fr", order="impact")
+        variants["machine ABS, impact"] = QueueFilter(realm="ABS", order="impact")
     results = {"baseline (20 rows by id)": timed(baseline, rounds, postmaster)}
     for name, wanted in variants.items():
         results[name] = timed(lambda wanted=wanted: curation.queue(wanted), rounds, postmaster)

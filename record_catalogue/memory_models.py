@@ -94,6 +94,13 @@ class TranslationMemoryEntry(Base):
     # kept by every writer of uses (``record_catalogue.segment_uses``) under the translation
     # writers' lock, so the queue ranks by it from an index. Model answers keep 0.
     use_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Segments only, kept beside ``use_count`` by the same writers (and by the catalogue when a
+    # record's realm, type or country changes): the distinct realms, record types and countries
+    # of the records using the sentence, as ",ABS,BCH," (empty: none), so that the queue's
+    # filters by them test the row itself instead of joining every use to its record (migration 0016).
+    record_realms: Mapped[str] = mapped_column(Text, default="", server_default="")
+    record_schemas: Mapped[str] = mapped_column(Text, default="", server_default="")
+    record_governments: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class TranslationMemoryVersion(Base):

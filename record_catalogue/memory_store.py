@@ -24,15 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Text, func, literal, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.codes import MemoryExport, Provenance, SegmentKind, TextStatus
 from record_catalogue.db import in_chunks
-from record_catalogue.dialect import lock_translation_writers
+from record_catalogue.dialect import dialect_of, listed, lock_translation_writers
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
-from record_catalogue.models import utcnow
+from record_catalogue.models import RecordRow, utcnow
 
 CHUNK = 400
 SEGMENT_ENGINE = "segment"
@@ -210,6 +210,44 @@ def records_using() -> ColumnElement[int]:
     )
 
 
+# The record attributes a segment row keeps (``TranslationMemoryEntry.record_realms`` …), by column.
+FACETS = {
+    "record_realms": RecordRow.realm,
+    "record_schemas": RecordRow.schema_name,
+    "record_governments": RecordRow.government,
+}
+
+
+def facet_value(value: str) -> str:
+    """How ``value`` appears in a kept list (``,ABS,BCH,``): a list containing it contains this."""
+    return f",{value},"
+
+
+def record_facets(dialect: str, source: Any = None, target: Any = None, digest: Any = None) -> dict[str, Any]:
+    """The kept lists of the records using a sentence, by column (``FACETS``): scalar subqueries
+    for the segment row of the enclosing query, or for the sentence given by ``source``,
+    ``target`` and ``digest`` (values or columns)."""
+    source = TranslationMemoryEntry.source_language if source is None else source
+    target = TranslationMemoryEntry.target_language if target is None else target
+    digest = TranslationMemoryEntry.source_hash if digest is None else digest
+    values: dict[str, Any] = {}
+    for column, attribute in FACETS.items():
+        found = (
+            select(listed(dialect, attribute))
+            .select_from(TranslationUse)
+            .join(RecordRow, RecordRow.id == TranslationUse.record_id)
+            .where(
+                TranslationUse.source_hash == digest,
+                TranslationUse.source_language == source,
+                TranslationUse.target_language == target,
+                attribute.is_not(None),
+            )
+            .scalar_subquery()
+        )
+        values[column] = func.coalesce(literal(",") + type_coerce(found, Text) + literal(","), "")
+    return values
+
+
 def add_segment(
     session: Session,
     source: str,
@@ -240,6 +278,8 @@ def add_segment(
         TranslationUse.target_language == target,
     )
     row.use_count = int(session.scalar(used_by) or 0)
+    for column, value in record_facets(dialect_of(session), source, target, row.source_hash).items():
+        setattr(row, column, str(session.scalar(select(value)) or ""))
     session.add(row)
     session.flush()
     record_version(session, row, history_actor, None)

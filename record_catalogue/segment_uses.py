@@ -8,9 +8,11 @@ for curators — and where a stale one used again becomes ``current``: both new 
 segment, with history.
 
 It is also where a segment row's ``use_count`` (distinct records using the sentence, which the
-review queue ranks by from an index) is brought up to date: every writer of uses holds the
-translation writers' lock (``record_catalogue.translation_writes``), so each recount sees every
-use committed before it and the counts stay exact without a trigger.
+review queue ranks by from an index) and its records' realms, types and countries (which the
+queue filters by) are brought up to date: every writer of uses holds the translation writers'
+lock (``record_catalogue.translation_writes``), so each recount sees every use committed before
+it and the counts stay exact without a trigger; the catalogue calls ``record_described`` when a
+record's realm, type or country changes, and ``refresh_sentences`` orders it with those writers.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.dialect import POSTGRESQL, dialect_of
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
-from record_catalogue.memory_store import SEGMENT_ENGINE, record_version, records_using, text_hash
+from record_catalogue.memory_store import SEGMENT_ENGINE, record_facets, record_version, records_using, text_hash
 from record_catalogue.models import FieldText
 
 
@@ -84,20 +87,56 @@ def replace_uses(
 
 def recount_uses(session: Session, target: str, keys: Iterable[tuple[str, str]]) -> None:
     """Recount the records using each (source language, source hash) sentence into ``target``
-    and store it on its segment row (a sentence with no segment row yet gets its count when
-    ``memory_store.add_segment`` makes the row)."""
+    and store it on its segment row, with their realms, types and countries (a sentence with no
+    segment row yet gets them when ``memory_store.add_segment`` makes the row)."""
     for language, digest in keys:
-        session.execute(
-            update(TranslationMemoryEntry)
-            .where(
+        refresh_sentences(
+            session,
+            and_(
                 TranslationMemoryEntry.source_hash == digest,
                 TranslationMemoryEntry.source_language == language,
                 TranslationMemoryEntry.target_language == target,
-                TranslationMemoryEntry.engine == SEGMENT_ENGINE,
-            )
-            .values(use_count=records_using())
-            .execution_options(synchronize_session=False)
+            ),
         )
+
+
+def record_described(session: Session, record_id: str) -> None:
+    """The record's realm, type or country changed: bring the kept lists of the sentences it
+    uses up to date (the catalogue calls this when it stores such a change)."""
+    used = select(TranslationUse.source_hash, TranslationUse.source_language, TranslationUse.target_language).where(
+        TranslationUse.record_id == record_id
+    )
+    key = tuple_(
+        TranslationMemoryEntry.source_hash,
+        TranslationMemoryEntry.source_language,
+        TranslationMemoryEntry.target_language,
+    )
+    refresh_sentences(session, key.in_(used))
+
+
+def refresh_sentences(session: Session, which: ColumnElement[bool]) -> None:
+    """Store on the segment rows ``which`` selects how many records use each and those records'
+    realms, types and countries, counted from the uses and records as they are now.
+
+    On PostgreSQL the rows are locked first (in id order), and counted by the next statement:
+    read committed gives that statement a snapshot taken once the lock is held, so two writers
+    changing what a sentence's lists depend on (a translation writer's uses, the catalogue's
+    record) count one after the other, the second seeing the first's commit. Without that, each
+    would count from a snapshot missing the other's change, and the last to commit would win.
+    SQLite has one writer at a time already.
+    """
+    selected = and_(TranslationMemoryEntry.engine == SEGMENT_ENGINE, which)
+    dialect = dialect_of(session)
+    if dialect == POSTGRESQL:
+        session.execute(
+            select(TranslationMemoryEntry.id).where(selected).order_by(TranslationMemoryEntry.id).with_for_update()
+        )
+    session.execute(
+        update(TranslationMemoryEntry)
+        .where(selected)
+        .values(use_count=records_using(), **record_facets(dialect))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _reviewed_row(session: Session, source: str, target: str, digest: str) -> TranslationMemoryEntry | None:

@@ -53,6 +53,7 @@ from record_catalogue.models import (
     utcnow,
 )
 from record_catalogue.record import MAX_ID_CHARS, NUL, Record
+from record_catalogue.segment_uses import record_described
 
 Outcome = Literal["created", "updated", "unchanged"]
 DeleteOutcome = Literal["deleted", "already_deleted", "not_found", "not_yours"]
@@ -538,6 +539,7 @@ class Catalogue:
         if row is None:
             row = RecordRow(id=record.id, created_at=utcnow(), texts=[], entities=[])
             session.add(row)
+        described = (row.realm, row.schema_name, row.government)
         row.realm = record.realm
         row.schema_name = record.schema_name
         row.government = record.government
@@ -556,6 +558,9 @@ class Catalogue:
         if outcome == "created":
             session.flush()  # the keys refer to the record
         replace_keys(session, record.id, document_keys(record))
+        if outcome == "updated" and described != (row.realm, row.schema_name, row.government):
+            session.flush()
+            record_described(session, record.id)  # the lists its sentences keep for the review queue
         if item.entities is not None:
             row.entities = [
                 RecordEntity(

@@ -47,3 +47,68 @@ def test_upgrade_from_0003_keeps_curated_rows_and_downgrades_cleanly(tmp_path: P
     with engine.begin() as connection:
         assert connection.execute(text("SELECT engine FROM translation_memory")).all() == [("curator",)]
     engine.dispose()
+
+
+def test_0016_fills_the_kept_realms_types_and_countries_and_downgrades_cleanly(tmp_path: Path) -> None:
+    """Migration 0016 on a catalogue at 0015: each segment row gets the realms, types and
+    countries of the records its uses name (none: empty); down again, the columns are gone."""
+    engine = create_engine(f"sqlite:///{tmp_path}/old.sqlite3")
+    config = alembic_config()
+
+    def run(step: str, revision: str) -> None:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            getattr(command, step)(config, revision)
+
+    run("upgrade", "0015")
+    with engine.begin() as connection:
+        for record_id, realm, schema, government in (
+            ("abs-1", "ABS", "absPermit", "pe"),
+            ("chm-1", "CHM", "resource", None),
+            ("chm-2", "CHM", "resource", "br"),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO records (id, realm, schema_name, government, original_language, declared_languages, "
+                    "links, source, source_position, content_hash, created_at, updated_at) VALUES (:id, :realm, "
+                    ":schema, :government, 'en', '[]', '[]', '', '', 'h', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                ),
+                {"id": record_id, "realm": realm, "schema": schema, "government": government},
+            )
+        for digest in ("shared", "alone", "unused"):
+            connection.execute(
+                text(
+                    "INSERT INTO translation_memory (source_hash, source_text, source_language, target_language, "
+                    "engine, model_version, target_text, provenance, status, created_at, updated_at) VALUES "
+                    "(:h, :h, 'en', 'fr', 'segment', '', :h, 'machine', 'current', '2026-01-01 00:00:00', "
+                    "'2026-01-01 00:00:00')"
+                ),
+                {"h": digest},
+            )
+        for record_id, digest in (("abs-1", "shared"), ("chm-1", "shared"), ("chm-2", "shared"), ("chm-1", "alone")):
+            connection.execute(
+                text(
+                    "INSERT INTO translation_uses (record_id, field, source_language, target_language, source_hash) "
+                    "VALUES (:r, 'title', 'en', 'fr', :h)"
+                ),
+                {"r": record_id, "h": digest},
+            )
+    run("upgrade", "0016")
+    with engine.begin() as connection:
+        kept = {
+            digest: tuple(set(column.strip(",").split(",")) - {""} for column in lists)
+            for digest, *lists in connection.execute(
+                text("SELECT source_hash, record_realms, record_schemas, record_governments FROM translation_memory")
+            )
+        }
+    assert kept == {
+        "shared": ({"ABS", "CHM"}, {"absPermit", "resource"}, {"pe", "br"}),
+        "alone": ({"CHM"}, {"resource"}, set()),
+        "unused": (set(), set(), set()),
+    }
+    run("downgrade", "0015")
+    with engine.begin() as connection:
+        columns = {row[1] for row in connection.execute(text("PRAGMA table_info(translation_memory)"))}
+        assert "use_count" in columns and not columns & {"record_realms", "record_schemas", "record_governments"}
+        assert connection.execute(text("SELECT count(*) FROM translation_memory")).scalar() == 3
+    engine.dispose()
