@@ -869,8 +869,8 @@ def print_report(
     two_pace = max((two_cpu + two_servers) / cores, two_main + two_servers)
     print(
         f"  CPU per record, 2 workers / 1 worker: {two_cpu:.3f} / {one_cpu:.3f} ms = {two_cpu / one_cpu:.2f}; "
-        f"main thread: 1 worker {one_main:.3f} ms (the other {one_cpu - one_main:.3f}: Tantivy's threads, "
-        f"beside it), the writer of 2 workers {two_main:.3f}"
+        f"main thread: 1 worker {one_main:.3f} ms (its other threads {one_cpu - one_main:.3f}: Tantivy's indexing "
+        f"and merging, beside it), the writer of 2 workers {two_main:.3f}"
         + (f"; servers {one_servers:.3f} and {two_servers:.3f} ms" if one_servers or two_servers else "")
     )
     print(
