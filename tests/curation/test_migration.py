@@ -1,13 +1,15 @@
-"""Migration 0004 on a catalogue at 0003: curated rows become segments with a first history version."""
+"""Migrations on older catalogues: curated rows become segments (0004); segment rows get their
+records' realms, types and countries (0016); each downgrades cleanly."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from record_catalogue import (
     event_models,  # noqa: F401 - readers' events on Base.metadata
@@ -18,8 +20,8 @@ from record_catalogue.db import alembic_config
 from record_catalogue.models import Base
 
 
-def test_upgrade_from_0003_keeps_curated_rows_and_downgrades_cleanly(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path}/old.sqlite3")
+def migrator(engine: Engine) -> Callable[[str, str], None]:
+    """``run("upgrade" | "downgrade", revision)`` on ``engine``'s database, each step in its own transaction."""
     config = alembic_config()
 
     def run(step: str, revision: str) -> None:
@@ -27,6 +29,12 @@ def test_upgrade_from_0003_keeps_curated_rows_and_downgrades_cleanly(tmp_path: P
             config.attributes["connection"] = connection
             getattr(command, step)(config, revision)
 
+    return run
+
+
+def test_upgrade_from_0003_keeps_curated_rows_and_downgrades_cleanly(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/old.sqlite3")
+    run = migrator(engine)
     run("upgrade", "0003")
     with engine.begin() as connection:
         connection.execute(
@@ -53,13 +61,7 @@ def test_0016_fills_the_kept_realms_types_and_countries_and_downgrades_cleanly(t
     """Migration 0016 on a catalogue at 0015: each segment row gets the realms, types and
     countries of the records its uses name (none: empty); down again, the columns are gone."""
     engine = create_engine(f"sqlite:///{tmp_path}/old.sqlite3")
-    config = alembic_config()
-
-    def run(step: str, revision: str) -> None:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            getattr(command, step)(config, revision)
-
+    run = migrator(engine)
     run("upgrade", "0015")
     with engine.begin() as connection:
         for record_id, realm, schema, government in (
