@@ -197,4 +197,10 @@ class RateLimited(ChmSearchError):
 
     @property
     def retry_after(self) -> int:
-        return max(1, math.ceil(self.wait_seconds))
+        return retry_after_seconds(self.wait_seconds)
+
+
+def retry_after_seconds(wait: float) -> int:
+    """``Retry-After`` for a wait of ``wait`` seconds: whole seconds, rounded up, at least 1 (a
+    client told 0 would retry at once and be refused again)."""
+    return max(1, math.ceil(wait))

@@ -9,12 +9,12 @@ their key from the body (the LibreTranslate-compatible set) take tokens from the
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from dataclasses import dataclass
 
 from record_catalogue.db import CatalogueFailed, CatalogueUnavailable, one_line
+from record_catalogue.errors import retry_after_seconds
 from record_catalogue.rate_limits import SharedBuckets
 from search_api.services import Services
 
@@ -70,7 +70,7 @@ class RateLimiter:
 
     @staticmethod
     def retry_after(seconds: float) -> str:
-        return str(max(1, math.ceil(seconds)))
+        return str(retry_after_seconds(seconds))
 
 
 class ClientLimits:
