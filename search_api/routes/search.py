@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 import inspect
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -276,6 +276,7 @@ def facet_label(facet: str, value: str, lang: str) -> str:
 
 
 # Labels kept per (facet, value, language) at most; beyond, the table starts again.
+_K = TypeVar("_K", bound=Hashable)
 MAX_FACET_LABELS = 50_000
 _static_labels: dict[tuple[str, str, str], str] = {}
 # The entity labels depend on the harvested thesaurus too: kept with the mapping they were made
@@ -297,21 +298,20 @@ def facet_labels(lang: str, thesaurus: Mapping[str, Mapping[str, str]] | None) -
 
     def label(facet: str, value: str) -> str:
         if facet == "entity":
-            found = entities.get((value, lang))
-            if found is None:
-                if len(entities) >= MAX_FACET_LABELS:
-                    entities.clear()
-                found = entities[(value, lang)] = entity_label(value, lang, thesaurus)
-            return found
-        key = (facet, value, lang)
-        found = static.get(key)
-        if found is None:
-            if len(static) >= MAX_FACET_LABELS:
-                static.clear()
-            found = static[key] = facet_label(facet, value, lang)
-        return found
+            return _kept(entities, (value, lang), lambda: entity_label(value, lang, thesaurus))
+        return _kept(static, (facet, value, lang), lambda: facet_label(facet, value, lang))
 
     return label
+
+
+def _kept(table: dict[_K, str], key: _K, make: Callable[[], str]) -> str:
+    """``table[key]``, made and kept the first time (the table started again past MAX_FACET_LABELS)."""
+    found = table.get(key)
+    if found is None:
+        if len(table) >= MAX_FACET_LABELS:
+            table.clear()
+        found = table[key] = make()
+    return found
 
 
 def resume(signer: CursorSigner | None, cursor: str, query_key: str, order: str) -> Cursor:
