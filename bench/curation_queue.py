@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -312,7 +313,7 @@ def measure(url: str, rounds: int, postmaster: int | None = None) -> dict[str, t
         variants["machine ABS, impact"] = QueueFilter(realm="ABS", order="impact")
     results = {"baseline (20 rows by id)": timed(baseline, rounds, postmaster)}
     for name, wanted in variants.items():
-        results[name] = timed(lambda wanted=wanted: curation.queue(wanted), rounds, postmaster)
+        results[name] = timed(functools.partial(curation.queue, wanted), rounds, postmaster)
     catalogue.close()
     return results
 

@@ -91,7 +91,7 @@ from record_catalogue.store import (  # noqa: E402
     _table,
     stored_record,
 )
-from search_index.base import Document, DocumentEncoder, Indexable, SearchBackend  # noqa: E402
+from search_index.base import Document, DocumentEncoder, Indexable, IndexDocument, SearchBackend  # noqa: E402
 from search_index.documents import build_document  # noqa: E402
 
 _KEY_COLUMNS = ("record_id", "key")  # as store._insert_records inserts a new record's document keys
@@ -141,6 +141,18 @@ def table_rows(batch: Sequence[NewRecord]) -> list[list[tuple[Any, ...]]]:
 def batches(items: Sequence[Any], size: int = BATCH_SIZE) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def whole_documents(docs: Sequence[Document]) -> list[IndexDocument]:
+    """The documents as the raw calls index them: the bench's records are never grouped as
+    duplicates, so none is a marker (which the pipeline turns into a delete, and the raw calls
+    do not send)."""
+    whole: list[IndexDocument] = []
+    for doc in docs:
+        if "merged_into" in doc:
+            raise ValueError(f"{doc['id']} is a duplicate group's marker: the raw calls index whole documents")
+        whole.append(doc)
+    return whole
 
 
 # -- measuring -----------------------------------------------------------------------------------
@@ -195,10 +207,10 @@ class Engine:
     def drop(self, backend: SearchBackend) -> None:
         backend.close()
 
-    def raw_bulk(self, docs: list[Document], label: str) -> Cost:
+    def raw_bulk(self, docs: Sequence[IndexDocument], label: str) -> Cost:
         raise NotImplementedError
 
-    def warm_up(self, docs: list[Document]) -> None:
+    def warm_up(self, docs: Sequence[IndexDocument]) -> None:
         """Bring a server that compiles as it runs (a JVM) to speed before anything is measured."""
 
 
@@ -215,7 +227,7 @@ class TantivyEngine(Engine):
 
         return TantivyBackend(self.tmp / label / "index")
 
-    def raw_bulk(self, docs: list[Document], label: str) -> Cost:
+    def raw_bulk(self, docs: Sequence[IndexDocument], label: str) -> Cost:
         """Tantivy alone: the same documents into an index with the same schema and analyzers, each
         as the pipeline must send it (delete by id, then add: Tantivy's upsert), committed every
         ``COMMIT_EVERY`` documents and at the end, as the pipeline commits."""
@@ -269,13 +281,13 @@ class OpenSearchEngine(Engine):
         finally:
             backend.close()
 
-    def warm_up(self, docs: list[Document]) -> None:
+    def warm_up(self, docs: Sequence[IndexDocument]) -> None:
         started = time.perf_counter()
         self.raw_bulk(docs, "warm-up")
         seconds = time.perf_counter() - started
         print(f"OpenSearch warmed up: {len(docs):,} documents indexed (not measured) in {seconds:.0f} s", flush=True)
 
-    def raw_bulk(self, docs: list[Document], label: str) -> Cost:
+    def raw_bulk(self, docs: Sequence[IndexDocument], label: str) -> Cost:
         """The same documents as NDJSON, POSTed to ``_bulk`` in chunks of 500, a refresh every
         ``COMMIT_EVERY`` documents and at the end (as the pipeline refreshes): what a client that
         does nothing else must do. The index is made by our backend (same mapping)."""
@@ -722,7 +734,7 @@ def stages(dump: Path, engine: Engine, catalogues: CatalogueKind) -> tuple[list[
     out.append(store)
 
     index = Stage("index", engine.raw_call)
-    raw = index.library = engine.raw_bulk(documents, "raw")
+    raw = index.library = engine.raw_bulk(whole_documents(documents), "raw")
     backend.ensure_index()
     try:
         with measured(engine.servers) as index.ours:

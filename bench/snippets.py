@@ -35,13 +35,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from record_catalogue.codes import Realm, TranslationStatus  # noqa: E402
 from record_catalogue.settings import load_settings  # noqa: E402
-from search_index.base import SearchQuery  # noqa: E402
+from search_index.base import IndexDocument, SearchQuery  # noqa: E402
 from search_index.elastic.backend import ElasticBackend  # noqa: E402
 
 LANGUAGES = ("en", "es", "fr", "ru", "ar")
@@ -49,12 +49,12 @@ WORDS = {"en": "forest", "es": "bosque", "fr": "forêt", "ru": "лес", "ar": "
 PAST_THE_WINDOW = "zanzibarite"
 
 
-def document(doc_id: str, texts: dict[str, str], title: str) -> dict[str, Any]:
+def document(doc_id: str, texts: dict[str, str], title: str) -> IndexDocument:
     """An index document as ``search_index.documents.build_document`` makes them."""
     languages = sorted(texts)
     return {
         "id": doc_id,
-        "realm": "CHM",
+        "realm": Realm.CHM,
         "schema": "resource",
         "government": "br",
         "original_language": languages[0],
@@ -62,13 +62,16 @@ def document(doc_id: str, texts: dict[str, str], title: str) -> dict[str, Any]:
         "title": {languages[0]: title},
         "summary": {},
         "text": texts,
-        "status": dict.fromkeys(languages, "original"),
+        "status": dict.fromkeys(languages, TranslationStatus.ORIGINAL),
         "names": f"{doc_id} {title}",
         "entities": [],
         "date": "2024-06-01",
         "year": 2024,
         "url": None,
+        "cbd_id": None,
         "updated_at": "2026-01-01T00:00:00+00:00",
+        "realms": [Realm.CHM],
+        "sources": [],
     }
 
 

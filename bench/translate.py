@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from analyzers.detect import LanguageDetector  # noqa: E402
 from devtools.argos_models import LEXICON, SIZES, Lexicon, build_package  # noqa: E402
+from record_catalogue.codes import Realm  # noqa: E402
 from record_catalogue.memory_store import TranslationMemory  # noqa: E402
 from record_catalogue.record import Record  # noqa: E402
 from record_catalogue.store import Catalogue, TextVersion  # noqa: E402
@@ -114,7 +115,7 @@ def worker_rerun(engine: ArgosEngine, texts: list[str], workdir: Path) -> tuple[
     """The worker on a catalogue of records: first run, then a run with nothing changed."""
     catalogue = Catalogue(f"sqlite:///{workdir}/worker.sqlite3")
     for n, text in enumerate(texts):
-        record = Record(id=f"r{n:05d}", realm="CHM", schema_name="resource", summary={"en": text})
+        record = Record(id=f"r{n:05d}", realm=Realm.CHM, schema_name="resource", summary={"en": text})
         catalogue.upsert(record, [TextVersion("summary", "en", text)], "en")
     backend = TantivyBackend(workdir / "index")
     worker = TranslateWorker(

@@ -60,6 +60,7 @@ def raw_parallel_rate(model_dir: Path, tokens: list[list[str]], threads: int, ba
 
 def run_workers(count: int, texts: list[str], packages: Path, dsn: str, workdir: Path, batch: int) -> float:
     """Seconds for ``count`` following workers to translate and index ``texts`` (one record each)."""
+    from record_catalogue.codes import Realm
     from record_catalogue.models import FieldText
     from record_catalogue.record import Record
     from record_catalogue.store import Catalogue, TextVersion, Upsert
@@ -112,7 +113,7 @@ def run_workers(count: int, texts: list[str], packages: Path, dsn: str, workdir:
             time.sleep(0.2)
 
     def record(n: int, text: str) -> Upsert:
-        item = Record(id=f"w{count}-{n:05d}", realm="CHM", schema_name="resource", summary={"en": text})
+        item = Record(id=f"w{count}-{n:05d}", realm=Realm.CHM, schema_name="resource", summary={"en": text})
         return Upsert(item, [TextVersion("summary", "en", text)], "en")
 
     try:

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ingest.html_text import html_to_text
+from record_catalogue.codes import Realm, TranslationStatus
 from record_catalogue.languages import UN_LANGUAGES
+from search_index.base import IndexDocument
 
 REALM_SCHEMAS = {
     "ABS": ["absPermit", "measure", "absCheckpoint", "absNationalReport", "communityProtocol"],
@@ -219,21 +221,22 @@ def write_jsonl(path: Path, count: int, seed: int = 7) -> Path:
     return path
 
 
-def index_documents(dump: Path) -> list[dict[str, object]]:
+def index_documents(dump: Path) -> list[IndexDocument]:
     """The dump as index documents, languages taken from the source (bench/search.py indexes these)."""
     return list(iter_index_documents(dump))
 
 
-def iter_index_documents(dump: Path) -> Iterator[dict[str, object]]:
+def iter_index_documents(dump: Path) -> Iterator[IndexDocument]:
     """``index_documents`` one at a time, reading the dump line by line: a million documents held
     at once would take gigabytes of a machine others share (bench/search.py --records 1000000)."""
     with dump.open(encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
             langs = record["header"]["languages"]
+            realm = Realm(record["header"]["realm"])
             yield {
                 "id": record["header"]["identifier"],
-                "realm": record["header"]["realm"],
+                "realm": realm,
                 "schema": record["header"]["schema"],
                 "government": record["government"]["identifier"],
                 "original_language": langs[0],
@@ -241,11 +244,17 @@ def iter_index_documents(dump: Path) -> Iterator[dict[str, object]]:
                 "title": record["title"],
                 "summary": record["summary"],
                 "text": {k: html_to_text(v) for k, v in record["relevantInformation"].items()},
-                "status": {lang: ("original" if lang in langs else "pending") for lang in UN_LANGUAGES},
+                "status": {
+                    lang: (TranslationStatus.ORIGINAL if lang in langs else TranslationStatus.PENDING)
+                    for lang in UN_LANGUAGES
+                },
                 "names": record["header"]["identifier"] + " " + " ".join(record["title"].values()),
                 "entities": [],
                 "date": record["updatedOn"],
                 "year": int(record["updatedOn"][:4]),
                 "url": None,
+                "cbd_id": None,
                 "updated_at": record["updatedOn"],
+                "realms": [realm],
+                "sources": [],
             }
