@@ -196,15 +196,27 @@ def segment_row(session: Session, source: str, target: str, source_text: str) ->
     return row if row is not None and row.source_text == source_text else None
 
 
-def records_using() -> ColumnElement[int]:
-    """How many distinct records use the segment row of the enclosing query (a scalar subquery
-    that reads ``ix_translation_uses_segment`` alone)."""
+def _sentence(source: Any, target: Any, digest: Any) -> tuple[Any, Any, Any]:
+    """The key of a sentence's uses: the values given, or the segment row of the enclosing query's
+    columns for those left None."""
+    return (
+        TranslationMemoryEntry.source_language if source is None else source,
+        TranslationMemoryEntry.target_language if target is None else target,
+        TranslationMemoryEntry.source_hash if digest is None else digest,
+    )
+
+
+def records_using(source: Any = None, target: Any = None, digest: Any = None) -> ColumnElement[int]:
+    """How many distinct records use the segment row of the enclosing query, or the sentence given
+    by ``source``, ``target`` and ``digest`` (a scalar subquery that reads
+    ``ix_translation_uses_segment`` alone)."""
+    source, target, digest = _sentence(source, target, digest)
     return (
         select(func.count(func.distinct(TranslationUse.record_id)))
         .where(
-            TranslationUse.source_hash == TranslationMemoryEntry.source_hash,
-            TranslationUse.source_language == TranslationMemoryEntry.source_language,
-            TranslationUse.target_language == TranslationMemoryEntry.target_language,
+            TranslationUse.source_hash == digest,
+            TranslationUse.source_language == source,
+            TranslationUse.target_language == target,
         )
         .scalar_subquery()
     )
@@ -227,9 +239,7 @@ def record_facets(dialect: str, source: Any = None, target: Any = None, digest: 
     """The kept lists of the records using a sentence, by column (``FACETS``): scalar subqueries
     for the segment row of the enclosing query, or for the sentence given by ``source``,
     ``target`` and ``digest`` (values or columns)."""
-    source = TranslationMemoryEntry.source_language if source is None else source
-    target = TranslationMemoryEntry.target_language if target is None else target
-    digest = TranslationMemoryEntry.source_hash if digest is None else digest
+    source, target, digest = _sentence(source, target, digest)
     values: dict[str, Any] = {}
     for column, attribute in FACETS.items():
         found = (
@@ -246,6 +256,13 @@ def record_facets(dialect: str, source: Any = None, target: Any = None, digest: 
         )
         values[column] = func.coalesce(literal(",") + type_coerce(found, Text) + literal(","), "")
     return values
+
+
+def kept_of_uses(dialect: str, source: Any = None, target: Any = None, digest: Any = None) -> dict[str, Any]:
+    """What a segment row keeps of the records using its sentence, by column: ``use_count`` and
+    the kept lists (``record_facets``), as scalar subqueries for the enclosing query's row or for
+    the sentence given (see ``records_using``)."""
+    return {"use_count": records_using(source, target, digest), **record_facets(dialect, source, target, digest)}
 
 
 def add_segment(
@@ -271,15 +288,13 @@ def add_segment(
         updated_at=now,
         **values,
     )
-    # uses written before the row existed (``segment_uses.recount_uses`` found no row to count on)
-    used_by = select(func.count(func.distinct(TranslationUse.record_id))).where(
-        TranslationUse.source_hash == row.source_hash,
-        TranslationUse.source_language == source,
-        TranslationUse.target_language == target,
-    )
-    row.use_count = int(session.scalar(used_by) or 0)
-    for column, value in record_facets(dialect_of(session), source, target, row.source_hash).items():
-        setattr(row, column, str(session.scalar(select(value)) or ""))
+    # uses written before the row existed (``segment_uses.recount_uses`` found no row to count on),
+    # counted in one statement and set on the object, which callers read as it is
+    kept = kept_of_uses(dialect_of(session), source, target, row.source_hash)
+    counted = session.execute(select(*(value.label(column) for column, value in kept.items()))).one()._mapping
+    row.use_count = int(counted["use_count"] or 0)
+    for column in FACETS:
+        setattr(row, column, str(counted[column] or ""))
     session.add(row)
     session.flush()
     record_version(session, row, history_actor, None)

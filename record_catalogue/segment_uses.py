@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.dialect import POSTGRESQL, dialect_of
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
-from record_catalogue.memory_store import SEGMENT_ENGINE, record_facets, record_version, records_using, text_hash
+from record_catalogue.memory_store import SEGMENT_ENGINE, kept_of_uses, record_version, text_hash
 from record_catalogue.models import FieldText
 
 
@@ -134,7 +134,7 @@ def refresh_sentences(session: Session, which: ColumnElement[bool]) -> None:
     session.execute(
         update(TranslationMemoryEntry)
         .where(selected)
-        .values(use_count=records_using(), **record_facets(dialect))
+        .values(**kept_of_uses(dialect))
         .execution_options(synchronize_session=False)
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 
+from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
 from record_catalogue.memory_store import SEGMENT_ENGINE
 from record_catalogue.models import RecordRow, utcnow
@@ -83,6 +84,30 @@ def test_a_segment_made_after_its_uses_counts_them(world: World) -> None:
     world.translate()
     kept, true = kept_and_true(world)
     assert kept[RIVER] == true[RIVER] == 2
+
+
+def test_a_new_segment_row_holds_its_counts_as_returned(world: World) -> None:
+    """``add_segment`` sets the count and the kept lists on the row it returns (its callers read
+    them there, before anything is read again), and stores the same."""
+    world.ingest(Doc("chm-a", RIVER, government="br"), Doc("abs-b", RIVER, realm="ABS", government="pe"))
+    with translation_writes(world.catalogue.sessions) as tx:
+        for record_id in ("chm-a", "abs-b"):
+            tx.replace_uses((record_id, "title", "fr"), "en", [RIVER], "worker", utcnow())
+        row = tx.add_segment(
+            ("en", "fr", RIVER),
+            "worker",
+            utcnow(),
+            target_text="La rivière est verte.",
+            provenance=Provenance.MACHINE,
+            status=TextStatus.CURRENT,
+        )
+        returned = (row.use_count, set(row.record_realms.split(",")), set(row.record_schemas.split(",")))
+        assert returned == (2, {"", "ABS", "CHM"}, {"", "absPermit", "resource"})
+        assert set(row.record_governments.split(",")) == {"", "br", "pe"}
+    kept, true = kept_and_true(world)
+    assert kept[RIVER] == true[RIVER] == 2
+    kept_lists, true_lists = kept_lists_and_true(world)
+    assert kept_lists[RIVER] == true_lists[RIVER] == ({"ABS", "CHM"}, {"absPermit", "resource"}, {"br", "pe"})
 
 
 def test_the_default_pages_read_an_index_in_order(world: World) -> None:
