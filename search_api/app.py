@@ -37,6 +37,7 @@ from search_api.routes import (
     suggest,
     translations,
 )
+from search_api.search_shortcut import SearchShortcut
 from search_api.security_headers import SecurityHeadersMiddleware
 from search_api.services import Services
 
@@ -70,7 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # headers too); the boundary turns any exception into JSON (naming the request id); the
     # client address is settled (trusted proxies only) before anything counts per address; every
     # response gets its security headers; bodies are bounded before anyone reads them; the
-    # limiter (and key check) refuses early; ETags are computed on what gets through.
+    # limiter (and key check) refuses early; ETags are computed on what gets through; innermost,
+    # a plain search is answered without FastAPI's per-request parameter resolution.
+    app.add_middleware(SearchShortcut)
     app.add_middleware(ETagMiddleware)
     app.add_middleware(RateLimitMiddleware, services=services, cache=app.state.key_cache, limits=app.state.limits)
     app.add_middleware(BodyLimitMiddleware, settings=settings)

@@ -98,17 +98,27 @@ def reader_language(kinds: Mapping[str, str], lang: str) -> str | None:
     order of ``UN_LANGUAGES``. ``kinds`` maps a language to ``reviewed``, ``original`` or
     ``machine``; anything else (``pending``) is not shown.
     """
-    return next(iter(display_order(kinds, lang)), None)
+    # ``display_order``'s first, without sorting: every card of every search asks this twice.
+    if kinds.get(lang) in DISPLAY_PRIORITY:
+        return lang
+    shown = [code for code, kind in kinds.items() if kind in DISPLAY_PRIORITY]
+    return min(shown, key=lambda code: _rank(kinds, code, lang)) if shown else None
 
 
 def display_order(kinds: Mapping[str, str], lang: str) -> list[str]:
     """Every shown language of ``kinds``, the one ``reader_language`` picks first, then the others
     in the order the same policy would fall back to them."""
-    order = {code: index for index, code in enumerate(UN_LANGUAGES)}
     return sorted(
-        (code for code, kind in kinds.items() if kind in DISPLAY_PRIORITY),
-        key=lambda code: (code != lang, DISPLAY_PRIORITY[kinds[code]], code != "en", order.get(code, len(order)), code),
+        (code for code, kind in kinds.items() if kind in DISPLAY_PRIORITY), key=lambda code: _rank(kinds, code, lang)
     )
+
+
+_UN_ORDER = {code: index for index, code in enumerate(UN_LANGUAGES)}
+
+
+def _rank(kinds: Mapping[str, str], code: str, lang: str) -> tuple[bool, int, bool, int, str]:
+    """Where ``code`` comes in the display policy's order for a reader of ``lang`` (lowest first)."""
+    return (code != lang, DISPLAY_PRIORITY[kinds[code]], code != "en", _UN_ORDER.get(code, len(_UN_ORDER)), code)
 
 
 def version_kinds(source: Mapping[str, Any], field: str) -> dict[str, str]:

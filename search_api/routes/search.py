@@ -172,21 +172,25 @@ class SearchResponse(BaseModel):
     interpretation: Interpretation
 
 
-def _display(source: Mapping[str, Any], field: str, lang: str) -> tuple[str | None, str | None]:
-    """The field as a reader of ``lang`` sees it (``reader_language``: the one display policy)."""
-    code = reader_language(version_kinds(source, field), lang)
+def _display(
+    source: Mapping[str, Any], field: str, kinds: Mapping[str, str], lang: str
+) -> tuple[str | None, str | None]:
+    """The field (its versions' ``kinds``) as a reader of ``lang`` sees it (``reader_language``:
+    the one display policy)."""
+    code = reader_language(kinds, lang)
     return ((source.get(field) or {})[code], code) if code else (None, None)
 
 
-def _original(source: Mapping[str, Any], shown: dict[str, str | None]) -> dict[str, str | None] | None:
-    """The record's own title and summary when a shown one (``{field: language}``) is a translation
-    (an ``OriginalText``'s fields)."""
-    kinds = {field: version_kinds(source, field) for field in shown}
+def _original(
+    source: Mapping[str, Any], kinds: Mapping[str, Mapping[str, str]], shown: dict[str, str | None]
+) -> dict[str, str | None] | None:
+    """The record's own title and summary when a shown one (``{field: language}``; ``kinds``: each
+    field's versions) is a translation (an ``OriginalText``'s fields)."""
     if all(code is None or kinds[field].get(code) == TranslationStatus.ORIGINAL for field, code in shown.items()):
         return None
     originals = {
-        field: {code: kind for code, kind in by_lang.items() if kind == TranslationStatus.ORIGINAL}
-        for field, by_lang in kinds.items()
+        field: {code: kind for code, kind in kinds[field].items() if kind == TranslationStatus.ORIGINAL}
+        for field in shown
     }
     language = reader_language(originals["title"], "en") or reader_language(originals["summary"], "en")
     if language is None:
@@ -205,8 +209,9 @@ def card(hit: Hit, lang: str, thesaurus: Mapping[str, Mapping[str, str]] | None 
     nested ones for every search, which cost more than the rest of the route's own work."""
     source = hit.source
     entities = source.get("entities") or []
-    title, title_lang = _display(source, "title", lang)
-    summary, summary_lang = _display(source, "summary", lang)
+    kinds = {"title": version_kinds(source, "title"), "summary": version_kinds(source, "summary")}
+    title, title_lang = _display(source, "title", kinds["title"], lang)
+    summary, summary_lang = _display(source, "summary", kinds["summary"], lang)
     # Engines that return no full text (results never show it) still list the languages a record has.
     has_lang = (
         lang in (title_lang, summary_lang)
@@ -250,7 +255,7 @@ def card(hit: Hit, lang: str, thesaurus: Mapping[str, Mapping[str, str]] | None 
         ]
         if sources
         else [{"id": source["id"], "realm": realm, "schema": source["schema"], "url": source.get("url")}],
-        "original": _original(source, {"title": title_lang, "summary": summary_lang}),
+        "original": _original(source, kinds, {"title": title_lang, "summary": summary_lang}),
     }
 
 
