@@ -53,16 +53,25 @@ def _json_default(value: object) -> str:
 SOURCE_JSON = "source-json"  # EncodedDocument.kind of encode_document's documents
 
 
+def _source_json(doc: Mapping[str, Any]) -> tuple[bytes | None, str | None]:
+    """``(_source as sent, None)`` for a document (not a marker) that can be indexed, ``(None,
+    reason)`` otherwise: what ``encode_document`` and ``index_action`` both check and send."""
+    reason = validate_document(doc)
+    if reason is not None:
+        return None, reason
+    try:
+        return orjson.dumps(doc, default=_json_default), None
+    except (TypeError, ValueError) as exc:
+        return None, f"document {doc['id']} cannot be serialised: {exc}"
+
+
 def encode_document(doc: Document) -> EncodedDocument | None:
     """``doc``'s ``_source`` as ``index_action`` serialises it; None for a marker or a document that
     cannot be indexed, which ``index_action`` handles (and reports) itself."""
-    if not isinstance(doc, dict) or merged_into(doc) is not None or validate_document(doc) is not None:
+    if not isinstance(doc, dict) or merged_into(doc) is not None:
         return None
-    try:
-        source = orjson.dumps(doc, default=_json_default)
-    except (TypeError, ValueError):
-        return None
-    return EncodedDocument(str(doc["id"]), SOURCE_JSON, source)
+    source, _reason = _source_json(doc)
+    return None if source is None else EncodedDocument(str(doc["id"]), SOURCE_JSON, source)
 
 
 def index_action(doc: object, index_name: str, require_alias: bool = False) -> tuple[str, bytes | None, str | None]:
@@ -81,13 +90,9 @@ def index_action(doc: object, index_name: str, require_alias: bool = False) -> t
         return doc_id, None, "document is not a mapping"
     if merged_into(doc) is not None:  # shown through its group's document: its own goes
         return doc_id, delete_lines(doc_id, index_name), None
-    reason = validate_document(doc)
-    if reason is not None:
+    source, reason = _source_json(doc)
+    if source is None:
         return doc_id, None, reason
-    try:
-        source = orjson.dumps(doc, default=_json_default)
-    except (TypeError, ValueError) as exc:
-        return doc_id, None, f"document {doc_id} cannot be serialised: {exc}"
     return doc_id, _header(doc["id"], index_name, require_alias) + source + b"\n", None
 
 
