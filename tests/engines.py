@@ -9,15 +9,19 @@ A test asks for ``engine_url(kind, request)``, or takes the ``engine`` fixture p
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from record_catalogue.settings import Settings, load_settings
-from search_index.base import SearchBackend
+from search_index.base import SearchBackend, SearchQuery
 
 ES_URL = os.environ.get("CHM_ES_URL")
 ES_SKIP_REASON = "CHM_ES_URL is not set: no Elasticsearch node to run this suite against"
@@ -119,6 +123,40 @@ def drop_all(backend: SearchBackend) -> None:
     """Remove every version a test created (server indices outlive the test otherwise)."""
     backend.destroy()
     assert backend.list_versions() == [] and backend.current_version() is None
+
+
+@dataclass
+class Searches:
+    """What a thread searching meanwhile saw: each search's total, and each failure, in order."""
+
+    totals: list[int] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def searching_meanwhile(backend: SearchBackend, query: SearchQuery, pause: float = 0.0) -> Iterator[Searches]:
+    """Search ``backend`` for ``query`` in another thread, again and again (``pause`` seconds apart)
+    while the block runs; any exception a search raises is a failure (a swap or a lost node must
+    fail no search)."""
+    searches = Searches()
+    stop = threading.Event()
+
+    def searching() -> None:
+        while not stop.is_set():
+            try:
+                searches.totals.append(backend.search(query).total)
+            except Exception as exc:
+                searches.failures.append(repr(exc))
+            if pause:
+                time.sleep(pause)
+
+    reader = threading.Thread(target=searching)
+    reader.start()
+    try:
+        yield searches
+    finally:
+        stop.set()
+        reader.join()
 
 
 def make_doc(doc_id: str, lang: str, title: str, text: str = "", **extra: Any) -> dict[str, Any]:

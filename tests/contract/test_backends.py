@@ -7,7 +7,6 @@ and is skipped with that reason otherwise.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from record_catalogue.errors import InvalidCursor
 from search_index.base import SearchBackend, SearchQuery
 from search_index.query_text import Clause, ParsedText, Term
-from tests.engines import ES_SKIP_REASON, ES_URL, backend_on, drop_all, make_doc
+from tests.engines import ES_SKIP_REASON, ES_URL, backend_on, drop_all, make_doc, searching_meanwhile
 
 CORPUS = [
     make_doc(
@@ -487,31 +486,18 @@ class BackendTests:
     # -- versions -------------------------------------------------------------------------------
     def test_rebuild_swaps_only_when_complete_with_searches_running(self, backend: SearchBackend) -> None:
         old = backend.current_version()
-        failures: list[str] = []
-        totals: list[int] = []
-        stop = threading.Event()
-
-        def searching() -> None:
-            while not stop.is_set():
-                try:
-                    totals.append(backend.search(SearchQuery(text="", size=1)).total)
-                except Exception as exc:  # any failure during the swap is a contract breach
-                    failures.append(repr(exc))
 
         def slow_corpus() -> Iterator[dict[str, Any]]:
             for doc in [*CORPUS, make_doc("new-1", "en", "Brand new")]:
                 time.sleep(0.05)
                 yield doc
 
-        reader = threading.Thread(target=searching)
-        reader.start()
-        try:
+        # any failure during the swap is a contract breach
+        with searching_meanwhile(backend, SearchQuery(text="", size=1)) as searches:
             version, result = backend.rebuild(slow_corpus())
-        finally:
             time.sleep(0.2)
-            stop.set()
-            reader.join()
-        assert failures == []
+        totals = searches.totals
+        assert searches.failures == []
         assert result.indexed == len(CORPUS) + 1
         assert version != old and backend.current_version() == version
         # The old version may stay for a grace period (in-flight searches and cursors); then it goes.

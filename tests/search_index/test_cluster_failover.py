@@ -8,7 +8,6 @@ fail over.
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 from record_catalogue.settings import load_settings
 from search_index.base import SearchQuery
 from search_index.elastic.backend import ElasticBackend
-from tests.engines import make_doc
+from tests.engines import make_doc, searching_meanwhile
 
 
 def _wait(predicate: Any, timeout: float, what: str) -> None:
@@ -44,21 +43,8 @@ def test_losing_a_node_fails_no_search_and_loses_no_write(opensearch_cluster: An
     backend.refresh()
     _wait(lambda: backend.health().detail.find(" is green") > 0, 60, "a green cluster with the replica placed")
 
-    failures: list[str] = []
-    totals: list[int] = []
-    stop = threading.Event()
-
-    def searching() -> None:
-        while not stop.is_set():
-            try:
-                totals.append(backend.search(SearchQuery(text="protected area", size=5)).total)
-            except Exception as exc:  # any failed search while a node is down breaks the promise
-                failures.append(repr(exc))
-            time.sleep(0.02)
-
-    reader = threading.Thread(target=searching)
-    reader.start()
-    try:
+    # any failed search while a node is down breaks the promise
+    with searching_meanwhile(backend, SearchQuery(text="protected area", size=5), pause=0.02) as searches:
         time.sleep(1)
         # The node holding the primary: its replica must take over while searches go on.
         shards = backend.client.request("GET", f"/_cat/shards/{settings.index_name}", params={"format": "json"})
@@ -74,17 +60,15 @@ def test_losing_a_node_fails_no_search_and_loses_no_write(opensearch_cluster: An
         result = backend.bulk(during)
         assert result.errors == [] and result.indexed == len(during)
         backend.refresh()
-        searched_while_down = len(totals)
+        searched_while_down = len(searches.totals)
         time.sleep(2)
-        assert len(totals) > searched_while_down
+        assert len(searches.totals) > searched_while_down
 
         cluster.start_node(victim)
         _wait(lambda: " is green" in backend.health().detail, 120, "the cluster to heal (green)")
         assert not backend.health().degraded
-    finally:
-        stop.set()
-        reader.join()
-    assert failures == []
+    totals = searches.totals
+    assert searches.failures == []
     # Searches see the outage's writes arrive (the engine refreshes every second), never fewer.
     assert totals and all(len(before) <= total <= len(before) + len(during) for total in totals)
     assert backend.count() == len(before) + len(during)
