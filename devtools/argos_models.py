@@ -343,33 +343,32 @@ def write_ctranslate2(source_vocab: list[str], target_vocab: list[str], size: st
         linear(layer.ffn.linear_0, rng.standard_normal((ffn, d_model)).astype(np.float32) * 0.01)
         linear(layer.ffn.linear_1, zeros(d_model, ffn))
 
+    def identity_stack(stack: Any, cross: bool) -> None:
+        """What the encoder and the decoder share: unscaled embeddings, the position codes in the
+        second block, the final layer norm, and layers that add nothing."""
+        stack.scale_embeddings = False
+        encodings = zeros(MAX_POSITIONS, d_model)
+        encodings[:, pos] = positions
+        stack.position_encodings.encodings = encodings
+        norm(stack.layer_norm)
+        for layer in stack.layer:
+            identity_layer(layer, cross=cross)
+
     spec = ctranslate2.specs.TransformerSpec.from_config(layers, heads)
     # Encoder: output at position s is [code(token s) | code(position s) | 0], times sqrt(d/2)
     # after the final layer norm (zero mean, norm sqrt(2)).
     encoder = spec.encoder
-    encoder.scale_embeddings = False
     embeddings = zeros(vocab, d_model)
     embeddings[:, tok] = codes
     encoder.embeddings[0].weight = embeddings
-    encoder_positions = zeros(MAX_POSITIONS, d_model)
-    encoder_positions[:, pos] = positions
-    encoder.position_encodings.encodings = encoder_positions
-    norm(encoder.layer_norm)
-    for layer in encoder.layer:
-        identity_layer(layer, cross=False)
+    identity_stack(encoder, cross=False)
 
     # Decoder: input at step t is [0 | code(position t) | 0] (token embeddings are zero); the last
     # layer's first head matches position t against source positions and copies the source
     # token's code into the third block, which the output projection reads.
     decoder = spec.decoder
-    decoder.scale_embeddings = False
     decoder.embeddings.weight = zeros(vocab, d_model)
-    decoder_positions = zeros(MAX_POSITIONS, d_model)
-    decoder_positions[:, pos] = positions
-    decoder.position_encodings.encodings = decoder_positions
-    norm(decoder.layer_norm)
-    for layer in decoder.layer:
-        identity_layer(layer, cross=True)
+    identity_stack(decoder, cross=True)
     copy = decoder.layer[-1].attention
     sharpness = 80.0 * np.sqrt(CODE)  # attention logits 80 apart between the right position and others
     query = zeros(d_model, d_model)
