@@ -3,18 +3,17 @@
 A search is the one request readers and partners' widgets send all day. FastAPI resolves a
 route's parameters anew on every request: for each of the fourteen it asks again whether the
 declared type is a sequence, what its alias is, which model it belongs to, then validates it.
-For this route that work cost about as much as the rest of the route's own code together (a
-third of a millisecond a request on these machines, with the routing and exception wrappers
-around it). This middleware, innermost in the stack (every limit, key check, ETag and header
-still applies), reads the query string once and validates each parameter with a validator made
-once from the route's own declarations (the signature of ``routes.search.search`` and of
+For this route that work cost about as much as the rest of the route's own code together
+(README's search figures say how much). This middleware, innermost in the stack (every limit,
+key check, ETag and header still applies), reads the query string once and validates each
+parameter with a validator made once from the route's own declarations (the signature of ``routes.search.search`` and of
 ``SearchParams``: one definition for FastAPI, the OpenAPI document and this), then calls the
 route's function itself.
 
 Anything unusual goes to FastAPI unchanged: a parameter that does not validate, or any error
 the route raises, is answered by the documented route, so every error a client can see is the
 one FastAPI's handlers give. A search only reads, so running it again there changes nothing.
-The suite holds the two ways to the same answers (tests/search_api/test_search_shortcut.py).
+The suite holds the two ways to the same answers (tests/api/test_search_shortcut.py).
 """
 
 from __future__ import annotations
