@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from fastapi import Request
 
@@ -31,6 +33,7 @@ from translate.query import QueryTranslator
 from translate.translator import Translator
 
 TERM_LABELS_TTL = 60.0  # seconds a process keeps the thesaurus labels before reading them again
+_Part = TypeVar("_Part")
 
 
 @dataclass
@@ -50,65 +53,66 @@ class Services:
     # How many records the interpretation's widenings find, per index snapshot.
     match_counts: MatchCounts = field(default_factory=MatchCounts)
 
+    def _part(self, name: str, make: Callable[[], _Part]) -> _Part:
+        """The part held in the field ``name``, made by ``make`` the first time it is asked for
+        (under the lock, so once; ``make`` must not ask for another part, the lock being held)."""
+        part = cast("_Part | None", getattr(self, name))
+        if part is not None:  # made: a field is set once, and reading it needs no lock
+            return part
+        with self._lock:
+            part = cast("_Part | None", getattr(self, name))
+            if part is None:
+                part = make()
+                setattr(self, name, part)
+            return part
+
     @property
     def catalogue(self) -> Catalogue:
-        with self._lock:
-            if self._catalogue is None:
-                # A request waits briefly for another writer's lock, then answers 503 + Retry-After.
-                self._catalogue = Catalogue(self.settings.catalogue_dsn, busy_timeout=self.settings.api_busy_timeout)
-            return self._catalogue
+        # A request waits briefly for another writer's lock, then answers 503 + Retry-After.
+        return self._part(
+            "_catalogue",
+            lambda: Catalogue(self.settings.catalogue_dsn, busy_timeout=self.settings.api_busy_timeout),
+        )
 
     @property
     def backend(self) -> SearchBackend:
-        with self._lock:
-            if self._backend is None:
-                self._backend = get_backend(self.settings)
-            return self._backend
+        return self._part("_backend", lambda: get_backend(self.settings))
 
     @property
     def tagger(self) -> Tagger:
         """The entity tagger for pushed records (spaCy pipelines load on first use)."""
-        with self._lock:
-            if self._tagger is None:
-                self._tagger = make_tagger(self.settings.languages)
-            return self._tagger
+        return self._part("_tagger", lambda: make_tagger(self.settings.languages))
 
     @property
     def query_translator(self) -> QueryTranslator:
         """Translates queries for cross-lingual search (models load on first use)."""
-        with self._lock:
-            if self._query_translator is None:
-                self._query_translator = QueryTranslator(ArgosEngine(beam_size=1), self.settings.languages)
-            return self._query_translator
+        return self._part(
+            "_query_translator", lambda: QueryTranslator(ArgosEngine(beam_size=1), self.settings.languages)
+        )
 
     @property
     def vocabulary(self) -> Vocabulary:
         """The multilingual vocabulary queries are widened with: the data file, the glossary
         (a deployment's own when ``CHM_GLOSSARY_PATH`` names it), record types, countries, targets."""
-        with self._lock:
-            if self._vocabulary is None:
-                extra = [*glossary_concepts(Glossary.load().rows), *catalogue_concepts()]
-                self._vocabulary = Vocabulary.load(extra=extra)
-            return self._vocabulary
+        return self._part(
+            "_vocabulary",
+            lambda: Vocabulary.load(extra=[*glossary_concepts(Glossary.load().rows), *catalogue_concepts()]),
+        )
 
     @property
     def translator(self) -> Translator:
         """The translate stage for translators' tools: the worker's memory, glossary, engine and
         gate (models load on first use)."""
-        catalogue = self.catalogue
+        catalogue = self.catalogue  # asked for before: ``_part`` holds the lock while it makes one
         detector = self.detector
-        with self._lock:
-            if self._translator is None:
-                memory = TranslationMemory(catalogue.sessions)
-                self._translator = Translator(ArgosEngine(), memory, Glossary.load(), detector)
-            return self._translator
+        return self._part(
+            "_translator",
+            lambda: Translator(ArgosEngine(), TranslationMemory(catalogue.sessions), Glossary.load(), detector),
+        )
 
     @property
     def detector(self) -> LanguageDetector:
-        with self._lock:
-            if self._detector is None:
-                self._detector = LanguageDetector(self.settings.languages)
-            return self._detector
+        return self._part("_detector", lambda: LanguageDetector(self.settings.languages))
 
     def term_labels(self) -> dict[str, dict[str, str]]:
         """Entity facet labels from the harvested thesaurus (``chm-search harvest cbd``), read from
