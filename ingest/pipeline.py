@@ -22,13 +22,13 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from analyzers.detect import LanguageDetector
 from ingest.prepare import BatchResult, PendingBatch, PreparedNew, PreparePool, Tagger, prepare_batch
 from ingest.sources import SourceItem
 from record_catalogue.db import CatalogueUnavailable, RowsRefused, raised_by_database
-from record_catalogue.logs import PROGRESS_SECONDS, Every
+from record_catalogue.logs import PROGRESS_SECONDS, Every, RunReport
 from record_catalogue.store import Catalogue, ErrorReport, Outcome, Upsert
 from record_catalogue.term_labels import apply_term_labels, thesaurus_has_labels
 from search_index.base import BulkResult, Document, Indexable, IndexBusy, IndexRetired, SearchBackend, document_id
@@ -44,7 +44,7 @@ COMMIT_EVERY = 10_000
 
 
 @dataclass
-class IngestReport:
+class IngestReport(RunReport):
     """Counts of one run, as the progress bar and the final summary show them."""
 
     run_id: str
@@ -56,15 +56,10 @@ class IngestReport:
     unchanged: int = 0
     errors: int = 0
     indexed: int = 0
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def seconds(self) -> float:
-        return time.monotonic() - self.started
 
     @property
     def rate(self) -> float:
-        return (self.read - self.skipped) / self.seconds if self.seconds > 0 else 0.0
+        return self.per_second(self.read - self.skipped)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -203,14 +198,14 @@ class Pipeline:
                 report.run_id,
                 type(exc).__name__,
                 report.summary(),
-                extra={**run, "counts": report.counts(), "seconds": round(report.seconds, 3)},
+                extra={**run, **report.outcome_fields()},
             )
             raise
         log.info(
             "ingest run %s finished: %s",
             report.run_id,
             report.summary(),
-            extra={**run, "counts": report.counts(), "seconds": round(report.seconds, 3)},
+            extra={**run, **report.outcome_fields()},
         )
         if progress is not None:
             progress(report)

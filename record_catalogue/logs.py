@@ -24,6 +24,7 @@ import logging.config
 import sys
 import time
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
@@ -140,6 +141,32 @@ class Every:
             return False
         self.last = now
         return True
+
+
+@dataclass
+class RunReport:
+    """What the reports of long runs (``ingest.pipeline.IngestReport``,
+    ``translate.worker.TranslateReport``) share: the clock started when the report is made, a
+    count's rate, and the fields their outcome is logged with."""
+
+    started: float = field(default_factory=time.monotonic, kw_only=True)
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    def per_second(self, count: int) -> float:
+        """``count`` over the seconds so far (0 before any time has passed)."""
+        seconds = self.seconds
+        return count / seconds if seconds > 0 else 0.0
+
+    def counts(self) -> dict[str, int]:
+        """The run's counts as a log record's fields."""
+        raise NotImplementedError
+
+    def outcome_fields(self) -> dict[str, Any]:
+        """The fields of the line that says how the run ended: its counts and its seconds."""
+        return {"counts": self.counts(), "seconds": round(self.seconds, 3)}
 
 
 def configure_logging(log_format: LogFormat, level: LogLevel) -> None:

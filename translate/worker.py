@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -46,7 +45,7 @@ from record_catalogue.audit import AuditAction
 from record_catalogue.codes import Provenance, SegmentKind, TextStatus
 from record_catalogue.db import catalogue_unreachable, connection_trouble, one_line
 from record_catalogue.languages import UN_LANGUAGES
-from record_catalogue.logs import PROGRESS_SECONDS, Every
+from record_catalogue.logs import PROGRESS_SECONDS, Every, RunReport
 from record_catalogue.memory_store import SegmentState
 from record_catalogue.models import FieldText, RecordRow, utcnow
 from record_catalogue.record_reads import count_live_records, record_pages, records_pending_a_model, records_with_texts
@@ -78,7 +77,7 @@ class Job:
 
 
 @dataclass
-class TranslateReport:
+class TranslateReport(RunReport):
     """Counts of one run, as the progress bar and the summary show them."""
 
     records_total: int = 0
@@ -95,15 +94,10 @@ class TranslateReport:
     model_errors: dict[str, str] = field(default_factory=dict)
     pending_reasons: dict[str, int] = field(default_factory=dict)
     stats: Stats = field(default_factory=Stats)
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def seconds(self) -> float:
-        return time.monotonic() - self.started
 
     @property
     def segments_per_second(self) -> float:
-        return self.stats.segments / self.seconds if self.seconds > 0 else 0.0
+        return self.per_second(self.stats.segments)
 
     def counts(self) -> dict[str, int]:
         """The run's counts as a log record's fields."""
@@ -154,7 +148,7 @@ def _finished(what: str, report: TranslateReport) -> None:
         "%s finished: %s",
         what,
         report.summary(),
-        extra={"counts": report.counts(), "seconds": round(report.seconds, 3)},
+        extra=report.outcome_fields(),
     )
 
 
