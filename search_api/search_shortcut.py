@@ -10,10 +10,13 @@ parameter with a validator made once from the route's own declarations (the sign
 ``SearchParams``: one definition for FastAPI, the OpenAPI document and this), then calls the
 route's function itself.
 
-Anything unusual goes to FastAPI unchanged: a parameter that does not validate, or any error
-the route raises, is answered by the documented route, so every error a client can see is the
-one FastAPI's handlers give. A search only reads, so running it again there changes nothing.
-The suite holds the two ways to the same answers (tests/api/test_search_shortcut.py).
+A parameter that does not validate goes to FastAPI unchanged, whose validation error is the
+documented one. An error the route raises goes to the app's exception handler for it, looked up
+as Starlette's exception middleware looks it up (by the exception's classes, the catch-all
+``Exception`` handler left to the server-error middleware outside), and is answered by it; with
+no handler it propagates as it would from the route. The search is not run again (an engine
+that timed out would make the reader wait twice). The suite holds the two ways to the same
+answers (tests/api/test_search_shortcut.py).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +32,7 @@ from fastapi import Response
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from search_api.asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send
@@ -73,9 +77,21 @@ def _parameters() -> tuple[list[_Parameter], list[_Parameter]]:
     return own, shared
 
 
+def _handler_for(handlers: Mapping[Any, Callable[..., Any]], exc: Exception) -> Callable[..., Any] | None:
+    """The app's handler of ``exc`` as Starlette's ExceptionMiddleware would pick it: by class,
+    nearest first (an HTTP exception by its status first); the catch-all (``Exception``, 500) is
+    the server-error middleware's, not its."""
+    if isinstance(exc, HTTPException) and exc.status_code != 500 and exc.status_code in handlers:
+        return handlers[exc.status_code]
+    for kind in type(exc).__mro__:
+        if kind is not Exception and kind in handlers:
+            return handlers[kind]
+    return None
+
+
 class SearchShortcut(HttpMiddleware):
-    """ASGI middleware: a plain ``GET /api/v1/search`` answered by the route's function directly;
-    anything else (another path, a parameter that does not validate, an error) passed to ``app``."""
+    """ASGI middleware: a ``GET /api/v1/search`` whose parameters validate answered by the route's
+    function directly (its errors by the app's handlers); anything else passed to ``app``."""
 
     def __init__(self, app: ASGIApp) -> None:
         super().__init__(app)
@@ -102,9 +118,14 @@ class SearchShortcut(HttpMiddleware):
             response: Response = await run_in_threadpool(
                 search_route.search, request, services, search_route.SearchParams(**params), **own
             )
-        except Exception:  # answered by the route, through the app's error handlers
-            await self.app(scope, receive, send)
-            return
+        except Exception as exc:
+            handler = _handler_for(request.app.exception_handlers, exc)
+            if handler is None:
+                raise
+            if inspect.iscoroutinefunction(handler):
+                response = await handler(request, exc)
+            else:
+                response = await run_in_threadpool(handler, request, exc)
         await response(scope, receive, send)
 
     def _read(self, query: QueryParams) -> tuple[dict[str, Any], dict[str, Any]] | None:

@@ -3,6 +3,7 @@ FastAPI route give the same answers, errors included, on every engine and catalo
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -10,8 +11,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
+from record_catalogue.db import CatalogueUnavailable
 from record_catalogue.keys import KeyStore, parse_presets
 from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
@@ -62,6 +65,9 @@ QUERIES = [
 ]
 
 
+REQUEST_ID = re.compile(r"\b[0-9a-f]{32}\b")
+
+
 def _without_shortcut(app: FastAPI) -> FastAPI:
     app.user_middleware = [entry for entry in app.user_middleware if entry.cls is not SearchShortcut]
     return app
@@ -85,7 +91,9 @@ def _comparable(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("next_cursor") is not None:
         body["next_cursor"] = "(a cursor)"
     if isinstance(body.get("error"), dict):
-        body["error"] = {key: value for key, value in body["error"].items() if key != "request_id"}
+        body["error"] = {
+            key: REQUEST_ID.sub("(a request id)", value) for key, value in body["error"].items() if key != "request_id"
+        }
     return body
 
 
@@ -116,9 +124,9 @@ class _PastTheShortcut:
         await self.app(scope, receive, send)
 
 
-def test_the_shortcut_answers_plain_searches_itself(loaded_settings: Settings) -> None:
-    """A plain search never reaches the routes (the shortcut answered it); a refused one does
-    (the shortcut hands every refusal to the route)."""
+def test_the_shortcut_answers_what_validates_itself(loaded_settings: Settings) -> None:
+    """A search whose parameters validate never reaches the routes, answered or refused by the
+    route's own checks; one whose parameters do not validate goes to FastAPI's route."""
     app = create_app(loaded_settings)
     app.user_middleware.append(Middleware(_PastTheShortcut))  # the last is innermost
     with TestClient(app) as client:
@@ -127,8 +135,39 @@ def test_the_shortcut_answers_plain_searches_itself(loaded_settings: Settings) -
         assert answered.json()["size"] == 5
         assert client.head(SEARCH_PATH, params={"q": "biodiversity"}).status_code == 200
         assert client.get(SEARCH_PATH, params={"size": 0}).status_code == 418
-        assert client.get(SEARCH_PATH, params={"year_from": 2020, "year_to": 2000}).status_code == 418
-        assert client.get(SEARCH_PATH, params={"cursor": "garbage"}).status_code == 418
+        assert client.get(SEARCH_PATH, params={"lang": "xx"}).status_code == 418
+        assert client.get(SEARCH_PATH, params={"year_from": 2020, "year_to": 2000}).status_code == 422
+        assert client.get(SEARCH_PATH, params={"cursor": "garbage"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        CatalogueUnavailable("the catalogue is down"),
+        OSError(28, "No space left on device"),
+        HTTPException(404, "gone"),
+        ValueError("not handled: a 500"),
+    ],
+)
+def test_an_engine_failure_is_answered_once_as_the_route_would(loaded_settings: Settings, failure: Exception) -> None:
+    """The route's error goes to the app's handler for it, the search is not run a second time,
+    and the answer is the route's (an unhandled one is the server's error, named by request id)."""
+    answers = []
+    for app in (create_app(loaded_settings), _without_shortcut(create_app(loaded_settings))):
+        calls = []
+
+        def failing(query: object, calls: list[object] = calls) -> object:
+            calls.append(query)
+            raise failure
+
+        app.state.services.backend.search = failing
+        with TestClient(app, raise_server_exceptions=False) as client:
+            answers.append(client.get(SEARCH_PATH, params={"q": "biodiversity"}))
+        assert len(calls) == 1
+    fast, slow = answers
+    assert fast.status_code == slow.status_code and fast.status_code != 200
+    assert _comparable(fast.json()) == _comparable(slow.json())
+    assert fast.headers.get("retry-after") == slow.headers.get("retry-after")
 
 
 @pytest.mark.parametrize("query", ["q=", "realm=ABS&realm=CHM", "realm=CHM", "government=pe&q=permit"])
