@@ -387,6 +387,9 @@ class SentenceClaims:
             retrying(attempt)
 
 
+STOP_CHECK_SECONDS = 0.25  # the longest a listening worker takes to see that it was told to stop
+
+
 class Waker:
     """How a following worker waits for new work: PostgreSQL ``LISTEN``, or a sleep between polls.
 
@@ -419,17 +422,27 @@ class Waker:
         return self._connection
 
     def wait(self, stop: threading.Event) -> None:
-        """Return when work may have arrived: a notification, ``poll_seconds`` passed, or ``stop`` set."""
+        """Return when work may have arrived: a notification, ``poll_seconds`` passed, or ``stop`` set.
+
+        ``stop`` (set by SIGTERM) ends the wait within ``STOP_CHECK_SECONDS`` on PostgreSQL too: the
+        socket is waited on in slices of that length, so a stopped worker does not sit out the
+        rest of ``poll_seconds`` in ``LISTEN`` (``docker stop`` kills after 10 s).
+        """
         if self.conninfo is None:
             stop.wait(self.poll_seconds)
             return
+        deadline = time.monotonic() + self.poll_seconds
         try:
             connection = self._listening()
-            for _notice in connection.notifies(timeout=self.poll_seconds, stop_after=1):
-                break
+            while not stop.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                for _notice in connection.notifies(timeout=min(remaining, STOP_CHECK_SECONDS), stop_after=1):
+                    return
         except Exception:
             self.close()
-            stop.wait(self.poll_seconds)
+            stop.wait(max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:
         if self._connection is not None:

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -32,7 +33,7 @@ from record_catalogue.record import Record
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue, TextVersion
 from record_catalogue.work_models import TranslationClaim, TranslationWork
-from record_catalogue.work_queue import Backlog
+from record_catalogue.work_queue import STOP_CHECK_SECONDS, Backlog, Waker
 from search_index.factory import get_backend
 from search_index.sync import BUSY_WAIT_SECONDS
 from tests.conftest import ROOT, catalogue_database
@@ -305,6 +306,33 @@ def test_follow_picks_up_a_record_pushed_through_the_api(
         _out, err = follower.communicate(timeout=BUSY_WAIT_SECONDS + 60)
         assert follower.returncode == 0, err
         catalogue.close()
+
+
+def test_a_listening_worker_stops_within_a_moment_of_being_told(request: pytest.FixtureRequest) -> None:
+    """A PostgreSQL follower waits in LISTEN for up to its poll interval; SIGTERM (``stop``) must end
+    that wait at once, not when the interval runs out (it once held a worker's stop for 60 s)."""
+    with catalogue_database("postgresql", request) as dsn:
+        assert dsn is not None
+        waker = Waker.for_catalogue(dsn, poll_seconds=60)
+        assert waker.conninfo is not None  # listening, not polling
+        try:
+            stop = threading.Event()
+            stop.set()
+            started = time.monotonic()
+            waker.wait(stop)
+            assert time.monotonic() - started < 1, "a worker already told to stop still waited"
+            stop = threading.Event()
+            timer = threading.Timer(0.5, stop.set)
+            timer.start()
+            started = time.monotonic()
+            waker.wait(stop)
+            waited = time.monotonic() - started
+            timer.join()
+            assert 0.4 < waited < 0.5 + 10 * STOP_CHECK_SECONDS, (
+                f"told to stop after 0.5 s, the wait took {waited:.1f} s"
+            )
+        finally:
+            waker.close()
 
 
 class CrashingEngine(ArgosEngine):
