@@ -59,12 +59,30 @@ def understand(services: Services, q: str, lang: str, translate: bool) -> Unders
     return Understood(parsed, list(expansions), translations, query_language)
 
 
+# The reader's language a count is asked with when it makes no difference (see ``_count``).
+COUNTED_AS = "en"
+
+
 def _count(services: Services, query: SearchQuery) -> int:
     # No hits, no facets: only the total (engines then skip ranking altogether). Remembered for
     # the index snapshot it was counted on (``search_api.match_counts``): a widening's count
     # recurs across readers' queries, and costs a pass over every record it matches. The text as
     # typed goes (engines read the parsed query; the text only decides highlighting, off here).
-    probe = replace(query, text="", size=0, offset=0, search_after=None, point_in_time=None, facets=(), highlight=False)
+    # What a query finds does not depend on the reader's language (it only ranks) nor on the order:
+    # without a translation to leave out for the reader's own language, readers of every
+    # language share one count.
+    probe = replace(
+        query,
+        text="",
+        lang=query.lang if query.alternatives else COUNTED_AS,
+        sort="relevance",
+        size=0,
+        offset=0,
+        search_after=None,
+        point_in_time=None,
+        facets=(),
+        highlight=False,
+    )
     backend = services.backend
     snapshot = backend.snapshot()  # before the search: the count is of this state or a newer one
     return services.match_counts.get(snapshot, repr(probe), lambda: backend.search(probe).total)

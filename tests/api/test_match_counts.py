@@ -86,3 +86,40 @@ def test_counts_are_kept_per_snapshot_and_never_without_one() -> None:
     counts.get("s2", "c", count("c", 1))  # bounded: the oldest ("a") goes
     assert counts.get("s2", "a", count("a", 7)) == 7
     assert asked == ["a", "a", "a", "a", "b", "c", "a"]
+
+
+def test_readers_of_every_language_share_a_widenings_count(tmp_path: Path) -> None:
+    """A widening finds the same records whatever the reader's language or the order asked (they
+    only rank): counted once for every reader, the same count each is told."""
+    settings = load_settings(data_dir=tmp_path / "data")
+    backend = TantivyBackend(settings.data_dir / "index")
+    backend.ensure_index()
+    backend.bulk([_document("a", "Biological diversity in Brazil"), _document("b", "Biodiversidad y bosques")])
+    backend.refresh()
+    backend.close()
+    with TestClient(create_app(settings)) as client:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        engine = services.backend
+        searched = engine.search
+        counted: list[object] = []
+
+        def spy(query: Any) -> Any:
+            if query.size == 0:
+                counted.append(query)
+            return searched(query)
+
+        engine.search = spy
+        told = []
+        first: int | None = None
+        for lang in ("fr", "en", "es", "ar", "zh", "ru"):
+            for sort in ("relevance", "newest"):
+                answer = client.get("/api/v1/search", params={"q": "diversité biologique", "lang": lang, "sort": sort})
+                assert answer.status_code == 200, answer.text
+                interpretation = answer.json()["interpretation"]
+                told.append([found["matched"] for found in interpretation["expansions"] if found["added"]])
+                first = len(counted) if first is None else first
+        assert told[0] and all(counts == told[0] for counts in told)
+        assert sum(told[0]) > 0
+        # Each count (the widenings', a spelling's) made for the first reader, none after.
+        assert first is not None and first >= len(told[0])
+        assert len(counted) == first
