@@ -15,6 +15,8 @@ but also ``中国`` inside ``发展中国家``: such compounds are blockers.
 from __future__ import annotations
 
 import contextlib
+import re
+import sys
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -61,6 +63,76 @@ class _MatchInfo(NamedTuple):
     exact: bool
 
 
+_FRENCH_EXCEPTIONS = "spacy.lang.fr.tokenizer_exceptions"
+_IMPORT_LOCK = threading.Lock()
+
+
+class LazyPattern:
+    """A regular expression compiled on first use; ``pattern``, ``flags`` and ``match`` as re.Pattern's."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern = pattern
+        self.flags = flags
+        self.compiled: re.Pattern[str] | None = None
+
+    def _pattern(self) -> re.Pattern[str]:
+        if self.compiled is None:
+            self.compiled = re.compile(self.pattern, self.flags)
+        return self.compiled
+
+    def match(self, string: str, *args: int) -> re.Match[str] | None:
+        return self._pattern().match(string, *args)
+
+    def __getattr__(self, name: str) -> Any:  # search, fullmatch, ...: as the compiled pattern's
+        return getattr(self._pattern(), name)
+
+
+def import_french_without_its_token_regex() -> None:
+    """Import ``spacy.lang.fr`` with its tokenizer's TOKEN_MATCH regex left uncompiled until used.
+
+    That regex (1.4 MB of alternatives over Unicode letter classes, case-insensitive) takes Python
+    4 s or more to compile, at import, in every process that tags French (each ``chm-search``
+    command, each ingest worker); this module sets ``token_match`` to None, so it was compiled
+    for nothing. It is compiled on first use if anything else uses it. Only calls made by that
+    module itself are deferred: ``re.compile`` stays itself for every other caller.
+    """
+    with _IMPORT_LOCK:
+        if _FRENCH_EXCEPTIONS in sys.modules:
+            return
+        compile_now = re.compile
+
+        def compile_for(pattern: Any, flags: int = 0) -> Any:
+            if sys._getframe(1).f_globals.get("__name__") == _FRENCH_EXCEPTIONS and isinstance(pattern, str):
+                return LazyPattern(pattern, flags)
+            return compile_now(pattern, flags)
+
+        re.compile = compile_for
+        try:
+            import spacy.lang.fr  # noqa: F401  # type: ignore[import-untyped,unused-ignore]
+        finally:
+            re.compile = compile_now
+
+
+def _blank_french() -> Language:
+    """``spacy.blank("fr")`` made without its TOKEN_MATCH regex, neither compiled nor run.
+
+    The tokenizer below sets ``token_match`` to None, and that setter makes the tokenizer load its
+    special cases again under the new settings: the pipeline is the same as ``spacy.blank("fr")``
+    then, without 4 s or more of regex compiling and matching in every process that tags French.
+    """
+    import_french_without_its_token_regex()
+    from spacy.lang.fr import French  # type: ignore[import-untyped,unused-ignore]
+
+    class WithoutTokenMatch(French.Defaults):  # type: ignore[misc,name-defined,valid-type,unused-ignore]
+        token_match = None
+
+    class FrenchWithoutTokenMatch(French):  # type: ignore[misc,valid-type,no-untyped-call,unused-ignore]
+        lang = "fr"
+        Defaults = WithoutTokenMatch
+
+    return FrenchWithoutTokenMatch.from_config()  # type: ignore[no-any-return,unused-ignore]
+
+
 class _Pipeline:
     """A tokenizer-only spaCy pipeline for one language with the gazetteer's PhraseMatchers."""
 
@@ -73,7 +145,7 @@ class _Pipeline:
         # Held while a batch is processed: tokenising adds to the vocabulary and the tokenizer's
         # cache, which are not made for concurrent writers.
         self.lock = threading.RLock()
-        nlp: Language = spacy.blank(lang)
+        nlp: Language = _blank_french() if lang == "fr" else spacy.blank(lang)
         if lang == "zh" and getattr(nlp.tokenizer, "segmenter", None) == "char":
             nlp.tokenizer = _ChineseCharTokenizer(nlp.vocab)
         tokenizer: Any = nlp.tokenizer  # spacy.tokenizer is a Cython module without stubs

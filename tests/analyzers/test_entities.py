@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import random
 import re
+import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from analyzers import entities
+from analyzers import entities, gazetteer
 from analyzers.entities import Entity, EntityTagger, entities_from_term_ids, entity_label, installed_ner_model
 from analyzers.symbols import DOCUMENT_SYMBOL
 from tests.conftest import ROOT
@@ -645,3 +646,44 @@ def test_installed_official_model_is_used() -> None:
     assert tagger.ner_model("en") == name
     found = tagger.tag("The World Bank and the Asian Development Bank met in Manila.", "en")
     assert any(e.type == "org" for e in found)
+
+
+# --- start-up cost ------------------------------------------------------------------------------
+
+FRENCH_SNAG = (
+    "entr'amis, faux-vampire et pet-en-l'air : a-t-elle vu l'État, aujourd'hui, les prud'hommes des "
+    "États-Unis à New-York, c'est-à-dire https://www.cbd.int/abs/ ? L'accord d'Aichi, hip-hop."
+)
+
+
+def test_the_french_pipeline_is_built_without_compiling_the_token_regex_it_does_not_use() -> None:
+    """spaCy's French TOKEN_MATCH (1.4 MB of regex, 4 s or more to compile) was compiled at import in
+    every process that tags French, then switched off; it is neither compiled nor run now."""
+    script = (
+        "import re, spacy.lang\n"
+        "from analyzers.entities.matcher import _Pipeline\n"
+        "nlp = _Pipeline('fr').nlp\n"
+        "from spacy.lang.fr.tokenizer_exceptions import TOKEN_MATCH\n"
+        "print(isinstance(TOKEN_MATCH.__self__, re.Pattern), getattr(TOKEN_MATCH.__self__, 'compiled', 0))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "None"]  # a lazy pattern, never compiled
+
+
+def test_the_french_pipeline_tokenises_as_spacys_own_blank_french() -> None:
+    import spacy
+
+    from analyzers.entities.matcher import _Pipeline
+
+    ours = _Pipeline("fr").nlp.tokenizer
+    theirs = spacy.blank("fr").tokenizer  # its TOKEN_MATCH compiled here, on first use
+    theirs.token_match = None
+    theirs.url_match = None
+    texts = [FRENCH_SNAG, *(phrase.text for phrase in gazetteer.phrases("fr"))]
+    texts += [path.read_text(encoding="utf-8") for path in sorted(SAMPLES.glob("*.json"))]
+    for text in texts:
+        assert [t.text for t in ours(text)] == [t.text for t in theirs(text)], text[:200]
+    from spacy.lang.fr.tokenizer_exceptions import TOKEN_MATCH
+
+    assert TOKEN_MATCH("entr'amis") and not TOKEN_MATCH("forêt")  # still the regex when used
