@@ -233,6 +233,10 @@ def build(url: str, sentences: int, seed: int = 7) -> dict[str, int]:
                 from record_catalogue.memory_store import record_facets
 
                 kept.update(record_facets(connection.dialect.name))
+            if "read_count" in memory.c:  # and their records' readers' views and clicks (migration 0017)
+                from record_catalogue.memory_store import records_read
+
+                kept["read_count"] = records_read()
             connection.execute(memory.update().where(memory.c.engine == "segment").values(**kept))
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("ANALYZE")  # as a long-running catalogue has: plans use statistics

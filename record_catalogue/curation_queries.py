@@ -3,7 +3,8 @@
 Why in the catalogue: these are the heaviest queries the API runs (every sentence of a status
 ranked by how many records use it, or by readers' attention), backed by the catalogue's indexes:
 the default orders read migration 0015's in order (``use_count`` is kept by the writers of uses,
-``record_catalogue.segment_uses``), the filters by the records' realm, type and country test the
+``record_catalogue.segment_uses``), "most read" migration 0017's (``read_count``, kept by them and
+by the writers of readers' events), the filters by the records' realm, type and country test the
 lists each row keeps (migration 0016, kept by the same writers), the text filter migration 0014's trigrams on PostgreSQL
 (``record_catalogue.dialect``: LIKE against ILIKE). ``translate.curation`` turns what they return into the queue's items
 (its status words, glossary terms) and owns the rules of editing.
@@ -18,12 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, exists, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.codes import Provenance, QueueStatus, TextStatus
 from record_catalogue.dialect import contains_text, equals_row_by_row, holds
-from record_catalogue.event_models import ReaderEvent
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
 from record_catalogue.memory_store import FACETS, SEGMENT_ENGINE, facet_value
 from record_catalogue.models import FieldText, RecordRow
@@ -31,7 +31,6 @@ from record_catalogue.segment_uses import original_of_use
 
 QUEUE_STATUSES = tuple(QueueStatus)
 ORDERS = ("used", "recent", "impact")
-READER_EVENTS = ("view", "click")  # what counts as readers' attention to a record, for order=impact
 MAX_SIZE = 100
 RECORDS_SHOWN = 5
 
@@ -104,16 +103,13 @@ class CurationQueries:
         if wanted.status in (QueueStatus.MACHINE, QueueStatus.FAILED):
             # "!= 0", not "> 0": no index range on it, so "newest" keeps its own index's order on SQLite
             conditions.append(_TM.use_count != 0)
-        source: Any = _TM.__table__
         order: list[Any] = []
-        if order_name == "impact":
-            impact = self._impact(wanted)
-            source = source.outerjoin(impact, self._key_of(impact))
-            order.append(func.coalesce(impact.c.impact, 0).desc())
+        if order_name == "impact":  # most read: the kept count of readers' views and clicks (migration 0017)
+            order.append(_TM.read_count.desc())
         if order_name in ("used", "impact"):
             order.append(_TM.use_count.desc())
         order += [_TM.updated_at.desc(), _TM.id.desc()]
-        stmt = select(_TM.id).select_from(source).where(*conditions).order_by(*order)
+        stmt = select(_TM.id).where(*conditions).order_by(*order)
         stmt = stmt.offset((page - 1) * size).limit(size)
         with self.sessions() as session:
             ids = [int(entry_id) for entry_id in session.scalars(stmt)]
@@ -206,48 +202,6 @@ class CurationQueries:
             )
             for entry_id, found in using.items()
         }
-
-    @staticmethod
-    def _impact(wanted: QueueFilter) -> Subquery:
-        """How often readers of each sentence's target language opened or followed the records
-        containing it (a record counts once however many of its fields hold the sentence)."""
-        attention = select(ReaderEvent.record_id, ReaderEvent.lang, func.count().label("n")).where(
-            ReaderEvent.kind.in_(READER_EVENTS), ReaderEvent.record_id.is_not(None)
-        )
-        if wanted.lang:
-            attention = attention.where(ReaderEvent.lang == wanted.lang)
-        read = attention.group_by(ReaderEvent.record_id, ReaderEvent.lang).subquery("read")
-        per_record = (
-            select(
-                _USE.source_hash,
-                _USE.source_language,
-                _USE.target_language,
-                _USE.record_id,
-                func.max(read.c.n).label("n"),
-            )
-            .join(read, and_(read.c.record_id == _USE.record_id, read.c.lang == _USE.target_language))
-            .group_by(_USE.source_hash, _USE.source_language, _USE.target_language, _USE.record_id)
-            .subquery("read_records")
-        )
-        return (
-            select(
-                per_record.c.source_hash,
-                per_record.c.source_language,
-                per_record.c.target_language,
-                func.sum(per_record.c.n).label("impact"),
-            )
-            .group_by(per_record.c.source_hash, per_record.c.source_language, per_record.c.target_language)
-            .subquery("impact")
-        )
-
-    @staticmethod
-    def _key_of(counts: Subquery) -> ColumnElement[bool]:
-        """A per-sentence subquery's row for the segment row in the enclosing query."""
-        return and_(
-            counts.c.source_hash == _TM.source_hash,
-            counts.c.source_language == _TM.source_language,
-            counts.c.target_language == _TM.target_language,
-        )
 
     @staticmethod
     def _use_of() -> ColumnElement[bool]:

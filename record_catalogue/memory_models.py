@@ -68,6 +68,17 @@ class TranslationMemoryEntry(Base):
         # worth of rows, instead of ranking every sentence first (migration 0015)
         Index("ix_translation_memory_by_use", "engine", "status", "provenance", "use_count", "updated_at", "id"),
         Index("ix_translation_memory_by_time", "engine", "status", "provenance", "updated_at", "id"),
+        # "most read" (order=impact) likewise, from the kept readers' count (migration 0017)
+        Index(
+            "ix_translation_memory_by_reads",
+            "engine",
+            "status",
+            "provenance",
+            "read_count",
+            "use_count",
+            "updated_at",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -101,6 +112,11 @@ class TranslationMemoryEntry(Base):
     record_realms: Mapped[str] = mapped_column(Text, default="", server_default="")
     record_schemas: Mapped[str] = mapped_column(Text, default="", server_default="")
     record_governments: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Segments only: how often readers of ``target_language`` opened or followed the records using
+    # the sentence (views and clicks in ``reader_events``; each record once, however many of its
+    # fields hold the sentence), kept by the writers of events and of uses under the translation
+    # writers' lock, so the queue's "most read" order reads an index (migration 0017).
+    read_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TranslationMemoryVersion(Base):

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from record_catalogue.codes import MemoryExport, Provenance, SegmentKind, TextStatus
 from record_catalogue.db import in_chunks
 from record_catalogue.dialect import dialect_of, listed, lock_translation_writers
+from record_catalogue.event_models import ReaderEvent
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
 from record_catalogue.models import RecordRow, utcnow
 
@@ -222,6 +223,33 @@ def records_using(source: Any = None, target: Any = None, digest: Any = None) ->
     )
 
 
+# What counts as readers' attention to a record, for the queue's "most read" order (``read_count``).
+READER_EVENTS = ("view", "click")
+
+
+def records_read(source: Any = None, target: Any = None, digest: Any = None) -> ColumnElement[int]:
+    """How often readers of the sentence's target language opened or followed the records using
+    it (views and clicks; each record once, however many of its fields hold the sentence): a
+    scalar subquery for the segment row of the enclosing query, or for the sentence given by
+    ``source``, ``target`` and ``digest`` (values or columns). Reads the events' record index."""
+    source, target, digest = _sentence(source, target, digest)
+    records = (
+        select(TranslationUse.record_id)
+        .where(
+            TranslationUse.source_hash == digest,
+            TranslationUse.source_language == source,
+            TranslationUse.target_language == target,
+        )
+        .correlate_except(TranslationUse)  # two levels down: the segment row is the enclosing query's
+    )
+    return (
+        select(func.count())
+        .select_from(ReaderEvent)
+        .where(ReaderEvent.kind.in_(READER_EVENTS), ReaderEvent.lang == target, ReaderEvent.record_id.in_(records))
+        .scalar_subquery()
+    )
+
+
 # The record attributes a segment row keeps (``TranslationMemoryEntry.record_realms`` …), by column.
 FACETS = {
     "record_realms": RecordRow.realm,
@@ -259,10 +287,14 @@ def record_facets(dialect: str, source: Any = None, target: Any = None, digest: 
 
 
 def kept_of_uses(dialect: str, source: Any = None, target: Any = None, digest: Any = None) -> dict[str, Any]:
-    """What a segment row keeps of the records using its sentence, by column: ``use_count`` and
-    the kept lists (``record_facets``), as scalar subqueries for the enclosing query's row or for
-    the sentence given (see ``records_using``)."""
-    return {"use_count": records_using(source, target, digest), **record_facets(dialect, source, target, digest)}
+    """What a segment row keeps of the records using its sentence, by column: ``use_count``,
+    ``read_count`` (``records_read``) and the kept lists (``record_facets``), as scalar subqueries
+    for the enclosing query's row or for the sentence given (see ``records_using``)."""
+    return {
+        "use_count": records_using(source, target, digest),
+        "read_count": records_read(source, target, digest),
+        **record_facets(dialect, source, target, digest),
+    }
 
 
 def add_segment(
@@ -293,6 +325,7 @@ def add_segment(
     kept = kept_of_uses(dialect_of(session), source, target, row.source_hash)
     counted = session.execute(select(*(value.label(column) for column, value in kept.items()))).one()._mapping
     row.use_count = int(counted["use_count"] or 0)
+    row.read_count = int(counted["read_count"] or 0)
     for column in FACETS:
         setattr(row, column, str(counted[column] or ""))
     session.add(row)

@@ -1,7 +1,9 @@
 """Readers' events in the catalogue: stored in batches, pruned after the retention, summed for curators.
 
 The API validates what the page and the widget send (``search_api.routes.events``); this module
-writes it (one transaction per batch, the time cut to the hour) and answers the curators'
+writes it (one transaction per batch, the time cut to the hour; views and clicks also recount
+the ``read_count`` of the sentences their records use, which the review queue's "most read"
+order reads: ``record_catalogue.segment_uses.records_read_changed``) and answers the curators'
 overview for one language: the most viewed machine-translated records, the searches that found
 nothing, and day-by-day counts. See ``record_catalogue.event_models`` for what is kept and why
 nothing in it identifies a reader.
@@ -20,9 +22,12 @@ from sqlalchemy import and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.dialect import lock_translation_writers
 from record_catalogue.event_models import ReaderEvent
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion
+from record_catalogue.memory_store import READER_EVENTS
 from record_catalogue.models import FieldText, RecordRow, utcnow
+from record_catalogue.segment_uses import records_read_changed
 from record_catalogue.store import Catalogue
 
 PRUNE_EVERY_SECONDS = 3600.0
@@ -79,8 +84,12 @@ def record(catalogue: Catalogue, events: Sequence[NewEvent], retention_days: int
         }
         for e in events
     ]
+    read = {(e.record_id, e.lang) for e in events if e.kind in READER_EVENTS and e.record_id is not None}
     with catalogue.sessions.begin() as session:
+        if read:  # before the events are written: no writer of uses changes what these records use meanwhile
+            lock_translation_writers(session)
         session.execute(insert(ReaderEvent), rows)
+        records_read_changed(session, read)
     key = catalogue.engine.url.render_as_string(hide_password=True)
     with _prune_lock:
         due = time.monotonic() - _last_prune.get(key, float("-inf")) > PRUNE_EVERY_SECONDS
@@ -92,10 +101,17 @@ def record(catalogue: Catalogue, events: Sequence[NewEvent], retention_days: int
 
 
 def prune(catalogue: Catalogue, retention_days: int, now: datetime | None = None) -> int:
-    """Delete events older than ``retention_days``; returns how many went."""
+    """Delete events older than ``retention_days`` (the sentences of the records they were about
+    are recounted for the queue's "most read" order); returns how many went."""
     before = (now or utcnow()) - timedelta(days=retention_days)
     with catalogue.sessions.begin() as session:
+        lock_translation_writers(session)  # as ``record`` does, and before reading what goes
+        read = select(ReaderEvent.record_id, ReaderEvent.lang).where(
+            ReaderEvent.at < before, ReaderEvent.kind.in_(READER_EVENTS), ReaderEvent.record_id.is_not(None)
+        )
+        gone = {(str(record_id), str(lang)) for record_id, lang in session.execute(read.distinct())}
         done = session.execute(delete(ReaderEvent).where(ReaderEvent.at < before))
+        records_read_changed(session, gone)
         return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 

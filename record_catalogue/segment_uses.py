@@ -8,25 +8,30 @@ for curators — and where a stale one used again becomes ``current``: both new 
 segment, with history.
 
 It is also where a segment row's ``use_count`` (distinct records using the sentence, which the
-review queue ranks by from an index) and its records' realms, types and countries (which the
-queue filters by) are brought up to date: every writer of uses holds the translation writers'
-lock (``record_catalogue.translation_writes``), so each recount sees every use committed before
-it and the counts stay exact without a trigger; the catalogue calls ``record_described`` when a
-record's realm, type or country changes, and ``refresh_sentences`` orders it with those writers.
+review queue ranks by from an index), ``read_count`` (readers' views and clicks of those records,
+the queue's "most read" order) and its records' realms, types and countries (which the queue
+filters by) are brought up to date: every writer of uses holds the translation writers' lock
+(``record_catalogue.translation_writes``), so each recount sees every use committed before it and
+the counts stay exact without a trigger; the writers of readers' events take the same lock and
+call ``records_read_changed`` (an event stored while a record's uses change is counted by one of
+the two, never by neither or both); the catalogue calls ``record_described`` when a record's
+realm, type or country changes, and ``refresh_sentences`` orders it with those writers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.db import in_chunks
 from record_catalogue.dialect import POSTGRESQL, dialect_of
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
-from record_catalogue.memory_store import SEGMENT_ENGINE, kept_of_uses, record_version, text_hash
+from record_catalogue.memory_store import SEGMENT_ENGINE, kept_of_uses, record_version, records_read, text_hash
 from record_catalogue.models import FieldText
 
 
@@ -114,9 +119,40 @@ def record_described(session: Session, record_id: str) -> None:
     refresh_sentences(session, key.in_(used))
 
 
-def refresh_sentences(session: Session, which: ColumnElement[bool]) -> None:
-    """Store on the segment rows ``which`` selects how many records use each and those records'
-    realms, types and countries, counted from the uses and records as they are now.
+def records_read_changed(session: Session, read: Iterable[tuple[str, str]]) -> None:
+    """Readers' events about the (record id, language) pairs ``read`` were stored or deleted:
+    recount ``read_count`` on the segment rows of the sentences those records use in that
+    language. The caller holds the translation writers' lock (``lock_translation_writers``), taken
+    before it wrote the events, so no writer of uses changes which sentences a record uses meanwhile."""
+    pairs = sorted(set(read))
+    keys: set[tuple[str, str, str]] = set()
+    use = TranslationUse
+    for chunk in in_chunks(pairs, 100):
+        stmt = (
+            select(use.source_hash, use.source_language, use.target_language)
+            .where(or_(*(and_(use.record_id == record, use.target_language == lang) for record, lang in chunk)))
+            .distinct()
+        )
+        keys.update((digest, source, target) for digest, source, target in session.execute(stmt))
+    row = TranslationMemoryEntry
+    ids: set[int] = set()
+    for sentences in in_chunks(sorted(keys), 100):
+        which = or_(
+            *(
+                and_(row.source_hash == digest, row.source_language == source, row.target_language == target)
+                for digest, source, target in sentences
+            )
+        )
+        ids.update(session.scalars(select(row.id).where(row.engine == SEGMENT_ENGINE, which)))
+    # in ascending ids, chunk after chunk: locked in the order every other writer locks them
+    for block in in_chunks(sorted(ids), 500):
+        refresh_sentences(session, row.id.in_(block), reads_only=True)
+
+
+def refresh_sentences(session: Session, which: ColumnElement[bool], *, reads_only: bool = False) -> None:
+    """Store on the segment rows ``which`` selects how many records use each, how often readers
+    opened them and those records' realms, types and countries (``reads_only``: the readers'
+    count alone), counted from the uses, events and records as they are now.
 
     On PostgreSQL the rows are locked first (in id order), and counted by the next statement:
     read committed gives that statement a snapshot taken once the lock is held, so two writers
@@ -131,11 +167,9 @@ def refresh_sentences(session: Session, which: ColumnElement[bool]) -> None:
         session.execute(
             select(TranslationMemoryEntry.id).where(selected).order_by(TranslationMemoryEntry.id).with_for_update()
         )
+    values: dict[str, Any] = {"read_count": records_read()} if reads_only else kept_of_uses(dialect)
     session.execute(
-        update(TranslationMemoryEntry)
-        .where(selected)
-        .values(**kept_of_uses(dialect))
-        .execution_options(synchronize_session=False)
+        update(TranslationMemoryEntry).where(selected).values(**values).execution_options(synchronize_session=False)
     )
 
 

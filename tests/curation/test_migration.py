@@ -1,5 +1,5 @@
 """Migrations on older catalogues: curated rows become segments (0004); segment rows get their
-records' realms, types and countries (0016); each downgrades cleanly."""
+records' realms, types and countries (0016) and their readers' count (0017); each downgrades cleanly."""
 
 from __future__ import annotations
 
@@ -113,4 +113,79 @@ def test_0016_fills_the_kept_realms_types_and_countries_and_downgrades_cleanly(t
         columns = {row[1] for row in connection.execute(text("PRAGMA table_info(translation_memory)"))}
         assert "use_count" in columns and not columns & {"record_realms", "record_schemas", "record_governments"}
         assert connection.execute(text("SELECT count(*) FROM translation_memory")).scalar() == 3
+    engine.dispose()
+
+
+def test_0017_counts_the_readers_of_each_sentence_and_downgrades_cleanly(tmp_path: Path) -> None:
+    """Migration 0017 on a catalogue at 0016: each segment row gets the views and clicks, in its
+    target language, of the records its uses name (each record once, however many of its fields
+    use the sentence; searches, other languages and events naming no record do not count)."""
+    engine = create_engine(f"sqlite:///{tmp_path}/old.sqlite3")
+    run = migrator(engine)
+    run("upgrade", "0016")
+    with engine.begin() as connection:
+        for record_id in ("chm-1", "chm-2", "chm-3"):
+            connection.execute(
+                text(
+                    "INSERT INTO records (id, realm, schema_name, original_language, declared_languages, links, "
+                    "source, source_position, content_hash, created_at, updated_at) VALUES (:id, 'CHM', 'resource', "
+                    "'en', '[]', '[]', '', '', 'h', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                ),
+                {"id": record_id},
+            )
+        for digest, target in (("shared", "fr"), ("shared", "es"), ("alone", "fr"), ("unread", "fr")):
+            connection.execute(
+                text(
+                    "INSERT INTO translation_memory (source_hash, source_text, source_language, target_language, "
+                    "engine, model_version, target_text, provenance, status, created_at, updated_at) VALUES "
+                    "(:h, :h, 'en', :t, 'segment', '', :h, 'machine', 'current', '2026-01-01 00:00:00', "
+                    "'2026-01-01 00:00:00')"
+                ),
+                {"h": digest, "t": target},
+            )
+        for record_id, field, digest, target in (
+            ("chm-1", "title", "shared", "fr"),
+            ("chm-1", "summary", "shared", "fr"),  # two fields of one record: its events count once
+            ("chm-2", "title", "shared", "fr"),
+            ("chm-1", "title", "shared", "es"),
+            ("chm-2", "title", "alone", "fr"),
+            ("chm-3", "title", "unread", "fr"),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO translation_uses (record_id, field, source_language, target_language, source_hash) "
+                    "VALUES (:r, :f, 'en', :t, :h)"
+                ),
+                {"r": record_id, "f": field, "t": target, "h": digest},
+            )
+        for kind, lang, record_id, times in (
+            ("view", "fr", "chm-1", 3),
+            ("click", "fr", "chm-2", 2),
+            ("view", "es", "chm-1", 5),
+            ("search", "fr", "chm-1", 7),
+            ("view", "fr", None, 4),
+            ("view", "es", "chm-3", 6),
+        ):
+            for _ in range(times):
+                connection.execute(
+                    text(
+                        "INSERT INTO reader_events (at, kind, lang, source, record_id) "
+                        "VALUES ('2026-01-01 00:00:00', :k, :l, 'page', :r)"
+                    ),
+                    {"k": kind, "l": lang, "r": record_id},
+                )
+    run("upgrade", "0017")
+    with engine.begin() as connection:
+        kept = dict(
+            connection.execute(
+                text("SELECT source_hash || '.' || target_language, read_count FROM translation_memory")
+            ).all()
+        )
+    assert kept == {"shared.fr": 5, "shared.es": 5, "alone.fr": 2, "unread.fr": 0}
+    run("downgrade", "0016")
+    with engine.begin() as connection:
+        columns = {row[1] for row in connection.execute(text("PRAGMA table_info(translation_memory)"))}
+        assert "record_realms" in columns and "read_count" not in columns
+        indexes = {row[1] for row in connection.execute(text("PRAGMA index_list(translation_memory)"))}
+        assert "ix_translation_memory_by_reads" not in indexes
     engine.dispose()
