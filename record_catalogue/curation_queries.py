@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, 
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.codes import Provenance, QueueStatus, TextStatus
-from record_catalogue.dialect import contains_text, equals_row_by_row, holds
+from record_catalogue.dialect import contains_text, equals_row_by_row, has_text_index, holds, short_queries
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
 from record_catalogue.memory_store import FACETS, SEGMENT_ENGINE, facet_value
 from record_catalogue.models import FieldText, RecordRow
@@ -81,15 +81,18 @@ class CurationQueries:
     def __init__(self, sessions: sessionmaker[Session], dialect: str) -> None:
         self.sessions = sessions
         self.dialect = dialect
+        self._text_index: bool | None = None  # SQLite's trigram index (migration 0018), looked up once
 
     def page(self, wanted: QueueFilter) -> tuple[int, list[SegmentListing]]:
         """The total and one page of the queue, filtered and ordered as asked (``wanted.order``
         one of ORDERS, ``wanted.page`` ≥ 1, ``wanted.size`` within MAX_SIZE: the caller's checks).
 
         In two steps, so that a page costs its ranking plus what its 20 items cost: the page's
-        ids (most used and newest in an index's order, migration 0015: no sentence is ranked
-        that the page does not show) and the total (an index count); then those 20 rows with
-        their record counts, whether their records still contain them, and their records.
+        ids (most used, newest and most read in an index's order, migrations 0015 and 0017: no
+        sentence is ranked that the page does not show) and the total (an index count; for the
+        stale queue, whose every candidate's records' texts are read, the length of the one list
+        of its ids); then those 20 rows with their record counts, whether their records still
+        contain them, and their records.
         """
         size, page, order_name = wanted.size, wanted.page, wanted.order
         conditions = [_TM.engine == SEGMENT_ENGINE, *self._status_conditions(wanted.status, self._gone())]
@@ -99,7 +102,10 @@ class CurationQueries:
             conditions.append(equals_row_by_row(self.dialect, _TM.source_language, wanted.source_lang))
         conditions += self._described(wanted)
         if wanted.q and wanted.q.strip():
-            conditions.append(contains_text(self.dialect, [_TM.source_text, _TM.target_text], wanted.q.strip()))
+            indexed = _TM.id if self._has_text_index() else None
+            conditions.append(
+                contains_text(self.dialect, [_TM.source_text, _TM.target_text], wanted.q.strip(), indexed)
+            )
         if wanted.status in (QueueStatus.MACHINE, QueueStatus.FAILED):
             # "!= 0", not "> 0": no index range on it, so "newest" keeps its own index's order on SQLite
             conditions.append(_TM.use_count != 0)
@@ -110,10 +116,16 @@ class CurationQueries:
             order.append(_TM.use_count.desc())
         order += [_TM.updated_at.desc(), _TM.id.desc()]
         stmt = select(_TM.id).where(*conditions).order_by(*order)
-        stmt = stmt.offset((page - 1) * size).limit(size)
         with self.sessions() as session:
-            ids = [int(entry_id) for entry_id in session.scalars(stmt)]
-            total = int(session.scalar(select(func.count()).select_from(_TM).where(*conditions)) or 0)
+            short_queries(session)
+            if wanted.status == QueueStatus.STALE:
+                # each reviewed sentence's records' texts are read to decide it, and few are stale:
+                # decided once for the page and the total, not once for each
+                every = [int(entry_id) for entry_id in session.scalars(stmt)]
+                total, ids = len(every), every[(page - 1) * size : page * size]
+            else:
+                ids = [int(entry_id) for entry_id in session.scalars(stmt.offset((page - 1) * size).limit(size))]
+                total = int(session.scalar(select(func.count()).select_from(_TM).where(*conditions)) or 0)
             rows: dict[int, tuple[TranslationMemoryEntry, int, bool]] = {}
             if ids:
                 record_count = select(func.count(func.distinct(_USE.record_id))).where(self._use_of())
@@ -153,6 +165,12 @@ class CurationQueries:
             return list(session.scalars(stmt))
 
     # -- internals -----------------------------------------------------------------------------
+    def _has_text_index(self) -> bool:
+        if self._text_index is None:
+            with self.sessions() as session:
+                self._text_index = has_text_index(session)
+        return self._text_index
+
     @staticmethod
     def _records(session: Session, rows: list[TranslationMemoryEntry]) -> dict[int, tuple[RecordRef, ...]]:
         """The first RECORDS_SHOWN records (by id) using each of ``rows``, with their original
@@ -219,7 +237,8 @@ class CurationQueries:
             .join(FieldText, original_of_use())
             .where(self._use_of(), holds(self.dialect, FieldText.text, _TM.source_text))
         )
-        return and_(exists().where(self._use_of()), ~exists(live))
+        # used by a record: the kept count (migration 0015) says so without reading the uses
+        return and_(_TM.use_count != 0, ~exists(live))
 
     @staticmethod
     def _status_conditions(status: str, gone: ColumnElement[bool]) -> list[ColumnElement[bool]]:

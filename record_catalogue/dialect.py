@@ -12,7 +12,22 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import URL, ColumnElement, Connection, Dialect, Engine, func, literal_column, make_url, or_, text
+from sqlalchemy import (
+    URL,
+    ColumnElement,
+    Connection,
+    Dialect,
+    Engine,
+    Select,
+    and_,
+    func,
+    literal_column,
+    make_url,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 POSTGRESQL = "postgresql"
@@ -86,6 +101,17 @@ def lock_translation_writers(session: Session) -> None:
         advisory_xact_lock(session, TRANSLATION_WRITERS_LOCK)
 
 
+def short_queries(session: Session) -> None:
+    """PostgreSQL: no JIT compilation for the rest of the transaction (``SET LOCAL jit = off``).
+
+    Why: PostgreSQL compiles a query's expressions with LLVM once its estimated cost passes
+    ``jit_above_cost``, which the review queue's pages do (they scan thousands of rows), while
+    each runs for tens of milliseconds: compiling cost more than it saved (the stale queue at
+    50,000 sentences: 86 ms with it, 35 ms without). SQLite has no JIT: nothing to do."""
+    if dialect_of(session) == POSTGRESQL:
+        session.execute(text("SET LOCAL jit = off"))
+
+
 def copies_rows(dialect: Dialect) -> bool:
     """Whether many new rows go in with ``COPY … FROM STDIN`` (PostgreSQL through psycopg 3; the
     mechanics are ``record_catalogue.bulk_insert``'s)."""
@@ -114,15 +140,54 @@ def insert_ignore(session: Session, table: Any, values: Sequence[dict[str, objec
     return sqlite_insert(table).values(list(values)).on_conflict_do_nothing()
 
 
-def contains_text(dialect: str, columns: Sequence[InstrumentedAttribute[str]], needle: str) -> ColumnElement[bool]:
+TEXT_INDEX = "translation_memory_text"  # SQLite: the memory's trigram full-text index (migration 0018)
+TRIGRAM = 3  # the shortest piece of text a trigram index finds
+
+
+def modelled(name: str | None, kind: str, _parents: object = None) -> bool:
+    """Whether a database object is one the models declare (Alembic's ``include_name``): not the
+    trigram index's FTS5 table nor the tables FTS5 keeps beside it (``TEXT_INDEX_*``), which no
+    model can declare, so that comparing the models with the schema does not offer to drop them."""
+    return not (kind == "table" and name is not None and name.startswith(TEXT_INDEX))
+
+
+def has_text_index(session: Session) -> bool:
+    """Whether the catalogue is SQLite with the memory's trigram index (migration 0018 makes it
+    where SQLite's FTS5 has the ``trigram`` tokenizer). PostgreSQL's are plain indexes (0014)."""
+    if dialect_of(session) != SQLITE:
+        return False
+    found = session.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"), {"name": TEXT_INDEX}
+    )
+    return found.first() is not None
+
+
+def contains_text(
+    dialect: str, columns: Sequence[InstrumentedAttribute[str]], needle: str, indexed: Any = None
+) -> ColumnElement[bool]:
     """Plain text in any of ``columns``, any case (no wildcards, no syntax).
 
     SQLite's LIKE already ignores case (for the letters its ``lower`` folds too), so it is used as
     it is there: wrapping both sides in ``lower`` cost a third of the curators' queue's time.
-    PostgreSQL's LIKE does not, so it gets ILIKE.
+    PostgreSQL's LIKE does not, so it gets ILIKE (its trigram indexes serve it, migration 0014).
+
+    ``indexed``: on SQLite, the rowid column of the table ``TEXT_INDEX`` indexes (the caller
+    knows it exists: ``has_text_index``). A needle of ``TRIGRAM`` characters or more is then
+    looked up there first, as a phrase of trigrams, and ``LIKE`` tests only the rows found: the
+    index folds case beyond ASCII, LIKE does not, so it finds every row LIKE would and LIKE
+    keeps the answer its own. Shorter needles have no trigram: LIKE alone, every row.
     """
     if dialect == SQLITE:
-        return or_(*(column.contains(needle, autoescape=True) for column in columns))
+        like = or_(*(column.contains(needle, autoescape=True) for column in columns))
+        if indexed is None or len(needle) < TRIGRAM:
+            return like
+        phrase = '"' + needle.replace('"', '""') + '"'
+        found: Select[Any] = (
+            select(literal_column("rowid"))
+            .select_from(table(TEXT_INDEX))
+            .where(text(f"{TEXT_INDEX} MATCH :phrase").bindparams(phrase=phrase))
+        )
+        return and_(indexed.in_(found), like)
     return or_(*(column.icontains(needle, autoescape=True) for column in columns))
 
 

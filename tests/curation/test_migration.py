@@ -17,6 +17,7 @@ from record_catalogue import (
     work_models,  # noqa: F401 - the backlog's tables on Base.metadata
 )
 from record_catalogue.db import alembic_config
+from record_catalogue.dialect import TEXT_INDEX, modelled
 from record_catalogue.models import Base
 
 
@@ -50,7 +51,9 @@ def test_upgrade_from_0003_keeps_curated_rows_and_downgrades_cleanly(tmp_path: P
         assert connection.execute(text("SELECT engine, version FROM translation_memory")).all() == [("segment", 1)]
         history = connection.execute(text("SELECT version, text, actor, from_version FROM translation_memory_history"))
         assert history.all() == [(1, "La forêt.", "Ana", None)]
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []  # models == schema
+        context = MigrationContext.configure(connection, opts={"include_name": modelled})  # as env.py compares
+        assert compare_metadata(context, Base.metadata) == []  # models == schema
+        assert connection.execute(text(f"SELECT count(*) FROM {TEXT_INDEX}")).scalar() == 1  # 0018's trigrams
     run("downgrade", "0003")
     with engine.begin() as connection:
         assert connection.execute(text("SELECT engine FROM translation_memory")).all() == [("curator",)]
@@ -188,4 +191,50 @@ def test_0017_counts_the_readers_of_each_sentence_and_downgrades_cleanly(tmp_pat
         assert "record_realms" in columns and "read_count" not in columns
         indexes = {row[1] for row in connection.execute(text("PRAGMA index_list(translation_memory)"))}
         assert "ix_translation_memory_by_reads" not in indexes
+    engine.dispose()
+
+
+def test_0018_indexes_the_memory_s_texts_keeps_the_index_in_step_and_downgrades_cleanly(tmp_path: Path) -> None:
+    """Migration 0018 on a catalogue at 0017 (SQLite): the trigram index holds the rows already
+    there, follows inserts, text updates and deletes, and is gone with its triggers once down again."""
+    engine = create_engine(f"sqlite:///{tmp_path}/old.sqlite3")
+    run = migrator(engine)
+    run("upgrade", "0017")
+    insert_row = text(
+        "INSERT INTO translation_memory (source_hash, source_text, source_language, target_language, engine, "
+        "model_version, target_text, provenance, status, created_at, updated_at) VALUES (:h, :s, 'en', 'fr', "
+        "'segment', '', :t, 'machine', 'current', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    )
+
+    def found(phrase: str) -> list[str]:
+        with engine.begin() as connection:
+            return list(
+                connection.execute(
+                    text(
+                        f"SELECT m.source_hash FROM {TEXT_INDEX} "
+                        f"JOIN translation_memory m ON m.id = {TEXT_INDEX}.rowid "
+                        f"WHERE {TEXT_INDEX} MATCH :p ORDER BY m.source_hash"
+                    ),
+                    {"p": f'"{phrase}"'},
+                ).scalars()
+            )
+
+    with engine.begin() as connection:
+        connection.execute(insert_row, {"h": "old", "s": "The forest is protected.", "t": "La forêt est protégée."})
+    run("upgrade", "0018")
+    assert found("FOREST") == ["old"] and found("forêt") == ["old"] and found("river") == []
+    with engine.begin() as connection:
+        connection.execute(insert_row, {"h": "new", "s": "The river is green.", "t": "La rivière est verte."})
+        connection.execute(text("UPDATE translation_memory SET target_text = 'Le bois.' WHERE source_hash = 'old'"))
+        connection.execute(text("UPDATE translation_memory SET use_count = 3 WHERE source_hash = 'new'"))
+    assert found("river") == ["new"] and found("bois") == ["old"] and found("forêt") == []
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM translation_memory WHERE source_hash = 'new'"))
+    assert found("river") == [] and found("forest") == ["old"]
+    run("downgrade", "0017")
+    with engine.begin() as connection:
+        left = connection.execute(
+            text("SELECT name FROM sqlite_master WHERE name LIKE :p"), {"p": f"{TEXT_INDEX}%"}
+        ).all()
+        assert left == [] and connection.execute(text("SELECT count(*) FROM translation_memory")).scalar() == 1
     engine.dispose()

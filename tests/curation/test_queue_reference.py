@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, text, update
 
 from record_catalogue import reader_events
 from record_catalogue.codes import Provenance, TextStatus
+from record_catalogue.dialect import TEXT_INDEX
 from record_catalogue.event_models import ReaderEvent
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationUse
 from record_catalogue.memory_store import SEGMENT_ENGINE
@@ -302,7 +303,10 @@ def test_the_catalogue_has_what_the_comparison_needs(built: Catalogue) -> None:
         for row in raw.rows
     }
     with built.sessions() as session:
-        kept = dict(session.execute(select(TranslationMemoryEntry.id, TranslationMemoryEntry.read_count)).tuples())
+        kept = {
+            int(entry_id): int(count)
+            for entry_id, count in session.execute(select(TranslationMemoryEntry.id, TranslationMemoryEntry.read_count))
+        }
     assert kept == truth and sum(truth.values()) > 20
     curation = Curation(built, None, Glossary.load())
     assert curation.queue(QueueFilter(status="stale")).total > 0
@@ -313,3 +317,44 @@ def test_the_catalogue_has_what_the_comparison_needs(built: Catalogue) -> None:
         assert len(set(stamps)) < len(stamps)
         first = session.scalar(select(ReaderEvent.at).order_by(ReaderEvent.at))
         assert first is not None and first.replace(tzinfo=first.tzinfo or UTC) == START + timedelta(days=2)
+
+
+def test_sqlite_s_trigram_index_changes_no_answer_of_the_text_filter(built: Catalogue) -> None:
+    """SQLite looks a piece of three characters or more up in the trigram index (migration 0018)
+    before testing LIKE; without the index (an SQLite without FTS5's trigram tokenizer) LIKE reads
+    every row. Both list the same rows in the same order, whatever the piece's length or case."""
+    if built.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's trigram index only (PostgreSQL's are plain indexes: migration 0014)")
+    pieces = [extra["q"] for extra in FILTERS if "q" in extra] + ["ÉTÉ", "Été", '"the', "45.", "  "]
+    statements: list[str] = []
+
+    def pages(curation: Curation) -> list[tuple[int, list[int]]]:
+        found = []
+        for q in pieces:
+            for status, order in (("machine", "used"), ("machine", "impact"), ("reviewed", "recent")):
+                for page in (1, 2):
+                    got = curation.queue(QueueFilter(status=status, order=order, q=q, page=page, size=5))
+                    found.append((got.total, [item.id for item in got.items]))
+        return found
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(built.engine, "before_cursor_execute", keep)
+    try:
+        indexed = pages(Curation(built, None, Glossary.load()))
+    finally:
+        event.remove(built.engine, "before_cursor_execute", keep)
+    assert any(f"{TEXT_INDEX} MATCH" in statement for statement in statements)  # the index was read
+    with built.sessions.begin() as session:
+        for name in session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).all():
+            session.execute(text(f"DROP TRIGGER {name}"))
+        session.execute(text(f"DROP TABLE {TEXT_INDEX}"))
+    statements.clear()
+    event.listen(built.engine, "before_cursor_execute", keep)
+    try:
+        scanned = pages(Curation(built, None, Glossary.load()))
+    finally:
+        event.remove(built.engine, "before_cursor_execute", keep)
+    assert not any(TEXT_INDEX in statement for statement in statements)
+    assert scanned == indexed and sum(total for total, _ids in indexed) > 100
