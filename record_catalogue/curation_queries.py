@@ -32,6 +32,7 @@ from record_catalogue.segment_uses import original_of_use
 QUEUE_STATUSES = tuple(QueueStatus)
 ORDERS = ("used", "recent", "impact")
 MAX_SIZE = 100
+DENSE_TEXT = 1000  # rows matching a text filter beyond which a page reads them in order, not from the text index
 RECORDS_SHOWN = 5
 
 _TM = TranslationMemoryEntry
@@ -101,31 +102,38 @@ class CurationQueries:
         if wanted.source_lang:
             conditions.append(equals_row_by_row(self.dialect, _TM.source_language, wanted.source_lang))
         conditions += self._described(wanted)
-        if wanted.q and wanted.q.strip():
-            indexed = _TM.id if self._has_text_index() else None
-            conditions.append(
-                contains_text(self.dialect, [_TM.source_text, _TM.target_text], wanted.q.strip(), indexed)
-            )
         if wanted.status in (QueueStatus.MACHINE, QueueStatus.FAILED):
             # "!= 0", not "> 0": no index range on it, so "newest" keeps its own index's order on SQLite
             conditions.append(_TM.use_count != 0)
+        scanned = conditions  # what the page's ids are read with: the same rows, perhaps another way
+        if wanted.q and wanted.q.strip():
+            texts, needle = [_TM.source_text, _TM.target_text], wanted.q.strip()
+            like = contains_text(self.dialect, texts, needle)
+            indexed = contains_text(self.dialect, texts, needle, _TM.id) if self._has_text_index() else like
+            conditions, scanned = [*conditions, indexed], [*conditions, like]
         order: list[Any] = []
         if order_name == "impact":  # most read: the kept count of readers' views and clicks (migration 0017)
             order.append(_TM.read_count.desc())
         if order_name in ("used", "impact"):
             order.append(_TM.use_count.desc())
         order += [_TM.updated_at.desc(), _TM.id.desc()]
-        stmt = select(_TM.id).where(*conditions).order_by(*order)
         with self.sessions() as session:
             short_queries(session)
             if wanted.status == QueueStatus.STALE:
                 # each reviewed sentence's records' texts are read to decide it, and few are stale:
                 # decided once for the page and the total, not once for each
-                every = [int(entry_id) for entry_id in session.scalars(stmt)]
+                every = [
+                    int(entry_id) for entry_id in session.scalars(select(_TM.id).where(*conditions).order_by(*order))
+                ]
                 total, ids = len(every), every[(page - 1) * size : page * size]
             else:
-                ids = [int(entry_id) for entry_id in session.scalars(stmt.offset((page - 1) * size).limit(size))]
                 total = int(session.scalar(select(func.count()).select_from(_TM).where(*conditions)) or 0)
+                # SQLite's trigram index finds a rare piece of text at once, but the rows it finds are
+                # then sorted; a common one is found sooner reading the order's index with LIKE, which
+                # meets a page's worth among the first rows (the same rows either way: LIKE decides)
+                chosen = scanned if total > DENSE_TEXT else conditions
+                stmt = select(_TM.id).where(*chosen).order_by(*order).offset((page - 1) * size).limit(size)
+                ids = [int(entry_id) for entry_id in session.scalars(stmt)]
             rows: dict[int, tuple[TranslationMemoryEntry, int, bool]] = {}
             if ids:
                 record_count = select(func.count(func.distinct(_USE.record_id))).where(self._use_of())
