@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, insert, select, text, update
 
-from record_catalogue import reader_events
+from record_catalogue import curation_queries, reader_events
 from record_catalogue.codes import Provenance, TextStatus
 from record_catalogue.dialect import TEXT_INDEX
 from record_catalogue.event_models import ReaderEvent
@@ -319,10 +319,13 @@ def test_the_catalogue_has_what_the_comparison_needs(built: Catalogue) -> None:
         assert first is not None and first.replace(tzinfo=first.tzinfo or UTC) == START + timedelta(days=2)
 
 
-def test_sqlite_s_trigram_index_changes_no_answer_of_the_text_filter(built: Catalogue) -> None:
+def test_sqlite_s_trigram_index_changes_no_answer_of_the_text_filter(
+    built: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SQLite looks a piece of three characters or more up in the trigram index (migration 0018)
-    before testing LIKE; without the index (an SQLite without FTS5's trigram tokenizer) LIKE reads
-    every row. Both list the same rows in the same order, whatever the piece's length or case."""
+    before testing LIKE, and reads a page of a common piece in the order's index with LIKE alone;
+    without the index (an SQLite without FTS5's trigram tokenizer) LIKE reads every row. All list
+    the same rows in the same order, whatever the piece's length or case."""
     if built.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's trigram index only (PostgreSQL's are plain indexes: migration 0014)")
     pieces = [extra["q"] for extra in FILTERS if "q" in extra] + ["ÉTÉ", "Été", '"the', "45.", "  "]
@@ -346,6 +349,9 @@ def test_sqlite_s_trigram_index_changes_no_answer_of_the_text_filter(built: Cata
     finally:
         event.remove(built.engine, "before_cursor_execute", keep)
     assert any(f"{TEXT_INDEX} MATCH" in statement for statement in statements)  # the index was read
+    monkeypatch.setattr(curation_queries, "DENSE_TEXT", 0)  # every piece common: pages read in order
+    assert pages(Curation(built, None, Glossary.load())) == indexed
+    monkeypatch.undo()
     with built.sessions.begin() as session:
         for name in session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).all():
             session.execute(text(f"DROP TRIGGER {name}"))
