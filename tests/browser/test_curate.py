@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from devtools.argos_models import cached_package
+from record_catalogue.keys import KeyStore
+from record_catalogue.settings import load_settings
+from record_catalogue.store import Catalogue
 from tests.browser.conftest import DESKTOP, PHONE, Tab, chm, open_tab, served
 from tests.browser.helpers import axe_violations, screenshot
 
@@ -152,10 +155,17 @@ def curation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     chm(environment, "models", "install", "--file", str(cached_package("en", "fr", cache)))
     chm(environment, "ingest", str(records))
     chm(environment, "translate", "--lang", "fr")
-    keys = {
-        name: chm(environment, "keys", "create", "--role", role, "--name", name).strip().splitlines()[-1]
-        for name, role in ((CURATOR, "curator"), (SECOND, "curator"), ("Ingest Robot", "ingest"))
-    }
+    # The keys as `chm-search keys create` makes them (KeyStore.create, actor "cli"), in this
+    # process: three more interpreters starting would test nothing here (tests/api test the command).
+    catalogue = Catalogue(load_settings(data_dir=data_dir, es_url=None, catalogue_url=None).catalogue_dsn)
+    try:
+        store = KeyStore(catalogue)
+        keys = {
+            name: store.create(name, role)
+            for name, role in ((CURATOR, "curator"), (SECOND, "curator"), ("Ingest Robot", "ingest"))
+        }
+    finally:
+        catalogue.close()
 
     limits = {"CHM_RATE_LIMIT_ANONYMOUS": "100000", "CHM_RATE_LIMIT_KEY": "100000"}
     # any answer will do: a degraded health is still a server answering
