@@ -14,7 +14,8 @@ what ``bulk`` takes; the codes are ``record_catalogue.codes``' enums, which seri
       "status": {lang: "original"|"machine"|"reviewed"|"pending"},
       "names": str,                                             # language-neutral: names, ids, symbols
       "entities": ["type:id"], "date": "YYYY-MM-DD"|None, "year": int|None,
-      "url": str|None, "updated_at": ISO-8601 str,
+      "url": str|None, "cbd_id": str|None,                      # the CBD's unique identifier
+      "updated_at": ISO-8601 str,
       "realms": [str],                                          # every clearing-house listing it
       "sources": [{"id", "realm", "schema", "url"}],            # a duplicate group's records
     }
