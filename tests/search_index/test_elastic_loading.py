@@ -60,6 +60,13 @@ def found(backend: ElasticBackend, text: str = "wetland") -> int:
     return backend.search(SearchQuery(text=text, size=1)).total
 
 
+def set_refresh(backend: ElasticBackend, interval: str) -> None:
+    """The live index, made, with its refresh interval set as an operator (or a killed load) left it."""
+    backend.ensure_index()
+    version = backend.current_version()
+    backend.client.request("PUT", f"/{version}/_settings", body=encode_json({REFRESH: interval}), admin=True)
+
+
 def test_a_load_into_the_live_index_turns_refreshes_off_then_puts_them_back(backend: ElasticBackend) -> None:
     backend.ensure_index()
     before = held(backend)
@@ -76,9 +83,7 @@ def test_a_load_into_the_live_index_turns_refreshes_off_then_puts_them_back(back
 
 
 def test_a_setting_of_the_operators_own_is_put_back_as_it_was(backend: ElasticBackend) -> None:
-    backend.ensure_index()
-    version = backend.current_version()
-    backend.client.request("PUT", f"/{version}/_settings", body=encode_json({REFRESH: "30s"}), admin=True)
+    set_refresh(backend, "30s")
     with backend.loading():
         backend.bulk(docs(60))
         backend.bulk(docs(60, "e"))
@@ -114,9 +119,7 @@ def test_settings_are_put_back_when_the_load_fails(backend: ElasticBackend) -> N
 
 
 def test_a_refresh_left_off_by_a_killed_load_is_not_put_back_as_off(backend: ElasticBackend) -> None:
-    backend.ensure_index()
-    version = backend.current_version()
-    backend.client.request("PUT", f"/{version}/_settings", body=encode_json({REFRESH: "-1"}), admin=True)
+    set_refresh(backend, "-1")
     with backend.loading():
         backend.bulk(docs(60))
         backend.bulk(docs(60, "e"))
