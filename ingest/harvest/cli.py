@@ -145,9 +145,8 @@ def harvest_cbd_command(
 ) -> None:
     """Harvest a CBD clearing-house through its public API: changed records, thesaurus labels, withdrawals."""
     realm = realm.upper()
-    params = {"realm": realm, "schemas": schema or [], "sweep": sweep, "page_size": page_size, "rate": rate}
-    params["timeout"] = timeout
-    params.update({"retries": retries, "max_bytes": max_bytes})
+    params: dict[str, Any] = {"realm": realm, "schemas": schema or [], "sweep": sweep, "page_size": page_size}
+    params.update(_fetch_params(rate, timeout, retries, max_bytes))
     source = _configure(name or f"cbd-{realm.lower()}", SourceKind.CBD, api_url, params)
     _run([source], _since(since))
 
@@ -169,7 +168,7 @@ def harvest_oai_command(
 ) -> None:
     """Harvest an OAI-PMH repository (ListRecords, resumption tokens, deleted records, Dublin Core)."""
     params: dict[str, Any] = {"set": set_spec, "prefix": prefix, "until": until, "realm": realm, "schema": schema}
-    params.update({"rate": rate, "timeout": timeout, "retries": retries, "max_bytes": max_bytes})
+    params.update(_fetch_params(rate, timeout, retries, max_bytes))
     source = _configure(name or _default_name(SourceKind.OAI, url), SourceKind.OAI, url, params)
     _run([source], _since(from_date))
 
@@ -186,10 +185,18 @@ def harvest_feed_command(
     max_bytes: MaxBytes = None,
 ) -> None:
     """Harvest a national site's news feed (RSS 2.0, RSS 1.0 or Atom)."""
-    params = {"realm": realm, "schema": schema, "rate": rate, "timeout": timeout, "retries": retries}
-    params["max_bytes"] = max_bytes
+    params: dict[str, Any] = {"realm": realm, "schema": schema}
+    params.update(_fetch_params(rate, timeout, retries, max_bytes))
     source = _configure(name or _default_name(SourceKind.FEED, url), SourceKind.FEED, url, params)
     _run([source])
+
+
+def _fetch_params(
+    rate: float | None, timeout: float | None, retries: int | None, max_bytes: int | None
+) -> dict[str, Any]:
+    """The fetch options every harvest command takes (``--rate``, ``--timeout``, ``--retries``,
+    ``--max-bytes``), as a source's params (``None``: the default)."""
+    return {"rate": rate, "timeout": timeout, "retries": retries, "max_bytes": max_bytes}
 
 
 def _default_name(kind: str, url: str) -> str:
