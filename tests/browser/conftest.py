@@ -24,6 +24,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from devtools.served import serving
+from record_catalogue.models import FieldText
+from record_catalogue.settings import load_settings
+from record_catalogue.store import Catalogue
+from tests.catalogue_rows import add_texts
 from tests.conftest import ROOT, SAMPLES
 
 if TYPE_CHECKING:
@@ -139,6 +143,22 @@ def served(environment: dict[str, str], any_answer: bool = False) -> Iterator[st
     yields its base URL once its health answers (``any_answer``: even degraded)."""
     with serving([sys.executable, "-c", SERVER], environment, any_answer=any_answer) as server:
         yield server.url
+
+
+@contextlib.contextmanager
+def one_record_site(root: Path, record: dict[str, Any], *texts: FieldText) -> Iterator[str]:
+    """A server of its own over a catalogue under ``root``: ``record`` ingested with ``chm-search
+    ingest``, ``texts`` stored beside it (as a translate worker writes them), then ``chm-search
+    reindex``; yields its base URL."""
+    data_dir = root / "data"
+    environment = _environment(data_dir, CHM_RATE_LIMIT_ANONYMOUS="100000")
+    chm(environment, "ingest", str(record_source(root / "in", record)))
+    catalogue = Catalogue(load_settings(data_dir=data_dir).catalogue_dsn)
+    add_texts(catalogue, *texts)
+    catalogue.close()
+    chm(environment, "reindex")
+    with served(environment) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from record_catalogue.settings import load_settings
-from record_catalogue.store import Catalogue
-from tests.browser.conftest import AXE, Site, Tab, _environment, chm, record_source, served
+from tests.browser.conftest import AXE, Site, Tab, _environment, chm, one_record_site
 from tests.browser.helpers import api_search, settle
 from tests.browser.helpers import axe_violations as violations
-from tests.catalogue_rows import add_texts, machine
+from tests.catalogue_rows import machine
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
@@ -148,19 +146,12 @@ FRENCH_SUMMARY = "Accès aux graines de Bertholletia excelsa pour la recherche s
 @pytest.fixture(scope="module")
 def translated_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Its own server: one English record with a machine translation into French, indexed."""
-    root = tmp_path_factory.mktemp("cards-toggle")
-    data_dir = root / "data"
-    environment = _environment(data_dir, CHM_RATE_LIMIT_ANONYMOUS="100000")
-    chm(environment, "ingest", str(record_source(root / "in", TRANSLATED_RECORD)))
-    catalogue = Catalogue(load_settings(data_dir=data_dir).catalogue_dsn)
-    add_texts(
-        catalogue,
+    with one_record_site(
+        tmp_path_factory.mktemp("cards-toggle"),
+        TRANSLATED_RECORD,
         machine("CARD-TOGGLE-1", "title", "fr", FRENCH_TITLE),
         machine("CARD-TOGGLE-1", "summary", "fr", FRENCH_SUMMARY),
-    )
-    catalogue.close()
-    chm(environment, "reindex")
-    with served(environment) as base:
+    ) as base:
         yield base
 
 

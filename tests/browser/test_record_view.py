@@ -16,11 +16,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from record_catalogue.settings import load_settings
-from record_catalogue.store import Catalogue
-from tests.browser.conftest import DESKTOP, PHONE, _environment, chm, open_tab, record_source, served
+from tests.browser.conftest import DESKTOP, PHONE, one_record_site, open_tab
 from tests.browser.helpers import LINES, axe_violations, hugs_the_right, screenshot, settle
-from tests.catalogue_rows import add_texts, machine
+from tests.catalogue_rows import machine
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
@@ -44,21 +42,14 @@ OPERATOR_TEXT = ("pending", "chm-search", "models install", "argos", "translate-
 
 @pytest.fixture(scope="module")
 def arabic_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("record-view")
-    data_dir = root / "data"
-    environment = _environment(data_dir, CHM_RATE_LIMIT_ANONYMOUS="100000")
-    chm(environment, "ingest", str(record_source(root / "in", RECORD)))
-    catalogue = Catalogue(load_settings(data_dir=data_dir).catalogue_dsn)
     model = "translate-en_ar-1_0"
-    add_texts(
-        catalogue,
+    with one_record_site(
+        tmp_path_factory.mktemp("record-view"),
+        RECORD,
         machine(ID, "title", "ar", ARABIC_TITLE, model=model),
         machine(ID, "summary", "ar", ARABIC_SUMMARY, model=model),
         machine(ID, "title", "fr", "", model=model, status="pending", status_reason=PENDING_HINT),
-    )
-    catalogue.close()
-    chm(environment, "reindex")
-    with served(environment) as base:
+    ) as base:
         yield base
 
 
