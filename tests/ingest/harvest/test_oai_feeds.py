@@ -291,6 +291,14 @@ def three_pages(broken_middle: bool = False) -> list[bytes]:
     ]
 
 
+def broken_list(serve: Callable[[World], FixtureServer]) -> tuple[World, str]:
+    """A repository whose list breaks on its second page (after giving out token page-1): the world,
+    to change or read, and its OAI-PMH URL."""
+    world = World()
+    world.oai_pages = three_pages(broken_middle=True)
+    return world, serve(world).url + "/oai"
+
+
 def oai_asked(world: World) -> list[dict[str, list[str]]]:
     return [q for _p, q, _h in world.requests("/oai")]
 
@@ -298,11 +306,9 @@ def oai_asked(world: World) -> list[dict[str, list[str]]]:
 def test_a_list_stopped_half_way_continues_from_its_saved_token(
     settings: Settings, pipeline: Pipeline, serve: Callable[[World], FixtureServer]
 ) -> None:
-    world = World()
-    world.oai_pages = three_pages(broken_middle=True)
-    server = serve(world)
+    world, url = broken_list(serve)
     state = HarvestState(pipeline.catalogue)
-    first = run(pipeline, "partner", "oai", server.url + "/oai", set="nbsap")
+    first = run(pipeline, "partner", "oai", url, set="nbsap")
     assert first.stopped is not None and "invalid OAI-PMH" in first.stopped
     assert pipeline.catalogue.get("oai:p:1") is not None and first.counts.created == 1
     saved = state.resumption("partner")
@@ -314,7 +320,7 @@ def test_a_list_stopped_half_way_continues_from_its_saved_token(
     # the repository is fixed: the next run asks for page-1 first, not the list's beginning
     world.log.clear()
     world.oai_pages = three_pages()
-    second = run(pipeline, "partner", "oai", server.url + "/oai", set="nbsap")
+    second = run(pipeline, "partner", "oai", url, set="nbsap")
     assert second.stopped is None and reasons(pipeline, second) == []
     assert oai_asked(world) == [
         {"verb": ["ListRecords"], "resumptionToken": ["page-1"]},
@@ -332,11 +338,9 @@ def test_a_list_stopped_half_way_continues_from_its_saved_token(
 def test_a_refused_token_starts_the_list_again_from_its_date(
     pipeline: Pipeline, serve: Callable[[World], FixtureServer]
 ) -> None:
-    world = World()
-    world.oai_pages = three_pages(broken_middle=True)
-    server = serve(world)
+    world, url = broken_list(serve)
     state = HarvestState(pipeline.catalogue)
-    run(pipeline, "partner", "oai", server.url + "/oai", **{"from": "2026-10-01"})
+    run(pipeline, "partner", "oai", url, **{"from": "2026-10-01"})
     assert state.resumption("partner") is not None
     # the repository has forgotten its tokens (restarted, expired): page-1 is badResumptionToken
     world.log.clear()
@@ -346,7 +350,7 @@ def test_a_refused_token_starts_the_list_again_from_its_date(
         oai_record("oai:p:3", "2026-11-04", {"en": "Coral reefs"}),
     ]
     world.oai_pages = [oai_page("2026-12-03T09:00:00Z", records, None, 3)]  # one page: no page-1 any more
-    again = run(pipeline, "partner", "oai", server.url + "/oai", **{"from": "2026-10-01"})
+    again = run(pipeline, "partner", "oai", url, **{"from": "2026-10-01"})
     assert again.stopped is None and reasons(pipeline, again) == []
     assert oai_asked(world) == [
         {"verb": ["ListRecords"], "resumptionToken": ["page-1"]},
@@ -366,13 +370,11 @@ def test_a_refused_token_starts_the_list_again_from_its_date(
 def test_a_token_saved_for_another_request_is_not_used(
     pipeline: Pipeline, serve: Callable[[World], FixtureServer]
 ) -> None:
-    world = World()
-    world.oai_pages = three_pages(broken_middle=True)
-    server = serve(world)
-    run(pipeline, "partner", "oai", server.url + "/oai", set="nbsap")
+    world, url = broken_list(serve)
+    run(pipeline, "partner", "oai", url, set="nbsap")
     world.log.clear()
     world.oai_pages = three_pages()
-    other = run(pipeline, "partner", "oai", server.url + "/oai", set="reports")
+    other = run(pipeline, "partner", "oai", url, set="reports")
     assert oai_asked(world)[0] == {"verb": ["ListRecords"], "metadataPrefix": ["oai_dc"], "set": ["reports"]}
     assert other.notes == [
         "the saved resumptionToken 'page-1' continues another request (prefix oai_dc, set nbsap); "
