@@ -9,6 +9,7 @@ production.
 
 from __future__ import annotations
 
+from record_catalogue.keys import KeyStore
 from record_catalogue.models import FieldText
 from record_catalogue.record import Record
 from record_catalogue.store import Catalogue, TextVersion
@@ -74,3 +75,14 @@ def add_texts(catalogue: Catalogue, *rows: FieldText) -> None:
     """Store ``rows`` in one transaction."""
     with catalogue.sessions.begin() as session:
         session.add_all(rows)
+
+
+def create_keys(catalogue_dsn: str, **keys: tuple[str, str]) -> dict[str, str]:
+    """API keys made in the catalogue at ``catalogue_dsn`` as ``chm-search keys create`` makes them,
+    ``label=(name, role)`` each; returns each label's key."""
+    catalogue = Catalogue(catalogue_dsn)
+    try:
+        store = KeyStore(catalogue)
+        return {label: store.create(name, role) for label, (name, role) in keys.items()}
+    finally:
+        catalogue.close()

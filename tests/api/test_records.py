@@ -8,10 +8,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from record_catalogue.keys import KeyStore
 from record_catalogue.settings import Settings
-from record_catalogue.store import Catalogue
 from search_api.app import create_app
+from tests.catalogue_rows import create_keys
 from tests.conftest import SAMPLES
 
 
@@ -35,14 +34,12 @@ def test_unknown_record_is_404(client: TestClient) -> None:
 
 @pytest.fixture
 def push_env(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    catalogue = Catalogue(settings.catalogue_dsn)
-    store = KeyStore(catalogue)
-    keys = {
-        "ingest": store.create("Peru national CHM", "ingest"),
-        "curator": store.create("Ana (curator)", "curator"),
-        "admin": store.create("ops", "admin"),
-    }
-    catalogue.close()
+    keys = create_keys(
+        settings.catalogue_dsn,
+        ingest=("Peru national CHM", "ingest"),
+        curator=("Ana (curator)", "curator"),
+        admin=("ops", "admin"),
+    )
     with TestClient(create_app(settings)) as test_client:
         yield test_client, keys
 

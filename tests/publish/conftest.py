@@ -19,13 +19,12 @@ from analyzers.detect import LanguageDetector
 from devtools.served import free_port
 from ingest.pipeline import Pipeline
 from ingest.sources.files import read_path
-from record_catalogue.keys import KeyStore
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 from search_api.app import create_app
 from search_index.base import SearchBackend
 from search_index.factory import get_backend
-from tests.catalogue_rows import add_texts, machine, reviewed
+from tests.catalogue_rows import add_texts, create_keys, machine, reviewed
 from tests.conftest import SAMPLES
 
 COP_RECORD = "CC914A09-3A83-4801-A9B5-242138F95406"  # samples/records/meetingDocument-cop12-11-chm.json
@@ -47,15 +46,13 @@ class Api:
 @pytest.fixture
 def api(tmp_path: Path, stack: dict[str, Any]) -> Iterator[Api]:
     settings = load_settings(data_dir=tmp_path / "data", rate_limit_anonymous=100_000, **stack)
-    catalogue = Catalogue(settings.catalogue_dsn)
-    store = KeyStore(catalogue)
-    keys = {
-        "peru": store.create("Peru national CHM", "ingest"),
-        "kenya": store.create("Kenya national CHM", "ingest"),
-        "curator": store.create("Ana (curator)", "curator"),
-        "admin": store.create("ops", "admin"),
-    }
-    catalogue.close()
+    keys = create_keys(
+        settings.catalogue_dsn,
+        peru=("Peru national CHM", "ingest"),
+        kenya=("Kenya national CHM", "ingest"),
+        curator=("Ana (curator)", "curator"),
+        admin=("ops", "admin"),
+    )
     with TestClient(create_app(settings)) as client:
         yield Api(client, settings, keys)
     if settings.es_url:
