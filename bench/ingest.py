@@ -42,11 +42,11 @@ server are started here (devservers/), unless ``--es-url`` names a node.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import hashlib
 import http.client
 import json
-import multiprocessing
 import os
 import shutil
 import sqlite3
@@ -55,7 +55,6 @@ import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +90,7 @@ from record_catalogue.store import (  # noqa: E402
     _table,
     stored_record,
 )
-from search_index.base import Document, DocumentEncoder, Indexable, IndexDocument, SearchBackend  # noqa: E402
+from search_index.base import Document, Indexable, IndexDocument, SearchBackend  # noqa: E402
 from search_index.documents import build_document  # noqa: E402
 
 _KEY_COLUMNS = ("record_id", "key")  # as store._insert_records inserts a new record's document keys
@@ -508,9 +507,6 @@ class PipelineRun(NamedTuple):
         return sum(self.servers_cpu.values()) * 1000 / self.stored
 
 
-_FORKSERVER_PRELOAD = ["analyzers.detect", "analyzers.entities", "ingest.prepare"]  # as ingest.prepare has it
-
-
 def run_pipeline(
     dump: Path, workers: int, engine: Engine, catalogues: CatalogueKind, expected: int, round_number: int
 ) -> PipelineRun:
@@ -525,23 +521,11 @@ def run_pipeline(
     class MeasuredPool(PreparePool):
         """ingest's pool, with workers that note their start-up CPU; returns once they are all up."""
 
-        def __init__(
-            self,
-            count: int,
-            languages: Sequence[str],
-            tagging: bool,
-            dsn: str,
-            actor: str = "ingest",
-            encode: DocumentEncoder | None = None,
-        ):
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(_FORKSERVER_PRELOAD)
-            self.executor = ProcessPoolExecutor(
-                max_workers=count,
-                mp_context=context,
-                initializer=procs.init_worker,
-                initargs=(probe, tuple(languages), tagging, dsn, actor, os.getpid(), encode),
-            )
+        initializer = staticmethod(functools.partial(procs.init_worker, probe))
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            count = self.workers
             waits = [self.executor.submit(procs.wait_for_workers, probe, count) for _ in range(count)]
             for wait in waits:
                 wait.result()

@@ -299,6 +299,7 @@ class PreparePool:
     is reported as that record's error. So no record can stop a run, nor a resumed one."""
 
     task = staticmethod(_prepare_in_worker)  # what a worker does with a batch
+    initializer = staticmethod(_init_worker)  # what a worker does once, when it starts (with ``initargs``)
 
     def __init__(
         self,
@@ -317,7 +318,7 @@ class PreparePool:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["analyzers.detect", "analyzers.entities", "ingest.prepare"])
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=_init_worker, initargs=self.initargs
+            max_workers=self.workers, mp_context=context, initializer=self.initializer, initargs=self.initargs
         )
 
     def submit(self, items: list[SourceItem]) -> PendingBatch:
