@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from record_catalogue.codes import Provenance, QueueStatus, TextStatus
 from record_catalogue.dialect import contains_text, equals_row_by_row, has_text_index, holds, short_queries
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
-from record_catalogue.memory_store import FACETS, SEGMENT_ENGINE, facet_value
+from record_catalogue.memory_store import FACETS, SEGMENT_ENGINE, facet_value, records_using, uses_of
 from record_catalogue.models import FieldText, RecordRow
 from record_catalogue.segment_uses import original_of_use
 
@@ -136,8 +136,7 @@ class CurationQueries:
                 ids = [int(entry_id) for entry_id in session.scalars(stmt)]
             rows: dict[int, tuple[TranslationMemoryEntry, int, bool]] = {}
             if ids:
-                record_count = select(func.count(func.distinct(_USE.record_id))).where(self._use_of())
-                page_rows = select(_TM, record_count.scalar_subquery(), self._gone()).where(_TM.id.in_(ids))
+                page_rows = select(_TM, records_using(), self._gone()).where(_TM.id.in_(ids))
                 for row, uses_count, is_gone in session.execute(page_rows):
                     rows[row.id] = (row, int(uses_count or 0), bool(is_gone))
             shown = self._records(session, [rows[entry_id][0] for entry_id in ids if entry_id in rows])
@@ -150,9 +149,8 @@ class CurationQueries:
     def segment(self, entry_id: int) -> SegmentListing | None:
         """One segment with its record count and records; None if there is no segment with that id."""
         with self.sessions() as session:
-            record_count = select(func.count(func.distinct(_USE.record_id))).where(self._use_of()).scalar_subquery()
             found = session.execute(
-                select(_TM, record_count, self._gone()).where(_TM.id == entry_id, _TM.engine == SEGMENT_ENGINE)
+                select(_TM, records_using(), self._gone()).where(_TM.id == entry_id, _TM.engine == SEGMENT_ENGINE)
             ).first()
             if found is None:
                 return None
@@ -188,10 +186,7 @@ class CurationQueries:
         keys = {(row.source_hash, row.source_language, row.target_language): row.id for row in rows}
         # one equality per sentence, not a row-value IN: SQLite scanned every use for that (25 ms at
         # 50,000 sentences) where these are a seek each in the uses' sentence index
-        sentences = [
-            and_(_USE.source_hash == digest, _USE.source_language == source, _USE.target_language == target)
-            for digest, source, target in keys
-        ]
+        sentences = [uses_of(source, target, digest) for digest, source, target in keys]
         pairs = (
             select(_USE.source_hash, _USE.source_language, _USE.target_language, _USE.record_id)
             .where(or_(*sentences))
@@ -229,21 +224,12 @@ class CurationQueries:
             for entry_id, found in using.items()
         }
 
-    @staticmethod
-    def _use_of() -> ColumnElement[bool]:
-        """A use of the segment row in the enclosing query."""
-        return and_(
-            _USE.source_hash == _TM.source_hash,
-            _USE.source_language == _TM.source_language,
-            _USE.target_language == _TM.target_language,
-        )
-
     def _gone(self) -> ColumnElement[bool]:
         """Used by records, none of whose source texts still contains the sentence (re-ingested, not yet translated)."""
         live = (
             select(_USE.id)
             .join(FieldText, original_of_use())
-            .where(self._use_of(), holds(self.dialect, FieldText.text, _TM.source_text))
+            .where(uses_of(), holds(self.dialect, FieldText.text, _TM.source_text))
         )
         # used by a record: the kept count (migration 0015) says so without reading the uses
         return and_(_TM.use_count != 0, ~exists(live))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, func, literal, select, type_coerce, update
+from sqlalchemy import ColumnElement, Text, and_, func, literal, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -197,13 +197,13 @@ def segment_row(session: Session, source: str, target: str, source_text: str) ->
     return row if row is not None and row.source_text == source_text else None
 
 
-def _sentence(source: Any, target: Any, digest: Any) -> tuple[Any, Any, Any]:
-    """The key of a sentence's uses: the values given, or the segment row of the enclosing query's
-    columns for those left None."""
-    return (
-        TranslationMemoryEntry.source_language if source is None else source,
-        TranslationMemoryEntry.target_language if target is None else target,
-        TranslationMemoryEntry.source_hash if digest is None else digest,
+def uses_of(source: Any = None, target: Any = None, digest: Any = None) -> ColumnElement[bool]:
+    """The uses (``TranslationUse``) of a sentence: the one ``source``, ``target`` and ``digest``
+    give (values or columns), or, for those left None, the segment row of the enclosing query's."""
+    return and_(
+        TranslationUse.source_hash == (TranslationMemoryEntry.source_hash if digest is None else digest),
+        TranslationUse.source_language == (TranslationMemoryEntry.source_language if source is None else source),
+        TranslationUse.target_language == (TranslationMemoryEntry.target_language if target is None else target),
     )
 
 
@@ -211,16 +211,8 @@ def records_using(source: Any = None, target: Any = None, digest: Any = None) ->
     """How many distinct records use the segment row of the enclosing query, or the sentence given
     by ``source``, ``target`` and ``digest`` (a scalar subquery that reads
     ``ix_translation_uses_segment`` alone)."""
-    source, target, digest = _sentence(source, target, digest)
-    return (
-        select(func.count(func.distinct(TranslationUse.record_id)))
-        .where(
-            TranslationUse.source_hash == digest,
-            TranslationUse.source_language == source,
-            TranslationUse.target_language == target,
-        )
-        .scalar_subquery()
-    )
+    distinct_records = func.count(func.distinct(TranslationUse.record_id))
+    return select(distinct_records).where(uses_of(source, target, digest)).scalar_subquery()
 
 
 # What counts as readers' attention to a record, for the queue's "most read" order (``read_count``).
@@ -232,20 +224,19 @@ def records_read(source: Any = None, target: Any = None, digest: Any = None) -> 
     it (views and clicks; each record once, however many of its fields hold the sentence): a
     scalar subquery for the segment row of the enclosing query, or for the sentence given by
     ``source``, ``target`` and ``digest`` (values or columns). Reads the events' record index."""
-    source, target, digest = _sentence(source, target, digest)
     records = (
         select(TranslationUse.record_id)
-        .where(
-            TranslationUse.source_hash == digest,
-            TranslationUse.source_language == source,
-            TranslationUse.target_language == target,
-        )
+        .where(uses_of(source, target, digest))
         .correlate_except(TranslationUse)  # two levels down: the segment row is the enclosing query's
     )
     return (
         select(func.count())
         .select_from(ReaderEvent)
-        .where(ReaderEvent.kind.in_(READER_EVENTS), ReaderEvent.lang == target, ReaderEvent.record_id.in_(records))
+        .where(
+            ReaderEvent.kind.in_(READER_EVENTS),
+            ReaderEvent.lang == (TranslationMemoryEntry.target_language if target is None else target),
+            ReaderEvent.record_id.in_(records),
+        )
         .scalar_subquery()
     )
 
@@ -267,19 +258,13 @@ def record_facets(dialect: str, source: Any = None, target: Any = None, digest: 
     """The kept lists of the records using a sentence, by column (``FACETS``): scalar subqueries
     for the segment row of the enclosing query, or for the sentence given by ``source``,
     ``target`` and ``digest`` (values or columns)."""
-    source, target, digest = _sentence(source, target, digest)
     values: dict[str, Any] = {}
     for column, attribute in FACETS.items():
         found = (
             select(listed(dialect, attribute))
             .select_from(TranslationUse)
             .join(RecordRow, RecordRow.id == TranslationUse.record_id)
-            .where(
-                TranslationUse.source_hash == digest,
-                TranslationUse.source_language == source,
-                TranslationUse.target_language == target,
-                attribute.is_not(None),
-            )
+            .where(uses_of(source, target, digest), attribute.is_not(None))
             .scalar_subquery()
         )
         values[column] = func.coalesce(literal(",") + type_coerce(found, Text) + literal(","), "")
