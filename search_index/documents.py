@@ -101,16 +101,18 @@ def reader_language(kinds: Mapping[str, str], lang: str) -> str | None:
     # ``display_order``'s first, without sorting: every card of every search asks this twice.
     if kinds.get(lang) in DISPLAY_PRIORITY:
         return lang
-    shown = [code for code, kind in kinds.items() if kind in DISPLAY_PRIORITY]
-    return min(shown, key=lambda code: _rank(kinds, code, lang)) if shown else None
+    return min(_shown(kinds), key=lambda code: _rank(kinds, code, lang), default=None)
 
 
 def display_order(kinds: Mapping[str, str], lang: str) -> list[str]:
     """Every shown language of ``kinds``, the one ``reader_language`` picks first, then the others
     in the order the same policy would fall back to them."""
-    return sorted(
-        (code for code, kind in kinds.items() if kind in DISPLAY_PRIORITY), key=lambda code: _rank(kinds, code, lang)
-    )
+    return sorted(_shown(kinds), key=lambda code: _rank(kinds, code, lang))
+
+
+def _shown(kinds: Mapping[str, str]) -> list[str]:
+    """The languages of ``kinds`` whose version a reader may see (not ``pending``)."""
+    return [code for code, kind in kinds.items() if kind in DISPLAY_PRIORITY]
 
 
 _UN_ORDER = {code: index for index, code in enumerate(UN_LANGUAGES)}
