@@ -36,7 +36,7 @@ from translate.curation import (
 )
 from translate.glossary import Glossary
 from translate.queue_hints import why_empty
-from translate.review_notes import ReviewWarning, SentenceNotes, notes_for
+from translate.review_notes import SentenceNotes, notes_for
 
 router = APIRouter(tags=["curation"])
 RealmCode = Realm
@@ -107,7 +107,7 @@ class TranslationItem(BaseModel):
     model: str | None = Field(description="Its models (and glossary version), as record versions show them.")
     pivot: str | None = Field(description="The language path when translated through English, e.g. es>en>fr.")
     actor: str | None = Field(description="The curator who last reviewed or rejected it.")
-    updated_at: str
+    updated_at: IsoDateTime
     status_reason: str | None
     glossary: list[GlossaryTerm]
     records: list[RecordRef] = Field(description="Up to 5 records containing the sentence.")
@@ -229,37 +229,17 @@ def _curation(services: Services) -> Curation:
 
 
 def item_out(item: Item, notes: SentenceNotes | None = None) -> TranslationItem:
-    around = notes.neighbours if notes is not None else None
-    return TranslationItem(
-        id=item.id,
-        source_language=item.source_language,
-        target_language=item.target_language,
-        source_text=item.source_text,
-        text=item.text,
-        status=cast(QueueStatus, item.status),
-        provenance=cast(Literal["machine", "reviewed"], item.provenance),
-        version=item.version,
-        engine=item.engine,
-        model=item.model,
-        pivot=item.pivot,
-        actor=item.actor,
-        updated_at=item.updated_at.isoformat(),
-        status_reason=item.status_reason,
-        glossary=[GlossaryTerm(source=source, target=target) for source, target in item.glossary],
-        records=[
-            RecordRef(id=r.id, title=r.title, realm=r.realm, schema=r.schema, government=r.government)
-            for r in item.records
-        ],
-        record_count=item.record_count,
-        warnings=[_warning_out(w) for w in notes.warnings] if notes is not None else [],
-        context=NeighboursOut(record_id=around.record_id, field=around.field, before=around.before, after=around.after)
-        if around is not None
-        else None,
+    """``item`` as the API shows it: its fields as they are, its glossary pairs named, and the
+    warnings and neighbours of ``notes`` when given."""
+    return TranslationItem.model_validate(
+        {
+            **vars(item),
+            "glossary": [{"source": source, "target": target} for source, target in item.glossary],
+            "warnings": notes.warnings if notes is not None else [],
+            "context": notes.neighbours if notes is not None else None,
+        },
+        from_attributes=True,  # the records, warnings and neighbours are read from their dataclasses
     )
-
-
-def _warning_out(warning: ReviewWarning) -> ReviewWarningOut:
-    return ReviewWarningOut(code=cast(WarningCode, warning.code), message=warning.message, detail=warning.detail)
 
 
 def items_out(services: Services, items: list[Item]) -> list[TranslationItem]:
