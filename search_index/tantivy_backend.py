@@ -624,16 +624,14 @@ class TantivyBackend(SearchBackend):
                 found = searcher.search(full, query.size, offset=offset).hits
 
         hits: list[Hit] = []
-        snippet_gens: dict[str, tantivy.SnippetGenerator] = {}
+        marks = _Highlighter(self.schema, searcher, full, compiled.highlight_terms)
         for position, (score, address) in enumerate(found, start=offset):
             source = self._source(searcher.doc(address))
             snippet = None
             titles: dict[str, str] = {}
             if query.highlight and base is not None and query.text.strip():
-                snippet = self._snippet(
-                    searcher, full, snippet_gens, source, query.lang, compiled.highlight_terms, query.snippet_window
-                )
-                titles = self._titles(searcher, full, snippet_gens, source, compiled.highlight_terms)
+                snippet = marks.snippet(source, query.lang, query.snippet_window)
+                titles = marks.titles(source)
             hits.append(
                 Hit(
                     id=source["id"],
@@ -664,111 +662,6 @@ class TantivyBackend(SearchBackend):
             searcher = index.searcher()
             self._points_in_time[new_token] = (now, searcher)
             return new_token, searcher
-
-    def _generator(
-        self,
-        searcher: tantivy.Searcher,
-        query: tantivy.Query,
-        cache: dict[str, tantivy.SnippetGenerator],
-        field: str,
-        max_chars: int,
-    ) -> tantivy.SnippetGenerator:
-        key = f"{field}:{max_chars}"
-        generator = cache.get(key)
-        if generator is None:
-            generator = tantivy.SnippetGenerator.create(searcher, query, self.schema, field)
-            generator.set_max_num_chars(max_chars)
-            cache[key] = generator
-        return generator
-
-    def _highlighted(
-        self,
-        searcher: tantivy.Searcher,
-        query: tantivy.Query,
-        cache: dict[str, tantivy.SnippetGenerator],
-        field: str,
-        value: str,
-        max_chars: int,
-    ) -> tuple[int, int, list[tuple[int, int]]] | None:
-        """Where Tantivy's best fragment of ``value`` lies (start and end, in characters) and the
-        matched words in it (character ranges in ``value``), or None if nothing matched."""
-        generator = self._generator(searcher, query, cache, field, max_chars)
-        tdoc = tantivy.Document()
-        tdoc.add_text(field, value)
-        snippet = generator.snippet_from_doc(tdoc)
-        fragment = snippet.fragment()
-        byte_ranges = [(r.start, r.end) for r in snippet.highlighted()]
-        if not byte_ranges or not fragment:
-            return None
-        # Tantivy gives byte offsets inside the fragment; the fragment is a slice of the value.
-        raw = value.encode("utf-8")
-        at = raw.find(fragment.encode("utf-8"))
-        if at < 0:
-            return None
-
-        def char(offset: int) -> int:
-            return len(raw[:offset].decode("utf-8", "ignore"))
-
-        ranges = [(char(at + start), char(at + end)) for start, end in byte_ranges]
-        return char(at), char(at + len(fragment.encode("utf-8"))), ranges
-
-    def _snippet(
-        self,
-        searcher: tantivy.Searcher,
-        query: tantivy.Query,
-        cache: dict[str, tantivy.SnippetGenerator],
-        source: IndexDocument,
-        lang: str,
-        terms: dict[str, set[str]],
-        window: int,
-    ) -> str | None:
-        """A highlighted fragment from the text, summary or title: in the reader's language first,
-        then in the language the card shows, then in any other language version the query matched;
-        ellipses where it was cut. Cut from the first ``window`` characters of each (re-analysing a
-        huge text whole would cost seconds a hit)."""
-        languages = snippet_languages(source, lang)
-        for code, name in ((code, name) for code in languages for name in ("text", "summary", "title")):
-            whole = versions(source, name).get(code) or ""
-            value = whole[:window]
-            field = field_name(name, code)
-            if not value or not terms.get(field):
-                continue
-            if preanalysed(code):
-                fragment = arabic_snippet(value, terms[field])
-                if fragment is not None:
-                    return fragment
-                continue
-            found = self._highlighted(searcher, query, cache, field, value, SNIPPET_MAX_CHARS)
-            if found is not None:
-                start, end, ranges = found
-                if not any(char.isalnum() for char in whole[end:]):
-                    end = len(whole.rstrip())  # only the closing "." is left: the text's end, with it
-                shifted = [(a - start, b - start) for a, b in ranges]
-                return with_ellipsis(highlight(whole[start:end], shifted), start == 0, end >= len(whole.rstrip()))
-        return None
-
-    def _titles(
-        self,
-        searcher: tantivy.Searcher,
-        query: tantivy.Query,
-        cache: dict[str, tantivy.SnippetGenerator],
-        source: IndexDocument,
-        terms: dict[str, set[str]],
-    ) -> dict[str, str]:
-        """Each language's whole title with the words the query matched highlighted."""
-        titles: dict[str, str] = {}
-        for code, value in (source.get("title") or {}).items():
-            field = field_name("title", code)
-            if not value or not terms.get(field):
-                continue
-            if preanalysed(code):
-                ranges = arabic_matches(value, terms[field])
-            else:
-                found = self._highlighted(searcher, query, cache, field, value, max(len(value) * 4, 64))
-                ranges = found[2] if found is not None else []
-            if ranges:
-                titles[code] = highlight(value, ranges)
-        return titles
 
     def _facets(
         self,
@@ -941,6 +834,94 @@ def _buckets(raw: dict[str, Any], name: str) -> dict[str, int]:
 def arabic_matches(text: str, wanted: set[str]) -> list[tuple[int, int]]:
     """The character ranges of the words of Arabic ``text`` whose terms are wanted."""
     return [(start, end) for start, end, terms in arabic.tokens(text) if not wanted.isdisjoint(terms)]
+
+
+class _Highlighter:
+    """The query's matched words in one page of hits: Tantivy's snippet generators (one a field and
+    fragment size, made on first use) and the terms the query matched in each field."""
+
+    def __init__(
+        self, schema: tantivy.Schema, searcher: tantivy.Searcher, query: tantivy.Query, terms: dict[str, set[str]]
+    ) -> None:
+        self.schema = schema
+        self.searcher = searcher
+        self.query = query
+        self.terms = terms
+        self.generators: dict[str, tantivy.SnippetGenerator] = {}
+
+    def _generator(self, field: str, max_chars: int) -> tantivy.SnippetGenerator:
+        key = f"{field}:{max_chars}"
+        generator = self.generators.get(key)
+        if generator is None:
+            generator = tantivy.SnippetGenerator.create(self.searcher, self.query, self.schema, field)
+            generator.set_max_num_chars(max_chars)
+            self.generators[key] = generator
+        return generator
+
+    def _highlighted(self, field: str, value: str, max_chars: int) -> tuple[int, int, list[tuple[int, int]]] | None:
+        """Where Tantivy's best fragment of ``value`` lies (start and end, in characters) and the
+        matched words in it (character ranges in ``value``), or None if nothing matched."""
+        generator = self._generator(field, max_chars)
+        tdoc = tantivy.Document()
+        tdoc.add_text(field, value)
+        snippet = generator.snippet_from_doc(tdoc)
+        fragment = snippet.fragment()
+        byte_ranges = [(r.start, r.end) for r in snippet.highlighted()]
+        if not byte_ranges or not fragment:
+            return None
+        # Tantivy gives byte offsets inside the fragment; the fragment is a slice of the value.
+        raw = value.encode("utf-8")
+        at = raw.find(fragment.encode("utf-8"))
+        if at < 0:
+            return None
+
+        def char(offset: int) -> int:
+            return len(raw[:offset].decode("utf-8", "ignore"))
+
+        ranges = [(char(at + start), char(at + end)) for start, end in byte_ranges]
+        return char(at), char(at + len(fragment.encode("utf-8"))), ranges
+
+    def snippet(self, source: IndexDocument, lang: str, window: int) -> str | None:
+        """A highlighted fragment from the text, summary or title: in the reader's language first,
+        then in the language the card shows, then in any other language version the query matched;
+        ellipses where it was cut. Cut from the first ``window`` characters of each (re-analysing a
+        huge text whole would cost seconds a hit)."""
+        languages = snippet_languages(source, lang)
+        for code, name in ((code, name) for code in languages for name in ("text", "summary", "title")):
+            whole = versions(source, name).get(code) or ""
+            value = whole[:window]
+            field = field_name(name, code)
+            if not value or not self.terms.get(field):
+                continue
+            if preanalysed(code):
+                fragment = arabic_snippet(value, self.terms[field])
+                if fragment is not None:
+                    return fragment
+                continue
+            found = self._highlighted(field, value, SNIPPET_MAX_CHARS)
+            if found is not None:
+                start, end, ranges = found
+                if not any(char.isalnum() for char in whole[end:]):
+                    end = len(whole.rstrip())  # only the closing "." is left: the text's end, with it
+                shifted = [(a - start, b - start) for a, b in ranges]
+                return with_ellipsis(highlight(whole[start:end], shifted), start == 0, end >= len(whole.rstrip()))
+        return None
+
+    def titles(self, source: IndexDocument) -> dict[str, str]:
+        """Each language's whole title with the words the query matched highlighted."""
+        titles: dict[str, str] = {}
+        for code, value in (source.get("title") or {}).items():
+            field = field_name("title", code)
+            if not value or not self.terms.get(field):
+                continue
+            if preanalysed(code):
+                ranges = arabic_matches(value, self.terms[field])
+            else:
+                found = self._highlighted(field, value, max(len(value) * 4, 64))
+                ranges = found[2] if found is not None else []
+            if ranges:
+                titles[code] = highlight(value, ranges)
+        return titles
 
 
 def arabic_snippet(text: str, wanted: set[str]) -> str | None:
