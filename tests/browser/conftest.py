@@ -221,9 +221,18 @@ def open_tab(browser: Browser, locale: str = "en-US", viewport: dict[str, int] |
     return tab
 
 
+@contextlib.contextmanager
+def opened_tab(browser: Browser, locale: str = "en-US", viewport: dict[str, int] | None = None) -> Iterator[Tab]:
+    """``open_tab`` for a block: its browser context is closed on leaving it, whatever happened."""
+    tab = open_tab(browser, locale, viewport)
+    try:
+        yield tab
+    finally:
+        tab.page.context.close()
+
+
 @pytest.fixture
 def tab(browser: Browser) -> Iterator[Tab]:
-    tab = open_tab(browser)
-    yield tab
-    tab.page.context.close()
+    with opened_tab(browser) as tab:
+        yield tab
     assert not tab.errors, tab.errors

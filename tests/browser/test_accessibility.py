@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, Site, open_tab
+from tests.browser.conftest import DESKTOP, PHONE, Site, opened_tab
 from tests.browser.helpers import axe_violations, screenshot, settle
 
 if TYPE_CHECKING:
@@ -57,64 +57,59 @@ def check(page: Page, axe_source: str, name: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_search_page(browser: Browser, site: Site, axe_source: str, viewport: str, lang: str) -> None:
-    tab = open_tab(browser, locale=lang, viewport=VIEWPORTS[viewport])
-    page = tab.page
-    page.goto(f"{site.base}/?lang={lang}&q=biodiversity")
-    settle(page)
-    check(page, axe_source, f"search-{lang}-{viewport}")
-    if viewport == "phone":
-        page.click("#filters-toggle")
-        check(page, axe_source, f"search-filters-{lang}-{viewport}")
-    tab.page.context.close()
+    with opened_tab(browser, locale=lang, viewport=VIEWPORTS[viewport]) as tab:
+        page = tab.page
+        page.goto(f"{site.base}/?lang={lang}&q=biodiversity")
+        settle(page)
+        check(page, axe_source, f"search-{lang}-{viewport}")
+        if viewport == "phone":
+            page.click("#filters-toggle")
+            check(page, axe_source, f"search-filters-{lang}-{viewport}")
     assert not tab.errors, tab.errors
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_record_page(browser: Browser, site: Site, axe_source: str, viewport: str, lang: str) -> None:
-    tab = open_tab(browser, locale=lang, viewport=VIEWPORTS[viewport])
-    tab.page.goto(f"{site.base}/record/{RECORD}?lang={lang}")
-    check(tab.page, axe_source, f"record-{lang}-{viewport}")
-    tab.page.context.close()
+    with opened_tab(browser, locale=lang, viewport=VIEWPORTS[viewport]) as tab:
+        tab.page.goto(f"{site.base}/record/{RECORD}?lang={lang}")
+        check(tab.page, axe_source, f"record-{lang}-{viewport}")
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_embed_and_a_partner_page_with_several_widgets(
     browser: Browser, site: Site, axe_source: str, viewport: str, lang: str
 ) -> None:
-    tab = open_tab(browser, locale=lang, viewport=VIEWPORTS[viewport])
-    page = tab.page
-    page.goto(f"{site.base}/embed?realm=ABS&lang={lang}")
-    page.locator("chm-search li.chm-result").first.wait_for()
-    check(page, axe_source, f"embed-{lang}-{viewport}")
-    partner: Path = site.other_dir / f"widgets-{lang}.html"
-    partner.write_text(
-        PARTNER_PAGE.format(base=site.base, lang=lang, dir="rtl" if lang == "ar" else "ltr"), encoding="utf-8"
-    )
-    page.goto(f"{site.other_origin}/{partner.name}")
-    for widget in page.locator("chm-search").all():
-        widget.locator("li.chm-result").first.wait_for()
-    check(page, axe_source, f"partner-{lang}-{viewport}")
-    tab.page.context.close()
+    with opened_tab(browser, locale=lang, viewport=VIEWPORTS[viewport]) as tab:
+        page = tab.page
+        page.goto(f"{site.base}/embed?realm=ABS&lang={lang}")
+        page.locator("chm-search li.chm-result").first.wait_for()
+        check(page, axe_source, f"embed-{lang}-{viewport}")
+        partner: Path = site.other_dir / f"widgets-{lang}.html"
+        partner.write_text(
+            PARTNER_PAGE.format(base=site.base, lang=lang, dir="rtl" if lang == "ar" else "ltr"), encoding="utf-8"
+        )
+        page.goto(f"{site.other_origin}/{partner.name}")
+        for widget in page.locator("chm-search").all():
+            widget.locator("li.chm-result").first.wait_for()
+        check(page, axe_source, f"partner-{lang}-{viewport}")
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_curator_page_signed_out(browser: Browser, site: Site, axe_source: str, viewport: str, lang: str) -> None:
-    tab = open_tab(browser, locale=lang, viewport=VIEWPORTS[viewport])
-    tab.page.goto(f"{site.base}/curate?lang={lang}")
-    tab.page.wait_for_load_state("networkidle")
-    check(tab.page, axe_source, f"curate-{lang}-{viewport}")
-    tab.page.context.close()
+    with opened_tab(browser, locale=lang, viewport=VIEWPORTS[viewport]) as tab:
+        tab.page.goto(f"{site.base}/curate?lang={lang}")
+        tab.page.wait_for_load_state("networkidle")
+        check(tab.page, axe_source, f"curate-{lang}-{viewport}")
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_error_page(browser: Browser, site: Site, axe_source: str, viewport: str, lang: str) -> None:
     """What a browser gets for an address that is no page: HTML in the reader's language, not JSON."""
-    tab = open_tab(browser, locale=lang, viewport=VIEWPORTS[viewport])
-    response = tab.page.goto(f"{site.base}/no/such/page")
-    assert response is not None and response.status == 404
-    assert response.headers["content-type"].startswith("text/html")
-    assert tab.page.locator("html").get_attribute("lang") == lang
-    assert tab.page.locator("main.error-page h1").is_visible()
-    check(tab.page, axe_source, f"error-404-{lang}-{viewport}")
-    tab.page.context.close()
+    with opened_tab(browser, locale=lang, viewport=VIEWPORTS[viewport]) as tab:
+        response = tab.page.goto(f"{site.base}/no/such/page")
+        assert response is not None and response.status == 404
+        assert response.headers["content-type"].startswith("text/html")
+        assert tab.page.locator("html").get_attribute("lang") == lang
+        assert tab.page.locator("main.error-page h1").is_visible()
+        check(tab.page, axe_source, f"error-404-{lang}-{viewport}")
     assert not tab.errors, tab.errors

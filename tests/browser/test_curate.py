@@ -27,7 +27,7 @@ from devtools.argos_models import cached_package
 from record_catalogue.keys import KeyStore
 from record_catalogue.settings import load_settings
 from record_catalogue.store import Catalogue
-from tests.browser.conftest import DESKTOP, PHONE, Tab, chm, open_tab, served
+from tests.browser.conftest import DESKTOP, PHONE, Tab, chm, opened_tab, served
 from tests.browser.helpers import axe_violations, screenshot
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
@@ -245,9 +245,8 @@ def queue_ids(page: Page) -> list[int]:
 
 
 def test_curate_page_signs_in_refuses_bad_keys_and_signs_out(browser: Browser, curation: Curation) -> None:
-    tab = open_tab(browser)
-    page = tab.page
-    try:
+    with opened_tab(browser) as tab:
+        page = tab.page
         page.goto(f"{curation.base}/curate")
         key_field = page.locator("#api-key")
         expect(key_field).to_have_attribute("type", "password")
@@ -290,8 +289,6 @@ def test_curate_page_signs_in_refuses_bad_keys_and_signs_out(browser: Browser, c
         expect(page.locator("#signin")).to_be_visible()
         expect(page.locator("#signin-error")).to_have_text(re.compile("refused"))
         assert not tab.errors, tab.errors
-    finally:
-        page.context.close()
 
 
 def test_queue_lists_machine_translations_with_filters_and_paging(tab: Tab, curation: Curation) -> None:
@@ -343,9 +340,8 @@ def test_queue_lists_machine_translations_with_filters_and_paging(tab: Tab, cura
 def test_on_a_phone_a_tapped_item_brings_its_editor_into_view(browser: Browser, curation: Curation) -> None:
     """One column on a phone: the editor is under the queue, so tapping an item scrolls to it
     (the keyboard's j/k keep the queue where it is)."""
-    tab = open_tab(browser, viewport=PHONE)
-    page = tab.page
-    try:
+    with opened_tab(browser, viewport=PHONE) as tab:
+        page = tab.page
         sign_in(page, curation)
         items = page.locator("#queue .queue-item")
         assert items.count() >= 2  # this runs before any item is approved or rejected
@@ -361,8 +357,6 @@ def test_on_a_phone_a_tapped_item_brings_its_editor_into_view(browser: Browser, 
         expect(meta).not_to_contain_text("nationalTarget")
         screenshot(page, "curate-phone-item-tapped")
         assert not tab.errors, tab.errors
-    finally:
-        page.context.close()
 
 
 def test_shortcuts_are_listed_and_do_not_fire_while_typing(tab: Tab, curation: Curation) -> None:
@@ -578,9 +572,8 @@ def test_reject_with_the_keyboard(tab: Tab, curation: Curation) -> None:
 
 
 def test_arabic_ui_is_right_to_left(browser: Browser, curation: Curation) -> None:
-    tab = open_tab(browser, locale="ar")
-    page = tab.page
-    try:
+    with opened_tab(browser, locale="ar") as tab:
+        page = tab.page
         sign_in(page, curation)
         html = page.locator("html")
         expect(html).to_have_attribute("dir", "rtl")
@@ -597,8 +590,6 @@ def test_arabic_ui_is_right_to_left(browser: Browser, curation: Curation) -> Non
         expect(html).to_have_attribute("dir", "ltr")
         expect(page).to_have_url(re.compile(r"ui=en"))
         assert not tab.errors, tab.errors
-    finally:
-        page.context.close()
 
 
 def test_markup_in_records_and_translations_is_shown_as_text(tab: Tab, curation: Curation) -> None:
@@ -684,9 +675,8 @@ def test_signed_in_with_a_queue_axe_finds_nothing(
 ) -> None:
     """axe-core in the signed-in page, a queue of items, the item with a warning and its
     neighbours open, then the bulk confirmation open: no violation of any impact."""
-    tab = open_tab(browser, locale=lang, viewport=VIEWPORTS[viewport])
-    page = tab.page
-    try:
+    with opened_tab(browser, locale=lang, viewport=VIEWPORTS[viewport]) as tab:
+        page = tab.page
         sign_in(page, curation)
         expect(page.locator("html")).to_have_attribute("lang", lang)
         assert len(queue_ids(page)) >= 2
@@ -704,8 +694,6 @@ def test_signed_in_with_a_queue_axe_finds_nothing(
         assert found == [], json.dumps(found, ensure_ascii=False, indent=1)
         page.keyboard.press("Escape")
         assert not tab.errors, tab.errors
-    finally:
-        page.context.close()
 
 
 def test_bulk_approval_of_the_filtered_set_after_one_confirmation(tab: Tab, curation: Curation) -> None:
@@ -746,9 +734,8 @@ def test_on_a_phone_the_queue_comes_first_and_the_filters_are_behind_a_button(
 ) -> None:
     """At 390×844 the first queue item is whole on the first screen; the filters open from a button
     (aria-expanded), apply at once, say how many are active, and close on Apply; 44 px targets."""
-    tab = open_tab(browser, viewport=PHONE)
-    page = tab.page
-    try:
+    with opened_tab(browser, viewport=PHONE) as tab:
+        page = tab.page
         sign_in(page, curation)
         first = first_item_box(page)
         screenshot(page, "curate-phone-first-screen")
@@ -788,5 +775,3 @@ def test_on_a_phone_the_queue_comes_first_and_the_filters_are_behind_a_button(
         expect(form).to_be_visible()
         expect(toggle).to_be_hidden()
         assert not tab.errors, tab.errors
-    finally:
-        page.context.close()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, Site, _environment, chm, open_tab
+from tests.browser.conftest import DESKTOP, PHONE, Site, _environment, chm, opened_tab
 from tests.browser.helpers import axe_violations, screenshot
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
@@ -28,9 +28,8 @@ def curator_key(site: Site) -> str:
 def test_the_demos_empty_queue_says_why_and_what_to_do(
     browser: Browser, site: Site, curator_key: str, axe_source: str, lang: str, viewport: dict[str, int]
 ) -> None:
-    tab = open_tab(browser, locale=lang, viewport=viewport)
-    page = tab.page
-    try:
+    with opened_tab(browser, locale=lang, viewport=viewport) as tab:
+        page = tab.page
         page.goto(f"{site.base}/curate")
         page.locator("#api-key").fill(curator_key)
         page.keyboard.press("Enter")
@@ -54,5 +53,3 @@ def test_the_demos_empty_queue_says_why_and_what_to_do(
         found = axe_violations(page, axe_source)
         assert found == [], json.dumps(found, ensure_ascii=False, indent=1)
         assert not tab.errors, tab.errors
-    finally:
-        page.context.close()

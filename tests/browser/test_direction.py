@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.conftest import PHONE, Site, Tab, open_tab
+from tests.browser.conftest import PHONE, Site, Tab, opened_tab
 from tests.browser.helpers import LINES, hugs_the_right, screenshot, settle
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
@@ -37,35 +37,34 @@ CARDS = """() => [...document.querySelectorAll('#results > li')].map((li) => {
 def test_arabic_cards_run_right_to_left_with_every_part_isolated(
     browser: Browser, site: Site, viewport: dict[str, int] | None
 ) -> None:
-    tab: Tab = open_tab(browser, locale="ar", viewport=viewport)
-    page = tab.page
-    page.goto(f"{site.base}/?lang=ar")
-    settle(page)
-    screenshot(page, f"arabic-cards-{'phone' if viewport else 'desktop'}")
-    cards = page.evaluate(CARDS)
-    assert len(cards) >= 5
-    latin_titles = 0
-    for card in cards:
-        assert len(card["parts"]) >= 2, card  # realm and type at least, each isolated
-        # The title starts where the page starts (the right), even a title in English or French.
-        assert abs(card["cardRight"] - card["titleRight"]) < 24, card
-        latin_titles += card["titleLang"] not in ("ar", "")
-        # Realm, type, country, date: on one line, each next piece lies to the left of the one before.
-        for before, after in itertools.pairwise(card["parts"]):
-            end, start = before["last"], after["first"]
-            if abs(start["top"] - end["top"]) < 2:
-                assert start["right"] <= end["left"] + 1, (card["id"], before, after)
-    assert latin_titles >= 1  # the check above covered titles in another direction
-    # A snippet in French or English reads left to right but lines up with the page, as the title
-    # does: each of its lines ends at the card's right edge (was flush left, ragged on the right).
-    foreign = page.locator("#results .chm-snippet:not([hidden])[dir=ltr]")
-    assert foreign.count() >= 2
-    for index in range(foreign.count()):
-        snippet = foreign.nth(index)
-        lines = snippet.evaluate(LINES)
-        assert len(lines["lines"]) >= 2, lines  # wraps: a line that fills the box proves nothing alone
-        assert hugs_the_right(lines), (snippet.inner_text()[:60], lines)
-    tab.page.context.close()
+    with opened_tab(browser, locale="ar", viewport=viewport) as tab:
+        page = tab.page
+        page.goto(f"{site.base}/?lang=ar")
+        settle(page)
+        screenshot(page, f"arabic-cards-{'phone' if viewport else 'desktop'}")
+        cards = page.evaluate(CARDS)
+        assert len(cards) >= 5
+        latin_titles = 0
+        for card in cards:
+            assert len(card["parts"]) >= 2, card  # realm and type at least, each isolated
+            # The title starts where the page starts (the right), even a title in English or French.
+            assert abs(card["cardRight"] - card["titleRight"]) < 24, card
+            latin_titles += card["titleLang"] not in ("ar", "")
+            # Realm, type, country, date: on one line, each next piece lies to the left of the one before.
+            for before, after in itertools.pairwise(card["parts"]):
+                end, start = before["last"], after["first"]
+                if abs(start["top"] - end["top"]) < 2:
+                    assert start["right"] <= end["left"] + 1, (card["id"], before, after)
+        assert latin_titles >= 1  # the check above covered titles in another direction
+        # A snippet in French or English reads left to right but lines up with the page, as the title
+        # does: each of its lines ends at the card's right edge (was flush left, ragged on the right).
+        foreign = page.locator("#results .chm-snippet:not([hidden])[dir=ltr]")
+        assert foreign.count() >= 2
+        for index in range(foreign.count()):
+            snippet = foreign.nth(index)
+            lines = snippet.evaluate(LINES)
+            assert len(lines["lines"]) >= 2, lines  # wraps: a line that fills the box proves nothing alone
+            assert hugs_the_right(lines), (snippet.inner_text()[:60], lines)
     assert not tab.errors, tab.errors
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from record_catalogue.languages import UN_LANGUAGES, language_label
 from search_api.record_page import LOWERCASE_NAMES
-from tests.browser.conftest import XSS_ID, XSS_WORD, Site, Tab, open_tab
+from tests.browser.conftest import XSS_ID, XSS_WORD, Site, Tab, opened_tab
 from tests.browser.helpers import api_search, focused, settle, shown_total
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
@@ -129,8 +129,7 @@ def test_arabic_switches_to_right_to_left_and_asks_the_api_in_arabic(tab: Tab, s
 
 
 def test_the_browser_language_is_the_default(browser: Browser, site: Site) -> None:
-    french = open_tab(browser, locale="fr-FR")
-    try:
+    with opened_tab(browser, locale="fr-FR") as french:
         page = french.page
         with page.expect_response(lambda r: "/api/v1/search" in r.url and "lang=fr" in r.url):
             page.goto(f"{site.base}/")
@@ -139,8 +138,6 @@ def test_the_browser_language_is_the_default(browser: Browser, site: Site) -> No
         expect(page.locator("button.search-button")).to_have_text("Rechercher")
         expect(page.locator("#status")).to_contain_text("résultats")
         assert not french.errors, french.errors
-    finally:
-        french.page.context.close()
 
 
 def test_a_result_opens_its_record_page_and_back_returns_to_the_results(tab: Tab, site: Site) -> None:

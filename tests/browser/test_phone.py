@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.conftest import PHONE, Site, Tab, open_tab
+from tests.browser.conftest import PHONE, Site, Tab, opened_tab
 from tests.browser.helpers import api_search, settle, shown_total
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
@@ -27,9 +27,8 @@ TOUCH_PX = 44
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Tab]:
-    tab = open_tab(browser, viewport=PHONE)
-    yield tab
-    tab.page.context.close()
+    with opened_tab(browser, viewport=PHONE) as tab:
+        yield tab
     assert not tab.errors, tab.errors
 
 
@@ -37,32 +36,30 @@ def phone(browser: Browser) -> Iterator[Tab]:
 def test_first_result_is_above_the_fold_and_filters_are_behind_a_button(
     browser: Browser, site: Site, lang: str
 ) -> None:
-    tab = open_tab(browser, viewport=PHONE)
-    page = tab.page
-    page.goto(f"{site.base}/?lang={lang}")
-    settle(page)
-    first = page.locator("#results > li").first.bounding_box()
-    assert first is not None and first["y"] + 40 < PHONE["height"], first
-    expect(page.locator("#status")).to_be_in_viewport()
-    expect(page.locator("#facets-panel")).to_be_hidden()
-    expect(page.locator("#filters-toggle")).to_be_visible()
-    tab.page.context.close()
+    with opened_tab(browser, viewport=PHONE) as tab:
+        page = tab.page
+        page.goto(f"{site.base}/?lang={lang}")
+        settle(page)
+        first = page.locator("#results > li").first.bounding_box()
+        assert first is not None and first["y"] + 40 < PHONE["height"], first
+        expect(page.locator("#status")).to_be_in_viewport()
+        expect(page.locator("#facets-panel")).to_be_hidden()
+        expect(page.locator("#filters-toggle")).to_be_visible()
     assert not tab.errors, tab.errors
 
 
 @pytest.mark.parametrize("lang", ["fr", "ru", "ar"])
 def test_a_cards_date_is_never_broken_across_lines(browser: Browser, site: Site, lang: str) -> None:
-    tab = open_tab(browser, viewport=PHONE)
-    page = tab.page
-    page.goto(f"{site.base}/?lang={lang}&q=biodiversity")
-    settle(page)
-    # The lines each date's boxes lie on (an Arabic date's marks make several boxes on one line).
-    lines = page.locator("#results .chm-result-meta time").evaluate_all(
-        "times => times.map((t) => [t.textContent,"
-        " new Set([...t.getClientRects()].map((r) => Math.round(r.top))).size])"
-    )
-    assert len(lines) >= 3 and [date for date, count in lines if count != 1] == [], lines
-    tab.page.context.close()
+    with opened_tab(browser, viewport=PHONE) as tab:
+        page = tab.page
+        page.goto(f"{site.base}/?lang={lang}&q=biodiversity")
+        settle(page)
+        # The lines each date's boxes lie on (an Arabic date's marks make several boxes on one line).
+        lines = page.locator("#results .chm-result-meta time").evaluate_all(
+            "times => times.map((t) => [t.textContent,"
+            " new Set([...t.getClientRects()].map((r) => Math.round(r.top))).size])"
+        )
+        assert len(lines) >= 3 and [date for date, count in lines if count != 1] == [], lines
     assert not tab.errors, tab.errors
 
 

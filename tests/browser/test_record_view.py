@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, one_record_site, open_tab
+from tests.browser.conftest import DESKTOP, PHONE, one_record_site, opened_tab
 from tests.browser.helpers import LINES, axe_violations, hugs_the_right, screenshot, settle
 from tests.catalogue_rows import machine
 
@@ -58,9 +58,8 @@ def test_a_machine_translated_record_in_arabic_reads_right_to_left_with_the_orig
     browser: Browser, arabic_site: str, axe_source: str, viewport: str
 ) -> None:
     size = PHONE if viewport == "phone" else DESKTOP
-    tab = open_tab(browser, locale="ar", viewport=size)
-    page = tab.page
-    try:
+    with opened_tab(browser, locale="ar", viewport=size) as tab:
+        page = tab.page
         page.goto(f"{arabic_site}/?lang=ar&q=Bertholletia")
         settle(page)
         card = page.locator("#results > li").first
@@ -103,5 +102,3 @@ def test_a_machine_translated_record_in_arabic_reads_right_to_left_with_the_orig
         settle(page)
         expect(page.locator("#results > li").first.locator(".chm-title-text")).to_have_text(ARABIC_TITLE)
         assert not tab.errors, tab.errors
-    finally:
-        page.context.close()
