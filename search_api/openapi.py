@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from search_api.errors import ErrorBody
@@ -102,19 +101,12 @@ def _complete_libretranslate(operations: dict[str, Any]) -> None:
 
 
 def install(app: FastAPI) -> None:
-    """Serve the completed document at /openapi.json (built once)."""
+    """Serve the completed document at /openapi.json: FastAPI's own, from every setting of the app,
+    completed once."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = complete(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    summary=app.summary,
-                    description=app.description,
-                    routes=app.routes,
-                )
-            )
+            app.openapi_schema = complete(FastAPI.openapi(app))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
