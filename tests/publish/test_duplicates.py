@@ -149,13 +149,13 @@ def test_content_key_ignores_case_and_every_kind_of_space_and_keeps_its_stored_v
         title={"en": "  A\tmanual on\u2003risk\u00a0assessment \n\n of LMOs\u3000"},
         summary={"fr": "Un  manuel\x1cde\u2028ÉVALUATION des risques\x85"},
     )
-    plain = Record(
-        id="y",
-        realm="ABS",
-        schema_name="resource",
-        government="br",
-        title={"en": "A manual on risk assessment of LMOs"},
-        summary={"fr": "Un manuel de évaluation des risques"},
+    plain = spaced.model_copy(
+        update={
+            "id": "y",
+            "realm": "ABS",
+            "title": {"en": "A manual on risk assessment of LMOs"},
+            "summary": {"fr": "Un manuel de évaluation des risques"},
+        }
     )
     expected = {"content:1441df5d092d830772bc2b9012c91234a173ff19a82e7228b2a01c609d77c5ff"}
     assert document_keys(spaced) == document_keys(plain) == expected

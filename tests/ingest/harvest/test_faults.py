@@ -4,6 +4,7 @@ harvest killed with SIGKILL resumes without duplicates."""
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import subprocess
 import time
@@ -40,8 +41,9 @@ def pipeline(settings: Settings) -> Iterator[Pipeline]:
     backend.close()
 
 
-def good_world() -> World:
-    world = clearing_house()
+def good_world(**faults: bool) -> World:
+    """The clearing-house without its bad records, with ``faults`` on (``index_html=True`` …)."""
+    world = dataclasses.replace(clearing_house(), **faults)
     for identifier in BAD:
         del world.docs[identifier]
     return world
@@ -72,8 +74,7 @@ def test_endpoint_down_is_reported_and_nothing_moves(pipeline: Pipeline) -> None
 
 
 def test_index_answering_html_or_503_is_reported(pipeline: Pipeline, serve: Callable[[World], FixtureServer]) -> None:
-    world = good_world()
-    world.index_html = True
+    world = good_world(index_html=True)
     server = serve(world)
     harvest = run(pipeline, server.url)
     assert any("listing stopped: expected JSON, got HTML (text/html)" in r for r in reasons(pipeline, harvest))
@@ -84,8 +85,7 @@ def test_index_answering_html_or_503_is_reported(pipeline: Pipeline, serve: Call
 
 
 def test_a_429_is_waited_out(pipeline: Pipeline, serve: Callable[[World], FixtureServer]) -> None:
-    world = good_world()
-    world.index_429_once = True
+    world = good_world(index_429_once=True)
     server = serve(world)
     harvest = run(pipeline, server.url)
     assert reasons(pipeline, harvest) == [] and harvest.counts.created == len(GOOD)
@@ -95,8 +95,7 @@ def test_a_429_is_waited_out(pipeline: Pipeline, serve: Callable[[World], Fixtur
 def test_endless_paging_stops_with_what_was_read_kept(
     pipeline: Pipeline, serve: Callable[[World], FixtureServer]
 ) -> None:
-    world = good_world()
-    world.index_endless = True
+    world = good_world(index_endless=True)
     server = serve(world)
     state = HarvestState(pipeline.catalogue)
     source = state.ensure_source("cbd-abs", "cbd", server.url, check_params("cbd", server.url, {"realm": "ABS"}))
