@@ -188,6 +188,14 @@ def settled(page: Page) -> None:
     page.wait_for_selector('#queue[aria-busy="false"]', state="attached")
 
 
+def choose(page: Page, name: str, value: str) -> None:
+    """Pick ``value`` in the ``name`` filter: a select applies at once, so the address says
+    ``name=value`` and the queue reloads."""
+    page.select_option(f"#f-{name}", value)
+    expect(page).to_have_url(re.compile(rf"{name}={value}"))
+    settled(page)
+
+
 def first_item_box(page: Page) -> FloatRect | None:
     """The first queue item's box, waiting while a reload replaces the list (a box of an item
     just taken out of the page is None)."""
@@ -308,9 +316,7 @@ def test_queue_lists_machine_translations_with_filters_and_paging(tab: Tab, cura
     expect(shared).to_contain_text("Used in 3 records")
     expect(page.locator("#queue .queue-item").first).to_have_attribute("aria-current", "true")
 
-    page.select_option("#f-realm", "ABS")  # a select applies at once
-    expect(page).to_have_url(re.compile(r"realm=ABS"))
-    settled(page)
+    choose(page, "realm", "ABS")  # a select applies at once
     abs_items = curation.api("GET", "translations", status="machine", realm="ABS", size=20)
     assert queue_ids(page) == [item["id"] for item in abs_items["items"]]
     expect(page.locator("#queue .queue-item")).to_have_count(1)
@@ -321,12 +327,8 @@ def test_queue_lists_machine_translations_with_filters_and_paging(tab: Tab, cura
     cat = curation.api("GET", "translations", status="machine", q="cat eats", size=20)
     assert queue_ids(page) == [item["id"] for item in cat["items"]] != []
 
-    page.select_option("#f-order", "recent")
-    expect(page).to_have_url(re.compile(r"order=recent"))
-    settled(page)
-    page.select_option("#f-lang", "fr")
-    expect(page).to_have_url(re.compile(r"lang=fr"))
-    settled(page)
+    choose(page, "order", "recent")
+    choose(page, "lang", "fr")
     recent = curation.api("GET", "translations", status="machine", q="cat eats", lang="fr", order="recent")
     assert queue_ids(page) == [item["id"] for item in recent["items"]]
 
@@ -632,9 +634,7 @@ def test_filters_offer_the_catalogues_values_with_labels(tab: Tab, curation: Cur
     schema_labels = schema.locator("option").all_inner_texts()
     assert "absPermit" not in schema_labels and "nationalTarget" not in schema_labels
     expect(page.locator("#f-lang option")).to_have_text(["Any", "French (fr)"])
-    page.select_option("#f-government", "pe")
-    expect(page).to_have_url(re.compile(r"government=pe"))
-    settled(page)
+    choose(page, "government", "pe")
     peru = curation.api("GET", "translations", status="machine", government="pe", size=20)
     assert queue_ids(page) == [item["id"] for item in peru["items"]] != []
     # The labels follow the page's language.
@@ -758,9 +758,7 @@ def test_on_a_phone_the_queue_comes_first_and_the_filters_are_behind_a_button(
             43.5,
         )
         assert small == []
-        page.select_option("#f-realm", "ABS")  # a select still applies at once
-        expect(page).to_have_url(re.compile(r"realm=ABS"))
-        settled(page)
+        choose(page, "realm", "ABS")  # a select still applies at once
         expect(page.locator("#filters-count")).to_have_text("(1)")
         page.locator("#filters button[type=submit]").click()
         expect(form).to_be_hidden()

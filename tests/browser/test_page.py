@@ -15,10 +15,17 @@ from tests.browser.helpers import api_search, focused, settle, shown_total
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Route
+    from playwright.sync_api import Browser, Page, Route
 
 
 ARABIC_TITLE = "البحث في آليات تبادل المعلومات التابعة لاتفاقية التنوع البيولوجي"
+
+
+def choose(page: Page, select: str, value: str, param: str) -> None:
+    """Pick ``value`` in ``select``: the search runs again at once, with ``param=value`` in the address."""
+    page.select_option(select, value)
+    expect(page).to_have_url(re.compile(rf"{param}={value}"))
+    settle(page)
 
 
 def test_search_shows_results_with_highlights_and_keeps_state_in_the_url(tab: Tab, site: Site) -> None:
@@ -263,18 +270,12 @@ def test_sort_and_year_range_go_into_the_url(tab: Tab, site: Site) -> None:
     page = tab.page
     page.goto(f"{site.base}/?lang=en")
     settle(page)
-    page.select_option("#sort", "relevance")
-    expect(page).to_have_url(re.compile(r"sort=relevance"))
-    settle(page)
-    page.select_option("#sort", "newest")
-    expect(page).to_have_url(re.compile(r"sort=newest"))
-    settle(page)
+    choose(page, "#sort", "relevance", "sort")
+    choose(page, "#sort", "newest", "sort")
     dates = [d for d in page.locator("#results time").evaluate_all("ts => ts.map(t => t.dateTime)") if d]
     assert len(dates) > 3 and dates == sorted(dates, reverse=True)
     years = page.locator("#facet-year_from option").evaluate_all("os => os.map(o => o.value).filter(Boolean)")
-    page.select_option("#facet-year_from", years[-1])
-    expect(page).to_have_url(re.compile(rf"year_from={years[-1]}"))
-    settle(page)
+    choose(page, "#facet-year_from", years[-1], "year_from")
     assert shown_total(page) == api_search(site.base, lang="en", year_from=years[-1])["total"]
     expect(page.locator("#facet-year_from")).to_have_value(years[-1])
 
