@@ -446,29 +446,23 @@ class TranslationMemory:
         for digest, segment in by_hash.items():
             row = existing.get(digest)
             if row is None:
-                session.add(
-                    TranslationMemoryEntry(
-                        source_hash=digest,
-                        source_text=segment.source_text,
-                        source_language=source,
-                        target_language=target,
-                        engine=engine,
-                        model_version=model_version,
-                        target_text=segment.target_text,
-                        provenance=Provenance.MACHINE,
-                        status=segment.status,
-                        status_reason=segment.status_reason,
-                        pivot=segment.pivot,
-                        created_at=now,
-                        updated_at=now,
-                    )
+                row = TranslationMemoryEntry(
+                    source_hash=digest,
+                    source_text=segment.source_text,
+                    source_language=source,
+                    target_language=target,
+                    engine=engine,
+                    model_version=model_version,
+                    provenance=Provenance.MACHINE,
+                    created_at=now,
                 )
-            else:
-                row.target_text = segment.target_text
-                row.status = segment.status
-                row.status_reason = segment.status_reason
-                row.pivot = segment.pivot
-                row.updated_at = now
+                session.add(row)
+            # the answer, new or replacing the one stored
+            row.target_text = segment.target_text
+            row.status = segment.status
+            row.status_reason = segment.status_reason
+            row.pivot = segment.pivot
+            row.updated_at = now
 
     # -- segments ------------------------------------------------------------------------------
     def offer(self, source: str, target: str, segments: Sequence[MachineSegment]) -> None:
