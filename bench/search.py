@@ -34,8 +34,9 @@ machine falls on both alike.
 
 The API server runs without translation models (an empty ``CHM_MODELS_DIR``), so its query
 carries no translations, as "direct"'s does not: query translation is measured by bench/translate.py.
-``--workers N`` serves ours with ``chm-search serve --workers N`` (N API processes; default 1, as
-the command's); the first line printed says which, with the load average at the start and end.
+``--workers N`` serves ours with ``chm-search serve --workers N`` (N API processes; default: the
+cores, as the command's); the first line printed says which, with the load average at the start
+and end.
 A server's CPU is that of its whole process tree.
 Prints p50/p95/p99 latency and requests/s of each, the CPU each request cost, and ours against
 each baseline (goals: p95 of ours <= 1.5x direct, requests/s >= 0.8x; p95 under 100 ms at 100,000
@@ -473,9 +474,12 @@ def main() -> None:
         "(e.g. to compare two commits on one index; its analysis version must match theirs)",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="API processes: chm-search serve --workers (default 1, its default)"
+        "--workers",
+        type=int,
+        help="API processes: chm-search serve --workers (default: the cores this process may use, as serve's)",
     )
     args: Any = parser.parse_args()
+    args.workers = args.workers or len(os.sched_getaffinity(0))
     args.load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         if args.engine == "tantivy":

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     default_language: str = "en"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="API processes `serve` runs (uvicorn workers); default: the cores this process may use.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     rate_limit_anonymous: int = Field(default=120, ge=1, description="Requests per minute per IP without a key.")
     rate_limit_key: int = Field(default=1200, ge=1, description="Requests per minute per key (unless the key says).")

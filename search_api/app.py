@@ -48,10 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (the environment's when not given)."""
     settings = settings or get_settings()
     services = Services(settings)
+    limits = ClientLimits(services)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        limits.close()
         services.close()
 
     app = FastAPI(
@@ -65,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     app.state.key_cache = KeyCache()
-    app.state.limits = ClientLimits(services)
+    app.state.limits = limits
     app.state.cursor_signer = CursorSigner.for_settings(settings)
     # Added first runs innermost. From the outside in: CORS wraps everything (errors carry CORS
     # headers too); the boundary turns any exception into JSON (naming the request id); the

@@ -20,7 +20,7 @@ from record_catalogue.db import CatalogueUnavailable
 from record_catalogue.errors import EXIT_DEGRADED, EXIT_PARTIAL, ChmSearchError
 from record_catalogue.keys import ROLES, KeyProblem, KeyStore, parse_presets
 from record_catalogue.logs import configure_logging, logging_config
-from record_catalogue.settings import SettingsError, get_settings
+from record_catalogue.settings import Settings, SettingsError, get_settings
 from record_catalogue.store import Catalogue
 from search_api.health_check import check_health
 from search_index.base import IndexUnavailable, SearchBackend
@@ -105,19 +105,26 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
     say(f"key {name!r} revoked")
 
 
+def api_processes(asked: int | None, settings: Settings) -> int:
+    """How many API processes ``serve`` runs: as asked, else ``CHM_WORKERS``, else one per core
+    this process may use (a process is bound by its GIL to about one core; the rate limits are
+    shared, so more processes never give a client more than its limit)."""
+    return asked or settings.workers or len(os.sched_getaffinity(0))
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: CHM_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: CHM_PORT.")] = None,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=1,
-            help="API processes sharing the port (uvicorn workers). With a PostgreSQL catalogue they share "
-            "the rate limits; with SQLite each process keeps its own (see README).",
+            help="API processes sharing the port (uvicorn workers). Default: CHM_WORKERS, else the cores "
+            "this process may use. They share the rate limits (see README).",
         ),
-    ] = 1,
+    ] = None,
 ) -> None:
     """Run the HTTP API (and the pages) with uvicorn."""
     import uvicorn
@@ -144,8 +151,8 @@ def serve(
         port=settings.port,
         reload=reload,
         # Each worker is a process of its own (the app made again, its own engine readers, memos
-        # and caches); uvicorn restarts one that dies. Ignored with --reload.
-        workers=workers,
+        # and caches; the rate limits shared); uvicorn restarts one that dies. Ignored with --reload.
+        workers=api_processes(workers, settings),
         # The one handler and format (CHM_LOG_FORMAT), in every process uvicorn starts; its own
         # access log is replaced by search_api.access (which leaves query values out).
         log_config=logging_config(settings.log_format, log_level),

@@ -1,9 +1,11 @@
 """Rate limits: a token bucket per API key, or per IP address for anonymous callers.
 
-``RateLimiter`` keeps the buckets in process memory (one API process, SQLite); ``ClientLimits``
-puts them in a PostgreSQL catalogue so every API process enforces one limit per client, falling
-back to this process's buckets while the catalogue fails. The middleware and the routes that read
-their key from the body (the LibreTranslate-compatible set) take tokens from the same buckets.
+``ClientLimits`` makes every API process enforce one limit per client: the buckets live in a
+PostgreSQL catalogue (``SharedBuckets``) or, beside a SQLite catalogue, in a file the processes of
+one machine share (``BucketFile``); while either fails, this process's own buckets
+(``RateLimiter``, also the only ones for an in-memory catalogue) keep limiting. The middleware and
+the routes that read their key from the body (the LibreTranslate-compatible set) take tokens from
+the same buckets.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import threading
 import time
 from dataclasses import dataclass
 
+from record_catalogue.bucket_file import BucketFile
 from record_catalogue.db import CatalogueFailed, CatalogueUnavailable, one_line
+from record_catalogue.dialect import sqlite_file
 from record_catalogue.errors import retry_after_seconds
 from record_catalogue.rate_limits import SharedBuckets
 from search_api.services import Services
@@ -74,22 +78,35 @@ class RateLimiter:
 
 
 class ClientLimits:
-    """The app's buckets: shared through a PostgreSQL catalogue, else this process's own.
+    """The app's buckets: shared through a PostgreSQL catalogue or a SQLite catalogue's bucket
+    file, else this process's own.
 
-    ``everywhere``: shared through a SQLite catalogue too (the failed-key buckets, written only
-    when a key fails, so that several API processes on one SQLite file hold an address to one
-    limit).
+    ``everywhere``: in the catalogue on SQLite too (the failed-key buckets, written only when a
+    key fails, so that several API processes on one SQLite file hold an address to one limit).
     """
 
     def __init__(self, services: Services, *, everywhere: bool = False) -> None:
         self.services = services
         self.local = RateLimiter()
-        self.shares = everywhere or services.settings.catalogue_dsn.startswith("postgresql")
+        dsn = services.settings.catalogue_dsn
+        #: Whether a take may wait on the catalogue (then the middleware calls it from a thread).
+        self.shares = everywhere or dsn.startswith("postgresql")
         self._shared: SharedBuckets | None = None
+        database = None if self.shares else sqlite_file(dsn)
+        self._file = BucketFile.beside(database) if database else None
+        self._file_failed = False
 
     def take(self, client: str, per_minute: int) -> float:
-        """0 if the request may go ahead, else the seconds to wait (may query the catalogue: call
-        it from a worker thread)."""
+        """0 if the request may go ahead, else the seconds to wait (with ``shares``, may query the
+        catalogue: call it from a worker thread)."""
+        if self._file is not None:
+            try:
+                wait = self._file.take(client, per_minute)
+            except OSError as exc:
+                self._file_fails(exc)
+                return self.local.take(client, per_minute)
+            self._file_failed = False
+            return wait
         if not self.shares:
             return self.local.take(client, per_minute)
         try:
@@ -102,6 +119,12 @@ class ClientLimits:
 
     def waiting(self, client: str, per_minute: int) -> float:
         """What ``take`` would answer, without taking (may query the catalogue, as ``take``)."""
+        if self._file is not None:
+            try:
+                return max(self._file.waiting(client, per_minute), self.local.waiting(client, per_minute))
+            except OSError as exc:
+                self._file_fails(exc)
+                return self.local.waiting(client, per_minute)
         if not self.shares:
             return self.local.waiting(client, per_minute)
         try:
@@ -111,3 +134,14 @@ class ClientLimits:
         except (CatalogueUnavailable, CatalogueFailed) as exc:
             log.warning("shared rate limits unavailable (%s); limiting in this process", one_line(exc))
             return self.local.waiting(client, per_minute)
+
+    def _file_fails(self, exc: OSError) -> None:
+        """Said once a failing spell (a file that cannot be written would fail every request)."""
+        if not self._file_failed:
+            self._file_failed = True
+            path = self._file.path if self._file is not None else "?"
+            log.warning("rate-limit file %s unusable (%s); limiting in this process", path, exc)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from devtools.served import SERVE, serving
+from record_catalogue.settings import Settings
+from search_api.cli import api_processes
 from tests.commands import environment, run, start, wait_for_checkpoint
 from tests.conftest import SAMPLES
 
@@ -127,9 +129,18 @@ def test_health_json_is_one_object_with_the_same_exit_codes(tmp_path: Path) -> N
     assert "(1 missing)" in degraded["search_engine"]["detail"]
 
 
+def test_serve_runs_as_many_api_processes_as_cores_unless_told(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1, 2})
+    assert api_processes(None, settings) == 3
+    assert api_processes(None, settings.model_copy(update={"workers": 2})) == 2
+    assert api_processes(1, settings.model_copy(update={"workers": 2})) == 1  # --workers wins
+
+
 def test_serve_with_two_workers_answers_from_two_processes(tmp_path: Path) -> None:
     assert run(tmp_path, "ingest", str(SAMPLES / "shared")).returncode == 0
-    with serving([*SERVE[:-1], "--workers", "2", "--port"], environment(tmp_path), timeout=120) as server:
+    with serving(SERVE, environment(tmp_path, CHM_WORKERS="2"), timeout=120) as server:
         search = f"{server.url}/api/v1/search?q=technology+transfer&lang=en"
         with urllib.request.urlopen(search, timeout=30) as response:
             body = json.load(response)

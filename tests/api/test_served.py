@@ -22,9 +22,10 @@ from tests.conftest import SAMPLES
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    """`chm-search serve` on the shared samples, anonymous limit 2 a minute; its base URL."""
+    """`chm-search serve` on the shared samples, anonymous limit 2 a minute; its base URL. Two API
+    processes (as on a 2-core machine by default): the limit holds across both."""
     assert run(tmp_path, "ingest", str(SAMPLES / "shared")).returncode == 0
-    with serving(SERVE, environment(tmp_path, CHM_RATE_LIMIT_ANONYMOUS="2")) as served:
+    with serving(SERVE, environment(tmp_path, CHM_RATE_LIMIT_ANONYMOUS="2", CHM_WORKERS="2")) as served:
         yield served.url
 
 
