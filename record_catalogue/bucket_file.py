@@ -19,6 +19,7 @@ the wall clock, as ``SharedBuckets``' (a clock going back refills nothing meanwh
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
@@ -34,6 +35,7 @@ PROBE = 32
 REFILL_SECONDS = 60.0  # any bucket is full again this long after its last take
 _HEADER = struct.Struct("<8sI4x")
 _SLOT = struct.Struct("<Qdd")
+_WINDOW = struct.Struct("<" + "Qdd" * PROBE)
 FILE_BYTES = _HEADER.size + SLOTS * _SLOT.size
 
 
@@ -64,6 +66,7 @@ class BucketFile:
         self.path = path
         self._lock = threading.Lock()  # flock is per open file: threads of one process need this too
         self._fd: int | None = None
+        self._checked = False  # whether this process has seen the file hold a table
 
     @classmethod
     def beside(cls, database: str) -> BucketFile:
@@ -97,38 +100,44 @@ class BucketFile:
                 # Read under the lock: a time read before it could be older than what the
                 # process ahead of us wrote, and moving ``updated`` back refills twice.
                 now = time.time()
-                self._ready(fd)
-                slots = [(first + i) % SLOTS for i in range(PROBE)]
+                if not self._checked:
+                    self._ready(fd)
+                    self._checked = True
                 window = self._read(fd, first)
-                mine = next((i for i, (k, _, _) in enumerate(window) if k == key), None)
-                if mine is None:
+                keys, updates = window[0::3], window[2::3]
+                if key not in keys:
                     if not take:
                         return 0.0  # no bucket: full
                     # A free slot (empty, or untouched long enough to be full), else the stalest.
-                    mine = min(range(PROBE), key=lambda i: (window[i][0] != 0, window[i][2]))
+                    mine = min(range(PROBE), key=lambda i: (keys[i] != 0, updates[i]))
                     tokens = float(per_minute)
                 else:
-                    _, stored, updated = window[mine]
-                    tokens = _available(stored, updated, now, per_minute)
+                    mine = keys.index(key)
+                    updated = updates[mine]
+                    tokens = _available(window[3 * mine + 1], updated, now, per_minute)
                     if now < updated <= now + REFILL_SECONDS:
                         now = updated  # the clock stepped back a little: never move a bucket back
                 wait = _wait(tokens, per_minute)
                 if take:
                     if wait == 0.0:
                         tokens -= 1.0
-                    os.pwrite(fd, _SLOT.pack(key, tokens, now), _HEADER.size + slots[mine] * _SLOT.size)
+                    slot = (first + mine) % SLOTS
+                    os.pwrite(fd, _SLOT.pack(key, tokens, now), _HEADER.size + slot * _SLOT.size)
                 return wait
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
-    @staticmethod
-    def _read(fd: int, first: int) -> list[tuple[int, float, float]]:
-        """The ``PROBE`` slots from ``first``, wrapping round the table's end."""
+    def _read(self, fd: int, first: int) -> tuple[float, ...]:
+        """The ``PROBE`` slots from ``first``, wrapping round the table's end, as one flat tuple
+        (key, tokens, updated, key, …)."""
         head = min(PROBE, SLOTS - first)
         data = os.pread(fd, head * _SLOT.size, _HEADER.size + first * _SLOT.size)
         if head < PROBE:
             data += os.pread(fd, (PROBE - head) * _SLOT.size, _HEADER.size)
-        return [_SLOT.unpack_from(data, i * _SLOT.size) for i in range(PROBE)]
+        if len(data) != _WINDOW.size:  # cut short by something else: check the file again next time
+            self._checked = False
+            raise OSError(errno.EIO, f"{self.path} is shorter than a bucket table")
+        return _WINDOW.unpack(data)
 
     def take(self, client: str, per_minute: int) -> float:
         """0 if the request may go ahead (a token taken), else the seconds to wait before retrying."""
@@ -143,3 +152,4 @@ class BucketFile:
             if self._fd is not None:
                 self._closer()
                 self._fd = None
+                self._checked = False

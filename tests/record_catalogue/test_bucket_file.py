@@ -119,6 +119,17 @@ def test_a_file_that_is_not_a_bucket_table_is_made_anew(tmp_path: Path) -> None:
         buckets.close()
 
 
+def test_a_file_cut_short_under_a_running_process_fails_one_take_then_is_made_anew(tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.db-ratelimits"
+    buckets = BucketFile(path)
+    assert buckets.take("ip:a", 1) == 0.0 and buckets.take("ip:a", 1) > 0
+    with path.open("r+b") as cut:
+        cut.truncate(100)
+    with pytest.raises(OSError, match="shorter than a bucket table"):
+        buckets.take("ip:a", 1)
+    assert buckets.take("ip:a", 1) == 0.0 and path.stat().st_size == FILE_BYTES
+
+
 def test_a_clock_far_ahead_when_a_bucket_was_written_does_not_hold_it_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
