@@ -51,8 +51,11 @@ def test_a_country_is_shown_with_its_flag_from_the_vendored_set(tab: Tab, site: 
     expect(flags.first).to_have_attribute("alt", "")  # the country's name is written beside it
     src = flags.first.get_attribute("src") or ""
     assert src.endswith("/static/flags/pe.svg")
-    # The flag is a real image the browser drew (not a broken one).
-    assert page.evaluate("img => img.complete && img.naturalWidth > 0", flags.first.element_handle())
+    # The flag is a real image the browser drew (not a broken one). Lazy-loaded: waited for, as a
+    # loaded machine may fetch it after the results are drawn (a broken image never gets a width).
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=flags.first.element_handle(), timeout=15_000
+    )
     expect(page.locator("#results .chm-government").first).to_contain_text("Perú")
 
 
