@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from record_catalogue.audit import AuditAction, audit
 from record_catalogue.db import translating_faults
 from record_catalogue.errors import BadInput
-from record_catalogue.models import ApiKey, utcnow
+from record_catalogue.models import ApiKey, plain, utcnow
 from record_catalogue.store import Catalogue
 
 ROLES: tuple[str, ...] = ("partner", "ingest", "curator", "translator", "admin")
@@ -91,17 +91,7 @@ def hash_key(key: str) -> str:
 
 
 def _info(row: ApiKey) -> KeyInfo:
-    return KeyInfo(
-        row.name,
-        row.role,
-        row.prefix,
-        row.rate_limit,
-        row.created_at,
-        row.revoked_at,
-        row.last_used_at,
-        dict(row.presets or {}),
-        tuple(row.origins or ()),
-    )
+    return plain(KeyInfo, row, presets=dict(row.presets or {}), origins=tuple(row.origins or ()))
 
 
 class KeyStore:

@@ -33,7 +33,7 @@ from record_catalogue.db import in_chunks
 from record_catalogue.dialect import dialect_of, listed, lock_translation_writers
 from record_catalogue.event_models import ReaderEvent
 from record_catalogue.memory_models import TranslationMemoryEntry, TranslationMemoryVersion, TranslationUse
-from record_catalogue.models import RecordRow, utcnow
+from record_catalogue.models import RecordRow, plain, utcnow
 
 CHUNK = 400
 SEGMENT_ENGINE = "segment"
@@ -122,21 +122,7 @@ class SegmentState:
 
 
 def state_of(row: TranslationMemoryEntry) -> SegmentState:
-    return SegmentState(
-        row.id,
-        row.source_text,
-        row.source_language,
-        row.target_language,
-        row.target_text,
-        row.provenance,
-        row.status,
-        row.status_reason,
-        row.actor,
-        row.version,
-        row.machine_engine,
-        row.machine_model,
-        row.pivot,
-    )
+    return plain(SegmentState, row)
 
 
 def load_states(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -30,10 +32,29 @@ from sqlalchemy.types import TypeDecorator
 
 from record_catalogue.codes import Provenance, Realm, RunStatus, SourceKind, TextStatus
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 
 def utcnow() -> datetime:
     """Timestamps are stored in UTC."""
     return datetime.now(dt.UTC)
+
+
+D = TypeVar("D", bound="DataclassInstance")
+
+
+@functools.cache
+def _field_names(cls: type[DataclassInstance]) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
+
+
+def plain(cls: type[D], row: object, **given: Any) -> D:
+    """``row`` as the dataclass ``cls``: each field from the row's attribute of the same name (a
+    row as plain data, free of its session, matched by name, not by position), ``given`` the
+    fields that are not the row's values as they are."""
+    values = {name: getattr(row, name) for name in _field_names(cls) if name not in given}
+    return cls(**values, **given)
 
 
 E = TypeVar("E", bound=StrEnum)

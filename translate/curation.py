@@ -49,7 +49,7 @@ from record_catalogue.curation_queries import (
 from record_catalogue.dialect import dialect_of
 from record_catalogue.errors import BadInput, Conflict, NotFound
 from record_catalogue.memory_store import text_hash
-from record_catalogue.models import FieldText, RecordRow, utcnow
+from record_catalogue.models import FieldText, RecordRow, plain, utcnow
 from record_catalogue.record import NUL
 from record_catalogue.store import Catalogue
 from record_catalogue.translation_writes import TranslationWrite, translation_writes
@@ -207,21 +207,7 @@ class Curation:
         versions = self.queries.history(entry_id)
         if versions is None:
             raise NotFound(f"no translation with id {entry_id}")
-        return [
-            Version(
-                v.version,
-                v.text,
-                v.status,
-                v.provenance,
-                v.status_reason,
-                v.engine,
-                v.model,
-                v.actor,
-                v.at,
-                v.from_version,
-            )
-            for v in versions
-        ]
+        return [plain(Version, v) for v in versions]
 
     # -- changing ------------------------------------------------------------------------------
     def review(self, entry_id: int, *, status: str, text: str | None, version: int, actor: str) -> Item:
