@@ -76,11 +76,7 @@ def test_pivot_through_english_with_provenance(translator: Translator) -> None:
 
 def test_missing_pair_and_broken_model_are_pending_with_the_reason(translator: Translator) -> None:
     missing, broken, fine = translator.translate(
-        [
-            TextRequest("en", "zh", "The forest."),
-            TextRequest("en", "ru", "The forest."),
-            TextRequest("en", "fr", "The forest."),
-        ]
+        [TextRequest("en", target, "The forest.") for target in ("zh", "ru", "fr")]
     )
     assert (missing.status, missing.text) == ("pending", "")
     assert missing.reason == "no translation model for en→zh; install one with: chm-search models install en zh"
