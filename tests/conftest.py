@@ -35,6 +35,20 @@ HOME_VARIABLES = ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", 
 THIRD_PARTY_VARIABLES = ("ARGOS_PACKAGES_DIR", "ARGOS_DEVICE_TYPE", "STANZA_RESOURCES_DIR", "HF_HOME", "SPACY_DATA")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the project's modules once, before the first test: the suite starts hundreds of
+    Python processes (each ``chm-search`` run, server and worker), and where
+    ``PYTHONDONTWRITEBYTECODE`` is set (as on the development machines and CI) each of them would
+    otherwise compile every module it imports again. ``__pycache__`` is in .gitignore. Done by the
+    process that starts the run (pytest-xdist's workers start after it)."""
+    if hasattr(config, "workerinput"):
+        return
+    import compileall
+
+    for package in sorted(path for path in ROOT.iterdir() if (path / "__init__.py").is_file()):
+        compileall.compile_dir(package, quiet=2)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never read the developer's CHM_* variables except CHM_ES_URL (which selects ES tests)
