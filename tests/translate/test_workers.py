@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
 from sqlalchemy import func, select
 
 from devtools.argos_models import LEXICON, Lexicon
@@ -278,7 +279,10 @@ def test_follow_picks_up_a_record_pushed_through_the_api(
         group = Workers(tmp_path, models, dsn, CHM_TRANSLATE_POLL_SECONDS=poll)
         workers.append(group)
         follower = group.start("follower", "--follow")
-        time.sleep(3)  # started and waiting (the empty backlog drained)
+        if kind == "postgresql":  # started and waiting: its LISTEN connection is open
+            _wait_for_listener(catalogue, follower)
+        else:
+            time.sleep(3)  # started and waiting (the empty backlog drained)
         assert follower.poll() is None, follower.communicate()
         record = {
             "header": {"identifier": "PUSHED-1", "schema": "absPermit", "languages": ["en"]},
@@ -306,6 +310,23 @@ def test_follow_picks_up_a_record_pushed_through_the_api(
         _out, err = follower.communicate(timeout=BUSY_WAIT_SECONDS + 60)
         assert follower.returncode == 0, err
         catalogue.close()
+
+
+def _wait_for_listener(catalogue: Catalogue, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    """Until a session on ``catalogue``'s PostgreSQL database (the test's own) has sent ``LISTEN``:
+    a following worker does once it has drained the backlog and waits for notifications."""
+    deadline = time.monotonic() + timeout
+    query = sqlalchemy.text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND query LIKE 'LISTEN %'"
+    )
+    while True:
+        with catalogue.engine.connect() as connection:
+            if connection.execute(query).scalar_one():
+                return
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"no LISTEN on the catalogue after {timeout:.0f} s"
+        time.sleep(0.1)
 
 
 def test_a_listening_worker_stops_within_a_moment_of_being_told(request: pytest.FixtureRequest) -> None:
