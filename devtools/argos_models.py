@@ -30,6 +30,7 @@ the ``.argosmodel`` it wrote.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import importlib
 import json
@@ -451,21 +452,26 @@ def build_package(
 
 
 def cached_package(source: str, target: str, cache_dir: Path, **options: str) -> Path:
-    """``build_package`` once per builder version and options; later calls reuse the file."""
+    """``build_package`` once per builder version and options; later calls reuse the file.
+
+    Processes asking at once (pytest-xdist's workers) take turns: one builds, the others reuse it."""
     key = hashlib.sha256(json.dumps([builder_fingerprint(), source, target, options], sort_keys=True).encode())
     folder = cache_dir / key.hexdigest()[:16]
-    found = sorted(folder.glob("*.argosmodel")) if folder.exists() else []
-    if found:
-        return found[0]
-    staging = Path(tempfile.mkdtemp(dir=cache_dir.parent if cache_dir.exists() else None))
-    try:
-        built = build_package(source, target, staging, **options)  # type: ignore[arg-type]
-        folder.mkdir(parents=True, exist_ok=True)
-        final = folder / built.name
-        shutil.move(str(built), final)
-        return final
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with (cache_dir / ".build-lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = sorted(folder.glob("*.argosmodel")) if folder.exists() else []
+        if found:
+            return found[0]
+        staging = Path(tempfile.mkdtemp(dir=cache_dir.parent))
+        try:
+            built = build_package(source, target, staging, **options)  # type: ignore[arg-type]
+            folder.mkdir(parents=True, exist_ok=True)
+            final = folder / built.name
+            shutil.move(str(built), final)
+            return final
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

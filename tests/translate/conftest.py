@@ -11,6 +11,7 @@ run by other tests reads the real ones).
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -65,7 +66,12 @@ def models(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         # uses them (every directory is passed explicitly), so only a first import is checked.
         assert imported_before or str(settings.data_dir).startswith(str(home))
     pytest_cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
-    cache = Path(pytest_cache.mkdir("chm-test-models")) if pytest_cache else home / "built"
+    if pytest_cache:
+        cache = Path(pytest_cache.mkdir("chm-test-models"))
+    elif os.environ.get("PYTEST_XDIST_WORKER"):  # built once for the run's workers (cached_package locks)
+        cache = tmp_path_factory.getbasetemp().parent / "chm-test-models"
+    else:
+        cache = home / "built"
     archives = {
         "en_fr": cached_package("en", "fr", cache),
         "es_en": cached_package("es", "en", cache),
