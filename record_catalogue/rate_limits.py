@@ -6,11 +6,11 @@ address allow a partner its limit once, not once each. Time is the processes' wa
 time): the buckets tolerate a clock that goes backwards, and processes on one machine, or on
 machines kept in time, agree to well under a second.
 
-SQLite keeps the request buckets in each process (``search_api.limits.RateLimiter``): one API
-process is what SQLite serves, and a write per request would queue behind ingest's transactions.
-The buckets of failed key attempts live in the catalogue on both (``SharedBuckets`` works on
-either): a failure costs a key lookup anyway, and an attacker guessing keys against several
-uvicorn workers must get the limit once, not once per worker.
+Beside a SQLite catalogue the request buckets live in a file (``bucket_file.BucketFile``): a
+write per request would queue every search behind ingest's transactions. The buckets of failed
+key attempts live in the catalogue on both (``SharedBuckets`` works on either): a failure costs a
+key lookup anyway, and an attacker guessing keys against several uvicorn workers must get the
+limit once, not once per worker.
 """
 
 from __future__ import annotations
