@@ -17,7 +17,7 @@ from typing import ParamSpec, TypeAlias, TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import URL, Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.dialect import advisory_xact_lock, is_postgresql, sqlite_file
@@ -40,6 +40,7 @@ MIGRATION_LOCK_KEY = 0x43484D4D49  # "CHMMI": the advisory lock of processes mig
 # 503 + Retry-After at once can retry, one kept waiting half a minute holds a connection and a
 # worker thread meanwhile.
 COMMAND_BUSY_TIMEOUT = 30.0
+OPENED_READ_ONLY = "chm_opened_read_only"  # a pooled connection's info key
 
 Sessions: TypeAlias = sessionmaker[Session]
 """How the rest of the project names a catalogue's sessions: it hands them to the catalogue's
@@ -286,9 +287,9 @@ def make_engine(dsn: str, busy_timeout: float | None = None) -> Engine:
         files = SqliteFiles(Path(database)) if database and database != ":memory:" else None
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection, record):  # type: ignore[no-untyped-def]
             if files is not None:
-                files.connecting()
+                record.info[OPENED_READ_ONLY] = files.connecting()
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -297,6 +298,14 @@ def make_engine(dsn: str, busy_timeout: float | None = None) -> Engine:
             cursor.close()
 
         if files is not None:
+            # A connection opened while the catalogue was frozen stays read-only: once it is
+            # writable again, the pool replaces it instead of lending it out (writes would fail
+            # with "attempt to write a readonly database" until the pool happened to drop it).
+            @event.listens_for(engine, "checkout")
+            def _not_stuck_read_only(_dbapi_connection, record, _proxy):  # type: ignore[no-untyped-def]
+                if record.info.get(OPENED_READ_ONLY) and files.writable_again():
+                    raise DisconnectionError("opened while the catalogue was read-only; it is writable again")
+
             # Before every statement: refuse what the files, as they are now, cannot take.
             @event.listens_for(engine, "before_cursor_execute")
             def _files_writable(_conn, _cursor, statement, _parameters, _context, _many):  # type: ignore[no-untyped-def]

@@ -56,11 +56,19 @@ class SqliteFiles:
         # os.access honours the immutable flag even for root (inode_permission refuses MAY_WRITE).
         return path.exists() and not os.access(path, os.W_OK)
 
-    def connecting(self) -> None:
-        """Before a new connection's first statement: note how it will map ``-shm``."""
+    def connecting(self) -> bool:
+        """Before a new connection's first statement: note how it will map ``-shm``; whether the
+        connection opens read-only (the database file cannot be written now, so SQLite opens it
+        read-only and keeps it so)."""
         self.check("PRAGMA")
         if not self._unwritable(self.shm):
             self.mapped_writable = True
+        return self._unwritable(self.database)
+
+    def writable_again(self) -> bool:
+        """Whether a connection opened read-only could now write: it must be replaced (SQLite
+        never turns an open connection read-write, so it would refuse writes for its lifetime)."""
+        return not self._unwritable(self.database)
 
     def check(self, statement: str) -> None:
         """Raise ``CatalogueReadOnly`` if ``statement`` must not run on the files as they are now."""

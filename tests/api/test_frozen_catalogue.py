@@ -77,20 +77,49 @@ class Server:
 
 
 @contextlib.contextmanager
-def started(data: Path, key: str) -> Iterator[Server]:
+def started(data: Path, key: str, **settings: str) -> Iterator[Server]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    environment["CHM_DATA_DIR"] = str(data)
+    environment.update(CHM_DATA_DIR=str(data), **settings)
     with serving(SERVE, environment, any_answer=True) as running:
         yield Server(data, key, running)
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    data = tmp_path / "data"
+def test_a_connection_opened_while_frozen_does_not_refuse_writes_once_thawed(tmp_path: Path) -> None:
+    """SQLite opens a database it cannot write read-only and keeps it so: a connection the pool
+    opened during the freeze (a new API process's first read, the pool growing) must not be lent
+    out for writes afterwards (it answered "attempt to write a readonly database", a 503)."""
+    catalogue = Catalogue(load_settings(data_dir=tmp_path / "data").catalogue_dsn)
+    keys = KeyStore(catalogue)
+    keys.create("before", "ingest")
+    with frozen(tmp_path / "data" / "catalogue.sqlite3"):
+        catalogue.engine.dispose()  # the next statement opens a connection, while frozen
+        assert [info.name for info in keys.list()] == ["before"]  # reads go on
+    keys.create("after", "ingest")
+    assert [info.name for info in keys.list()] == ["before", "after"]
+    catalogue.close()
+
+
+def _ingest_key(data: Path) -> str:
     catalogue = Catalogue(load_settings(data_dir=data).catalogue_dsn)
     key = KeyStore(catalogue).create("frozen test", "ingest")
     catalogue.close()
-    with started(data, key) as server:
+    return key
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """The server as it runs by default (one API process per core)."""
+    data = tmp_path / "data"
+    with started(data, _ingest_key(data)) as server:
+        yield server
+
+
+@pytest.fixture
+def one_process(tmp_path: Path) -> Iterator[Server]:
+    """One API process: every answer comes from the process whose connections mapped SQLite's
+    shared memory read-write (another process that first opens the catalogue frozen reads it)."""
+    data = tmp_path / "data"
+    with started(data, _ingest_key(data), CHM_WORKERS="1") as server:
         yield server
 
 
@@ -109,7 +138,8 @@ def test_an_immutable_database_file_keeps_reads_and_refuses_writes_naming_it(ser
     assert server.call("POST", "/api/v1/records", _record(2))[0] == 200  # writable again: writes go on
 
 
-def test_catalogue_files_frozen_under_the_server_are_a_503_not_a_sigbus(server: Server) -> None:
+def test_catalogue_files_frozen_under_the_server_are_a_503_not_a_sigbus(one_process: Server) -> None:
+    server = one_process
     assert server.call("POST", "/api/v1/records", _record(1))[0] == 200
     assert server.call("GET", "/api/v1/records/FROZEN-1")[0] == 200
     # Another process writes last (a command's run), so the server's next read takes a new read
