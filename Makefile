@@ -55,11 +55,14 @@ flags: setup
 	npm ci --prefix devtools/flags --no-audit --no-fund --silent
 	$(BIN)/python devtools/vendor_flags.py
 
+# pytest-xdist workers (one per core on the 2-core machines); each starts the session servers its
+# tests use; the 3-node cluster's tests are one xdist_group. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: setup system-packages $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 lint: setup
 	$(BIN)/ruff check .

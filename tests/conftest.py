@@ -20,8 +20,9 @@ from devservers.postgres import PostgresServer, PostgresUnavailable, TemplateDat
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 
-# The engines' session fixtures (a real OpenSearch node and cluster) for every suite.
-pytest_plugins = ["tests.engines"]
+# The engines' session fixtures (a real OpenSearch node and cluster) for every suite, and
+# pytest-xdist's loadgroup as `make test` runs it (tests/xdist_groups.py).
+pytest_plugins = ["tests.engines", "tests.xdist_groups"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

@@ -27,6 +27,10 @@ ES_URL = os.environ.get("CHM_ES_URL")
 ES_SKIP_REASON = "CHM_ES_URL is not set: no Elasticsearch node to run this suite against"
 # The engines of the suites that touch the index; Elasticsearch only where a node is given.
 ENGINES: tuple[str, ...] = ("tantivy", "opensearch", *(("elasticsearch",) if ES_URL else ()))
+# Every test that takes the 3-node cluster carries this mark: `make test` runs the suite on several
+# pytest-xdist workers (``--dist loadgroup``) and each worker starts the session servers it uses,
+# so the cluster's tests all go to one worker and only that worker starts the cluster's three JVMs.
+CLUSTER_TESTS = pytest.mark.xdist_group("opensearch-cluster")
 
 
 def _started(tmp_path_factory: pytest.TempPathFactory, nodes: int) -> Iterator[Any]:

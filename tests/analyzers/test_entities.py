@@ -17,6 +17,9 @@ from analyzers.entities import Entity, EntityTagger, entities_from_term_ids, ent
 from analyzers.symbols import DOCUMENT_SYMBOL
 from tests.conftest import ROOT
 
+# The module-scoped `tagger` is set up once: under pytest-xdist this module's tests share a worker.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 SAMPLES = ROOT / "samples" / "records"
 TAGS = re.compile(r"<[^>]+>")
 

@@ -20,6 +20,9 @@ from tests.api.conftest import search
 from tests.catalogue_rows import add_texts, machine, permit, reviewed, store
 from tests.conftest import SAMPLES
 
+# The module-scoped `translated_client` is set up once: under pytest-xdist this module's tests share a worker.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 
 def only_marks(fragment: str) -> bool:
     """Nothing in ``fragment`` is markup but <mark> and </mark>."""

@@ -13,6 +13,9 @@ from tests.browser.helpers import api_search, settle
 from tests.browser.helpers import axe_violations as violations
 from tests.catalogue_rows import machine
 
+# The module-scoped `translated_site` is set up once: under pytest-xdist this module's tests share a worker.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
 

@@ -30,6 +30,9 @@ from record_catalogue.store import Catalogue
 from tests.browser.conftest import DESKTOP, PHONE, Tab, chm, opened_tab, served
 from tests.browser.helpers import axe_violations, screenshot
 
+# The module-scoped `curation` is set up once: under pytest-xdist this module's tests share a worker.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
 if TYPE_CHECKING:

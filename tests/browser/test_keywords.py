@@ -13,6 +13,9 @@ from record_catalogue.store import Catalogue
 from tests.browser.conftest import Tab, _environment, chm, record_source, served
 from tests.browser.helpers import settle
 
+# The module-scoped `keyword_site` is set up once: under pytest-xdist this module's tests share a worker.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
 MARINE = "5B6177DD-5E5E-434E-8CB7-D63D67D5EBED"

@@ -23,6 +23,9 @@ import pytest
 from tests.browser.conftest import Site, Tab, _environment, served
 from tests.browser.helpers import screenshot
 
+# The module-scoped `limited` is set up once: under pytest-xdist this module's tests share a worker.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
 if TYPE_CHECKING:

@@ -20,6 +20,9 @@ from tests.browser.conftest import DESKTOP, PHONE, one_record_site, opened_tab
 from tests.browser.helpers import LINES, axe_violations, hugs_the_right, screenshot, settle
 from tests.catalogue_rows import machine
 
+# The module-scoped `arabic_site` is set up once: under pytest-xdist this module's tests share a worker.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
 if TYPE_CHECKING:

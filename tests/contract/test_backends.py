@@ -17,7 +17,15 @@ import pytest
 from record_catalogue.errors import InvalidCursor
 from search_index.base import SearchBackend, SearchQuery
 from search_index.query_text import Clause, ParsedText, Term
-from tests.engines import ES_SKIP_REASON, ES_URL, backend_on, drop_all, make_doc, searching_meanwhile
+from tests.engines import (
+    CLUSTER_TESTS,
+    ES_SKIP_REASON,
+    ES_URL,
+    backend_on,
+    drop_all,
+    make_doc,
+    searching_meanwhile,
+)
 
 CORPUS = [
     make_doc(
@@ -540,6 +548,7 @@ class TestOpenSearchBackend(BackendTests):
     engine = "opensearch"
 
 
+@CLUSTER_TESTS
 class TestOpenSearchClusterBackend(BackendTests):
     engine = "opensearch-cluster"
 

@@ -12,6 +12,9 @@ import pytest
 
 from devservers.opensearch import OpenSearchCluster, request, start_cluster
 
+# The module-scoped `node` is set up once: under pytest-xdist this module's tests share a worker.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 
 def ok(method: str, url: str, body: Any = None) -> Any:
     status, answer = request(method, url, body)

@@ -16,7 +16,7 @@ from typing import Any
 from record_catalogue.settings import load_settings
 from search_index.base import SearchQuery
 from search_index.elastic.backend import ElasticBackend
-from tests.engines import make_doc, searching_meanwhile
+from tests.engines import CLUSTER_TESTS, make_doc, searching_meanwhile
 
 
 def _wait(predicate: Any, timeout: float, what: str) -> None:
@@ -28,6 +28,7 @@ def _wait(predicate: Any, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+@CLUSTER_TESTS
 def test_losing_a_node_fails_no_search_and_loses_no_write(opensearch_cluster: Any, tmp_path: Path) -> None:
     cluster = opensearch_cluster
     settings = load_settings(

@@ -26,7 +26,7 @@ from search_index.elastic.backend import ElasticBackend
 from search_index.elastic.clients import encode_json
 from search_index.elastic.loading import AUTO_EXPAND, REFRESH, REPLICAS, read_settings
 from tests.conftest import SAMPLES
-from tests.engines import make_doc
+from tests.engines import CLUSTER_TESTS, make_doc
 from tests.search_index.test_elastic_faults import Faulty
 
 NAMES = (REFRESH, REPLICAS, AUTO_EXPAND)
@@ -178,6 +178,7 @@ def test_a_failed_rebuild_leaves_the_live_index_and_its_settings_as_they_were(ba
     assert found(backend) == 5
 
 
+@CLUSTER_TESTS
 def test_a_rebuild_on_a_cluster_swaps_in_a_version_with_its_replica(opensearch_cluster: Any, tmp_path: Path) -> None:
     settings = load_settings(
         data_dir=tmp_path,
