@@ -8,6 +8,7 @@ push fields of a million characters, after which searches touching the record to
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import json
 from collections.abc import Iterator
@@ -59,7 +60,11 @@ def _run_asgi(
         "server": ("testserver", 80),
         "state": {},
     }
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), 60))
+    # A loop of its own in a thread of its own: the browser tests' Playwright (sync API) leaves its
+    # loop set on the main thread of the process for the rest of the session, and asyncio.run
+    # refuses to start under it (the order of a parallel run puts them before this file).
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, asyncio.wait_for(app(scope, receive, send), 60)).result()
     start = next(m for m in messages if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     return start["status"], json.loads(body), read
