@@ -94,53 +94,54 @@ class ClientLimits:
         self._shared: SharedBuckets | None = None
         database = None if self.shares else sqlite_file(dsn)
         self._file = BucketFile.beside(database) if database else None
+        # What the shared buckets raise when they cannot be used (this process's own take over).
+        self._failures: tuple[type[Exception], ...] = (
+            (OSError,) if self._file is not None else (CatalogueUnavailable, CatalogueFailed)
+        )
         self._file_failed = False
+
+    def _buckets(self) -> BucketFile | SharedBuckets | None:
+        """The buckets every process shares; None where this process's own are the only ones."""
+        if self._file is not None or not self.shares:
+            return self._file
+        if self._shared is None:
+            self._shared = SharedBuckets(self.services.catalogue)
+        return self._shared
 
     def take(self, client: str, per_minute: int) -> float:
         """0 if the request may go ahead, else the seconds to wait (with ``shares``, may query the
         catalogue: call it from a worker thread)."""
-        if self._file is not None:
-            try:
-                wait = self._file.take(client, per_minute)
-            except OSError as exc:
-                self._file_fails(exc)
-                return self.local.take(client, per_minute)
-            self._file_failed = False
-            return wait
-        if not self.shares:
-            return self.local.take(client, per_minute)
         try:
-            if self._shared is None:
-                self._shared = SharedBuckets(self.services.catalogue)
-            return self._shared.take(client, per_minute)
-        except (CatalogueUnavailable, CatalogueFailed) as exc:
-            log.warning("shared rate limits unavailable (%s); limiting in this process", one_line(exc))
+            shared = self._buckets()
+            if shared is None:
+                return self.local.take(client, per_minute)
+            wait = shared.take(client, per_minute)
+        except self._failures as exc:
+            self._fails(exc)
             return self.local.take(client, per_minute)
+        self._file_failed = False
+        return wait
 
     def waiting(self, client: str, per_minute: int) -> float:
         """What ``take`` would answer, without taking (may query the catalogue, as ``take``)."""
-        if self._file is not None:
-            try:
-                return max(self._file.waiting(client, per_minute), self.local.waiting(client, per_minute))
-            except OSError as exc:
-                self._file_fails(exc)
-                return self.local.waiting(client, per_minute)
-        if not self.shares:
-            return self.local.waiting(client, per_minute)
         try:
-            if self._shared is None:
-                self._shared = SharedBuckets(self.services.catalogue)
-            return max(self._shared.waiting(client, per_minute), self.local.waiting(client, per_minute))
-        except (CatalogueUnavailable, CatalogueFailed) as exc:
-            log.warning("shared rate limits unavailable (%s); limiting in this process", one_line(exc))
+            shared = self._buckets()
+            if shared is None:
+                return self.local.waiting(client, per_minute)
+            wait = shared.waiting(client, per_minute)
+        except self._failures as exc:
+            self._fails(exc)
             return self.local.waiting(client, per_minute)
+        return max(wait, self.local.waiting(client, per_minute))
 
-    def _file_fails(self, exc: OSError) -> None:
-        """Said once a failing spell (a file that cannot be written would fail every request)."""
-        if not self._file_failed:
+    def _fails(self, exc: Exception) -> None:
+        """Logged: a catalogue failure each time (it comes and goes with the catalogue), the bucket
+        file's once a failing spell (a file that cannot be written would fail every request)."""
+        if self._file is None:
+            log.warning("shared rate limits unavailable (%s); limiting in this process", one_line(exc))
+        elif not self._file_failed:
             self._file_failed = True
-            path = self._file.path if self._file is not None else "?"
-            log.warning("rate-limit file %s unusable (%s); limiting in this process", path, exc)
+            log.warning("rate-limit file %s unusable (%s); limiting in this process", self._file.path, exc)
 
     def close(self) -> None:
         if self._file is not None:
