@@ -29,6 +29,8 @@ import time
 import weakref
 from pathlib import Path
 
+from record_catalogue.token_bucket import refilled, seconds_to_token
+
 MAGIC = b"CHMRATE1"
 SLOTS = 1 << 16
 PROBE = 32
@@ -48,11 +50,7 @@ def _available(tokens: float, updated: float, now: float, per_minute: int) -> fl
     """A stored bucket's tokens at ``now``: refilled at ``per_minute`` a minute, at most full."""
     if updated > now + REFILL_SECONDS:  # written under a clock far ahead of ours: start afresh
         return float(per_minute)
-    return min(float(per_minute), tokens + max(0.0, now - updated) * (per_minute / 60.0))
-
-
-def _wait(tokens: float, per_minute: int) -> float:
-    return 0.0 if tokens >= 1.0 else (1.0 - tokens) / (per_minute / 60.0)
+    return refilled(tokens, now - updated, per_minute)
 
 
 class BucketFile:
@@ -117,7 +115,7 @@ class BucketFile:
                     tokens = _available(window[3 * mine + 1], updated, now, per_minute)
                     if now < updated <= now + REFILL_SECONDS:
                         now = updated  # the clock stepped back a little: never move a bucket back
-                wait = _wait(tokens, per_minute)
+                wait = seconds_to_token(tokens, per_minute)
                 if take:
                     if wait == 0.0:
                         tokens -= 1.0

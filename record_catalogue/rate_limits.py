@@ -25,6 +25,7 @@ from record_catalogue.db import translating_faults
 from record_catalogue.dialect import is_postgresql
 from record_catalogue.models import Base, RateBucket
 from record_catalogue.store import Catalogue
+from record_catalogue.token_bucket import seconds_to_token
 
 PRUNE_AFTER_SECONDS = 3600.0  # a bucket untouched this long is full again: its row can go
 PRUNE_CHANCE = 0.001  # of a request pruning such rows (clients seen once, from many addresses)
@@ -58,14 +59,13 @@ class SharedBuckets:
         with self.engine.connect() as connection:
             left = connection.execute(select(self._available(per_minute, now)).where(self.bucket.c.client == client))
             tokens = left.scalar()
-        return 0.0 if tokens is None or tokens >= 1.0 else (1.0 - float(tokens)) / (per_minute / 60.0)
+        return 0.0 if tokens is None else seconds_to_token(float(tokens), per_minute)
 
     @translating_faults
     def take(self, client: str, per_minute: int, now: float | None = None) -> float:
         """0 if the request may go ahead (a token taken), else the seconds to wait before retrying."""
         now = time.time() if now is None else now
         capacity = float(per_minute)
-        rate = per_minute / 60.0
         bucket = self.bucket
         available = self._available(per_minute, now)
         insert = postgresql.insert if self.postgresql else sqlite.insert
@@ -85,4 +85,4 @@ class SharedBuckets:
                     connection.execute(delete(bucket).where(bucket.c.updated < now - PRUNE_AFTER_SECONDS))
                 return 0.0
             left = connection.execute(select(available).where(bucket.c.client == client)).scalar()
-        return max(0.0, (1.0 - float(left if left is not None else capacity)) / rate)
+        return seconds_to_token(float(left if left is not None else capacity), per_minute)

@@ -20,6 +20,7 @@ from record_catalogue.db import CatalogueFailed, CatalogueUnavailable, one_line
 from record_catalogue.dialect import sqlite_file
 from record_catalogue.errors import retry_after_seconds
 from record_catalogue.rate_limits import SharedBuckets
+from record_catalogue.token_bucket import refilled, seconds_to_token
 from search_api.services import Services
 
 log = logging.getLogger(__name__)
@@ -31,13 +32,8 @@ class _Bucket:
     updated: float
 
     def tokens_at(self, now: float, per_minute: int) -> float:
-        """The tokens by ``now``: refilled at ``per_minute`` a minute since ``updated``, up to ``per_minute``."""
-        return min(float(per_minute), self.tokens + (now - self.updated) * (per_minute / 60.0))
-
-
-def _wait(tokens: float, per_minute: int) -> float:
-    """0 with a token to take, else the seconds until there is one."""
-    return 0.0 if tokens >= 1.0 else (1.0 - tokens) / (per_minute / 60.0)
+        """The tokens by ``now``."""
+        return refilled(self.tokens, now - self.updated, per_minute)
 
 
 class RateLimiter:
@@ -57,7 +53,7 @@ class RateLimiter:
                     self._buckets.clear()
                 bucket = self._buckets[client] = _Bucket(tokens=float(per_minute), updated=now)
             bucket.tokens, bucket.updated = bucket.tokens_at(now, per_minute), now
-            wait = _wait(bucket.tokens, per_minute)
+            wait = seconds_to_token(bucket.tokens, per_minute)
             if wait == 0.0:
                 bucket.tokens -= 1.0
             return wait
@@ -70,7 +66,7 @@ class RateLimiter:
             if bucket is None:
                 return 0.0
             tokens = bucket.tokens_at(now, per_minute)
-        return _wait(tokens, per_minute)
+        return seconds_to_token(tokens, per_minute)
 
     @staticmethod
     def retry_after(seconds: float) -> str:
