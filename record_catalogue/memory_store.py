@@ -22,9 +22,10 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, func, literal, select, type_coerce, update
+from sqlalchemy import ColumnElement, Select, Text, and_, bindparam, func, literal, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -268,6 +269,34 @@ def kept_of_uses(dialect: str, source: Any = None, target: Any = None, digest: A
     }
 
 
+@cache
+def _kept_of_sentence(dialect: str) -> Select[Any]:
+    """``kept_of_uses`` of one sentence as a statement built once, the sentence given as the
+    parameters ``source``, ``target`` and ``digest``: a translate run adds a row per new sentence,
+    and building the five subqueries anew each time cost more than running them."""
+    kept = kept_of_uses(dialect, bindparam("source"), bindparam("target"), bindparam("digest"))
+    return select(*(value.label(column) for column, value in kept.items()))
+
+
+def sentences_in_use(session: Session, source: str, target: str, digests: Iterable[str]) -> set[str]:
+    """Which of these sentences (by ``text_hash``) in one pair some record already uses: one query
+    for a batch, so that ``add_segment`` counts uses only where there are any."""
+    found: set[str] = set()
+    for chunk in in_chunks(sorted(set(digests)), CHUNK):
+        found.update(
+            session.scalars(
+                select(TranslationUse.source_hash)
+                .distinct()
+                .where(
+                    TranslationUse.source_hash.in_(chunk),
+                    TranslationUse.source_language == source,
+                    TranslationUse.target_language == target,
+                )
+            )
+        )
+    return found
+
+
 def add_segment(
     session: Session,
     source: str,
@@ -275,10 +304,15 @@ def add_segment(
     source_text: str,
     history_actor: str,
     now: datetime,
+    *,
+    may_be_used: bool = True,
     **values: Any,
 ) -> TranslationMemoryEntry:
     """A new segment row for ``source_text`` in one pair (the key ``segment_row`` finds it by),
-    with ``values`` for the rest, and its first version in the history under ``history_actor``."""
+    with ``values`` for the rest, and its first version in the history under ``history_actor``.
+
+    ``may_be_used=False``: the caller knows (``sentences_in_use``, under the translation writers'
+    lock) that no record uses the sentence yet, so there are no uses to count."""
     row = TranslationMemoryEntry(
         source_hash=text_hash(source_text),
         source_text=source_text,
@@ -293,12 +327,14 @@ def add_segment(
     )
     # uses written before the row existed (``segment_uses.recount_uses`` found no row to count on),
     # counted in one statement and set on the object, which callers read as it is
-    kept = kept_of_uses(dialect_of(session), source, target, row.source_hash)
-    counted = session.execute(select(*(value.label(column) for column, value in kept.items()))).one()._mapping
-    row.use_count = int(counted["use_count"] or 0)
-    row.read_count = int(counted["read_count"] or 0)
+    counted: Mapping[str, Any] = {}
+    if may_be_used:
+        sentence = {"source": source, "target": target, "digest": row.source_hash}
+        counted = dict(session.execute(_kept_of_sentence(dialect_of(session)), sentence).one()._mapping)
+    row.use_count = int(counted.get("use_count") or 0)
+    row.read_count = int(counted.get("read_count") or 0)
     for column in FACETS:
-        setattr(row, column, str(counted[column] or ""))
+        setattr(row, column, str(counted.get(column) or ""))
     session.add(row)
     session.flush()
     record_version(session, row, history_actor, None)
@@ -472,6 +508,8 @@ class TranslationMemory:
     def _offer(session: Session, source: str, target: str, latest: Mapping[str, MachineSegment]) -> None:
         lock_for_write(session)  # a new row counts its uses (``add_segment``) as the uses' writers last left them
         states = load_states(session, source, target, latest)
+        new = [text_hash(text) for text in latest if text not in states]
+        in_use = sentences_in_use(session, source, target, new) if new else set()
         now = utcnow()
         for source_text, segment in latest.items():
             state = states.get(source_text)
@@ -485,7 +523,15 @@ class TranslationMemory:
             }
             if state is None:
                 add_segment(
-                    session, source, target, source_text, segment.engine, now, provenance=Provenance.MACHINE, **values
+                    session,
+                    source,
+                    target,
+                    source_text,
+                    segment.engine,
+                    now,
+                    may_be_used=text_hash(source_text) in in_use,
+                    provenance=Provenance.MACHINE,
+                    **values,
                 )
                 continue
             if state.provenance != Provenance.MACHINE or state.status == TextStatus.REJECTED:
