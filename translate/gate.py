@@ -32,11 +32,21 @@ def _is_wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
 
+# Below this code point no character is wide (Unicode's first "W" is U+0378): text entirely below
+# it (Latin, with its accents) needs no per-character look-up. The gate checks every segment a
+# model translates and every answer the memory gives, so that look-up was most of its cost.
+_NONE_WIDE_BELOW = next(chr(point) for point in range(0x10000) if _is_wide(chr(point)))
+
+
+def _may_be_wide(text: str) -> bool:
+    return bool(text) and max(text) >= _NONE_WIDE_BELOW
+
+
 def tokens(text: str) -> list[str]:
     """Words, with each Chinese/Japanese character a word of its own (they are not spaced)."""
     out: list[str] = []
     for word in _WORD.findall(text.casefold()):
-        if any(_is_wide(c) for c in word):
+        if _may_be_wide(word) and any(_is_wide(c) for c in word):
             out.extend(word)
         else:
             out.append(word)
@@ -45,7 +55,10 @@ def tokens(text: str) -> list[str]:
 
 def length_units(text: str) -> int:
     """Characters, a wide (CJK) character counting as three: comparable across scripts."""
-    return sum(3 if _is_wide(c) else 1 for c in text if not c.isspace())
+    chars = "".join(text.split())  # str.split() drops exactly the characters isspace() is true of
+    if not _may_be_wide(chars):
+        return len(chars)
+    return len(chars) + 2 * sum(1 for c in chars if _is_wide(c))
 
 
 def longest_loop(words: list[str]) -> tuple[int, list[str]]:

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import random
+import re
+import unicodedata
+
 from analyzers.detect import Detection, LanguageDetector
-from translate.gate import check_identical, check_language, check_length, check_repetition, check_segment
+from translate.gate import (
+    check_identical,
+    check_language,
+    check_length,
+    check_repetition,
+    check_segment,
+    length_units,
+    tokens,
+)
 
 
 def test_repetition_loops_of_words_and_phrases() -> None:
@@ -90,3 +102,30 @@ def test_markup_quoted_in_a_text_is_not_an_untranslated_stretch() -> None:
     assert check_copied_run(source, output) is None
     untranslated = "the forest is protected by the law of the land"
     assert check_copied_run(untranslated, "La forêt is protected by the law of la terre") is not None
+
+
+def test_lengths_and_words_are_counted_as_their_definitions_say_in_every_script() -> None:
+    """The quick paths (no look-up for text with no possibly wide character) give what the
+    plain definitions give: a wide character is three units and a word of its own."""
+
+    def wide(char: str) -> bool:
+        return unicodedata.east_asian_width(char) in ("W", "F")
+
+    def plain_units(text: str) -> int:
+        return sum(3 if wide(c) else 1 for c in text if not c.isspace())
+
+    def plain_tokens(text: str) -> list[str]:
+        out: list[str] = []
+        for word in re.findall(r"\w+(?:['’-]\w+)*", text.casefold()):
+            out.extend(word) if any(wide(c) for c in word) else out.append(word)
+        return out
+
+    alphabet = (
+        "abc XYZ éèçñü ÆØ ß\u0301 \u0377\u0378\u0379 ΩЖиё ё التنوع ה 生物多样性 かな 한국 ＡＢ１ 　 \t\n\u2009\u00a0"
+        "-'’.,;:!? 0123 \U00020000\U0001f600"
+    )
+    rng = random.Random(15)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        assert length_units(text) == plain_units(text), text
+        assert tokens(text) == plain_tokens(text), text
