@@ -147,6 +147,22 @@ TantivyPlan = tuple[list[tuple[str, str | PreTokenized]], list[tuple[str, int]],
 TANTIVY_PLAN = "tantivy-plan"  # EncodedDocument.kind of encode_document's documents
 
 
+def _text_target(name: str, lang: str) -> tuple[str, bool, str | None, str | None]:
+    """Where the version of text field ``name`` in ``lang`` goes: its field, whether it is stored
+    already analysed (Arabic), its exact-form twin and the spelling field it feeds, if any."""
+    return (
+        field_name(name, lang),
+        preanalysed(lang),
+        exact_field_name(name, lang) if has_exact_form(lang) else None,
+        spelling_field_name(lang) if name in SPELLING_SOURCES and lang in SPELLING_LANGUAGES else None,
+    )
+
+
+# ``_text_target`` of every field in every UN language, worked out once: ``tantivy_plan`` asks for
+# every version of every document.
+_TEXT_TARGETS = {(name, lang): _text_target(name, lang) for name, _boost in TEXT_FIELD_BOOSTS for lang in UN_LANGUAGES}
+
+
 def tantivy_plan(doc: IndexDocument) -> TantivyPlan:
     """What ``to_tantivy`` adds to the Tantivy document of ``doc``, as plain data.
 
@@ -168,16 +184,19 @@ def tantivy_plan(doc: IndexDocument) -> TantivyPlan:
         texts.append(("entity", entity))
     for name, _boost in TEXT_FIELD_BOOSTS:
         for lang, value in versions(doc, name).items():
-            if not value or not (lang in UN_LANGUAGES or lang == UNDETERMINED):
+            if not value:
                 continue
-            if preanalysed(lang):
-                texts.append((field_name(name, lang), (value, _arabic_terms(value))))
-            else:
-                texts.append((field_name(name, lang), value))
-            if has_exact_form(lang):
-                texts.append((exact_field_name(name, lang), value))
-            if name in SPELLING_SOURCES and lang in SPELLING_LANGUAGES:
-                texts.append((spelling_field_name(lang), value))
+            target = _TEXT_TARGETS.get((name, lang))
+            if target is None:
+                if lang != UNDETERMINED:  # a language the index has no fields for
+                    continue
+                target = _text_target(name, lang)
+            field, analysed, exact, spelling = target
+            texts.append((field, (value, _arabic_terms(value)) if analysed else value))
+            if exact is not None:
+                texts.append((exact, value))
+            if spelling is not None:
+                texts.append((spelling, value))
     if doc.get("names"):
         texts.append(("names", doc["names"]))
     integers: list[tuple[str, int]] = []
