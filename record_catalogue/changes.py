@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.db import in_chunks
@@ -58,26 +58,39 @@ def _after_flush(session: Session, _context: Any) -> None:
         note_changed(session, ids)
 
 
+# The statements that stamp a transaction's changes, built once: every transaction that changes
+# records runs them, an ingest's for hundreds of ids (a statement built per call had SQLAlchemy
+# coerce each id of its IN lists again).
+_RECORDS = Base.metadata.tables[RecordRow.__tablename__]
+_COUNTER = Base.metadata.tables[ChangeCounter.__tablename__]
+_LOCK = (
+    select(_RECORDS.c.id)
+    .where(_RECORDS.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_RECORDS.c.id)
+    .with_for_update(key_share=True)
+)
+_NEXT_SEQ = update(_COUNTER).where(_COUNTER.c.id == 1).values(value=_COUNTER.c.value + 1).returning(_COUNTER.c.value)
+_STAMP = (
+    update(_RECORDS)
+    .where(_RECORDS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(change_seq=bindparam("seq"), changed_at=bindparam("now"))
+)
+
+
 def _before_commit(session: Session) -> None:
     session.flush()  # what is still pending is part of the change
     ids = sorted(session.info.pop(_PENDING, ()))
     if not ids:
         return
     connection = session.connection()
-    records = Base.metadata.tables[RecordRow.__tablename__]
-    counter = Base.metadata.tables[ChangeCounter.__tablename__]
     # Lock the records first, in id order like every writer of records (``store.lock_records``),
     # then the counter: every transaction takes them in this order, so none waits in a circle.
     for chunk in in_chunks(ids):
-        connection.execute(
-            select(records.c.id).where(records.c.id.in_(chunk)).order_by(records.c.id).with_for_update(key_share=True)
-        )
-    seq = connection.execute(
-        update(counter).where(counter.c.id == 1).values(value=counter.c.value + 1).returning(counter.c.value)
-    ).scalar_one()
+        connection.execute(_LOCK, {"ids": list(chunk)})
+    seq = connection.execute(_NEXT_SEQ).scalar_one()
     now = utcnow()
     for chunk in in_chunks(ids):
-        connection.execute(update(records).where(records.c.id.in_(chunk)).values(change_seq=seq, changed_at=now))
+        connection.execute(_STAMP, {"ids": list(chunk), "seq": seq, "now": now})
 
 
 def _forget(session: Session, *_args: Any) -> None:

@@ -29,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from record_catalogue.codes import Provenance
@@ -83,10 +83,19 @@ def replace_keys(session: Session, record_id: str, keys: Iterable[str]) -> None:
         session.execute(Base.metadata.tables[DocumentKey.__tablename__].insert(), rows)
 
 
+# One statement per column, built once: every batch ingest stores asks both for hundreds of values,
+# and a statement built per call had SQLAlchemy coerce each value of its IN list again.
+_KEY_ROWS = {
+    column.key: select(DocumentKey.record_id, DocumentKey.key).where(column.in_(bindparam("values", expanding=True)))
+    for column in (DocumentKey.record_id, DocumentKey.key)
+}
+
+
 def _key_rows(session: Session, column: InstrumentedAttribute[str], values: Iterable[str]) -> Iterator[tuple[str, str]]:
     """(record id, key) of every document key whose ``column`` holds one of ``values``."""
+    statement = _KEY_ROWS[column.key]
     for chunk in in_chunks(sorted(set(values))):
-        yield from session.execute(select(DocumentKey.record_id, DocumentKey.key).where(column.in_(chunk)))
+        yield from session.execute(statement, {"values": list(chunk)})
 
 
 def _keys_of(session: Session, ids: Iterable[str]) -> dict[str, set[str]]:

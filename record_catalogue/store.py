@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Dialect, Engine, Table, delete, func, make_url, select, update
+from sqlalchemy import Dialect, Engine, Table, bindparam, delete, func, make_url, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -206,6 +206,11 @@ _AUDIT_COLUMNS = ("at", "actor", "action", "record_id", "detail")
 
 # Not a tombstone (see ``Catalogue.delete_records``).
 _LIVE = RecordRow.deleted_at.is_(None)
+
+
+# Which of some ids the catalogue holds: built once (every batch of new records asks, for
+# hundreds of ids; a statement built per call had SQLAlchemy coerce each id of its IN list again).
+_HELD_IDS = select(RecordRow.id).where(RecordRow.id.in_(bindparam("ids", expanding=True)))
 
 
 def _table(model: type[Base]) -> Table:
@@ -510,7 +515,7 @@ class Catalogue:
     def _existing_ids(session: Session, ids: Sequence[str]) -> set[str]:
         held: set[str] = set()
         for chunk in in_chunks(ids):
-            held.update(session.scalars(select(RecordRow.id).where(RecordRow.id.in_(chunk))))
+            held.update(session.scalars(_HELD_IDS, {"ids": list(chunk)}))
         return held
 
     def _insert_new(self, session: Session, items: dict[int, Upsert], actor: str) -> dict[int, StoredRecord]:
