@@ -12,16 +12,17 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from importlib import resources
 from importlib.util import find_spec
 from pathlib import Path
-from typing import ParamSpec, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeAlias, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.dialect import advisory_xact_lock, is_postgresql, sqlite_file
 from record_catalogue.errors import BadInput, Cause, ChmSearchError, Unavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -323,6 +324,8 @@ def make_engine(dsn: str, busy_timeout: float | None = None) -> Engine:
 
 def alembic_config() -> Config:
     """Alembic configured in code: no alembic.ini to keep in step."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(resources.files("record_catalogue") / "migrations"))
     return config
@@ -349,9 +352,33 @@ def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+@functools.cache
+def head_revision() -> str:
+    """The newest migration's revision: its file name's number (``0018_….py`` is ``"0018"``; a
+    test holds this to Alembic's own head)."""
+    versions = resources.files("record_catalogue") / "migrations" / "versions"
+    return max(entry.name.split("_", 1)[0] for entry in versions.iterdir() if entry.name[:4].isdigit())
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the catalogue's schema is already the newest (the usual case on every start):
+    then there is nothing to migrate, and Alembic (a tenth of a second to import, and its
+    scripts to read) is not loaded at all."""
+    try:
+        with engine.connect() as connection:
+            stored = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except SQLAlchemyError:  # a new catalogue (no table yet), or one that cannot be read: migrate says which
+        return False
+    return stored == [head_revision()]
+
+
 def migrate(engine: Engine) -> None:
     """Apply every pending migration; processes starting at once take turns (the second finds the
     schema up to date), on PostgreSQL through an advisory lock held by the migrating transaction."""
+    if at_head(engine):
+        return
+    from alembic import command
+
     config = alembic_config()
     try:
         with _sqlite_migration_lock(engine), engine.begin() as connection:
