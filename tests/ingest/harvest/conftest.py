@@ -8,7 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from analyzers.detect import LanguageDetector
+from ingest.pipeline import Pipeline
 from record_catalogue.settings import Settings
+from record_catalogue.store import Catalogue
+from search_index.factory import get_backend
 from tests.commands import CLI
 from tests.conftest import ROOT
 from tests.ingest.harvest.fixture_server import FixtureServer, World
@@ -29,6 +33,14 @@ def chm(settings: Settings, *args: str, timeout: float = 180) -> subprocess.Comp
     return subprocess.run(
         [*CLI, *args], capture_output=True, text=True, env=environment(settings), timeout=timeout, cwd=ROOT
     )
+
+
+@pytest.fixture
+def pipeline(settings: Settings) -> Iterator[Pipeline]:
+    """The ingest pipeline on ``settings`` (each module's own: the root's, or its override)."""
+    backend = get_backend(settings)
+    yield Pipeline(Catalogue(settings.catalogue_dsn), backend, LanguageDetector(settings.languages), settings.languages)
+    backend.close()
 
 
 @pytest.fixture

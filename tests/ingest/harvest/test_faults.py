@@ -8,12 +8,11 @@ import dataclasses
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from analyzers.detect import LanguageDetector
 from ingest.harvest import check_params, run_source
 from ingest.harvest.cbd_api import CbdApi
 from ingest.harvest.http_client import PoliteClient, Politeness
@@ -31,14 +30,6 @@ from tests.ingest.harvest.worlds import BAD, GOOD, TARGETS_RECORD, clearing_hous
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(data_dir=tmp_path / "data", es_url=None)
-
-
-@pytest.fixture
-def pipeline(settings: Settings) -> Iterator[Pipeline]:
-    catalogue = Catalogue(settings.catalogue_dsn)
-    backend = get_backend(settings)
-    yield Pipeline(catalogue, backend, LanguageDetector(settings.languages), settings.languages)
-    backend.close()
 
 
 def good_world(**faults: bool) -> World:

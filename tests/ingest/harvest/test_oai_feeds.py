@@ -7,12 +7,11 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from analyzers.detect import LanguageDetector
 from ingest.harvest import check_params, run_source
 from ingest.harvest.http_client import PoliteClient, Politeness
 from ingest.harvest.runner import HarvestRun
@@ -63,13 +62,6 @@ def oai_page(date: str, records: list[str], token: str | None, size: int) -> byt
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(data_dir=tmp_path / "data", es_url=None)
-
-
-@pytest.fixture
-def pipeline(settings: Settings) -> Iterator[Pipeline]:
-    backend = get_backend(settings)
-    yield Pipeline(Catalogue(settings.catalogue_dsn), backend, LanguageDetector(settings.languages), settings.languages)
-    backend.close()
 
 
 def run(pipeline: Pipeline, name: str, kind: str, url: str, **params: object) -> HarvestRun:
