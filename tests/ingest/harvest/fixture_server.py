@@ -62,7 +62,7 @@ class World:
     index_endless: bool = False  # every request answers the same first page (paging and dates ignored)
     index_down: bool = False  # the index answers 503 every time
     index_num_found: int | None = None  # a numFound to report instead of the true one
-    on_index: Callable[[int, dict[str, list[str]]], None] | None = None  # called after each index answer
+    on_index: Callable[[int, dict[str, list[str]]], None] | None = None  # run on each index answer before it is sent
     oai_pages: list[bytes] = field(default_factory=list)  # ListRecords responses, in order
     oai_slow: dict[int, float] = field(default_factory=dict)  # page number -> seconds before it is answered
     feed: bytes = b""
@@ -177,9 +177,9 @@ class _Handler(BaseHTTPRequestHandler):
             out.append({k: v for k, v in full.items() if not fields or k in fields})
         found = len(docs) if world.index_num_found is None else world.index_num_found
         body = {"response": {"numFound": found, "start": start, "docs": out}, "nonSupportedParams": []}
-        self._send(200, json.dumps(body).encode())
-        if world.on_index is not None:
+        if world.on_index is not None:  # before sending: the client never reads ahead of the change
             world.on_index(len(world.requests("/api/v2013/index")), query)
+        self._send(200, json.dumps(body).encode())
 
     def _document(self, uid: str) -> None:
         doc = self.world.docs.get(uid)
