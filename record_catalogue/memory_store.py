@@ -508,8 +508,8 @@ class TranslationMemory:
     def _offer(session: Session, source: str, target: str, latest: Mapping[str, MachineSegment]) -> None:
         lock_for_write(session)  # a new row counts its uses (``add_segment``) as the uses' writers last left them
         states = load_states(session, source, target, latest)
-        new = [text_hash(text) for text in latest if text not in states]
-        in_use = sentences_in_use(session, source, target, new) if new else set()
+        new = {text: text_hash(text) for text in latest if text not in states}  # the new rows' keys
+        in_use = sentences_in_use(session, source, target, new.values()) if new else set()
         now = utcnow()
         for source_text, segment in latest.items():
             state = states.get(source_text)
@@ -529,7 +529,7 @@ class TranslationMemory:
                     source_text,
                     segment.engine,
                     now,
-                    may_be_used=text_hash(source_text) in in_use,
+                    may_be_used=new[source_text] in in_use,
                     provenance=Provenance.MACHINE,
                     **values,
                 )
