@@ -826,14 +826,21 @@ filtersToggle.addEventListener("click", () => {
   filtersSheetBody.append(facetsContent);
   filtersSheet.showModal();
 });
-filtersApply.addEventListener("click", () => filtersSheet.close());
-$("filters-close").addEventListener("click", () => filtersSheet.close());
-filtersSheet.addEventListener("close", () => {
+// The facets go back before the sheet closes: the dialog's "close" event comes a task later, and in
+// between the column would have no facets at all.
+function closeFilters() {
   facetsPanel.append(facetsContent);
+  filtersSheet.close();
+}
+filtersApply.addEventListener("click", closeFilters);
+$("filters-close").addEventListener("click", closeFilters);
+filtersSheet.addEventListener("close", () => {
+  // Escape closes the dialog without our buttons.
+  if (facetsContent.parentElement !== facetsPanel) facetsPanel.append(facetsContent);
   if (narrow.matches) filtersToggle.focus();
 });
 narrow.addEventListener("change", () => {
-  if (!narrow.matches && filtersSheet.open) filtersSheet.close();
+  if (!narrow.matches && filtersSheet.open) closeFilters();
 });
 
 // ---- paging ---------------------------------------------------------------------------------

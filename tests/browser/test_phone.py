@@ -77,13 +77,30 @@ def test_the_filters_sheet_selects_applies_and_gives_the_facets_back(phone: Tab,
     total = api_search(site.base, lang="en", realm="ABS")["total"]
     expect(page.locator("#filters-apply")).to_have_text(f"Show {total} results")
     page.click("#filters-apply")
-    expect(sheet).to_be_hidden()
-    assert shown_total(page) == total
-    # The facets are back in their column (one set of controls, never a copy).
+    # The facets are back in their column as the sheet closes (one set of controls, never a copy),
+    # not a task later when the dialog's "close" event comes.
     assert page.locator("#facets").count() == 1
     assert page.evaluate("() => !!document.querySelector('#facets-panel #facets')")
+    expect(sheet).to_be_hidden()
+    assert shown_total(page) == total
     expect(page.locator("#filters-count")).to_have_text("(1)")
     expect(page.locator("#filters-toggle")).to_be_focused()
+
+
+def test_escape_closes_the_filters_sheet_and_gives_the_facets_back(phone: Tab, site: Site) -> None:
+    page = phone.page
+    page.goto(f"{site.base}/?lang=en")
+    settle(page)
+    page.click("#filters-toggle")
+    sheet = page.locator("#filters-sheet")
+    expect(sheet).to_be_visible()
+    assert page.evaluate("() => !!document.querySelector('#filters-sheet #facets')")
+    page.keyboard.press("Escape")
+    expect(sheet).to_be_hidden()
+    expect(page.locator("#facets-panel #facets")).to_have_count(1)
+    assert page.locator("#facets").count() == 1
+    expect(page.locator("#filters-toggle")).to_be_focused()
+    assert not phone.errors, phone.errors
 
 
 def test_active_filters_are_chips_that_remove_one_filter(phone: Tab, site: Site) -> None:
