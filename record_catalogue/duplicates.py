@@ -46,9 +46,20 @@ _SPACE = re.compile(r"\s+")
 
 
 def _normal(text: str) -> str:
+    """``text`` with its Unicode forms and case folded and its spacing collapsed: the same as
+    ``" ".join(unicodedata.normalize("NFKC", text).casefold().split())``."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    # Most texts are spaced already, but for their line breaks: those made single spaces (a
+    # whitespace run replaced by a space splits the same), a printable text with no space at
+    # either end and never two in a row is its own collapsed form (the only whitespace character
+    # that is printable is " "), without the list of its words that split() makes (the most
+    # costly step here; tests/publish/test_duplicates.py holds this to the plain definition).
+    spaced = folded.replace("\n\n", " ").replace("\n", " ") if "\n" in folded else folded
+    if spaced.isprintable() and "  " not in spaced and not spaced.startswith(" ") and not spaced.endswith(" "):
+        return spaced
     # str.split() splits where the regex \s+ matches (both take str.isspace()'s whitespace), at a
-    # third of the regex's cost on a record's texts.
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    # third of the regex's cost.
+    return " ".join(folded.split())
 
 
 def document_keys(record: Record) -> set[str]:

@@ -161,6 +161,25 @@ def test_content_key_ignores_case_and_every_kind_of_space_and_keeps_its_stored_v
     assert document_keys(spaced) == document_keys(plain) == expected
 
 
+def test_content_normalisation_is_its_plain_definition_on_random_texts() -> None:
+    """``_normal`` skips the split and join for text spaced already: it must give what the plain
+    definition gives for any text (every whitespace character, line breaks, runs of them at the
+    ends and inside, letters that NFKC or case folding change)."""
+    import random
+    import sys
+    import unicodedata
+
+    from record_catalogue.duplicates import _normal
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    alphabet = [*"abcXYZ é.,-/", "\n", "\n\n", " ", "  ", *spaces, "ﬁ", "Ⅻ", "，", "ẞ", "e\u0301", "\u200b", "٣", "漢"]
+    rng = random.Random(15)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert _normal(text) == " ".join(unicodedata.normalize("NFKC", text).casefold().split()), repr(text)
+    assert _normal("A  line\nand a paragraph.\n\nEnd") == "a line and a paragraph. end"
+
+
 def test_cli_splits_a_record(tmp_path: Path) -> None:
     assert run(tmp_path, "ingest", str(SAMPLES / "shared"), str(SAMPLES / "records")).returncode == 0
     result = run(tmp_path, "records", "split", COP_FILE)
