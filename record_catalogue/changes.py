@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from record_catalogue.db import in_chunks
+from record_catalogue.dialect import one_writer_at_a_time
 from record_catalogue.models import Base, ChangeCounter, FieldText, RecordEntity, RecordRow, utcnow
 
 _PENDING = "chm_changed_records"
@@ -85,8 +86,11 @@ def _before_commit(session: Session) -> None:
     connection = session.connection()
     # Lock the records first, in id order like every writer of records (``store.lock_records``),
     # then the counter: every transaction takes them in this order, so none waits in a circle.
-    for chunk in in_chunks(ids):
-        connection.execute(_LOCK, {"ids": list(chunk)})
+    # SQLite has no row locks (SQLAlchemy leaves FOR UPDATE out there): one writer at a time, and
+    # a transaction that changed records holds the write lock already; the SELECT would only read.
+    if not one_writer_at_a_time(connection):
+        for chunk in in_chunks(ids):
+            connection.execute(_LOCK, {"ids": list(chunk)})
     seq = connection.execute(_NEXT_SEQ).scalar_one()
     now = utcnow()
     for chunk in in_chunks(ids):

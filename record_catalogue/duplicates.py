@@ -27,9 +27,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from record_catalogue.codes import Provenance
@@ -136,6 +136,26 @@ def _primary(session: Session, members: Sequence[str]) -> str:
         languages[record_id].add(language)
         fields[record_id].add(field)
     return min(members, key=lambda m: (-len(languages[m]), -len(fields[m]), m))
+
+
+# Which of some keys more than one record holds (built once, as ``_KEY_ROWS``).
+_SHARED_KEYS = (
+    select(DocumentKey.key)
+    .where(DocumentKey.key.in_(bindparam("keys", expanding=True)))
+    .group_by(DocumentKey.key)
+    .having(func.count() > 1)
+)
+
+
+def regroup_inserted(session: Session, keys: Mapping[str, Iterable[str]]) -> set[str]:
+    """``regroup`` for records just inserted (so in no group yet), given the document keys each
+    was inserted with. Usually no other record holds any of their keys: then none of them joins
+    a group, nothing changes, and one query per 500 keys says so, where ``regroup`` reads every
+    record's row and keys and every key's holders first. Else, ``regroup``."""
+    for chunk in in_chunks(sorted({key for held in keys.values() for key in held})):
+        if session.execute(_SHARED_KEYS, {"keys": list(chunk)}).first() is not None:
+            return regroup(session, list(keys))
+    return set()
 
 
 def regroup(session: Session, ids: Iterable[str]) -> set[str]:

@@ -39,7 +39,7 @@ from record_catalogue.db import (
     session_factory,
 )
 from record_catalogue.dialect import lock_record_writers
-from record_catalogue.duplicates import document_keys, regroup, replace_keys
+from record_catalogue.duplicates import document_keys, regroup, regroup_inserted, replace_keys
 from record_catalogue.models import (
     AuditEntry,
     Base,
@@ -477,9 +477,12 @@ class Catalogue:
                         result.taken.append(position)
                     else:
                         fresh[one.id] = position
-                inserted = {n.id for n in _insert_records(session, [new[p] for p in sorted(fresh.values())])}
+                inserted = {
+                    n.id: [key for _, key in n.key_rows]
+                    for n in _insert_records(session, [new[p] for p in sorted(fresh.values())])
+                }
                 result.taken = sorted(result.taken + [p for i, p in fresh.items() if i not in inserted])
-                result.regrouped = regroup(session, inserted)
+                result.regrouped = regroup_inserted(session, inserted)
             if not items:
                 return result
             rows = locked_rows(session, ids, selectinload(RecordRow.texts), selectinload(RecordRow.entities))
