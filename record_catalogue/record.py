@@ -35,6 +35,8 @@ def record_id_problem(value: str) -> str | None:
         return f"the record id has {len(value):,} characters (limit {MAX_ID_CHARS})"
     if value in (".", ".."):
         return f"the record id {value!r} is a path component, not an id"
+    if value.isprintable() and "/" not in value and "\\" not in value:
+        return None  # what the loop below finds: bidi controls and lone surrogates are not printable
     for position, char in enumerate(value, start=1):
         if char in "/\\":
             return f"the record id holds a path separator {char!r} at character {position}"
