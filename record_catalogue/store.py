@@ -8,7 +8,6 @@ a changed text are marked ``stale`` (kept, never overwritten).
 from __future__ import annotations
 
 import datetime as dt
-import operator
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -131,13 +130,6 @@ class StoredText(NamedTuple):
     status: TextStatus
 
 
-class StoredEntity(NamedTuple):
-    type: str
-    entity_id: str
-    language: str = ""
-    text: str = ""
-
-
 class StoredRecord(NamedTuple):
     """A record just inserted, as plain data: enough to index it without reading it back, and
     far cheaper to make than ORM objects (or frozen dataclasses) when a first ingest inserts
@@ -152,7 +144,7 @@ class StoredRecord(NamedTuple):
     url: str | None
     updated_at: datetime
     texts: tuple[StoredText, ...]
-    entities: tuple[StoredEntity, ...]
+    entities: tuple[EntityMention, ...]  # as tagged: an index document reads their type, id, language and text
     group_id: str | None = None  # a new record joins a group only once stored (``BatchStored.regrouped``)
     unique_identifier: str | None = None
 
@@ -328,14 +320,14 @@ def _without_nul(value: str) -> str:
 
 _new_tuple = tuple.__new__
 _ORIGINAL_CURRENT = (Provenance.ORIGINAL, TextStatus.CURRENT)
-_STORED_ENTITY = operator.itemgetter(2, 3, 1, 4)  # type, entity_id, language, text of an EntityMention
 
 
 def stored_record(item: Upsert, now: datetime) -> StoredRecord:
     """``item`` as stored by ``RowMaker.new_record`` at time ``now``, as plain data (to index it).
 
-    Its texts and entities are sliced from the ``TextVersion``s and ``EntityMention``s, not built
-    field by field: tens a record, and the named tuples' constructors cost more than the slicing."""
+    Its texts are sliced from the ``TextVersion``s, not built field by field, and its entities are
+    the ``EntityMention``s themselves: tens a record, and the named tuples' constructors cost more
+    than the slicing."""
     record = item.record
     return StoredRecord(
         id=record.id,
@@ -348,7 +340,7 @@ def stored_record(item: Upsert, now: datetime) -> StoredRecord:
         unique_identifier=record.unique_identifier,
         updated_at=now,
         texts=tuple(_new_tuple(StoredText, t[:3] + _ORIGINAL_CURRENT) for t in item.texts),
-        entities=tuple(_new_tuple(StoredEntity, _STORED_ENTITY(e)) for e in item.entities or []),
+        entities=tuple(item.entities or ()),
     )
 
 
