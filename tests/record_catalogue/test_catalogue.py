@@ -12,6 +12,7 @@ from record_catalogue.store import Catalogue, Upsert
 from tests.catalogue_rows import add_texts, machine, originals, permit, reviewed
 
 
+@pytest.mark.fresh_migrations
 def test_migrations_create_every_table(catalogue: Catalogue) -> None:
     tables = set(inspect(catalogue.engine).get_table_names())
     assert {"records", "field_texts", "ingest_errors", "audit", "alembic_version"} <= tables
