@@ -203,6 +203,10 @@ _LIVE = RecordRow.deleted_at.is_(None)
 # Which of some ids the catalogue holds: built once (every batch of new records asks, for
 # hundreds of ids; a statement built per call had SQLAlchemy coerce each id of its IN list again).
 _HELD_IDS = select(RecordRow.id).where(RecordRow.id.in_(bindparam("ids", expanding=True)))
+# The content hashes of some live records: ingest asks for every batch's ids (built once, as above).
+_CONTENT_HASHES = select(RecordRow.id, RecordRow.content_hash).where(
+    RecordRow.id.in_(bindparam("ids", expanding=True)), _LIVE
+)
 
 
 def _table(model: type[Base]) -> Table:
@@ -604,10 +608,7 @@ class Catalogue:
         if not ids:
             return {}
         with self.sessions() as session:
-            rows = session.execute(
-                select(RecordRow.id, RecordRow.content_hash).where(RecordRow.id.in_(list(ids)), _LIVE)
-            )
-            return {row_id: digest for row_id, digest in rows}
+            return {row_id: digest for row_id, digest in session.execute(_CONTENT_HASHES, {"ids": list(ids)})}
 
     def mark_indexed(self, ids: Sequence[str]) -> None:
         """The index has committed these records: clear their flag (in one transaction, in chunks
