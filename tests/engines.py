@@ -56,9 +56,41 @@ def opensearch_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def opensearch_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A real 3-node OpenSearch cluster for the session (``devservers.opensearch.OpenSearchCluster``)."""
-    yield from _started(tmp_path_factory, 3)
+def opensearch_cluster(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[Any]:
+    """A real 3-node OpenSearch cluster (``devservers.opensearch.OpenSearchCluster``), stopped once
+    the last test of this process that uses it has run (``pytest_runtest_teardown``)."""
+    for cluster in _started(tmp_path_factory, 3):
+        pytestconfig.stash[_CLUSTER] = cluster
+        yield cluster
+
+
+# The cluster's three JVMs would otherwise idle until the session ends (about 10 ms of CPU a second
+# each, for most of the run): the tests that use them, counted when collection finishes, all run on
+# one worker (CLUSTER_TESTS), so when this process has run its count of them none is left to come.
+_CLUSTER = pytest.StashKey[Any]()
+_CLUSTER_TESTS_LEFT = pytest.StashKey[int]()
+
+
+def _uses_cluster(item: pytest.Item) -> bool:
+    marked = any(mark.args[:1] == ("opensearch-cluster",) for mark in item.iter_markers("xdist_group"))
+    return marked or "opensearch_cluster" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config.stash[_CLUSTER_TESTS_LEFT] = sum(1 for item in session.items if _uses_cluster(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        config = item.config
+        if _uses_cluster(item) and _CLUSTER_TESTS_LEFT in config.stash:
+            config.stash[_CLUSTER_TESTS_LEFT] -= 1
+            cluster = config.stash.get(_CLUSTER, None)
+            if config.stash[_CLUSTER_TESTS_LEFT] <= 0 and cluster is not None:
+                cluster.stop()
 
 
 @pytest.fixture
@@ -83,6 +115,8 @@ def engine_url(kind: str, request: pytest.FixtureRequest) -> tuple[str | None, s
     if kind == "opensearch":
         return str(request.getfixturevalue("opensearch_node")), "opensearch"
     if kind == "opensearch-cluster":
+        if not _uses_cluster(request.node):
+            pytest.fail("a test on the 3-node cluster needs the CLUSTER_TESTS mark (tests/engines.py)", pytrace=False)
         return str(request.getfixturevalue("opensearch_cluster").url), "opensearch"
     if kind == "elasticsearch":
         if not ES_URL:
