@@ -20,7 +20,7 @@ from tests.browser.helpers import api_search, settle, shown_total
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[dev]')").expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Route
+    from playwright.sync_api import Browser, Locator, Page, Route
 
 TOUCH_PX = 44
 
@@ -63,13 +63,20 @@ def test_a_cards_date_is_never_broken_across_lines(browser: Browser, site: Site,
     assert not tab.errors, tab.errors
 
 
-def test_the_filters_sheet_selects_applies_and_gives_the_facets_back(phone: Tab, site: Site) -> None:
-    page = phone.page
+def _open_filters_sheet(page: Page, site: Site) -> Locator:
+    """The search page in English on a phone, its filters sheet open (holding the facets)."""
     page.goto(f"{site.base}/?lang=en")
     settle(page)
     page.click("#filters-toggle")
     sheet = page.locator("#filters-sheet")
     expect(sheet).to_be_visible()
+    assert page.evaluate("() => !!document.querySelector('#filters-sheet #facets')")
+    return sheet
+
+
+def test_the_filters_sheet_selects_applies_and_gives_the_facets_back(phone: Tab, site: Site) -> None:
+    page = phone.page
+    sheet = _open_filters_sheet(page, site)
     abs_box = sheet.locator('#facets input[name="realm"][value="ABS"]')
     abs_box.check()
     expect(page).to_have_url(re.compile(r"realm=ABS"))
@@ -89,12 +96,7 @@ def test_the_filters_sheet_selects_applies_and_gives_the_facets_back(phone: Tab,
 
 def test_escape_closes_the_filters_sheet_and_gives_the_facets_back(phone: Tab, site: Site) -> None:
     page = phone.page
-    page.goto(f"{site.base}/?lang=en")
-    settle(page)
-    page.click("#filters-toggle")
-    sheet = page.locator("#filters-sheet")
-    expect(sheet).to_be_visible()
-    assert page.evaluate("() => !!document.querySelector('#filters-sheet #facets')")
+    sheet = _open_filters_sheet(page, site)
     page.keyboard.press("Escape")
     expect(sheet).to_be_hidden()
     expect(page.locator("#facets-panel #facets")).to_have_count(1)
