@@ -36,7 +36,12 @@ def record_id_problem(value: str) -> str | None:
     if value in (".", ".."):
         return f"the record id {value!r} is a path component, not an id"
     if value.isprintable() and "/" not in value and "\\" not in value:
-        return None  # what the loop below finds: bidi controls and lone surrogates are not printable
+        return None  # what _character_problem finds: bidi controls and lone surrogates are not printable
+    return _character_problem(value)
+
+
+def _character_problem(value: str) -> str | None:
+    """The first character of ``value`` an id may not hold, said with its position; or None."""
     for position, char in enumerate(value, start=1):
         if char in "/\\":
             return f"the record id holds a path separator {char!r} at character {position}"
