@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from devservers.postgres import PostgresServer, PostgresUnavailable, TemplateDatabases
+from devservers.postgres import PostgresServer, PostgresUnavailable, TemplateDatabases, migrate_catalogue
 from record_catalogue.settings import Settings, load_settings
 from record_catalogue.store import Catalogue
 
@@ -74,14 +74,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite catalogue migrated once for this process by the catalogue's own migrations."""
-    from record_catalogue.db import make_engine, migrate
-
     path = tmp_path_factory.mktemp("sqlite-template") / "catalogue.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    try:
-        migrate(engine)
-    finally:
-        engine.dispose()
+    migrate_catalogue(f"sqlite:///{path}")  # as PostgreSQL's template is made
     return path
 
 
