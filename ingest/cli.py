@@ -6,23 +6,19 @@ import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from analyzers.detect import LanguageDetector
 from ingest.disk_full import disk_full
-from ingest.pipeline import IngestReport, Pipeline
-from ingest.prepare import Tagger
-from ingest.sources.files import count_items, read_path
 from record_catalogue.cli_output import JsonOption, emit_json, fail, note, progress, say
 from record_catalogue.codes import RunStatus
-from record_catalogue.dialect import sqlite_file
 from record_catalogue.errors import EXIT_INTERRUPTED, EXIT_PARTIAL, DiskFull
 from record_catalogue.settings import get_settings
-from record_catalogue.store import Catalogue
-from search_index.factory import get_backend
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport, Pipeline
+    from ingest.prepare import Tagger
 
 PARALLEL_FROM = 5_000  # below this, starting worker processes costs more than it saves
 INDEX_BUSY_WAIT = 3600.0  # another run writing the embedded index holds it until it commits
@@ -37,6 +33,11 @@ def make_tagger(languages: Sequence[str]) -> Tagger:
 
 def open_pipeline() -> Pipeline:
     """The pipeline on the configured catalogue and index (errors surface as one-line messages)."""
+    from analyzers.detect import LanguageDetector
+    from ingest.pipeline import Pipeline
+    from record_catalogue.store import Catalogue
+    from search_index.factory import get_backend
+
     settings = get_settings()
     catalogue = Catalogue(settings.catalogue_dsn)
     backend = get_backend(settings)
@@ -80,6 +81,8 @@ def ingest(
 
 def storage_places() -> list[Path]:
     """Where ingest writes: the data directory, the index, a SQLite catalogue's directory."""
+    from record_catalogue.dialect import sqlite_file
+
     settings = get_settings()
     places = [settings.data_dir, settings.index_dir]
     database = sqlite_file(settings.catalogue_dsn)
@@ -89,6 +92,10 @@ def storage_places() -> list[Path]:
 
 
 def _ingest(paths: list[Path] | None, realm: str | None, resume: bool, workers: int | None) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from ingest.sources.files import count_items, read_path
+
     pipeline = open_pipeline()
     catalogue = pipeline.catalogue
     skip = 0
@@ -155,6 +162,8 @@ def errors(
     as_json: JsonOption = False,
 ) -> None:
     """List ingest errors: file, position, record and reason."""
+    from record_catalogue.store import Catalogue
+
     settings = get_settings()
     reports = Catalogue(settings.catalogue_dsn).errors(run_id=run, limit=limit)
     if as_json:
@@ -171,6 +180,8 @@ def errors(
 
 def reindex() -> None:
     """Rebuild the search index from the catalogue into a new version, then swap it in."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     pipeline = open_pipeline()
     total = pipeline.catalogue.count()
     columns = (
@@ -198,6 +209,6 @@ def register(app: typer.Typer) -> None:
     app.command()(ingest)
     app.command()(errors)
     app.command()(reindex)
-    from ingest.harvest.cli import register as register_harvest
+    from ingest.harvest_cli import register as register_harvest
 
     register_harvest(app)

@@ -6,12 +6,9 @@ from typing import Annotated
 
 import typer
 
-from ingest.withdraw import withdraw
 from record_catalogue.cli_output import fail, say
 from record_catalogue.errors import EXIT_PARTIAL, NotFound
 from record_catalogue.settings import get_settings
-from record_catalogue.store import Catalogue
-from search_index.factory import get_backend
 
 records_app = typer.Typer(no_args_is_help=True, help="Withdraw records, split wrongly matched duplicates.")
 
@@ -24,6 +21,10 @@ def delete(
 ) -> None:
     """Withdraw records: out of search at once, kept as tombstones the feeds report as deleted; an
     ingest of the same id restores them. Exit 1 if any id is unknown."""
+    from ingest.withdraw import withdraw
+    from record_catalogue.store import Catalogue
+    from search_index.factory import get_backend
+
     settings = get_settings()
     catalogue = Catalogue(settings.catalogue_dsn)
     backend = get_backend(settings)
@@ -55,6 +56,8 @@ def split(
 ) -> None:
     """A curator's "not the same document": take a record out of the duplicate group it was
     recognised in; it is shown on its own, and stays so. Exit 1 for an unknown id."""
+    from record_catalogue.store import Catalogue
+    from search_index.factory import get_backend
     from search_index.sync import reindex
 
     settings = get_settings()

@@ -1,13 +1,20 @@
 """What ``chm-search`` prints, in one place: results on stdout, notices and progress on stderr,
 failures as one line with the exit code their cause has in the error table, ``--json`` listings.
 
-Every command module (``ingest/cli.py``, ``ingest/records_cli.py``, ``ingest/harvest/cli.py``,
+Every command module (``ingest/cli.py``, ``ingest/records_cli.py``, ``ingest/harvest_cli.py``,
 ``translate/cli.py``, ``search_api/cli.py``) prints through this module, so that a script can
 rely on the same things everywhere: stdout holds only what the command was asked for (with
 ``--json``, one JSON array a program can read for a listing, one JSON object for a status
 report), stderr what a person watching needs, and the exit code says what went wrong
 (``record_catalogue.errors.OUTCOMES``). It lives beside the error table in the lowest package
 because the ingest and translate commands may not import ``search_api``.
+
+Every ``chm-search`` run imports all the command modules (typer needs each command's signature),
+so they import at their top only what defining a command takes (typer, this module, the
+settings, the error table, the codes an option names); what a command works with (the
+catalogue, the pipeline, an engine, the HTTP client, the translation libraries, progress bars) is
+imported inside the command's function, type-only names under ``TYPE_CHECKING``. ``--help`` and a
+refused command thus load none of it (``tests/guards/test_cli_imports.py``).
 """
 
 from __future__ import annotations
@@ -16,14 +23,16 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, ProgressColumn
 
 from record_catalogue.errors import OUTCOMES, Cause, ChmSearchError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, ProgressColumn
 
 # Results with markup (tables, a word in colour); plain results are written as they are.
 out = Console(soft_wrap=True, highlight=False, emoji=False)
@@ -73,6 +82,8 @@ def fail(problem: ChmSearchError | str, cause: Cause = Cause.BAD_INPUT) -> typer
 
 def progress(*columns: str | ProgressColumn) -> Progress:
     """A progress bar on stderr (stdout stays the result's)."""
+    from rich.progress import Progress  # only the commands that show one pay for it
+
     return Progress(*columns, console=err, transient=False)
 
 

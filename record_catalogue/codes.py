@@ -120,6 +120,11 @@ class SourceKind(StrEnum):
     FEED = "feed"  # an RSS or Atom feed
 
 
+# An API key's role (``api_keys.role``): what the key may do. Here, not in ``keys``, so that
+# ``chm-search keys create --help`` can name them without loading the catalogue's SQL layer.
+ROLES: tuple[str, ...] = ("partner", "ingest", "curator", "translator", "admin")
+
+
 class TranslatedKind(StrEnum):
     """Where a text translated on request came from (``/libretranslate/translate``'s
     ``provenance.kind``)."""

@@ -16,12 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from record_catalogue.audit import AuditAction, audit
+from record_catalogue.codes import ROLES
 from record_catalogue.db import translating_faults
 from record_catalogue.errors import BadInput
 from record_catalogue.models import ApiKey, plain, utcnow
 from record_catalogue.store import Catalogue
 
-ROLES: tuple[str, ...] = ("partner", "ingest", "curator", "translator", "admin")
 KEY_PREFIX = "chm_"
 # What a partner key may hold its searches to, and the form each value must have.
 PRESET_VALUES: dict[str, re.Pattern[str]] = {

@@ -9,24 +9,23 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ingest import cli as ingest_cli
 from ingest.records_cli import records_app
 from record_catalogue.cli_output import JsonOption, ReportJsonOption, emit_json, emit_json_report, fail, note, say
-from record_catalogue.db import CatalogueUnavailable
+from record_catalogue.codes import ROLES
 from record_catalogue.errors import EXIT_DEGRADED, EXIT_PARTIAL, ChmSearchError
-from record_catalogue.keys import ROLES, KeyProblem, KeyStore, parse_presets
 from record_catalogue.logs import configure_logging, logging_config
 from record_catalogue.settings import Settings, SettingsError, get_settings
-from record_catalogue.store import Catalogue
-from search_api.health_check import check_health
-from search_index.base import IndexUnavailable, SearchBackend
-from search_index.factory import get_backend
-from search_index.restore import ensure_index
 from translate import cli as translate_cli
+
+if TYPE_CHECKING:
+    from record_catalogue.keys import KeyStore
+    from record_catalogue.store import Catalogue
+    from search_index.base import SearchBackend
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -42,6 +41,9 @@ app.add_typer(records_app, name="records")
 
 
 def _key_store() -> KeyStore:
+    from record_catalogue.keys import KeyStore
+    from record_catalogue.store import Catalogue
+
     return KeyStore(Catalogue(get_settings().catalogue_dsn))
 
 
@@ -60,6 +62,8 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create a key and print it once: it is stored hashed and cannot be shown again."""
+    from record_catalogue.keys import KeyProblem, parse_presets
+
     try:
         key = _key_store().create(name, role, rate_limit, presets=parse_presets(preset or []), origins=origin or [])
     except KeyProblem as exc:
@@ -98,6 +102,8 @@ def keys_list(as_json: JsonOption = False) -> None:
 @keys_app.command("revoke")
 def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
     """Revoke a key (it stops working within a second on running servers)."""
+    from record_catalogue.keys import KeyProblem
+
     try:
         _key_store().revoke(name)
     except KeyProblem as exc:
@@ -128,6 +134,10 @@ def serve(
 ) -> None:
     """Run the HTTP API (and the pages) with uvicorn."""
     import uvicorn
+
+    from record_catalogue.store import Catalogue
+    from search_index.factory import get_backend
+    from search_index.restore import ensure_index
 
     if host or port:
         # The app (made by uvicorn's factory) reads the settings again: it must see these, so that
@@ -167,6 +177,8 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Bring the catalogue schema up to date (also done automatically on start)."""
+    from record_catalogue.store import Catalogue
+
     settings = get_settings()
     Catalogue(settings.catalogue_dsn).close()
     say("catalogue is up to date")
@@ -179,6 +191,12 @@ def health(as_json: ReportJsonOption = False) -> None:
     Exit 0 when everything is ok, 1 when a part is down, 5 when degraded (a cluster short of a
     node, an index missing records the catalogue holds); the same with --json.
     """
+    from record_catalogue.db import CatalogueUnavailable
+    from record_catalogue.store import Catalogue
+    from search_api.health_check import check_health
+    from search_index.base import IndexUnavailable
+    from search_index.factory import get_backend
+
     settings = get_settings()
     catalogue: Catalogue | str
     backend: SearchBackend | str

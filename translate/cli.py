@@ -16,19 +16,10 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
 from record_catalogue.cli_output import (
     JsonOption,
@@ -42,42 +33,15 @@ from record_catalogue.cli_output import (
     say,
     warn,
 )
-from record_catalogue.dialect import is_postgresql
 from record_catalogue.errors import EXIT_PARTIAL
 from record_catalogue.languages import UN_LANGUAGES
-from record_catalogue.memory_store import EXPORT_STATUSES, TranslationMemory
-from record_catalogue.record import REALMS
 from record_catalogue.settings import Settings, get_settings
-from record_catalogue.store import Catalogue
-from record_catalogue.work_queue import (
-    Backlog,
-    Heartbeat,
-    SentenceClaims,
-    Waker,
-    WorkerLockError,
-    single_worker,
-    worker_name,
-)
-from search_index.factory import get_backend
-from translate.argos_engine import ArgosEngine
-from translate.backlog import backlog_status
-from translate.curation import Curation
-from translate.glossary import Glossary, glossary_path, writable_glossary_path
-from translate.hardware import EngineOptions, HardwareError, engine_options
-from translate.packages import (
-    PackageError,
-    install_entry,
-    install_file,
-    install_from_index,
-    installed,
-    remove,
-    updates,
-)
-from translate.status import reach_by_package
-from translate.tbx import TermbaseError, export_glossary, import_glossary
-from translate.tmx import TmxError, apply_units, export_tmx, read_tmx
-from translate.translator import Translator
-from translate.worker import TranslateReport, TranslateWorker
+
+if TYPE_CHECKING:
+    from record_catalogue.store import Catalogue
+    from translate.glossary import Glossary
+    from translate.hardware import EngineOptions
+    from translate.worker import TranslateReport, TranslateWorker
 
 models_app = typer.Typer(no_args_is_help=True, help="List, install and remove translation models (Argos packages).")
 memory_app = typer.Typer(no_args_is_help=True, help="Export and import the translation memory (TMX 1.4).")
@@ -113,6 +77,13 @@ def translate(
     as_json: ReportJsonOption = False,
 ) -> None:
     """Fill the missing UN-language versions of every record's texts with machine translation, then re-index."""
+    from record_catalogue.dialect import is_postgresql
+    from record_catalogue.record import REALMS
+    from record_catalogue.store import Catalogue
+    from record_catalogue.work_queue import WorkerLockError, single_worker
+    from translate.glossary import Glossary
+    from translate.hardware import HardwareError, engine_options
+
     realms = [r.upper() for r in realm or []]
     unknown = [r for r in realms if r not in REALMS]
     if unknown:
@@ -173,6 +144,13 @@ def _translate_with(
     worker: bool,
 ) -> TranslateReport:
     """One run: the whole catalogue, or (``worker``) the shared backlog, with progress on stderr."""
+    from record_catalogue.memory_store import TranslationMemory
+    from record_catalogue.work_queue import Backlog, Heartbeat, SentenceClaims, Waker, worker_name
+    from search_index.factory import get_backend
+    from translate.argos_engine import ArgosEngine
+    from translate.translator import Translator
+    from translate.worker import TranslateWorker
+
     backend = get_backend(settings)
     engine = ArgosEngine(settings.models_path, options=options)
     if not engine.models():
@@ -230,6 +208,15 @@ def _progress_line(report: TranslateReport) -> None:
 
 
 def _run_with_bar(runner: TranslateWorker, realms: list[str], targets: list[str], limit: int | None) -> TranslateReport:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn("[bold]translate[/]"),
         BarColumn(),
@@ -257,6 +244,11 @@ def _run_with_bar(runner: TranslateWorker, realms: list[str], targets: list[str]
 
 
 def _show_status(settings: Settings, as_json: bool = False) -> None:
+    from rich.table import Table
+
+    from record_catalogue.store import Catalogue
+    from translate.backlog import backlog_status
+
     catalogue = Catalogue(settings.catalogue_dsn)
     try:
         found = backlog_status(catalogue.sessions, settings.languages)
@@ -293,6 +285,9 @@ def _show_status(settings: Settings, as_json: bool = False) -> None:
 @models_app.command("list")
 def list_models(as_json: JsonOption = False) -> None:
     """The installed packages, and the language pairs each one serves, directly or through English."""
+    from translate.packages import installed
+    from translate.status import reach_by_package
+
     settings = get_settings()
     directory = settings.models_path
     found = installed(directory)
@@ -332,6 +327,8 @@ def list_models(as_json: JsonOption = False) -> None:
 @models_app.command("update")
 def update_models() -> None:
     """Install the newer version the Argos index has of each installed package."""
+    from translate.packages import PackageError, install_entry, updates
+
     directory = get_settings().models_path
     try:
         pending = updates(directory)
@@ -366,6 +363,8 @@ def install_model(
     file: Annotated[Path | None, typer.Option("--file", help="Install this local .argosmodel instead.")] = None,
 ) -> None:
     """Install a model: FROM TO from the Argos package index, or --file X.argosmodel from disk."""
+    from translate.packages import PackageError, install_file, install_from_index
+
     try:
         if file is not None:
             if source or target:
@@ -386,6 +385,8 @@ def remove_model(
     target: Annotated[str, typer.Argument(metavar="TO")],
 ) -> None:
     """Remove the installed model for FROM → TO."""
+    from translate.packages import PackageError, remove
+
     try:
         removed = remove(source.strip().lower(), target.strip().lower(), get_settings().models_path)
     except PackageError as exc:
@@ -408,6 +409,10 @@ def memory_export(
     lang: Annotated[list[str] | None, typer.Option(help="Only translations into this language; repeatable.")] = None,
 ) -> None:
     """Write the translation memory's sentences to a TMX 1.4 file (for CAT tools)."""
+    from record_catalogue.memory_store import EXPORT_STATUSES
+    from record_catalogue.store import Catalogue
+    from translate.tmx import export_tmx
+
     if status not in EXPORT_STATUSES:  # MemoryExport
         raise fail(f"--status must be one of {', '.join(EXPORT_STATUSES)}")
     languages = tuple(_language(code) for code in lang or [])
@@ -430,6 +435,11 @@ def memory_import(
     actor: Annotated[str | None, typer.Option(help="Who vouches for the file (with --as-reviewed).")] = None,
 ) -> None:
     """Import a TMX file into the translation memory; reviewed translations reach every record at once."""
+    from record_catalogue.store import Catalogue
+    from search_index.factory import get_backend
+    from translate.curation import Curation
+    from translate.tmx import TmxError, apply_units, read_tmx
+
     if as_reviewed and not (actor and actor.strip()):
         raise fail("--as-reviewed needs --actor NAME: every reviewed translation is attributed to someone")
     try:
@@ -460,6 +470,9 @@ def glossary_export(
     glossary: Annotated[Path | None, typer.Option(help="A glossary CSV instead of the project's own.")] = None,
 ) -> None:
     """Write the glossary as TBX or CSV."""
+    from translate.glossary import glossary_path
+    from translate.tbx import TermbaseError, export_glossary
+
     try:
         count = export_glossary(glossary or glossary_path(), file)
     except TermbaseError as exc:
@@ -478,6 +491,9 @@ def glossary_import(
     replace: Annotated[bool, typer.Option("--replace", help="Take the file's term where both have one.")] = False,
 ) -> None:
     """Merge a TBX or CSV glossary into the glossary CSV the translator reads."""
+    from translate.glossary import writable_glossary_path
+    from translate.tbx import TermbaseError, import_glossary
+
     try:
         report = import_glossary(file, glossary or writable_glossary_path(), replace)
     except (TermbaseError, ValueError) as exc:

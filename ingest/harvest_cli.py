@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ingest.harvest import check_params, run_source, source_name
-from ingest.harvest.cbd_api import parse_since
 from record_catalogue.cli_output import USAGE_EXIT, JsonOption, emit_json, say
 from record_catalogue.codes import SourceKind
-from record_catalogue.db import CatalogueUnavailable
 from record_catalogue.errors import EXIT_PARTIAL
-from record_catalogue.harvest_state import HarvestState, SourceBusy, SourceConfig, SourceProblem
 from record_catalogue.settings import get_settings
-from record_catalogue.store import Catalogue
+
+if TYPE_CHECKING:
+    from record_catalogue.harvest_state import HarvestState, SourceConfig
 
 CBD_API = "https://api.cbd.int"
 
@@ -40,12 +38,17 @@ MaxBytes = Annotated[int | None, typer.Option(help="Largest response accepted, i
 
 def _sources() -> HarvestState:
     """The configured sources (the catalogue alone: no index opened to list or change them)."""
+    from record_catalogue.harvest_state import HarvestState
+    from record_catalogue.store import Catalogue
+
     return HarvestState(Catalogue(get_settings().catalogue_dsn))
 
 
 def _since(value: str | None) -> datetime | None:
     if value is None:
         return None
+    from ingest.harvest.cbd_api import parse_since
+
     try:
         return parse_since(value)
     except ValueError as exc:
@@ -59,6 +62,9 @@ def _run(sources: list[SourceConfig], since: datetime | None = None) -> None:
     failed; records refused are errors listed by ``chm-search errors`` and, as for ``ingest``,
     do not change the exit code."""
     from ingest.cli import open_pipeline
+    from ingest.harvest import run_source
+    from record_catalogue.db import CatalogueUnavailable
+    from record_catalogue.harvest_state import HarvestState, SourceBusy
 
     pipeline = open_pipeline()
     state = HarvestState(pipeline.catalogue)
@@ -94,6 +100,9 @@ def _run(sources: list[SourceConfig], since: datetime | None = None) -> None:
 
 
 def _configure(name: str, kind: SourceKind, url: str, params: dict[str, Any]) -> SourceConfig:
+    from ingest.harvest import check_params, source_name
+    from record_catalogue.harvest_state import SourceProblem
+
     try:
         checked = check_params(kind, url, params)
         name = source_name(name)
@@ -233,6 +242,9 @@ def sources_add(
         params["schema"] = schema[0] if schema else None
     if kind == SourceKind.OAI:
         params.update({"set": set_spec, "prefix": prefix, "from": from_date})
+    from ingest.harvest import check_params, source_name
+    from record_catalogue.harvest_state import SourceProblem
+
     try:
         checked = check_params(kind, url, params)
         name = source_name(name)
