@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # System packages the tests use, installed with apt-get when missing (a fresh machine has none).
 #   docker-compose: validates docker-compose.yml (`docker-compose config`); no engine is needed.
-#   chromium: the browser tests of the search page and the widget (driven by Playwright, which
-#             is told to use this browser: its own browser download does not work offline).
+#   chromium-headless-shell: the browser tests of the search page and the widget (driven by
+#             Playwright, which is told to use this browser: its own download does not work offline).
 #   fonts-wqy-zenhei: a Chinese font, so that the browser tests' Chinese screenshots show text, not boxes.
 #   openjdk-17-jdk-headless, maven: build and run the OpenSearch test node (devservers/opensearch-launcher).
 #   postgresql: the PostgreSQL catalogue the suite runs every catalogue test against (started on loopback).
 # Arguments, if any, replace that list. Another apt or dpkg at work (unattended upgrades, a second
 # `make test`) is waited for, up to APT_LOCK_TIMEOUT seconds (default 600), rather than failed on.
 set -euo pipefail
-wanted=(docker-compose chromium fonts-wqy-zenhei openjdk-17-jdk-headless maven postgresql)
+wanted=(docker-compose chromium-headless-shell fonts-wqy-zenhei openjdk-17-jdk-headless maven postgresql)
 [ $# -gt 0 ] && wanted=("$@")
 lock_timeout="${APT_LOCK_TIMEOUT:-600}"
 missing=()
