@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import click
 import typer.main
 
+from record_catalogue.codes import ROLES
 from record_catalogue.settings import Settings
 from search_api.cli import app
 from tests.conftest import ROOT
@@ -58,3 +59,9 @@ def test_every_documented_command_exists() -> None:
     # "chm-search WORD" as a command, not the widget's <chm-search api=…> element.
     written = {m.group(1) for m in re.finditer(r"(?<!<)chm-search ([a-z][a-z-]+)(?!=)", README)}
     assert sorted(written - known) == []
+
+
+def test_the_key_roles_readme_lists_are_the_code_s() -> None:
+    listed = re.search(r"# roles: ([a-z, ]+)", README)
+    assert listed is not None, "README's `keys` line no longer lists the roles"
+    assert [role.strip() for role in listed[1].split(",")] == list(ROLES)
