@@ -80,7 +80,8 @@ def test_a_machine_translated_record_in_arabic_reads_right_to_left_with_the_orig
         assert box is not None and box["x"] + box["width"] > size["width"] * 0.8, box
         # The mark of the link to the clearing-house points up and to the left, as the line runs.
         mark = page.locator("a.record-source .record-external")
-        assert mark.evaluate("(el) => getComputedStyle(el).transform") == "matrix(-1, 0, 0, 1, 0, 0)"
+        # Waited for: read at once, the style could be computed before record.css had loaded (seen once in CI).
+        expect(mark).to_have_css("transform", "matrix(-1, 0, 0, 1, 0, 0)")
         # Plain words; the original behind one click, in its own language and direction.
         expect(page.locator("main")).to_contain_text("ترجمة آلية من الأصل باللغة")
         original = page.locator("details.record-original").first
