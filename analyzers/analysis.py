@@ -95,8 +95,9 @@ def has_exact_form(lang: str) -> bool:
 
 
 def preanalysed(lang: str) -> bool:
-    """Whether the embedded index stores this language's text already analysed (in Python)."""
-    return CHAINS[lang].arabic
+    """Whether the embedded index stores this language's text already analysed (in Python); text
+    in no determined language (``und``) is not, as names are not."""
+    return lang in CHAINS and CHAINS[lang].arabic
 
 
 @cache

@@ -158,9 +158,13 @@ def _text_target(name: str, lang: str) -> tuple[str, bool, str | None, str | Non
     )
 
 
-# ``_text_target`` of every field in every UN language, worked out once: ``tantivy_plan`` asks for
-# every version of every document.
-_TEXT_TARGETS = {(name, lang): _text_target(name, lang) for name, _boost in TEXT_FIELD_BOOSTS for lang in UN_LANGUAGES}
+# ``_text_target`` of every field in every language the schema has fields for (the six, and
+# ``und``), worked out once: ``tantivy_plan`` asks for every version of every document.
+_TEXT_TARGETS = {
+    (name, lang): _text_target(name, lang)
+    for name, _boost in TEXT_FIELD_BOOSTS
+    for lang in (*UN_LANGUAGES, UNDETERMINED)
+}
 
 
 def tantivy_plan(doc: IndexDocument) -> TantivyPlan:
@@ -187,10 +191,8 @@ def tantivy_plan(doc: IndexDocument) -> TantivyPlan:
             if not value:
                 continue
             target = _TEXT_TARGETS.get((name, lang))
-            if target is None:
-                if lang != UNDETERMINED:  # a language the index has no fields for
-                    continue
-                target = _text_target(name, lang)
+            if target is None:  # a language the index has no fields for
+                continue
             field, analysed, exact, spelling = target
             texts.append((field, (value, _arabic_terms(value)) if analysed else value))
             if exact is not None:

@@ -156,6 +156,15 @@ class BackendTests:
             for lang in ("en", "fr", "zh"):
                 assert self.ids(empty_backend, text=text, lang=lang) == ["multi"]
 
+    def test_text_in_no_determined_language_is_indexed_and_found(self, empty_backend: SearchBackend) -> None:
+        # Every engine has fields for it ("und": analysed as names are) and every query searches them.
+        undetermined = make_doc("und", "und", "CBD/SBI/3/2", "Review of wetland monitoring", names="CBD/SBI/3/2")
+        result = empty_backend.bulk([undetermined, make_doc("other", "en", "Forest law")])
+        assert not result.errors, result.errors
+        empty_backend.refresh()
+        for lang in ("en", "fr", "zh"):
+            assert self.ids(empty_backend, text="wetland monitoring", lang=lang) == ["und"]
+
     def test_words_may_match_in_different_fields(self, backend: SearchBackend) -> None:
         # "maize" is in the title, "trial" in the text; the symbol in the neutral field, "permits" in the title.
         assert self.ids(backend, text="maize trial", lang="en") == ["en-2"]
