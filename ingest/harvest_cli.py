@@ -99,15 +99,21 @@ def _run(sources: list[SourceConfig], since: datetime | None = None) -> None:
         raise typer.Exit(EXIT_PARTIAL)
 
 
-def _configure(name: str, kind: SourceKind, url: str, params: dict[str, Any]) -> SourceConfig:
+def _checked(name: str, kind: SourceKind, url: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A source's name and settings as stored, checked; a usage error naming what is wrong."""
     from ingest.harvest import check_params, source_name
-    from record_catalogue.harvest_state import SourceProblem
 
     try:
         checked = check_params(kind, url, params)
-        name = source_name(name)
+        return source_name(name), checked
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def _configure(name: str, kind: SourceKind, url: str, params: dict[str, Any]) -> SourceConfig:
+    from record_catalogue.harvest_state import SourceProblem
+
+    name, checked = _checked(name, kind, url, params)
     state = _sources()
     try:
         return state.ensure_source(name, kind, url, checked)
@@ -232,8 +238,7 @@ def sources_add(
     max_bytes: MaxBytes = None,
 ) -> None:
     """Configure a source once; `chm-search sources run NAME` or `harvest --all` runs it."""
-    params: dict[str, Any] = {"realm": realm, "rate": rate, "timeout": timeout, "retries": retries}
-    params["max_bytes"] = max_bytes
+    params: dict[str, Any] = {"realm": realm, **_fetch_params(rate, timeout, retries, max_bytes)}
     if kind == SourceKind.CBD:
         params["schemas"] = schema or []
     else:
@@ -242,14 +247,9 @@ def sources_add(
         params["schema"] = schema[0] if schema else None
     if kind == SourceKind.OAI:
         params.update({"set": set_spec, "prefix": prefix, "from": from_date})
-    from ingest.harvest import check_params, source_name
     from record_catalogue.harvest_state import SourceProblem
 
-    try:
-        checked = check_params(kind, url, params)
-        name = source_name(name)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    name, checked = _checked(name, kind, url, params)
     state = _sources()
     try:
         state.add_source(name, kind, url, checked)
