@@ -161,9 +161,7 @@ def _text_target(name: str, lang: str) -> tuple[str, bool, str | None, str | Non
 # ``_text_target`` of every field in every language the schema has fields for (the six, and
 # ``und``), worked out once: ``tantivy_plan`` asks for every version of every document.
 _TEXT_TARGETS = {
-    (name, lang): _text_target(name, lang)
-    for name, _boost in TEXT_FIELD_BOOSTS
-    for lang in (*UN_LANGUAGES, UNDETERMINED)
+    (name, lang): _text_target(name, lang) for name, _boost in TEXT_FIELD_BOOSTS for lang in SEARCHED_LANGUAGES
 }
 
 
