@@ -15,8 +15,8 @@ from typing import TypeVar, cast
 from fastapi import Request
 
 from analyzers.detect import LanguageDetector
+from analyzers.entities.labels import thesaurus_facet_labels
 from ingest.cli import make_tagger
-from ingest.harvest.thesaurus import entity_term_labels
 from ingest.prepare import Tagger
 from record_catalogue.db import CatalogueFailed, CatalogueUnavailable
 from record_catalogue.harvest_state import HarvestState
@@ -122,7 +122,7 @@ class Services:
         if cached is not None and now - cached[0] < TERM_LABELS_TTL:
             return cached[1]
         try:
-            labels = entity_term_labels(HarvestState(self.catalogue))
+            labels = thesaurus_facet_labels(HarvestState(self.catalogue).labelled_terms())
         except (CatalogueUnavailable, CatalogueFailed):
             labels = cached[1] if cached is not None else {}
         self._term_labels = (now, labels)

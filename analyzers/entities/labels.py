@@ -7,13 +7,18 @@ to the id) rather than fail.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from analyzers import gazetteer
 from analyzers.entities.kinds import AICHI_TARGETS, GBF_TARGETS
 from analyzers.entities.normalise import _primary
 from analyzers.entities.references import _from_roman
+from analyzers.entities.targets import entities_from_term_ids, keyword_entities
 from record_catalogue.languages import UN_LANGUAGES
+
+if TYPE_CHECKING:
+    from record_catalogue.harvest_state import ThesaurusTermLabels
 
 _TARGET_LABELS = {
     "aichi": {
@@ -111,3 +116,31 @@ def entity_label(key: str, lang: str, thesaurus: Mapping[str, Mapping[str, str]]
         given_labels = thesaurus.get(key, {})
         label = given_labels.get("en") or next((text for _lang, text in sorted(given_labels.items()) if text), None)
     return label or ident
+
+
+# The domains whose terms are entity facets (``country:br``, ``target:aichi-11``, ``target:gbf-3``).
+ENTITY_DOMAINS = ("countries", "AICHI-TARGETS", "GBF-TARGETS")
+# A target's component (``AICHI-TARGET-01-C2``): it names part of the target, so it labels nothing.
+_COMPONENT = re.compile(r"-C\d{1,2}$", re.IGNORECASE)
+
+
+def thesaurus_facet_labels(terms: Iterable[ThesaurusTermLabels]) -> dict[str, dict[str, str]]:
+    """Facet labels from the harvested thesaurus (``HarvestState.labelled_terms``), by entity key
+    (``country:br`` -> ``{"en": "Brazil", ...}``, ``keyword:<id>`` -> the keyword's labels).
+
+    Only a term that is the entity itself labels it: ``AICHI-TARGET-01`` labels ``target:aichi-1``,
+    its component ``AICHI-TARGET-01-C2`` does not. Here, beside the labels made from the entity
+    keys, rather than in the harvester that stores the terms: the API reads them for every
+    facet, and has no use for the harvester's code."""
+    out: dict[str, dict[str, str]] = {}
+    for term in terms:
+        if term.domain in ENTITY_DOMAINS:
+            if _COMPONENT.search(term.identifier):
+                continue
+            keys = entities_from_term_ids([term.identifier])
+            if len(keys) == 1:
+                out[keys[0]] = term.labels
+            continue
+        for key in keyword_entities([term.identifier]):
+            out.setdefault(key, term.labels)
+    return out

@@ -21,10 +21,9 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from analyzers.entities import entities_from_term_ids, keyword_entities
 from ingest.harvest.http_client import FetchError, PoliteClient
 from ingest.harvest.runner import HarvestRun
-from record_catalogue.harvest_state import HarvestState, ThesaurusTermLabels
+from record_catalogue.harvest_state import ThesaurusTermLabels
 from record_catalogue.languages import UN_LANGUAGES
 from record_catalogue.term_labels import apply_term_labels
 from search_index.base import IndexUnavailable
@@ -40,7 +39,6 @@ DOMAIN_OF = (
     (re.compile(r"^AICHI-TARGET-", re.IGNORECASE), "AICHI-TARGETS"),
     (re.compile(r"^GBF-TARGET-", re.IGNORECASE), "GBF-TARGETS"),
 )
-COMPONENT = re.compile(r"-C\d{1,2}$", re.IGNORECASE)
 MAX_TERMS_PER_RUN = 2000  # single-term look-ups a run makes at most (the rest wait for the next run)
 
 
@@ -120,27 +118,3 @@ def label_keywords(run: HarvestRun) -> int:
         except IndexUnavailable as exc:  # their needs_index flag stays: the next run or reindex sends them
             run.error("index", f"{len(changed)} records with new keyword labels not indexed: {exc}")
     return len(changed)
-
-
-# The domains whose terms are entity facets (``country:br``, ``target:aichi-11``, ``target:gbf-3``).
-ENTITY_DOMAINS = ("countries", "AICHI-TARGETS", "GBF-TARGETS")
-
-
-def entity_term_labels(state: HarvestState) -> dict[str, dict[str, str]]:
-    """Facet labels from the thesaurus, by entity key (``country:br`` -> ``{"en": "Brazil", ...}``,
-    ``keyword:<id>`` -> the keyword's labels).
-
-    Only a term that is the entity itself labels it: ``AICHI-TARGET-01`` labels ``target:aichi-1``,
-    its component ``AICHI-TARGET-01-C2`` does not."""
-    out: dict[str, dict[str, str]] = {}
-    for term in state.labelled_terms():
-        if term.domain in ENTITY_DOMAINS:
-            if COMPONENT.search(term.identifier):
-                continue
-            keys = entities_from_term_ids([term.identifier])
-            if len(keys) == 1:
-                out[keys[0]] = term.labels
-            continue
-        for key in keyword_entities([term.identifier]):
-            out.setdefault(key, term.labels)
-    return out
