@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.relevance import describe_working_tree, worktree  # noqa: E402
+from devtools.commands import CLI_ARGS, clean_environment  # noqa: E402
 
 PACKAGES = ("record_catalogue", "analyzers", "search_index", "ingest", "translate", "search_api")
-ENTRY = "from search_api.cli import main; main()"
 GROUPS = (
     "ingest",
     "errors",
@@ -99,9 +99,7 @@ class Tree:
 
 
 def environment(data: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    env.update({"CHM_DATA_DIR": str(data), "COLUMNS": "200"})
-    return env
+    return clean_environment(CHM_DATA_DIR=str(data), COLUMNS="200")
 
 
 def children_cpu() -> float:
@@ -113,7 +111,7 @@ def run(tree: Path, args: Sequence[str], data: Path) -> tuple[float, int, str]:
     """``chm-search *args`` from ``tree`` on ``data``: its CPU seconds, exit code and output."""
     before = children_cpu()
     done = subprocess.run(
-        [sys.executable, "-c", ENTRY, *args],
+        [sys.executable, *CLI_ARGS, *args],
         cwd=tree,
         env=environment(data),
         capture_output=True,

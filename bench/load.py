@@ -40,9 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.search import api_path, api_server, percentiles, query_mix  # noqa: E402
+from devtools.commands import CLI_ARGS, clean_environment  # noqa: E402
 from devtools.corpus import generate, write_jsonl  # noqa: E402
 
-CLI = [sys.executable, "-c", "from search_api.cli import main; main()"]
+CLI = [sys.executable, *CLI_ARGS]
 
 
 @dataclass
@@ -107,8 +108,7 @@ class Client:
 
 
 def chm(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    environment["CHM_DATA_DIR"] = str(data_dir)
+    environment = clean_environment(CHM_DATA_DIR=str(data_dir))
     done = subprocess.run([*CLI, *args], capture_output=True, text=True, env=environment, cwd=ROOT, check=False)
     if check and done.returncode != 0:
         raise RuntimeError(f"chm-search {' '.join(args)} failed ({done.returncode}): {done.stderr[-2000:]}")

@@ -30,6 +30,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from devtools.commands import CLI_ARGS, clean_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -66,7 +68,7 @@ def run_workers(count: int, texts: list[str], packages: Path, dsn: str, workdir:
     from record_catalogue.store import Catalogue, TextVersion, Upsert
 
     catalogue = Catalogue(dsn)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    env = clean_environment()
     env.update(
         CHM_CATALOGUE_URL=dsn,
         CHM_DATA_DIR=str(workdir / f"data-{count}"),
@@ -80,8 +82,7 @@ def run_workers(count: int, texts: list[str], packages: Path, dsn: str, workdir:
         subprocess.Popen(
             [
                 sys.executable,
-                "-c",
-                "from search_api.cli import main; main()",
+                *CLI_ARGS,
                 "translate",
                 "--follow",
                 "--batch",

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from devtools.commands import CLI_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 # ``chm-search serve --port``: the port is appended when the server starts.
-SERVE = [sys.executable, "-c", "from search_api.cli import main; main()", "serve", "--port"]
+SERVE = [sys.executable, *CLI_ARGS, "serve", "--port"]
 
 
 def free_port() -> int:

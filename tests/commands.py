@@ -5,7 +5,6 @@ Shared by every suite that drives the CLI (its own tests, the catalogue's, inges
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -13,9 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from devtools.commands import CLI_ARGS, clean_environment
 from tests.conftest import ROOT
 
-CLI_ARGS = ["-c", "from search_api.cli import main; main()"]  # after the interpreter
 CLI = [sys.executable, *CLI_ARGS]
 
 
@@ -33,13 +32,6 @@ def wait_for_checkpoint(database: Path, process: subprocess.Popen[Any], records:
                 checkpoint = row[0] if row else 0
         except sqlite3.Error:
             continue
-
-
-def clean_environment(**env: str) -> dict[str, str]:
-    """The user's environment without their CHM_ settings, with ``env``."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
-    clean.update(env)
-    return clean
 
 
 def environment(tmp_path: Path, **env: str) -> dict[str, str]:

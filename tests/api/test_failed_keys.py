@@ -8,7 +8,6 @@ Two real `chm-search serve` processes on one catalogue, SQLite and PostgreSQL.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.commands import clean_environment
 from devtools.served import SERVE, serving
 from record_catalogue.keys import KeyStore
 from record_catalogue.settings import load_settings
@@ -32,7 +32,7 @@ def two_servers(tmp_path: Path, catalogue_url: str | None) -> Iterator[tuple[lis
     catalogue = Catalogue(settings.catalogue_dsn)
     key = KeyStore(catalogue).create("failed keys test", "ingest")
     catalogue.close()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment = clean_environment()
     environment.update(
         {"CHM_DATA_DIR": str(tmp_path / "data"), "CHM_RATE_LIMIT_FAILED_KEYS": str(ALLOWED_FAILURES)},
         **({"CHM_CATALOGUE_URL": catalogue_url} if catalogue_url else {}),

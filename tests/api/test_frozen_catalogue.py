@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from devtools.commands import clean_environment
 from devtools.served import SERVE, serving
 from devtools.served import Server as Served
 from record_catalogue.keys import KeyStore
@@ -78,7 +79,7 @@ class Server:
 
 @contextlib.contextmanager
 def started(data: Path, key: str, **settings: str) -> Iterator[Server]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment = clean_environment()
     environment.update(CHM_DATA_DIR=str(data), **settings)
     with serving(SERVE, environment, any_answer=True) as running:
         yield Server(data, key, running)

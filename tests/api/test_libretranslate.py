@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from libretranslatepy import LibreTranslateAPI  # type: ignore[import-untyped]
 
+from devtools.commands import CLI_ARGS, clean_environment
 from devtools.served import SERVE, serving
 from record_catalogue.keys import KeyStore
 from record_catalogue.settings import get_settings
@@ -237,14 +238,14 @@ def import_tmx(world: World, tmp_path: Path, units: dict[str, str], actor: str) 
         f'<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><header srclang="en"/><body>{body}</body></tmx>',
         encoding="utf-8",
     )
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment = clean_environment()
     environment.update(
         CHM_DATA_DIR=str(world.settings.data_dir),
         CHM_LANGUAGES="en,fr,es",
         CHM_CATALOGUE_URL=world.settings.catalogue_dsn,
         **engine_environment(world.settings),
     )
-    command = [sys.executable, "-c", "from search_api.cli import main; main()", "memory", "import", str(path)]
+    command = [sys.executable, *CLI_ARGS, "memory", "import", str(path)]
     done = subprocess.run(
         [*command, "--as-reviewed", "--actor", actor], capture_output=True, text=True, env=environment, cwd=ROOT
     )

@@ -5,7 +5,6 @@ and never an API key or a record's text at info level. A real app, catalogue and
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from devtools.commands import clean_environment
 from devtools.served import SERVE, serving
 from record_catalogue.keys import KeyStore
 from record_catalogue.logs import configure_logging
@@ -114,7 +114,7 @@ def test_an_ingest_command_logs_its_run_as_json_without_record_text(tmp_path: Pa
 def test_a_served_api_logs_json_lines_through_uvicorn(tmp_path: Path) -> None:
     """``chm-search serve``: uvicorn's own lines and the access lines in the one JSON format, uvicorn's
     access log (which wrote whole query strings) off."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment = clean_environment()
     environment.update(CHM_DATA_DIR=str(tmp_path / "data"), CHM_LOG_FORMAT="json")
     log_file = tmp_path / "serve.log"
     search = "/api/v1/search?q=quokkaberry&lang=fr"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from devtools.commands import CLI_ARGS, clean_environment
 from devtools.served import serving
 from record_catalogue.models import FieldText
 from record_catalogue.settings import load_settings
@@ -52,7 +53,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-CLI = [sys.executable, "-c", "from search_api.cli import main; main()"]
+CLI = [sys.executable, *CLI_ARGS]
 # The app exactly as `chm-search serve` builds it (a page route dropped from it fails these tests).
 SERVER = """
 import sys
@@ -93,7 +94,7 @@ class Site:
 
 
 def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment = clean_environment()
     environment.update({"CHM_DATA_DIR": str(data_dir), "COLUMNS": "200"}, **extra)
     return environment
 

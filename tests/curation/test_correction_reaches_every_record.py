@@ -7,11 +7,11 @@ rebuilding the index (the real ``chm-search reindex``) keeps it; history shows w
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+from devtools.commands import CLI_ARGS, clean_environment
 from tests.curation.conftest import CORRECTED, MACHINE, Doc, World
 from tests.engines import engine_environment
 
@@ -21,12 +21,12 @@ THREE = ("chm-1", "abs-1", "bch-1")
 
 
 def reindex_with_the_cli(world: World) -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment = clean_environment()
     environment.update(CHM_DATA_DIR=str(world.settings.data_dir), CHM_LANGUAGES="en,fr,es", COLUMNS="200")
     environment["CHM_CATALOGUE_URL"] = world.settings.catalogue_dsn  # SQLite in the data directory, or PostgreSQL
     environment.update(engine_environment(world.settings))  # the embedded index, or the suite's OpenSearch node
     done = subprocess.run(
-        [sys.executable, "-c", "from search_api.cli import main; main()", "reindex"],
+        [sys.executable, *CLI_ARGS, "reindex"],
         capture_output=True,
         text=True,
         env=environment,

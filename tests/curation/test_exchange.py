@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.commands import CLI_ARGS, clean_environment
 from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.store import Catalogue
 from tests.curation.conftest import CAT, FOREST, Doc, World, eventually
@@ -29,11 +29,11 @@ TRICKY = "La forêt est « protégée » & <surveillée>."
 
 
 def cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment = clean_environment()
     environment.update(CHM_DATA_DIR=str(world.settings.data_dir), CHM_LANGUAGES="en,fr,es", COLUMNS="200")
     environment["CHM_CATALOGUE_URL"] = world.settings.catalogue_dsn  # SQLite in the data directory, or PostgreSQL
     environment.update(engine_environment(world.settings))  # the embedded index, or the suite's OpenSearch node
-    command = [sys.executable, "-c", "from search_api.cli import main; main()", *args]
+    command = [sys.executable, *CLI_ARGS, *args]
     return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120, cwd=ROOT)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.commands import clean_environment
 from tests.commands import CLI, run, start, wait_for_checkpoint
 from tests.conftest import ROOT, SAMPLES
 
@@ -51,7 +52,7 @@ def test_a_full_disk_ends_ingest_with_exit_4_and_one_line(tmp_path: Path) -> Non
     dump = write_jsonl(tmp_path / "dump.jsonl", 3000)
     small = tmp_path / "small"
     small.mkdir()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment = clean_environment()
     environment.update({"CHM_DATA_DIR": str(small / "data"), "COLUMNS": "200"})
     mount = 'mount -t tmpfs -o size=3m tmpfs "$0" && exec "$@"'
     result = subprocess.run(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import urllib.error
@@ -19,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from analyzers.detect import LanguageDetector
 from devservers.postgres import TemplateDatabases
+from devtools.commands import CLI_ENTRY, clean_environment
 from devtools.served import SERVE, serving
 from ingest.pipeline import Pipeline
 from ingest.sources.cbd_json import record_from_json
@@ -40,8 +40,8 @@ NUL_RECORD = {
 
 def test_a_missing_driver_is_one_line(tmp_path: Path) -> None:
     """Without psycopg, ``chm-search`` on a PostgreSQL URL says what to install, in one line."""
-    hide_psycopg = "import sys; sys.modules['psycopg'] = None; from search_api.cli import main; main()"
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    hide_psycopg = "import sys; sys.modules['psycopg'] = None; " + CLI_ENTRY
+    environment = clean_environment()
     environment.update(CHM_DATA_DIR=str(tmp_path), CHM_CATALOGUE_URL="postgresql://postgres@127.0.0.1:1/chm")
     done = subprocess.run(
         [sys.executable, "-c", hide_psycopg, "ingest", str(ROOT / "samples" / "shared")],
@@ -144,7 +144,7 @@ def test_a_catalogue_gone_under_the_api_is_a_503_with_the_error_body(
 def two_servers(postgres: TemplateDatabases, tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     """Two ``chm-search serve`` processes on one PostgreSQL catalogue (and one data directory)."""
     name, dsn = postgres.create("api")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    environment = clean_environment()
     environment.update(CHM_DATA_DIR=str(tmp_path / "data"), CHM_CATALOGUE_URL=dsn, CHM_RATE_LIMIT_ANONYMOUS="4")
     try:
         with contextlib.ExitStack() as stack:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from devtools.commands import clean_environment
 from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.record import Record
 from record_catalogue.settings import Settings, load_settings
@@ -83,7 +83,7 @@ def test_status_counts_what_is_left_per_pair_and_the_rate(
 
 def test_status_in_the_cli_and_in_health(settings_fr: Settings, catalogue: Catalogue, tmp_path: Path) -> None:
     add(catalogue, "en-0", "en", title="The forest", summary="The cat eats the fish.")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CHM_")}
+    env = clean_environment()
     env.update(
         CHM_DATA_DIR=str(settings_fr.data_dir),
         CHM_LANGUAGES="en,fr,es",

@@ -8,12 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devtools.commands import CLI_ARGS
 from record_catalogue.settings import load_settings
 from search_index.base import SearchQuery
 from search_index.tantivy_backend import TantivyBackend
 from tests.translate.conftest import Models
 
-CLI = [sys.executable, "-c", "from search_api.cli import main; main()"]
+CLI = [sys.executable, *CLI_ARGS]
 ROOT = Path(__file__).resolve().parents[2]
 
 

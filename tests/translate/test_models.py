@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.commands import CLI_ARGS
 from record_catalogue.settings import get_settings
 from tests.conftest import ROOT
 from tests.translate.conftest import Models
@@ -18,7 +19,7 @@ from tests.translate.index_server import FixtureIndex, serve_index, with_version
 from translate.argos_engine import ArgosEngine
 from translate.packages import IndexUnreachable, PackageError, install_from_index, installed, read_index
 
-CLI = [sys.executable, "-c", "from search_api.cli import main; main()"]
+CLI = [sys.executable, *CLI_ARGS]
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ call is sent again) and every record's translations were stored once.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import sqlalchemy
 from sqlalchemy import func, select
 
 from devtools.argos_models import LEXICON, Lexicon
+from devtools.commands import clean_environment
 from record_catalogue.keys import KeyStore
 from record_catalogue.memory_store import TranslationMemory
 from record_catalogue.models import AuditEntry, FieldText
@@ -110,7 +110,7 @@ class Workers:
 
     def __init__(self, tmp_path: Path, models: Models, dsn: str | None, **env: str) -> None:
         self.tmp_path = tmp_path
-        self.environment = {key: value for key, value in os.environ.items() if not key.startswith("CHM_")}
+        self.environment = clean_environment()
         self.environment.update(models.env())
         self.environment.update(
             CHM_DATA_DIR=str(tmp_path / "data"),

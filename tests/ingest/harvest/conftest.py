@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 
 import pytest
 
 from analyzers.detect import LanguageDetector
+from devtools.commands import clean_environment
 from ingest.pipeline import Pipeline
 from record_catalogue.settings import Settings
 from record_catalogue.store import Catalogue
@@ -21,7 +21,7 @@ __all__ = ["CLI", "ROOT", "chm", "environment"]
 
 
 def environment(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHM_")}
+    env = clean_environment()
     env.update({"CHM_DATA_DIR": str(settings.data_dir), "COLUMNS": "250"})
     if settings.catalogue_url:
         env["CHM_CATALOGUE_URL"] = settings.catalogue_url
