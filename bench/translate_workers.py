@@ -68,8 +68,7 @@ def run_workers(count: int, texts: list[str], packages: Path, dsn: str, workdir:
     from record_catalogue.store import Catalogue, TextVersion, Upsert
 
     catalogue = Catalogue(dsn)
-    env = clean_environment()
-    env.update(
+    env = clean_environment(
         CHM_CATALOGUE_URL=dsn,
         CHM_DATA_DIR=str(workdir / f"data-{count}"),
         CHM_MODELS_DIR=str(packages),

@@ -32,9 +32,9 @@ def two_servers(tmp_path: Path, catalogue_url: str | None) -> Iterator[tuple[lis
     catalogue = Catalogue(settings.catalogue_dsn)
     key = KeyStore(catalogue).create("failed keys test", "ingest")
     catalogue.close()
-    environment = clean_environment()
-    environment.update(
-        {"CHM_DATA_DIR": str(tmp_path / "data"), "CHM_RATE_LIMIT_FAILED_KEYS": str(ALLOWED_FAILURES)},
+    environment = clean_environment(
+        CHM_DATA_DIR=str(tmp_path / "data"),
+        CHM_RATE_LIMIT_FAILED_KEYS=str(ALLOWED_FAILURES),
         **({"CHM_CATALOGUE_URL": catalogue_url} if catalogue_url else {}),
     )
     with contextlib.ExitStack() as stack:

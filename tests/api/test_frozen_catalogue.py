@@ -79,8 +79,7 @@ class Server:
 
 @contextlib.contextmanager
 def started(data: Path, key: str, **settings: str) -> Iterator[Server]:
-    environment = clean_environment()
-    environment.update(CHM_DATA_DIR=str(data), **settings)
+    environment = clean_environment(CHM_DATA_DIR=str(data), **settings)
     with serving(SERVE, environment, any_answer=True) as running:
         yield Server(data, key, running)
 

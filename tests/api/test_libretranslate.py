@@ -238,8 +238,7 @@ def import_tmx(world: World, tmp_path: Path, units: dict[str, str], actor: str) 
         f'<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><header srclang="en"/><body>{body}</body></tmx>',
         encoding="utf-8",
     )
-    environment = clean_environment()
-    environment.update(
+    environment = clean_environment(
         CHM_DATA_DIR=str(world.settings.data_dir),
         CHM_LANGUAGES="en,fr,es",
         CHM_CATALOGUE_URL=world.settings.catalogue_dsn,

@@ -114,8 +114,7 @@ def test_an_ingest_command_logs_its_run_as_json_without_record_text(tmp_path: Pa
 def test_a_served_api_logs_json_lines_through_uvicorn(tmp_path: Path) -> None:
     """``chm-search serve``: uvicorn's own lines and the access lines in the one JSON format, uvicorn's
     access log (which wrote whole query strings) off."""
-    environment = clean_environment()
-    environment.update(CHM_DATA_DIR=str(tmp_path / "data"), CHM_LOG_FORMAT="json")
+    environment = clean_environment(CHM_DATA_DIR=str(tmp_path / "data"), CHM_LOG_FORMAT="json")
     log_file = tmp_path / "serve.log"
     search = "/api/v1/search?q=quokkaberry&lang=fr"
     with (

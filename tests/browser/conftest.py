@@ -94,9 +94,7 @@ class Site:
 
 
 def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
-    environment = clean_environment()
-    environment.update({"CHM_DATA_DIR": str(data_dir), "COLUMNS": "200"}, **extra)
-    return environment
+    return clean_environment(CHM_DATA_DIR=str(data_dir), COLUMNS="200", **extra)
 
 
 def chm(environment: dict[str, str], *args: str) -> str:

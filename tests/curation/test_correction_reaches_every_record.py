@@ -21,10 +21,13 @@ THREE = ("chm-1", "abs-1", "bch-1")
 
 
 def reindex_with_the_cli(world: World) -> None:
-    environment = clean_environment()
-    environment.update(CHM_DATA_DIR=str(world.settings.data_dir), CHM_LANGUAGES="en,fr,es", COLUMNS="200")
-    environment["CHM_CATALOGUE_URL"] = world.settings.catalogue_dsn  # SQLite in the data directory, or PostgreSQL
-    environment.update(engine_environment(world.settings))  # the embedded index, or the suite's OpenSearch node
+    environment = clean_environment(
+        CHM_DATA_DIR=str(world.settings.data_dir),
+        CHM_LANGUAGES="en,fr,es",
+        COLUMNS="200",
+        CHM_CATALOGUE_URL=world.settings.catalogue_dsn,  # SQLite in the data directory, or PostgreSQL
+        **engine_environment(world.settings),  # the embedded index, or the suite's OpenSearch node
+    )
     done = subprocess.run(
         [sys.executable, *CLI_ARGS, "reindex"],
         capture_output=True,

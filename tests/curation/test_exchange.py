@@ -29,10 +29,13 @@ TRICKY = "La forêt est « protégée » & <surveillée>."
 
 
 def cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = clean_environment()
-    environment.update(CHM_DATA_DIR=str(world.settings.data_dir), CHM_LANGUAGES="en,fr,es", COLUMNS="200")
-    environment["CHM_CATALOGUE_URL"] = world.settings.catalogue_dsn  # SQLite in the data directory, or PostgreSQL
-    environment.update(engine_environment(world.settings))  # the embedded index, or the suite's OpenSearch node
+    environment = clean_environment(
+        CHM_DATA_DIR=str(world.settings.data_dir),
+        CHM_LANGUAGES="en,fr,es",
+        COLUMNS="200",
+        CHM_CATALOGUE_URL=world.settings.catalogue_dsn,  # SQLite in the data directory, or PostgreSQL
+        **engine_environment(world.settings),  # the embedded index, or the suite's OpenSearch node
+    )
     command = [sys.executable, *CLI_ARGS, *args]
     return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120, cwd=ROOT)
 

@@ -52,8 +52,7 @@ def test_a_full_disk_ends_ingest_with_exit_4_and_one_line(tmp_path: Path) -> Non
     dump = write_jsonl(tmp_path / "dump.jsonl", 3000)
     small = tmp_path / "small"
     small.mkdir()
-    environment = clean_environment()
-    environment.update({"CHM_DATA_DIR": str(small / "data"), "COLUMNS": "200"})
+    environment = clean_environment(CHM_DATA_DIR=str(small / "data"), COLUMNS="200")
     mount = 'mount -t tmpfs -o size=3m tmpfs "$0" && exec "$@"'
     result = subprocess.run(
         ["unshare", "-m", "-r", "sh", "-c", mount, str(small), *CLI, "ingest", "--workers", "0", str(dump)],

@@ -41,8 +41,9 @@ NUL_RECORD = {
 def test_a_missing_driver_is_one_line(tmp_path: Path) -> None:
     """Without psycopg, ``chm-search`` on a PostgreSQL URL says what to install, in one line."""
     hide_psycopg = "import sys; sys.modules['psycopg'] = None; " + CLI_ENTRY
-    environment = clean_environment()
-    environment.update(CHM_DATA_DIR=str(tmp_path), CHM_CATALOGUE_URL="postgresql://postgres@127.0.0.1:1/chm")
+    environment = clean_environment(
+        CHM_DATA_DIR=str(tmp_path), CHM_CATALOGUE_URL="postgresql://postgres@127.0.0.1:1/chm"
+    )
     done = subprocess.run(
         [sys.executable, "-c", hide_psycopg, "ingest", str(ROOT / "samples" / "shared")],
         capture_output=True,
@@ -144,8 +145,9 @@ def test_a_catalogue_gone_under_the_api_is_a_503_with_the_error_body(
 def two_servers(postgres: TemplateDatabases, tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     """Two ``chm-search serve`` processes on one PostgreSQL catalogue (and one data directory)."""
     name, dsn = postgres.create("api")
-    environment = clean_environment()
-    environment.update(CHM_DATA_DIR=str(tmp_path / "data"), CHM_CATALOGUE_URL=dsn, CHM_RATE_LIMIT_ANONYMOUS="4")
+    environment = clean_environment(
+        CHM_DATA_DIR=str(tmp_path / "data"), CHM_CATALOGUE_URL=dsn, CHM_RATE_LIMIT_ANONYMOUS="4"
+    )
     try:
         with contextlib.ExitStack() as stack:
             # any answer: their health is a 503 until the empty index has records

@@ -83,8 +83,7 @@ def test_status_counts_what_is_left_per_pair_and_the_rate(
 
 def test_status_in_the_cli_and_in_health(settings_fr: Settings, catalogue: Catalogue, tmp_path: Path) -> None:
     add(catalogue, "en-0", "en", title="The forest", summary="The cat eats the fish.")
-    env = clean_environment()
-    env.update(
+    env = clean_environment(
         CHM_DATA_DIR=str(settings_fr.data_dir),
         CHM_LANGUAGES="en,fr,es",
         CHM_MODELS_DIR=str(tmp_path / "no-models"),

@@ -110,9 +110,8 @@ class Workers:
 
     def __init__(self, tmp_path: Path, models: Models, dsn: str | None, **env: str) -> None:
         self.tmp_path = tmp_path
-        self.environment = clean_environment()
-        self.environment.update(models.env())
-        self.environment.update(
+        self.environment = clean_environment(
+            **models.env(),
             CHM_DATA_DIR=str(tmp_path / "data"),
             CHM_LANGUAGES="en,fr",
             CHM_TRANSLATE_LEASE_SECONDS="3",

@@ -21,8 +21,7 @@ __all__ = ["CLI", "ROOT", "chm", "environment"]
 
 
 def environment(settings: Settings) -> dict[str, str]:
-    env = clean_environment()
-    env.update({"CHM_DATA_DIR": str(settings.data_dir), "COLUMNS": "250"})
+    env = clean_environment(CHM_DATA_DIR=str(settings.data_dir), COLUMNS="250")
     if settings.catalogue_url:
         env["CHM_CATALOGUE_URL"] = settings.catalogue_url
     return env
