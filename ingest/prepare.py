@@ -12,19 +12,25 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
+import shutil
+import tempfile
+import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from pathlib import Path
+from typing import BinaryIO, NamedTuple, Protocol
 
 from analyzers.detect import LanguageDetector
 from ingest.languages import ResolvedLanguages, resolve_languages
-from ingest.lifeline import exit_when_gone, kill_me_with_parent
+from ingest.lifeline import alive, exit_when_gone, kill_me_with_parent
 from ingest.sources import SourceError, SourceItem, Unparsed
 from ingest.sources.cbd_json import parse_item
 from record_catalogue.dialect import in_memory
+from record_catalogue.errors import ChmSearchError
 from record_catalogue.models import utcnow
 from record_catalogue.record import Record
 from record_catalogue.store import (
@@ -263,10 +269,98 @@ def _prepare_in_worker(items: list[SourceItem]) -> _ShippedBatch:
     return result.errors, result.unchanged, result.records, shipped, result.new
 
 
+Task = Callable[[list[SourceItem]], _ShippedBatch]
+
+
+def _deliver(task: Task, items: list[SourceItem], outboxes: Sequence[str]) -> str:
+    """Prepare a batch with ``task``, leave the result in a file in the first of ``outboxes``
+    that takes it (the next when one is full) and return the file's name.
+
+    Why a file: the pool sends results back over one pipe shared by its workers, and a worker
+    killed halfway through sending a large result (a batch of 500 records' rows and documents
+    is ~2 MB) leaves half a message there, which the pool's manager thread then waits on for
+    ever (CPython 3.11: the run hung instead of preparing the batch again). A file name makes a
+    message far shorter than ``select.PIPE_BUF``, which the pipe takes in one atomic write: a
+    killed worker has sent it or not. Half a file is left for ``PreparePool.close`` to remove.
+    A failure goes the same way, since its traceback can be long too.
+    """
+    outcome: tuple[bool, object, str]
+    try:
+        outcome = (True, task(items), "")
+    except Exception as exc:  # sent back to fail the run there, with its traceback
+        outcome = (False, exc, traceback.format_exc())
+    for n, outbox in enumerate(outboxes, start=1):
+        try:
+            return _write(outcome, outbox)
+        except OSError:  # full (a small /dev/shm): the next one
+            if n == len(outboxes):
+                raise
+    raise ValueError("no outbox to deliver to")
+
+
+def _write(outcome: tuple[bool, object, str], outbox: str) -> str:
+    handle, path = tempfile.mkstemp(suffix=".pickle", dir=outbox)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            _dump(outcome, file)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def _dump(outcome: tuple[bool, object, str], file: BinaryIO) -> None:
+    try:
+        pickle.dump(outcome, file, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):  # an exception that does not pickle: its text does
+        file.seek(0)
+        file.truncate()
+        pickle.dump((False, RuntimeError(outcome[2] or traceback.format_exc()), ""), file)
+
+
+OUTBOX_PREFIX = "chm-prepare-"
+
+
+def _outboxes() -> tuple[str, ...]:
+    """Directories for a pool's results: one in memory where Linux has one (``/dev/shm``, tmpfs),
+    since each file is read back within moments (from a disk-backed temp directory the pool
+    cost ~4 % more CPU a record; from tmpfs, as much as through the pipe), then one in the temp
+    directory for when that is full (containers often give /dev/shm 64 MB only).
+
+    An ingest killed with ``kill -9`` cannot remove its own, and what is left in tmpfs holds
+    memory until the machine restarts: the outboxes of processes that no longer run go first."""
+    memory = "/dev/shm"
+    places = [memory, tempfile.gettempdir()] if os.access(memory, os.W_OK | os.X_OK) else [tempfile.gettempdir()]
+    for place in places:
+        for left in Path(place).glob(f"{OUTBOX_PREFIX}*-*"):
+            owner = left.name[len(OUTBOX_PREFIX) :].split("-", 1)[0]
+            if owner.isdigit() and not alive(int(owner)):
+                shutil.rmtree(left, ignore_errors=True)
+    return tuple(tempfile.mkdtemp(prefix=f"{OUTBOX_PREFIX}{os.getpid()}-", dir=place) for place in places)
+
+
+def _collect(path: str) -> _ShippedBatch:
+    """What ``_deliver`` left in ``path`` (the file is removed), or the worker's failure raised."""
+    try:
+        with open(path, "rb") as file:
+            ok, value, trace = pickle.load(file)
+    finally:
+        os.unlink(path)
+    if not ok:
+        raise value from (WorkerFailure(trace) if trace else None)
+    result: _ShippedBatch = value
+    return result
+
+
+class WorkerFailure(ChmSearchError):
+    """The traceback of an exception raised in a worker, as its cause where it is raised again
+    (an internal error: a bug, since preparation reports each record's own failures)."""
+
+
 class PendingBatch:
     """A batch being prepared in a worker: ``result()`` waits for it."""
 
-    def __init__(self, future: Future[_ShippedBatch], pool: PreparePool, items: list[SourceItem]) -> None:
+    def __init__(self, future: Future[str], pool: PreparePool, items: list[SourceItem]) -> None:
         self.future = future
         self.pool = pool
         self.items = items
@@ -274,7 +368,7 @@ class PendingBatch:
 
     def result(self) -> BatchResult:
         try:
-            shipped_batch = self.future.result()
+            shipped_batch = _collect(self.future.result())
         except BrokenProcessPool:  # a worker died (killed, out of memory, crashed): prepare it again
             shipped_batch = self.pool.prepare_again(self.items, self.executor)
         errors, unchanged, records, shipped, new = shipped_batch
@@ -296,9 +390,10 @@ class PreparePool:
     A worker that dies (the OOM killer, a crash in a library) breaks the pool and fails every
     batch it held: the pool is started again and those batches prepared again; a batch that
     breaks it again is prepared one record at a time, and a record that still kills its worker
-    is reported as that record's error. So no record can stop a run, nor a resumed one."""
+    is reported as that record's error. So no record can stop a run, nor a resumed one.
+    Results come back through files in directories of the pool's own (``_deliver`` says why)."""
 
-    task = staticmethod(_prepare_in_worker)  # what a worker does with a batch
+    task: Task = staticmethod(_prepare_in_worker)  # what a worker does with a batch
     initializer = staticmethod(_init_worker)  # what a worker does once, when it starts (with ``initargs``)
 
     def __init__(
@@ -312,6 +407,7 @@ class PreparePool:
     ) -> None:
         self.workers = workers
         self.initargs = (tuple(languages), tagging, dsn, actor, os.getpid(), encode)
+        self.outboxes = _outboxes()
         self.executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
@@ -324,10 +420,13 @@ class PreparePool:
     def submit(self, items: list[SourceItem]) -> PendingBatch:
         executor = self.executor
         try:
-            return PendingBatch(executor.submit(self.task, items), self, items)
+            return PendingBatch(self._hand_out(executor, items), self, items)
         except BrokenProcessPool:  # broken since the last batch was handed out
             self._renew(executor)
-            return PendingBatch(self.executor.submit(self.task, items), self, items)
+            return PendingBatch(self._hand_out(self.executor, items), self, items)
+
+    def _hand_out(self, executor: ProcessPoolExecutor, items: list[SourceItem]) -> Future[str]:
+        return executor.submit(_deliver, self.task, items, self.outboxes)
 
     def _renew(self, broken: ProcessPoolExecutor) -> None:
         """Replace ``broken`` with a new pool (once: later batches of the same break find it done)."""
@@ -339,21 +438,25 @@ class PreparePool:
         self._renew(broken)
         executor = self.executor
         try:
-            return executor.submit(self.task, items).result()
+            return _collect(self._hand_out(executor, items).result())
         except BrokenProcessPool:
             self._renew(executor)
         parts: list[_ShippedBatch] = []
         for item in items:
             executor = self.executor
             try:
-                parts.append(executor.submit(self.task, [item]).result())
+                parts.append(_collect(self._hand_out(executor, [item]).result()))
             except BrokenProcessPool:
                 self._renew(executor)
                 parts.append(([_died(item)], [], [], [], []))
         return _merge(parts)
 
     def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        try:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        finally:
+            for outbox in self.outboxes:  # results never collected, halves of killed workers'
+                shutil.rmtree(outbox, ignore_errors=True)
 
 
 def _died(item: SourceItem) -> SourceError:
