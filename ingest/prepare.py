@@ -15,6 +15,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -319,6 +320,10 @@ def _dump(outcome: tuple[bool, object, str], file: BinaryIO) -> None:
 
 
 OUTBOX_PREFIX = "chm-prepare-"
+# How long an outbox whose owner is not running here must have been untouched before it goes. A
+# running pool touches its outboxes with every batch; the wait spares one whose owner runs in
+# another pid namespace (containers sharing /dev/shm, ``--ipc=host``), where its pid means nothing.
+STALE_OUTBOX_SECONDS = 3600.0
 
 
 def _outboxes() -> tuple[str, ...]:
@@ -328,15 +333,24 @@ def _outboxes() -> tuple[str, ...]:
     directory for when that is full (containers often give /dev/shm 64 MB only).
 
     An ingest killed with ``kill -9`` cannot remove its own, and what is left in tmpfs holds
-    memory until the machine restarts: the outboxes of processes that no longer run go first."""
+    memory until the machine restarts: stale outboxes of processes that no longer run go first."""
     memory = "/dev/shm"
     places = [memory, tempfile.gettempdir()] if os.access(memory, os.W_OK | os.X_OK) else [tempfile.gettempdir()]
     for place in places:
         for left in Path(place).glob(f"{OUTBOX_PREFIX}*-*"):
-            owner = left.name[len(OUTBOX_PREFIX) :].split("-", 1)[0]
-            if owner.isdigit() and not alive(int(owner)):
+            if _stale(left):
                 shutil.rmtree(left, ignore_errors=True)
     return tuple(tempfile.mkdtemp(prefix=f"{OUTBOX_PREFIX}{os.getpid()}-", dir=place) for place in places)
+
+
+def _stale(outbox: Path) -> bool:
+    owner = outbox.name[len(OUTBOX_PREFIX) :].split("-", 1)[0]
+    if not owner.isdigit() or alive(int(owner)):
+        return False
+    try:
+        return time.time() - outbox.stat().st_mtime > STALE_OUTBOX_SECONDS
+    except OSError:  # removed meanwhile
+        return False
 
 
 def _collect(path: str) -> _ShippedBatch:

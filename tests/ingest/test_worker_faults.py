@@ -209,23 +209,28 @@ def test_a_full_outbox_sends_the_result_to_the_next(tmp_path: Path) -> None:
 
 def test_outboxes_left_by_a_killed_ingest_are_removed(tmp_path: Path) -> None:
     """An ingest killed with kill -9 leaves its outboxes (in tmpfs, they hold memory): the next
-    pool removes those of processes that no longer run, and no other."""
+    pool removes those of processes that no longer run once untouched for an hour, and no other
+    (a recent one may belong to a process of another pid namespace sharing /dev/shm)."""
     import tempfile
 
     import ingest.prepare
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead = int(gone.stdout)
+    dead, prefix = int(gone.stdout), ingest.prepare.OUTBOX_PREFIX
+    old = time.time() - ingest.prepare.STALE_OUTBOX_SECONDS - 60
     with mock.patch.object(tempfile, "tempdir", str(tmp_path)):
-        left = tmp_path / f"{ingest.prepare.OUTBOX_PREFIX}{dead}-x1"
-        mine = tmp_path / f"{ingest.prepare.OUTBOX_PREFIX}{os.getpid()}-x2"
-        other = tmp_path / "chm-prepare-notes"
-        for folder in (left, mine, other):
+        left = tmp_path / f"{prefix}{dead}-x1"
+        recent = tmp_path / f"{prefix}{dead}-x2"
+        mine = tmp_path / f"{prefix}{os.getpid()}-x3"
+        other = tmp_path / f"{prefix}notes"
+        for folder in (left, recent, mine, other):
             folder.mkdir()
             (folder / "half.pickle").write_bytes(b"half")
+        for folder in (left, mine, other):
+            os.utime(folder, (old, old))
         made = ingest.prepare._outboxes()
     try:
-        assert not left.exists() and mine.exists() and other.exists()
+        assert not left.exists() and recent.exists() and mine.exists() and other.exists()
         assert str(tmp_path) in {os.path.dirname(outbox) for outbox in made}
     finally:
         for outbox in made:
