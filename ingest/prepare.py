@@ -290,13 +290,12 @@ def _deliver(task: Task, items: list[SourceItem], outboxes: Sequence[str]) -> st
         outcome = (True, task(items), "")
     except Exception as exc:  # sent back to fail the run there, with its traceback
         outcome = (False, exc, traceback.format_exc())
-    for n, outbox in enumerate(outboxes, start=1):
+    for outbox in outboxes[:-1]:
         try:
             return _write(outcome, outbox)
         except OSError:  # full (a small /dev/shm): the next one
-            if n == len(outboxes):
-                raise
-    raise ValueError("no outbox to deliver to")
+            pass
+    return _write(outcome, outboxes[-1])
 
 
 def _write(outcome: tuple[bool, object, str], outbox: str) -> str:
@@ -335,7 +334,7 @@ def _outboxes() -> tuple[str, ...]:
     An ingest killed with ``kill -9`` cannot remove its own, and what is left in tmpfs holds
     memory until the machine restarts: stale outboxes of processes that no longer run go first."""
     memory = "/dev/shm"
-    places = [memory, tempfile.gettempdir()] if os.access(memory, os.W_OK | os.X_OK) else [tempfile.gettempdir()]
+    places = [*([memory] if os.access(memory, os.W_OK | os.X_OK) else []), tempfile.gettempdir()]
     for place in places:
         for left in Path(place).glob(f"{OUTBOX_PREFIX}*-*"):
             if _stale(left):
